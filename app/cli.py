@@ -1,0 +1,389 @@
+"""The ``agentry`` command.
+
+Every subcommand is a small function taking parsed arguments and returning an exit
+status. Known problems (a folder held by another supervisor, a database that is not ours,
+a task that cannot be cancelled) are printed as one clear line on stderr; bugs keep their
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import logging.handlers
+import os
+import re
+import signal
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from app import __version__
+from app.core.models import NO_TIMEOUT, Run, TaskSpec
+from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, RunState
+from app.runner import protocol
+from app.store import repo
+from app.store.db import StoreError, open_database
+from app.store.locations import Locations
+from app.store.settings import load_settings
+from app.supervisor import commands
+from app.supervisor.events import Event, Notice, RunStateChanged
+from app.supervisor.lock import AlreadyRunning
+from app.supervisor.recovery import RecoveryFailed
+from app.supervisor.supervisor import Supervisor
+from app.supervisor.tail import OutputTail
+
+log = logging.getLogger("agentry")
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+USER_ERRORS = (
+    StoreError,
+    RecoveryFailed,
+    commands.CommandRefused,
+    repo.UnknownTask,
+)
+
+
+# ---------------------------------------------------------------------- entry
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = sys.argv[1:] if argv is None else argv
+    if args_list[:1] == ["--runner"]:  # the frozen app doubles as the runner
+        from app.runner.main import main as runner_main
+
+        return runner_main(args_list[1:])
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.handler is None:
+        parser.print_help()
+        return EXIT_OK
+    _setup_logging(args)
+    try:
+        return int(args.handler(args))
+    except AlreadyRunning as exc:
+        print(f"agentry: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except USER_ERRORS as exc:
+        print(f"agentry: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentry",
+        description="Run and supervise local AI coding agents, and never lose them.",
+    )
+    parser.add_argument("--version", action="version", version=f"agentry {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    parser.set_defaults(handler=None)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the supervisor until interrupted")
+    p.add_argument("--headless", action="store_true", help="no window (the only mode for now)")
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("run", help="enqueue a command as a task (put it after --)")
+    p.add_argument("--cwd", type=Path, default=None, help="working folder (default: here)")
+    p.add_argument(
+        "--timeout",
+        type=parse_duration,
+        default=None,
+        help="limit such as 90, 30m or 2h; 0 or 'none' for no limit (default: from settings)",
+    )
+    p.add_argument("--title", default="", help="a name for the task")
+    p.add_argument("--priority", type=int, default=0, help="higher starts first (default 0)")
+    p.add_argument("--wait", action="store_true", help="follow its output; exit with its code")
+    p.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("list", help="list tasks")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--limit", type=int, default=None, help="only the newest N tasks")
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("logs", help="print a task's output")
+    p.add_argument("task", help="task id")
+    p.add_argument("-f", "--follow", action="store_true", help="keep printing until it ends")
+    p.set_defaults(handler=cmd_logs)
+
+    p = sub.add_parser("cancel", help="cancel a task (stops its whole process tree)")
+    p.add_argument("task", help="task id")
+    p.set_defaults(handler=cmd_cancel)
+
+    p = sub.add_parser("retry", help="run a finished, failed or interrupted task again")
+    p.add_argument("task", help="task id")
+    p.set_defaults(handler=cmd_retry)
+
+    p = sub.add_parser("recovery", help="show what the last start-ups recovered")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--limit", type=int, default=5)
+    p.set_defaults(handler=cmd_recovery)
+
+    p = sub.add_parser("doctor", help="check the data folder, database, runners and disk")
+    p.set_defaults(handler=cmd_doctor)
+    return parser
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``30m``, ``2h`` or ``1h30m`` in seconds; ``0``/``none`` means no limit."""
+    value = text.strip().lower()
+    if value in ("none", "never", "0"):
+        return NO_TIMEOUT
+    parts = re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?", value)
+    if not value or parts is None or not any(parts.groups()):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration; use seconds (90), minutes (30m), hours (2h) or 'none'"
+        )
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in parts.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    """Warnings on stderr (everything with -v, progress too for serve); a log file for
+    every command that hosts a supervisor."""
+    serving = args.handler is cmd_serve or getattr(args, "wait", False)
+    console = logging.StreamHandler()
+    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    verbose = args.verbose or args.handler is cmd_serve
+    console.setLevel(
+        logging.DEBUG if args.verbose else logging.INFO if verbose else logging.WARNING
+    )
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    root.addHandler(console)
+    if serving:
+        locations = Locations.from_env()
+        locations.logs.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            locations.logs / "agentry.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
+        )
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+        )
+        logging.getLogger().addHandler(handler)
+
+
+def _open() -> tuple[Locations, sqlite3.Connection]:
+    locations = Locations.from_env()
+    locations.ensure()
+    return locations, open_database(locations.database)
+
+
+# ---------------------------------------------------------------------- serve
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    return asyncio.run(_serve(Locations.from_env()))
+
+
+async def _serve(locations: Locations) -> int:
+    supervisor = Supervisor(locations, mode="headless")
+    supervisor.bus.subscribe(_log_event)
+    report = await supervisor.start()
+    print(report.describe(), flush=True)
+    for task_id, note in sorted(report.notes.items()):
+        print(f"  task {task_id}: {note}", flush=True)
+    print(f"Supervising {locations.data} (pid {os.getpid()}); Ctrl+C to stop.", flush=True)
+    stop = asyncio.Event()
+    _on_stop_signals(stop.set)
+    await stop.wait()
+    print("Stopping: agents keep running and will be reattached next time.", flush=True)
+    await supervisor.stop()
+    return EXIT_OK
+
+
+def _on_stop_signals(callback: Callable[[], None]) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, callback)
+        except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(callback))
+
+
+def _log_event(event: Event) -> None:
+    if isinstance(event, RunStateChanged):
+        extra = f" (exit code {event.exit_code})" if event.exit_code is not None else ""
+        why = f": {event.message}" if event.message and event.new.is_terminal else ""
+        log.info("task %s run %s: %s%s%s", event.task_id, event.run_id, event.new.value, extra, why)
+    elif isinstance(event, Notice):
+        log.log(logging.getLevelName(event.level.upper()), "%s", event.text)
+
+
+# ---------------------------------------------------------------------- run, logs
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    argv = list(args.command)
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    if not argv:
+        print(
+            "agentry: give the command to run after --, e.g. agentry run -- make test",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    cwd = (args.cwd or Path.cwd()).expanduser().resolve()
+    if not cwd.is_dir():
+        print(
+            f"agentry: working folder {cwd} does not exist; create it or pass another --cwd",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    spec = TaskSpec(
+        argv=tuple(argv),
+        cwd=str(cwd),
+        title=args.title,
+        timeout=args.timeout,
+        priority=args.priority,
+    )
+    locations, conn = _open()
+    task_id, run_id = commands.submit(conn, spec, load_settings(locations.settings))
+    if not args.wait:
+        print(task_id, flush=True)
+        return EXIT_OK
+    # Standard output carries exactly the agent's output, so it can be piped.
+    print(f"agentry: task {task_id} queued", file=sys.stderr, flush=True)
+    run = asyncio.run(_wait_for_run(locations, conn, run_id))
+    return exit_status(run)
+
+
+async def _wait_for_run(locations: Locations, conn: sqlite3.Connection, run_id: int) -> Run:
+    supervisor = Supervisor(locations, mode="cli")
+    try:
+        await supervisor.start()
+    except AlreadyRunning:
+        supervisor = None  # type: ignore[assignment]  # the running one will start it
+    try:
+        return await follow(conn, locations, run_id, sys.stdout)
+    finally:
+        if supervisor is not None:
+            await supervisor.stop()
+
+
+async def follow(conn: sqlite3.Connection, locations: Locations, run_id: int, out: TextIO) -> Run:
+    """Print a run's output as it grows until the run has ended; returns the final run."""
+    run = repo.get_run(conn, run_id)
+    tail = OutputTail(locations.run_dir(run.dir) / protocol.OUTPUT)
+    while True:
+        lines = tail.read_lines()
+        _write(out, lines)
+        run = repo.get_run(conn, run_id)
+        if run.state.is_terminal:
+            while chunk := tail.read_lines():
+                _write(out, chunk)
+            _write(out, tail.flush())
+            return run
+        await asyncio.sleep(0.02 if lines else 0.1)
+
+
+def _write(out: TextIO, lines: list[str]) -> None:
+    if lines:
+        out.write("".join(f"{line}\n" for line in lines))
+        out.flush()
+
+
+def exit_status(run: Run) -> int:
+    """The agent's own exit code where it has one; shell conventions otherwise."""
+    if run.reason == "spawn_error":
+        return SPAWN_ERROR_EXIT
+    if run.state in CLI_EXIT_FOR_STATE:
+        return CLI_EXIT_FOR_STATE[run.state]
+    code = run.exit_code if run.exit_code is not None else EXIT_ERROR
+    return 128 - code if code < 0 else code  # killed by signal N -> 128+N, as shells report
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    locations, conn = _open()
+    task = repo.resolve_task(conn, args.task)
+    if task.latest_run is None:
+        return EXIT_OK
+    if args.follow:
+        asyncio.run(follow(conn, locations, task.latest_run.id, sys.stdout))
+        return EXIT_OK
+    path = locations.run_dir(task.latest_run.dir) / protocol.OUTPUT
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 16):
+                sys.stdout.buffer.write(chunk)
+    except FileNotFoundError:
+        if task.latest_run.state is not RunState.QUEUED:
+            print(f"agentry: task {task.id} has no output file ({path})", file=sys.stderr)
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------- list, cancel, retry
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    _, conn = _open()
+    tasks = repo.list_tasks(conn, args.limit)
+    if args.json:
+        json.dump([t.summary() for t in tasks], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    if not tasks:
+        print("No tasks yet. Start one with: agentry run -- COMMAND")
+        return EXIT_OK
+    print(f"{'ID':>5}  {'STATE':<11} {'EXIT':>4}  {'AGENT':<7} {'CREATED':<16}  TITLE")
+    for task in tasks:
+        s = task.summary()
+        code = "" if s["exit_code"] is None else str(s["exit_code"])
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(task.created_at))
+        print(
+            f"{task.id:>5}  {s['state'] or '-':<11} {code:>4}  {task.agent:<7} {created:<16}  "
+            f"{task.title}"
+        )
+    return EXIT_OK
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    locations, conn = _open()
+    result = commands.cancel(conn, locations, args.task)
+    if result.requested:
+        print(f"Task {result.task_id}: asked its runner to stop the agent.")
+    else:
+        print(f"Task {result.task_id}: cancelled before it started.")
+    return EXIT_OK
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    locations, conn = _open()
+    task_id, run_id = commands.retry(conn, args.task, load_settings(locations.settings))
+    print(f"Task {task_id}: queued again (run {run_id}).")
+    return EXIT_OK
+
+
+def cmd_recovery(args: argparse.Namespace) -> int:
+    _, conn = _open()
+    reports = repo.recovery_reports(conn, args.limit)
+    if args.json:
+        json.dump([r.to_json() for r in reports], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    for report in reports:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.started_at))
+        print(f"{when}  {report.describe()}")
+        for task_id, note in sorted(report.notes.items()):
+            print(f"    task {task_id}: {note}")
+    if not reports:
+        print("No recoveries yet.")
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from app.supervisor.doctor import run_checks
+
+    problems = run_checks(Locations.from_env(), sys.stdout)
+    return EXIT_ERROR if problems else EXIT_OK

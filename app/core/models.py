@@ -1,0 +1,159 @@
+"""Domain records shared by every layer. Plain frozen dataclasses, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from app.core.states import RunState
+
+NO_TIMEOUT = 0.0
+"""A task timeout of 0 means the user explicitly chose to let it run without a limit."""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What the user asked to run. ``timeout`` None means "the default from Settings"."""
+
+    argv: tuple[str, ...]
+    cwd: str
+    title: str = ""
+    agent: str = "shell"
+    env: dict[str, str] = field(default_factory=dict)
+    prompt: str | None = None
+    timeout: float | None = None
+    priority: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["argv"] = list(self.argv)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TaskSpec:
+        return cls(
+            argv=tuple(str(a) for a in data["argv"]),
+            cwd=str(data["cwd"]),
+            title=str(data.get("title", "")),
+            agent=str(data.get("agent", "shell")),
+            env={str(k): str(v) for k, v in dict(data.get("env") or {}).items()},
+            prompt=data.get("prompt"),
+            timeout=data.get("timeout"),
+            priority=int(data.get("priority", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    task_id: int
+    attempt: int
+    state: RunState
+    dir: str
+    priority: int
+    timeout: float | None
+    created_at: float
+    started_at: float | None = None
+    ended_at: float | None = None
+    exit_code: int | None = None
+    reason: str | None = None
+    message: str | None = None
+    runner_pid: int | None = None
+    runner_create_time: float | None = None
+    agent_pid: int | None = None
+    agent_create_time: float | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    title: str
+    agent: str
+    spec: TaskSpec
+    priority: int
+    created_at: float
+    latest_run: Run | None
+
+    @property
+    def state(self) -> RunState | None:
+        return self.latest_run.state if self.latest_run else None
+
+    def summary(self) -> dict[str, Any]:
+        """The stable, documented shape of ``agentry list --json``."""
+        run = self.latest_run
+        return {
+            "id": self.id,
+            "title": self.title,
+            "agent": self.agent,
+            "state": run.state.value if run else None,
+            "exit_code": run.exit_code if run else None,
+            "created_at": self.created_at,
+            "started_at": run.started_at if run else None,
+            "ended_at": run.ended_at if run else None,
+            "attempt": run.attempt if run else 0,
+            "run_id": run.id if run else None,
+            "reason": run.reason if run else None,
+            "message": run.message if run else None,
+            "cwd": self.spec.cwd,
+            "argv": list(self.spec.argv),
+        }
+
+
+@dataclass
+class RecoveryReport:
+    """What start-up reconciliation found; stored, printed, and shown on the recovery screen."""
+
+    started_at: float
+    previous_clean: bool = True
+    duration_ms: float = 0.0
+    reattached: list[int] = field(default_factory=list)
+    finished: list[int] = field(default_factory=list)
+    interrupted: list[int] = field(default_factory=list)
+    queued: list[int] = field(default_factory=list)
+    notes: dict[int, str] = field(default_factory=dict)  # task id -> what happened and why
+    temp_files_removed: int = 0
+
+    @property
+    def needs_attention(self) -> bool:
+        return not self.previous_clean or bool(self.interrupted or self.finished)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "reattached": len(self.reattached),
+            "finished": len(self.finished),
+            "interrupted": len(self.interrupted),
+            "queued": len(self.queued),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["notes"] = {str(k): v for k, v in self.notes.items()}
+        data["counts"] = self.counts()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RecoveryReport:
+        return cls(
+            started_at=float(data["started_at"]),
+            previous_clean=bool(data.get("previous_clean", True)),
+            duration_ms=float(data.get("duration_ms", 0.0)),
+            reattached=list(data.get("reattached", [])),
+            finished=list(data.get("finished", [])),
+            interrupted=list(data.get("interrupted", [])),
+            queued=list(data.get("queued", [])),
+            notes={int(k): str(v) for k, v in dict(data.get("notes", {})).items()},
+            temp_files_removed=int(data.get("temp_files_removed", 0)),
+        )
+
+    def describe(self) -> str:
+        c = self.counts()
+        head = (
+            "previous session ended cleanly"
+            if self.previous_clean
+            else ("previous session did not end cleanly")
+        )
+        return (
+            f"Recovery in {self.duration_ms:.1f} ms ({head}): {c['reattached']} reattached, "
+            f"{c['finished']} finished while away, {c['interrupted']} interrupted, "
+            f"{c['queued']} queued"
+        )

@@ -1,0 +1,78 @@
+"""Every difference between Windows and POSIX that Agentry cares about, as pure functions.
+
+Each function takes the platform explicitly (``windows: bool``) so its Windows branch is
+unit-tested on Linux; callers pass :data:`IS_WINDOWS`.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+from typing import Any
+
+IS_WINDOWS = sys.platform == "win32"
+
+# Windows process-creation flags (winbase.h); spelled out so this module imports anywhere.
+DETACHED_PROCESS = 0x00000008
+CREATE_NEW_PROCESS_GROUP = 0x00000200
+CREATE_NO_WINDOW = 0x08000000
+CREATE_BREAKAWAY_FROM_JOB = 0x01000000
+
+# Transient errors on rename/replace: antivirus, indexers and backup tools hold freshly
+# written files open for a while on Windows. ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION,
+# ERROR_LOCK_VIOLATION.
+TRANSIENT_WINERRORS = frozenset({5, 32, 33})
+TRANSIENT_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EBUSY})
+
+
+def is_transient_fs_error(exc: BaseException, *, windows: bool = IS_WINDOWS) -> bool:
+    """True when a failed rename is worth retrying after a short wait."""
+    if not isinstance(exc, OSError):
+        return False
+    if windows and getattr(exc, "winerror", None) in TRANSIENT_WINERRORS:
+        return True
+    if isinstance(exc, PermissionError):
+        return True
+    return exc.errno in TRANSIENT_ERRNOS
+
+
+def os_error_code(exc: OSError) -> str:
+    """A short code naming the OS error, e.g. ``WinError 32`` or ``EACCES``."""
+    winerror = getattr(exc, "winerror", None)
+    if winerror:
+        return f"WinError {winerror}"
+    if exc.errno is not None:
+        return errno.errorcode.get(exc.errno, str(exc.errno))
+    return type(exc).__name__
+
+
+def detached_popen_kwargs(*, windows: bool = IS_WINDOWS, breakaway: bool = True) -> dict[str, Any]:
+    """Popen arguments that let a runner outlive the process that starts it.
+
+    On Windows, breaking away from the job object matters: some terminals and launchers
+    put us in a kill-on-close job. If the job forbids breakaway, CreateProcess fails with
+    access denied and the caller retries with ``breakaway=False``.
+    """
+    if windows:
+        flags = DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP
+        if breakaway:
+            flags |= CREATE_BREAKAWAY_FROM_JOB
+        return {"creationflags": flags, "close_fds": True}
+    return {"start_new_session": True, "close_fds": True}
+
+
+def agent_popen_kwargs(*, windows: bool = IS_WINDOWS) -> dict[str, Any]:
+    """Popen arguments that put an agent in its own process group, so its tree can be stopped."""
+    if windows:
+        return {"creationflags": CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW, "close_fds": True}
+    return {"start_new_session": True, "close_fds": True}
+
+
+def is_breakaway_refused(exc: BaseException, *, windows: bool = IS_WINDOWS) -> bool:
+    """CreateProcess refused CREATE_BREAKAWAY_FROM_JOB (the job does not allow it)."""
+    return windows and isinstance(exc, OSError) and getattr(exc, "winerror", None) == 5
+
+
+def can_fsync_directory(*, windows: bool = IS_WINDOWS) -> bool:
+    """Windows cannot open a directory for fsync; NTFS journals the rename itself."""
+    return not windows

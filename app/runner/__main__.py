@@ -1,0 +1,5 @@
+import sys
+
+from app.runner.main import main
+
+sys.exit(main())

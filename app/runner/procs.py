@@ -1,0 +1,81 @@
+"""Processes by identity: (pid, create_time) liveness and stopping a whole process tree.
+
+Shared by the runner (timeout, cancel) and the supervisor (orphaned agents, doctor).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+
+import psutil
+
+from app.core.platform import IS_WINDOWS
+
+log = logging.getLogger(__name__)
+
+# create_time is a float derived from boot time and clock ticks; allow rounding through JSON.
+_CREATE_TIME_TOLERANCE = 0.01
+_SIGKILL = getattr(signal, "SIGKILL", 9)
+
+
+def identity(proc: psutil.Process) -> tuple[int, float]:
+    return proc.pid, proc.create_time()
+
+
+def find_process(pid: int | None, create_time: float | None) -> psutil.Process | None:
+    """The live process with this pid *and* create time, or None.
+
+    A pid reused by another program has a different create time and is never taken for
+    ours; a zombie (exited, not yet reaped) counts as gone.
+    """
+    if not pid or create_time is None:
+        return None
+    try:
+        proc = psutil.Process(pid)
+        if abs(proc.create_time() - create_time) > _CREATE_TIME_TOLERANCE:
+            return None
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return None
+    return proc
+
+
+def is_alive(pid: int | None, create_time: float | None) -> bool:
+    return find_process(pid, create_time) is not None
+
+
+def kill_tree(root: psutil.Process, grace: float, *, windows: bool = IS_WINDOWS) -> None:
+    """Ask the whole tree to stop, wait up to ``grace`` seconds, then kill what is left.
+
+    Descendants are listed before any signal, since a child whose parent already died is
+    no longer found by ``children()``; on POSIX the agent's own process group catches
+    those too.
+    """
+    try:
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        procs = [root]
+    _signal_all(root, procs, signal.SIGTERM, windows)
+    _, alive = psutil.wait_procs(procs, timeout=max(grace, 0.0))
+    if alive or not windows:
+        _signal_all(root, alive, _SIGKILL, windows)
+        psutil.wait_procs(alive, timeout=5)
+
+
+def _signal_all(root: psutil.Process, procs: list[psutil.Process], sig: int, windows: bool) -> None:
+    if not windows:
+        # The agent leads its own process group (start_new_session): one call reaches all.
+        with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+            os.killpg(root.pid, sig)
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            if sig == _SIGKILL:
+                proc.kill()
+            elif windows:
+                proc.terminate()  # TerminateProcess: no polite signal reaches a detached tree
+            else:
+                proc.send_signal(sig)

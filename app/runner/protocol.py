@@ -1,0 +1,156 @@
+"""The run-folder protocol (DESIGN §3): file names and the records written in them.
+
+``spec.json`` is written by the supervisor before launch; ``runner.json`` and ``exit.json``
+by the runner, once each, atomically; ``cancel`` is a request (its existence is the fact);
+``output.log`` is the agent's own stdout and stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.core.states import ExitReason
+from app.store import fsops
+
+SPEC = "spec.json"
+PROMPT = "prompt.txt"
+RUNNER = "runner.json"
+EXIT = "exit.json"
+CANCEL = "cancel"
+HEARTBEAT = "heartbeat"
+OUTPUT = "output.log"
+RUNNER_LOG = "runner.log"
+
+PROTOCOL_VERSION = 1
+
+
+class ProtocolError(ValueError):
+    """A run-folder file exists but does not hold what the protocol says; names the file."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    run_id: int
+    task_id: int
+    argv: list[str]
+    cwd: str
+    env: dict[str, str] = field(default_factory=dict)
+    stdin: str | None = None  # a file name in the run folder, or None for no input
+    timeout: float | None = None  # seconds; None: no limit
+    grace: float = 5.0
+    adapter: str = "shell"
+    version: int = PROTOCOL_VERSION
+
+    def __post_init__(self) -> None:
+        if not self.argv or not all(isinstance(a, str) for a in self.argv):
+            raise ValueError("argv must be a non-empty list of strings")
+        if not isinstance(self.cwd, str) or not self.cwd:
+            raise ValueError("cwd must be a folder path")
+        if self.timeout is not None and not isinstance(self.timeout, int | float):
+            raise ValueError("timeout must be a number of seconds or null")
+
+
+@dataclass(frozen=True)
+class RunnerInfo:
+    runner_pid: int
+    runner_create_time: float
+    agent_pid: int
+    agent_create_time: float
+    started_at: float
+    deadline: float | None
+
+
+@dataclass(frozen=True)
+class ExitInfo:
+    returncode: int | None
+    reason: ExitReason
+    ended_at: float
+    message: str = ""
+
+
+def runner_command(run_dir: Path) -> list[str]:
+    """How to start a runner; the frozen app runs it itself (there is no Python beside it)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--runner", str(run_dir)]
+    return [sys.executable, "-m", "app.runner", str(run_dir)]
+
+
+def write_spec(run_dir: Path, spec: RunSpec) -> None:
+    fsops.write_json(run_dir / SPEC, asdict(spec))
+
+
+def write_runner_info(run_dir: Path, info: RunnerInfo) -> None:
+    fsops.write_json(run_dir / RUNNER, asdict(info))
+
+
+def write_exit(run_dir: Path, info: ExitInfo) -> None:
+    data = asdict(info)
+    data["reason"] = info.reason.value
+    fsops.write_json(run_dir / EXIT, data)
+
+
+def read_spec(run_dir: Path) -> RunSpec:
+    data = _read(run_dir / SPEC)
+    return _build(run_dir / SPEC, lambda: RunSpec(**_known(RunSpec, data)))
+
+
+def read_runner_info(run_dir: Path) -> RunnerInfo | None:
+    """None while the runner has not written it yet."""
+    try:
+        data = _read(run_dir / RUNNER)
+    except FileNotFoundError:
+        return None
+    return _build(run_dir / RUNNER, lambda: RunnerInfo(**_known(RunnerInfo, data)))
+
+
+def read_exit(run_dir: Path) -> ExitInfo | None:
+    """None while the run has not ended."""
+    try:
+        data = _read(run_dir / EXIT)
+    except FileNotFoundError:
+        return None
+
+    def build() -> ExitInfo:
+        values = _known(ExitInfo, data)
+        values["reason"] = ExitReason(values["reason"])
+        rc = values.get("returncode")
+        if rc is not None and not isinstance(rc, int):
+            raise TypeError(f"returncode must be an integer or null, not {rc!r}")
+        return ExitInfo(**values)
+
+    return _build(run_dir / EXIT, build)
+
+
+def request_cancel(run_dir: Path) -> None:
+    fsops.atomic_write(run_dir / CANCEL, b"")
+
+
+def cancel_requested(run_dir: Path) -> bool:
+    return (run_dir / CANCEL).exists()
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = fsops.read_json(path)
+    except fsops.CorruptFileError as exc:
+        raise ProtocolError(str(exc)) from exc
+    if not isinstance(data, dict):
+        raise ProtocolError(f"{path} does not hold a JSON object; the file was kept for inspection")
+    return data
+
+
+def _known(cls: Any, data: dict[str, Any]) -> dict[str, Any]:
+    names = set(cls.__dataclass_fields__)
+    return {k: v for k, v in data.items() if k in names}
+
+
+def _build(path: Path, make: Any) -> Any:
+    try:
+        return make()
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ProtocolError(
+            f"{path} is not a valid {path.name} ({exc}); the file was kept for inspection"
+        ) from exc

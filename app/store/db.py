@@ -1,0 +1,138 @@
+"""The SQLite database: one connection factory, one transaction helper, ordered migrations.
+
+Every process that touches the database (supervisor, CLI, hooks) opens it through
+:func:`open_database`, so they all get the same pragmas and the same refusal of files
+that are not ours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from app.store.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ID = 0x41475452  # "AGTR": marks a SQLite file as an Agentry database
+SCHEMA_VERSION = len(MIGRATIONS)
+BUSY_TIMEOUT_MS = 10_000
+
+
+class StoreError(RuntimeError):
+    """A problem with the database a user can act on; the message says what to do."""
+
+
+class NotAnAgentryDatabase(StoreError):
+    pass
+
+
+class DatabaseTooNew(StoreError):
+    pass
+
+
+def open_database(path: Path) -> sqlite3.Connection:
+    """Open (creating or migrating if needed) the Agentry database at ``path``.
+
+    A file that is not an Agentry database, or one written by a newer Agentry, is refused
+    and left exactly as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existed = path.exists() and path.stat().st_size > 0
+    conn = _connect(path)
+    try:
+        _check_identity(conn, path, existed)
+        _configure(conn)
+        _migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a read never silently
+    # turns into a write transaction that fails with SQLITE_BUSY.
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _check_identity(conn: sqlite3.Connection, path: Path, existed: bool) -> None:
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise NotAnAgentryDatabase(
+            f"{path} is not an Agentry database ({exc}). It was left untouched. "
+            f"Move it aside, or point AGENTRY_HOME at another folder."
+        ) from exc
+    if app_id == 0 and version == 0 and tables == 0:
+        return  # brand new (or empty) file: ours to initialise
+    if app_id != APPLICATION_ID:
+        what = "an empty file" if not existed else "a SQLite database of another program"
+        raise NotAnAgentryDatabase(
+            f"{path} is {what}, not an Agentry database (application_id {app_id:#x}). "
+            f"It was left untouched. Move it aside, or point AGENTRY_HOME at another folder."
+        )
+    if version > SCHEMA_VERSION:
+        raise DatabaseTooNew(
+            f"{path} was written by a newer Agentry (schema {version}; this version knows "
+            f"up to {SCHEMA_VERSION}). It was left untouched. Install the newer Agentry, or "
+            f"point AGENTRY_HOME at another folder."
+        )
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        log.warning(
+            "SQLite refused WAL mode (got %s); is the data folder on a network share?", mode
+        )
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    with transaction(conn):
+        # Re-read inside the write lock: another process may have migrated meanwhile.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            log.info("migrating %s to schema %d", path, number)
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={number}")
+        conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+
+
+def _statements(script: str) -> list[str]:
+    return [part.strip() for part in script.split(";") if part.strip()]
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception (even KeyboardInterrupt)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """Changes whenever another connection commits: a cheap "did anyone write?" poll."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+def check_integrity(conn: sqlite3.Connection) -> str:
+    return str(conn.execute("PRAGMA quick_check").fetchone()[0])

@@ -1,0 +1,63 @@
+"""Schema migrations, in order. Entry *n* takes the database from version n to n+1.
+
+Never edit a released entry; append a new one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: tasks, runs, the audit log, recovery reports, small key/value facts
+    """
+    CREATE TABLE tasks (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        title         TEXT    NOT NULL,
+        agent         TEXT    NOT NULL,
+        spec_json     TEXT    NOT NULL,
+        priority      INTEGER NOT NULL DEFAULT 0,
+        created_at    REAL    NOT NULL,
+        latest_run_id INTEGER REFERENCES runs(id)
+    );
+    CREATE TABLE runs (
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id            INTEGER NOT NULL REFERENCES tasks(id),
+        attempt            INTEGER NOT NULL,
+        state              TEXT    NOT NULL,
+        dir                TEXT    NOT NULL UNIQUE,
+        priority           INTEGER NOT NULL DEFAULT 0,
+        timeout            REAL,
+        created_at         REAL    NOT NULL,
+        started_at         REAL,
+        ended_at           REAL,
+        exit_code          INTEGER,
+        reason             TEXT,
+        message            TEXT,
+        runner_pid         INTEGER,
+        runner_create_time REAL,
+        agent_pid          INTEGER,
+        agent_create_time  REAL
+    );
+    CREATE INDEX runs_by_state ON runs(state, priority DESC, id);
+    CREATE INDEX runs_by_task ON runs(task_id, id);
+    CREATE TABLE events (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        at        REAL    NOT NULL,
+        kind      TEXT    NOT NULL,
+        task_id   INTEGER,
+        run_id    INTEGER,
+        old_state TEXT,
+        new_state TEXT,
+        detail    TEXT
+    );
+    CREATE INDEX events_by_task ON events(task_id, id);
+    CREATE TABLE recovery_reports (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          REAL NOT NULL,
+        duration_ms REAL NOT NULL,
+        report_json TEXT NOT NULL
+    );
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )
+    """,
+]

@@ -1,0 +1,343 @@
+"""All SQL for tasks, runs, events, recovery reports and meta facts.
+
+Functions that change state must be called inside :func:`app.store.db.transaction`, so
+the change and its ``events`` row commit together. Reads may be called anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from app.core.models import RecoveryReport, Run, Task, TaskSpec
+from app.core.states import ACTIVE, RunState, check_transition
+
+_RUN_FIELDS = frozenset(
+    {
+        "started_at",
+        "ended_at",
+        "exit_code",
+        "reason",
+        "message",
+        "runner_pid",
+        "runner_create_time",
+        "agent_pid",
+        "agent_create_time",
+    }
+)
+
+
+class UnknownTask(LookupError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no task {ref!r}; `agentry list` shows the tasks there are")
+
+
+# ---------------------------------------------------------------- rows -> records
+
+
+def _run(row: sqlite3.Row) -> Run:
+    return Run(
+        id=row["id"],
+        task_id=row["task_id"],
+        attempt=row["attempt"],
+        state=RunState(row["state"]),
+        dir=row["dir"],
+        priority=row["priority"],
+        timeout=row["timeout"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        exit_code=row["exit_code"],
+        reason=row["reason"],
+        message=row["message"],
+        runner_pid=row["runner_pid"],
+        runner_create_time=row["runner_create_time"],
+        agent_pid=row["agent_pid"],
+        agent_create_time=row["agent_create_time"],
+    )
+
+
+_TASK_COLUMNS = (
+    "t.id AS t_id, t.title, t.agent, t.spec_json, t.priority AS t_priority, "
+    "t.created_at AS t_created_at, r.*"
+)
+
+
+def _task(row: sqlite3.Row) -> Task:
+    return Task(
+        id=row["t_id"],
+        title=row["title"],
+        agent=row["agent"],
+        spec=TaskSpec.from_json(json.loads(row["spec_json"])),
+        priority=row["t_priority"],
+        created_at=row["t_created_at"],
+        latest_run=_run(row) if row["id"] is not None else None,
+    )
+
+
+# ---------------------------------------------------------------- events
+
+
+def add_event(
+    conn: sqlite3.Connection,
+    kind: str,
+    *,
+    task_id: int | None = None,
+    run_id: int | None = None,
+    old_state: str | None = None,
+    new_state: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        "INSERT INTO events (at, kind, task_id, run_id, old_state, new_state, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            time.time(),
+            kind,
+            task_id,
+            run_id,
+            old_state,
+            new_state,
+            json.dumps(detail) if detail else None,
+        ),
+    )
+
+
+def events_for_task(conn: sqlite3.Connection, task_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute("SELECT * FROM events WHERE task_id = ? ORDER BY id", (task_id,)).fetchall()
+    return [dict(row) for row in rows]
+
+
+# ---------------------------------------------------------------- tasks and runs
+
+
+def _new_run_dir(run_id: int) -> str:
+    # The random part keeps a folder unique even if the database is ever replaced and ids restart.
+    return f"{run_id:06d}-{secrets.token_hex(3)}"
+
+
+def create_task(conn: sqlite3.Connection, spec: TaskSpec, timeout: float | None) -> tuple[int, int]:
+    """Insert a task and its first, queued run. ``timeout`` is resolved (None = no limit)."""
+    title = spec.title or " ".join(spec.argv)[:120] or spec.agent
+    cur = conn.execute(
+        "INSERT INTO tasks (title, agent, spec_json, priority, created_at) VALUES (?, ?, ?, ?, ?)",
+        (title, spec.agent, json.dumps(spec.to_json()), spec.priority, time.time()),
+    )
+    task_id = int(cur.lastrowid or 0)
+    add_event(conn, "task_created", task_id=task_id, detail={"title": title})
+    run_id = _insert_run(conn, task_id, 1, spec.priority, timeout)
+    return task_id, run_id
+
+
+def add_run(conn: sqlite3.Connection, task_id: int, timeout: float | None) -> int:
+    """A new queued run for an existing task (retry, resume, follow-up)."""
+    row = conn.execute(
+        "SELECT t.priority, coalesce(max(r.attempt), 0) AS attempts FROM tasks t "
+        "LEFT JOIN runs r ON r.task_id = t.id WHERE t.id = ? GROUP BY t.id",
+        (task_id,),
+    ).fetchone()
+    if row is None:
+        raise UnknownTask(str(task_id))
+    return _insert_run(conn, task_id, row["attempts"] + 1, row["priority"], timeout)
+
+
+def _insert_run(
+    conn: sqlite3.Connection, task_id: int, attempt: int, priority: int, timeout: float | None
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO runs (task_id, attempt, state, dir, priority, timeout, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            task_id,
+            attempt,
+            RunState.QUEUED.value,
+            secrets.token_hex(8),
+            priority,
+            timeout,
+            time.time(),
+        ),
+    )
+    run_id = int(cur.lastrowid or 0)
+    conn.execute("UPDATE runs SET dir = ? WHERE id = ?", (_new_run_dir(run_id), run_id))
+    conn.execute("UPDATE tasks SET latest_run_id = ? WHERE id = ?", (run_id, task_id))
+    add_event(
+        conn,
+        "run_state",
+        task_id=task_id,
+        run_id=run_id,
+        new_state=RunState.QUEUED.value,
+        detail={"attempt": attempt},
+    )
+    return run_id
+
+
+def transition(
+    conn: sqlite3.Connection,
+    run_id: int,
+    new: RunState,
+    *,
+    only_from: Iterable[RunState] | None = None,
+    **fields: Any,
+) -> Run | None:
+    """The single entry point for a run state change, with its event row.
+
+    Must run inside a write transaction, so the read and the update cannot interleave
+    with another process. Returns the updated run, or None when the run is no longer in
+    one of ``only_from`` (another process got there first). A change the state table
+    does not allow raises :class:`IllegalTransition`.
+    """
+    unknown = set(fields) - _RUN_FIELDS
+    if unknown:
+        raise ValueError(f"not run fields: {sorted(unknown)}")
+    run = get_run(conn, run_id)
+    if only_from is not None and run.state not in set(only_from):
+        return None
+    check_transition(run.state, new)
+    assignments = ", ".join(["state = ?", *(f"{name} = ?" for name in fields)])
+    conn.execute(
+        f"UPDATE runs SET {assignments} WHERE id = ?",
+        (new.value, *fields.values(), run_id),
+    )
+    detail = {k: v for k, v in fields.items() if k in ("exit_code", "reason", "message")}
+    add_event(
+        conn,
+        "run_state",
+        task_id=run.task_id,
+        run_id=run_id,
+        old_state=run.state.value,
+        new_state=new.value,
+        detail=detail or None,
+    )
+    return get_run(conn, run_id)
+
+
+def update_run_processes(
+    conn: sqlite3.Connection,
+    run_id: int,
+    *,
+    runner_pid: int | None = None,
+    runner_create_time: float | None = None,
+    agent_pid: int | None = None,
+    agent_create_time: float | None = None,
+) -> None:
+    """Cache which processes a run has (runner.json owns the fact; this is not a state change)."""
+    conn.execute(
+        "UPDATE runs SET runner_pid = coalesce(?, runner_pid), "
+        "runner_create_time = coalesce(?, runner_create_time), "
+        "agent_pid = coalesce(?, agent_pid), agent_create_time = coalesce(?, agent_create_time) "
+        "WHERE id = ?",
+        (runner_pid, runner_create_time, agent_pid, agent_create_time, run_id),
+    )
+
+
+def get_run(conn: sqlite3.Connection, run_id: int) -> Run:
+    row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise LookupError(f"no run {run_id}")
+    return _run(row)
+
+
+def runs_for_task(conn: sqlite3.Connection, task_id: int) -> list[Run]:
+    rows = conn.execute("SELECT * FROM runs WHERE task_id = ? ORDER BY id", (task_id,))
+    return [_run(row) for row in rows]
+
+
+def runs_in_states(conn: sqlite3.Connection, states: Iterable[RunState]) -> list[Run]:
+    wanted = [s.value for s in states]
+    marks = ", ".join("?" for _ in wanted)
+    rows = conn.execute(
+        f"SELECT * FROM runs WHERE state IN ({marks}) ORDER BY priority DESC, id", wanted
+    )
+    return [_run(row) for row in rows]
+
+
+def active_runs(conn: sqlite3.Connection) -> list[Run]:
+    return runs_in_states(conn, ACTIVE)
+
+
+def queued_runs(conn: sqlite3.Connection, limit: int | None = None) -> list[Run]:
+    """Queued runs in the order they start: higher priority first, then first come first served."""
+    sql = "SELECT * FROM runs WHERE state = 'queued' ORDER BY priority DESC, id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return [_run(row) for row in conn.execute(sql)]
+
+
+def queued_task_ids(conn: sqlite3.Connection) -> list[int]:
+    rows = conn.execute(
+        "SELECT task_id FROM runs WHERE state = 'queued' ORDER BY priority DESC, id"
+    )
+    return [row[0] for row in rows]
+
+
+def count_by_state(conn: sqlite3.Connection) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT r.state, count(*) FROM tasks t JOIN runs r ON r.id = t.latest_run_id "
+        "GROUP BY r.state"
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def get_task(conn: sqlite3.Connection, task_id: int) -> Task:
+    row = conn.execute(
+        f"SELECT {_TASK_COLUMNS} FROM tasks t LEFT JOIN runs r ON r.id = t.latest_run_id "
+        "WHERE t.id = ?",
+        (task_id,),
+    ).fetchone()
+    if row is None:
+        raise UnknownTask(str(task_id))
+    return _task(row)
+
+
+def list_tasks(conn: sqlite3.Connection, limit: int | None = None) -> list[Task]:
+    sql = (
+        f"SELECT {_TASK_COLUMNS} FROM tasks t LEFT JOIN runs r ON r.id = t.latest_run_id "
+        "ORDER BY t.id DESC"
+    )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return [_task(row) for row in conn.execute(sql)]
+
+
+def resolve_task(conn: sqlite3.Connection, ref: str) -> Task:
+    """A task from what a user typed: its number (``12`` or ``#12``)."""
+    text = ref.strip().lstrip("#")
+    if not text.isdigit():
+        raise UnknownTask(ref)
+    return get_task(conn, int(text))
+
+
+# ---------------------------------------------------------------- recovery reports and meta
+
+
+def save_recovery_report(conn: sqlite3.Connection, report: RecoveryReport) -> int:
+    cur = conn.execute(
+        "INSERT INTO recovery_reports (at, duration_ms, report_json) VALUES (?, ?, ?)",
+        (report.started_at, report.duration_ms, json.dumps(report.to_json())),
+    )
+    add_event(conn, "recovery", detail=report.counts())
+    return int(cur.lastrowid or 0)
+
+
+def recovery_reports(conn: sqlite3.Connection, limit: int = 50) -> list[RecoveryReport]:
+    rows = conn.execute(
+        "SELECT report_json FROM recovery_reports ORDER BY id DESC LIMIT ?", (limit,)
+    )
+    return [RecoveryReport.from_json(json.loads(row[0])) for row in rows]
+
+
+def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else default
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

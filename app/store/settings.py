@@ -1,0 +1,104 @@
+"""User settings, kept in ``settings.json`` and written atomically.
+
+A settings file that cannot be read is moved aside (never deleted) and defaults are used,
+with a warning that names the kept copy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from app.store import fsops
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Settings:
+    max_concurrency: int = 4
+    default_timeout_s: float = 4 * 3600.0
+    """Every task gets this limit unless it says otherwise; 0 means no limit at all."""
+    gate_max_memory_percent: float = 90.0
+    gate_max_cpu_percent: float = 95.0
+    kill_grace_s: float = 5.0
+    notifications: bool = True
+    theme: str = "system"
+
+    def problems(self) -> list[str]:
+        """Human-readable reasons this configuration is not usable; empty when it is."""
+        found = []
+        if not 1 <= self.max_concurrency <= 256:
+            found.append("max_concurrency must be between 1 and 256")
+        if self.default_timeout_s < 0:
+            found.append("default_timeout_s must be 0 (no limit) or a positive number of seconds")
+        for name in ("gate_max_memory_percent", "gate_max_cpu_percent"):
+            if not 1 <= getattr(self, name) <= 100:
+                found.append(f"{name} must be between 1 and 100")
+        if not 0 <= self.kill_grace_s <= 600:
+            found.append("kill_grace_s must be between 0 and 600 seconds")
+        if self.theme not in ("system", "light", "dark"):
+            found.append("theme must be one of system, light, dark")
+        return found
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def load_settings(path: Path) -> Settings:
+    try:
+        data = fsops.read_json(path)
+    except FileNotFoundError:
+        return Settings()
+    except fsops.CorruptFileError as exc:
+        _keep_aside(path, str(exc))
+        return Settings()
+    try:
+        settings = _from_mapping(data)
+    except (TypeError, ValueError) as exc:
+        _keep_aside(path, f"{path} has unusable values ({exc})")
+        return Settings()
+    return settings
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    problems = settings.problems()
+    if problems:
+        raise SettingsError("; ".join(problems))
+    fsops.write_json(path, dataclasses.asdict(settings))
+
+
+def _from_mapping(data: Any) -> Settings:
+    if not isinstance(data, dict):
+        raise TypeError("the file does not hold a JSON object")
+    known = {f.name: f for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in known:
+            log.warning("ignoring unknown setting %r", name)
+            continue
+        default = getattr(Settings(), name)
+        values[name] = type(default)(value)
+    settings = Settings(**values)
+    problems = settings.problems()
+    if problems:
+        raise ValueError("; ".join(problems))
+    return settings
+
+
+def _keep_aside(path: Path, why: str) -> None:
+    kept = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        path.rename(kept)
+    except OSError as exc:
+        log.warning("%s; using defaults (could not move it aside: %s)", why, exc)
+        return
+    log.warning("%s; using default settings. The old file was kept as %s", why, kept)

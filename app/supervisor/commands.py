@@ -1,0 +1,83 @@
+"""Commands on tasks that any process may run: the supervisor, the CLI, later the GUI.
+
+They touch only the database and run folders, so ``agentry cancel`` works whether or not
+a supervisor is running; a running supervisor notices the change within a tick.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from app.core.models import NO_TIMEOUT, Run, TaskSpec
+from app.core.states import RunState
+from app.runner import protocol
+from app.store import repo
+from app.store.db import transaction
+from app.store.locations import Locations
+from app.store.settings import Settings
+
+
+class CommandRefused(RuntimeError):
+    """A command that does not apply to the task as it is now; the message says why."""
+
+
+def resolve_timeout(requested: float | None, settings: Settings) -> float | None:
+    """Seconds a run may take, or None for no limit (only when someone chose that explicitly)."""
+    if requested is None:
+        requested = settings.default_timeout_s
+    if requested < 0:
+        raise CommandRefused(f"timeout must be 0 (no limit) or positive, not {requested:g}")
+    return None if requested == NO_TIMEOUT else float(requested)
+
+
+def submit(conn: sqlite3.Connection, spec: TaskSpec, settings: Settings) -> tuple[int, int]:
+    """Enqueue a task; returns (task id, run id)."""
+    if not spec.argv:
+        raise CommandRefused("nothing to run: give a command")
+    timeout = resolve_timeout(spec.timeout, settings)
+    with transaction(conn):
+        return repo.create_task(conn, spec, timeout)
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    task_id: int
+    run: Run
+    requested: bool  # True: the runner was asked to stop; False: it was still queued
+
+
+def cancel(conn: sqlite3.Connection, locations: Locations, task_ref: str | int) -> CancelResult:
+    with transaction(conn):
+        task = repo.resolve_task(conn, str(task_ref))
+        run = task.latest_run
+        if run is None or run.state.is_terminal:
+            state = run.state.value if run else "no run"
+            raise CommandRefused(f"task {task.id} has already ended ({state}); nothing to cancel")
+        if run.state is RunState.QUEUED:
+            moved = repo.transition(
+                conn,
+                run.id,
+                RunState.CANCELLED,
+                only_from={RunState.QUEUED},
+                reason="cancelled",
+                message="cancelled before it started",
+            )
+            assert moved is not None
+            return CancelResult(task.id, moved, requested=False)
+    # Active: the runner owns the ending; it sees the request within a fraction of a second.
+    protocol.request_cancel(locations.run_dir(run.dir))
+    return CancelResult(task.id, run, requested=True)
+
+
+def retry(conn: sqlite3.Connection, task_ref: str | int, settings: Settings) -> tuple[int, int]:
+    """A new run of the same task, queued; returns (task id, run id)."""
+    with transaction(conn):
+        task = repo.resolve_task(conn, str(task_ref))
+        run = task.latest_run
+        if run is not None and not run.state.is_terminal:
+            raise CommandRefused(
+                f"task {task.id} is still {run.state.value}; cancel it first or wait for it to end"
+            )
+        timeout = resolve_timeout(task.spec.timeout, settings)
+        return task.id, repo.add_run(conn, task.id, timeout)

@@ -1,0 +1,163 @@
+"""``agentry doctor``: a health report a person can read, and act on line by line."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+from typing import TextIO
+
+from app.runner import procs, protocol
+from app.store import fsops, repo
+from app.store.db import SCHEMA_VERSION, StoreError, check_integrity, open_database
+from app.store.locations import Locations
+from app.store.settings import load_settings
+from app.supervisor.lock import is_locked, read_holder, running_holder
+
+LOW_DISK_BYTES = 1 << 30
+
+
+class _Report:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.problems: list[str] = []
+
+    def ok(self, text: str) -> None:
+        self.out.write(f"  ok    {text}\n")
+
+    def warn(self, text: str) -> None:
+        self.out.write(f"  WARN  {text}\n")
+
+    def fail(self, text: str) -> None:
+        self.problems.append(text)
+        self.out.write(f"  FAIL  {text}\n")
+
+    def section(self, title: str) -> None:
+        self.out.write(f"{title}\n")
+
+
+def run_checks(locations: Locations, out: TextIO) -> list[str]:
+    """Print every check; return the problems found (empty when all is well)."""
+    report = _Report(out)
+    _check_folders(locations, report)
+    _check_disk(locations, report)
+    _check_supervisor(locations, report)
+    _check_database_and_runs(locations, report)
+    _check_settings(locations, report)
+    out.write(
+        "No problems found.\n"
+        if not report.problems
+        else f"{len(report.problems)} problem(s) found.\n"
+    )
+    return report.problems
+
+
+def _check_folders(locations: Locations, report: _Report) -> None:
+    report.section("Data folder")
+    report.ok(f"data {locations.data}")
+    report.ok(f"config {locations.config}; logs {locations.logs}")
+    try:
+        locations.ensure()
+        probe = locations.data / ".doctor-probe"
+        fsops.atomic_write(probe, b"ok")
+        probe.unlink()
+        report.ok("writable (atomic write and rename work)")
+    except OSError as exc:
+        report.fail(f"cannot write in {locations.data}: {exc}")
+
+
+def _check_disk(locations: Locations, report: _Report) -> None:
+    report.section("Disk")
+    try:
+        usage = shutil.disk_usage(locations.data)
+    except OSError as exc:
+        report.fail(f"cannot read free space of {locations.data}: {exc}")
+        return
+    free_gb = usage.free / (1 << 30)
+    line = f"{free_gb:.1f} GiB free of {usage.total / (1 << 30):.1f} GiB"
+    if usage.free < LOW_DISK_BYTES:
+        report.warn(f"{line}: agents' logs may soon fill the disk")
+    else:
+        report.ok(line)
+
+
+def _check_supervisor(locations: Locations, report: _Report) -> None:
+    report.section("Supervisor")
+    holder = running_holder(locations)
+    if holder:
+        report.ok(f"running: pid {holder['pid']} ({holder.get('mode')})")
+    elif is_locked(locations.lock):
+        stale = read_holder(locations)
+        report.ok(f"running (lock held{'; pid ' + str(stale['pid']) if stale else ''})")
+    else:
+        report.ok("not running (queued tasks wait until `agentry serve --headless` or the app)")
+
+
+def _check_database_and_runs(locations: Locations, report: _Report) -> None:
+    report.section("Database")
+    try:
+        conn = open_database(locations.database)
+    except StoreError as exc:
+        report.fail(str(exc))
+        return
+    try:
+        integrity = check_integrity(conn)
+        if integrity == "ok":
+            report.ok(f"{locations.database} (schema {SCHEMA_VERSION}, integrity ok)")
+        else:
+            report.fail(f"{locations.database} integrity check says: {integrity}")
+        counts = repo.count_by_state(conn)
+        summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no tasks"
+        report.ok(f"tasks: {summary}")
+        _check_runs(locations, conn, report)
+    finally:
+        conn.close()
+
+
+def _check_runs(locations: Locations, conn: sqlite3.Connection, report: _Report) -> None:
+    report.section("Runners")
+    active = repo.active_runs(conn)
+    if not active:
+        report.ok("no active runs")
+    for run in active:
+        run_dir = locations.run_dir(run.dir)
+        try:
+            info = protocol.read_runner_info(run_dir)
+        except protocol.ProtocolError as exc:
+            report.fail(f"task {run.task_id}: {exc}")
+            continue
+        pid = info.runner_pid if info else run.runner_pid
+        created = info.runner_create_time if info else run.runner_create_time
+        beat = _heartbeat_age(run_dir)
+        if procs.is_alive(pid, created):
+            report.ok(f"task {run.task_id} run {run.id}: runner pid {pid} alive{beat}")
+        elif (run_dir / protocol.EXIT).exists():
+            report.ok(f"task {run.task_id} run {run.id}: ended; the supervisor will record it")
+        else:
+            report.warn(
+                f"task {run.task_id} run {run.id}: runner pid {pid} is gone{beat}; "
+                "the next start marks it interrupted"
+            )
+
+
+def _heartbeat_age(run_dir: Path) -> str:
+    try:
+        age = time.time() - (run_dir / protocol.HEARTBEAT).stat().st_mtime
+    except OSError:
+        return ""
+    return f", heartbeat {age:.0f} s ago"
+
+
+def _check_settings(locations: Locations, report: _Report) -> None:
+    report.section("Settings")
+    settings = load_settings(locations.settings)
+    problems = settings.problems()
+    for problem in problems:
+        report.fail(f"{locations.settings}: {problem}")
+    if not problems:
+        limit = settings.default_timeout_s
+        report.ok(
+            f"max {settings.max_concurrency} agents at once; default timeout "
+            f"{'none' if not limit else f'{limit:g} s'}"
+        )

@@ -1,0 +1,85 @@
+"""What the supervisor tells the world. Subscribers (the CLI, the GUI bridge) render it.
+
+Delivery is synchronous on the event loop, in publish order; a subscriber that raises is
+logged and never stops delivery to the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app.core.models import RecoveryReport
+from app.core.states import RunState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TaskAdded:
+    task_id: int
+    run_id: int
+
+
+@dataclass(frozen=True)
+class RunStateChanged:
+    task_id: int
+    run_id: int
+    old: RunState | None
+    new: RunState
+    exit_code: int | None = None
+    reason: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputLines:
+    task_id: int
+    run_id: int
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoreChanged:
+    """Another process (CLI, hook) committed to the database; views should refresh."""
+
+
+@dataclass(frozen=True)
+class RecoveryFinished:
+    report: RecoveryReport
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something a person should read: ``level`` is info, warning or error."""
+
+    level: str
+    text: str
+    task_id: int | None = None
+
+
+Event = TaskAdded | RunStateChanged | OutputLines | StoreChanged | RecoveryFinished | Notice
+Subscriber = Callable[[Event], None]
+
+
+@dataclass
+class EventBus:
+    _subscribers: list[Subscriber] = field(default_factory=list)
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Add a subscriber; returns a function that removes it again."""
+        self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            if subscriber in self._subscribers:
+                self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def publish(self, event: Event) -> None:
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(event)
+            except Exception:
+                log.exception("event subscriber %r failed on %r", subscriber, event)

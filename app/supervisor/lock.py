@@ -1,0 +1,106 @@
+"""One supervisor per data folder: a filelock plus a note of who holds it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import filelock
+import psutil
+
+from app.runner import procs
+from app.store import fsops
+from app.store.locations import Locations
+
+
+class AlreadyRunning(RuntimeError):
+    """Another Agentry supervisor holds this data folder; the message says which."""
+
+    def __init__(self, locations: Locations, holder: dict[str, Any] | None) -> None:
+        self.holder = holder
+        super().__init__(describe_holder(locations, holder))
+
+
+def describe_holder(locations: Locations, holder: dict[str, Any] | None) -> str:
+    where = locations.data
+    if not holder:
+        return f"Another Agentry supervisor is already running for {where}."
+    since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder.get("started_at", 0)))
+    return (
+        f"Another Agentry supervisor is already running for {where}: pid {holder.get('pid')} "
+        f"({holder.get('mode', '?')}, started {since} on {holder.get('host', '?')}). "
+        f"Use that one, or stop it first."
+    )
+
+
+class InstanceLock:
+    def __init__(self, locations: Locations, mode: str) -> None:
+        self.locations = locations
+        self.mode = mode
+        self._lock = filelock.FileLock(str(locations.lock), thread_local=False)
+
+    def acquire(self) -> None:
+        try:
+            self._lock.acquire(timeout=0)
+        except filelock.Timeout:
+            raise AlreadyRunning(self.locations, read_holder(self.locations)) from None
+        me = psutil.Process()
+        fsops.write_json(
+            self.locations.holder,
+            {
+                "pid": me.pid,
+                "create_time": me.create_time(),
+                "mode": self.mode,
+                "started_at": time.time(),
+                "host": socket.gethostname(),
+                "argv": sys.argv,
+            },
+        )
+
+    def release(self) -> None:
+        if not self._lock.is_locked:
+            return
+        try:
+            holder = read_holder(self.locations)
+            if holder and holder.get("pid") == os.getpid():
+                self.locations.holder.unlink()
+        except OSError:
+            pass
+        self._lock.release()
+
+    @property
+    def held(self) -> bool:
+        return self._lock.is_locked
+
+
+def read_holder(locations: Locations) -> dict[str, Any] | None:
+    try:
+        data = fsops.read_json(locations.holder)
+    except (FileNotFoundError, fsops.CorruptFileError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def running_holder(locations: Locations) -> dict[str, Any] | None:
+    """The holder note, only if that process is still alive (the note may be stale)."""
+    holder = read_holder(locations)
+    if holder and procs.is_alive(holder.get("pid"), holder.get("create_time")):
+        return holder
+    return None
+
+
+def is_locked(path: Path) -> bool:
+    probe = filelock.FileLock(str(path), thread_local=False)
+    try:
+        probe.acquire(timeout=0)
+    except filelock.Timeout:
+        return True
+    probe.release()
+    return False
+
+
+__all__ = ["AlreadyRunning", "InstanceLock", "is_locked", "read_holder", "running_holder"]

@@ -1,0 +1,176 @@
+"""Turning run-folder facts into run states: used by recovery and by the live monitor.
+
+The run folder owns how a run ended (``exit.json``) and which processes it has
+(``runner.json``); the database row is brought in line with them here, and only here.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from app.core.models import Run
+from app.core.states import RunState, state_for_exit
+from app.runner import procs, protocol
+from app.store import repo
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(enum.Enum):
+    ENDED = "ended"  # exit.json ingested
+    ALIVE = "alive"  # runner alive (state running, or still starting)
+    INTERRUPTED = "interrupted"  # neither: the run is marked interrupted
+
+
+@dataclass(frozen=True)
+class Observation:
+    outcome: Outcome
+    run: Run
+    old_state: RunState
+    orphan: psutil.Process | None = None  # an agent left without its runner, to be stopped
+
+    @property
+    def changed(self) -> bool:
+        return self.run.state is not self.old_state
+
+
+def reconcile(
+    conn: sqlite3.Connection, run: Run, run_dir: Path, *, check_spec: bool
+) -> Observation:
+    """Bring one active run's row in line with its folder. Call inside a write transaction."""
+    if check_spec:
+        bad_spec = _spec_problem(run_dir)
+        if bad_spec:
+            if procs.is_alive(*_runner_identity(run, run_dir)):
+                protocol.request_cancel(run_dir)  # we cannot vouch for what it runs: stop it
+                bad_spec += "; its runner was asked to stop"
+            return _interrupt(conn, run, bad_spec)
+    try:
+        ended = protocol.read_exit(run_dir)
+    except protocol.ProtocolError as exc:
+        return _interrupt(conn, run, str(exc))
+    if ended is not None:
+        return _ingest(conn, run, ended)
+    try:
+        info = protocol.read_runner_info(run_dir)
+    except protocol.ProtocolError as exc:
+        if procs.is_alive(run.runner_pid, run.runner_create_time):
+            protocol.request_cancel(run_dir)
+        return _interrupt(conn, run, str(exc))
+    if info is None:
+        return _not_started(conn, run, run_dir)
+    return _started(conn, run, run_dir, info)
+
+
+def _started(
+    conn: sqlite3.Connection, run: Run, run_dir: Path, info: protocol.RunnerInfo
+) -> Observation:
+    if procs.is_alive(info.runner_pid, info.runner_create_time):
+        if run.state is RunState.STARTING:
+            moved = repo.transition(
+                conn,
+                run.id,
+                RunState.RUNNING,
+                only_from={RunState.STARTING},
+                started_at=info.started_at,
+                runner_pid=info.runner_pid,
+                runner_create_time=info.runner_create_time,
+                agent_pid=info.agent_pid,
+                agent_create_time=info.agent_create_time,
+            )
+            return Observation(Outcome.ALIVE, moved or run, run.state)
+        return Observation(Outcome.ALIVE, run, run.state)
+    # The runner may have written exit.json and exited between our two reads.
+    late = _late_exit(conn, run, run_dir)
+    if late is not None:
+        return late
+    orphan = procs.find_process(info.agent_pid, info.agent_create_time)
+    why = f"its runner (pid {info.runner_pid}) is gone and left no exit.json"
+    if orphan is not None:
+        why += f"; the agent it left behind (pid {info.agent_pid}) is being stopped"
+    else:
+        why += " (killed, crashed, or the computer restarted)"
+    return _interrupt(conn, run, why, orphan=orphan)
+
+
+def _not_started(conn: sqlite3.Connection, run: Run, run_dir: Path) -> Observation:
+    if procs.is_alive(run.runner_pid, run.runner_create_time):
+        return Observation(Outcome.ALIVE, run, run.state)
+    late = _late_exit(conn, run, run_dir)
+    if late is not None:
+        return late
+    return _interrupt(conn, run, "its runner never started (Agentry stopped while launching it)")
+
+
+def _late_exit(conn: sqlite3.Connection, run: Run, run_dir: Path) -> Observation | None:
+    try:
+        ended = protocol.read_exit(run_dir)
+    except protocol.ProtocolError as exc:
+        return _interrupt(conn, run, str(exc))
+    return _ingest(conn, run, ended) if ended is not None else None
+
+
+def _ingest(conn: sqlite3.Connection, run: Run, ended: protocol.ExitInfo) -> Observation:
+    new = state_for_exit(ended.reason, ended.returncode)
+    moved = repo.transition(
+        conn,
+        run.id,
+        new,
+        only_from={RunState.STARTING, RunState.RUNNING},
+        exit_code=ended.returncode,
+        reason=ended.reason.value,
+        message=ended.message or None,
+        ended_at=ended.ended_at,
+    )
+    return Observation(Outcome.ENDED, moved or run, run.state)
+
+
+def _interrupt(
+    conn: sqlite3.Connection, run: Run, why: str, orphan: psutil.Process | None = None
+) -> Observation:
+    log.warning("run %s of task %s interrupted: %s", run.id, run.task_id, why)
+    moved = repo.transition(
+        conn,
+        run.id,
+        RunState.INTERRUPTED,
+        only_from={RunState.STARTING, RunState.RUNNING},
+        reason="interrupted",
+        message=why,
+        ended_at=time.time(),
+    )
+    return Observation(Outcome.INTERRUPTED, moved or run, run.state, orphan)
+
+
+def _spec_problem(run_dir: Path) -> str | None:
+    try:
+        protocol.read_spec(run_dir)
+    except protocol.ProtocolError as exc:
+        return str(exc)
+    except FileNotFoundError:
+        return f"{run_dir / protocol.SPEC} is missing"
+    return None
+
+
+def _runner_identity(run: Run, run_dir: Path) -> tuple[int | None, float | None]:
+    try:
+        info = protocol.read_runner_info(run_dir)
+    except protocol.ProtocolError:
+        info = None
+    if info is not None:
+        return info.runner_pid, info.runner_create_time
+    return run.runner_pid, run.runner_create_time
+
+
+def stop_orphans(observations: list[Observation], grace: float) -> None:
+    """Stop agents whose runner died: nobody would enforce their timeout or record their end."""
+    for obs in observations:
+        if obs.orphan is not None:
+            log.warning("stopping orphaned agent pid %s of run %s", obs.orphan.pid, obs.run.id)
+            procs.kill_tree(obs.orphan, grace)

@@ -1,0 +1,79 @@
+"""Start-up reconciliation (DESIGN §3): what survived, what ended, what was lost.
+
+Runs before the supervisor takes any new work, while it holds the data-folder lock, so a
+run that is still alive is reattached and never launched a second time.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+
+from app.core.models import RecoveryReport
+from app.store import fsops, repo
+from app.store.db import transaction
+from app.store.locations import Locations
+from app.supervisor.reconcile import Observation, Outcome, reconcile, stop_orphans
+
+log = logging.getLogger(__name__)
+
+SESSION_KEY = "session"  # "running" while a supervisor runs, "clean" after a graceful stop
+
+
+class RecoveryFailed(RuntimeError):
+    """Reconciliation could not finish; starting anyway would mean an inconsistent state."""
+
+
+def recover(conn: sqlite3.Connection, locations: Locations, *, grace: float) -> RecoveryReport:
+    started = time.perf_counter()
+    report = RecoveryReport(started_at=time.time())
+    try:
+        observations = _reconcile_all(conn, locations, report, started)
+    except Exception as exc:
+        raise RecoveryFailed(
+            f"recovery of {locations.data} failed: {exc}. Nothing was started. "
+            f"Run `agentry doctor` for details."
+        ) from exc
+    stop_orphans(observations, grace)
+    log.info(report.describe())
+    return report
+
+
+def _reconcile_all(
+    conn: sqlite3.Connection, locations: Locations, report: RecoveryReport, started: float
+) -> list[Observation]:
+    with transaction(conn):
+        report.previous_clean = repo.get_meta(conn, SESSION_KEY, "clean") == "clean"
+        report.temp_files_removed = len(fsops.cleanup_temp_files(locations.data))
+        observations = []
+        for run in repo.active_runs(conn):
+            run_dir = locations.run_dir(run.dir)
+            report.temp_files_removed += len(fsops.cleanup_temp_files(run_dir))
+            obs = reconcile(conn, run, run_dir, check_spec=True)
+            _record(report, obs)
+            observations.append(obs)
+        report.queued = repo.queued_task_ids(conn)
+        repo.set_meta(conn, SESSION_KEY, "running")
+        report.duration_ms = (time.perf_counter() - started) * 1000
+        repo.save_recovery_report(conn, report)
+    return observations
+
+
+def _record(report: RecoveryReport, obs: Observation) -> None:
+    task_id = obs.run.task_id
+    if obs.outcome is Outcome.ALIVE:
+        report.reattached.append(task_id)
+        return
+    if obs.outcome is Outcome.ENDED:
+        report.finished.append(task_id)
+        code = obs.run.exit_code
+        report.notes[task_id] = f"{obs.run.state.value} while Agentry was away (exit code {code})"
+        return
+    report.interrupted.append(task_id)
+    report.notes[task_id] = obs.run.message or "interrupted"
+
+
+def mark_clean_shutdown(conn: sqlite3.Connection) -> None:
+    with transaction(conn):
+        repo.set_meta(conn, SESSION_KEY, "clean")

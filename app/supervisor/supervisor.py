@@ -1,0 +1,333 @@
+"""The supervisor: schedules queued runs, launches runners, ingests how they end.
+
+Plain asyncio, no Qt: ``agentry serve --headless`` and the desktop app host the same
+object. Every state change happens in synchronous code between two awaits, so two
+changes never interleave; everything it learns is published on :attr:`bus`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from app.core.models import RecoveryReport, Run, TaskSpec
+from app.core.states import RunState
+from app.runner import procs, protocol
+from app.store import repo
+from app.store.db import data_version, open_database, transaction
+from app.store.locations import Locations
+from app.store.settings import Settings, load_settings, save_settings
+from app.supervisor import commands, launcher
+from app.supervisor.events import (
+    EventBus,
+    Notice,
+    RecoveryFinished,
+    RunStateChanged,
+    StoreChanged,
+    TaskAdded,
+)
+from app.supervisor.gate import ResourceGate
+from app.supervisor.lock import InstanceLock
+from app.supervisor.output import TailHub
+from app.supervisor.reconcile import Observation, reconcile, stop_orphans
+from app.supervisor.recovery import mark_clean_shutdown, recover
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.25  # also bounds how late a task enqueued by another process is picked up
+LIVENESS_S = 2.0
+
+
+class NotStarted(RuntimeError):
+    pass
+
+
+class Supervisor:
+    def __init__(self, locations: Locations, *, mode: str = "headless") -> None:
+        self.locations = locations
+        self.mode = mode
+        self.bus = EventBus()
+        self.settings = Settings()
+        self.report: RecoveryReport | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._lock = InstanceLock(locations, mode)
+        self._popens: dict[int, subprocess.Popen[bytes]] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._accepting = False
+        self._paused = False
+        self._seen_version = 0
+        self._next_liveness = 0.0
+        self._gate: ResourceGate | None = None
+        self._gate_reason: str | None = None
+        self._background: set[asyncio.Future[None]] = set()
+        self.tails = TailHub(self.bus)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> RecoveryReport:
+        """Take the data folder, reconcile it, and begin scheduling. Raises AlreadyRunning,
+        StoreError or RecoveryFailed with a message for the user; nothing runs then."""
+        self.locations.ensure()
+        self._lock.acquire()
+        try:
+            self._conn = open_database(self.locations.database)
+            self.settings = load_settings(self.locations.settings)
+            self.report = recover(self._conn, self.locations, grace=self.settings.kill_grace_s)
+        except BaseException:
+            self._close()
+            raise
+        self._seen_version = data_version(self._conn)
+        self._gate = ResourceGate()
+        self._accepting = True
+        self._loop_task = asyncio.create_task(self._run(), name="supervisor")
+        self._loop_task.add_done_callback(self._loop_ended)
+        self.tails.start()
+        self.bus.publish(RecoveryFinished(self.report))
+        return self.report
+
+    async def stop(self) -> None:
+        """Stop taking work and let go of the data folder. Agents keep running; the next
+        start reattaches them. Safe to call more than once."""
+        if self._conn is None:
+            return
+        self._accepting = False
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+            self._loop_task = None
+        await self.tails.stop()
+        for fut in list(self._background):
+            with contextlib.suppress(Exception):
+                await fut
+        self._reap()
+        try:
+            mark_clean_shutdown(self._conn)
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._lock.release()
+
+    @property
+    def running(self) -> bool:
+        return self._conn is not None and self._accepting
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise NotStarted("the supervisor is not running")
+        return self._conn
+
+    # ------------------------------------------------------------------ commands
+
+    def submit(self, spec: TaskSpec) -> int:
+        task_id, run_id = commands.submit(self.conn, spec, self.settings)
+        self.bus.publish(TaskAdded(task_id, run_id))
+        self.bus.publish(RunStateChanged(task_id, run_id, None, RunState.QUEUED))
+        self._wake.set()
+        return task_id
+
+    def cancel(self, task_ref: str | int) -> commands.CancelResult:
+        result = commands.cancel(self.conn, self.locations, task_ref)
+        if not result.requested:
+            self._publish_run(result.run, RunState.QUEUED)
+        self._wake.set()
+        return result
+
+    def retry(self, task_ref: str | int) -> int:
+        task_id, run_id = commands.retry(self.conn, task_ref, self.settings)
+        self.bus.publish(RunStateChanged(task_id, run_id, None, RunState.QUEUED))
+        self._wake.set()
+        return run_id
+
+    def set_paused(self, paused: bool) -> None:
+        """A paused queue starts nothing new; running agents are not touched."""
+        self._paused = paused
+        self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def apply_settings(self, settings: Settings) -> None:
+        save_settings(self.locations.settings, settings)
+        self.settings = settings
+        self._wake.set()
+
+    def run_dir(self, run: Run) -> Path:
+        return self.locations.run_dir(run.dir)
+
+    def watch_output(self, run_id: int, *, from_end: bool = False) -> None:
+        run = repo.get_run(self.conn, run_id)
+        self.tails.watch(
+            run_id, run.task_id, self.run_dir(run) / protocol.OUTPUT, from_end=from_end
+        )
+
+    def unwatch_output(self, run_id: int) -> None:
+        self.tails.unwatch(run_id)
+
+    # ------------------------------------------------------------------ the loop
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                self.tick()
+            except Exception as exc:  # keep supervising; a bug must still reach a person
+                log.exception("supervisor tick failed")
+                self.bus.publish(Notice("error", f"Supervisor error: {exc}"))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), TICK_S)
+            self._wake.clear()
+
+    def _loop_ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("supervisor loop died", exc_info=task.exception())
+            self.bus.publish(Notice("error", f"Supervisor stopped: {task.exception()}"))
+
+    def tick(self) -> None:
+        """One round: notice other processes' writes, ingest run folders, start queued runs."""
+        self._reap()
+        version = data_version(self.conn)
+        if version != self._seen_version:
+            self._seen_version = version
+            self.bus.publish(StoreChanged())
+        now = time.monotonic()
+        full = now >= self._next_liveness
+        if full:
+            self._next_liveness = now + LIVENESS_S
+        active = self._monitor(full)
+        if self._accepting and not self._paused:
+            self._schedule(active)
+
+    def _monitor(self, full: bool) -> int:
+        """Ingest what the run folders say; returns how many runs are still active."""
+        still_active = 0
+        for run in repo.active_runs(self.conn):
+            run_dir = self.run_dir(run)
+            if not self._worth_a_look(run, run_dir, full):
+                still_active += 1
+                continue
+            with transaction(self.conn):
+                obs = reconcile(self.conn, run, run_dir, check_spec=False)
+            self._observed(obs)
+            if obs.run.state.is_active:
+                still_active += 1
+        return still_active
+
+    def _worth_a_look(self, run: Run, run_dir: Path, full: bool) -> bool:
+        if (run_dir / protocol.EXIT).exists():
+            return True
+        if run.state is RunState.STARTING and (run_dir / protocol.RUNNER).exists():
+            return True
+        if not full:
+            return False
+        return not procs.is_alive(run.runner_pid, run.runner_create_time)
+
+    def _observed(self, obs: Observation) -> None:
+        if obs.changed:
+            self._publish_run(obs.run, obs.old_state)
+            if obs.run.state.is_terminal:
+                self.tails.finish(obs.run.id)
+        if obs.orphan is not None:
+            self._in_background(stop_orphans, [obs], self.settings.kill_grace_s)
+
+    def _schedule(self, active: int) -> None:
+        capacity = self.settings.max_concurrency - active
+        if capacity <= 0:
+            return
+        queued = repo.queued_runs(self.conn, limit=capacity)
+        if not queued or self._gate_blocks(len(queued)):
+            return
+        for run in queued:
+            self._start(run)
+
+    def _gate_blocks(self, waiting: int) -> bool:
+        assert self._gate is not None
+        reason = self._gate.read().blocked_by(self.settings)
+        if reason != self._gate_reason:
+            self._gate_reason = reason
+            if reason:
+                log.warning("holding queued tasks: %s", reason)
+                self.bus.publish(Notice("warning", f"Holding {waiting} queued task(s): {reason}"))
+            else:
+                self.bus.publish(Notice("info", "Resources are available again; starting tasks"))
+        return reason is not None
+
+    def _start(self, run: Run) -> None:
+        task = repo.get_task(self.conn, run.task_id)
+        run_dir = self.run_dir(run)
+        try:
+            launcher.prepare(run_dir, task, run, self.settings.kill_grace_s)
+        except OSError as exc:
+            self._fail_start(run, f"could not prepare its run folder {run_dir}: {exc}")
+            return
+        with transaction(self.conn):
+            moved = repo.transition(
+                self.conn, run.id, RunState.STARTING, only_from={RunState.QUEUED}
+            )
+        if moved is None:
+            return  # cancelled by someone else a moment ago
+        self._publish_run(moved, RunState.QUEUED)
+        try:
+            popen = launcher.launch(run_dir)
+        except OSError as exc:
+            self._fail_start(moved, f"could not start its runner: {exc}")
+            return
+        self._popens[run.id] = popen
+        pid, create_time = launcher.identity_of(popen)
+        with transaction(self.conn):
+            repo.update_run_processes(
+                self.conn, run.id, runner_pid=pid, runner_create_time=create_time
+            )
+
+    def _fail_start(self, run: Run, message: str) -> None:
+        log.error("task %s: %s", run.task_id, message)
+        with transaction(self.conn):
+            if run.state is RunState.QUEUED:
+                run = repo.transition(self.conn, run.id, RunState.STARTING) or run
+            moved = repo.transition(
+                self.conn,
+                run.id,
+                RunState.FAILED,
+                reason="spawn_error",
+                message=message,
+                ended_at=time.time(),
+            )
+        if moved is not None:
+            self._publish_run(moved, RunState.STARTING)
+        self.bus.publish(Notice("error", f"Task {run.task_id}: {message}", task_id=run.task_id))
+
+    def _publish_run(self, run: Run, old: RunState | None) -> None:
+        self.bus.publish(
+            RunStateChanged(
+                run.task_id, run.id, old, run.state, run.exit_code, run.reason, run.message
+            )
+        )
+
+    def _reap(self) -> None:
+        """Collect runners that exited, so they do not linger as zombies under us."""
+        for run_id, popen in list(self._popens.items()):
+            if popen.poll() is not None:
+                del self._popens[run_id]
+
+    def _in_background(self, func: Callable[..., None], *args: object) -> None:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.run_in_executor(None, func, *args)
+        self._background.add(fut)
+        fut.add_done_callback(self._background_done)
+
+    def _background_done(self, fut: asyncio.Future[None]) -> None:
+        self._background.discard(fut)
+        if not fut.cancelled() and fut.exception() is not None:
+            log.error("background job failed", exc_info=fut.exception())
