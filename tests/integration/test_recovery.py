@@ -1,0 +1,179 @@
+"""What happens while no supervisor runs, and how the next start reconciles it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from helpers.agentry import Home, alive, kill_group, run_async, wait_until
+
+from app.runner import protocol
+from app.store import repo
+from app.supervisor.recovery import RecoveryFailed
+from app.supervisor.supervisor import Supervisor
+
+
+async def _start_then_leave(home: Home, *task_ids: int) -> None:
+    """A supervisor that launches the queued tasks and stops cleanly, leaving them running."""
+    sup = Supervisor(home.locations)
+    await sup.start()
+    try:
+        for task_id in task_ids:
+            for _ in range(200):
+                if home.run(task_id).state.value == "running":
+                    break
+                await asyncio.sleep(0.05)
+            assert home.run(task_id).state.value == "running"
+    finally:
+        await sup.stop()
+
+
+async def _recover(home: Home):  # type: ignore[no-untyped-def]
+    sup = Supervisor(home.locations)
+    report = await sup.start()
+    await sup.stop()
+    return report
+
+
+def test_tasks_that_end_while_away_are_recovered_with_their_real_exit_codes(
+    home: Home, work_dir: Path
+) -> None:
+    ok = home.submit(["sh", "-c", "sleep 0.5; echo done"], work_dir)
+    bad = home.submit(["sh", "-c", "sleep 0.5; exit 7"], work_dir)
+    run_async(_start_then_leave(home, ok, bad))
+    for task_id in (ok, bad):
+        wait_until(lambda t=task_id: (home.run_dir(t) / protocol.EXIT).exists(), what="exit.json")
+        assert home.run(task_id).state.value == "running"  # nobody has ingested it yet
+
+    report = run_async(_recover(home))
+
+    assert sorted(report.finished) == sorted([ok, bad])
+    assert report.previous_clean
+    assert (home.run(ok).state.value, home.run(ok).exit_code) == ("succeeded", 0)
+    assert (home.run(bad).state.value, home.run(bad).exit_code) == ("failed", 7)
+    assert "exit code 7" in report.notes[bad]
+
+
+def test_a_killed_runner_and_agent_make_the_run_interrupted_and_retry_runs_it_again(
+    home: Home, work_dir: Path
+) -> None:
+    task_id = home.submit(["sh", "-c", "echo attempt; sleep 60"], work_dir)
+    run_async(_start_then_leave(home, task_id))
+    info = home.runner_info(task_id)
+    os.kill(info.runner_pid, signal.SIGKILL)
+    kill_group(info.agent_pid)
+    wait_until(lambda: not alive(info.runner_pid) and not alive(info.agent_pid), what="deaths")
+
+    report = run_async(_recover(home))
+
+    assert report.interrupted == [task_id]
+    run = home.run(task_id)
+    assert run.state.value == "interrupted"
+    assert f"runner (pid {info.runner_pid}) is gone" in (run.message or "")
+    retried = home.cli("retry", str(task_id))
+    assert retried.returncode == 0, retried.stderr
+    home.write_settings(default_timeout_s=2.0)
+    sup_result = home.cli("run", "--wait", "--", "true")  # hosts a supervisor that starts both
+    assert sup_result.returncode == 0
+    runs = home.runs(task_id)
+    assert [r.attempt for r in runs] == [1, 2]
+    assert runs[1].state.value in ("running", "timed_out", "succeeded")
+
+
+def test_an_orphaned_agent_whose_runner_died_is_stopped_and_interrupted(
+    home: Home, work_dir: Path
+) -> None:
+    task_id = home.submit(["sleep", "60"], work_dir)
+    run_async(_start_then_leave(home, task_id))
+    info = home.runner_info(task_id)
+    os.kill(info.runner_pid, signal.SIGKILL)
+    wait_until(lambda: not alive(info.runner_pid), what="runner gone")
+
+    report = run_async(_recover(home))
+
+    assert report.interrupted == [task_id]
+    assert "left behind" in report.notes[task_id]
+    wait_until(lambda: not alive(info.agent_pid), what="orphan stopped")
+
+
+def test_the_timeout_is_enforced_while_no_supervisor_runs_and_kills_the_agents_children(
+    home: Home, work_dir: Path
+) -> None:
+    task_id = home.submit(
+        ["sh", "-c", "sleep 60 & echo $! > child.pid; wait"], work_dir, timeout=1.0
+    )
+    run_async(_start_then_leave(home, task_id))
+    wait_until(lambda: (work_dir / "child.pid").exists(), what="child started")
+    child = int((work_dir / "child.pid").read_text())
+    exit_file = wait_until(lambda: protocol.read_exit(home.run_dir(task_id)), what="exit.json")
+
+    assert exit_file.reason.value == "timeout"
+    wait_until(lambda: not alive(child), timeout=5, what="the agent's child to be gone")
+    run_async(_recover(home))
+    assert home.run(task_id).state.value == "timed_out"
+    assert "timed out after 1 s" in home.output(task_id)
+
+
+def test_a_supervisor_killed_mid_session_is_reported_as_not_clean(home: Home) -> None:
+    with home.db() as conn:
+        repo.set_meta(conn, "session", "running")
+    report = run_async(_recover(home))
+    assert not report.previous_clean
+    assert report.needs_attention
+
+
+@pytest.mark.parametrize("name", [protocol.SPEC, protocol.RUNNER, protocol.EXIT])
+def test_a_corrupt_run_file_interrupts_only_that_run_and_is_kept(
+    home: Home, work_dir: Path, name: str
+) -> None:
+    victim = home.submit(["sleep", "2"], work_dir)
+    bystander = home.submit(["sleep", "2"], work_dir)
+    run_async(_start_then_leave(home, victim, bystander))
+    path = home.run_dir(victim) / name
+    if name == protocol.EXIT:
+        wait_until(lambda: path.exists(), what="exit.json")
+        wait_until(lambda: protocol.read_exit(home.run_dir(bystander)), what="bystander exit")
+    garbage = b'{"truncated": tr'
+    path.write_bytes(garbage)
+
+    report = run_async(_recover(home))
+
+    run = home.run(victim)
+    assert run.state.value == "interrupted"
+    assert str(path) in (run.message or "")
+    assert path.read_bytes() == garbage, "the corrupt file is kept for inspection"
+    assert victim in report.interrupted
+    assert bystander in report.reattached + report.finished
+    wait_until(lambda: protocol.read_exit(home.run_dir(bystander)), what="bystander exit")
+    run_async(_recover(home))
+    assert home.run(bystander).state.value == "succeeded"
+
+
+def test_recovery_that_fails_stops_start_up_with_a_clear_error_and_releases_the_folder(
+    home: Home, work_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home.submit(["true"], work_dir)
+    with home.db() as conn:
+        conn.execute("UPDATE runs SET state = 'running', runner_pid = 1")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("app.supervisor.recovery.reconcile", broken)
+    with pytest.raises(RecoveryFailed, match=r"No space left on device.*Nothing was started"):
+        run_async(Supervisor(home.locations).start())
+    assert home.run(1).state.value == "running"  # the failed transaction left no trace
+    monkeypatch.undo()
+    report = run_async(_recover(home))  # the lock was released: a new start works
+    assert report.interrupted == [1]
+
+
+def test_the_recovery_report_is_stored_and_listed_by_the_cli(home: Home) -> None:
+    run_async(_recover(home))
+    listing = json.loads(home.cli("recovery", "--json", check=True).stdout)
+    assert listing[0]["counts"] == {"reattached": 0, "finished": 0, "interrupted": 0, "queued": 0}
+    assert listing[0]["duration_ms"] >= 0
