@@ -28,7 +28,7 @@ from app.core.models import NO_TIMEOUT, Run, TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, RunState
 from app.runner import protocol
 from app.store import repo
-from app.store.db import StoreError, open_database
+from app.store.db import StoreError, describe_sqlite_error, open_database
 from app.store.locations import Locations
 from app.store.settings import load_settings
 from app.supervisor import commands
@@ -73,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except USER_ERRORS as exc:
         print(f"agentry: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except sqlite3.Error as exc:
+        path = Locations.from_env().database
+        print(f"agentry: {describe_sqlite_error(exc, path)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

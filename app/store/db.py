@@ -136,3 +136,22 @@ def data_version(conn: sqlite3.Connection) -> int:
 
 def check_integrity(conn: sqlite3.Connection) -> str:
     return str(conn.execute("PRAGMA quick_check").fetchone()[0])
+
+
+_ADVICE = (
+    ("locked", "another Agentry process is writing for too long; try again in a moment"),
+    ("busy", "another Agentry process is writing for too long; try again in a moment"),
+    ("disk is full", "free some disk space, then try again"),
+    ("readonly", "the data folder is read-only; check its permissions"),
+    ("read-only", "the data folder is read-only; check its permissions"),
+    ("malformed", "the database is damaged; keep a copy of it and run `agentry doctor`"),
+    ("not a database", "the file is not an Agentry database; move it aside"),
+    ("unable to open", "check that the data folder exists and is writable"),
+)
+
+
+def describe_sqlite_error(exc: sqlite3.Error, path: Path) -> str:
+    """A known SQLite failure (BUSY, FULL, CORRUPT, READONLY, …) as a message a user can act on."""
+    text = str(exc)
+    advice = next((a for key, a in _ADVICE if key in text.lower()), "run `agentry doctor`")
+    return f"the database {path} reported: {text}. {advice[0].upper()}{advice[1:]}."

@@ -151,6 +151,9 @@ class Home:
             raise AssertionError(f"agentry {args} failed: {result.stderr}")
         return result
 
+    def cli_argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "app", *args]
+
     def serve(self) -> subprocess.Popen[str]:
         """`agentry serve --headless`, returned once it supervises (recovery done)."""
         proc = subprocess.Popen(

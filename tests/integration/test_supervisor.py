@@ -1,0 +1,151 @@
+"""The supervisor in-process: events, concurrency limit, priority, the resource gate."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from app.core.models import TaskSpec
+from app.store.settings import Settings
+from app.supervisor.events import Event, Notice, OutputLines, RunStateChanged, TaskAdded
+from app.supervisor.supervisor import Supervisor
+from helpers.agentry import Home, counting_agent, run_async
+
+
+async def _until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(timeout / 0.02)):
+        if predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not reached")
+
+
+def test_subscribers_see_every_state_change_and_every_output_line(
+    home: Home, work_dir: Path
+) -> None:
+    events: list[Event] = []
+
+    async def scenario() -> int:
+        sup = Supervisor(home.locations)
+        sup.bus.subscribe(events.append)
+        await sup.start()
+        try:
+            task_id = sup.submit(TaskSpec(argv=tuple(counting_agent(20, 0.01)), cwd=str(work_dir)))
+            sup.watch_output(home.run(task_id).id)
+            await _until(lambda: home.run(task_id).state.value == "succeeded")
+            await _until(
+                lambda: sum(len(e.lines) for e in events if isinstance(e, OutputLines)) >= 20
+            )
+        finally:
+            await sup.stop()
+        return task_id
+
+    task_id = run_async(scenario())
+    assert TaskAdded(task_id, home.run(task_id).id) in events
+    states = [e.new.value for e in events if isinstance(e, RunStateChanged)]
+    assert states == ["queued", "starting", "running", "succeeded"]
+    lines = [line for e in events if isinstance(e, OutputLines) for line in e.lines]
+    assert lines == [str(i) for i in range(1, 21)]
+
+
+def test_no_more_than_max_concurrency_agents_run_at_once_and_priority_goes_first(
+    home: Home, work_dir: Path
+) -> None:
+    home.write_settings(max_concurrency=2)
+    peak = 0
+
+    async def scenario() -> list[int]:
+        nonlocal peak
+        sup = Supervisor(home.locations)
+        sup.set_paused(True)  # enqueue everything first so priority decides, not arrival
+        await sup.start()
+        try:
+            low = [sup.submit(TaskSpec(argv=("sleep", "0.3"), cwd=str(work_dir))) for _ in range(4)]
+            high = sup.submit(TaskSpec(argv=("sleep", "0.3"), cwd=str(work_dir), priority=10))
+            sup.set_paused(False)
+            ids = [*low, high]
+            while not all(home.run(t).state.value == "succeeded" for t in ids):
+                running = sum(home.run(t).state.value in ("starting", "running") for t in ids)
+                peak = max(peak, running)
+                await asyncio.sleep(0.02)
+        finally:
+            await sup.stop()
+        return ids
+
+    ids = run_async(scenario())
+    assert peak == 2
+    with home.db() as conn:
+        order = [
+            row[0]
+            for row in conn.execute(
+                "SELECT task_id FROM events WHERE new_state = 'starting' ORDER BY id"
+            )
+        ]
+    assert order == [ids[-1], *ids[:-1]]
+
+
+def test_the_resource_gate_holds_new_starts_and_says_why(home: Home, work_dir: Path) -> None:
+    home.write_settings(gate_max_memory_percent=1.0)
+    notices: list[Notice] = []
+
+    async def scenario() -> tuple[str, str]:
+        sup = Supervisor(home.locations)
+        sup.bus.subscribe(lambda e: notices.append(e) if isinstance(e, Notice) else None)
+        await sup.start()
+        try:
+            task_id = sup.submit(TaskSpec(argv=("true",), cwd=str(work_dir)))
+            await asyncio.sleep(0.8)
+            held = home.run(task_id).state.value
+            sup.apply_settings(Settings(gate_max_memory_percent=100.0, gate_max_cpu_percent=100.0))
+            await _until(lambda: home.run(task_id).state.value == "succeeded")
+            return held, home.run(task_id).state.value
+        finally:
+            await sup.stop()
+
+    assert run_async(scenario()) == ("queued", "succeeded")
+    assert any("memory in use" in n.text and "1% limit" in n.text for n in notices)
+
+
+def test_a_paused_queue_starts_nothing_until_resumed(home: Home, work_dir: Path) -> None:
+    async def scenario() -> tuple[str, str]:
+        sup = Supervisor(home.locations)
+        await sup.start()
+        try:
+            sup.set_paused(True)
+            task_id = sup.submit(TaskSpec(argv=("true",), cwd=str(work_dir)))
+            await asyncio.sleep(0.6)
+            held = home.run(task_id).state.value
+            sup.set_paused(False)
+            await _until(lambda: home.run(task_id).state.value == "succeeded")
+            return held, home.run(task_id).state.value
+        finally:
+            await sup.stop()
+
+    assert run_async(scenario()) == ("queued", "succeeded")
+
+
+def test_a_task_enqueued_by_another_process_is_started(home: Home, work_dir: Path) -> None:
+    async def scenario() -> str:
+        sup = Supervisor(home.locations)
+        await sup.start()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *home.cli_argv("run", "--cwd", str(work_dir), "--", "true"), env=home.env
+            )
+            assert await proc.wait() == 0
+            await _until(lambda: home.run(1).state.value == "succeeded")
+            return home.run(1).state.value
+        finally:
+            await sup.stop()
+
+    assert run_async(scenario()) == "succeeded"
+
+
+def test_a_task_without_a_timeout_gets_the_default_and_none_means_no_limit(
+    home: Home, work_dir: Path
+) -> None:
+    home.write_settings(default_timeout_s=90.0)
+    default = home.submit(["true"], work_dir)
+    unlimited = home.submit(["true"], work_dir, timeout=0.0)
+    own = home.submit(["true"], work_dir, timeout=5.0)
+    assert [home.run(t).timeout for t in (default, unlimited, own)] == [90.0, None, 5.0]
