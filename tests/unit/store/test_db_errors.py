@@ -21,7 +21,8 @@ from app.store.db import describe_sqlite_error
 )
 def test_a_known_sqlite_error_names_the_file_and_what_to_do(error: str, advice: str) -> None:
     message = describe_sqlite_error(sqlite3.OperationalError(error), Path("/data/agentry.db"))
-    assert "/data/agentry.db" in message and error in message and advice in message
+    assert "/data/agentry.db" in message and error in message
+    assert advice in message.lower()
 
 
 def test_an_unknown_sqlite_error_points_to_doctor() -> None:
