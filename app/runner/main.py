@@ -54,12 +54,15 @@ class Runner:
             return self._supervise(spec, output)
 
     def _supervise(self, spec: RunSpec, output: IO[bytes]) -> int:
-        try:
-            agent = self._spawn(spec, output)
-        except OSError as exc:
-            message = f"could not start {spec.argv[0]!r} in {spec.cwd}: {exc.strerror or exc}"
-            self._note(output, message)
-            return self._finish(None, ExitReason.SPAWN_ERROR, message)
+        agent, problem = None, self._precheck(spec)
+        if problem is None:
+            try:
+                agent = self._spawn(spec, output)
+            except OSError as exc:
+                problem = f"could not start {spec.argv[0]!r} in {spec.cwd}: {exc.strerror or exc}"
+        if agent is None:
+            self._note(output, problem or "could not start the agent")
+            return self._finish(None, ExitReason.SPAWN_ERROR, problem or "")
         started = time.time()
         deadline = started + spec.timeout if spec.timeout else None
         self._record(agent, started, deadline)
@@ -71,6 +74,14 @@ class Runner:
         return self._finish(returncode, reason, message)
 
     # ------------------------------------------------------------------ steps
+
+    def _precheck(self, spec: RunSpec) -> str | None:
+        """Name the missing piece precisely, rather than letting Popen blame the program."""
+        if not os.path.isdir(spec.cwd):
+            return f"the working folder {spec.cwd} does not exist"
+        if spec.stdin and not (self.run_dir / spec.stdin).is_file():
+            return f"the prompt file {self.run_dir / spec.stdin} is missing"
+        return None
 
     def _spawn(self, spec: RunSpec, output: IO[bytes]) -> subprocess.Popen[bytes]:
         env = {**os.environ, **spec.env}

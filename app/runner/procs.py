@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import signal
+import time
 
 import psutil
 
@@ -60,10 +61,30 @@ def kill_tree(root: psutil.Process, grace: float, *, windows: bool = IS_WINDOWS)
     except psutil.NoSuchProcess:
         procs = [root]
     _signal_all(root, procs, signal.SIGTERM, windows)
-    _, alive = psutil.wait_procs(procs, timeout=max(grace, 0.0))
+    alive = _wait_gone(procs, max(grace, 0.0))
     if alive or not windows:
         _signal_all(root, alive, _SIGKILL, windows)
-        psutil.wait_procs(alive, timeout=5)
+        _wait_gone(alive, 5.0)
+
+
+def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait until every process has exited; a zombie counts as exited, since its reaper may
+    be someone else (or no one, under a container init that never reaps)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = [p for p in procs if _running(p)]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.02)
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+    except psutil.AccessDenied:
+        return True
 
 
 def _signal_all(root: psutil.Process, procs: list[psutil.Process], sig: int, windows: bool) -> None:

@@ -45,12 +45,20 @@ class RunSpec:
     version: int = PROTOCOL_VERSION
 
     def __post_init__(self) -> None:
-        if not self.argv or not all(isinstance(a, str) for a in self.argv):
+        if not isinstance(self.argv, list) or not self.argv:
+            raise ValueError("argv must be a non-empty list of strings")
+        if not all(isinstance(a, str) for a in self.argv):
             raise ValueError("argv must be a non-empty list of strings")
         if not isinstance(self.cwd, str) or not self.cwd:
             raise ValueError("cwd must be a folder path")
-        if self.timeout is not None and not isinstance(self.timeout, int | float):
-            raise ValueError("timeout must be a number of seconds or null")
+        if not isinstance(self.env, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.env.items()
+        ):
+            raise ValueError("env must map names to string values")
+        if self.stdin is not None and not isinstance(self.stdin, str):
+            raise ValueError("stdin must be a file name or null")
+        _check_number("timeout", self.timeout, optional=True)
+        _check_number("grace", self.grace)
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,22 @@ class RunnerInfo:
     agent_create_time: float
     started_at: float
     deadline: float | None
+
+    def __post_init__(self) -> None:
+        for name in ("runner_pid", "agent_pid"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        for name in ("runner_create_time", "agent_create_time", "started_at"):
+            _check_number(name, getattr(self, name))
+        _check_number("deadline", self.deadline, optional=True)
+
+
+def _check_number(name: str, value: object, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, not {value!r}")
 
 
 @dataclass(frozen=True)

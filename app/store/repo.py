@@ -306,7 +306,7 @@ def list_tasks(conn: sqlite3.Connection, limit: int | None = None) -> list[Task]
 def resolve_task(conn: sqlite3.Connection, ref: str) -> Task:
     """A task from what a user typed: its number (``12`` or ``#12``)."""
     text = ref.strip().lstrip("#")
-    if not text.isdigit():
+    if not text.isascii() or not text.isdigit():
         raise UnknownTask(ref)
     return get_task(conn, int(text))
 

@@ -85,8 +85,7 @@ def _from_mapping(data: Any) -> Settings:
         if name not in known:
             log.warning("ignoring unknown setting %r", name)
             continue
-        default = getattr(Settings(), name)
-        values[name] = type(default)(value)
+        values[name] = _coerce(name, getattr(Settings(), name), value)
     settings = Settings(**values)
     problems = settings.problems()
     if problems:
@@ -94,8 +93,28 @@ def _from_mapping(data: Any) -> Settings:
     return settings
 
 
+def _coerce(name: str, default: Any, value: Any) -> Any:
+    """The value in the type of its default; anything else is refused, never guessed."""
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        raise ValueError(f"{name} must be a {type(default).__name__}, not {value!r}")
+    return type(default)(value)
+
+
 def _keep_aside(path: Path, why: str) -> None:
-    kept = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while kept.exists():  # never overwrite an earlier kept copy
+        n += 1
+        kept = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
     try:
         path.rename(kept)
     except OSError as exc:

@@ -30,11 +30,12 @@ class OutputTail:
             return cls(path)
         if size <= keep_bytes:
             return cls(path)
+        window = size - keep_bytes
         with open(path, "rb") as f:
-            f.seek(size - keep_bytes)
-            head = f.read(min(keep_bytes, 64 * 1024))
+            f.seek(window - 1)  # the byte before the window tells if it starts a line
+            head = f.read(min(keep_bytes, 64 * 1024) + 1)
         newline = head.find(b"\n")
-        start = size - keep_bytes + (newline + 1 if newline >= 0 else 0)
+        start = window - 1 + (newline + 1 if newline >= 0 else 1)
         return cls(path, start)
 
     def read_lines(self, max_bytes: int = READ_CHUNK) -> list[str]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from helpers.agentry import Home, counting_agent, run_async
+
 from app.core.models import TaskSpec
 from app.store.settings import Settings
 from app.supervisor.events import Event, Notice, OutputLines, RunStateChanged, TaskAdded
 from app.supervisor.supervisor import Supervisor
-from helpers.agentry import Home, counting_agent, run_async
 
 
 async def _until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]

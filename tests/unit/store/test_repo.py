@@ -146,7 +146,7 @@ def test_illegal_transition_raises(conn: sqlite3.Connection) -> None:
 
 def test_illegal_transition_writes_nothing(conn: sqlite3.Connection) -> None:
     """Even when the caller swallows the error and commits, the row and the log are untouched."""
-    task_id, run_id = _create(conn)
+    _, run_id = _create(conn)
     row_before = _run_row(conn, run_id)
     events_before = _count(conn, "events")
     with transaction(conn), pytest.raises(IllegalTransition):
@@ -278,11 +278,6 @@ def test_resolve_task_rejects_text_that_is_not_a_task_number(
     assert "agentry list" in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: resolve_task checks str.isdigit(), which accepts '²'; int('²') then raises "
-    "ValueError instead of UnknownTask (the CLI prints a traceback)",
-)
 def test_resolve_task_rejects_a_superscript_digit_as_unknown_task(
     conn: sqlite3.Connection,
 ) -> None:

@@ -153,9 +153,7 @@ def test_keeping_aside_logs_a_warning_naming_the_kept_copy(
         pytest.param("[1, 2, 3]", id="not-an-object"),
     ],
 )
-def test_unusable_values_give_defaults_and_the_file_is_kept_aside(
-    path: Path, content: str
-) -> None:
+def test_unusable_values_give_defaults_and_the_file_is_kept_aside(path: Path, content: str) -> None:
     path.write_text(content, encoding="utf-8")
     assert load_settings(path) == Settings()
     [kept] = _kept(path)
@@ -186,11 +184,6 @@ def test_integer_in_a_float_field_is_accepted(path: Path) -> None:
     assert isinstance(settings.kill_grace_s, float)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _keep_aside names the copy settings.json.corrupt-<second>; a second corrupt "
-    "file kept aside within the same second is renamed over the first, deleting it",
-)
 def test_two_corrupt_files_in_the_same_second_are_both_kept(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -202,11 +195,6 @@ def test_two_corrupt_files_in_the_same_second_are_both_kept(
     assert sorted(p.read_bytes() for p in _kept(path)) == [b"first corrupt", b"second corrupt"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: values are coerced with type(default)(value), so "notifications": "false" '
-    "becomes bool('false') == True instead of being refused as unusable",
-)
 def test_string_false_does_not_turn_notifications_on(path: Path) -> None:
     path.write_text(json.dumps({"notifications": "false"}))
     settings = load_settings(path)

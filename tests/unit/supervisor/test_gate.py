@@ -1,0 +1,116 @@
+"""Tests for app.supervisor.gate: which resource blocks a start, and the CPU arithmetic."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import pytest
+
+from app.store.settings import Settings
+from app.supervisor.gate import GateReading, _busy_percent
+
+SETTINGS = Settings(gate_max_memory_percent=80.0, gate_max_cpu_percent=90.0)
+
+# Shaped like psutil.cpu_times() on Linux; guest time is already included in user time.
+LinuxTimes = namedtuple(
+    "LinuxTimes", "user nice system idle iowait irq softirq steal guest guest_nice"
+)
+MacTimes = namedtuple("MacTimes", "user nice system idle")
+
+
+def _linux(
+    user: float = 0.0,
+    system: float = 0.0,
+    idle: float = 0.0,
+    iowait: float = 0.0,
+    guest: float = 0.0,
+) -> LinuxTimes:
+    return LinuxTimes(user, 0.0, system, idle, iowait, 0.0, 0.0, 0.0, guest, 0.0)
+
+
+# --- blocked_by ------------------------------------------------------------------------
+
+
+def test_reading_below_both_limits_blocks_nothing() -> None:
+    assert GateReading(memory_percent=50.0, cpu_percent=50.0).blocked_by(SETTINGS) is None
+
+
+def test_reading_exactly_at_the_limits_blocks_nothing() -> None:
+    assert GateReading(memory_percent=80.0, cpu_percent=90.0).blocked_by(SETTINGS) is None
+
+
+def test_memory_above_its_limit_is_named() -> None:
+    why = GateReading(memory_percent=85.0, cpu_percent=10.0).blocked_by(SETTINGS)
+    assert why is not None
+    assert "memory" in why
+    assert "85%" in why
+    assert "80%" in why
+
+
+def test_cpu_above_its_limit_is_named() -> None:
+    why = GateReading(memory_percent=10.0, cpu_percent=97.0).blocked_by(SETTINGS)
+    assert why is not None
+    assert "CPU" in why
+    assert "97%" in why
+    assert "90%" in why
+    assert "memory" not in why
+
+
+def test_memory_is_named_first_when_both_are_above() -> None:
+    why = GateReading(memory_percent=99.0, cpu_percent=99.0).blocked_by(SETTINGS)
+    assert why is not None
+    assert why.startswith("memory")
+
+
+def test_a_full_limit_of_100_never_blocks() -> None:
+    relaxed = Settings(gate_max_memory_percent=100.0, gate_max_cpu_percent=100.0)
+    assert GateReading(memory_percent=100.0, cpu_percent=100.0).blocked_by(relaxed) is None
+
+
+# --- _busy_percent ---------------------------------------------------------------------
+
+
+def test_busy_percent_is_the_non_idle_share_of_the_elapsed_time() -> None:
+    before = _linux(user=10.0, system=10.0, idle=80.0)
+    after = _linux(user=40.0, system=20.0, idle=140.0)  # +100 total, +60 idle
+    assert _busy_percent(before, after) == pytest.approx(40.0)
+
+
+def test_busy_percent_counts_iowait_as_idle() -> None:
+    before = _linux(user=0.0, idle=0.0, iowait=0.0)
+    after = _linux(user=25.0, idle=50.0, iowait=25.0)
+    assert _busy_percent(before, after) == pytest.approx(25.0)
+
+
+def test_busy_percent_leaves_guest_time_out_of_the_total() -> None:
+    """Guest time is already part of user time; counting it twice would inflate the total."""
+    before = _linux(user=0.0, idle=0.0)
+    after = _linux(user=50.0, idle=50.0, guest=50.0)
+    assert _busy_percent(before, after) == pytest.approx(50.0)
+
+
+def test_busy_percent_works_with_the_fields_of_other_platforms() -> None:
+    before = MacTimes(10.0, 0.0, 10.0, 80.0)
+    after = MacTimes(100.0, 0.0, 100.0, 100.0)  # +200 total, +20 idle
+    assert _busy_percent(before, after) == pytest.approx(90.0)
+
+
+def test_busy_percent_is_zero_when_no_time_passed() -> None:
+    same = _linux(user=5.0, idle=5.0)
+    assert _busy_percent(same, same) == 0.0
+
+
+def test_busy_percent_is_zero_when_counters_went_backwards() -> None:
+    assert _busy_percent(_linux(user=50.0, idle=50.0), _linux(user=10.0, idle=10.0)) == 0.0
+
+
+def test_busy_percent_is_never_above_100() -> None:
+    before = _linux(user=0.0, idle=50.0)
+    after = _linux(user=100.0, idle=0.0)  # idle went down: a counter glitch
+    assert _busy_percent(before, after) == 100.0
+
+
+def test_busy_percent_is_never_below_0() -> None:
+    before = _linux(user=50.0, idle=0.0)
+    after = _linux(user=0.0, idle=100.0)  # user went down: a counter glitch
+    assert _busy_percent(before, after) == 0.0
