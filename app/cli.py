@@ -9,7 +9,6 @@ traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import logging.handlers
@@ -35,7 +34,6 @@ from app.supervisor import commands
 from app.supervisor.events import Event, Notice, RunStateChanged
 from app.supervisor.lock import AlreadyRunning
 from app.supervisor.recovery import RecoveryFailed
-from app.supervisor.supervisor import Supervisor
 from app.supervisor.tail import OutputTail
 
 log = logging.getLogger("agentry")
@@ -60,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.runner.main import main as runner_main
 
         return runner_main(args_list[1:])
+    if args_list[:1] == ["--demo-agent"]:  # ... and as the built-in demo agent
+        from app.demo_agent import main as demo_main
+
+        return demo_main()
     parser = build_parser()
     args = parser.parse_args(args_list)
     if args.handler is None:
@@ -187,10 +189,16 @@ def _open() -> tuple[Locations, sqlite3.Connection]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import asyncio
+
     return asyncio.run(_serve(Locations.from_env()))
 
 
 async def _serve(locations: Locations) -> int:
+    import asyncio
+
+    from app.supervisor.supervisor import Supervisor
+
     supervisor = Supervisor(locations, mode="headless")
     supervisor.bus.subscribe(_log_event)
     report = await supervisor.start()
@@ -207,6 +215,8 @@ async def _serve(locations: Locations) -> int:
 
 
 def _on_stop_signals(callback: Callable[[], None]) -> None:
+    import asyncio
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -258,11 +268,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     # Standard output carries exactly the agent's output, so it can be piped.
     print(f"agentry: task {task_id} queued", file=sys.stderr, flush=True)
+    import asyncio
+
     run = asyncio.run(_wait_for_run(locations, conn, run_id))
     return exit_status(run)
 
 
 async def _wait_for_run(locations: Locations, conn: sqlite3.Connection, run_id: int) -> Run:
+    from app.supervisor.supervisor import Supervisor
+
     supervisor = Supervisor(locations, mode="cli")
     try:
         await supervisor.start()
@@ -277,6 +291,8 @@ async def _wait_for_run(locations: Locations, conn: sqlite3.Connection, run_id: 
 
 async def follow(conn: sqlite3.Connection, locations: Locations, run_id: int, out: TextIO) -> Run:
     """Print a run's output as it grows until the run has ended; returns the final run."""
+    import asyncio
+
     run = repo.get_run(conn, run_id)
     tail = OutputTail(locations.run_dir(run.dir) / protocol.OUTPUT)
     while True:
@@ -313,6 +329,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
     if task.latest_run is None:
         return EXIT_OK
     if args.follow:
+        import asyncio
+
         asyncio.run(follow(conn, locations, task.latest_run.id, sys.stdout))
         return EXIT_OK
     path = locations.run_dir(task.latest_run.dir) / protocol.OUTPUT

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from app.core.models import RecoveryReport, Run, TaskSpec
+from app.core.models import RecoveryReport, Run, Task, TaskSpec
 from app.core.states import RunState
 from app.runner import procs, protocol
 from app.store import repo
@@ -67,6 +67,9 @@ class Supervisor:
         self._gate: ResourceGate | None = None
         self._gate_reason: str | None = None
         self._background: set[asyncio.Future[None]] = set()
+        self._launch_queue: asyncio.Queue[int | None] = asyncio.Queue()
+        self._launching: set[int] = set()  # run ids handed to the launcher, not yet done
+        self._launcher_task: asyncio.Task[None] | None = None
         self.tails = TailHub(self.bus)
 
     # ------------------------------------------------------------------ lifecycle
@@ -88,6 +91,8 @@ class Supervisor:
         self._accepting = True
         self._loop_task = asyncio.create_task(self._run(), name="supervisor")
         self._loop_task.add_done_callback(self._loop_ended)
+        self._launcher_task = asyncio.create_task(self._launcher(), name="launcher")
+        self._launcher_task.add_done_callback(self._loop_ended)
         self.tails.start()
         self.bus.publish(RecoveryFinished(self.report))
         return self.report
@@ -103,6 +108,11 @@ class Supervisor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
             self._loop_task = None
+        if self._launcher_task is not None:
+            # Let a launch in flight finish, so its runner's pid is on record; skip the rest.
+            self._launch_queue.put_nowait(None)
+            await self._launcher_task
+            self._launcher_task = None
         await self.tails.stop()
         for fut in list(self._background):
             with contextlib.suppress(Exception):
@@ -177,6 +187,40 @@ class Supervisor:
     def unwatch_output(self, run_id: int) -> None:
         self.tails.unwatch(run_id)
 
+    def dismiss(self, task_id: int) -> None:
+        """The person has seen what happened to this task and chose not to retry it."""
+        with transaction(self.conn):
+            repo.add_event(self.conn, "dismissed", task_id=task_id)
+
+    async def stop_agents(self, timeout: float = 30.0) -> list[int]:
+        """Cancel every active run and wait until each has ended; returns their task ids."""
+        active = repo.active_runs(self.conn)
+        for run in active:
+            protocol.request_cancel(self.run_dir(run))
+        deadline = time.monotonic() + timeout
+        while repo.active_runs(self.conn) and time.monotonic() < deadline:
+            self._wake.set()
+            await asyncio.sleep(0.05)
+        return [run.task_id for run in active]
+
+    # ------------------------------------------------------------------ queries for views
+
+    def tasks(self, limit: int | None = None) -> list[Task]:
+        return repo.list_tasks(self.conn, limit)
+
+    def task(self, task_id: int) -> Task:
+        return repo.get_task(self.conn, task_id)
+
+    def runs(self, task_id: int) -> list[Run]:
+        return repo.runs_for_task(self.conn, task_id)
+
+    def counts(self) -> dict[str, int]:
+        """Tasks by the state of their latest run."""
+        return repo.count_by_state(self.conn)
+
+    def recovery_history(self, limit: int = 50) -> list[RecoveryReport]:
+        return repo.recovery_reports(self.conn, limit)
+
     # ------------------------------------------------------------------ the loop
 
     async def _run(self) -> None:
@@ -211,19 +255,23 @@ class Supervisor:
             self._schedule(active)
 
     def _monitor(self, full: bool) -> int:
-        """Ingest what the run folders say; returns how many runs are still active."""
-        still_active = 0
-        for run in repo.active_runs(self.conn):
-            run_dir = self.run_dir(run)
-            if not self._worth_a_look(run, run_dir, full):
-                still_active += 1
-                continue
-            with transaction(self.conn):
-                obs = reconcile(self.conn, run, run_dir, check_spec=False)
+        """Ingest what the run folders say, all in one transaction; returns how many runs
+        are still active."""
+        runs = repo.active_runs(self.conn)
+        look = [
+            run
+            for run in runs
+            if run.id not in self._launching and self._worth_a_look(run, self.run_dir(run), full)
+        ]
+        if not look:
+            return len(runs)
+        with transaction(self.conn):
+            observations = [
+                reconcile(self.conn, run, self.run_dir(run), check_spec=False) for run in look
+            ]
+        for obs in observations:
             self._observed(obs)
-            if obs.run.state.is_active:
-                still_active += 1
-        return still_active
+        return len(runs) - sum(1 for obs in observations if not obs.run.state.is_active)
 
     def _worth_a_look(self, run: Run, run_dir: Path, full: bool) -> bool:
         if (run_dir / protocol.EXIT).exists():
@@ -243,14 +291,16 @@ class Supervisor:
             self._in_background(stop_orphans, [obs], self.settings.kill_grace_s)
 
     def _schedule(self, active: int) -> None:
-        capacity = self.settings.max_concurrency - active
+        capacity = self.settings.max_concurrency - active - len(self._launching)
         if capacity <= 0:
             return
-        queued = repo.queued_runs(self.conn, limit=capacity)
+        queued = repo.queued_runs(self.conn, limit=capacity + len(self._launching))
+        queued = [run for run in queued if run.id not in self._launching][:capacity]
         if not queued or self._gate_blocks(len(queued)):
             return
         for run in queued:
-            self._start(run)
+            self._launching.add(run.id)
+            self._launch_queue.put_nowait(run.id)
 
     def _gate_blocks(self, waiting: int) -> bool:
         assert self._gate is not None
@@ -264,11 +314,29 @@ class Supervisor:
                 self.bus.publish(Notice("info", "Resources are available again; starting tasks"))
         return reason is not None
 
-    def _start(self, run: Run) -> None:
+    async def _launcher(self) -> None:
+        """Launch runs one at a time, in queue order, with file and process work off the
+        loop, so output keeps flowing to the panes while twenty tasks start."""
+        while (run_id := await self._launch_queue.get()) is not None:
+            try:
+                if self._accepting:
+                    await self._launch(run_id)
+            except Exception as exc:
+                log.exception("launching run %s failed", run_id)
+                self.bus.publish(Notice("error", f"Could not launch run {run_id}: {exc}"))
+            finally:
+                self._launching.discard(run_id)
+
+    async def _launch(self, run_id: int) -> None:
+        run = repo.get_run(self.conn, run_id)
+        if run.state is not RunState.QUEUED:
+            return  # cancelled by someone else a moment ago
         task = repo.get_task(self.conn, run.task_id)
         run_dir = self.run_dir(run)
+        loop = asyncio.get_running_loop()
+        grace = self.settings.kill_grace_s
         try:
-            launcher.prepare(run_dir, task, run, self.settings.kill_grace_s)
+            await loop.run_in_executor(None, launcher.prepare, run_dir, task, run, grace)
         except OSError as exc:
             self._fail_start(run, f"could not prepare its run folder {run_dir}: {exc}")
             return
@@ -277,10 +345,10 @@ class Supervisor:
                 self.conn, run.id, RunState.STARTING, only_from={RunState.QUEUED}
             )
         if moved is None:
-            return  # cancelled by someone else a moment ago
+            return
         self._publish_run(moved, RunState.QUEUED)
         try:
-            popen = launcher.launch(run_dir)
+            popen = await loop.run_in_executor(None, launcher.launch, run_dir)
         except OSError as exc:
             self._fail_start(moved, f"could not start its runner: {exc}")
             return
@@ -290,6 +358,7 @@ class Supervisor:
             repo.update_run_processes(
                 self.conn, run.id, runner_pid=pid, runner_create_time=create_time
             )
+        self._wake.set()  # look for its runner.json soon
 
     def _fail_start(self, run: Run, message: str) -> None:
         log.error("task %s: %s", run.task_id, message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 import platform
 import signal
@@ -37,12 +38,8 @@ def percentile(values: Sequence[float], pct: float) -> float:
     ordered = sorted(values)
     if not ordered:
         raise ValueError("no values")
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(pct / 100 * len(ordered))))
     return ordered[rank - 1]
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
 
 
 def machine() -> dict[str, Any]:
