@@ -13,7 +13,6 @@ import json
 import logging
 import logging.handlers
 import os
-import re
 import signal
 import sqlite3
 import sys
@@ -23,7 +22,8 @@ from pathlib import Path
 from typing import TextIO
 
 from app import __version__
-from app.core.models import NO_TIMEOUT, Run, TaskSpec
+from app.core import durations
+from app.core.models import Run, TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, RunState
 from app.runner import protocol
 from app.store import repo
@@ -65,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(args_list)
     if args.handler is None:
-        parser.print_help()
-        return EXIT_OK
+        args.handler = cmd_gui
     _setup_logging(args)
     try:
         return int(args.handler(args))
@@ -87,10 +86,18 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agentry",
-        description="Run and supervise local AI coding agents, and never lose them.",
+        description="Run and supervise local AI coding agents, and never lose them. "
+        "Without a command, opens the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"agentry {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="open the app, check its window and supervisor, quit (agents keep running)",
+    )
+    parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
+    parser.add_argument("--screenshot-delay", type=float, default=3.0, help=argparse.SUPPRESS)
     parser.set_defaults(handler=None)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -141,23 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_duration(text: str) -> float:
-    """``90``, ``90s``, ``30m``, ``2h`` or ``1h30m`` in seconds; ``0``/``none`` means no limit."""
-    value = text.strip().lower()
-    if value in ("none", "never", "0"):
-        return NO_TIMEOUT
-    parts = re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?", value)
-    if not value or parts is None or not any(parts.groups()):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a duration; use seconds (90), minutes (30m), hours (2h) or 'none'"
-        )
-    hours, minutes, seconds = (float(g) if g else 0.0 for g in parts.groups())
-    return hours * 3600 + minutes * 60 + seconds
+    """argparse type for --timeout (see app.core.durations)."""
+    try:
+        return durations.parse_duration(text)
+    except durations.DurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
     """Warnings on stderr (everything with -v, progress too for serve); a log file for
     every command that hosts a supervisor."""
-    serving = args.handler is cmd_serve or getattr(args, "wait", False)
+    serving = args.handler in (cmd_serve, cmd_gui) or getattr(args, "wait", False)
     console = logging.StreamHandler()
     console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     verbose = args.verbose or args.handler is cmd_serve
@@ -185,7 +186,18 @@ def _open() -> tuple[Locations, sqlite3.Connection]:
     return locations, open_database(locations.database)
 
 
-# ---------------------------------------------------------------------- serve
+# ---------------------------------------------------------------------- the app, serve
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from app.ui.application import run_gui
+
+    return run_gui(
+        Locations.from_env(),
+        smoke_test=args.smoke_test,
+        screenshot=args.screenshot,
+        screenshot_delay=args.screenshot_delay,
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ _ESCAPE = re.compile(
     r"|\x9b[0-?]*[ -/]*[@-~]"
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SPECIAL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")  # anything but text and tabs
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,11 @@ def parse_line(line: str, style: Style = PLAIN) -> tuple[list[Segment], Style]:
         pos = match.end()
     _add(segments, line[pos:], style)
     return segments, style
+
+
+def is_plain(line: str) -> bool:
+    """True when the line is only text (and tabs): it can be shown as it is."""
+    return _SPECIAL.search(line) is None
 
 
 def strip(line: str) -> str:

@@ -28,6 +28,7 @@ class Settings:
     kill_grace_s: float = 5.0
     notifications: bool = True
     theme: str = "system"
+    tray_hint_shown: bool = False  # "Agentry keeps running in the tray" is said only once
 
     def problems(self) -> list[str]:
         """Human-readable reasons this configuration is not usable; empty when it is."""

@@ -1,0 +1,346 @@
+"""The desktop app: the supervisor hosted on a qasync loop, its window, tray and lifecycle.
+
+Start-up is staged (lock and recovery, then window, then the recovery screen if needed)
+and so is shutdown (stop agents if asked, stop the supervisor, let go of the folder);
+both are idempotent. A failure to start shows the start-up error screen, never a
+half-working main window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from app.core.models import RecoveryReport
+from app.core.states import RunState
+from app.store.db import StoreError
+from app.store.locations import Locations
+from app.store.settings import Settings
+from app.supervisor.events import RunStateChanged
+from app.supervisor.lock import AlreadyRunning
+from app.supervisor.recovery import RecoveryFailed
+from app.supervisor.supervisor import Supervisor
+from app.ui.bridge import Bridge
+from app.ui.dialogs import QuitChoice, QuitDialog
+from app.ui.icons import app_icon
+from app.ui.main_window import MainWindow
+from app.ui.notify import Notifier, TrayIcon, tray_available
+from app.ui.recovery_view import RecoveryScreen, StartupErrorScreen
+from app.ui.single_instance import InstanceServer, server_name
+from app.ui.theme import apply_theme
+
+log = logging.getLogger(__name__)
+
+STARTUP_ERRORS = (AlreadyRunning, StoreError, RecoveryFailed)
+
+
+class AgentryApp(QObject):
+    started = Signal()
+    activated = Signal()  # another launch asked us to come forward
+
+    def __init__(
+        self,
+        qapp: QApplication,
+        locations: Locations,
+        *,
+        use_tray: bool = True,
+        max_blocks: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.qapp = qapp
+        self.locations = locations
+        self.supervisor = Supervisor(locations, mode="gui")
+        self.bridge = Bridge(self.supervisor.bus, self)
+        self.window: MainWindow | None = None
+        self.tray: TrayIcon | None = None
+        self.notifier: Notifier | None = None
+        self.recovery_screen: RecoveryScreen | None = None
+        self.error_screen: StartupErrorScreen | None = None
+        self.quit_dialog: QuitDialog | None = None
+        self.instance_server = InstanceServer(server_name(locations), self)
+        self.finished = asyncio.Event()
+        self.exit_code = 0
+        self._use_tray = use_tray
+        self._max_blocks = max_blocks
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._quitting = False
+
+    # ------------------------------------------------------------------ start-up
+
+    async def start(self) -> bool:
+        """True when the window is up and supervising; False after showing why it is not."""
+        try:
+            report = await self.supervisor.start()
+        except STARTUP_ERRORS as exc:
+            self._show_startup_error(str(exc))
+            return False
+        self.instance_server.listen()
+        apply_theme(self.qapp, self.supervisor.settings.theme)
+        self._build_window()
+        self._connect_signals()
+        assert self.window is not None
+        self.window.show()
+        if report.needs_attention:
+            self.show_recovery(report)
+        self.started.emit()
+        return True
+
+    def _show_startup_error(self, message: str) -> None:
+        log.error("start-up failed: %s", message)
+        self.exit_code = 1
+        self.error_screen = StartupErrorScreen(message, str(self.locations.data))
+        self.error_screen.finished.connect(lambda _r: self.finished.set())
+        self.error_screen.show()
+
+    def _build_window(self) -> None:
+        self.window = MainWindow(self.supervisor, self.bridge, max_blocks=self._max_blocks)
+        if self._use_tray and tray_available():
+            self.tray = TrayIcon(self)
+            self.tray.show()
+        self.notifier = Notifier(self.window.banner, self.tray, self)
+        self.notifier.enabled = self.supervisor.settings.notifications
+
+    def _connect_signals(self) -> None:
+        assert self.window is not None and self.notifier is not None
+        window = self.window
+        # window
+        window.closeRequested.connect(self.close_window)
+        window.quitRequested.connect(self.request_quit)
+        window.runFinished.connect(self._notify_finished)
+        window.settingsApplied.connect(self._settings_applied)
+        # notifications and supervisor notices
+        self.notifier.showTask.connect(self.show_task)
+        self.bridge.notice.connect(self._on_notice)
+        self.bridge.runStateChanged.connect(lambda _e: self._update_tray())
+        # tray
+        if self.tray is not None:
+            self.tray.show_action.triggered.connect(self.activate)
+            self.tray.new_task_action.triggered.connect(self._tray_new_task)
+            self.tray.pause_action.toggled.connect(window.set_paused)
+            window.pause_action.toggled.connect(self.tray.pause_action.setChecked)
+            self.tray.quit_action.triggered.connect(self.request_quit)
+            self.tray.activated.connect(self._tray_activated)
+            self._update_tray()
+        # another launch
+        self.instance_server.activated.connect(lambda _argv: self.activate())
+
+    # ------------------------------------------------------------------ recovery
+
+    def show_recovery(self, report: RecoveryReport) -> RecoveryScreen:
+        assert self.window is not None
+        screen = RecoveryScreen(report, self.window.describe, self.window)
+        screen.retryRequested.connect(self.window.retry_task)
+        screen.dismissRequested.connect(self.supervisor.dismiss)
+        screen.showTaskRequested.connect(self.show_task)
+        self.recovery_screen = screen
+        screen.show()
+        screen.raise_()
+        return screen
+
+    # ------------------------------------------------------------------ showing things
+
+    def activate(self) -> None:
+        if self.window is None:
+            return
+        self.window.showNormal()
+        self.window.raise_()
+        self.window.activateWindow()
+        self.activated.emit()
+
+    def show_task(self, task_id: object) -> None:
+        self.activate()
+        if self.window is not None and isinstance(task_id, int):
+            self.window.open_task(task_id)
+
+    def _tray_activated(self, reason: TrayIcon.ActivationReason) -> None:
+        if reason == TrayIcon.ActivationReason.Trigger:
+            self.activate()
+
+    def _tray_new_task(self) -> None:
+        self.activate()
+        if self.window is not None:
+            self.window.show_new_task()
+
+    def _notify_finished(self, event: RunStateChanged) -> None:
+        if self.notifier is None or self.window is None:
+            return
+        task = self.window.model.task(event.task_id)
+        title = task.title if task else f"Task {event.task_id}"
+        if event.new is RunState.SUCCEEDED:
+            self.notifier.notify(
+                "Task succeeded", f"#{event.task_id} {title}", task_id=event.task_id
+            )
+        elif event.new in (RunState.FAILED, RunState.TIMED_OUT):
+            what = (
+                "timed out"
+                if event.new is RunState.TIMED_OUT
+                else (
+                    f"failed (exit code {event.exit_code})"
+                    if event.exit_code is not None
+                    else "failed"
+                )
+            )
+            self.notifier.notify(
+                f"Task {what}", f"#{event.task_id} {title}", level="error", task_id=event.task_id
+            )
+        elif event.new is RunState.INTERRUPTED:
+            self.notifier.notify(
+                "Task needs you",
+                f"#{event.task_id} {title} was interrupted",
+                level="warning",
+                task_id=event.task_id,
+            )
+        self._update_tray()
+
+    def _on_notice(self, level: str, text: str, task_id: object) -> None:
+        if self.notifier is not None and level in ("warning", "error"):
+            self.notifier.notify(
+                "Agentry",
+                text,
+                level=level,
+                task_id=task_id if isinstance(task_id, int) else None,
+                force=level == "error",
+            )
+
+    def _update_tray(self) -> None:
+        if self.tray is not None and self.window is not None:
+            self.tray.set_counts(*self.window.counts())
+
+    def _settings_applied(self, settings: Settings) -> None:
+        apply_theme(self.qapp, settings.theme)
+        if self.notifier is not None:
+            self.notifier.enabled = settings.notifications
+
+    # ------------------------------------------------------------------ closing and quitting
+
+    def close_window(self) -> None:
+        """The window's close button: hide to the tray if there is one, else quit."""
+        if self.window is None:
+            return
+        if self.tray is None or not self.tray.isVisible():
+            self.request_quit()
+            return
+        self.window.hide()
+        settings = self.supervisor.settings
+        if not settings.tray_hint_shown and self.notifier is not None:
+            self.notifier.notify(
+                "Agentry is still running",
+                "Your agents keep working. Find Agentry in the tray; Quit is in its menu.",
+                force=True,
+            )
+            self.supervisor.apply_settings(settings.replace(tray_hint_shown=True))
+
+    def request_quit(self) -> None:
+        """Quit; with agents running, ask whether to keep them running (the default)."""
+        if self._quitting or self.window is None:
+            if self.window is None:
+                self.finished.set()
+            return
+        running, _queued, _attention = self.window.counts()
+        if running == 0:
+            self.quit(QuitChoice.KEEP_RUNNING)
+            return
+        if self.quit_dialog is not None and self.quit_dialog.isVisible():
+            self.quit_dialog.raise_()
+            return
+        self.activate()
+        self.quit_dialog = QuitDialog(running, self.window)
+        self.quit_dialog.chosen.connect(self.quit)
+        self.quit_dialog.open()
+
+    def quit(self, choice: QuitChoice) -> None:
+        if choice is QuitChoice.CANCEL or self._quitting:
+            return
+        self._quitting = True
+        self.spawn(self._shutdown(stop_agents=choice is QuitChoice.STOP_AGENTS))
+
+    async def _shutdown(self, *, stop_agents: bool) -> None:
+        try:
+            if stop_agents:
+                if self.window is not None:
+                    self.window.statusBar().showMessage("Stopping agents…")
+                await self.supervisor.stop_agents()
+            await self.supervisor.stop()
+        finally:
+            self.instance_server.close()
+            self.bridge.close()
+            if self.tray is not None:
+                self.tray.hide()
+            if self.window is not None:
+                self.window.hide()
+            self.finished.set()
+
+    # ------------------------------------------------------------------ tasks
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run a coroutine on the loop, keeping a reference and surfacing its failure."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+            if self.notifier is not None:
+                self.notifier.notify(
+                    "Agentry", f"Internal error: {task.exception()}", level="error", force=True
+                )
+
+
+def run_gui(
+    locations: Locations,
+    *,
+    smoke_test: bool = False,
+    screenshot: str | None = None,
+    screenshot_delay: float = 3.0,
+) -> int:
+    """``agentry`` with no command: the desktop app. Returns the process exit status."""
+    import qasync
+
+    from app.ui.single_instance import hand_over
+
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("Agentry")
+    qapp.setOrganizationName("Agentry")
+    qapp.setWindowIcon(app_icon())
+    qapp.setQuitOnLastWindowClosed(False)
+    if hand_over(server_name(locations), sys.argv[1:]):
+        print("Agentry is already running; its window was brought to the front.")
+        return 0
+
+    async def main() -> int:
+        controller = AgentryApp(qapp, locations)
+        if await controller.start() and (smoke_test or screenshot):
+            QTimer.singleShot(
+                int(screenshot_delay * 1000), lambda: _finish_check(controller, screenshot)
+            )
+        await controller.finished.wait()
+        return controller.exit_code
+
+    return int(qasync.run(main()))
+
+
+def _finish_check(controller: AgentryApp, screenshot: str | None) -> None:
+    """--smoke-test / --screenshot: prove the window is up, then quit keeping agents."""
+    window = controller.window
+    shown = window is not None and window.isVisible() and controller.supervisor.running
+    if screenshot:
+        screen = controller.qapp.primaryScreen()
+        pixmap = screen.grabWindow(0)
+        if not pixmap.save(screenshot):
+            log.error("could not save the screenshot to %s", screenshot)
+            shown = False
+    print(
+        "smoke test: window shown, supervisor running" if shown else "smoke test FAILED", flush=True
+    )
+    controller.exit_code = 0 if shown else 1
+    controller.quit(QuitChoice.KEEP_RUNNING)

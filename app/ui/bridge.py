@@ -1,0 +1,50 @@
+"""Supervisor events as Qt signals: the only way the UI learns anything (DESIGN §1).
+
+Events are published on the asyncio loop, which under qasync is the Qt main thread, so
+signals are emitted directly and every slot runs on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from app.supervisor.events import (
+    Event,
+    EventBus,
+    Notice,
+    OutputLines,
+    RecoveryFinished,
+    RunStateChanged,
+    StoreChanged,
+    TaskAdded,
+)
+
+
+class Bridge(QObject):
+    taskAdded = Signal(int, int)  # task id, run id
+    runStateChanged = Signal(object)  # RunStateChanged
+    outputLines = Signal(int, int, object)  # task id, run id, tuple[str, ...]
+    storeChanged = Signal()
+    recoveryFinished = Signal(object)  # RecoveryReport
+    notice = Signal(str, str, object)  # level, text, task id or None
+
+    def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._unsubscribe = bus.subscribe(self._deliver)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    def _deliver(self, event: Event) -> None:
+        if isinstance(event, OutputLines):
+            self.outputLines.emit(event.task_id, event.run_id, event.lines)
+        elif isinstance(event, RunStateChanged):
+            self.runStateChanged.emit(event)
+        elif isinstance(event, TaskAdded):
+            self.taskAdded.emit(event.task_id, event.run_id)
+        elif isinstance(event, StoreChanged):
+            self.storeChanged.emit()
+        elif isinstance(event, RecoveryFinished):
+            self.recoveryFinished.emit(event.report)
+        elif isinstance(event, Notice):
+            self.notice.emit(event.level, event.text, event.task_id)

@@ -1,0 +1,282 @@
+"""The app's dialogs: new task, settings, quit. Each validates what it returns and says why
+a value is refused; none of them sends a command itself (the window does)."""
+
+from __future__ import annotations
+
+import enum
+import shlex
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import demo_agent
+from app.core.durations import DurationError, format_duration, parse_duration
+from app.core.models import TaskSpec
+from app.store.settings import Settings
+
+AGENTS = (("shell", "Shell command"), ("demo", "Demo agent (built in, ~20 s)"))
+
+
+class InvalidInput(ValueError):
+    """What the person typed cannot be used; the message says which field and why."""
+
+
+def build_spec(
+    *, agent: str, command: str, prompt: str, cwd: str, timeout: str, title: str
+) -> TaskSpec:
+    """A TaskSpec from the New task form, or InvalidInput naming the field to fix."""
+    folder = Path(cwd.strip()).expanduser() if cwd.strip() else None
+    if folder is None or not folder.is_dir():
+        raise InvalidInput(
+            f"Working folder: {cwd.strip() or '(empty)'} is not a folder. "
+            "Choose an existing folder."
+        )
+    seconds = None
+    if timeout.strip():
+        try:
+            seconds = parse_duration(timeout)
+        except DurationError as exc:
+            raise InvalidInput(f"Timeout: {exc}") from None
+    if agent == "demo":
+        argv = demo_agent.command()
+        title = title.strip() or "Demo task"
+    else:
+        argv = _split_command(command)
+    return TaskSpec(
+        argv=tuple(argv),
+        cwd=str(folder.resolve()),
+        title=title.strip(),
+        agent=agent,
+        prompt=prompt if prompt.strip() else None,
+        timeout=seconds,
+    )
+
+
+def _split_command(command: str) -> list[str]:
+    if not command.strip():
+        raise InvalidInput("Command: type the command to run, e.g. make test")
+    try:
+        return shlex.split(command, posix=sys.platform != "win32")
+    except ValueError as exc:
+        raise InvalidInput(f"Command: {exc} (check the quotes)") from None
+
+
+class NewTaskDialog(QDialog):
+    submitted = Signal(object)  # TaskSpec
+
+    def __init__(self, settings: Settings, cwd: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New task")
+        self.setMinimumWidth(560)
+        self.agent = QComboBox(self)
+        for key, label in AGENTS:
+            self.agent.addItem(label, key)
+        self.command = QLineEdit(self, placeholderText='e.g. make test, or claude -p "…"')
+        self.prompt = QPlainTextEdit(self)
+        self.prompt.setPlaceholderText("Optional: text sent to the command's standard input")
+        self.prompt.setFixedHeight(80)
+        self.cwd = QLineEdit(cwd, self)
+        browse = QPushButton("Browse…", self)
+        self.timeout = QLineEdit(self)
+        self.timeout.setPlaceholderText(
+            f"default: {format_duration(settings.default_timeout_s, none='no limit')}"
+            " — e.g. 30m, 2h, none"
+        )
+        self.title_edit = QLineEdit(self, placeholderText="Optional: a name for the task")
+        self.error = QLabel(self, wordWrap=True)
+        self.error.setStyleSheet("color: #d1242f")
+        self.error.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.start_button = buttons.addButton("Start task", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.start_button.setDefault(True)
+
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.cwd, 1)
+        folder_row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("Agent", self.agent)
+        form.addRow("Command", self.command)
+        form.addRow("Input", self.prompt)
+        form.addRow("Working folder", folder_row)
+        form.addRow("Timeout", self.timeout)
+        form.addRow("Title", self.title_edit)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+        self.agent.currentIndexChanged.connect(self._agent_changed)
+        browse.clicked.connect(self._browse)
+        buttons.accepted.connect(self.try_accept)
+        buttons.rejected.connect(self.reject)
+        self._agent_changed()
+
+    def _agent_changed(self) -> None:
+        is_shell = self.agent.currentData() == "shell"
+        self.command.setEnabled(is_shell)
+        self.prompt.setEnabled(is_shell)
+        self.command.setPlaceholderText(
+            'e.g. make test, or claude -p "…"' if is_shell else "(the demo agent needs none)"
+        )
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Working folder", self.cwd.text())
+        if folder:
+            self.cwd.setText(folder)
+
+    def select_agent(self, key: str) -> None:
+        self.agent.setCurrentIndex(max(0, self.agent.findData(key)))
+
+    def try_accept(self) -> None:
+        try:
+            spec = build_spec(
+                agent=self.agent.currentData(),
+                command=self.command.text(),
+                prompt=self.prompt.toPlainText(),
+                cwd=self.cwd.text(),
+                timeout=self.timeout.text(),
+                title=self.title_edit.text(),
+            )
+        except InvalidInput as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            return
+        self.error.hide()
+        self.submitted.emit(spec)
+        self.accept()
+
+
+class SettingsDialog(QDialog):
+    applied = Signal(object)  # Settings
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self._base = settings
+        self.max_concurrency = QSpinBox(self, minimum=1, maximum=256)
+        self.max_concurrency.setValue(settings.max_concurrency)
+        self.default_timeout = QLineEdit(format_duration(settings.default_timeout_s), self)
+        self.default_timeout.setToolTip("e.g. 45m, 4h, 1h30m; 'none' lets tasks run forever")
+        self.memory = _percent(self, settings.gate_max_memory_percent)
+        self.cpu = _percent(self, settings.gate_max_cpu_percent)
+        self.grace = QDoubleSpinBox(self, minimum=0, maximum=600, suffix=" s", decimals=1)
+        self.grace.setValue(settings.kill_grace_s)
+        self.notifications = QCheckBox("Show notifications", self)
+        self.notifications.setChecked(settings.notifications)
+        self.theme = QComboBox(self)
+        for key, label in (("system", "Follow system"), ("light", "Light"), ("dark", "Dark")):
+            self.theme.addItem(label, key)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.error = QLabel(self, wordWrap=True)
+        self.error.setStyleSheet("color: #d1242f")
+        self.error.hide()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        form = QFormLayout()
+        form.addRow("Agents at once", self.max_concurrency)
+        form.addRow("Default timeout", self.default_timeout)
+        form.addRow("Hold new tasks above memory", self.memory)
+        form.addRow("Hold new tasks above CPU", self.cpu)
+        form.addRow("Grace before kill", self.grace)
+        form.addRow("", self.notifications)
+        form.addRow("Theme", self.theme)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        buttons.accepted.connect(self.try_accept)
+        buttons.rejected.connect(self.reject)
+
+    def settings(self) -> Settings:
+        """The edited settings, or InvalidInput naming what to fix."""
+        try:
+            timeout = parse_duration(self.default_timeout.text())
+        except DurationError as exc:
+            raise InvalidInput(f"Default timeout: {exc}") from None
+        result = self._base.replace(
+            max_concurrency=self.max_concurrency.value(),
+            default_timeout_s=timeout,
+            gate_max_memory_percent=self.memory.value(),
+            gate_max_cpu_percent=self.cpu.value(),
+            kill_grace_s=self.grace.value(),
+            notifications=self.notifications.isChecked(),
+            theme=self.theme.currentData(),
+        )
+        problems = result.problems()
+        if problems:
+            raise InvalidInput("; ".join(problems))
+        return result
+
+    def try_accept(self) -> None:
+        try:
+            settings = self.settings()
+        except InvalidInput as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            return
+        self.applied.emit(settings)
+        self.accept()
+
+
+def _percent(parent: QWidget, value: float) -> QDoubleSpinBox:
+    box = QDoubleSpinBox(parent, minimum=1, maximum=100, suffix=" %", decimals=0)
+    box.setValue(value)
+    return box
+
+
+class QuitChoice(enum.Enum):
+    KEEP_RUNNING = "keep"
+    STOP_AGENTS = "stop"
+    CANCEL = "cancel"
+
+
+class QuitDialog(QMessageBox):
+    """Quit with agents running: keep them (the default), stop them, or do not quit."""
+
+    chosen = Signal(object)  # QuitChoice
+
+    def __init__(self, running: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Quit Agentry")
+        self.setIcon(QMessageBox.Icon.Question)
+        noun = "agent is" if running == 1 else "agents are"
+        self.setText(f"{running} {noun} still running.")
+        self.setInformativeText(
+            "Keep them running in the background and Agentry reattaches them when it starts "
+            "again, or stop them now."
+        )
+        self.keep_button = self.addButton("Keep running", QMessageBox.ButtonRole.AcceptRole)
+        self.stop_button = self.addButton("Stop them", QMessageBox.ButtonRole.DestructiveRole)
+        self.cancel_button = self.addButton(QMessageBox.StandardButton.Cancel)
+        self.setDefaultButton(self.keep_button)
+        self.setEscapeButton(self.cancel_button)
+        self.buttonClicked.connect(self._clicked)
+        self.setWindowModality(Qt.WindowModality.ApplicationModal)
+
+    def _clicked(self, button: object) -> None:
+        if button is self.keep_button:
+            self.chosen.emit(QuitChoice.KEEP_RUNNING)
+        elif button is self.stop_button:
+            self.chosen.emit(QuitChoice.STOP_AGENTS)
+        else:
+            self.chosen.emit(QuitChoice.CANCEL)

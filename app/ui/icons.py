@@ -1,0 +1,135 @@
+"""The one place the UI loads icons and state colours from.
+
+Everything under ``resources/`` is found through :func:`resources_dir`, so the same code works
+from a source checkout and from a PyInstaller bundle. Icons are cached because views ask for
+them on every repaint, and lookups never raise for unknown states: a model's ``data()`` must
+not crash the UI because a newer runner wrote a state this build does not know.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from functools import cache
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+
+log = logging.getLogger(__name__)
+
+# Colours by RunState value; readable on both light and dark backgrounds.
+STATE_COLORS: dict[str, str] = {
+    "queued": "#8a8f98",
+    "starting": "#c7a317",
+    "running": "#2f81f7",
+    "succeeded": "#2da44e",
+    "failed": "#d1242f",
+    "timed_out": "#d4762c",
+    "cancelled": "#6e7781",
+    "interrupted": "#a371f7",
+}
+NEUTRAL_COLOR = "#8a8f98"  # for states this build does not know
+
+APP_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512, 1024)
+_NEUTRAL_SIZES = (16, 32, 64)
+
+
+def resources_dir() -> Path:
+    """The ``resources`` folder: inside the PyInstaller bundle when frozen, else the repo's.
+
+    Raises FileNotFoundError naming the path looked at, because a missing folder means a
+    broken checkout or package, which should be obvious rather than show blank icons.
+    """
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle is not None:
+        path = Path(bundle) / "resources"
+    else:
+        path = Path(__file__).resolve().parents[2] / "resources"
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"Agentry resources folder not found at {path} "
+            "(broken checkout or package: it must ship resources/)"
+        )
+    return path
+
+
+def icons_dir() -> Path:
+    """The folder holding agentry.svg, its PNG renders and ``states/``."""
+    return resources_dir() / "icons"
+
+
+@cache
+def app_icon() -> QIcon:
+    """The application icon, with the pre-rendered PNGs first and the SVG as a fallback.
+
+    The PNGs (made by packaging/make_icons.py) are the sizes window managers and taskbars ask
+    for, so Qt picks an exact render instead of scaling; the SVG covers a partial install.
+    A missing icon is logged, not raised: the app must still start and show its runs.
+    """
+    icon = QIcon()
+    try:
+        folder = icons_dir()
+    except FileNotFoundError:
+        log.warning("app icon unavailable", exc_info=True)
+        return icon
+    for size in APP_ICON_SIZES:
+        png = folder / f"agentry-{size}.png"
+        if png.is_file():
+            icon.addFile(str(png), QSize(size, size))
+    svg = folder / "agentry.svg"
+    if svg.is_file():
+        icon.addFile(str(svg))
+    if icon.isNull():
+        log.warning("no app icon files found in %s", folder)
+    return icon
+
+
+def state_icon(state: str) -> QIcon:
+    """The icon for a run state value (``RunState`` members work too); neutral if unknown."""
+    return _state_icon(str(state))
+
+
+@cache
+def _state_icon(state: str) -> QIcon:
+    # Only known names touch the filesystem, so an odd state string can never name a path.
+    if state not in STATE_COLORS:
+        return neutral_icon()
+    try:
+        svg = icons_dir() / "states" / f"{state}.svg"
+    except FileNotFoundError:
+        log.warning("state icons unavailable", exc_info=True)
+        return neutral_icon()
+    if not svg.is_file():
+        log.warning("missing state icon %s", svg)
+        return neutral_icon()
+    return QIcon(str(svg))
+
+
+@cache
+def neutral_icon() -> QIcon:
+    """A plain grey ring, drawn in code so it exists even when resources are missing."""
+    icon = QIcon()
+    for size in _NEUTRAL_SIZES:
+        icon.addPixmap(_ring_pixmap(size, QColor(NEUTRAL_COLOR)))
+    return icon
+
+
+def _ring_pixmap(size: int, color: QColor) -> QPixmap:
+    """A transparent square pixmap with an antialiased ring, like the 16 px state glyphs."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    width = size * 1.5 / 16
+    pen = QPen(color, width)
+    painter.setPen(pen)
+    margin = size * 1.75 / 16
+    painter.drawEllipse(pixmap.rect().toRectF().adjusted(margin, margin, -margin, -margin))
+    painter.end()
+    return pixmap
+
+
+def state_color(state: str) -> QColor:
+    """The colour for a run state value, for text, badges and charts; neutral if unknown."""
+    return QColor(STATE_COLORS.get(str(state), NEUTRAL_COLOR))

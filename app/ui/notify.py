@@ -1,0 +1,158 @@
+"""Notifications: the system tray where there is one, an in-window banner where there is not.
+
+Every notification is also kept in :attr:`Notifier.history`, which is what tests observe
+(offscreen, a tray message leaves no trace) and what a future "recent notifications"
+view would show.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSystemTrayIcon,
+    QToolButton,
+    QWidget,
+)
+
+from app.ui.icons import app_icon
+
+BANNER_MS = 10_000
+TRAY_MS = 8_000
+
+
+@dataclass(frozen=True)
+class Notification:
+    title: str
+    text: str
+    level: str
+    task_id: int | None
+    at: float
+    via: str  # "tray" or "banner"
+
+
+class Banner(QFrame):
+    """A dismissible strip at the top of the main window."""
+
+    showTask = Signal(object)  # task id
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("notificationBanner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.label = QLabel(self, textFormat=Qt.TextFormat.RichText, wordWrap=True)
+        self.show_button = QPushButton("Show", self)
+        close = QToolButton(self)
+        close.setText("✕")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.show_button)
+        layout.addWidget(close)
+        self._task_id: int | None = None
+        self._timer = QTimer(self, singleShot=True, interval=BANNER_MS)
+        self._timer.timeout.connect(self.hide)
+        close.clicked.connect(self.hide)
+        self.show_button.clicked.connect(self._show_task)
+        self.hide()
+
+    def show_message(self, title: str, text: str, level: str, task_id: int | None) -> None:
+        colors = {"error": "#d1242f", "warning": "#d4762c"}
+        color = colors.get(level, "#2f81f7")
+        self.setStyleSheet(f"#notificationBanner {{ border-left: 4px solid {color}; }}")
+        self.label.setText(f"<b>{title}</b> — {text}")
+        self._task_id = task_id
+        self.show_button.setVisible(task_id is not None)
+        self.show()
+        self._timer.start()
+
+    def _show_task(self) -> None:
+        if self._task_id is not None:
+            self.showTask.emit(self._task_id)
+        self.hide()
+
+
+class TrayIcon(QSystemTrayIcon):
+    """Tooltip with counts; menu Show, New task, Pause queue, Quit."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(app_icon(), parent)
+        self.menu = QMenu()
+        self.show_action = QAction("Show Agentry", self.menu)
+        self.new_task_action = QAction("New task…", self.menu)
+        self.pause_action = QAction("Pause queue", self.menu, checkable=True)
+        self.quit_action = QAction("Quit", self.menu)
+        for action in (self.show_action, self.new_task_action, self.pause_action):
+            self.menu.addAction(action)
+        self.menu.addSeparator()
+        self.menu.addAction(self.quit_action)
+        self.setContextMenu(self.menu)
+        self.setToolTip("Agentry")
+
+    def set_counts(self, running: int, queued: int, attention: int) -> None:
+        parts = [f"{running} running", f"{queued} queued"]
+        if attention:
+            parts.append(f"{attention} need attention")
+        self.setToolTip("Agentry — " + ", ".join(parts))
+
+
+class Notifier(QObject):
+    """Sends each notification the best way this desktop offers."""
+
+    showTask = Signal(object)  # task id: the person clicked a notification
+
+    def __init__(self, banner: Banner, tray: TrayIcon | None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.banner = banner
+        self.tray = tray
+        self.enabled = True
+        self.history: list[Notification] = []
+        self._tray_task: int | None = None
+        banner.showTask.connect(self.showTask)
+        if tray is not None:
+            tray.messageClicked.connect(self._tray_clicked)
+
+    @property
+    def uses_tray(self) -> bool:
+        return self.tray is not None and self.tray.isVisible()
+
+    def notify(
+        self,
+        title: str,
+        text: str,
+        *,
+        level: str = "info",
+        task_id: int | None = None,
+        force: bool = False,
+    ) -> None:
+        """Tell the person; ``force`` ignores the notifications setting (errors of our own)."""
+        if not (self.enabled or force):
+            return
+        via = "tray" if self.uses_tray else "banner"
+        self.history.append(Notification(title, text, level, task_id, time.time(), via))
+        if via == "tray":
+            assert self.tray is not None
+            self._tray_task = task_id
+            icon = {
+                "error": QSystemTrayIcon.MessageIcon.Critical,
+                "warning": QSystemTrayIcon.MessageIcon.Warning,
+            }.get(level, QSystemTrayIcon.MessageIcon.Information)
+            self.tray.showMessage(title, text, icon, TRAY_MS)
+        else:
+            self.banner.show_message(title, text, level, task_id)
+
+    def _tray_clicked(self) -> None:
+        if self._tray_task is not None:
+            self.showTask.emit(self._tray_task)
+
+
+def tray_available() -> bool:
+    return QSystemTrayIcon.isSystemTrayAvailable()

@@ -1,0 +1,326 @@
+"""A live output pane: ANSI colours rendered, the end followed, the block count bounded.
+
+Lines arrive in bursts (an agent can print megabytes a second); they are buffered and
+drawn at most every ``FLUSH_MS``, and only the newest ``max_blocks`` are ever drawn,
+because older ones would be dropped at once. A pane that is not visible only buffers.
+"""
+
+from __future__ import annotations
+
+import collections
+import html
+from collections.abc import Iterable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QFont,
+    QFontDatabase,
+    QKeySequence,
+    QShortcut,
+    QShowEvent,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core import ansi
+from app.core.models import Task
+from app.ui.task_model import STATE_LABELS
+
+DEFAULT_MAX_BLOCKS = 10_000
+FLUSH_MS = 40
+
+
+class OutputPane(QWidget):
+    closeRequested = Signal(int)  # task id
+
+    def __init__(
+        self,
+        task_id: int,
+        log_path: Path | None = None,
+        *,
+        max_blocks: int = DEFAULT_MAX_BLOCKS,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.task_id = task_id
+        self.log_path = log_path
+        self.max_blocks = max_blocks
+        self._pending: collections.deque[str] = collections.deque(maxlen=max_blocks)
+        self._style = ansi.PLAIN
+        self._formats: dict[ansi.Style, QTextCharFormat] = {}
+        self._following = True
+        self._scrolling = False  # our own scrolling must not switch following off
+        self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
+        self._build()
+        self._connect_signals()
+
+    # ------------------------------------------------------------------ building
+
+    def _build(self) -> None:
+        self.header = QLabel(self, textFormat=Qt.TextFormat.RichText, wordWrap=True)
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_log_button = tool_button(self, "Open log file")
+        self.copy_button = tool_button(self, "Copy")
+        self.find_button = tool_button(self, "Find")
+        self.view = QPlainTextEdit(self, readOnly=True)
+        self.view.setMaximumBlockCount(self.max_blocks)
+        self.view.setUndoRedoEnabled(False)
+        self.view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.jump_button = QPushButton("↓ Jump to end", self.view)
+        self.jump_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.jump_button.hide()
+        self.find_bar = _FindBar(self)
+        self.find_bar.hide()
+
+        tools = QHBoxLayout()
+        tools.addWidget(self.header, 1)
+        for button in (self.find_button, self.copy_button, self.open_log_button):
+            tools.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(tools)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.find_bar)
+
+    def _connect_signals(self) -> None:
+        # scrolling: following the end until the person scrolls up
+        self.view.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.view.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
+        self.jump_button.clicked.connect(self.jump_to_end)
+        # tools
+        self.open_log_button.clicked.connect(self.open_log_file)
+        self.copy_button.clicked.connect(self.copy)
+        self.find_button.clicked.connect(self.show_find)
+        QShortcut(
+            QKeySequence.StandardKey.Find,
+            self,
+            self.show_find,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
+        # drawing
+        self._flush_timer.timeout.connect(self.flush)
+
+    # ------------------------------------------------------------------ content
+
+    def set_task(self, task: Task, log_path: Path | None) -> None:
+        self.log_path = log_path
+        self.open_log_button.setEnabled(log_path is not None)
+        run = task.latest_run
+        state = STATE_LABELS.get(task.state, "—") if task.state else "—"
+        extra = ""
+        if run is not None and run.exit_code is not None:
+            extra = f" · exit code {run.exit_code}"
+        if run is not None and run.message and task.state and task.state.is_terminal:
+            extra += f" · {html.escape(run.message)}"
+        command = html.escape(" ".join(task.spec.argv))
+        self.header.setText(
+            f"<b>{html.escape(task.title)}</b> <span style='color:gray'>#{task.id} · "
+            f"{html.escape(task.agent)} · {state}{extra}</span><br>"
+            f"<span style='color:gray'><code>{command}</code> in "
+            f"{html.escape(task.spec.cwd)}</span>"
+        )
+
+    def append_lines(self, lines: Iterable[str]) -> None:
+        self._pending.extend(lines)
+        if self.isVisible() and not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def add_separator(self, text: str) -> None:
+        self.append_lines([f"\x1b[2m──── {text} ────\x1b[0m"])
+
+    def flush(self) -> None:
+        """Draw what is buffered (normally called by the timer)."""
+        if not self._pending:
+            return
+        lines = list(self._pending)
+        self._pending.clear()
+        cursor = QTextCursor(self.view.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.beginEditBlock()
+        first = self.view.document().isEmpty()
+        for text in self._chunks(lines):
+            self._insert(cursor, text, first)
+            first = False
+        cursor.endEditBlock()
+        if self._following:
+            self._scroll_to_end()
+
+    def _chunks(self, lines: list[str]) -> Iterable[list[ansi.Segment]]:
+        """One list of segments per line; runs of plain lines are merged into one insert."""
+        plain: list[str] = []
+        for line in lines:
+            if self._style.plain and ansi.is_plain(line):
+                plain.append(line)
+                continue
+            if plain:
+                yield [("\n".join(plain), ansi.PLAIN)]
+                plain = []
+            segments, self._style = ansi.parse_line(line, self._style)
+            yield segments or [("", ansi.PLAIN)]
+        if plain:
+            yield [("\n".join(plain), ansi.PLAIN)]
+
+    def _insert(self, cursor: QTextCursor, segments: list[ansi.Segment], first: bool) -> None:
+        if not first:
+            cursor.insertBlock()
+        for text, style in segments:
+            cursor.insertText(text, self._format(style))
+
+    def _format(self, style: ansi.Style) -> QTextCharFormat:
+        fmt = self._formats.get(style)
+        if fmt is None:
+            fmt = self._formats[style] = _char_format(style, self.view.palette().text().color())
+        return fmt
+
+    # ------------------------------------------------------------------ following the end
+
+    def is_following(self) -> bool:
+        return self._following
+
+    def jump_to_end(self) -> None:
+        self._following = True
+        self.jump_button.hide()
+        self._scroll_to_end()
+
+    def _scroll_to_end(self) -> None:
+        bar = self.view.verticalScrollBar()
+        self._scrolling = True
+        bar.setValue(bar.maximum())
+        self._scrolling = False
+
+    def _on_scrolled(self, value: int) -> None:
+        if self._scrolling:
+            return
+        at_end = value >= self.view.verticalScrollBar().maximum() - 1
+        self._following = at_end
+        self.jump_button.setVisible(not at_end)
+        self._place_jump_button()
+
+    def _on_range_changed(self, _low: int, _high: int) -> None:
+        if self._following:
+            self._scroll_to_end()
+
+    def _place_jump_button(self) -> None:
+        hint = self.jump_button.sizeHint()
+        self.jump_button.resize(hint)
+        self.jump_button.move(
+            self.view.width() - hint.width() - 24, self.view.height() - hint.height() - 12
+        )
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._pending:
+            self._flush_timer.start(0)
+
+    # ------------------------------------------------------------------ tools
+
+    def open_log_file(self) -> None:
+        if self.log_path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.log_path)))
+
+    def copy(self) -> None:
+        cursor = self.view.textCursor()
+        text = (
+            cursor.selectedText().replace("\u2029", "\n")
+            if cursor.hasSelection()
+            else (self.view.toPlainText())
+        )
+        QApplication.clipboard().setText(text)
+
+    def show_find(self) -> None:
+        self.find_bar.show()
+        self.find_bar.edit.setFocus()
+        self.find_bar.edit.selectAll()
+
+    def find_text(self, text: str, *, backward: bool = False) -> bool:
+        """Select the next match (wrapping around); False when there is none."""
+        if not text:
+            return False
+        flags = QTextDocument.FindFlag.FindBackward if backward else QTextDocument.FindFlag(0)
+        if self.view.find(text, flags):
+            self._following = False
+            return True
+        cursor = self.view.textCursor()
+        cursor.movePosition(
+            QTextCursor.MoveOperation.End if backward else QTextCursor.MoveOperation.Start
+        )
+        self.view.setTextCursor(cursor)
+        found = self.view.find(text, flags)
+        if found:
+            self._following = False
+        return found
+
+    def block_count(self) -> int:
+        return self.view.document().blockCount()
+
+    def plain_text(self) -> str:
+        return self.view.toPlainText()
+
+
+class _FindBar(QWidget):
+    def __init__(self, pane: OutputPane) -> None:
+        super().__init__(pane)
+        self.pane = pane
+        self.edit = QLineEdit(self, placeholderText="Find in output")
+        self.status = QLabel(self)
+        previous = tool_button(self, "↑")
+        following = tool_button(self, "↓")
+        close = tool_button(self, "✕")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.edit, previous, following, self.status, close):
+            layout.addWidget(widget)
+        self.edit.returnPressed.connect(lambda: self._go(backward=False))
+        following.clicked.connect(lambda: self._go(backward=False))
+        previous.clicked.connect(lambda: self._go(backward=True))
+        close.clicked.connect(self.hide)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.edit, self.hide)
+
+    def _go(self, *, backward: bool) -> None:
+        found = self.pane.find_text(self.edit.text(), backward=backward)
+        self.status.setText("" if found else "No matches")
+
+
+def tool_button(parent: QWidget, text: str) -> QToolButton:
+    button = QToolButton(parent)
+    button.setText(text)
+    return button
+
+
+def _char_format(style: ansi.Style, default_fg: QColor) -> QTextCharFormat:
+    fmt = QTextCharFormat()
+    fg = QColor(style.fg) if style.fg else None
+    bg = QColor(style.bg) if style.bg else None
+    if style.inverse:
+        fg, bg = (bg or QColor("#ffffff")), (fg or default_fg)
+    if fg is not None:
+        if style.dim:
+            fg.setAlpha(160)
+        fmt.setForeground(fg)
+    elif style.dim:
+        dimmed = QColor(default_fg)
+        dimmed.setAlpha(140)
+        fmt.setForeground(dimmed)
+    if bg is not None:
+        fmt.setBackground(bg)
+    if style.bold:
+        fmt.setFontWeight(QFont.Weight.Bold)
+    fmt.setFontItalic(style.italic)
+    fmt.setFontUnderline(style.underline)
+    return fmt

@@ -1,0 +1,76 @@
+"""One Agentry window per data folder: a second launch hands over and exits (DESIGN §9).
+
+The data-folder filelock, taken by the supervisor, is what guarantees a single owner; the
+local socket only lets a second launch ask the first to show itself.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import logging
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from app.store.locations import Locations
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT_MS = 500
+
+
+def server_name(locations: Locations) -> str:
+    """Stable per user and data folder, short enough for every platform's socket paths."""
+    key = f"{getpass.getuser()}:{str(locations.data).lower()}".encode()
+    return f"agentry-{hashlib.sha256(key).hexdigest()[:16]}"
+
+
+def hand_over(name: str, argv: list[str]) -> bool:
+    """Ask a running instance to come forward; True if one answered."""
+    socket = QLocalSocket()
+    socket.connectToServer(name)
+    if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
+        return False
+    socket.write(json.dumps({"command": "activate", "argv": argv}).encode() + b"\n")
+    socket.flush()
+    socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
+    socket.disconnectFromServer()
+    return True
+
+
+class InstanceServer(QObject):
+    activated = Signal(list)  # argv of the launch that handed over
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self._server = QLocalServer(self)
+        self._server.newConnection.connect(self._accept)
+
+    def listen(self) -> bool:
+        """Call only while holding the data-folder lock: a leftover socket is then stale."""
+        QLocalServer.removeServer(self.name)
+        if not self._server.listen(self.name):
+            log.warning("single-instance socket %s: %s", self.name, self._server.errorString())
+            return False
+        return True
+
+    def close(self) -> None:
+        self._server.close()
+
+    def _accept(self) -> None:
+        while (socket := self._server.nextPendingConnection()) is not None:
+            socket.readyRead.connect(lambda s=socket: self._read(s))
+            socket.disconnected.connect(socket.deleteLater)
+
+    def _read(self, socket: QLocalSocket) -> None:
+        while socket.canReadLine():
+            raw = bytes(socket.readLine().data()).strip()
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                log.warning("ignoring a malformed single-instance message: %r", raw[:200])
+                continue
+            if isinstance(message, dict) and message.get("command") == "activate":
+                self.activated.emit(list(message.get("argv") or []))

@@ -1,0 +1,271 @@
+"""The task list: a table model of tasks, a search/state filter, and the state badge."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRectF,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor, QIcon, QPainter
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from app.core.durations import format_elapsed
+from app.core.models import Task
+from app.core.states import ACTIVE, RunState
+from app.ui.icons import state_color, state_icon
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+TASK_ID_ROLE = Qt.ItemDataRole.UserRole + 2
+STATE_ROLE = Qt.ItemDataRole.UserRole + 3
+
+Index = QModelIndex | QPersistentModelIndex
+
+STATE_LABELS = {
+    RunState.QUEUED: "Queued",
+    RunState.STARTING: "Starting",
+    RunState.RUNNING: "Running",
+    RunState.SUCCEEDED: "Succeeded",
+    RunState.FAILED: "Failed",
+    RunState.TIMED_OUT: "Timed out",
+    RunState.CANCELLED: "Cancelled",
+    RunState.INTERRUPTED: "Interrupted",
+}
+
+# What the state filter offers, and the states each choice shows.
+STATE_FILTERS: dict[str, frozenset[RunState] | None] = {
+    "All tasks": None,
+    "Active": frozenset({RunState.QUEUED, *ACTIVE}),
+    "Needs attention": frozenset({RunState.FAILED, RunState.TIMED_OUT, RunState.INTERRUPTED}),
+    "Succeeded": frozenset({RunState.SUCCEEDED}),
+    "Failed": frozenset({RunState.FAILED, RunState.TIMED_OUT}),
+    "Interrupted": frozenset({RunState.INTERRUPTED}),
+    "Cancelled": frozenset({RunState.CANCELLED}),
+}
+
+
+class TaskTableModel(QAbstractTableModel):
+    ID, TITLE, AGENT, STATE, STARTED, DURATION, EXIT = range(7)
+    HEADERS = ("#", "Title", "Agent", "State", "Started", "Duration", "Exit")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tasks: list[Task] = []
+        self._rows: dict[int, int] = {}  # task id -> row
+
+    # ------------------------------------------------------------------ updates
+
+    def reload(self, tasks: list[Task]) -> None:
+        self.beginResetModel()
+        self._tasks = list(tasks)
+        self._reindex()
+        self.endResetModel()
+
+    def upsert(self, task: Task) -> None:
+        row = self._rows.get(task.id)
+        if row is None:
+            self.beginInsertRows(QModelIndex(), 0, 0)
+            self._tasks.insert(0, task)
+            self._reindex()
+            self.endInsertRows()
+            return
+        self._tasks[row] = task
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.HEADERS) - 1))
+
+    def tick(self) -> None:
+        """Refresh the Duration of running tasks (called once a second)."""
+        for row, task in enumerate(self._tasks):
+            if task.state in ACTIVE:
+                cell = self.index(row, self.DURATION)
+                self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DisplayRole])
+
+    def _reindex(self) -> None:
+        self._rows = {task.id: row for row, task in enumerate(self._tasks)}
+
+    # ------------------------------------------------------------------ lookups
+
+    def task_at(self, row: int) -> Task | None:
+        return self._tasks[row] if 0 <= row < len(self._tasks) else None
+
+    def row_of(self, task_id: int) -> int | None:
+        return self._rows.get(task_id)
+
+    def task(self, task_id: int) -> Task | None:
+        row = self._rows.get(task_id)
+        return None if row is None else self._tasks[row]
+
+    def tasks(self) -> list[Task]:
+        return list(self._tasks)
+
+    # ------------------------------------------------------------------ Qt model API
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._tasks)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        task = self.task_at(index.row()) if index.isValid() else None
+        if task is None:
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(task, column)
+        if role == SORT_ROLE:
+            return _sort_key(task, column)
+        if role == TASK_ID_ROLE:
+            return task.id
+        if role == STATE_ROLE:
+            return task.state
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tooltip(task)
+        if role == Qt.ItemDataRole.DecorationRole and column == self.STATE and task.state:
+            return state_icon(task.state.value)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (self.ID, self.EXIT):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+def _duration(task: Task) -> float | None:
+    run = task.latest_run
+    if run is None or run.started_at is None:
+        return None
+    end = run.ended_at if run.ended_at is not None else time.time()
+    return max(0.0, end - run.started_at)
+
+
+def _display(task: Task, column: int) -> str:
+    run = task.latest_run
+    if column == TaskTableModel.ID:
+        return str(task.id)
+    if column == TaskTableModel.TITLE:
+        return task.title
+    if column == TaskTableModel.AGENT:
+        return task.agent
+    if column == TaskTableModel.STATE:
+        return STATE_LABELS.get(task.state, "—") if task.state else "—"
+    if column == TaskTableModel.STARTED:
+        started = run.started_at if run else None
+        return time.strftime("%b %d %H:%M", time.localtime(started)) if started else ""
+    if column == TaskTableModel.DURATION:
+        elapsed = _duration(task)
+        return "" if elapsed is None else format_elapsed(elapsed)
+    if column == TaskTableModel.EXIT:
+        return "" if run is None or run.exit_code is None else str(run.exit_code)
+    return ""
+
+
+def _sort_key(task: Task, column: int) -> Any:
+    run = task.latest_run
+    if column == TaskTableModel.STARTED:
+        return run.started_at or 0.0 if run else 0.0
+    if column == TaskTableModel.DURATION:
+        return _duration(task) or 0.0
+    if column == TaskTableModel.EXIT:
+        return -1_000_000 if run is None or run.exit_code is None else run.exit_code
+    if column == TaskTableModel.ID:
+        return task.id
+    if column == TaskTableModel.STATE:
+        return list(RunState).index(task.state) if task.state else -1
+    return _display(task, column).lower()
+
+
+def _tooltip(task: Task) -> str:
+    run = task.latest_run
+    lines = [
+        f"Task {task.id}: {task.title}",
+        f"Command: {' '.join(task.spec.argv)}",
+        f"Folder: {task.spec.cwd}",
+    ]
+    if run is not None:
+        lines.append(f"Run {run.attempt}: {STATE_LABELS.get(run.state, run.state.value)}")
+        if run.message:
+            lines.append(run.message)
+    return "\n".join(lines)
+
+
+class TaskFilterProxy(QSortFilterProxyModel):
+    """Search (title, agent, command, id) and a state filter over the task model."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._search = ""
+        self._states: frozenset[RunState] | None = None
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+
+    def set_search(self, text: str) -> None:
+        self.beginFilterChange()
+        self._search = text.strip().lower()
+        self.endFilterChange()
+
+    def set_state_filter(self, name: str) -> None:
+        self.beginFilterChange()
+        self._states = STATE_FILTERS.get(name)
+        self.endFilterChange()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        model = self.sourceModel()
+        assert isinstance(model, TaskTableModel)
+        task = model.task_at(source_row)
+        if task is None:
+            return False
+        if self._states is not None and task.state not in self._states:
+            return False
+        if not self._search:
+            return True
+        haystack = f"{task.id} #{task.id} {task.title} {task.agent} {' '.join(task.spec.argv)}"
+        return self._search in haystack.lower()
+
+
+class StateBadgeDelegate(QStyledItemDelegate):
+    """Draws the state as a rounded, coloured badge (readable on light and dark themes)."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        value = index.data(STATE_ROLE)
+        if value is None:
+            super().paint(painter, option, index)
+            return
+        state = RunState(value)  # the enum arrives as its string value through QVariant
+        style = option.widget.style() if option.widget else None
+        if style is not None:
+            opt = QStyleOptionViewItem(option)
+            self.initStyleOption(opt, index)
+            opt.text = ""
+            opt.icon = QIcon()
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, option.widget)
+        text = STATE_LABELS.get(state, str(state))
+        color = state_color(state.value)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        metrics = option.fontMetrics
+        rect = option.rect
+        width = metrics.horizontalAdvance(text) + 16
+        height = metrics.height() + 4
+        badge = QRectF(rect.x() + 4, rect.y() + (rect.height() - height) / 2, width, height)
+        fill = QColor(color)
+        fill.setAlpha(40)
+        painter.setPen(QColor(color))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(badge, height / 2, height / 2)
+        painter.drawText(badge, int(Qt.AlignmentFlag.AlignCenter), text)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        hint = super().sizeHint(option, index)
+        return QSize(max(hint.width(), 110), hint.height() + 4)

@@ -1,0 +1,260 @@
+"""The desktop app end to end, offscreen: real supervisor, real runners, real agents."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers.agentry import Home, alive, counting_agent, kill_group, wait_until
+from helpers.gui import AppDriver
+
+from app.core.states import RunState
+from app.runner import protocol
+from app.store import repo
+from app.ui.theme import is_dark
+
+
+def test_a_new_task_from_the_dialog_streams_into_its_pane_and_notifies_on_success(
+    driver: AppDriver, work_dir: Path
+) -> None:
+    app = driver.start()
+    window = app.window
+    assert window is not None and window.right.currentWidget() is window.welcome
+
+    dialog = window.show_new_task()
+    dialog.command.setText(" ".join(f"'{a}'" for a in counting_agent(30, 0.02)))
+    dialog.cwd.setText(str(work_dir))
+    dialog.title_edit.setText("count to thirty")
+    dialog.try_accept()
+
+    driver.wait(lambda: window.model.rowCount() == 1)
+    task = window.model.task_at(0)
+    assert task is not None and task.title == "count to thirty"
+    pane = window.panes[task.id]
+    driver.wait(lambda: (t := window.model.task(task.id)) and t.state is RunState.SUCCEEDED)
+    driver.wait(lambda: "30" in pane.plain_text().split("\n"))
+    assert pane.plain_text().split("\n") == [str(i) for i in range(1, 31)]
+    assert window.right.currentWidget() is window.tabs
+    assert app.notifier is not None
+    driver.wait(lambda: any(n.title == "Task succeeded" for n in app.notifier.history))
+    note = next(n for n in app.notifier.history if n.title == "Task succeeded")
+    assert note.via == "banner" and note.task_id == task.id  # offscreen: no system tray
+    assert window.banner.isVisible() and "count to thirty" in window.banner.label.text()
+
+
+def test_the_new_task_dialog_refuses_bad_input_with_a_message(
+    driver: AppDriver, tmp_path: Path
+) -> None:
+    app = driver.start()
+    assert app.window is not None
+    dialog = app.window.show_new_task()
+    dialog.command.setText("echo 'unclosed")
+    dialog.cwd.setText(str(tmp_path))
+    dialog.try_accept()
+    assert dialog.isVisible() and "check the quotes" in dialog.error.text()
+    dialog.command.setText("echo hi")
+    dialog.cwd.setText(str(tmp_path / "missing"))
+    dialog.try_accept()
+    assert "is not a folder" in dialog.error.text()
+    dialog.cwd.setText(str(tmp_path))
+    dialog.timeout.setText("soon")
+    dialog.try_accept()
+    assert "Timeout:" in dialog.error.text() and dialog.isVisible()
+    assert app.window.model.rowCount() == 0
+
+
+def test_the_demo_task_runs_with_nothing_installed(driver: AppDriver) -> None:
+    app = driver.start()
+    window = app.window
+    assert window is not None
+    window.demo_button.click()
+    driver.wait(lambda: window.model.rowCount() == 1)
+    task = window.model.task_at(0)
+    assert task is not None and task.agent == "demo"
+    driver.wait(lambda: (t := window.model.task(task.id)) and t.state is RunState.SUCCEEDED)
+    pane = window.panes[task.id]
+    driver.wait(lambda: "Done" in pane.plain_text())
+    assert "\x1b" not in pane.plain_text() and "[32m" not in pane.plain_text()
+
+
+def _crashed_home(home: Home, work_dir: Path) -> tuple[int, int, int]:
+    """A data folder as a SIGKILLed Agentry leaves it: one task still running, one that
+    finished while nobody watched (exit code 3), one whose runner and agent died."""
+    server = home.serve()
+    still = int(home.cli("run", "--cwd", str(work_dir), "--", "sleep", "30", check=True).stdout)
+    done = int(home.cli("run", "--cwd", str(work_dir), "--", "sh", "-c", "sleep 1; exit 3",
+                        check=True).stdout)  # fmt: skip
+    lost = int(home.cli("run", "--cwd", str(work_dir), "--", "sleep", "30", check=True).stdout)
+    for task_id in (still, done, lost):
+        home.wait_state(task_id, "running")
+    server.send_signal(signal.SIGKILL)
+    server.wait()
+    info = home.runner_info(lost)
+    kill_group(info.runner_pid)
+    kill_group(info.agent_pid)
+    wait_until(lambda: protocol.read_exit(home.run_dir(done)), what="exit.json while away")
+    wait_until(lambda: not alive(info.runner_pid), what="runner gone")
+    return still, done, lost
+
+
+def test_the_recovery_screen_lists_what_happened_and_retry_from_it_works(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    still, done, lost = _crashed_home(home, work_dir)
+    app = driver.start()
+    screen = app.recovery_screen
+    assert screen is not None and screen.isVisible()
+    assert screen.view.task_ids("reattached") == [still]
+    assert screen.view.task_ids("finished") == [done]
+    assert screen.view.task_ids("interrupted") == [lost]
+    finished_row = screen.view.rows[done]
+    assert "exit code 3" in finished_row.text(2) and finished_row.text(1) == "failed"
+    assert "is gone" in screen.view.rows[lost].text(2)
+    assert not screen.report.previous_clean
+
+    screen.retry(lost)
+    assert screen.handled[lost] == "retried"
+    driver.wait(lambda: len(home.runs(lost)) == 2)
+    driver.wait(lambda: home.run(lost).state.value == "running")
+    assert home.run(still).state.value == "running"
+
+
+def test_quit_keep_running_leaves_agents_alive_and_a_relaunch_reattaches_them(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app = driver.start()
+    assert app.window is not None
+    task_id = app.window.submit(_spec(["sleep", "30"], work_dir))
+    assert task_id is not None
+    driver.wait(lambda: home.run(task_id).state.value == "running")
+    agent = home.runner_info(task_id).agent_pid
+
+    app.request_quit()
+    assert app.quit_dialog is not None and app.quit_dialog.isVisible()
+    assert app.quit_dialog.defaultButton() is app.quit_dialog.keep_button
+    app.quit_dialog.keep_button.click()
+    driver.wait(app.finished.is_set)
+    assert alive(agent)
+
+    again = driver.start()
+    assert again.supervisor.report is not None
+    assert again.supervisor.report.reattached == [task_id]
+    assert again.supervisor.report.previous_clean
+    assert again.recovery_screen is None  # a clean handover needs no recovery screen
+
+
+def test_quit_stop_them_leaves_no_agent_running(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app = driver.start()
+    assert app.window is not None
+    ids = [app.window.submit(_spec(["sh", "-c", "sleep 30 & wait"], work_dir)) for _ in range(2)]
+    driver.wait(lambda: all(home.run(t).state.value == "running" for t in ids))  # type: ignore[arg-type]
+    agents = [home.runner_info(t).agent_pid for t in ids]  # type: ignore[arg-type]
+
+    app.request_quit()
+    assert app.quit_dialog is not None
+    app.quit_dialog.stop_button.click()
+    driver.wait(app.finished.is_set, timeout_ms=30_000)
+    assert not any(alive(pid) for pid in agents)
+    assert {home.run(t).state.value for t in ids} == {"cancelled"}  # type: ignore[arg-type]
+
+
+def test_cancelling_from_the_quit_dialog_keeps_the_app_running(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app = driver.start()
+    assert app.window is not None
+    task_id = app.window.submit(_spec(["sleep", "30"], work_dir))
+    driver.wait(lambda: home.run(task_id).state.value == "running")  # type: ignore[arg-type]
+    app.request_quit()
+    assert app.quit_dialog is not None
+    app.quit_dialog.cancel_button.click()
+    assert not app.finished.is_set() and app.supervisor.running
+
+
+def test_a_second_launch_brings_the_first_window_forward_and_exits(
+    driver: AppDriver, home: Home, qtbot: object
+) -> None:
+    app = driver.start()
+    assert app.window is not None
+    app.window.hide()
+    second = subprocess.Popen(
+        [sys.executable, "-m", "app"], env={**home.env, "QT_QPA_PLATFORM": "offscreen"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    with qtbot.waitSignal(app.activated, timeout=30_000):  # type: ignore[attr-defined]
+        pass
+    out, err = second.communicate(timeout=30)
+    assert second.returncode == 0, err
+    assert "already running" in out
+    assert app.window.isVisible()
+
+
+def test_a_data_folder_with_a_foreign_database_shows_the_error_screen_only(
+    driver: AppDriver, home: Home
+) -> None:
+    import sqlite3
+
+    with sqlite3.connect(home.locations.database) as other:
+        other.execute("CREATE TABLE photos (id INTEGER)")
+    app = driver.start_expecting_failure()
+    assert app.window is None
+    assert app.error_screen is not None and app.error_screen.isVisible()
+    assert "not an Agentry database" in app.error_screen.message.text()
+    app.error_screen.quit_button.click()
+    driver.wait(app.finished.is_set)
+    assert app.exit_code == 1
+
+
+def test_settings_apply_without_restart_and_bad_values_are_refused(
+    driver: AppDriver, home: Home
+) -> None:
+    app = driver.start()
+    assert app.window is not None
+    dialog = app.window.show_settings()
+    dialog.default_timeout.setText("forever and ever")
+    dialog.try_accept()
+    assert dialog.isVisible() and "Default timeout" in dialog.error.text()
+    dialog.default_timeout.setText("45m")
+    dialog.max_concurrency.setValue(7)
+    dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
+    dialog.try_accept()
+    assert not dialog.isVisible()
+    assert app.supervisor.settings.max_concurrency == 7
+    assert app.supervisor.settings.default_timeout_s == 2700
+    assert is_dark(app.qapp)
+    saved = json.loads(home.locations.settings.read_text())
+    assert saved["max_concurrency"] == 7 and saved["theme"] == "dark"
+
+
+def test_closing_the_window_without_a_tray_asks_to_quit_like_quit_does(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app = driver.start()
+    assert app.window is not None
+    task_id = app.window.submit(_spec(["sleep", "30"], work_dir))
+    driver.wait(lambda: home.run(task_id).state.value == "running")  # type: ignore[arg-type]
+    app.window.close()
+    assert app.quit_dialog is not None and app.quit_dialog.isVisible()
+    app.quit_dialog.cancel_button.click()
+    assert app.window.isVisible()
+
+
+def test_history_lists_every_recovery(driver: AppDriver, home: Home) -> None:
+    driver.quit(driver.start())
+    app = driver.start()
+    assert app.window is not None
+    dialog = app.window.show_recovery_history()
+    assert dialog.list.count() == 2
+    with home.db() as conn:
+        assert len(repo.recovery_reports(conn)) == 2
+
+
+def _spec(argv: list[str], cwd: Path):  # type: ignore[no-untyped-def]
+    from app.core.models import TaskSpec
+
+    return TaskSpec(argv=tuple(argv), cwd=str(cwd))

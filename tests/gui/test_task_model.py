@@ -1,0 +1,76 @@
+"""The task table: columns, updates in place, search and state filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from app.core.models import Run, Task, TaskSpec
+from app.core.states import RunState
+from app.ui.task_model import SORT_ROLE, TaskFilterProxy, TaskTableModel
+
+
+def _task(task_id: int, title: str, state: RunState, exit_code: int | None = None) -> Task:
+    run = Run(id=task_id, task_id=task_id, attempt=1, state=state, dir="d", priority=0,
+              timeout=None, created_at=0.0, started_at=100.0, ended_at=165.0,
+              exit_code=exit_code)  # fmt: skip
+    spec = TaskSpec(argv=("make", title), cwd="/tmp", title=title)
+    return Task(task_id, title, "shell", spec, 0, 0.0, run)
+
+
+def test_columns_show_title_agent_state_duration_and_exit_code(qtbot: Any) -> None:
+    model = TaskTableModel()
+    model.reload([_task(1, "build", RunState.FAILED, 2)])
+    row = [model.data(model.index(0, c)) for c in range(model.columnCount())]
+    assert row[TaskTableModel.TITLE] == "build"
+    assert row[TaskTableModel.AGENT] == "shell"
+    assert row[TaskTableModel.STATE] == "Failed"
+    assert row[TaskTableModel.DURATION] == "1:05"
+    assert row[TaskTableModel.EXIT] == "2"
+    assert model.headerData(3, Qt.Orientation.Horizontal) == "State"
+
+
+def test_upsert_updates_a_row_in_place_and_adds_new_tasks_on_top(qtbot: Any) -> None:
+    model = TaskTableModel()
+    model.reload([_task(1, "a", RunState.RUNNING)])
+    changed: list[int] = []
+    model.dataChanged.connect(lambda top, _bottom: changed.append(top.row()))
+    model.upsert(_task(1, "a", RunState.SUCCEEDED, 0))
+    assert changed == [0] and model.rowCount() == 1
+    model.upsert(_task(2, "b", RunState.QUEUED))
+    assert [model.task_at(r).id for r in range(2)] == [2, 1]  # type: ignore[union-attr]
+
+
+def test_search_and_state_filter_narrow_the_list(qtbot: Any) -> None:
+    model = TaskTableModel()
+    model.reload([
+        _task(1, "lint", RunState.SUCCEEDED), _task(2, "tests", RunState.FAILED, 1),
+        _task(3, "deploy", RunState.INTERRUPTED), _task(4, "docs", RunState.RUNNING),
+    ])  # fmt: skip
+    proxy = TaskFilterProxy()
+    proxy.setSourceModel(model)
+
+    def titles() -> list[str]:
+        return sorted(proxy.index(r, 1).data() for r in range(proxy.rowCount()))
+
+    proxy.set_search("t")
+    assert titles() == ["lint", "tests"]
+    proxy.set_search("")
+    proxy.set_state_filter("Needs attention")
+    assert titles() == ["deploy", "tests"]
+    proxy.set_state_filter("Active")
+    assert titles() == ["docs"]
+    proxy.set_state_filter("All tasks")
+    proxy.set_search("#3")
+    assert titles() == ["deploy"]
+
+
+def test_sorting_uses_values_not_their_text(qtbot: Any) -> None:
+    model = TaskTableModel()
+    model.reload([_task(9, "a", RunState.FAILED, 9), _task(10, "b", RunState.FAILED, 10)])
+    proxy = TaskFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.sort(TaskTableModel.EXIT, Qt.SortOrder.AscendingOrder)
+    assert [proxy.index(r, TaskTableModel.EXIT).data() for r in range(2)] == ["9", "10"]
+    assert proxy.index(0, TaskTableModel.EXIT).data(SORT_ROLE) == 9
