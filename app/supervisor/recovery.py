@@ -68,7 +68,7 @@ def _record(report: RecoveryReport, obs: Observation) -> None:
     if obs.outcome is Outcome.ENDED:
         report.finished.append(task_id)
         code = obs.run.exit_code
-        report.notes[task_id] = f"{obs.run.state.value} while Agentry was away (exit code {code})"
+        report.notes[task_id] = f"ended while Agentry was away — exit code {code}"
         return
     report.interrupted.append(task_id)
     report.notes[task_id] = obs.run.message or "interrupted"

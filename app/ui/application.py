@@ -86,6 +86,7 @@ class AgentryApp(QObject):
         self._connect_signals()
         assert self.window is not None
         self.window.show()
+        self.window.open_newest_active()
         if report.needs_attention:
             self.show_recovery(report)
         self.started.emit()
@@ -335,7 +336,8 @@ def _finish_check(controller: AgentryApp, screenshot: str | None) -> None:
     shown = window is not None and window.isVisible() and controller.supervisor.running
     if screenshot:
         screen = controller.qapp.primaryScreen()
-        pixmap = screen.grabWindow(0)
+        area = window.frameGeometry() if window is not None else screen.geometry()
+        pixmap = screen.grabWindow(0, area.x(), area.y(), area.width(), area.height())
         if not pixmap.save(screenshot):
             log.error("could not save the screenshot to %s", screenshot)
             shown = False

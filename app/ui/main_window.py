@@ -123,11 +123,16 @@ class MainWindow(QMainWindow):
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.verticalHeader().setDefaultSectionSize(28)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(TaskTableModel.TITLE, QHeaderView.ResizeMode.Stretch)
-        for column in (TaskTableModel.ID, TaskTableModel.EXIT, TaskTableModel.DURATION):
+        for column in (TaskTableModel.ID, TaskTableModel.AGENT, TaskTableModel.STARTED,
+                       TaskTableModel.DURATION, TaskTableModel.EXIT):  # fmt: skip
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setColumnWidth(TaskTableModel.STATE, 120)
+        header.setSectionResizeMode(TaskTableModel.STATE, QHeaderView.ResizeMode.Fixed)
+        self.table.setColumnWidth(TaskTableModel.STATE, 112)
 
         filters = QHBoxLayout()
         filters.addWidget(self.search, 1)
@@ -147,7 +152,7 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(self)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.right)
-        self.splitter.setSizes([560, 720])
+        self.splitter.setSizes([620, 660])
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -301,6 +306,12 @@ class MainWindow(QMainWindow):
         self._select_row(task_id)
         self._refresh()
         return pane
+
+    def open_newest_active(self) -> None:
+        """On launch, show what is happening right now: the newest running task's output."""
+        active = [t for t in self.model.tasks() if t.state in ACTIVE]
+        if active:
+            self.open_task(max(active, key=lambda t: t.id).id)
 
     def _open_pane(self, task: Task) -> OutputPane:
         kwargs = {} if self._max_blocks is None else {"max_blocks": self._max_blocks}

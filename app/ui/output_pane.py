@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -72,8 +73,13 @@ class OutputPane(QWidget):
     # ------------------------------------------------------------------ building
 
     def _build(self) -> None:
-        self.header = QLabel(self, textFormat=Qt.TextFormat.RichText, wordWrap=True)
+        self.header = QLabel(self, textFormat=Qt.TextFormat.RichText)
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.command_label = QLabel(self, textFormat=Qt.TextFormat.PlainText)
+        self.command_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.command_label.setStyleSheet("color: gray")
+        for label in (self.header, self.command_label):  # long titles elide, never squeeze
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.open_log_button = tool_button(self, "Open log file")
         self.copy_button = tool_button(self, "Copy")
         self.find_button = tool_button(self, "Find")
@@ -88,8 +94,12 @@ class OutputPane(QWidget):
         self.find_bar = _FindBar(self)
         self.find_bar.hide()
 
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        titles.addWidget(self.header)
+        titles.addWidget(self.command_label)
         tools = QHBoxLayout()
-        tools.addWidget(self.header, 1)
+        tools.addLayout(titles, 1)
         for button in (self.find_button, self.copy_button, self.open_log_button):
             tools.addWidget(button)
         layout = QVBoxLayout(self)
@@ -128,13 +138,13 @@ class OutputPane(QWidget):
             extra = f" · exit code {run.exit_code}"
         if run is not None and run.message and task.state and task.state.is_terminal:
             extra += f" · {html.escape(run.message)}"
-        command = html.escape(" ".join(task.spec.argv))
         self.header.setText(
             f"<b>{html.escape(task.title)}</b> <span style='color:gray'>#{task.id} · "
-            f"{html.escape(task.agent)} · {state}{extra}</span><br>"
-            f"<span style='color:gray'><code>{command}</code> in "
-            f"{html.escape(task.spec.cwd)}</span>"
+            f"{html.escape(task.agent)} · {state}{extra}</span>"
         )
+        command = f"{' '.join(task.spec.argv)}   in {task.spec.cwd}"
+        self.command_label.setToolTip(command)
+        self.command_label.setText(_elide(command, 140))
 
     def append_lines(self, lines: Iterable[str]) -> None:
         self._pending.extend(lines)
@@ -295,6 +305,10 @@ class _FindBar(QWidget):
     def _go(self, *, backward: bool) -> None:
         found = self.pane.find_text(self.edit.text(), backward=backward)
         self.status.setText("" if found else "No matches")
+
+
+def _elide(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def tool_button(parent: QWidget, text: str) -> QToolButton:

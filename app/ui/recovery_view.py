@@ -72,8 +72,11 @@ class RecoveryReportView(QTreeWidget):
         self.setRootIsDecorated(True)
         self.setUniformRowHeights(False)
         header = self.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.setColumnWidth(0, 250)
+        self.setColumnWidth(3, 170)
         self.rows: dict[int, QTreeWidgetItem] = {}
 
     def show_report(self, report: RecoveryReport, describe: Describe) -> None:

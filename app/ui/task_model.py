@@ -260,7 +260,10 @@ class StateBadgeDelegate(QStyledItemDelegate):
         badge = QRectF(rect.x() + 4, rect.y() + (rect.height() - height) / 2, width, height)
         fill = QColor(color)
         fill.setAlpha(40)
-        painter.setPen(QColor(color))
+        pen = QColor(color)
+        if option.state & QStyle.StateFlag.State_Selected:  # on the highlight: a solid badge
+            fill, pen = QColor(color), QColor("#ffffff")
+        painter.setPen(pen)
         painter.setBrush(fill)
         painter.drawRoundedRect(badge, height / 2, height / 2)
         painter.drawText(badge, int(Qt.AlignmentFlag.AlignCenter), text)
