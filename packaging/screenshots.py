@@ -11,6 +11,7 @@ then runs `agentry --screenshot` on a virtual display:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -178,10 +179,8 @@ def _stop_everything(home: Path) -> None:
     for runner_json in home.glob("runs/*/runner.json"):
         info = json.loads(runner_json.read_text())
         for pid in (info["agent_pid"], info["runner_pid"]):
-            try:
+            with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
 
 
 if __name__ == "__main__":
