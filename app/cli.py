@@ -31,6 +31,7 @@ from app.store.db import StoreError, describe_sqlite_error, open_database
 from app.store.locations import Locations
 from app.store.settings import load_settings
 from app.supervisor import commands
+from app.supervisor.adapters import UnknownAgent
 from app.supervisor.events import Event, Notice, RunStateChanged
 from app.supervisor.lock import AlreadyRunning
 from app.supervisor.recovery import RecoveryFailed
@@ -43,6 +44,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 USER_ERRORS = (
     StoreError,
+    UnknownAgent,
     RecoveryFailed,
     commands.CommandRefused,
     repo.UnknownTask,
@@ -116,8 +118,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", default="", help="a name for the task")
     p.add_argument("--priority", type=int, default=0, help="higher starts first (default 0)")
     p.add_argument("--wait", action="store_true", help="follow its output; exit with its code")
-    p.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
+    p.add_argument(
+        "--agent",
+        default="shell",
+        help="shell (default: run COMMAND), demo, claude, codex, gemini, aider, opencode or q",
+    )
+    p.add_argument("--model", default=None, help="the agent's model")
+    p.add_argument("--permission-mode", default=None, help="the agent's permission mode")
+    p.add_argument("--raw", action="store_true", help="with --wait: the agent's raw output")
+    p.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        help="-- COMMAND [ARGS...] for shell; the PROMPT (or - for stdin) for agents",
+    )
     p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("follow-up", help="send the next message in a task's agent session")
+    p.add_argument("task", help="task id")
+    p.add_argument("message", nargs="+", help="the message (or - for stdin)")
+    p.add_argument("--wait", action="store_true", help="follow the new run; exit with its code")
+    p.add_argument("--raw", action="store_true", help="with --wait: the agent's raw output")
+    p.set_defaults(handler=cmd_follow_up)
+
+    p = sub.add_parser("resume", help="continue an interrupted task's agent session")
+    p.add_argument("task", help="task id")
+    p.add_argument("--wait", action="store_true", help="follow the new run; exit with its code")
+    p.add_argument("--raw", action="store_true", help="with --wait: the agent's raw output")
+    p.set_defaults(handler=cmd_resume)
+
+    p = sub.add_parser("agents", help="which agent CLIs are installed, and how to install them")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_agents)
 
     p = sub.add_parser("list", help="list tasks")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -250,31 +281,45 @@ def _log_event(event: Event) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    argv = list(args.command)
-    if argv[:1] == ["--"]:
-        argv = argv[1:]
-    if not argv:
-        print(
-            "agentry: give the command to run after --, e.g. agentry run -- make test",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+    words = list(args.command)
+    if words[:1] == ["--"]:
+        words = words[1:]
     cwd = (args.cwd or Path.cwd()).expanduser().resolve()
     if not cwd.is_dir():
-        print(
-            f"agentry: working folder {cwd} does not exist; create it or pass another --cwd",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    spec = TaskSpec(
-        argv=tuple(argv),
-        cwd=str(cwd),
-        title=args.title,
-        timeout=args.timeout,
-        priority=args.priority,
-    )
+        return _usage(f"working folder {cwd} does not exist; create it or pass another --cwd")
+    if args.agent == "shell":
+        if not words:
+            return _usage("give the command to run after --, e.g. agentry run -- make test")
+        spec = TaskSpec(argv=tuple(words), cwd=str(cwd), title=args.title, timeout=args.timeout,
+                        priority=args.priority)  # fmt: skip
+    else:
+        prompt = " ".join(words)
+        if prompt == "-":
+            prompt = sys.stdin.read()
+        options = {"model": args.model, "permission_mode": args.permission_mode}
+        spec = TaskSpec(argv=(), cwd=str(cwd), title=args.title or _title_from(prompt),
+                        agent=args.agent, prompt=prompt or None, timeout=args.timeout,
+                        priority=args.priority, options=options)  # fmt: skip
     locations, conn = _open()
     task_id, run_id = commands.submit(conn, spec, load_settings(locations.settings))
+    return _queued(locations, conn, task_id, run_id, args)
+
+
+def _title_from(prompt: str) -> str:
+    first = prompt.strip().splitlines()[0] if prompt.strip() else ""
+    return first if len(first) <= 80 else first[:79] + "…"
+
+
+def _usage(message: str) -> int:
+    print(f"agentry: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _queued(
+    locations: Locations, conn: sqlite3.Connection, task_id: int, run_id: int,
+    args: argparse.Namespace,
+) -> int:  # fmt: skip
+    """Print the task id, or with --wait follow the run and exit with its status."""
     if not args.wait:
         print(task_id, flush=True)
         return EXIT_OK
@@ -282,11 +327,54 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"agentry: task {task_id} queued", file=sys.stderr, flush=True)
     import asyncio
 
-    run = asyncio.run(_wait_for_run(locations, conn, run_id))
+    run = asyncio.run(_wait_for_run(locations, conn, run_id, raw=getattr(args, "raw", False)))
+    if run.reason == "spawn_error" and run.message:
+        print(f"agentry: task {task_id} could not start: {run.message}", file=sys.stderr)
     return exit_status(run)
 
 
-async def _wait_for_run(locations: Locations, conn: sqlite3.Connection, run_id: int) -> Run:
+def cmd_follow_up(args: argparse.Namespace) -> int:
+    locations, conn = _open()
+    message = " ".join(args.message)
+    if message == "-":
+        message = sys.stdin.read()
+    task_id, run_id = commands.follow_up(
+        conn, args.task, message, load_settings(locations.settings)
+    )
+    if not args.wait:
+        print(f"Task {task_id}: follow-up queued (run {run_id}).")
+        return EXIT_OK
+    return _queued(locations, conn, task_id, run_id, args)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    locations, conn = _open()
+    task_id, run_id = commands.resume(conn, args.task, load_settings(locations.settings))
+    if not args.wait:
+        print(f"Task {task_id}: resuming its agent session (run {run_id}).")
+        return EXIT_OK
+    return _queued(locations, conn, task_id, run_id, args)
+
+
+def cmd_agents(args: argparse.Namespace) -> int:
+    from app.supervisor.adapters import all_adapters
+
+    paths = load_settings(Locations.from_env().settings).agent_paths
+    detections = [a.detect(paths.get(a.name)) for a in all_adapters()]
+    if args.json:
+        json.dump([{"agent": d.agent, "label": d.label, "found": d.found, "path": d.path,
+                    "version": d.version, "install": d.install_hint, "problem": d.problem}
+                   for d in detections], sys.stdout, indent=2)  # fmt: skip
+        sys.stdout.write("\n")
+        return EXIT_OK
+    for d in detections:
+        print(f"  {'ok  ' if d.found else 'MISSING'}  {d.agent:<8} {d.describe()}")
+    return EXIT_OK
+
+
+async def _wait_for_run(
+    locations: Locations, conn: sqlite3.Connection, run_id: int, *, raw: bool = False
+) -> Run:
     from app.supervisor.supervisor import Supervisor
 
     supervisor = Supervisor(locations, mode="cli")
@@ -295,28 +383,50 @@ async def _wait_for_run(locations: Locations, conn: sqlite3.Connection, run_id: 
     except AlreadyRunning:
         supervisor = None  # type: ignore[assignment]  # the running one will start it
     try:
-        return await follow(conn, locations, run_id, sys.stdout)
+        return await follow(conn, locations, run_id, sys.stdout, raw=raw)
     finally:
         if supervisor is not None:
             await supervisor.stop()
 
 
-async def follow(conn: sqlite3.Connection, locations: Locations, run_id: int, out: TextIO) -> Run:
-    """Print a run's output as it grows until the run has ended; returns the final run."""
+async def follow(
+    conn: sqlite3.Connection, locations: Locations, run_id: int, out: TextIO, *, raw: bool = False
+) -> Run:
+    """Print a run's output as it grows until the run has ended; returns the final run.
+
+    A structured agent's JSON lines are shown as readable text unless ``raw``.
+    """
     import asyncio
 
     run = repo.get_run(conn, run_id)
+    show = _display(repo.get_task(conn, run.task_id).agent, out, raw)
     tail = OutputTail(locations.run_dir(run.dir) / protocol.OUTPUT)
     while True:
         lines = tail.read_lines()
-        _write(out, lines)
+        _write(out, show(lines))
         run = repo.get_run(conn, run_id)
         if run.state.is_terminal:
             while chunk := tail.read_lines():
-                _write(out, chunk)
-            _write(out, tail.flush())
+                _write(out, show(chunk))
+            _write(out, show(tail.flush()))
             return run
         await asyncio.sleep(0.02 if lines else 0.1)
+
+
+def _display(agent: str, out: TextIO, raw: bool) -> Callable[[list[str]], list[str]]:
+    from app.core import ansi
+    from app.core.render import Renderer
+    from app.supervisor.adapters import get_adapter_or_none
+
+    adapter = get_adapter_or_none(agent)
+    renderer = Renderer(adapter.parser()) if adapter and adapter.structured and not raw else None
+    colour = out.isatty() and not os.environ.get("NO_COLOR")
+
+    def show(lines: list[str]) -> list[str]:
+        shown = [d for line in lines for d in renderer.feed(line)] if renderer else lines
+        return shown if colour or renderer is None else [ansi.strip(line) for line in shown]
+
+    return show
 
 
 def _write(out: TextIO, lines: list[str]) -> None:

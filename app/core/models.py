@@ -23,11 +23,17 @@ class TaskSpec:
     prompt: str | None = None
     timeout: float | None = None
     priority: int = 0
+    options: dict[str, Any] = field(default_factory=dict)  # agent options: model, permissions
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["argv"] = list(self.argv)
         return data
+
+    @property
+    def model(self) -> str | None:
+        value = self.options.get("model")
+        return str(value) if value else None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TaskSpec:
@@ -40,6 +46,7 @@ class TaskSpec:
             prompt=data.get("prompt"),
             timeout=data.get("timeout"),
             priority=int(data.get("priority", 0)),
+            options=dict(data.get("options") or {}),
         )
 
 
@@ -62,6 +69,16 @@ class Run:
     runner_create_time: float | None = None
     agent_pid: int | None = None
     agent_create_time: float | None = None
+    kind: str = "start"  # start | retry | resume | follow_up
+    prompt: str | None = None
+    resume_session: str | None = None
+    argv: tuple[str, ...] = ()
+    session_id: str | None = None
+    model: str | None = None
+    cost_usd: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    turns: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,13 @@ class Task:
     priority: int
     created_at: float
     latest_run: Run | None
+    total_cost_usd: float | None = None
+    session_id: str | None = None  # the newest agent session any of its runs reported
+
+    @property
+    def model(self) -> str | None:
+        run = self.latest_run
+        return self.spec.model or (run.model if run else None)
 
     @property
     def state(self) -> RunState | None:
@@ -95,7 +119,10 @@ class Task:
             "reason": run.reason if run else None,
             "message": run.message if run else None,
             "cwd": self.spec.cwd,
-            "argv": list(self.spec.argv),
+            "argv": list(run.argv or self.spec.argv) if run else list(self.spec.argv),
+            "model": self.model,
+            "cost_usd": self.total_cost_usd,
+            "session_id": self.session_id,
         }
 
 

@@ -60,4 +60,17 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     )
     """,
+    # 2: agents — what each run says to the agent, and what the agent's output says back
+    """
+    ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'start';
+    ALTER TABLE runs ADD COLUMN prompt TEXT;
+    ALTER TABLE runs ADD COLUMN resume_session TEXT;
+    ALTER TABLE runs ADD COLUMN argv_json TEXT;
+    ALTER TABLE runs ADD COLUMN session_id TEXT;
+    ALTER TABLE runs ADD COLUMN model TEXT;
+    ALTER TABLE runs ADD COLUMN cost_usd REAL;
+    ALTER TABLE runs ADD COLUMN input_tokens INTEGER;
+    ALTER TABLE runs ADD COLUMN output_tokens INTEGER;
+    ALTER TABLE runs ADD COLUMN turns INTEGER
+    """,
 ]

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from app.core.agent_events import RunSummary
 from app.core.models import RecoveryReport, Run, Task, TaskSpec
 from app.core.states import ACTIVE, RunState, check_transition
 
@@ -58,12 +59,25 @@ def _run(row: sqlite3.Row) -> Run:
         runner_create_time=row["runner_create_time"],
         agent_pid=row["agent_pid"],
         agent_create_time=row["agent_create_time"],
+        kind=row["kind"],
+        prompt=row["prompt"],
+        resume_session=row["resume_session"],
+        argv=tuple(json.loads(row["argv_json"])) if row["argv_json"] else (),
+        session_id=row["session_id"],
+        model=row["model"],
+        cost_usd=row["cost_usd"],
+        input_tokens=row["input_tokens"],
+        output_tokens=row["output_tokens"],
+        turns=row["turns"],
     )
 
 
 _TASK_COLUMNS = (
     "t.id AS t_id, t.title, t.agent, t.spec_json, t.priority AS t_priority, "
-    "t.created_at AS t_created_at, r.*"
+    "t.created_at AS t_created_at, "
+    "(SELECT sum(c.cost_usd) FROM runs c WHERE c.task_id = t.id) AS t_cost, "
+    "(SELECT s.session_id FROM runs s WHERE s.task_id = t.id AND s.session_id IS NOT NULL "
+    "ORDER BY s.id DESC LIMIT 1) AS t_session, r.*"
 )
 
 
@@ -76,6 +90,8 @@ def _task(row: sqlite3.Row) -> Task:
         priority=row["t_priority"],
         created_at=row["t_created_at"],
         latest_run=_run(row) if row["id"] is not None else None,
+        total_cost_usd=row["t_cost"],
+        session_id=row["t_session"],
     )
 
 
@@ -129,11 +145,19 @@ def create_task(conn: sqlite3.Connection, spec: TaskSpec, timeout: float | None)
     )
     task_id = int(cur.lastrowid or 0)
     add_event(conn, "task_created", task_id=task_id, detail={"title": title})
-    run_id = _insert_run(conn, task_id, 1, spec.priority, timeout)
+    run_id = _insert_run(conn, task_id, 1, spec.priority, timeout, prompt=spec.prompt)
     return task_id, run_id
 
 
-def add_run(conn: sqlite3.Connection, task_id: int, timeout: float | None) -> int:
+def add_run(
+    conn: sqlite3.Connection,
+    task_id: int,
+    timeout: float | None,
+    *,
+    kind: str = "retry",
+    prompt: str | None = None,
+    resume_session: str | None = None,
+) -> int:
     """A new queued run for an existing task (retry, resume, follow-up)."""
     row = conn.execute(
         "SELECT t.priority, coalesce(max(r.attempt), 0) AS attempts FROM tasks t "
@@ -142,15 +166,26 @@ def add_run(conn: sqlite3.Connection, task_id: int, timeout: float | None) -> in
     ).fetchone()
     if row is None:
         raise UnknownTask(str(task_id))
-    return _insert_run(conn, task_id, row["attempts"] + 1, row["priority"], timeout)
+    return _insert_run(
+        conn, task_id, row["attempts"] + 1, row["priority"], timeout,
+        kind=kind, prompt=prompt, resume_session=resume_session,
+    )  # fmt: skip
 
 
 def _insert_run(
-    conn: sqlite3.Connection, task_id: int, attempt: int, priority: int, timeout: float | None
+    conn: sqlite3.Connection,
+    task_id: int,
+    attempt: int,
+    priority: int,
+    timeout: float | None,
+    *,
+    kind: str = "start",
+    prompt: str | None = None,
+    resume_session: str | None = None,
 ) -> int:
     cur = conn.execute(
-        "INSERT INTO runs (task_id, attempt, state, dir, priority, timeout, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO runs (task_id, attempt, state, dir, priority, timeout, created_at, kind, "
+        "prompt, resume_session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             task_id,
             attempt,
@@ -159,6 +194,9 @@ def _insert_run(
             priority,
             timeout,
             time.time(),
+            kind,
+            prompt,
+            resume_session,
         ),
     )
     run_id = int(cur.lastrowid or 0)
@@ -170,7 +208,7 @@ def _insert_run(
         task_id=task_id,
         run_id=run_id,
         new_state=RunState.QUEUED.value,
-        detail={"attempt": attempt},
+        detail={"attempt": attempt, "kind": kind},
     )
     return run_id
 
@@ -232,6 +270,22 @@ def update_run_processes(
         "WHERE id = ?",
         (runner_pid, runner_create_time, agent_pid, agent_create_time, run_id),
     )
+
+
+def record_argv(conn: sqlite3.Connection, run_id: int, argv: list[str]) -> None:
+    """Cache the exact argv of a run (spec.json owns it) for the task's details."""
+    conn.execute("UPDATE runs SET argv_json = ? WHERE id = ?", (json.dumps(argv), run_id))
+
+
+def update_run_summary(conn: sqlite3.Connection, run_id: int, summary: RunSummary) -> None:
+    """Cache what the agent's output says (session, model, cost); output.log owns it."""
+    conn.execute(
+        "UPDATE runs SET session_id = coalesce(?, session_id), model = coalesce(?, model), "
+        "cost_usd = coalesce(?, cost_usd), input_tokens = coalesce(?, input_tokens), "
+        "output_tokens = coalesce(?, output_tokens), turns = coalesce(?, turns) WHERE id = ?",
+        (summary.session_id, summary.model, summary.cost_usd, summary.input_tokens,
+         summary.output_tokens, summary.turns, run_id),
+    )  # fmt: skip
 
 
 def get_run(conn: sqlite3.Connection, run_id: int) -> Run:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ class Settings:
     notifications: bool = True
     theme: str = "system"
     tray_hint_shown: bool = False  # "Agentry keeps running in the tray" is said only once
+    agent_paths: dict[str, str] = field(default_factory=dict)  # agent name -> executable
 
     def problems(self) -> list[str]:
         """Human-readable reasons this configuration is not usable; empty when it is."""
@@ -42,6 +43,9 @@ class Settings:
                 found.append(f"{name} must be between 1 and 100")
         if not 0 <= self.kill_grace_s <= 600:
             found.append("kill_grace_s must be between 0 and 600 seconds")
+        for agent, path in self.agent_paths.items():
+            if not isinstance(path, str) or not isinstance(agent, str):
+                found.append("agent_paths must map agent names to executable paths")
         if self.theme not in ("system", "light", "dark"):
             found.append("theme must be one of system, light, dark")
         return found

@@ -9,13 +9,14 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from app.core.models import NO_TIMEOUT, Run, TaskSpec
+from app.core.models import NO_TIMEOUT, Run, Task, TaskSpec
 from app.core.states import RunState
 from app.runner import protocol
 from app.store import repo
 from app.store.db import transaction
 from app.store.locations import Locations
 from app.store.settings import Settings
+from app.supervisor.adapters import UnknownAgent, get_adapter
 
 
 class CommandRefused(RuntimeError):
@@ -33,8 +34,14 @@ def resolve_timeout(requested: float | None, settings: Settings) -> float | None
 
 def submit(conn: sqlite3.Connection, spec: TaskSpec, settings: Settings) -> tuple[int, int]:
     """Enqueue a task; returns (task id, run id)."""
-    if not spec.argv:
+    try:
+        adapter = get_adapter(spec.agent)
+    except UnknownAgent as exc:
+        raise CommandRefused(str(exc)) from None
+    if spec.agent == "shell" and not spec.argv:
         raise CommandRefused("nothing to run: give a command")
+    if adapter.needs_prompt and not (spec.prompt or "").strip():
+        raise CommandRefused(f"{adapter.label} needs a prompt: say what it should do")
     timeout = resolve_timeout(spec.timeout, settings)
     with transaction(conn):
         return repo.create_task(conn, spec, timeout)
@@ -80,4 +87,54 @@ def retry(conn: sqlite3.Connection, task_ref: str | int, settings: Settings) -> 
                 f"task {task.id} is still {run.state.value}; cancel it first or wait for it to end"
             )
         timeout = resolve_timeout(task.spec.timeout, settings)
-        return task.id, repo.add_run(conn, task.id, timeout)
+        return task.id, repo.add_run(conn, task.id, timeout, kind="retry", prompt=task.spec.prompt)
+
+
+RESUME_MESSAGE = (
+    "Your previous run was interrupted before it finished. Continue where you left off."
+)
+
+
+def follow_up(
+    conn: sqlite3.Connection,
+    task_ref: str | int,
+    message: str,
+    settings: Settings,
+    *,
+    kind: str = "follow_up",
+) -> tuple[int, int]:
+    """Send the next message in the agent's own session: a new run of the same task."""
+    if not message.strip():
+        raise CommandRefused("the follow-up message is empty")
+    with transaction(conn):
+        task = repo.resolve_task(conn, str(task_ref))
+        run = task.latest_run
+        if run is not None and not run.state.is_terminal:
+            raise CommandRefused(
+                f"task {task.id} is still {run.state.value}; wait for it to end, or cancel it"
+            )
+        session = _session_to_continue(task)
+        timeout = resolve_timeout(task.spec.timeout, settings)
+        run_id = repo.add_run(conn, task.id, timeout, kind=kind, prompt=message,
+                              resume_session=session)  # fmt: skip
+        return task.id, run_id
+
+
+def resume(conn: sqlite3.Connection, task_ref: str | int, settings: Settings) -> tuple[int, int]:
+    """Continue an interrupted (or failed) task in its agent's session instead of starting over."""
+    return follow_up(conn, task_ref, RESUME_MESSAGE, settings, kind="resume")
+
+
+def _session_to_continue(task: Task) -> str:
+    adapter = get_adapter(task.agent)
+    if not adapter.supports_resume:
+        raise CommandRefused(
+            f"{adapter.label} cannot continue a session; use Retry to run task {task.id} again"
+        )
+    session = task.session_id or adapter.default_session(task.id)
+    if not session:
+        raise CommandRefused(
+            f"no session of task {task.id} is known yet (the agent never reported one); "
+            "use Retry to start it over"
+        )
+    return session

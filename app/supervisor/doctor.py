@@ -45,6 +45,7 @@ def run_checks(locations: Locations, out: TextIO) -> list[str]:
     _check_supervisor(locations, report)
     _check_database_and_runs(locations, report)
     _check_settings(locations, report)
+    _check_agents(locations, report)
     out.write(
         "No problems found.\n"
         if not report.problems
@@ -161,3 +162,18 @@ def _check_settings(locations: Locations, report: _Report) -> None:
             f"max {settings.max_concurrency} agents at once; default timeout "
             f"{'none' if not limit else f'{limit:g} s'}"
         )
+
+
+def _check_agents(locations: Locations, report: _Report) -> None:
+    from app.supervisor.adapters import all_adapters
+
+    report.section("Agents")
+    paths = load_settings(locations.settings).agent_paths
+    for adapter in all_adapters():
+        detection = adapter.detect(paths.get(adapter.name))
+        if detection.found:
+            report.ok(detection.describe())
+        elif detection.problem:
+            report.warn(detection.describe())
+        else:
+            report.ok(detection.describe())

@@ -34,6 +34,13 @@ class RunStateChanged:
 
 
 @dataclass(frozen=True)
+class TaskUpdated:
+    """Something shown about the task changed (e.g. its cost or agent session is now known)."""
+
+    task_id: int
+
+
+@dataclass(frozen=True)
 class OutputLines:
     task_id: int
     run_id: int
@@ -59,7 +66,15 @@ class Notice:
     task_id: int | None = None
 
 
-Event = TaskAdded | RunStateChanged | OutputLines | StoreChanged | RecoveryFinished | Notice
+Event = (
+    TaskAdded
+    | TaskUpdated
+    | RunStateChanged
+    | OutputLines
+    | StoreChanged
+    | RecoveryFinished
+    | Notice
+)
 Subscriber = Callable[[Event], None]
 
 

@@ -14,29 +14,65 @@ from app.core.platform import detached_popen_kwargs, is_breakaway_refused
 from app.runner import protocol
 from app.runner.protocol import RunSpec
 from app.store import fsops
+from app.supervisor.adapters import AgentOptions, get_adapter
 
 log = logging.getLogger(__name__)
 
 
-def prepare(run_dir: Path, task: Task, run: Run, grace: float) -> None:
-    """Write spec.json (and prompt.txt) atomically; they are immutable from here on."""
+class LaunchError(RuntimeError):
+    """The run cannot start (e.g. its agent CLI is not installed); the message says how to fix."""
+
+
+def prepare(
+    run_dir: Path, task: Task, run: Run, grace: float, agent_paths: dict[str, str] | None = None
+) -> list[str]:
+    """Write spec.json (and the prompt) atomically; they are immutable from here on.
+
+    Returns the exact argv, which the caller records for the task's details.
+    """
+    argv, stdin_text, env, files = _invocation(task, run, agent_paths or {})
     run_dir.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        fsops.atomic_write(run_dir / name, content)
     stdin = None
-    if task.spec.prompt is not None:
-        fsops.atomic_write(run_dir / protocol.PROMPT, task.spec.prompt)
+    if stdin_text is not None:
+        fsops.atomic_write(run_dir / protocol.PROMPT, stdin_text)
         stdin = protocol.PROMPT
     spec = RunSpec(
         run_id=run.id,
         task_id=task.id,
-        argv=list(task.spec.argv),
+        argv=argv,
         cwd=task.spec.cwd,
-        env=dict(task.spec.env),
+        env={**task.spec.env, **env},
         stdin=stdin,
         timeout=run.timeout,
         grace=grace,
         adapter=task.agent,
     )
     protocol.write_spec(run_dir, spec)
+    return argv
+
+
+def _invocation(
+    task: Task, run: Run, agent_paths: dict[str, str]
+) -> tuple[list[str], str | None, dict[str, str], dict[str, str]]:
+    if task.agent == "shell":
+        prompt = run.prompt if run.kind == "follow_up" else task.spec.prompt
+        return list(task.spec.argv), prompt, {}, {}
+    adapter = get_adapter(task.agent)
+    executable = ""
+    if adapter.executables:
+        found = adapter.find_executable(agent_paths.get(adapter.name))
+        if found is None:
+            raise LaunchError(
+                f"{adapter.label} is not installed (or not found). Install it with: "
+                f"{adapter.install_hint} — or set its path in Settings."
+            )
+        executable = found
+    prompt = run.prompt or task.spec.prompt or ""
+    options = AgentOptions.from_json(task.spec.options)
+    inv = adapter.build(prompt, options, executable=executable, session_id=run.resume_session)
+    return inv.argv, inv.stdin_text, inv.env, inv.files
 
 
 def launch(run_dir: Path) -> subprocess.Popen[bytes]:

@@ -15,7 +15,9 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from app.core.agent_events import RunSummary
 from app.core.models import RecoveryReport, Run, Task, TaskSpec
 from app.core.states import RunState
 from app.runner import procs, protocol
@@ -24,6 +26,7 @@ from app.store.db import data_version, open_database, transaction
 from app.store.locations import Locations
 from app.store.settings import Settings, load_settings, save_settings
 from app.supervisor import commands, launcher
+from app.supervisor.adapters import get_adapter_or_none
 from app.supervisor.events import (
     EventBus,
     Notice,
@@ -31,12 +34,14 @@ from app.supervisor.events import (
     RunStateChanged,
     StoreChanged,
     TaskAdded,
+    TaskUpdated,
 )
 from app.supervisor.gate import ResourceGate
 from app.supervisor.lock import InstanceLock
 from app.supervisor.output import TailHub
 from app.supervisor.reconcile import Observation, reconcile, stop_orphans
 from app.supervisor.recovery import mark_clean_shutdown, recover
+from app.supervisor.summary import summarize
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +71,7 @@ class Supervisor:
         self._next_liveness = 0.0
         self._gate: ResourceGate | None = None
         self._gate_reason: str | None = None
-        self._background: set[asyncio.Future[None]] = set()
+        self._background: set[asyncio.Future[Any]] = set()
         self._launch_queue: asyncio.Queue[int | None] = asyncio.Queue()
         self._launching: set[int] = set()  # run ids handed to the launcher, not yet done
         self._launcher_task: asyncio.Task[None] | None = None
@@ -94,6 +99,10 @@ class Supervisor:
         self._launcher_task = asyncio.create_task(self._launcher(), name="launcher")
         self._launcher_task.add_done_callback(self._loop_ended)
         self.tails.start()
+        for task_id in (*self.report.finished, *self.report.interrupted):
+            latest = repo.get_task(self._conn, task_id).latest_run
+            if latest is not None:
+                self._summarize_later(latest)
         self.bus.publish(RecoveryFinished(self.report))
         return self.report
 
@@ -157,6 +166,20 @@ class Supervisor:
 
     def retry(self, task_ref: str | int) -> int:
         task_id, run_id = commands.retry(self.conn, task_ref, self.settings)
+        self.bus.publish(RunStateChanged(task_id, run_id, None, RunState.QUEUED))
+        self._wake.set()
+        return run_id
+
+    def follow_up(self, task_ref: str | int, message: str) -> int:
+        """The next message in the agent's own session, as a new run of the task."""
+        task_id, run_id = commands.follow_up(self.conn, task_ref, message, self.settings)
+        self.bus.publish(RunStateChanged(task_id, run_id, None, RunState.QUEUED))
+        self._wake.set()
+        return run_id
+
+    def resume(self, task_ref: str | int) -> int:
+        """Continue an interrupted task's agent session instead of starting over."""
+        task_id, run_id = commands.resume(self.conn, task_ref, self.settings)
         self.bus.publish(RunStateChanged(task_id, run_id, None, RunState.QUEUED))
         self._wake.set()
         return run_id
@@ -287,6 +310,7 @@ class Supervisor:
             self._publish_run(obs.run, obs.old_state)
             if obs.run.state.is_terminal:
                 self.tails.finish(obs.run.id)
+                self._summarize_later(obs.run)
         if obs.orphan is not None:
             self._in_background(stop_orphans, [obs], self.settings.kill_grace_s)
 
@@ -335,8 +359,14 @@ class Supervisor:
         run_dir = self.run_dir(run)
         loop = asyncio.get_running_loop()
         grace = self.settings.kill_grace_s
+        paths = dict(self.settings.agent_paths)
         try:
-            await loop.run_in_executor(None, launcher.prepare, run_dir, task, run, grace)
+            argv = await loop.run_in_executor(
+                None, launcher.prepare, run_dir, task, run, grace, paths
+            )
+        except launcher.LaunchError as exc:
+            self._fail_start(run, str(exc))
+            return
         except OSError as exc:
             self._fail_start(run, f"could not prepare its run folder {run_dir}: {exc}")
             return
@@ -344,6 +374,7 @@ class Supervisor:
             moved = repo.transition(
                 self.conn, run.id, RunState.STARTING, only_from={RunState.QUEUED}
             )
+            repo.record_argv(self.conn, run.id, argv)
         if moved is None:
             return
         self._publish_run(moved, RunState.QUEUED)
@@ -389,6 +420,28 @@ class Supervisor:
         for run_id, popen in list(self._popens.items()):
             if popen.poll() is not None:
                 del self._popens[run_id]
+
+    def _summarize_later(self, run: Run) -> None:
+        """Read the session id and totals from a structured agent's log, off the loop."""
+        adapter = get_adapter_or_none(repo.get_task(self.conn, run.task_id).agent)
+        if adapter is None or not adapter.structured:
+            return
+        path = self.run_dir(run) / protocol.OUTPUT
+        loop = asyncio.get_running_loop()
+        fut = loop.run_in_executor(None, summarize, path, adapter)
+        self._background.add(fut)
+
+        def done(f: asyncio.Future[RunSummary]) -> None:
+            self._background.discard(f)
+            if f.cancelled() or f.exception() is not None or self._conn is None:
+                if not f.cancelled() and f.exception() is not None:
+                    log.error("summarizing run %s failed", run.id, exc_info=f.exception())
+                return
+            with transaction(self.conn):
+                repo.update_run_summary(self.conn, run.id, f.result())
+            self.bus.publish(TaskUpdated(run.task_id))
+
+        fut.add_done_callback(done)
 
     def _in_background(self, func: Callable[..., None], *args: object) -> None:
         loop = asyncio.get_running_loop()

@@ -17,11 +17,13 @@ from app.supervisor.events import (
     RunStateChanged,
     StoreChanged,
     TaskAdded,
+    TaskUpdated,
 )
 
 
 class Bridge(QObject):
     taskAdded = Signal(int, int)  # task id, run id
+    taskUpdated = Signal(int)  # task id
     runStateChanged = Signal(object)  # RunStateChanged
     outputLines = Signal(int, int, object)  # task id, run id, tuple[str, ...]
     storeChanged = Signal()
@@ -42,6 +44,8 @@ class Bridge(QObject):
             self.runStateChanged.emit(event)
         elif isinstance(event, TaskAdded):
             self.taskAdded.emit(event.task_id, event.run_id)
+        elif isinstance(event, TaskUpdated):
+            self.taskUpdated.emit(event.task_id)
         elif isinstance(event, StoreChanged):
             self.storeChanged.emit()
         elif isinstance(event, RecoveryFinished):

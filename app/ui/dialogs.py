@@ -32,8 +32,18 @@ from app import demo_agent
 from app.core.durations import DurationError, format_duration, parse_duration
 from app.core.models import TaskSpec
 from app.store.settings import Settings
+from app.supervisor.adapters import Detection, all_adapters, get_adapter
 
-AGENTS = (("shell", "Shell command"), ("demo", "Demo agent (built in, ~20 s)"))
+_DETECTIONS: dict[str, Detection] = {}
+
+
+def detections(agent_paths: dict[str, str], *, refresh: bool = False) -> dict[str, Detection]:
+    """Which agent CLIs are installed; looked up once per session (it runs `--version`)."""
+    if refresh or not _DETECTIONS:
+        _DETECTIONS.clear()
+        for adapter in all_adapters():
+            _DETECTIONS[adapter.name] = adapter.detect(agent_paths.get(adapter.name))
+    return dict(_DETECTIONS)
 
 
 class InvalidInput(ValueError):
@@ -41,7 +51,15 @@ class InvalidInput(ValueError):
 
 
 def build_spec(
-    *, agent: str, command: str, prompt: str, cwd: str, timeout: str, title: str
+    *,
+    agent: str,
+    command: str,
+    prompt: str,
+    cwd: str,
+    timeout: str,
+    title: str,
+    model: str = "",
+    permission_mode: str = "",
 ) -> TaskSpec:
     """A TaskSpec from the New task form, or InvalidInput naming the field to fix."""
     folder = Path(cwd.strip()).expanduser() if cwd.strip() else None
@@ -56,11 +74,20 @@ def build_spec(
             seconds = parse_duration(timeout)
         except DurationError as exc:
             raise InvalidInput(f"Timeout: {exc}") from None
+    options: dict[str, str] = {}
     if agent == "demo":
         argv = demo_agent.command()
         title = title.strip() or "Demo task"
-    else:
+    elif agent == "shell":
         argv = _split_command(command)
+    else:
+        argv = []
+        if not prompt.strip():
+            raise InvalidInput("Prompt: say what the agent should do")
+        title = title.strip() or _first_line(prompt)
+        options = {
+            k: v for k, v in (("model", model.strip()), ("permission_mode", permission_mode)) if v
+        }
     return TaskSpec(
         argv=tuple(argv),
         cwd=str(folder.resolve()),
@@ -68,7 +95,13 @@ def build_spec(
         agent=agent,
         prompt=prompt if prompt.strip() else None,
         timeout=seconds,
+        options=options,
     )
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0]
+    return line if len(line) <= 80 else line[:79] + "…"
 
 
 def _split_command(command: str) -> list[str]:
@@ -86,14 +119,17 @@ class NewTaskDialog(QDialog):
     def __init__(self, settings: Settings, cwd: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New task")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(600)
+        self.detections = detections(settings.agent_paths)
         self.agent = QComboBox(self)
-        for key, label in AGENTS:
-            self.agent.addItem(label, key)
-        self.command = QLineEdit(self, placeholderText='e.g. make test, or claude -p "…"')
+        for adapter in all_adapters():
+            found = self.detections[adapter.name].found
+            self.agent.addItem(adapter.label + ("" if found else " — not installed"), adapter.name)
+        self.command = QLineEdit(self, placeholderText="e.g. make test")
         self.prompt = QPlainTextEdit(self)
-        self.prompt.setPlaceholderText("Optional: text sent to the command's standard input")
-        self.prompt.setFixedHeight(80)
+        self.prompt.setFixedHeight(110)
+        self.model = QLineEdit(self, placeholderText="the agent's default")
+        self.permission = QComboBox(self)
         self.cwd = QLineEdit(cwd, self)
         browse = QPushButton("Browse…", self)
         self.timeout = QLineEdit(self)
@@ -102,6 +138,9 @@ class NewTaskDialog(QDialog):
             " — e.g. 30m, 2h, none"
         )
         self.title_edit = QLineEdit(self, placeholderText="Optional: a name for the task")
+        self.hint = QLabel(
+            self, wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse
+        )
         self.error = QLabel(self, wordWrap=True)
         self.error.setStyleSheet("color: #d1242f")
         self.error.hide()
@@ -112,15 +151,18 @@ class NewTaskDialog(QDialog):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.cwd, 1)
         folder_row.addWidget(browse)
-        form = QFormLayout()
-        form.addRow("Agent", self.agent)
-        form.addRow("Command", self.command)
-        form.addRow("Input", self.prompt)
-        form.addRow("Working folder", folder_row)
-        form.addRow("Timeout", self.timeout)
-        form.addRow("Title", self.title_edit)
+        self.form = QFormLayout()
+        self.form.addRow("Agent", self.agent)
+        self.form.addRow("", self.hint)
+        self.form.addRow("Command", self.command)
+        self.form.addRow("Prompt", self.prompt)
+        self.form.addRow("Model", self.model)
+        self.form.addRow("Permissions", self.permission)
+        self.form.addRow("Working folder", folder_row)
+        self.form.addRow("Timeout", self.timeout)
+        self.form.addRow("Title", self.title_edit)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addLayout(self.form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
 
@@ -131,12 +173,35 @@ class NewTaskDialog(QDialog):
         self._agent_changed()
 
     def _agent_changed(self) -> None:
-        is_shell = self.agent.currentData() == "shell"
-        self.command.setEnabled(is_shell)
-        self.prompt.setEnabled(is_shell)
-        self.command.setPlaceholderText(
-            'e.g. make test, or claude -p "…"' if is_shell else "(the demo agent needs none)"
+        name = self.agent.currentData()
+        adapter = get_adapter(name)
+        is_shell, is_agent = name == "shell", name not in ("shell", "demo")
+        for widget, shown in (
+            (self.command, is_shell),
+            (self.prompt, name != "demo"),
+            (self.model, is_agent),
+            (self.permission, is_agent),
+        ):
+            self.form.setRowVisible(widget, shown)
+        self.prompt.setPlaceholderText(
+            "Optional: text sent to the command's standard input"
+            if is_shell
+            else "What should the agent do?"
         )
+        self.permission.clear()
+        self.permission.addItem("(the agent's default)", "")
+        for mode in adapter.permission_modes:
+            self.permission.addItem(mode, mode)
+        detection = self.detections[name]
+        missing = is_agent and not detection.found
+        self.hint.setText(
+            f"{adapter.label} is not installed. Install it with: "
+            f"<code>{adapter.install_hint}</code>, or set its path in Settings."
+            if missing
+            else ""
+        )
+        self.form.setRowVisible(self.hint, bool(self.hint.text()))
+        self.start_button.setEnabled(detection.found)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Working folder", self.cwd.text())
@@ -155,6 +220,8 @@ class NewTaskDialog(QDialog):
                 cwd=self.cwd.text(),
                 timeout=self.timeout.text(),
                 title=self.title_edit.text(),
+                model=self.model.text(),
+                permission_mode=self.permission.currentData() or "",
             )
         except InvalidInput as exc:
             self.error.setText(str(exc))

@@ -29,13 +29,16 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__, demo_agent
-from app.core.models import Task, TaskSpec
+from app.core.models import Run, Task, TaskSpec
+from app.core.render import Renderer
 from app.core.states import ACTIVE, RunState
 from app.runner import protocol
 from app.store.settings import Settings
+from app.supervisor.adapters import get_adapter_or_none
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
 from app.supervisor.supervisor import Supervisor
+from app.supervisor.tail import OutputTail
 from app.ui.bridge import Bridge
 from app.ui.dialogs import NewTaskDialog, SettingsDialog
 from app.ui.icons import app_icon, state_icon
@@ -128,8 +131,9 @@ class MainWindow(QMainWindow):
         self.table.verticalHeader().setDefaultSectionSize(28)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(TaskTableModel.TITLE, QHeaderView.ResizeMode.Stretch)
-        for column in (TaskTableModel.ID, TaskTableModel.AGENT, TaskTableModel.STARTED,
-                       TaskTableModel.DURATION, TaskTableModel.EXIT):  # fmt: skip
+        for column in (TaskTableModel.ID, TaskTableModel.AGENT, TaskTableModel.MODEL,
+                       TaskTableModel.STARTED, TaskTableModel.DURATION, TaskTableModel.COST,
+                       TaskTableModel.EXIT):  # fmt: skip
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(TaskTableModel.STATE, QHeaderView.ResizeMode.Fixed)
         self.table.setColumnWidth(TaskTableModel.STATE, 112)
@@ -228,6 +232,7 @@ class MainWindow(QMainWindow):
         self.bridge.runStateChanged.connect(self._on_run_state)
         self.bridge.outputLines.connect(self._on_output)
         self.bridge.taskAdded.connect(self._on_task_added)
+        self.bridge.taskUpdated.connect(self._on_task_updated)
         self.bridge.storeChanged.connect(self.reload)
         self.bridge.notice.connect(self._on_notice)
         # task list
@@ -269,6 +274,12 @@ class MainWindow(QMainWindow):
                 pane.set_task(task, self._log_path(task))
         self._refresh()
 
+    def _on_task_updated(self, task_id: int) -> None:
+        task = self.supervisor.task(task_id)
+        self.model.upsert(task)
+        if task_id in self.panes:
+            self._update_follow_up(task)
+
     def _on_task_added(self, task_id: int, _run_id: int) -> None:
         self.model.upsert(self.supervisor.task(task_id))
         self._refresh()
@@ -282,6 +293,7 @@ class MainWindow(QMainWindow):
                 self._follow_new_run(task, event.run_id)
             pane.set_task(task, self._log_path(task))
             self._set_tab_look(task)
+            self._update_follow_up(task)
         if event.new.is_terminal:
             self.runFinished.emit(event)
         self._refresh()
@@ -316,14 +328,35 @@ class MainWindow(QMainWindow):
     def _open_pane(self, task: Task) -> OutputPane:
         kwargs = {} if self._max_blocks is None else {"max_blocks": self._max_blocks}
         pane = OutputPane(task.id, self._log_path(task), parent=self.tabs, **kwargs)
+        adapter = get_adapter_or_none(task.agent)
+        if adapter is not None and adapter.structured:
+            pane.set_renderer(lambda: Renderer(adapter.parser()))
         pane.set_task(task, self._log_path(task))
+        pane.followUpRequested.connect(self.send_follow_up)
+        pane.resumeRequested.connect(self.resume_task)
         self.panes[task.id] = pane
         self.tabs.addTab(pane, "")
         self._set_tab_look(task)
+        self._update_follow_up(task)
+        self._show_earlier_runs(task, pane)
         if task.latest_run is not None:
             self._watched[task.id] = task.latest_run.id
             self.supervisor.watch_output(task.latest_run.id, from_end=True)
         return pane
+
+    def _show_earlier_runs(self, task: Task, pane: OutputPane) -> None:
+        """The task is a conversation: every run in order, then the live one."""
+        runs = self.supervisor.runs(task.id)
+        if len(runs) < 2:
+            return
+        for run in runs[:-1]:
+            pane.add_separator(run_caption(run))
+            tail = OutputTail.from_end(self.supervisor.run_dir(run) / protocol.OUTPUT,
+                                       EARLIER_RUN_BYTES)  # fmt: skip
+            while lines := tail.read_lines():
+                pane.append_lines(lines)
+            pane.append_lines(tail.flush())
+        pane.add_separator(run_caption(runs[-1]))
 
     def _follow_new_run(self, task: Task, run_id: int) -> None:
         old = self._watched.get(task.id)
@@ -331,8 +364,38 @@ class MainWindow(QMainWindow):
             self.supervisor.unwatch_output(old)
         self._watched[task.id] = run_id
         run = task.latest_run
-        self.panes[task.id].add_separator(f"run {run.attempt if run else ''}".strip())
+        if run is not None:
+            self.panes[task.id].add_separator(run_caption(run))
         self.supervisor.watch_output(run_id)
+
+    def _update_follow_up(self, task: Task) -> None:
+        pane = self.panes.get(task.id)
+        adapter = get_adapter_or_none(task.agent)
+        if pane is None or adapter is None:
+            return
+        ended = task.state is not None and task.state.is_terminal
+        session = bool(task.session_id or adapter.default_session(task.id))
+        pane.set_follow_up(
+            available=adapter.supports_resume,
+            can_send=ended and session,
+            can_resume=ended and session and task.state is RunState.INTERRUPTED,
+        )
+
+    def send_follow_up(self, task_id: int, message: str) -> bool:
+        try:
+            self.supervisor.follow_up(task_id, message)
+        except CommandRefused as exc:
+            QMessageBox.warning(self, "Could not send the follow-up", str(exc))
+            return False
+        return True
+
+    def resume_task(self, task_id: int) -> bool:
+        try:
+            self.supervisor.resume(task_id)
+        except CommandRefused as exc:
+            QMessageBox.warning(self, "Could not resume the session", str(exc))
+            return False
+        return True
 
     def _close_tab(self, index: int) -> None:
         pane = self.tabs.widget(index)
@@ -562,6 +625,19 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         event.ignore()
         self.closeRequested.emit()
+
+
+EARLIER_RUN_BYTES = 64 * 1024
+RUN_KINDS = {"start": "started", "retry": "retried", "resume": "resumed session",
+             "follow_up": "follow-up"}  # fmt: skip
+
+
+def run_caption(run: Run) -> str:
+    caption = f"run {run.attempt} · {RUN_KINDS.get(run.kind, run.kind)}"
+    if run.kind == "follow_up" and run.prompt:
+        first = run.prompt.strip().splitlines()[0]
+        caption += f": {first[:100]}"
+    return caption
 
 
 def state_label(state: RunState | None) -> str:

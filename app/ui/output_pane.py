@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import collections
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
@@ -40,14 +40,20 @@ from PySide6.QtWidgets import (
 
 from app.core import ansi
 from app.core.models import Task
+from app.core.render import Renderer, footer_text
 from app.ui.task_model import STATE_LABELS
 
 DEFAULT_MAX_BLOCKS = 10_000
 FLUSH_MS = 40
 
 
+RAW_HISTORY = 5_000  # raw lines kept to redraw when switching between readable and raw
+
+
 class OutputPane(QWidget):
     closeRequested = Signal(int)  # task id
+    followUpRequested = Signal(int, str)  # task id, message
+    resumeRequested = Signal(int)  # task id
 
     def __init__(
         self,
@@ -66,6 +72,9 @@ class OutputPane(QWidget):
         self._formats: dict[ansi.Style, QTextCharFormat] = {}
         self._following = True
         self._scrolling = False  # our own scrolling must not switch following off
+        self._make_renderer: Callable[[], Renderer] | None = None
+        self._renderer: Renderer | None = None
+        self._history: collections.deque[tuple[str, str]] = collections.deque(maxlen=RAW_HISTORY)
         self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
         self._build()
         self._connect_signals()
@@ -83,6 +92,24 @@ class OutputPane(QWidget):
         self.open_log_button = tool_button(self, "Open log file")
         self.copy_button = tool_button(self, "Copy")
         self.find_button = tool_button(self, "Find")
+        self.raw_button = tool_button(self, "Raw log")
+        self.raw_button.setCheckable(True)
+        self.raw_button.setToolTip("Show the agent's output exactly as it printed it")
+        self.raw_button.hide()
+        self.footer = QLabel(self)
+        self.footer.setStyleSheet("color: gray")
+        self.footer.hide()
+        self.follow_up = QLineEdit(self, placeholderText="Follow-up: the next message to the agent")
+        self.send_button = QPushButton("Send", self)
+        self.resume_button = QPushButton("Resume session", self)
+        self.resume_button.setToolTip("Continue the agent's own session where it stopped")
+        self.follow_up_bar = QWidget(self)
+        bar = QHBoxLayout(self.follow_up_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.follow_up, 1)
+        bar.addWidget(self.send_button)
+        bar.addWidget(self.resume_button)
+        self.follow_up_bar.hide()
         self.view = QPlainTextEdit(self, readOnly=True)
         self.view.setMaximumBlockCount(self.max_blocks)
         self.view.setUndoRedoEnabled(False)
@@ -100,13 +127,15 @@ class OutputPane(QWidget):
         titles.addWidget(self.command_label)
         tools = QHBoxLayout()
         tools.addLayout(titles, 1)
-        for button in (self.find_button, self.copy_button, self.open_log_button):
+        for button in (self.raw_button, self.find_button, self.copy_button, self.open_log_button):
             tools.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(tools)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.find_bar)
+        layout.addWidget(self.footer)
+        layout.addWidget(self.follow_up_bar)
 
     def _connect_signals(self) -> None:
         # scrolling: following the end until the person scrolls up
@@ -123,6 +152,11 @@ class OutputPane(QWidget):
             self.show_find,
             context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
         )
+        self.raw_button.toggled.connect(self._redraw)
+        # follow-ups
+        self.follow_up.returnPressed.connect(self._send_follow_up)
+        self.send_button.clicked.connect(self._send_follow_up)
+        self.resume_button.clicked.connect(lambda: self.resumeRequested.emit(self.task_id))
         # drawing
         self._flush_timer.timeout.connect(self.flush)
 
@@ -146,13 +180,69 @@ class OutputPane(QWidget):
         self.command_label.setToolTip(command)
         self.command_label.setText(_elide(command, 140))
 
+    def set_renderer(self, make: Callable[[], Renderer] | None) -> None:
+        """Structured agents: show their JSON lines as readable events (Raw log toggles)."""
+        self._make_renderer = make
+        self._renderer = make() if make else None
+        self.raw_button.setVisible(make is not None)
+
+    def set_follow_up(self, *, available: bool, can_send: bool, can_resume: bool) -> None:
+        self.follow_up_bar.setVisible(available)
+        self.follow_up.setEnabled(can_send)
+        self.send_button.setEnabled(can_send)
+        self.resume_button.setVisible(can_resume)
+
     def append_lines(self, lines: Iterable[str]) -> None:
-        self._pending.extend(lines)
+        """Raw output lines of the current run."""
+        for line in lines:
+            self._history.append(("raw", line))
+            self._show(line)
+        self._schedule()
+
+    def add_separator(self, text: str) -> None:
+        """A new run begins (its own totals, its own session messages)."""
+        self._history.append(("run", text))
+        if self._make_renderer is not None:
+            self._renderer = self._make_renderer()
+        self._pending.append(f"\x1b[2m──── {text} ────\x1b[0m")
+        self._schedule()
+
+    def _show(self, line: str) -> None:
+        renderer = self._renderer if not self.raw_button.isChecked() else None
+        if renderer is None:
+            self._pending.append(line)
+            return
+        self._pending.extend(renderer.feed(line))
+        totals = footer_text(renderer.summary)
+        if totals:
+            self.footer.setText(totals)
+            self.footer.show()
+
+    def _schedule(self) -> None:
         if self.isVisible() and not self._flush_timer.isActive():
             self._flush_timer.start()
 
-    def add_separator(self, text: str) -> None:
-        self.append_lines([f"\x1b[2m──── {text} ────\x1b[0m"])
+    def _redraw(self) -> None:
+        """Draw the kept history again, readable or raw."""
+        history = list(self._history)
+        self._history.clear()
+        self._pending.clear()
+        self.view.clear()
+        self._style = ansi.PLAIN
+        self._renderer = self._make_renderer() if self._make_renderer else None
+        for kind, text in history:
+            if kind == "run":
+                self.add_separator(text)
+            else:
+                self._history.append((kind, text))
+                self._show(text)
+        self._schedule()
+
+    def _send_follow_up(self) -> None:
+        text = self.follow_up.text().strip()
+        if text and self.send_button.isEnabled():
+            self.followUpRequested.emit(self.task_id, text)
+            self.follow_up.clear()
 
     def flush(self) -> None:
         """Draw what is buffered (normally called by the timer)."""

@@ -52,8 +52,8 @@ STATE_FILTERS: dict[str, frozenset[RunState] | None] = {
 
 
 class TaskTableModel(QAbstractTableModel):
-    ID, TITLE, AGENT, STATE, STARTED, DURATION, EXIT = range(7)
-    HEADERS = ("#", "Title", "Agent", "State", "Started", "Duration", "Exit")
+    ID, TITLE, AGENT, MODEL, STATE, STARTED, DURATION, COST, EXIT = range(9)
+    HEADERS = ("#", "Title", "Agent", "Model", "State", "Started", "Duration", "Cost", "Exit")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -136,7 +136,7 @@ class TaskTableModel(QAbstractTableModel):
             return _tooltip(task)
         if role == Qt.ItemDataRole.DecorationRole and column == self.STATE and task.state:
             return state_icon(task.state.value)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (self.ID, self.EXIT):
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (self.ID, self.EXIT, self.COST):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -157,6 +157,10 @@ def _display(task: Task, column: int) -> str:
         return task.title
     if column == TaskTableModel.AGENT:
         return task.agent
+    if column == TaskTableModel.MODEL:
+        return task.model or ""
+    if column == TaskTableModel.COST:
+        return "" if task.total_cost_usd is None else f"${task.total_cost_usd:.2f}"
     if column == TaskTableModel.STATE:
         return STATE_LABELS.get(task.state, "—") if task.state else "—"
     if column == TaskTableModel.STARTED:
@@ -178,6 +182,8 @@ def _sort_key(task: Task, column: int) -> Any:
         return _duration(task) or 0.0
     if column == TaskTableModel.EXIT:
         return -1_000_000 if run is None or run.exit_code is None else run.exit_code
+    if column == TaskTableModel.COST:
+        return task.total_cost_usd or 0.0
     if column == TaskTableModel.ID:
         return task.id
     if column == TaskTableModel.STATE:
@@ -229,7 +235,10 @@ class TaskFilterProxy(QSortFilterProxyModel):
             return False
         if not self._search:
             return True
-        haystack = f"{task.id} #{task.id} {task.title} {task.agent} {' '.join(task.spec.argv)}"
+        haystack = (
+            f"{task.id} #{task.id} {task.title} {task.agent} {task.model or ''} "
+            f"{' '.join(task.spec.argv)}"
+        )
         return self._search in haystack.lower()
 
 

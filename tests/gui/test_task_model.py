@@ -28,7 +28,7 @@ def test_columns_show_title_agent_state_duration_and_exit_code(qtbot: Any) -> No
     assert row[TaskTableModel.STATE] == "Failed"
     assert row[TaskTableModel.DURATION] == "1:05"
     assert row[TaskTableModel.EXIT] == "2"
-    assert model.headerData(3, Qt.Orientation.Horizontal) == "State"
+    assert model.headerData(TaskTableModel.STATE, Qt.Orientation.Horizontal) == "State"
 
 
 def test_upsert_updates_a_row_in_place_and_adds_new_tasks_on_top(qtbot: Any) -> None:

@@ -1,0 +1,107 @@
+"""What an agent's output lines mean, independent of which CLI printed them.
+
+Adapters turn lines into these events; panes render them and the supervisor keeps the
+session id and totals. A line no parser understands becomes :class:`Raw` — shown as it
+is, never dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Raw:
+    line: str
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    role: str = "assistant"  # or "user", "thinking"
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    tool: str
+    input: dict[str, Any] = field(default_factory=dict)
+    call_id: str = ""
+
+    @property
+    def summary(self) -> str:
+        """The argument a person wants to see first: the command, the file, the pattern."""
+        for key in ("command", "file_path", "path", "pattern", "url", "query", "description"):
+            value = self.input.get(key)
+            if isinstance(value, str) and value:
+                return value.splitlines()[0][:200]
+        for value in self.input.values():
+            if isinstance(value, str) and value:
+                return value.splitlines()[0][:200]
+        return ""
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    call_id: str = ""
+    ok: bool = True
+    output: str = ""
+
+
+@dataclass(frozen=True)
+class Error:
+    message: str
+
+
+@dataclass(frozen=True)
+class Session:
+    session_id: str
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool = True
+    text: str = ""
+    turns: int | None = None
+    cost_usd: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    duration_ms: float | None = None
+
+
+AgentEvent = Raw | Text | ToolCall | ToolResult | Error | Session | Result
+
+
+@dataclass
+class RunSummary:
+    """What a run's output says about it as a whole (a cache; output.log owns the facts)."""
+
+    session_id: str | None = None
+    model: str | None = None
+    turns: int | None = None
+    cost_usd: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    ok: bool | None = None
+
+    def absorb(self, event: AgentEvent) -> None:
+        if isinstance(event, Session):
+            self.session_id = event.session_id or self.session_id
+            self.model = event.model or self.model
+        elif isinstance(event, Result):
+            self.ok = event.ok
+            for name in ("turns", "cost_usd", "input_tokens", "output_tokens"):
+                value = getattr(event, name)
+                if value is not None:
+                    setattr(self, name, value)
+
+
+def as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def as_float(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None

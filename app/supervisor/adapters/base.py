@@ -1,0 +1,192 @@
+"""The shape every agent adapter has (DESIGN §6).
+
+An adapter detects its CLI, builds the argv of a non-interactive run (never a shell
+string), says how the prompt travels, and parses output lines into agent events. Parsers
+never raise: a line they cannot read is returned as :class:`Raw`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from app.core.agent_events import AgentEvent, Raw, Text
+
+# Windows' CreateProcess limit is 32,767 characters for the whole command line; stay well
+# below it for the prompt so options and paths always fit.
+MAX_PROMPT_ARG = 8_000
+VERSION_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class AgentOptions:
+    model: str | None = None
+    permission_mode: str | None = None
+    extra_args: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "permission_mode": self.permission_mode,
+                "extra_args": list(self.extra_args)}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> AgentOptions:
+        data = data or {}
+        return cls(
+            model=data.get("model") or None,
+            permission_mode=data.get("permission_mode") or None,
+            extra_args=tuple(str(a) for a in data.get("extra_args") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """How to start one run: argv, what goes to stdin, extra environment and files."""
+
+    argv: list[str]
+    stdin_text: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # name in the run folder -> content
+
+
+@dataclass(frozen=True)
+class Detection:
+    agent: str
+    label: str
+    path: str | None
+    version: str | None
+    install_hint: str
+    problem: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.path is not None and self.problem is None
+
+    def describe(self) -> str:
+        if self.found:
+            return f"{self.label}: {self.path}" + (f" ({self.version})" if self.version else "")
+        why = self.problem or "not found"
+        return f"{self.label}: {why} — install with: {self.install_hint}"
+
+
+class LineParser:
+    """Stateful per run; the default shows every line as text."""
+
+    def feed(self, line: str) -> list[AgentEvent]:
+        return [Raw(line)] if line.strip() else []
+
+
+class JsonLineParser(LineParser):
+    """For CLIs that print one JSON object a line; anything else is shown raw."""
+
+    def feed(self, line: str) -> list[AgentEvent]:
+        stripped = line.strip()
+        if not stripped.startswith("{"):
+            return [Raw(line)] if stripped else []
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            return [Raw(line)]
+        if not isinstance(data, dict):
+            return [Raw(line)]
+        try:
+            events = self.event(data)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            return [Raw(line)]
+        return events if events is not None else [Raw(line)]
+
+    def event(self, data: dict[str, Any]) -> list[AgentEvent] | None:
+        """Events for one parsed object; None means "show the line raw"."""
+        raise NotImplementedError
+
+
+class Adapter:
+    name: ClassVar[str]
+    label: ClassVar[str]
+    executables: ClassVar[tuple[str, ...]]
+    install_hint: ClassVar[str]
+    structured: ClassVar[bool] = False
+    supports_resume: ClassVar[bool] = False
+    needs_prompt: ClassVar[bool] = True
+    permission_modes: ClassVar[tuple[str, ...]] = ()
+
+    # ------------------------------------------------------------------ detection
+
+    def detect(self, configured: str | None = None) -> Detection:
+        path = self.find_executable(configured)
+        if path is None:
+            problem = f"{configured} does not exist" if configured else None
+            return Detection(self.name, self.label, None, None, self.install_hint, problem)
+        return Detection(self.name, self.label, path, self.version(path), self.install_hint)
+
+    def find_executable(self, configured: str | None = None) -> str | None:
+        if configured:
+            return configured if Path(configured).is_file() else None
+        for name in self.executables:
+            found = shutil.which(name)
+            if found:
+                return found
+        for folder in usual_install_folders():
+            for name in self.executables:
+                for candidate in executable_names(name):
+                    path = folder / candidate
+                    if path.is_file() and os.access(path, os.X_OK):
+                        return str(path)
+        return None
+
+    def version(self, path: str) -> str | None:
+        try:
+            done = subprocess.run([path, "--version"], capture_output=True, text=True,
+                                  timeout=VERSION_TIMEOUT_S, stdin=subprocess.DEVNULL)  # fmt: skip
+        except (OSError, subprocess.SubprocessError):
+            return None
+        text = (done.stdout or done.stderr).strip().splitlines()
+        return text[0][:80] if text else None
+
+    # ------------------------------------------------------------------ running
+
+    def build(self, prompt: str, options: AgentOptions, *, executable: str,
+              session_id: str | None = None) -> Invocation:  # fmt: skip
+        raise NotImplementedError
+
+    def parser(self) -> LineParser:
+        return LineParser()
+
+    def default_session(self, task_id: int) -> str | None:
+        """A session to continue when the agent never reported one (e.g. Aider's history)."""
+        return None
+
+
+def usual_install_folders() -> list[Path]:
+    """Where npm, pipx, Homebrew and friends put CLIs when they are not on PATH."""
+    home = Path.home()
+    folders = [home / ".local/bin", home / ".npm-global/bin", home / ".bun/bin",
+               home / ".claude/local", home / ".volta/bin", home / ".cargo/bin",
+               home / ".opencode/bin"]  # fmt: skip
+    if sys.platform == "win32":
+        appdata = Path(os.environ.get("APPDATA", home / "AppData/Roaming"))
+        local = Path(os.environ.get("LOCALAPPDATA", home / "AppData/Local"))
+        folders += [appdata / "npm", local / "Programs", home / "scoop/shims"]
+    else:
+        folders += [Path("/usr/local/bin"), Path("/opt/homebrew/bin"), Path("/usr/bin")]
+    return folders
+
+
+def executable_names(name: str) -> Iterable[str]:
+    if sys.platform == "win32":
+        return (f"{name}.exe", f"{name}.cmd", f"{name}.bat", name)
+    return (name,)
+
+
+def prompt_in_argv(prompt: str) -> bool:
+    return len(prompt) <= MAX_PROMPT_ARG and "\x00" not in prompt
+
+
+def text_event(text: str) -> list[AgentEvent]:
+    return [Text(text)] if text else []

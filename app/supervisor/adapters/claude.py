@@ -1,0 +1,110 @@
+"""Claude Code: ``claude -p --output-format stream-json --verbose`` (AGENT-CLIS.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core.agent_events import (
+    AgentEvent,
+    Error,
+    Result,
+    Session,
+    Text,
+    ToolCall,
+    ToolResult,
+    as_float,
+    as_int,
+)
+from app.supervisor.adapters.base import Adapter, AgentOptions, Invocation, JsonLineParser
+
+
+class ClaudeAdapter(Adapter):
+    name = "claude"
+    label = "Claude Code"
+    executables = ("claude",)
+    install_hint = "npm install -g @anthropic-ai/claude-code"
+    structured = True
+    supports_resume = True
+    permission_modes = ("default", "acceptEdits", "plan", "auto", "dontAsk", "bypassPermissions")
+
+    def build(self, prompt: str, options: AgentOptions, *, executable: str,
+              session_id: str | None = None) -> Invocation:  # fmt: skip
+        argv = [executable, "-p", "--output-format", "stream-json", "--verbose"]
+        if options.model:
+            argv += ["--model", options.model]
+        if options.permission_mode:
+            argv += ["--permission-mode", options.permission_mode]
+        if session_id:
+            argv += ["--resume", session_id]
+        argv += list(options.extra_args)
+        # The prompt always goes through stdin: no command-line limit, not visible in `ps`.
+        return Invocation(argv=argv, stdin_text=prompt)
+
+    def parser(self) -> ClaudeParser:
+        return ClaudeParser()
+
+
+class ClaudeParser(JsonLineParser):
+    def event(self, data: dict[str, Any]) -> list[AgentEvent] | None:
+        kind = data.get("type")
+        if kind == "system":
+            return self._system(data)
+        if kind == "assistant":
+            return self._blocks(data["message"]["content"], role="assistant")
+        if kind == "user":
+            return self._blocks(data["message"]["content"], role="user")
+        if kind == "result":
+            return self._result(data)
+        return None
+
+    def _system(self, data: dict[str, Any]) -> list[AgentEvent] | None:
+        if data.get("subtype") == "init" and data.get("session_id"):
+            return [Session(str(data["session_id"]), data.get("model"))]
+        return None  # retries, hook notices: shown raw, they are rare and informative
+
+    def _blocks(self, content: Any, *, role: str) -> list[AgentEvent] | None:
+        if isinstance(content, str):
+            return [Text(content, role=role)] if role == "assistant" else []
+        events: list[AgentEvent] = []
+        for block in content:
+            kind = block.get("type")
+            if kind == "text" and role == "assistant":
+                events.append(Text(block.get("text", "")))
+            elif kind == "thinking":
+                events.append(Text(block.get("thinking", ""), role="thinking"))
+            elif kind == "tool_use":
+                events.append(ToolCall(str(block.get("name", "?")), dict(block.get("input") or {}),
+                                       str(block.get("id", ""))))  # fmt: skip
+            elif kind == "tool_result":
+                events.append(ToolResult(str(block.get("tool_use_id", "")),
+                                         not block.get("is_error", False),
+                                         _result_text(block.get("content"))))  # fmt: skip
+        return events
+
+    def _result(self, data: dict[str, Any]) -> list[AgentEvent]:
+        usage = data.get("usage") or {}
+        ok = not data.get("is_error", False) and data.get("subtype", "success") == "success"
+        input_tokens = sum(
+            as_int(usage.get(key)) or 0
+            for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+        )
+        events: list[AgentEvent] = []
+        if data.get("session_id"):
+            events.append(Session(str(data["session_id"])))
+        if not ok:
+            events.append(Error(str(data.get("result") or data.get("subtype") or "error")))
+        events.append(Result(
+            ok=ok, text=str(data.get("result") or ""), turns=as_int(data.get("num_turns")),
+            cost_usd=as_float(data.get("total_cost_usd")), input_tokens=input_tokens or None,
+            output_tokens=as_int(usage.get("output_tokens")),
+            duration_ms=as_float(data.get("duration_ms")),
+        ))  # fmt: skip
+        return events
+
+
+def _result_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""

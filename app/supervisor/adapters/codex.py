@@ -1,0 +1,177 @@
+"""Codex CLI: ``codex exec --json`` (AGENT-CLIS.md; openai/codex docs/exec.md).
+
+Argv, as the Codex source has it (``codex-rs/exec/src/cli.rs``):
+
+* fresh: ``codex exec --json [-m M] [-s MODE] --skip-git-repo-check [extra] -``
+* resume: ``codex exec --json [-m M] [-s MODE] --skip-git-repo-check [extra] resume ID -``
+
+The prompt always travels on stdin: ``-`` makes Codex read it ("Forced" stdin, both for
+``exec`` and for ``exec resume``; ``resolve_prompt`` in ``codex-rs/exec/src/lib.rs``).
+Every option goes *before* ``resume``: ``-s/--sandbox`` is not a global clap argument,
+so after the subcommand it would be rejected; docs/exec.md also puts flags first
+(``codex exec --model gpt-5 --json resume --last "…"``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core.agent_events import (
+    AgentEvent,
+    Error,
+    Result,
+    Session,
+    Text,
+    ToolCall,
+    ToolResult,
+    as_int,
+)
+from app.supervisor.adapters.base import Adapter, AgentOptions, Invocation, JsonLineParser
+
+# Codex calls the shell tool's item "command_execution"; panes know it as a shell call.
+SHELL_TOOL = "shell"
+EDIT_TOOL = "edit"
+WEB_SEARCH_TOOL = "web_search"
+
+
+class CodexAdapter(Adapter):
+    name = "codex"
+    label = "Codex CLI"
+    executables = ("codex",)
+    install_hint = "npm install -g @openai/codex"
+    structured = True
+    supports_resume = True
+    permission_modes = ("read-only", "workspace-write", "danger-full-access")
+
+    def build(self, prompt: str, options: AgentOptions, *, executable: str,
+              session_id: str | None = None) -> Invocation:  # fmt: skip
+        argv = [executable, "exec", "--json"]
+        if options.model:
+            argv += ["-m", options.model]
+        if options.permission_mode:
+            argv += ["-s", options.permission_mode]
+        argv.append("--skip-git-repo-check")
+        argv += list(options.extra_args)
+        if session_id:
+            argv += ["resume", session_id]
+        argv.append("-")
+        return Invocation(argv=argv, stdin_text=prompt)
+
+    def parser(self) -> CodexParser:
+        return CodexParser()
+
+
+class CodexParser(JsonLineParser):
+    """``codex exec --json`` lines (``codex-rs/exec/src/exec_events.rs``).
+
+    A tool item usually arrives twice, ``item.started`` then ``item.completed``; the call
+    is shown once, from whichever comes first, and the completion adds the result.
+    ``turn.completed.usage`` is reported as given (Codex prints no cost).
+    """
+
+    def __init__(self) -> None:
+        self._started: set[str] = set()  # ids of tool items already shown as a call
+        self._todo_shown: dict[str, str] = {}
+
+    def event(self, data: dict[str, Any]) -> list[AgentEvent] | None:
+        kind = data.get("type")
+        if kind == "thread.started":
+            return [Session(str(data["thread_id"]))]
+        if kind == "turn.started":
+            return []
+        if kind == "turn.completed":
+            usage = data.get("usage") or {}
+            return [Result(ok=True, input_tokens=as_int(usage.get("input_tokens")),
+                           output_tokens=as_int(usage.get("output_tokens")))]  # fmt: skip
+        if kind == "turn.failed":
+            message = _message(data.get("error")) or "turn failed"
+            return [Error(message), Result(ok=False, text=message)]
+        if kind == "error":
+            # Also used for transient "Reconnecting... 2/5" notices: shown, not fatal.
+            return [Error(str(data["message"]))]
+        if kind in ("item.started", "item.updated", "item.completed"):
+            return self._item(kind, data["item"])
+        return None
+
+    def _item(self, kind: str, item: dict[str, Any]) -> list[AgentEvent] | None:
+        # Codex 0.4x named the field "item_type" and the message "assistant_message".
+        item_type = item.get("type") or item.get("item_type")
+        item_id = str(item.get("id", ""))
+        done = kind == "item.completed"
+        if item_type in ("agent_message", "assistant_message"):
+            return [Text(str(item.get("text", "")))] if done else []
+        if item_type == "reasoning":
+            return [Text(str(item.get("text", "")), role="thinking")] if done else []
+        if item_type == "plan":
+            return [Text(str(item.get("text", "")))] if done else []
+        if item_type == "error":
+            return [Error(str(item.get("message", "")))] if done else []
+        if item_type == "todo_list":
+            return self._todo(item_id, item)
+        if item_type in ("command_execution", "file_change", "mcp_tool_call", "web_search"):
+            return self._tool(item_id, item, item_type, done=done)
+        return None
+
+    def _tool(self, item_id: str, item: dict[str, Any], item_type: str, *,
+              done: bool) -> list[AgentEvent]:  # fmt: skip
+        events: list[AgentEvent] = []
+        if item_id not in self._started or not item_id:
+            events.append(_tool_call(item_id, item, item_type))
+        if done:
+            events.append(_tool_result(item_id, item, item_type))
+        if item_id:
+            if done:
+                self._started.discard(item_id)
+            else:
+                self._started.add(item_id)
+        return events
+
+    def _todo(self, item_id: str, item: dict[str, Any]) -> list[AgentEvent]:
+        lines = [f"[{'x' if entry.get('completed') else ' '}] {entry.get('text', '')}"
+                 for entry in item.get("items") or ()]  # fmt: skip
+        text = "\n".join(lines)
+        if not text or self._todo_shown.get(item_id) == text:
+            return []
+        self._todo_shown[item_id] = text
+        return [Text(text, role="thinking")]
+
+
+def _tool_call(item_id: str, item: dict[str, Any], item_type: str) -> ToolCall:
+    if item_type == "command_execution":
+        return ToolCall(SHELL_TOOL, {"command": str(item.get("command", ""))}, item_id)
+    if item_type == "file_change":
+        changes = [dict(change) for change in item.get("changes") or ()]
+        path = str(changes[0].get("path", "")) if changes else ""
+        return ToolCall(EDIT_TOOL, {"path": path, "changes": changes}, item_id)
+    if item_type == "mcp_tool_call":
+        arguments = item.get("arguments")
+        tool_input = dict(arguments) if isinstance(arguments, dict) else {"arguments": arguments}
+        name = f"mcp__{item.get('server', '?')}__{item.get('tool', '?')}"
+        return ToolCall(name, tool_input, item_id)
+    return ToolCall(WEB_SEARCH_TOOL, {"query": str(item.get("query", ""))}, item_id)
+
+
+def _tool_result(item_id: str, item: dict[str, Any], item_type: str) -> ToolResult:
+    status = item.get("status")
+    if item_type == "command_execution":
+        ok = item.get("exit_code") == 0
+        return ToolResult(item_id, ok, str(item.get("aggregated_output") or ""))
+    if item_type == "file_change":
+        summary = "\n".join(f"{change.get('kind', '?')} {change.get('path', '')}"
+                            for change in item.get("changes") or ())  # fmt: skip
+        return ToolResult(item_id, status == "completed", summary)
+    if item_type == "mcp_tool_call":
+        error = _message(item.get("error"))
+        if error:
+            return ToolResult(item_id, False, error)
+        result = item.get("result") or {}
+        texts = [str(part.get("text", "")) for part in result.get("content") or ()
+                 if isinstance(part, dict) and part.get("type") == "text"]  # fmt: skip
+        return ToolResult(item_id, status == "completed", "\n".join(texts))
+    return ToolResult(item_id, True, "")
+
+
+def _message(error: Any) -> str:
+    if isinstance(error, dict):
+        return str(error.get("message") or "")
+    return str(error) if error else ""

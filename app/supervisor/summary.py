@@ -1,0 +1,47 @@
+"""What a structured agent's output says about its run: session id, model, turns, cost.
+
+The head of the log carries the session (Claude's first line), the tail the totals (its
+last line), so only those are read, however large the log has grown.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from app.core.agent_events import RunSummary
+from app.supervisor.adapters import Adapter
+
+HEAD_BYTES = 64 * 1024
+TAIL_BYTES = 256 * 1024
+
+
+def summarize(path: Path, adapter: Adapter) -> RunSummary:
+    summary = RunSummary()
+    parser = adapter.parser()
+    for line in _head_and_tail_lines(path):
+        for event in parser.feed(line):
+            summary.absorb(event)
+    return summary
+
+
+def _head_and_tail_lines(path: Path) -> list[str]:
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, 2)
+            f.seek(0)
+            if size <= HEAD_BYTES + TAIL_BYTES:
+                return _lines(f.read())
+            head = f.read(HEAD_BYTES)
+            f.seek(size - TAIL_BYTES)
+            tail = f.read()
+    except FileNotFoundError:
+        return []
+    head_lines = _lines(head[: head.rfind(b"\n") + 1])
+    tail_lines = _lines(tail[tail.find(b"\n") + 1 :])
+    return head_lines + tail_lines
+
+
+def _lines(data: bytes) -> list[str]:
+    text = codecs.decode(data, "utf-8", errors="replace")
+    return text.splitlines()
