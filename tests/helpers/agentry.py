@@ -136,11 +136,16 @@ class Home:
     # ------------------------------------------------------------ processes
 
     def cli(
-        self, *args: str, timeout: float = 60, check: bool = False, input: str | None = None
+        self,
+        *args: str,
+        timeout: float = 60,
+        check: bool = False,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "app", *args],
-            env=self.env,
+            self.cli_argv(*args),
+            env={**(env or self.env), "AGENTRY_HOME": str(self.path)},
             cwd=ROOT,
             text=True,
             capture_output=True,
@@ -154,11 +159,11 @@ class Home:
     def cli_argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "app", *args]
 
-    def serve(self) -> subprocess.Popen[str]:
+    def serve(self, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         """`agentry serve --headless`, returned once it supervises (recovery done)."""
         proc = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--headless"],
-            env=self.env,
+            env={**(env or self.env), "AGENTRY_HOME": str(self.path)},
             cwd=ROOT,
             text=True,
             stdout=subprocess.PIPE,
