@@ -24,13 +24,19 @@ class LaunchError(RuntimeError):
 
 
 def prepare(
-    run_dir: Path, task: Task, run: Run, grace: float, agent_paths: dict[str, str] | None = None
+    run_dir: Path,
+    task: Task,
+    run: Run,
+    grace: float,
+    agent_paths: dict[str, str] | None = None,
+    sessions_dir: Path | None = None,
 ) -> list[str]:
     """Write spec.json (and the prompt) atomically; they are immutable from here on.
 
     Returns the exact argv, which the caller records for the task's details.
     """
-    argv, stdin_text, env, files = _invocation(task, run, agent_paths or {})
+    sessions = sessions_dir or run_dir.parent.parent / "sessions"
+    argv, stdin_text, env, files = _invocation(task, run, agent_paths or {}, run_dir, sessions)
     run_dir.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         fsops.atomic_write(run_dir / name, content)
@@ -54,7 +60,7 @@ def prepare(
 
 
 def _invocation(
-    task: Task, run: Run, agent_paths: dict[str, str]
+    task: Task, run: Run, agent_paths: dict[str, str], run_dir: Path, sessions_dir: Path
 ) -> tuple[list[str], str | None, dict[str, str], dict[str, str]]:
     if task.agent == "shell":
         prompt = run.prompt if run.kind == "follow_up" else task.spec.prompt
@@ -71,7 +77,12 @@ def _invocation(
         executable = found
     prompt = run.prompt or task.spec.prompt or ""
     options = AgentOptions.from_json(task.spec.options)
-    inv = adapter.build(prompt, options, executable=executable, session_id=run.resume_session)
+    session = run.resume_session
+    if adapter.session_is_file:  # one conversation file per task, from the first run on
+        sessions_dir.mkdir(parents=True, exist_ok=True)
+        name = session or adapter.default_session(task.id)
+        session = str(sessions_dir / f"{name}.{adapter.name}.chat.history.md")
+    inv = adapter.build(prompt, options, executable=executable, session_id=session, run_dir=run_dir)
     return inv.argv, inv.stdin_text, inv.env, inv.files
 
 

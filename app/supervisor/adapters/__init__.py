@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from app.supervisor.adapters.aider import AiderAdapter
+from app.supervisor.adapters.amazonq import AmazonQAdapter
 from app.supervisor.adapters.base import Adapter, AgentOptions, Detection, Invocation, LineParser
 from app.supervisor.adapters.claude import ClaudeAdapter
+from app.supervisor.adapters.codex import CodexAdapter
+from app.supervisor.adapters.gemini import GeminiAdapter
+from app.supervisor.adapters.opencode import OpencodeAdapter
 from app.supervisor.adapters.simple import DemoAdapter, ShellAdapter
 
 _ADAPTERS: dict[str, Adapter] = {
-    adapter.name: adapter for adapter in (ShellAdapter(), DemoAdapter(), ClaudeAdapter())
+    adapter.name: adapter
+    for adapter in (
+        ShellAdapter(),
+        DemoAdapter(),
+        ClaudeAdapter(),
+        CodexAdapter(),
+        GeminiAdapter(),
+        AiderAdapter(),
+        OpencodeAdapter(),
+        AmazonQAdapter(),
+    )
 }
 
 

@@ -9,7 +9,9 @@ Argv::
 Aider has no session ids. A conversation lives in its chat history file, so for this
 adapter the *session id is the path of that file*: the supervisor passes a stable
 per-task path, and a run whose history file already exists gets
-``--restore-chat-history`` so aider reloads the earlier conversation first.
+``--restore-chat-history`` so aider reloads the earlier conversation first. With no
+session id the history goes to the run folder, where no later run will look for it: a
+task that may get follow-ups must be given its path from the first run on.
 
 The prompt is written to ``prompt.md`` in the run folder (:attr:`Invocation.files`).
 The agent's working directory is the task folder, not the run folder, so aider must get
@@ -42,6 +44,7 @@ class AiderAdapter(Adapter):
     install_hint = "pip install aider-chat"
     structured = False
     supports_resume = True
+    session_is_file = True
 
     def build(
         self,

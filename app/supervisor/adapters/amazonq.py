@@ -16,6 +16,8 @@ supplied when running in non-interactive mode", aws/amazon-q-developer-cli#2195)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from app.supervisor.adapters.base import Adapter, AgentOptions, Invocation, prompt_in_argv
 
 TRUST_ALL = "trust-all"
@@ -32,8 +34,15 @@ class AmazonQAdapter(Adapter):
     supports_resume = True
     permission_modes = ("default", TRUST_ALL)
 
-    def build(self, prompt: str, options: AgentOptions, *, executable: str,
-              session_id: str | None = None) -> Invocation:  # fmt: skip
+    def build(
+        self,
+        prompt: str,
+        options: AgentOptions,
+        *,
+        executable: str,
+        session_id: str | None = None,
+        run_dir: Path | None = None,
+    ) -> Invocation:
         argv = [executable, "chat", "--no-interactive"]
         if options.permission_mode == TRUST_ALL:
             argv.append("--trust-all-tools")

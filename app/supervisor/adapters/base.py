@@ -114,6 +114,9 @@ class Adapter:
     structured: ClassVar[bool] = False
     supports_resume: ClassVar[bool] = False
     needs_prompt: ClassVar[bool] = True
+    # Aider keeps a conversation in a file: its "session id" is a per-task file the launcher
+    # places under the data folder, the same for the first run and every follow-up.
+    session_is_file: ClassVar[bool] = False
     permission_modes: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------------ detection
@@ -151,8 +154,15 @@ class Adapter:
 
     # ------------------------------------------------------------------ running
 
-    def build(self, prompt: str, options: AgentOptions, *, executable: str,
-              session_id: str | None = None) -> Invocation:  # fmt: skip
+    def build(
+        self,
+        prompt: str,
+        options: AgentOptions,
+        *,
+        executable: str,
+        session_id: str | None = None,
+        run_dir: Path | None = None,
+    ) -> Invocation:
         raise NotImplementedError
 
     def parser(self) -> LineParser:
@@ -160,7 +170,7 @@ class Adapter:
 
     def default_session(self, task_id: int) -> str | None:
         """A session to continue when the agent never reported one (e.g. Aider's history)."""
-        return None
+        return f"task-{task_id}" if self.session_is_file else None
 
 
 def usual_install_folders() -> list[Path]:

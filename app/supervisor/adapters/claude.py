@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from app.core.agent_events import (
@@ -27,8 +28,15 @@ class ClaudeAdapter(Adapter):
     supports_resume = True
     permission_modes = ("default", "acceptEdits", "plan", "auto", "dontAsk", "bypassPermissions")
 
-    def build(self, prompt: str, options: AgentOptions, *, executable: str,
-              session_id: str | None = None) -> Invocation:  # fmt: skip
+    def build(
+        self,
+        prompt: str,
+        options: AgentOptions,
+        *,
+        executable: str,
+        session_id: str | None = None,
+        run_dir: Path | None = None,
+    ) -> Invocation:
         argv = [executable, "-p", "--output-format", "stream-json", "--verbose"]
         if options.model:
             argv += ["--model", options.model]

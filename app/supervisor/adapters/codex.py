@@ -14,6 +14,7 @@ so after the subcommand it would be rejected; docs/exec.md also puts flags first
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from app.core.agent_events import (
@@ -43,8 +44,15 @@ class CodexAdapter(Adapter):
     supports_resume = True
     permission_modes = ("read-only", "workspace-write", "danger-full-access")
 
-    def build(self, prompt: str, options: AgentOptions, *, executable: str,
-              session_id: str | None = None) -> Invocation:  # fmt: skip
+    def build(
+        self,
+        prompt: str,
+        options: AgentOptions,
+        *,
+        executable: str,
+        session_id: str | None = None,
+        run_dir: Path | None = None,
+    ) -> Invocation:
         argv = [executable, "exec", "--json"]
         if options.model:
             argv += ["-m", options.model]

@@ -14,6 +14,7 @@ would make Gemini see the prompt twice.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from app.core.agent_events import (
@@ -45,8 +46,15 @@ class GeminiAdapter(Adapter):
     supports_resume = True
     permission_modes = ("default", "auto_edit", "yolo", "plan")
 
-    def build(self, prompt: str, options: AgentOptions, *, executable: str,
-              session_id: str | None = None) -> Invocation:  # fmt: skip
+    def build(
+        self,
+        prompt: str,
+        options: AgentOptions,
+        *,
+        executable: str,
+        session_id: str | None = None,
+        run_dir: Path | None = None,
+    ) -> Invocation:
         argv = [executable, "-o", "stream-json"]
         if options.model:
             argv += ["-m", options.model]

@@ -16,6 +16,7 @@ ask, and reports the rejected permissions in its final ``done`` event.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from app.core.agent_events import (
@@ -42,8 +43,15 @@ class OpencodeAdapter(Adapter):
     supports_resume = True
     permission_modes = ("default", "auto")
 
-    def build(self, prompt: str, options: AgentOptions, *, executable: str,
-              session_id: str | None = None) -> Invocation:  # fmt: skip
+    def build(
+        self,
+        prompt: str,
+        options: AgentOptions,
+        *,
+        executable: str,
+        session_id: str | None = None,
+        run_dir: Path | None = None,
+    ) -> Invocation:
         argv = [executable, "run", "--format", "json"]
         if options.model:
             argv += ["-m", options.model]

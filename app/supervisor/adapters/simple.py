@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from app import demo_agent
 from app.supervisor.adapters.base import Adapter, AgentOptions, Detection, Invocation
 
@@ -18,8 +20,15 @@ class ShellAdapter(Adapter):
     def detect(self, configured: str | None = None) -> Detection:
         return Detection(self.name, self.label, "(any command)", None, self.install_hint)
 
-    def build(self, prompt: str, options: AgentOptions, *, executable: str,
-              session_id: str | None = None) -> Invocation:  # fmt: skip
+    def build(
+        self,
+        prompt: str,
+        options: AgentOptions,
+        *,
+        executable: str,
+        session_id: str | None = None,
+        run_dir: Path | None = None,
+    ) -> Invocation:
         raise TypeError("a shell task carries its own argv")
 
 
@@ -33,6 +42,13 @@ class DemoAdapter(Adapter):
     def detect(self, configured: str | None = None) -> Detection:
         return Detection(self.name, self.label, "(built in)", None, self.install_hint)
 
-    def build(self, prompt: str, options: AgentOptions, *, executable: str,
-              session_id: str | None = None) -> Invocation:  # fmt: skip
+    def build(
+        self,
+        prompt: str,
+        options: AgentOptions,
+        *,
+        executable: str,
+        session_id: str | None = None,
+        run_dir: Path | None = None,
+    ) -> Invocation:
         return Invocation(argv=demo_agent.command())

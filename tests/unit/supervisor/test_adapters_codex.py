@@ -1,0 +1,292 @@
+"""CodexAdapter: argv of ``codex exec --json`` runs and the parsing of its JSONL output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers.agent_cli import (
+    fake_cli,
+    fixture_lines,
+    fixture_names,
+    only_path,
+    sources_name_every_fixture,
+)
+
+from app.core.agent_events import (
+    AgentEvent,
+    Error,
+    Raw,
+    Result,
+    RunSummary,
+    Session,
+    Text,
+    ToolCall,
+    ToolResult,
+)
+from app.supervisor.adapters.base import MAX_PROMPT_ARG, AgentOptions
+from app.supervisor.adapters.codex import CodexAdapter, CodexParser
+
+EXE = "/opt/bin/codex"
+
+
+@pytest.fixture
+def adapter() -> CodexAdapter:
+    return CodexAdapter()
+
+
+# --- argv ------------------------------------------------------------------------------
+
+
+def test_fresh_run_reads_the_prompt_from_stdin(adapter: CodexAdapter) -> None:
+    inv = adapter.build("fix the bug", AgentOptions(), executable=EXE)
+    assert inv.argv == [EXE, "exec", "--json", "--skip-git-repo-check", "-"]
+    assert inv.stdin_text == "fix the bug"
+    assert inv.files == {}
+
+
+def test_resume_puts_every_option_before_the_subcommand(adapter: CodexAdapter) -> None:
+    options = AgentOptions(
+        model="gpt-5-codex",
+        permission_mode="workspace-write",
+        extra_args=("-c", "model_reasoning_effort=high"),
+    )
+    inv = adapter.build(
+        "and now the tests",
+        options,
+        executable=EXE,
+        session_id="0199a213-81c0-7800-8aa1-bbab2a035a53",
+    )
+    assert inv.argv == [
+        EXE,
+        "exec",
+        "--json",
+        "-m",
+        "gpt-5-codex",
+        "-s",
+        "workspace-write",
+        "--skip-git-repo-check",
+        "-c",
+        "model_reasoning_effort=high",
+        "resume",
+        "0199a213-81c0-7800-8aa1-bbab2a035a53",
+        "-",
+    ]
+    assert inv.stdin_text == "and now the tests"
+
+
+@pytest.mark.parametrize("mode", ["read-only", "workspace-write", "danger-full-access"])
+def test_permission_mode_is_the_sandbox(adapter: CodexAdapter, mode: str) -> None:
+    inv = adapter.build("x", AgentOptions(permission_mode=mode), executable=EXE)
+    assert inv.argv == [EXE, "exec", "--json", "-s", mode, "--skip-git-repo-check", "-"]
+    assert mode in adapter.permission_modes
+
+
+def test_model_option(adapter: CodexAdapter) -> None:
+    inv = adapter.build("x", AgentOptions(model="o4-mini"), executable=EXE)
+    assert inv.argv == [EXE, "exec", "--json", "-m", "o4-mini", "--skip-git-repo-check", "-"]
+
+
+def test_long_prompt_never_reaches_argv(adapter: CodexAdapter) -> None:
+    prompt = "y" * (MAX_PROMPT_ARG * 3)
+    for session in (None, "0199a213-81c0-7800-8aa1-bbab2a035a53"):
+        inv = adapter.build(prompt, AgentOptions(), executable=EXE, session_id=session)
+        assert all(len(arg) < MAX_PROMPT_ARG for arg in inv.argv)
+        assert inv.stdin_text == prompt
+
+
+def test_class_facts(adapter: CodexAdapter) -> None:
+    assert (adapter.name, adapter.label, adapter.executables) == ("codex", "Codex CLI", ("codex",))
+    assert adapter.install_hint == "npm install -g @openai/codex"
+    assert adapter.structured and adapter.supports_resume
+
+
+# --- detection -------------------------------------------------------------------------
+
+
+def test_detects_the_executable_on_path(
+    adapter: CodexAdapter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    exe = fake_cli(bin_dir, "codex", "codex-cli 0.58.0")
+    only_path(monkeypatch, bin_dir)
+    found = adapter.detect()
+    assert found.found
+    assert Path(found.path or "") == exe
+    assert found.version == "codex-cli 0.58.0"
+
+
+def test_absent_executable_is_not_found_with_the_install_hint(
+    adapter: CodexAdapter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    only_path(monkeypatch, tmp_path / "empty")
+    found = adapter.detect()
+    assert not found.found and found.path is None and found.problem is None
+    assert "npm install -g @openai/codex" in found.describe()
+
+
+def test_configured_path_that_does_not_exist_is_a_problem(
+    adapter: CodexAdapter, tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "nowhere" / "codex")
+    found = adapter.detect(missing)
+    assert not found.found
+    assert found.problem == f"{missing} does not exist"
+
+
+# --- parsing: fixtures -----------------------------------------------------------------
+
+
+def _feed(lines: list[str]) -> list[AgentEvent]:
+    parser = CodexParser()
+    events: list[AgentEvent] = []
+    for line in lines:
+        events += parser.feed(line)
+    return events
+
+
+def test_every_fixture_is_named_in_sources() -> None:
+    assert sources_name_every_fixture("codex") == []
+
+
+def test_docs_sample_line_by_line() -> None:
+    parser = CodexParser()
+    lines = fixture_lines("codex", "exec_docs_sample.jsonl")
+    out = [parser.feed(line) for line in lines]
+    assert out[0] == [Session("0199a213-81c0-7800-8aa1-bbab2a035a53")]
+    assert out[1] == []
+    assert out[2] == [Text("**Searching for README files**", role="thinking")]
+    assert out[3] == [ToolCall("shell", {"command": "bash -lc ls"}, "item_1")]
+    assert len(out[4]) == 1 and isinstance(out[4][0], ToolResult)
+    assert out[4][0].call_id == "item_1" and out[4][0].ok
+    assert out[4][0].output.startswith("2025-09-11\nAGENTS.md\n")
+    assert out[4][0].output.endswith("sdk\ntmp\n")
+    assert out[5] == [Text("**Checking repository root for README**", role="thinking")]
+    assert out[6] == [Text("Yep \u2014 there\u2019s a `README.md` in the repository root.")]
+    assert out[7] == [Result(ok=True, input_tokens=24763, output_tokens=122)]
+
+
+def test_docs_sample_summary() -> None:
+    summary = RunSummary()
+    for event in _feed(fixture_lines("codex", "exec_docs_sample.jsonl")):
+        summary.absorb(event)
+    assert summary.session_id == "0199a213-81c0-7800-8aa1-bbab2a035a53"
+    assert (summary.ok, summary.input_tokens, summary.output_tokens) == (True, 24763, 122)
+    assert summary.cost_usd is None
+
+
+def test_turn_failed_from_the_issue_tracker() -> None:
+    [line] = fixture_lines("codex", "turn_failed_issue.jsonl")
+    assert CodexParser().feed(line) == [Error("..."), Result(ok=False, text="...")]
+
+
+def test_malformed_lines_come_back_raw() -> None:
+    lines = fixture_lines("codex", "malformed.txt")
+    assert any("\ufffd" in line for line in lines)
+    shared = CodexParser()
+    for line in lines:
+        expected = [Raw(line)] if line.strip() else []
+        assert CodexParser().feed(line) == expected
+        assert shared.feed(line) == expected
+
+
+def test_every_fixture_line_parses_without_raising() -> None:
+    for name in fixture_names("codex"):
+        parser = CodexParser()
+        for line in fixture_lines("codex", name):
+            assert isinstance(parser.feed(line), list)
+
+
+# --- parsing: shapes from codex-rs/exec/src/exec_events.rs -----------------------------
+
+
+def _line(data: dict[str, object]) -> str:
+    return json.dumps(data)
+
+
+def test_file_change_is_an_edit_call_and_result() -> None:
+    changes = [{"path": "/repo/a.txt", "kind": "add"}, {"path": "/repo/b.rs", "kind": "update"}]
+    item = {"id": "item_4", "type": "file_change", "changes": changes, "status": "completed"}
+    assert CodexParser().feed(_line({"type": "item.completed", "item": item})) == [
+        ToolCall("edit", {"path": "/repo/a.txt", "changes": changes}, "item_4"),
+        ToolResult("item_4", True, "add /repo/a.txt\nupdate /repo/b.rs"),
+    ]
+
+
+def test_failed_command_is_a_failed_result() -> None:
+    parser = CodexParser()
+    started = {
+        "id": "i",
+        "type": "command_execution",
+        "command": "false",
+        "aggregated_output": "",
+        "exit_code": None,
+        "status": "in_progress",
+    }
+    done = dict(started, aggregated_output="boom\n", exit_code=1, status="failed")
+    assert parser.feed(_line({"type": "item.started", "item": started})) == [
+        ToolCall("shell", {"command": "false"}, "i")
+    ]
+    assert parser.feed(_line({"type": "item.updated", "item": started})) == []
+    assert parser.feed(_line({"type": "item.completed", "item": done})) == [
+        ToolResult("i", False, "boom\n")
+    ]
+
+
+def test_mcp_tool_call_and_web_search() -> None:
+    parser = CodexParser()
+    mcp = {
+        "id": "m",
+        "type": "mcp_tool_call",
+        "server": "github",
+        "tool": "search_issues",
+        "arguments": {"q": "bug"},
+        "result": None,
+        "error": None,
+        "status": "in_progress",
+    }
+    assert parser.feed(_line({"type": "item.started", "item": mcp})) == [
+        ToolCall("mcp__github__search_issues", {"q": "bug"}, "m")
+    ]
+    result = {"content": [{"type": "text", "text": "3 issues"}], "structured_content": None}
+    done = dict(mcp, status="completed", result=result)
+    assert parser.feed(_line({"type": "item.completed", "item": done})) == [
+        ToolResult("m", True, "3 issues")
+    ]
+    search = {"id": "w", "type": "web_search", "query": "codex exec resume"}
+    assert parser.feed(_line({"type": "item.completed", "item": search})) == [
+        ToolCall("web_search", {"query": "codex exec resume"}, "w"),
+        ToolResult("w", True, ""),
+    ]
+
+
+def test_errors_and_todo_list() -> None:
+    parser = CodexParser()
+    assert parser.feed(_line({"type": "error", "message": "Reconnecting... 2/5"})) == [
+        Error("Reconnecting... 2/5")
+    ]
+    error_item = {"id": "e", "type": "error", "message": "command timed out"}
+    assert parser.feed(_line({"type": "item.completed", "item": error_item})) == [
+        Error("command timed out")
+    ]
+    todo = {
+        "id": "t",
+        "type": "todo_list",
+        "items": [{"text": "read", "completed": True}, {"text": "fix", "completed": False}],
+    }
+    assert parser.feed(_line({"type": "item.started", "item": todo})) == [
+        Text("[x] read\n[ ] fix", role="thinking")
+    ]
+    assert parser.feed(_line({"type": "item.completed", "item": todo})) == []
+
+
+def test_legacy_item_type_field_is_understood() -> None:
+    # codex 0.4x (openai/codex PR #4525): "item_type" and "assistant_message".
+    line = _line(
+        {
+            "type": "item.completed",
+            "item": {"id": "item_3", "item_type": "assistant_message", "text": "hi"},
+        }
+    )
+    assert CodexParser().feed(line) == [Text("hi")]

@@ -1,0 +1,229 @@
+"""GeminiAdapter: argv of ``gemini -o stream-json`` runs and the parsing of its JSONL output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers.agent_cli import (
+    fake_cli,
+    fixture_lines,
+    fixture_names,
+    only_path,
+    sources_name_every_fixture,
+)
+
+from app.core.agent_events import (
+    AgentEvent,
+    Error,
+    Raw,
+    Result,
+    RunSummary,
+    Session,
+    Text,
+    ToolCall,
+    ToolResult,
+)
+from app.supervisor.adapters.base import MAX_PROMPT_ARG, AgentOptions
+from app.supervisor.adapters.gemini import GeminiAdapter, GeminiParser
+
+EXE = "/usr/local/bin/gemini"
+
+
+@pytest.fixture
+def adapter() -> GeminiAdapter:
+    return GeminiAdapter()
+
+
+# --- argv ------------------------------------------------------------------------------
+
+
+def test_fresh_run_passes_a_short_prompt_with_p(adapter: GeminiAdapter) -> None:
+    inv = adapter.build("explain this repo", AgentOptions(), executable=EXE)
+    assert inv.argv == [EXE, "-o", "stream-json", "-p", "explain this repo"]
+    assert inv.stdin_text is None
+
+
+def test_resume_with_model_and_approval_mode(adapter: GeminiAdapter) -> None:
+    options = AgentOptions(
+        model="gemini-2.5-pro", permission_mode="auto_edit", extra_args=("--skip-trust",)
+    )
+    inv = adapter.build("go on", options, executable=EXE, session_id="abc123")
+    assert inv.argv == [
+        EXE,
+        "-o",
+        "stream-json",
+        "-m",
+        "gemini-2.5-pro",
+        "--approval-mode",
+        "auto_edit",
+        "--resume",
+        "abc123",
+        "--skip-trust",
+        "-p",
+        "go on",
+    ]
+    assert inv.stdin_text is None
+
+
+@pytest.mark.parametrize("mode", ["default", "auto_edit", "yolo", "plan"])
+def test_permission_modes(adapter: GeminiAdapter, mode: str) -> None:
+    inv = adapter.build("x", AgentOptions(permission_mode=mode), executable=EXE)
+    assert inv.argv == [EXE, "-o", "stream-json", "--approval-mode", mode, "-p", "x"]
+    assert mode in adapter.permission_modes
+
+
+def test_long_prompt_goes_to_stdin_without_p(adapter: GeminiAdapter) -> None:
+    prompt = "z" * (MAX_PROMPT_ARG + 1)
+    for session in (None, "abc123"):
+        inv = adapter.build(prompt, AgentOptions(), executable=EXE, session_id=session)
+        assert "-p" not in inv.argv
+        assert all(len(arg) < MAX_PROMPT_ARG for arg in inv.argv)
+        assert inv.stdin_text == prompt
+    assert adapter.build(prompt, AgentOptions(), executable=EXE).argv == [
+        EXE,
+        "-o",
+        "stream-json",
+    ]
+
+
+def test_prompt_at_the_limit_stays_in_argv(adapter: GeminiAdapter) -> None:
+    prompt = "z" * MAX_PROMPT_ARG
+    inv = adapter.build(prompt, AgentOptions(), executable=EXE)
+    assert inv.argv[-2:] == ["-p", prompt] and inv.stdin_text is None
+
+
+def test_prompt_that_looks_like_a_flag_goes_to_stdin(adapter: GeminiAdapter) -> None:
+    inv = adapter.build("--help me", AgentOptions(), executable=EXE)
+    assert inv.argv == [EXE, "-o", "stream-json"]
+    assert inv.stdin_text == "--help me"
+
+
+def test_class_facts(adapter: GeminiAdapter) -> None:
+    assert (adapter.name, adapter.label, adapter.executables) == (
+        "gemini",
+        "Gemini CLI",
+        ("gemini",),
+    )
+    assert adapter.install_hint == "npm install -g @google/gemini-cli"
+    assert adapter.structured and adapter.supports_resume
+
+
+# --- detection -------------------------------------------------------------------------
+
+
+def test_detects_the_executable_on_path(
+    adapter: GeminiAdapter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    exe = fake_cli(bin_dir, "gemini", "0.12.0")
+    only_path(monkeypatch, bin_dir)
+    found = adapter.detect()
+    assert found.found and Path(found.path or "") == exe
+    assert found.version == "0.12.0"
+
+
+def test_absent_executable_is_not_found_with_the_install_hint(
+    adapter: GeminiAdapter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    only_path(monkeypatch, tmp_path / "empty")
+    found = adapter.detect()
+    assert not found.found and found.path is None and found.problem is None
+    assert "npm install -g @google/gemini-cli" in found.describe()
+
+
+def test_configured_path_that_does_not_exist_is_a_problem(
+    adapter: GeminiAdapter, tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "gemini")
+    found = adapter.detect(missing)
+    assert not found.found and found.problem == f"{missing} does not exist"
+
+
+# --- parsing ---------------------------------------------------------------------------
+
+
+def _feed(lines: list[str]) -> list[AgentEvent]:
+    parser = GeminiParser()
+    events: list[AgentEvent] = []
+    for line in lines:
+        events += parser.feed(line)
+    return events
+
+
+def test_every_fixture_is_named_in_sources() -> None:
+    assert sources_name_every_fixture("gemini") == []
+
+
+def test_docs_example_line_by_line() -> None:
+    parser = GeminiParser()
+    out = [parser.feed(line) for line in fixture_lines("gemini", "headless_docs_example.jsonl")]
+    assert out == [
+        [Session("abc123", "gemini-2.0-flash-exp")],
+        [],
+        [ToolCall("Bash", {"command": "ls -la"}, "bash-123")],
+        [ToolResult("bash-123", True, "file1.txt\nfile2.txt")],
+        [Text("Here are the files...")],
+        [Result(ok=True, input_tokens=50, output_tokens=200, duration_ms=3000.0)],
+    ]
+
+
+def test_docs_example_summary() -> None:
+    summary = RunSummary()
+    for event in _feed(fixture_lines("gemini", "headless_docs_example.jsonl")):
+        summary.absorb(event)
+    assert (summary.session_id, summary.model) == ("abc123", "gemini-2.0-flash-exp")
+    assert (summary.ok, summary.input_tokens, summary.output_tokens) == (True, 50, 200)
+
+
+def test_formatter_test_events_line_by_line() -> None:
+    parser = GeminiParser()
+    out = [parser.feed(line) for line in fixture_lines("gemini", "formatter_test_events.jsonl")]
+    assert out == [
+        [Session("test-session-123", "gemini-2.0-flash-exp")],
+        [],
+        [Text("4")],
+        [ToolCall("Read", {"file_path": "/path/to/file.txt"}, "read-123")],
+        [ToolResult("read-123", True, "File contents here")],
+        [ToolResult("read-123", False, "File not found")],
+        [Error("warning: Loop detected, stopping execution")],
+        [Result(ok=True, input_tokens=50, output_tokens=50, duration_ms=1200.0)],
+        [
+            Error("Maximum session turns exceeded"),
+            Result(
+                ok=False,
+                text="Maximum session turns exceeded",
+                input_tokens=50,
+                output_tokens=50,
+                duration_ms=1200.0,
+            ),
+        ],
+    ]
+
+
+def test_delta_fragments_are_separate_texts() -> None:
+    first = '{"type":"message","role":"assistant","content":"Hel","delta":true}'
+    second = '{"type":"message","role":"assistant","content":"lo","delta":true}'
+    assert _feed([first, second]) == [Text("Hel"), Text("lo")]
+
+
+def test_error_severity_error_is_not_prefixed() -> None:
+    line = '{"type":"error","timestamp":"t","severity":"error","message":"quota"}'
+    assert GeminiParser().feed(line) == [Error("quota")]
+
+
+def test_malformed_lines_come_back_raw() -> None:
+    lines = fixture_lines("gemini", "malformed.txt")
+    assert any("\ufffd" in line for line in lines)
+    shared = GeminiParser()
+    for line in lines:
+        expected = [Raw(line)] if line.strip() else []
+        assert GeminiParser().feed(line) == expected
+        assert shared.feed(line) == expected
+
+
+def test_every_fixture_line_parses_without_raising() -> None:
+    for name in fixture_names("gemini"):
+        parser = GeminiParser()
+        for line in fixture_lines("gemini", name):
+            assert isinstance(parser.feed(line), list)

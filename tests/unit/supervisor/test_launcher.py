@@ -1,0 +1,77 @@
+"""Preparing a run folder: the exact argv, the prompt file, per-task sessions, missing CLIs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers.agent_cli import fake_cli
+
+from app.core.models import Run, Task, TaskSpec
+from app.core.states import RunState
+from app.runner import protocol
+from app.supervisor.launcher import LaunchError, prepare
+
+
+def _task(agent: str, cwd: Path, *, prompt: str | None = "fix the tests", argv=(), **options):  # type: ignore[no-untyped-def]
+    spec = TaskSpec(argv=tuple(argv), cwd=str(cwd), agent=agent, prompt=prompt, options=options)
+    return Task(7, "t", agent, spec, 0, 0.0, None)
+
+
+def _run(kind: str = "start", prompt: str | None = None, session: str | None = None) -> Run:
+    return Run(id=3, task_id=7, attempt=1, state=RunState.QUEUED, dir="d", priority=0,
+               timeout=60.0, created_at=0.0, kind=kind, prompt=prompt,
+               resume_session=session)  # fmt: skip
+
+
+def test_a_shell_task_keeps_its_argv_and_sends_its_input_on_stdin(tmp_path: Path) -> None:
+    run_dir = tmp_path / "data" / "runs" / "d"
+    argv = prepare(run_dir, _task("shell", tmp_path, argv=("make", "test"), prompt="yes\n"),
+                   _run(), 2.0)  # fmt: skip
+    assert argv == ["make", "test"]
+    spec = protocol.read_spec(run_dir)
+    assert spec.argv == ["make", "test"] and spec.timeout == 60.0 and spec.grace == 2.0
+    assert (run_dir / spec.stdin).read_text() == "yes\n"  # type: ignore[operator]
+
+
+def test_a_claude_resume_gets_the_session_and_the_follow_up_through_stdin(
+    tmp_path: Path,
+) -> None:
+    claude = fake_cli(tmp_path / "bin", "claude", "2.1.197 (Claude Code)")
+    run_dir = tmp_path / "data" / "runs" / "d"
+    argv = prepare(run_dir, _task("claude", tmp_path, model="opus"),
+                   _run("follow_up", "and now the docs", "sess-1"), 5.0,
+                   {"claude": str(claude)})  # fmt: skip
+    assert argv == [str(claude), "-p", "--output-format", "stream-json", "--verbose",
+                    "--model", "opus", "--resume", "sess-1"]  # fmt: skip
+    assert (run_dir / protocol.PROMPT).read_text() == "and now the docs"
+    assert json.loads((run_dir / protocol.SPEC).read_text())["adapter"] == "claude"
+
+
+def test_a_missing_agent_cli_is_a_launch_error_that_says_how_to_install_it(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(LaunchError, match="npm install -g @anthropic-ai/claude-code"):
+        prepare(tmp_path / "runs" / "d", _task("claude", tmp_path), _run(), 5.0,
+                {"claude": str(tmp_path / "nope")})  # fmt: skip
+
+
+def test_aider_keeps_one_history_file_per_task_and_restores_it_on_follow_ups(
+    tmp_path: Path,
+) -> None:
+    aider = fake_cli(tmp_path / "bin", "aider", "aider 0.86.1")
+    paths = {"aider": str(aider)}
+    first_dir = tmp_path / "data" / "runs" / "one"
+    first = prepare(first_dir, _task("aider", tmp_path), _run(), 5.0, paths)
+    history = tmp_path / "data" / "sessions" / "task-7.aider.chat.history.md"
+    assert first[first.index("--chat-history-file") + 1] == str(history)
+    assert "--restore-chat-history" not in first
+    assert first[first.index("--message-file") + 1] == str(first_dir / "prompt.md")
+    assert (first_dir / "prompt.md").read_text() == "fix the tests"
+
+    history.write_text("#### fix the tests\nDone.\n")  # what aider wrote during run 1
+    second = prepare(tmp_path / "data" / "runs" / "two", _task("aider", tmp_path),
+                     _run("follow_up", "now the docs", "task-7"), 5.0, paths)  # fmt: skip
+    assert second[second.index("--chat-history-file") + 1] == str(history)
+    assert "--restore-chat-history" in second
