@@ -99,10 +99,7 @@ class Supervisor:
         self._launcher_task = asyncio.create_task(self._launcher(), name="launcher")
         self._launcher_task.add_done_callback(self._loop_ended)
         self.tails.start()
-        for task_id in (*self.report.finished, *self.report.interrupted):
-            latest = repo.get_task(self._conn, task_id).latest_run
-            if latest is not None:
-                self._summarize_later(latest)
+        self._summarize_recovered(self.report)
         self.bus.publish(RecoveryFinished(self.report))
         return self.report
 
@@ -420,6 +417,23 @@ class Supervisor:
         for run_id, popen in list(self._popens.items()):
             if popen.poll() is not None:
                 del self._popens[run_id]
+
+    def _summarize_recovered(self, report: RecoveryReport) -> None:
+        """Runs that ended while we were away: know their sessions before anyone asks to
+        resume one (the recovery screen offers Resume session right away)."""
+        for task_id in (*report.finished, *report.interrupted):
+            task = repo.get_task(self.conn, task_id)
+            adapter = get_adapter_or_none(task.agent)
+            if task.latest_run is None or adapter is None or not adapter.structured:
+                continue
+            path = self.run_dir(task.latest_run) / protocol.OUTPUT
+            try:
+                summary = summarize(path, adapter)
+            except OSError as exc:
+                log.warning("could not read %s: %s", path, exc)
+                continue
+            with transaction(self.conn):
+                repo.update_run_summary(self.conn, task.latest_run.id, summary)
 
     def _summarize_later(self, run: Run) -> None:
         """Read the session id and totals from a structured agent's log, off the loop."""

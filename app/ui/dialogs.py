@@ -253,6 +253,19 @@ class SettingsDialog(QDialog):
         for key, label in (("system", "Follow system"), ("light", "Light"), ("dark", "Dark")):
             self.theme.addItem(label, key)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.agent_paths: dict[str, QLineEdit] = {}
+        found = detections(settings.agent_paths)
+        for adapter in all_adapters():
+            if not adapter.executables:
+                continue
+            edit = QLineEdit(settings.agent_paths.get(adapter.name, ""), self)
+            detected = found[adapter.name]
+            edit.setPlaceholderText(
+                f"found: {detected.path}"
+                if detected.found
+                else f"not found — {adapter.install_hint}"
+            )
+            self.agent_paths[adapter.name] = edit
         self.error = QLabel(self, wordWrap=True)
         self.error.setStyleSheet("color: #d1242f")
         self.error.hide()
@@ -267,6 +280,8 @@ class SettingsDialog(QDialog):
         form.addRow("Grace before kill", self.grace)
         form.addRow("", self.notifications)
         form.addRow("Theme", self.theme)
+        for name, edit in self.agent_paths.items():
+            form.addRow(f"{get_adapter(name).label} path", edit)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -280,6 +295,16 @@ class SettingsDialog(QDialog):
             timeout = parse_duration(self.default_timeout.text())
         except DurationError as exc:
             raise InvalidInput(f"Default timeout: {exc}") from None
+        paths = {}
+        for name, edit in self.agent_paths.items():
+            path = edit.text().strip()
+            if path and not Path(path).expanduser().is_file():
+                raise InvalidInput(
+                    f"{get_adapter(name).label} path: {path} is not a file; leave it empty to "
+                    "look on PATH and in the usual install folders"
+                )
+            if path:
+                paths[name] = str(Path(path).expanduser())
         result = self._base.replace(
             max_concurrency=self.max_concurrency.value(),
             default_timeout_s=timeout,
@@ -288,6 +313,7 @@ class SettingsDialog(QDialog):
             kill_grace_s=self.grace.value(),
             notifications=self.notifications.isChecked(),
             theme=self.theme.currentData(),
+            agent_paths=paths,
         )
         problems = result.problems()
         if problems:

@@ -40,7 +40,7 @@ from app.supervisor.events import RunStateChanged
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.tail import OutputTail
 from app.ui.bridge import Bridge
-from app.ui.dialogs import NewTaskDialog, SettingsDialog
+from app.ui.dialogs import NewTaskDialog, SettingsDialog, detections
 from app.ui.icons import app_icon, state_icon
 from app.ui.notify import Banner
 from app.ui.output_pane import OutputPane
@@ -545,6 +545,7 @@ class MainWindow(QMainWindow):
 
     def apply_settings(self, settings: Settings) -> None:
         self.supervisor.apply_settings(settings)
+        detections(settings.agent_paths, refresh=True)
         self.settingsApplied.emit(settings)
 
     def show_recovery_history(self) -> RecoveryHistoryDialog:
@@ -558,9 +559,11 @@ class MainWindow(QMainWindow):
         if task is None:
             return None
         run = task.latest_run
-        return TaskLine(
-            task.title, task.state.value if task.state else "", run.exit_code if run else None
-        )
+        adapter = get_adapter_or_none(task.agent)
+        can_resume = bool(adapter and adapter.supports_resume and
+                          (task.session_id or adapter.default_session(task.id)))  # fmt: skip
+        return TaskLine(task.title, task.state.value if task.state else "",
+                        run.exit_code if run else None, can_resume)  # fmt: skip
 
     def _open_log(self) -> None:
         pane = self.current_pane()

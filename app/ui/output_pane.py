@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import html
+import shlex
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -176,7 +177,8 @@ class OutputPane(QWidget):
             f"<b>{html.escape(task.title)}</b> <span style='color:gray'>#{task.id} · "
             f"{html.escape(task.agent)} · {state}{extra}</span>"
         )
-        command = f"{' '.join(task.spec.argv)}   in {task.spec.cwd}"
+        argv = (run.argv if run is not None and run.argv else None) or task.spec.argv
+        command = f"{shlex.join(argv)}   in {task.spec.cwd}" if argv else f"in {task.spec.cwd}"
         self.command_label.setToolTip(command)
         self.command_label.setText(_elide(command, 140))
 

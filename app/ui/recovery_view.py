@@ -40,6 +40,7 @@ class TaskLine:
     title: str
     state: str
     exit_code: int | None
+    can_resume: bool = False  # the agent's own session is known and can be continued
 
 
 Describe = Callable[[int], TaskLine | None]
@@ -76,7 +77,7 @@ class RecoveryReportView(QTreeWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.setColumnWidth(0, 250)
-        self.setColumnWidth(3, 170)
+        self.setColumnWidth(3, 290)
         self.rows: dict[int, QTreeWidgetItem] = {}
 
     def show_report(self, report: RecoveryReport, describe: Describe) -> None:
@@ -125,12 +126,14 @@ class RecoveryScreen(QDialog):
     """Shown at launch when the last session did not end cleanly or anything needs a person."""
 
     retryRequested = Signal(int)  # task id
+    resumeRequested = Signal(int)  # task id
     dismissRequested = Signal(int)  # task id
     showTaskRequested = Signal(int)  # task id
 
     def __init__(self, report: RecoveryReport, describe: Describe, parent: QWidget | None = None):
         super().__init__(parent)
         self.report = report
+        self.describe = describe
         self.setWindowTitle("Agentry — recovery")
         self.setWindowIcon(app_icon())
         self.resize(820, 480)
@@ -172,10 +175,16 @@ class RecoveryScreen(QDialog):
             if item is None:
                 continue
             cell = QWidget(self.view)
-            retry = QPushButton("Retry", cell)
-            dismiss = QPushButton("Dismiss", cell)
             row = QHBoxLayout(cell)
             row.setContentsMargins(0, 0, 0, 0)
+            line = self.describe(task_id)
+            if line is not None and line.can_resume:
+                resume = QPushButton("Resume session", cell)
+                resume.setToolTip("Continue the agent's own session where it stopped")
+                resume.clicked.connect(lambda _=False, t=task_id: self.resume(t))
+                row.addWidget(resume)
+            retry = QPushButton("Retry", cell)
+            dismiss = QPushButton("Dismiss", cell)
             row.addWidget(retry)
             row.addWidget(dismiss)
             retry.clicked.connect(lambda _=False, t=task_id: self.retry(t))
@@ -187,6 +196,12 @@ class RecoveryScreen(QDialog):
             return
         self.retryRequested.emit(task_id)
         self._mark(task_id, "retried", "Queued again")
+
+    def resume(self, task_id: int) -> None:
+        if task_id in self.handled:
+            return
+        self.resumeRequested.emit(task_id)
+        self._mark(task_id, "resumed", "Resuming its session")
 
     def dismiss(self, task_id: int) -> None:
         if task_id in self.handled:
