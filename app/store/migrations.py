@@ -73,4 +73,37 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN output_tokens INTEGER;
     ALTER TABLE runs ADD COLUMN turns INTEGER
     """,
+    # 3: approvals of agents' tool calls, and the rules that answer them without asking
+    """
+    CREATE TABLE approvals (
+        id               TEXT    PRIMARY KEY,
+        run_id           INTEGER NOT NULL REFERENCES runs(id),
+        task_id          INTEGER NOT NULL REFERENCES tasks(id),
+        agent            TEXT    NOT NULL,
+        tool             TEXT    NOT NULL,
+        input_json       TEXT    NOT NULL,
+        cwd              TEXT,
+        tool_use_id      TEXT,
+        state            TEXT    NOT NULL,
+        reason           TEXT,
+        created_at       REAL    NOT NULL,
+        expires_at       REAL    NOT NULL,
+        decided_at       REAL,
+        decided_by       TEXT,
+        hook_pid         INTEGER,
+        hook_create_time REAL
+    );
+    CREATE INDEX approvals_by_state ON approvals(state, created_at);
+    CREATE INDEX approvals_by_run ON approvals(run_id);
+    CREATE TABLE approval_rules (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        scope      TEXT    NOT NULL,
+        folder     TEXT,
+        task_id    INTEGER REFERENCES tasks(id),
+        tool       TEXT    NOT NULL,
+        pattern    TEXT,
+        decision   TEXT    NOT NULL,
+        created_at REAL    NOT NULL
+    )
+    """,
 ]

@@ -76,6 +76,10 @@ class Supervisor:
         self._launching: set[int] = set()  # run ids handed to the launcher, not yet done
         self._launcher_task: asyncio.Task[None] | None = None
         self.tails = TailHub(self.bus)
+        # Extensions (workflows, approvals) hook in here instead of into the loop itself:
+        self.on_started: list[Callable[[], None]] = []  # after recovery, before scheduling
+        self.on_run_ended: list[Callable[[Run], None]] = []  # after a terminal state commits
+        self.on_tick: list[Callable[[], None]] = []  # once a tick, after the run folders
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -100,6 +104,11 @@ class Supervisor:
         self._launcher_task.add_done_callback(self._loop_ended)
         self.tails.start()
         self._summarize_recovered(self.report)
+        self._call_hooks(self.on_started)
+        for task_id in (*self.report.finished, *self.report.interrupted):
+            latest = repo.get_task(self.conn, task_id).latest_run
+            if latest is not None:
+                self._call_hooks(self.on_run_ended, latest)
         self.bus.publish(RecoveryFinished(self.report))
         return self.report
 
@@ -158,6 +167,7 @@ class Supervisor:
         result = commands.cancel(self.conn, self.locations, task_ref)
         if not result.requested:
             self._publish_run(result.run, RunState.QUEUED)
+            self._call_hooks(self.on_run_ended, result.run)
         self._wake.set()
         return result
 
@@ -271,6 +281,7 @@ class Supervisor:
         if full:
             self._next_liveness = now + LIVENESS_S
         active = self._monitor(full)
+        self._call_hooks(self.on_tick)
         if self._accepting and not self._paused:
             self._schedule(active)
 
@@ -308,6 +319,7 @@ class Supervisor:
             if obs.run.state.is_terminal:
                 self.tails.finish(obs.run.id)
                 self._summarize_later(obs.run)
+                self._call_hooks(self.on_run_ended, obs.run)
         if obs.orphan is not None:
             self._in_background(stop_orphans, [obs], self.settings.kill_grace_s)
 
@@ -403,6 +415,7 @@ class Supervisor:
             )
         if moved is not None:
             self._publish_run(moved, RunState.STARTING)
+            self._call_hooks(self.on_run_ended, moved)
         self.bus.publish(Notice("error", f"Task {run.task_id}: {message}", task_id=run.task_id))
 
     def _publish_run(self, run: Run, old: RunState | None) -> None:
@@ -417,6 +430,14 @@ class Supervisor:
         for run_id, popen in list(self._popens.items()):
             if popen.poll() is not None:
                 del self._popens[run_id]
+
+    def _call_hooks(self, hooks: list[Callable[..., None]], *args: object) -> None:
+        for hook in list(hooks):
+            try:
+                hook(*args)
+            except Exception as exc:  # an extension's bug must not stop supervision
+                log.exception("hook %r failed", hook)
+                self.bus.publish(Notice("error", f"Internal error in {hook!r}: {exc}"))
 
     def _summarize_recovered(self, report: RecoveryReport) -> None:
         """Runs that ended while we were away: know their sessions before anyone asks to
