@@ -139,10 +139,11 @@ class RecoveryReport:
     queued: list[int] = field(default_factory=list)
     notes: dict[int, str] = field(default_factory=dict)  # task id -> what happened and why
     temp_files_removed: int = 0
+    approvals: list[str] = field(default_factory=list)  # tool calls still waiting for a person
 
     @property
     def needs_attention(self) -> bool:
-        return not self.previous_clean or bool(self.interrupted or self.finished)
+        return not self.previous_clean or bool(self.interrupted or self.finished or self.approvals)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -170,6 +171,7 @@ class RecoveryReport:
             queued=list(data.get("queued", [])),
             notes={int(k): str(v) for k, v in dict(data.get("notes", {})).items()},
             temp_files_removed=int(data.get("temp_files_removed", 0)),
+            approvals=[str(a) for a in data.get("approvals", [])],
         )
 
     def describe(self) -> str:
@@ -183,4 +185,5 @@ class RecoveryReport:
             f"Recovery in {self.duration_ms:.1f} ms ({head}): {c['reattached']} reattached, "
             f"{c['finished']} finished while away, {c['interrupted']} interrupted, "
             f"{c['queued']} queued"
+            + (f", {len(self.approvals)} tool call(s) waiting for you" if self.approvals else "")
         )

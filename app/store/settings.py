@@ -30,6 +30,12 @@ class Settings:
     theme: str = "system"
     tray_hint_shown: bool = False  # "Agentry keeps running in the tray" is said only once
     agent_paths: dict[str, str] = field(default_factory=dict)  # agent name -> executable
+    approvals: bool = True  # agents that have a pre-tool hook ask before each tool call
+    approval_timeout_s: float = 15 * 60.0  # then the call is denied: Agentry fails closed
+    # Tools that only read are allowed without asking (rules in Settings can change that).
+    approval_auto_allow: list[str] = field(
+        default_factory=lambda: ["Read", "Glob", "Grep", "LS", "TodoWrite", "NotebookRead"]
+    )
 
     def problems(self) -> list[str]:
         """Human-readable reasons this configuration is not usable; empty when it is."""
@@ -43,6 +49,8 @@ class Settings:
                 found.append(f"{name} must be between 1 and 100")
         if not 0 <= self.kill_grace_s <= 600:
             found.append("kill_grace_s must be between 0 and 600 seconds")
+        if not 10 <= self.approval_timeout_s <= 24 * 3600:
+            found.append("approval_timeout_s must be between 10 seconds and 24 hours")
         for agent, path in self.agent_paths.items():
             if not isinstance(path, str) or not isinstance(agent, str):
                 found.append("agent_paths must map agent names to executable paths")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from app.core.approvals import Approval
 from app.core.models import RecoveryReport
 from app.core.states import RunState
 
@@ -58,6 +60,18 @@ class RecoveryFinished:
 
 
 @dataclass(frozen=True)
+class ApprovalRequested:
+    """An agent waits for a person to allow or deny a tool call."""
+
+    approval: Approval
+
+
+@dataclass(frozen=True)
+class ApprovalResolved:
+    approval: Approval
+
+
+@dataclass(frozen=True)
 class Notice:
     """Something a person should read: ``level`` is info, warning or error."""
 
@@ -73,9 +87,12 @@ Event = (
     | OutputLines
     | StoreChanged
     | RecoveryFinished
+    | ApprovalRequested
+    | ApprovalResolved
     | Notice
 )
-Subscriber = Callable[[Event], None]
+# Extensions (workflows) publish event classes of their own on the same bus.
+Subscriber = Callable[[Any], None]
 
 
 @dataclass
@@ -92,7 +109,7 @@ class EventBus:
 
         return unsubscribe
 
-    def publish(self, event: Event) -> None:
+    def publish(self, event: Event | object) -> None:
         for subscriber in list(self._subscribers):
             try:
                 subscriber(event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import sys
 from pathlib import Path
 from typing import IO
 
@@ -15,6 +16,7 @@ from app.runner import protocol
 from app.runner.protocol import RunSpec
 from app.store import fsops
 from app.supervisor.adapters import AgentOptions, get_adapter
+from app.supervisor.adapters.base import HookConfig
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +32,18 @@ def prepare(
     grace: float,
     agent_paths: dict[str, str] | None = None,
     sessions_dir: Path | None = None,
+    approvals: float | None = None,
 ) -> list[str]:
     """Write spec.json (and the prompt) atomically; they are immutable from here on.
 
     Returns the exact argv, which the caller records for the task's details.
+    ``approvals`` is the approval expiry in seconds when tool calls need a person's yes
+    (agents with a pre-tool hook then get Agentry's hook), None when they do not.
     """
     sessions = sessions_dir or run_dir.parent.parent / "sessions"
-    argv, stdin_text, env, files = _invocation(task, run, agent_paths or {}, run_dir, sessions)
+    argv, stdin_text, env, files = _invocation(
+        task, run, agent_paths or {}, run_dir, sessions, approvals
+    )
     run_dir.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         fsops.atomic_write(run_dir / name, content)
@@ -59,8 +66,25 @@ def prepare(
     return argv
 
 
+def hook_command(run_id: int) -> list[str]:
+    """How an agent calls Agentry's hook; the frozen app is its own hook command."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "hook", "claude-pretool", "--run", str(run_id)]
+    return [sys.executable, "-m", "app", "hook", "claude-pretool", "--run", str(run_id)]
+
+
+def hook_for(run: Run, approval_timeout_s: float) -> HookConfig:
+    # Well above Agentry's own expiry: the agent lets a call through if its hook times out.
+    return HookConfig(hook_command(run.id), int(approval_timeout_s) + 300)
+
+
 def _invocation(
-    task: Task, run: Run, agent_paths: dict[str, str], run_dir: Path, sessions_dir: Path
+    task: Task,
+    run: Run,
+    agent_paths: dict[str, str],
+    run_dir: Path,
+    sessions_dir: Path,
+    approvals: float | None = None,
 ) -> tuple[list[str], str | None, dict[str, str], dict[str, str]]:
     if task.agent == "shell":
         prompt = run.prompt if run.kind == "follow_up" else task.spec.prompt
@@ -82,7 +106,10 @@ def _invocation(
         sessions_dir.mkdir(parents=True, exist_ok=True)
         name = session or adapter.default_session(task.id)
         session = str(sessions_dir / f"{name}.{adapter.name}.chat.history.md")
-    inv = adapter.build(prompt, options, executable=executable, session_id=session, run_dir=run_dir)
+    hook = hook_for(run, approvals) if approvals else None
+    inv = adapter.build(
+        prompt, options, executable=executable, session_id=session, run_dir=run_dir, hook=hook
+    )
     return inv.argv, inv.stdin_text, inv.env, inv.files
 
 

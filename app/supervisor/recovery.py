@@ -11,7 +11,7 @@ import sqlite3
 import time
 
 from app.core.models import RecoveryReport
-from app.store import fsops, repo
+from app.store import approval_repo, fsops, repo
 from app.store.db import transaction
 from app.store.locations import Locations
 from app.supervisor.reconcile import Observation, Outcome, reconcile, stop_orphans
@@ -54,6 +54,7 @@ def _reconcile_all(
             _record(report, obs)
             observations.append(obs)
         report.queued = repo.queued_task_ids(conn)
+        report.approvals = [a.id for a in approval_repo.pending(conn)]
         repo.set_meta(conn, SESSION_KEY, "running")
         report.duration_ms = (time.perf_counter() - started) * 1000
         repo.save_recovery_report(conn, report)

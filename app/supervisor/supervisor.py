@@ -18,15 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from app.core.agent_events import RunSummary
+from app.core.approvals import Approval
 from app.core.models import RecoveryReport, Run, Task, TaskSpec
 from app.core.states import RunState
 from app.runner import procs, protocol
-from app.store import repo
+from app.store import approval_repo, repo
 from app.store.db import data_version, open_database, transaction
 from app.store.locations import Locations
 from app.store.settings import Settings, load_settings, save_settings
-from app.supervisor import commands, launcher
+from app.supervisor import approvals, commands, launcher
 from app.supervisor.adapters import get_adapter_or_none
+from app.supervisor.approvals import ApprovalWatcher
 from app.supervisor.events import (
     EventBus,
     Notice,
@@ -80,6 +82,8 @@ class Supervisor:
         self.on_started: list[Callable[[], None]] = []  # after recovery, before scheduling
         self.on_run_ended: list[Callable[[Run], None]] = []  # after a terminal state commits
         self.on_tick: list[Callable[[], None]] = []  # once a tick, after the run folders
+        self.approvals = ApprovalWatcher(self)
+        self.approvals.attach()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -190,6 +194,27 @@ class Supervisor:
         self.bus.publish(RunStateChanged(task_id, run_id, None, RunState.QUEUED))
         self._wake.set()
         return run_id
+
+    def decide(
+        self,
+        approval_id: str,
+        *,
+        allow: bool,
+        reason: str | None = None,
+        remember: str | None = None,
+    ) -> Approval:
+        """A person's answer to a tool call; exactly once (CommandRefused otherwise)."""
+        decided = approvals.decide(
+            self.conn, approval_id, allow=allow, reason=reason, remember=remember
+        )
+        self.approvals.refresh()
+        return decided
+
+    def pending_approvals(self) -> list[Approval]:
+        return approval_repo.pending(self.conn)
+
+    def recent_approvals(self, limit: int = 200) -> list[Approval]:
+        return approval_repo.recent(self.conn, limit)
 
     def set_paused(self, paused: bool) -> None:
         """A paused queue starts nothing new; running agents are not touched."""
@@ -369,9 +394,10 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         grace = self.settings.kill_grace_s
         paths = dict(self.settings.agent_paths)
+        approvals = self.settings.approval_timeout_s if self.settings.approvals else None
         try:
             argv = await loop.run_in_executor(
-                None, launcher.prepare, run_dir, task, run, grace, paths
+                None, launcher.prepare, run_dir, task, run, grace, paths, None, approvals
             )
         except launcher.LaunchError as exc:
             self._fail_start(run, str(exc))

@@ -28,6 +28,7 @@ from app.supervisor.adapters.base import (
     MAX_PROMPT_ARG,
     Adapter,
     AgentOptions,
+    HookConfig,
     Invocation,
     prompt_in_argv,
 )
@@ -54,6 +55,7 @@ class AiderAdapter(Adapter):
         executable: str,
         session_id: str | None = None,
         run_dir: Path | None = None,
+        hook: HookConfig | None = None,
     ) -> Invocation:
         """``session_id`` is the chat history file; ``run_dir`` is the run folder.
 

@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.supervisor.adapters.base import Adapter, AgentOptions, Invocation, prompt_in_argv
+from app.supervisor.adapters.base import (
+    Adapter,
+    AgentOptions,
+    HookConfig,
+    Invocation,
+    prompt_in_argv,
+)
 
 TRUST_ALL = "trust-all"
 
@@ -42,6 +48,7 @@ class AmazonQAdapter(Adapter):
         executable: str,
         session_id: str | None = None,
         run_dir: Path | None = None,
+        hook: HookConfig | None = None,
     ) -> Invocation:
         argv = [executable, "chat", "--no-interactive"]
         if options.permission_mode == TRUST_ALL:

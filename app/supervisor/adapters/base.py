@@ -46,6 +46,18 @@ class AgentOptions:
 
 
 @dataclass(frozen=True)
+class HookConfig:
+    """Agentry's pre-tool hook for agents that support one (DESIGN §7).
+
+    ``timeout_s`` must be longer than Agentry's own approval expiry: the agents let a call
+    through when their hook times out, so Agentry must always answer (deny) first.
+    """
+
+    command: list[str]
+    timeout_s: int
+
+
+@dataclass(frozen=True)
 class Invocation:
     """How to start one run: argv, what goes to stdin, extra environment and files."""
 
@@ -162,6 +174,7 @@ class Adapter:
         executable: str,
         session_id: str | None = None,
         run_dir: Path | None = None,
+        hook: HookConfig | None = None,
     ) -> Invocation:
         raise NotImplementedError
 

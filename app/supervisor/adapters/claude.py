@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,13 @@ from app.core.agent_events import (
     as_float,
     as_int,
 )
-from app.supervisor.adapters.base import Adapter, AgentOptions, Invocation, JsonLineParser
+from app.supervisor.adapters.base import (
+    Adapter,
+    AgentOptions,
+    HookConfig,
+    Invocation,
+    JsonLineParser,
+)
 
 
 class ClaudeAdapter(Adapter):
@@ -36,6 +46,7 @@ class ClaudeAdapter(Adapter):
         executable: str,
         session_id: str | None = None,
         run_dir: Path | None = None,
+        hook: HookConfig | None = None,
     ) -> Invocation:
         argv = [executable, "-p", "--output-format", "stream-json", "--verbose"]
         if options.model:
@@ -44,12 +55,30 @@ class ClaudeAdapter(Adapter):
             argv += ["--permission-mode", options.permission_mode]
         if session_id:
             argv += ["--resume", session_id]
+        files = {}
+        if hook is not None and run_dir is not None:
+            files[SETTINGS_FILE] = json.dumps(hook_settings(hook), indent=2)
+            argv += ["--settings", str(Path(run_dir) / SETTINGS_FILE)]
         argv += list(options.extra_args)
         # The prompt always goes through stdin: no command-line limit, not visible in `ps`.
-        return Invocation(argv=argv, stdin_text=prompt)
+        return Invocation(argv=argv, stdin_text=prompt, files=files)
 
     def parser(self) -> ClaudeParser:
         return ClaudeParser()
+
+
+SETTINGS_FILE = "claude-settings.json"
+
+
+def hook_settings(hook: HookConfig) -> dict[str, Any]:
+    """Claude Code settings whose PreToolUse hook asks Agentry about every tool call."""
+    command = (
+        subprocess.list2cmdline(hook.command)
+        if sys.platform == "win32"
+        else shlex.join(hook.command)
+    )
+    entry = {"type": "command", "command": command, "timeout": hook.timeout_s}
+    return {"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [entry]}]}}
 
 
 class ClaudeParser(JsonLineParser):

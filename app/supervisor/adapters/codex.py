@@ -27,7 +27,13 @@ from app.core.agent_events import (
     ToolResult,
     as_int,
 )
-from app.supervisor.adapters.base import Adapter, AgentOptions, Invocation, JsonLineParser
+from app.supervisor.adapters.base import (
+    Adapter,
+    AgentOptions,
+    HookConfig,
+    Invocation,
+    JsonLineParser,
+)
 
 # Codex calls the shell tool's item "command_execution"; panes know it as a shell call.
 SHELL_TOOL = "shell"
@@ -52,6 +58,7 @@ class CodexAdapter(Adapter):
         executable: str,
         session_id: str | None = None,
         run_dir: Path | None = None,
+        hook: HookConfig | None = None,
     ) -> Invocation:
         argv = [executable, "exec", "--json"]
         if options.model:

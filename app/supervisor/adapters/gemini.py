@@ -31,6 +31,7 @@ from app.core.agent_events import (
 from app.supervisor.adapters.base import (
     Adapter,
     AgentOptions,
+    HookConfig,
     Invocation,
     JsonLineParser,
     prompt_in_argv,
@@ -54,6 +55,7 @@ class GeminiAdapter(Adapter):
         executable: str,
         session_id: str | None = None,
         run_dir: Path | None = None,
+        hook: HookConfig | None = None,
     ) -> Invocation:
         argv = [executable, "-o", "stream-json"]
         if options.model:

@@ -31,7 +31,13 @@ from app.core.agent_events import (
     as_float,
     as_int,
 )
-from app.supervisor.adapters.base import Adapter, AgentOptions, Invocation, JsonLineParser
+from app.supervisor.adapters.base import (
+    Adapter,
+    AgentOptions,
+    HookConfig,
+    Invocation,
+    JsonLineParser,
+)
 
 
 class OpencodeAdapter(Adapter):
@@ -51,6 +57,7 @@ class OpencodeAdapter(Adapter):
         executable: str,
         session_id: str | None = None,
         run_dir: Path | None = None,
+        hook: HookConfig | None = None,
     ) -> Invocation:
         argv = [executable, "run", "--format", "json"]
         if options.model:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app import demo_agent
-from app.supervisor.adapters.base import Adapter, AgentOptions, Detection, Invocation
+from app.supervisor.adapters.base import Adapter, AgentOptions, Detection, HookConfig, Invocation
 
 
 class ShellAdapter(Adapter):
@@ -28,6 +28,7 @@ class ShellAdapter(Adapter):
         executable: str,
         session_id: str | None = None,
         run_dir: Path | None = None,
+        hook: HookConfig | None = None,
     ) -> Invocation:
         raise TypeError("a shell task carries its own argv")
 
@@ -50,5 +51,6 @@ class DemoAdapter(Adapter):
         executable: str,
         session_id: str | None = None,
         run_dir: Path | None = None,
+        hook: HookConfig | None = None,
     ) -> Invocation:
         return Invocation(argv=demo_agent.command())

@@ -1,0 +1,243 @@
+"""``agentry hook claude-pretool --run RUN_ID``: an agent's pre-tool hook (DESIGN §7).
+
+Claude Code starts this process before every tool call and waits for its answer. It
+reads the call from stdin, applies the rules, otherwise records a pending approval and
+waits for a person's decision in the database, then answers in the hook's JSON format.
+It fails closed: unreadable input, an unknown run, expiry or any error of ours means deny.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sqlite3
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import psutil
+
+from app.core.approvals import ApprovalState, Decision, Rule, first_match, main_argument
+from app.store import approval_repo, repo
+from app.store.db import StoreError, open_database, transaction
+from app.store.locations import Locations
+from app.store.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+KINDS = ("claude-pretool", "claude-pretooluse")
+POLL_S = 0.25
+
+
+class HookInputError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ToolRequest:
+    tool: str
+    input: dict[str, Any]
+    cwd: str | None
+    tool_use_id: str | None
+
+
+def parse_request(raw: str) -> ToolRequest:
+    """The PreToolUse JSON Claude Code sends; anything else is refused, never guessed."""
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise HookInputError(f"the hook input is not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise HookInputError("the hook input is not a JSON object")
+    tool, tool_input = data.get("tool_name"), data.get("tool_input", {})
+    if not isinstance(tool, str) or not tool:
+        raise HookInputError("the hook input names no tool (tool_name)")
+    if not isinstance(tool_input, dict):
+        raise HookInputError("the hook input's tool_input is not an object")
+    cwd, use_id = data.get("cwd"), data.get("tool_use_id")
+    return ToolRequest(
+        tool,
+        tool_input,
+        cwd if isinstance(cwd, str) else None,
+        use_id if isinstance(use_id, str) else None,
+    )
+
+
+def answer(decision: str, reason: str) -> str:
+    return json.dumps(
+        {
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": decision,
+                "permissionDecisionReason": reason,
+            }
+        }
+    )
+
+
+def main(kind: str, run_id: int, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    if kind not in KINDS:
+        print(f"agentry hook: unknown hook kind {kind!r}; expected one of {KINDS}", file=sys.stderr)
+        return 2  # exit 2 blocks the call
+    try:
+        decision, reason = _decide(run_id, stdin.read())
+    except Exception as exc:  # fail closed on anything of ours
+        log.exception("hook failed")
+        decision, reason = "deny", f"Agentry could not check this call ({exc}); denied to be safe."
+    stdout.write(answer(decision, reason) + "\n")
+    stdout.flush()
+    return 0
+
+
+def _decide(run_id: int, raw: str) -> tuple[str, str]:
+    try:
+        request = parse_request(raw)
+    except HookInputError as exc:
+        return "deny", f"Agentry could not read this request: {exc}. Denied to be safe."
+    locations = Locations.from_env()
+    try:
+        conn = open_database(locations.database)
+    except StoreError as exc:
+        return "deny", f"Agentry's database is unavailable ({exc}); denied to be safe."
+    try:
+        return _ask(conn, load_settings(locations.settings), run_id, request)
+    finally:
+        conn.close()
+
+
+def _ask(
+    conn: sqlite3.Connection, settings: Settings, run_id: int, request: ToolRequest
+) -> tuple[str, str]:
+    try:
+        run = repo.get_run(conn, run_id)
+    except LookupError:
+        return "deny", f"Agentry knows no run {run_id}; denied to be safe."
+    if run.state.is_terminal:
+        return "deny", f"This run has ended ({run.state.value}) as far as Agentry knows."
+    task = repo.get_task(conn, run.task_id)
+    cwd = request.cwd or task.spec.cwd
+    rule = first_match(
+        _rules(conn, settings),
+        request.tool,
+        main_argument(request.tool, request.input),
+        task_id=task.id,
+        cwd=cwd,
+    )
+    if rule is not None:
+        return _by_rule(conn, run.id, task.id, task.agent, request, cwd, rule)
+    return _wait_for_person(conn, settings, run.id, task.id, task.agent, request, cwd)
+
+
+def _rules(conn: sqlite3.Connection, settings: Settings) -> list[Rule]:
+    builtin = [
+        Rule(id=-i - 1, scope="any", tool=tool, decision=Decision.ALLOW)
+        for i, tool in enumerate(settings.approval_auto_allow)
+    ]
+    return [*approval_repo.rules(conn), *builtin]
+
+
+def _by_rule(
+    conn: sqlite3.Connection,
+    run_id: int,
+    task_id: int,
+    agent: str,
+    request: ToolRequest,
+    cwd: str,
+    rule: Rule,
+) -> tuple[str, str]:
+    allowed = rule.decision is Decision.ALLOW
+    reason = f"Agentry rule: {rule.describe()}" if rule.id > 0 else "read-only tool"
+    with transaction(conn):
+        approval_repo.create(
+            conn,
+            run_id=run_id,
+            task_id=task_id,
+            agent=agent,
+            tool=request.tool,
+            tool_input=request.input,
+            cwd=cwd,
+            expires_in=0,
+            tool_use_id=request.tool_use_id,
+            decided=(
+                ApprovalState.ALLOWED if allowed else ApprovalState.DENIED,
+                reason,
+                f"rule {rule.id}" if rule.id > 0 else "auto-allow",
+            ),
+        )
+    return ("allow" if allowed else "deny"), reason
+
+
+def _wait_for_person(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    run_id: int,
+    task_id: int,
+    agent: str,
+    request: ToolRequest,
+    cwd: str,
+) -> tuple[str, str]:
+    me = psutil.Process()
+    with transaction(conn):
+        approval = approval_repo.create(
+            conn,
+            run_id=run_id,
+            task_id=task_id,
+            agent=agent,
+            tool=request.tool,
+            tool_input=request.input,
+            cwd=cwd,
+            expires_in=settings.approval_timeout_s,
+            tool_use_id=request.tool_use_id,
+            hook=(me.pid, me.create_time()),
+        )
+    _abandon_on_signal(conn, approval.id)
+    while True:
+        current = approval_repo.get(conn, approval.id)
+        if current.state is ApprovalState.ALLOWED:
+            return "allow", current.reason or "Allowed in Agentry."
+        if current.state is not ApprovalState.PENDING:
+            return "deny", current.reason or f"Agentry: {current.state.value}."
+        if time.time() >= current.expires_at:
+            return _expire(conn, approval.id, settings.approval_timeout_s)
+        time.sleep(POLL_S)
+
+
+def _expire(conn: sqlite3.Connection, approval_id: str, waited: float) -> tuple[str, str]:
+    reason = (
+        f"No one answered within {waited / 60:.0f} minutes, so Agentry denied this call "
+        "(it fails closed). Ask again later or continue without it."
+    )
+    with transaction(conn):
+        expired = approval_repo.decide(
+            conn, approval_id, ApprovalState.EXPIRED, reason=reason, by="agentry"
+        )
+    if expired:
+        return "deny", reason
+    current = approval_repo.get(conn, approval_id)  # a person answered in the last instant
+    if current.state is ApprovalState.ALLOWED:
+        return "allow", current.reason or "Allowed in Agentry."
+    return "deny", current.reason or reason
+
+
+def _abandon_on_signal(conn: sqlite3.Connection, approval_id: str) -> None:
+    """The agent gave up on us (its own hook timeout, or it was stopped): mark it so."""
+
+    def handler(signum: int, _frame: object) -> None:
+        try:
+            with transaction(conn):
+                approval_repo.decide(
+                    conn,
+                    approval_id,
+                    ApprovalState.ABANDONED,
+                    by="agentry",
+                    reason=f"the hook was stopped (signal {signum})",
+                )
+        finally:
+            sys.exit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), handler)
