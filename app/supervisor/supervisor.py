@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.agent_events import RunSummary
-from app.core.approvals import Approval
+from app.core.approvals import Approval, Rule
 from app.core.models import RecoveryReport, Run, Task, TaskSpec
 from app.core.states import RunState
 from app.runner import procs, protocol
@@ -209,6 +209,18 @@ class Supervisor:
         )
         self.approvals.refresh()
         return decided
+
+    def rules(self) -> list[Rule]:
+        return approval_repo.rules(self.conn)
+
+    def add_rule(self, **rule: Any) -> int:
+        """An approval rule (scope, tool, decision, folder or task_id, pattern)."""
+        with transaction(self.conn):
+            return approval_repo.add_rule(self.conn, **rule)
+
+    def remove_rule(self, rule_id: int) -> bool:
+        with transaction(self.conn):
+            return approval_repo.remove_rule(self.conn, rule_id)
 
     def pending_approvals(self) -> list[Approval]:
         return approval_repo.pending(self.conn)

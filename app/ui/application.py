@@ -17,15 +17,18 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
+from app.core.approvals import Approval
 from app.core.models import RecoveryReport
 from app.core.states import RunState
 from app.store.db import StoreError
 from app.store.locations import Locations
 from app.store.settings import Settings
+from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
 from app.supervisor.lock import AlreadyRunning
 from app.supervisor.recovery import RecoveryFailed
 from app.supervisor.supervisor import Supervisor
+from app.ui.approvals_view import ApprovalDialog, ApprovalsInbox
 from app.ui.bridge import Bridge
 from app.ui.dialogs import QuitChoice, QuitDialog
 from app.ui.icons import app_icon
@@ -63,6 +66,8 @@ class AgentryApp(QObject):
         self.recovery_screen: RecoveryScreen | None = None
         self.error_screen: StartupErrorScreen | None = None
         self.quit_dialog: QuitDialog | None = None
+        self.approval_dialogs: dict[str, ApprovalDialog] = {}
+        self.inbox: ApprovalsInbox | None = None
         self.instance_server = InstanceServer(server_name(locations), self)
         self.finished = asyncio.Event()
         self.exit_code = 0
@@ -87,6 +92,8 @@ class AgentryApp(QObject):
         assert self.window is not None
         self.window.show()
         self.window.open_newest_active()
+        for approval in self.supervisor.pending_approvals():  # asked while we were away
+            self._on_approval_requested(approval)
         if report.needs_attention:
             self.show_recovery(report)
         self.started.emit()
@@ -128,6 +135,10 @@ class AgentryApp(QObject):
             self.tray.quit_action.triggered.connect(self.request_quit)
             self.tray.activated.connect(self._tray_activated)
             self._update_tray()
+        # approvals
+        self.bridge.approvalRequested.connect(self._on_approval_requested)
+        self.bridge.approvalResolved.connect(self._on_approval_resolved)
+        window.approvalsRequested.connect(self.show_inbox)
         # another launch
         self.instance_server.activated.connect(lambda _argv: self.activate())
 
@@ -144,6 +155,79 @@ class AgentryApp(QObject):
         screen.show()
         screen.raise_()
         return screen
+
+    # ------------------------------------------------------------------ approvals
+
+    def _on_approval_requested(self, approval: Approval) -> None:
+        if approval.id in self.approval_dialogs or self.window is None:
+            return
+        task = self.window.model.task(approval.task_id)
+        title = task.title if task else f"task {approval.task_id}"
+        dialog = ApprovalDialog(approval, title, self.window)
+        dialog.decided.connect(self.decide)
+        dialog.finished.connect(lambda _r, a=approval.id: self.approval_dialogs.pop(a, None))
+        self.approval_dialogs[approval.id] = dialog
+        dialog.show()
+        dialog.raise_()
+        if self.notifier is not None:
+            self.notifier.notify(
+                "Approval needed",
+                f"#{approval.task_id} {approval.tool}: {approval.main_argument[:120]}",
+                level="warning",
+                task_id=approval.task_id,
+                force=True,
+            )
+        self._approvals_changed()
+
+    def _on_approval_resolved(self, approval: Approval) -> None:
+        dialog = self.approval_dialogs.get(approval.id)
+        if dialog is not None and dialog.isVisible():
+            dialog.resolved_elsewhere(approval)
+        self._approvals_changed()
+
+    def decide(self, approval_id: str, allow: bool, reason: object, remember: object) -> bool:
+        try:
+            self.supervisor.decide(
+                approval_id,
+                allow=allow,
+                reason=reason if isinstance(reason, str) else None,
+                remember=remember if isinstance(remember, str) else None,
+            )
+        except CommandRefused as exc:
+            if self.notifier is not None:
+                self.notifier.notify(
+                    "Could not record the decision", str(exc), level="error", force=True
+                )
+            return False
+        return True
+
+    def show_inbox(self) -> ApprovalsInbox:
+        if self.inbox is None:
+            self.inbox = ApprovalsInbox(self.window)
+            self.inbox.openRequested.connect(self._open_approval)
+        self._approvals_changed()
+        self.inbox.show()
+        self.inbox.raise_()
+        return self.inbox
+
+    def _open_approval(self, approval_id: str) -> None:
+        dialog = self.approval_dialogs.get(approval_id)
+        if dialog is not None:
+            dialog.show()
+            dialog.raise_()
+            return
+        pending = {a.id: a for a in self.supervisor.pending_approvals()}
+        if approval_id in pending:
+            self._on_approval_requested(pending[approval_id])
+
+    def _approvals_changed(self) -> None:
+        if not self.supervisor.running:
+            return
+        pending = self.supervisor.pending_approvals()
+        if self.window is not None:
+            self.window.set_waiting_approvals(len(pending))
+        if self.inbox is not None:
+            self.inbox.show_approvals(pending, self.supervisor.recent_approvals())
 
     # ------------------------------------------------------------------ showing things
 

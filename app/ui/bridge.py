@@ -9,6 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from app.supervisor.events import (
+    ApprovalRequested,
+    ApprovalResolved,
     Event,
     EventBus,
     Notice,
@@ -29,6 +31,9 @@ class Bridge(QObject):
     storeChanged = Signal()
     recoveryFinished = Signal(object)  # RecoveryReport
     notice = Signal(str, str, object)  # level, text, task id or None
+    approvalRequested = Signal(object)  # Approval
+    approvalResolved = Signal(object)  # Approval
+    other = Signal(object)  # events of extensions (workflows)
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -37,7 +42,7 @@ class Bridge(QObject):
     def close(self) -> None:
         self._unsubscribe()
 
-    def _deliver(self, event: Event) -> None:
+    def _deliver(self, event: Event | object) -> None:
         if isinstance(event, OutputLines):
             self.outputLines.emit(event.task_id, event.run_id, event.lines)
         elif isinstance(event, RunStateChanged):
@@ -52,3 +57,9 @@ class Bridge(QObject):
             self.recoveryFinished.emit(event.report)
         elif isinstance(event, Notice):
             self.notice.emit(event.level, event.text, event.task_id)
+        elif isinstance(event, ApprovalRequested):
+            self.approvalRequested.emit(event.approval)
+        elif isinstance(event, ApprovalResolved):
+            self.approvalResolved.emit(event.approval)
+        else:
+            self.other.emit(event)

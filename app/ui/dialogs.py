@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import demo_agent
+from app.core.approvals import Decision, Rule
 from app.core.durations import DurationError, format_duration, parse_duration
 from app.core.models import TaskSpec
 from app.store.settings import Settings
@@ -234,8 +237,12 @@ class NewTaskDialog(QDialog):
 
 class SettingsDialog(QDialog):
     applied = Signal(object)  # Settings
+    ruleAdded = Signal(object)  # dict of add_rule keyword arguments
+    ruleRemoved = Signal(int)  # rule id
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, parent: QWidget | None = None, rules: list[Rule] | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._base = settings
@@ -253,6 +260,13 @@ class SettingsDialog(QDialog):
         for key, label in (("system", "Follow system"), ("light", "Light"), ("dark", "Dark")):
             self.theme.addItem(label, key)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.approvals = QCheckBox("Ask before agents' tool calls (Claude Code)", self)
+        self.approvals.setChecked(settings.approvals)
+        self.approval_timeout = QLineEdit(format_duration(settings.approval_timeout_s), self)
+        self.approval_timeout.setToolTip("Unanswered requests are denied after this long")
+        self.rules = RulesEditor(rules or [], self)
+        self.rules.ruleAdded.connect(self.ruleAdded)
+        self.rules.ruleRemoved.connect(self.ruleRemoved)
         self.agent_paths: dict[str, QLineEdit] = {}
         found = detections(settings.agent_paths)
         for adapter in all_adapters():
@@ -280,6 +294,9 @@ class SettingsDialog(QDialog):
         form.addRow("Grace before kill", self.grace)
         form.addRow("", self.notifications)
         form.addRow("Theme", self.theme)
+        form.addRow("", self.approvals)
+        form.addRow("Deny unanswered after", self.approval_timeout)
+        form.addRow("Approval rules", self.rules)
         for name, edit in self.agent_paths.items():
             form.addRow(f"{get_adapter(name).label} path", edit)
         layout = QVBoxLayout(self)
@@ -295,6 +312,10 @@ class SettingsDialog(QDialog):
             timeout = parse_duration(self.default_timeout.text())
         except DurationError as exc:
             raise InvalidInput(f"Default timeout: {exc}") from None
+        try:
+            approval_timeout = parse_duration(self.approval_timeout.text())
+        except DurationError as exc:
+            raise InvalidInput(f"Deny unanswered after: {exc}") from None
         paths = {}
         for name, edit in self.agent_paths.items():
             path = edit.text().strip()
@@ -314,6 +335,8 @@ class SettingsDialog(QDialog):
             notifications=self.notifications.isChecked(),
             theme=self.theme.currentData(),
             agent_paths=paths,
+            approvals=self.approvals.isChecked(),
+            approval_timeout_s=approval_timeout,
         )
         problems = result.problems()
         if problems:
@@ -329,6 +352,80 @@ class SettingsDialog(QDialog):
             return
         self.applied.emit(settings)
         self.accept()
+
+
+class RulesEditor(QWidget):
+    """Approval rules per project folder: tool, optional pattern on its main argument,
+    allow or deny. They apply at once; the hook reads them before asking anyone."""
+
+    ruleAdded = Signal(object)
+    ruleRemoved = Signal(int)
+
+    def __init__(self, rules: list[Rule], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget(self)
+        self.list.setMaximumHeight(110)
+        for rule in rules:
+            self._add_item(rule.id, rule.describe())
+        self.folder = QLineEdit(self, placeholderText="project folder")
+        self.tool = QLineEdit(self, placeholderText="tool, e.g. Bash or *")
+        self.pattern = QLineEdit(self, placeholderText="optional: e.g. git *")
+        self.decision = QComboBox(self)
+        self.decision.addItem("allow", "allow")
+        self.decision.addItem("deny", "deny")
+        add = QPushButton("Add rule", self)
+        self.remove = QPushButton("Remove", self)
+        self.error = QLabel(self, wordWrap=True)
+        self.error.setStyleSheet("color: #d1242f")
+        self.error.hide()
+        row = QHBoxLayout()
+        for widget in (self.folder, self.tool, self.pattern, self.decision, add):
+            row.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list)
+        layout.addWidget(self.remove)
+        layout.addLayout(row)
+        layout.addWidget(self.error)
+        add.clicked.connect(self.add_rule)
+        self.remove.clicked.connect(self.remove_selected)
+
+    def _add_item(self, rule_id: int, text: str) -> None:
+        item = QListWidgetItem(text, self.list)
+        item.setData(Qt.ItemDataRole.UserRole, rule_id)
+
+    def add_rule(self) -> bool:
+        folder = Path(self.folder.text().strip()).expanduser()
+        tool = self.tool.text().strip()
+        if not self.folder.text().strip() or not folder.is_dir():
+            return self._refuse("Rule: choose an existing project folder")
+        if not tool:
+            return self._refuse("Rule: name the tool (or * for any tool)")
+        self.error.hide()
+        rule = {
+            "scope": "project",
+            "folder": str(folder.resolve()),
+            "tool": tool,
+            "pattern": self.pattern.text().strip() or None,
+            "decision": Decision(self.decision.currentData()),
+        }
+        self.ruleAdded.emit(rule)
+        return True
+
+    def show_rules(self, rules: list[Rule]) -> None:
+        self.list.clear()
+        for rule in rules:
+            self._add_item(rule.id, rule.describe())
+
+    def remove_selected(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.ruleRemoved.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    def _refuse(self, message: str) -> bool:
+        self.error.setText(message)
+        self.error.show()
+        return False
 
 
 def _percent(parent: QWidget, value: float) -> QDoubleSpinBox:

@@ -7,6 +7,7 @@ state of its own beyond the model that caches what it was told.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
     quitRequested = Signal()
     runFinished = Signal(object)  # RunStateChanged to a terminal state, for notifications
     settingsApplied = Signal(object)  # Settings
+    approvalsRequested = Signal()
 
     def __init__(self, supervisor: Supervisor, bridge: Bridge, *, max_blocks: int | None = None):
         super().__init__()
@@ -106,6 +108,9 @@ class MainWindow(QMainWindow):
         self.jump_action = action("&Jump to end", "End")
         self.find_action = action("&Find in output…", QKeySequence.StandardKey.Find)
         self.history_action = action("Recovery &history…")
+        self.approvals_action = action(
+            "&Approvals…", "Ctrl+Shift+A", tip="Tool calls waiting for your yes or no"
+        )
         self.about_action = action("&About Agentry")
 
     def _build_widgets(self) -> None:
@@ -173,6 +178,8 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         for act in (self.open_folder_action, self.reveal_run_action, self.pause_action):
             toolbar.addAction(act)
+        toolbar.addSeparator()
+        toolbar.addAction(self.approvals_action)
         self.counts_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.counts_label)
         self._clock = QTimer(self, interval=1000)
@@ -220,6 +227,8 @@ class MainWindow(QMainWindow):
             self.open_log_action,
         ):
             task_menu.addAction(act)
+        task_menu.addSeparator()
+        task_menu.addAction(self.approvals_action)
         view_menu = bar.addMenu("&View")
         for act in (self.pause_action, self.jump_action, self.find_action):
             view_menu.addAction(act)
@@ -259,6 +268,7 @@ class MainWindow(QMainWindow):
         self.jump_action.triggered.connect(self._jump)
         self.find_action.triggered.connect(self._find)
         self.history_action.triggered.connect(self.show_recovery_history)
+        self.approvals_action.triggered.connect(self.approvalsRequested)
         self.about_action.triggered.connect(self._about)
         # clock: durations of running tasks
         self._clock.timeout.connect(self.model.tick)
@@ -537,11 +547,21 @@ class MainWindow(QMainWindow):
             )
 
     def show_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.supervisor.settings, self)
+        dialog = SettingsDialog(self.supervisor.settings, self, self.supervisor.rules())
         dialog.applied.connect(self.apply_settings)
+        dialog.ruleAdded.connect(lambda rule: self._rules_changed(dialog, add=rule))
+        dialog.ruleRemoved.connect(lambda rule_id: self._rules_changed(dialog, remove=rule_id))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    def _rules_changed(self, dialog: SettingsDialog, *, add: dict[str, Any] | None = None,
+                       remove: int | None = None) -> None:  # fmt: skip
+        if add is not None:
+            self.supervisor.add_rule(**add)
+        if remove is not None:
+            self.supervisor.remove_rule(remove)
+        dialog.rules.show_rules(self.supervisor.rules())
 
     def apply_settings(self, settings: Settings) -> None:
         self.supervisor.apply_settings(settings)
@@ -596,6 +616,12 @@ class MainWindow(QMainWindow):
             return None
         return self.supervisor.run_dir(task.latest_run) / protocol.OUTPUT
 
+    def set_waiting_approvals(self, count: int) -> None:
+        """The badge: how many tool calls wait for a person."""
+        self.approvals_action.setText(f"Approvals ({count})" if count else "Approvals")
+        self._waiting = count
+        self._refresh()
+
     def counts(self) -> tuple[int, int, int]:
         """(running, queued, needing attention) among the tasks shown."""
         tasks = self.model.tasks()
@@ -611,6 +637,8 @@ class MainWindow(QMainWindow):
             text += f" · {attention} need attention"
         if self.supervisor.paused:
             text += " · queue paused"
+        if getattr(self, "_waiting", 0):
+            text += f" · {self._waiting} waiting for approval"
         self.counts_label.setText(text)
         has_tasks = self.model.rowCount() > 0 or bool(self.panes)
         self.right.setCurrentWidget(self.tabs if has_tasks else self.welcome)

@@ -141,8 +141,13 @@ class RecoveryScreen(QDialog):
         counts = report.counts()
         summary = QLabel(
             f"{counts['reattached']} reattached · {counts['finished']} finished while away · "
-            f"{counts['interrupted']} interrupted · {counts['queued']} queued — recovered in "
-            f"{report.duration_ms:.0f} ms",
+            f"{counts['interrupted']} interrupted · {counts['queued']} queued"
+            + (
+                f" · {len(report.approvals)} tool call(s) wait for your approval"
+                if report.approvals
+                else ""
+            )
+            + f" — recovered in {report.duration_ms:.0f} ms",
             self,
         )
         self.view = RecoveryReportView(self)
