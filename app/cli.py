@@ -213,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", type=int, required=True)
     p.set_defaults(handler=cmd_hook)
 
+    from app.cli_workflows import add_commands as add_workflow_commands
+
+    add_workflow_commands(sub)
+
     p = sub.add_parser("doctor", help="check the data folder, database, runners and disk")
     p.set_defaults(handler=cmd_doctor)
     return parser
@@ -281,8 +285,10 @@ async def _serve(locations: Locations) -> int:
     import asyncio
 
     from app.supervisor.supervisor import Supervisor
+    from app.supervisor.workflows import WorkflowEngine
 
     supervisor = Supervisor(locations, mode="headless")
+    WorkflowEngine(supervisor).attach()
     supervisor.bus.subscribe(_log_event)
     report = await supervisor.start()
     print(report.describe(), flush=True)
@@ -416,12 +422,15 @@ async def _wait_for_run(
     locations: Locations, conn: sqlite3.Connection, run_id: int, *, raw: bool = False
 ) -> Run:
     from app.supervisor.supervisor import Supervisor
+    from app.supervisor.workflows import WorkflowEngine
 
-    supervisor = Supervisor(locations, mode="cli")
+    supervisor: Supervisor | None = Supervisor(locations, mode="cli")
+    assert supervisor is not None
+    WorkflowEngine(supervisor).attach()
     try:
         await supervisor.start()
     except AlreadyRunning:
-        supervisor = None  # type: ignore[assignment]  # the running one will start it
+        supervisor = None  # the supervisor that is running will start it
     try:
         return await follow(conn, locations, run_id, sys.stdout, raw=raw)
     finally:

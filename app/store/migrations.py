@@ -106,4 +106,59 @@ MIGRATIONS: list[str] = [
         created_at REAL    NOT NULL
     )
     """,
+    # 4: workflows, the attempts of their steps, and checkpoints with every resolution
+    """
+    CREATE TABLE workflows (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        name            TEXT    NOT NULL,
+        definition_json TEXT    NOT NULL,
+        input           TEXT    NOT NULL,
+        cwd             TEXT    NOT NULL,
+        state           TEXT    NOT NULL,
+        current_step    INTEGER NOT NULL DEFAULT 0,
+        message         TEXT,
+        error           TEXT,
+        error_at        REAL,
+        retry_json      TEXT,
+        created_at      REAL    NOT NULL,
+        updated_at      REAL    NOT NULL,
+        ended_at        REAL
+    );
+    CREATE INDEX workflows_by_state ON workflows(state, id);
+    CREATE TABLE workflow_steps (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        workflow_id INTEGER NOT NULL REFERENCES workflows(id),
+        step_index  INTEGER NOT NULL,
+        name        TEXT    NOT NULL,
+        attempt     INTEGER NOT NULL,
+        task_id     INTEGER NOT NULL REFERENCES tasks(id),
+        run_id      INTEGER NOT NULL UNIQUE REFERENCES runs(id),
+        state       TEXT    NOT NULL,
+        prompt      TEXT,
+        argv_json   TEXT    NOT NULL,
+        notes       TEXT,
+        result_text TEXT,
+        final_text  TEXT,
+        created_at  REAL    NOT NULL,
+        ended_at    REAL,
+        UNIQUE (workflow_id, step_index, attempt)
+    );
+    CREATE INDEX workflow_steps_by_state ON workflow_steps(state, id);
+    CREATE TABLE checkpoints (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        workflow_id INTEGER NOT NULL REFERENCES workflows(id),
+        step_id     INTEGER NOT NULL UNIQUE REFERENCES workflow_steps(id),
+        state       TEXT    NOT NULL,
+        result_text TEXT    NOT NULL,
+        created_at  REAL    NOT NULL,
+        action      TEXT,
+        resolved_by TEXT,
+        resolved_at REAL,
+        edited_text TEXT,
+        notes       TEXT,
+        rerun       INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX checkpoints_by_state ON checkpoints(state, id);
+    CREATE INDEX checkpoints_by_workflow ON checkpoints(workflow_id, id)
+    """,
 ]

@@ -19,6 +19,7 @@ from app.supervisor.tail import OutputTail
 log = logging.getLogger(__name__)
 
 FAST_S = 0.005
+PASS_BYTES = 64 * 1024  # per log per pass: a backlog never holds the loop for long
 IDLE_S = 0.05
 STAY_FAST_S = 1.0
 
@@ -73,7 +74,7 @@ class TailHub:
         """Deliver what is new in every watched log; True if anything was."""
         delivered = False
         for run_id, watch in list(self._watches.items()):
-            lines = watch.tail.read_lines()
+            lines = watch.tail.read_lines(PASS_BYTES)
             if lines:
                 delivered = True
                 self._bus.publish(OutputLines(watch.task_id, run_id, tuple(lines)))

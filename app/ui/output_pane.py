@@ -46,6 +46,8 @@ from app.ui.task_model import STATE_LABELS
 
 DEFAULT_MAX_BLOCKS = 10_000
 FLUSH_MS = 40
+SLICE_LINES = 200  # at most this many lines per draw, then back to the event loop
+SLICE_PAUSE_MS = 10
 
 
 RAW_HISTORY = 5_000  # raw lines kept to redraw when switching between readable and raw
@@ -195,10 +197,16 @@ class OutputPane(QWidget):
         self.resume_button.setVisible(can_resume)
 
     def append_lines(self, lines: Iterable[str]) -> None:
-        """Raw output lines of the current run."""
-        for line in lines:
-            self._history.append(("raw", line))
-            self._show(line)
+        """Raw output lines of the current run (decided raw or readable once per batch)."""
+        batch = list(lines)
+        self._history.extend(("raw", line) for line in batch)
+        renderer = self._renderer if not self.raw_button.isChecked() else None
+        if renderer is None:
+            self._pending.extend(batch)
+        else:
+            for line in batch:
+                self._pending.extend(renderer.feed(line))
+            self._update_footer(renderer)
         self._schedule()
 
     def add_separator(self, text: str) -> None:
@@ -215,8 +223,11 @@ class OutputPane(QWidget):
             self._pending.append(line)
             return
         self._pending.extend(renderer.feed(line))
+        self._update_footer(renderer)
+
+    def _update_footer(self, renderer: Renderer) -> None:
         totals = footer_text(renderer.summary)
-        if totals:
+        if totals and totals != self.footer.text():
             self.footer.setText(totals)
             self.footer.show()
 
@@ -247,19 +258,40 @@ class OutputPane(QWidget):
             self.follow_up.clear()
 
     def flush(self) -> None:
-        """Draw what is buffered (normally called by the timer)."""
+        """Draw some of what is buffered, and come back for the rest.
+
+        Drawing is sliced so a flood of output never holds the event loop for long (each
+        line costs Qt tens of microseconds once the block limit makes it drop old ones); a
+        backlog as large as the whole limit replaces the view instead of scrolling through.
+        """
         if not self._pending:
             return
-        lines = list(self._pending)
-        self._pending.clear()
-        cursor = QTextCursor(self.view.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.beginEditBlock()
-        first = self.view.document().isEmpty()
-        for text in self._chunks(lines):
-            self._insert(cursor, text, first)
-            first = False
-        cursor.endEditBlock()
+        if len(self._pending) >= self.max_blocks:
+            self.view.clear()
+        lines = [self._pending.popleft() for _ in range(min(SLICE_LINES, len(self._pending)))]
+        self._draw(lines)
+        if self._pending:
+            self._flush_timer.start(SLICE_PAUSE_MS)
+
+    def flush_all(self) -> None:
+        """Draw everything buffered now (tests, and a pane about to be read)."""
+        while self._pending:
+            self.flush()
+        self._flush_timer.stop()
+
+    def _draw(self, lines: list[str]) -> None:
+        self._scrolling = True  # dropping old blocks moves the scroll bar; that is not the user
+        try:
+            cursor = QTextCursor(self.view.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.beginEditBlock()
+            first = self.view.document().isEmpty()
+            for text in self._chunks(lines):
+                self._insert(cursor, text, first)
+                first = False
+            cursor.endEditBlock()
+        finally:
+            self._scrolling = False
         if self._following:
             self._scroll_to_end()
 
@@ -315,7 +347,7 @@ class OutputPane(QWidget):
         self._place_jump_button()
 
     def _on_range_changed(self, _low: int, _high: int) -> None:
-        if self._following:
+        if self._following and not self._scrolling:
             self._scroll_to_end()
 
     def _place_jump_button(self) -> None:

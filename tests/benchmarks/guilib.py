@@ -2,8 +2,8 @@
 child-process driver that measures the app's resident memory with every pane open.
 
 Importing this module sets ``QT_QPA_PLATFORM=offscreen`` (if unset) before Qt is loaded.
-Run as a script (``python guilib.py memory AGENTRY_HOME``) it is the memory child: a fresh
-interpreter holding nothing but the app, so pytest's own memory is not counted.
+Run as a script (``python guilib.py memory AGENTRY_HOME [--immortal]``) it is the memory
+child: a fresh interpreter holding nothing but the app, so pytest's memory is not counted.
 """
 
 from __future__ import annotations
@@ -20,30 +20,41 @@ import time
 from typing import Any
 
 import psutil
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-# ---------------------------------------------------------------------- PySide6 6.12 vs None
+# ---------------------------------------------------------------------- PySide6 6.12 refcounts
+
+SINGLETONS: dict[str, object] = {"None": None, "True": True, "False": False}
 
 
-def none_refs_lost_per_void_call() -> float:
-    """References to ``None`` a void-returning PySide6 call drops (0 when sound).
+class _Probe(QObject):
+    fired = Signal()
 
-    PySide6 6.12.0 on Python 3.11 drops one on every call (6.11.3 does not; from 3.12 on
-    ``None`` is immortal, so it does no harm there). A process loses thousands a second
-    while a pane draws output and aborts with "none_dealloc: deallocating None".
+
+def singleton_refs_lost() -> dict[str, float]:
+    """References to None/True/False that one PySide6 call drops (empty when sound).
+
+    PySide6 6.12.0 on Python 3.11 drops a reference to ``None`` on every void-returning
+    call and one to ``True`` on every ``Signal.emit`` (6.11.3 does not; from Python 3.12
+    these objects are immortal, so it does no harm there). The app loses thousands a
+    second while a pane draws output, and aborts with "none_dealloc: deallocating None"
+    (or "bool_dealloc") when one reaches zero.
     """
-    obj = QObject()
-    before = sys.getrefcount(None)
+    probe = _Probe()
+    before = {name: sys.getrefcount(obj) for name, obj in SINGLETONS.items()}
     for _ in range(100):
-        obj.setObjectName("probe")
-    return (before - sys.getrefcount(None)) / 100
+        probe.setObjectName("probe")
+        probe.fired.emit()
+    lost = {name: (before[name] - sys.getrefcount(obj)) / 100 for name, obj in SINGLETONS.items()}
+    return {name: n for name, n in lost.items() if n > 0}
 
 
-def make_none_immortal() -> None:
-    """Add 2**40 references to ``None``, as Python 3.12 makes it immortal: a test-only
-    workaround so that the benchmarks measure speed and memory instead of the abort."""
+def make_singletons_immortal() -> None:
+    """Add 2**40 references to None, True and False, as Python 3.12 makes them immortal:
+    a test-only workaround so the benchmarks measure speed and memory, not the abort."""
     if sys.version_info < (3, 12):
-        ctypes.c_ssize_t.from_address(id(None)).value += 2**40
+        for obj in SINGLETONS.values():
+            ctypes.c_ssize_t.from_address(id(obj)).value += 2**40
 
 
 # ---------------------------------------------------------------------- stand-in agents
@@ -200,12 +211,12 @@ async def _peak_rss(proc: psutil.Process, seconds: float) -> float:
         await asyncio.sleep(0.1)
 
 
-def memory_main(home: str, immortal_none: bool) -> int:
+def memory_main(home: str, immortal: bool) -> int:
     """Start the app on ``home``, open a pane for every task, show each once, and print
     the resident memory at each stage as one JSON line."""
     os.environ["AGENTRY_HOME"] = home
-    if immortal_none:
-        make_none_immortal()
+    if immortal:
+        make_singletons_immortal()
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -268,6 +279,6 @@ def memory_main(home: str, immortal_none: bool) -> int:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    if len(args) in (2, 3) and args[0] == "memory" and args[2:] in ([], ["--immortal-none"]):
-        sys.exit(memory_main(args[1], immortal_none=args[2:] == ["--immortal-none"]))
-    sys.exit(f"usage: {sys.argv[0]} memory AGENTRY_HOME [--immortal-none]")
+    if len(args) in (2, 3) and args[0] == "memory" and args[2:] in ([], ["--immortal"]):
+        sys.exit(memory_main(args[1], immortal=args[2:] == ["--immortal"]))
+    sys.exit(f"usage: {sys.argv[0]} memory AGENTRY_HOME [--immortal]")

@@ -32,7 +32,7 @@ def pane(qtbot: Any) -> OutputPane:
 def test_the_pane_holds_no_more_than_its_block_limit_after_200000_lines(pane: OutputPane) -> None:
     for start in range(0, 200_000, 5_000):
         pane.append_lines(f"line {n}" for n in range(start, start + 5_000))
-        pane.flush()
+        pane.flush_all()
     assert pane.block_count() <= DEFAULT_MAX_BLOCKS
     assert pane.plain_text().split("\n")[-1] == "line 199999"
 
@@ -42,13 +42,13 @@ def test_a_single_burst_larger_than_the_limit_keeps_only_the_newest_lines(qtbot:
     qtbot.addWidget(pane)
     pane.show()
     pane.append_lines(str(n) for n in range(10_000))
-    pane.flush()
+    pane.flush_all()
     assert pane.plain_text().split("\n") == [str(n) for n in range(9_900, 10_000)]
 
 
 def test_ansi_sequences_never_appear_as_raw_escape_codes(pane: OutputPane) -> None:
     pane.append_lines(ESCAPES)
-    pane.flush()
+    pane.flush_all()
     text = pane.plain_text()
     assert "\x1b" not in text and "\x07" not in text
     for raw in ("[1;31m", "[0m", "[38;5", "]8;;", "[2K", "[?25"):
@@ -66,7 +66,7 @@ def test_ansi_sequences_never_appear_as_raw_escape_codes(pane: OutputPane) -> No
 
 def test_colours_are_rendered_as_text_formats(pane: OutputPane) -> None:
     pane.append_lines(["\x1b[31mred\x1b[0m normal"])
-    pane.flush()
+    pane.flush_all()
     cursor = QTextCursor(pane.view.document())
     cursor.movePosition(QTextCursor.MoveOperation.Right)
     red = cursor.charFormat().foreground().color()
@@ -77,7 +77,7 @@ def test_colours_are_rendered_as_text_formats(pane: OutputPane) -> None:
 
 def test_a_style_carries_over_to_the_next_line_like_a_terminal(pane: OutputPane) -> None:
     pane.append_lines(["\x1b[32mgreen starts", "still green\x1b[0m", "plain"])
-    pane.flush()
+    pane.flush_all()
     block = pane.view.document().findBlockByNumber(1)
     cursor = QTextCursor(block)
     cursor.movePosition(QTextCursor.MoveOperation.Right)
@@ -86,13 +86,13 @@ def test_a_style_carries_over_to_the_next_line_like_a_terminal(pane: OutputPane)
 
 def test_the_pane_follows_the_end_until_the_person_scrolls_up(pane: OutputPane) -> None:
     pane.append_lines(str(n) for n in range(500))
-    pane.flush()
+    pane.flush_all()
     bar = pane.view.verticalScrollBar()
     assert pane.is_following() and bar.value() == bar.maximum()
     bar.setValue(0)
     assert not pane.is_following() and pane.jump_button.isVisible()
     pane.append_lines(str(n) for n in range(500, 600))
-    pane.flush()
+    pane.flush_all()
     assert bar.value() == 0  # reading stays put while output grows
     pane.jump_button.click()
     assert pane.is_following() and bar.value() == bar.maximum()
@@ -101,7 +101,7 @@ def test_the_pane_follows_the_end_until_the_person_scrolls_up(pane: OutputPane) 
 
 def test_find_selects_matches_and_wraps_around(pane: OutputPane) -> None:
     pane.append_lines(["alpha", "needle one", "beta", "needle two"])
-    pane.flush()
+    pane.flush_all()
     assert pane.find_text("needle")
     assert pane.view.textCursor().block().text() == "needle one"
     assert pane.find_text("needle")
@@ -125,6 +125,6 @@ def test_copy_puts_the_selection_or_everything_on_the_clipboard(
     pane: OutputPane, qapp: Any
 ) -> None:
     pane.append_lines(["first", "second"])
-    pane.flush()
+    pane.flush_all()
     pane.copy()
     assert qapp.clipboard().text() == "first\nsecond"

@@ -1,0 +1,322 @@
+"""``agentry workflow …``, ``agentry checkpoint …`` and ``agentry checkpoints``.
+
+They work on the database directly, with or without a supervisor running (like
+``agentry cancel``): a transition made here queues the next step's run, and whichever
+supervisor runs (the app or ``agentry serve``) starts it within a tick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.store import workflow_repo as wrepo
+from app.store.db import open_database
+from app.store.locations import Locations
+from app.store.settings import load_settings
+from app.supervisor import workflow_transitions as transitions
+from app.supervisor.commands import CommandRefused
+from app.supervisor.lock import running_holder
+from app.supervisor.workflow_catalog import load_catalog, user_folder
+from app.supervisor.workflows import workflow_detail
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+PREVIEW_LINES = 12
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the workflow and checkpoint commands on ``agentry``'s subparsers."""
+    _add_workflow(subparsers)
+    _add_checkpoint(subparsers)
+    p = subparsers.add_parser("checkpoints", help="list checkpoints waiting for you")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_checkpoints)
+
+
+def _add_workflow(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("workflow", help="run workflows: agent steps with checkpoints")
+    parser.set_defaults(handler=_usage_of(parser))
+    sub = parser.add_subparsers(title="workflow commands", metavar="COMMAND")
+
+    p = sub.add_parser("run", help="start a workflow")
+    p.add_argument("name", help="the workflow (see `agentry workflow list`)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--input", default=None, help="what the workflow is about ({input})")
+    source.add_argument("--input-file", type=Path, default=None, help="read the input (- stdin)")
+    p.add_argument("--cwd", type=Path, default=None, help="working folder (default: here)")
+    p.set_defaults(handler=cmd_workflow_run)
+
+    p = sub.add_parser("list", help="the workflows there are, and the ones started")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_workflow_list)
+
+    p = sub.add_parser("show", help="a workflow's steps, results and checkpoints")
+    p.add_argument("id", type=int, help="workflow id")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_workflow_show)
+
+    p = sub.add_parser("retry", help="retry the transition that failed on a workflow")
+    p.add_argument("id", type=int, help="workflow id")
+    p.set_defaults(handler=cmd_workflow_retry)
+
+    p = sub.add_parser("cancel", help="cancel a workflow (and its running step)")
+    p.add_argument("id", type=int, help="workflow id")
+    p.set_defaults(handler=cmd_workflow_cancel)
+
+
+def _add_checkpoint(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("checkpoint", help="approve, edit or reject a checkpoint")
+    parser.set_defaults(handler=_usage_of(parser))
+    sub = parser.add_subparsers(title="checkpoint commands", metavar="COMMAND")
+
+    p = sub.add_parser("approve", help="the next step starts with this result")
+    p.add_argument("id", type=int, help="checkpoint id (see `agentry checkpoints`)")
+    p.set_defaults(handler=cmd_checkpoint_approve)
+
+    p = sub.add_parser("edit", help="later steps receive your text instead (the original is kept)")
+    p.add_argument("id", type=int, help="checkpoint id")
+    text = p.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text", default=None, help="the edited result")
+    text.add_argument("--file", type=Path, default=None, help="read the edited result (- stdin)")
+    p.set_defaults(handler=cmd_checkpoint_edit)
+
+    p = sub.add_parser("reject", help="end the workflow, or re-run the step with your notes")
+    p.add_argument("id", type=int, help="checkpoint id")
+    p.add_argument("--notes", default=None, help="why; with --rerun, what to do differently")
+    p.add_argument("--rerun", action="store_true", help="re-run the step with the notes appended")
+    p.set_defaults(handler=cmd_checkpoint_reject)
+
+
+def _usage_of(parser: argparse.ArgumentParser) -> Handler:
+    def usage(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+
+    return usage
+
+
+def _open() -> tuple[Locations, sqlite3.Connection]:
+    locations = Locations.from_env()
+    locations.ensure()
+    return locations, open_database(locations.database)
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (some containers, services): still record a resolution
+        return "user"
+
+
+def _read(path: Path) -> str:
+    if str(path) == "-":
+        return sys.stdin.read()
+    try:
+        return path.expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandRefused(f"cannot read {path}: {exc}") from None
+
+
+# ---------------------------------------------------------------------- workflow commands
+
+
+def cmd_workflow_run(args: argparse.Namespace) -> int:
+    cwd = (args.cwd or Path.cwd()).expanduser().resolve()
+    if not cwd.is_dir():
+        raise CommandRefused(f"working folder {cwd} does not exist; create it or pass --cwd")
+    input_text = _read(args.input_file) if args.input_file else (args.input or "")
+    locations, conn = _open()
+    definition = load_catalog(locations).get(args.name)
+    settings = load_settings(locations.settings)
+    workflow_id, outcome = transitions.start_workflow(
+        conn, settings, definition, input_text, str(cwd)
+    )
+    task_id = outcome.queued[0][0] if outcome.queued else None
+    print(
+        f"Workflow {workflow_id} ({definition.name}) started: step "
+        f"{definition.steps[0].name!r} queued as task {task_id}."
+    )
+    if running_holder(locations) is None:
+        print("No supervisor is running: open Agentry or run `agentry serve` to run it.")
+    return EXIT_OK
+
+
+def cmd_workflow_list(args: argparse.Namespace) -> int:
+    locations, conn = _open()
+    catalog = load_catalog(locations)
+    started = wrepo.list_workflows(conn)
+    if args.json:
+        _dump(
+            {
+                "definitions": [
+                    {**d.to_json(), "builtin": d.name in catalog.builtin}
+                    for d in catalog.workflows.values()
+                ],
+                "problems": catalog.problems,
+                "workflows": [w.summary() for w in started],
+            }
+        )
+        return EXIT_OK
+    print(f"Workflows (yours go in {user_folder(locations)}):")
+    for name, definition in sorted(catalog.workflows.items()):
+        steps = " → ".join(
+            s.name + (" (checkpoint)" if s.checkpoint else "") for s in definition.steps
+        )
+        print(f"  {name:<24} {steps}")
+        if definition.description:
+            print(f"  {'':<24} {definition.description}")
+    for problem in catalog.problems:
+        print(f"  skipped: {problem}")
+    if started:
+        print(f"\n{'ID':>5}  {'STATE':<20} {'STEP':<14} {'CREATED':<16}  NAME")
+    for workflow in started:
+        _print_workflow_line(workflow)
+    return EXIT_OK
+
+
+def _print_workflow_line(workflow: wrepo.Workflow) -> None:
+    summary = workflow.summary()
+    created = time.strftime("%Y-%m-%d %H:%M", time.localtime(workflow.created_at))
+    flag = "  (transition failed: retry)" if workflow.error else ""
+    print(
+        f"{workflow.id:>5}  {workflow.state.value:<20} {summary['current_step_name']:<14} "
+        f"{created:<16}  {workflow.name}{flag}"
+    )
+
+
+def cmd_workflow_show(args: argparse.Namespace) -> int:
+    _, conn = _open()
+    try:
+        detail = workflow_detail(conn, args.id)
+    except wrepo.NotFound as exc:
+        raise CommandRefused(str(exc)) from None
+    if args.json:
+        _dump(detail.to_json())
+        return EXIT_OK
+    workflow = detail.workflow
+    print(f"Workflow {workflow.id} ({workflow.name}): {workflow.state.value}")
+    print(f"  input: {workflow.input}\n  folder: {workflow.cwd}")
+    if workflow.message:
+        print(f"  {workflow.message}")
+    if workflow.error:
+        print(f"  TRANSITION FAILED: {workflow.error}")
+        print(f"  Fix the cause, then: agentry workflow retry {workflow.id}")
+    checkpoints = {c.step_id: c for c in detail.checkpoints}
+    for step in detail.steps:
+        _print_step(step, checkpoints.get(step.id))
+    return EXIT_OK
+
+
+def _print_step(step: wrepo.Step, checkpoint: wrepo.Checkpoint | None) -> None:
+    attempt = f" (attempt {step.attempt})" if step.attempt > 1 else ""
+    print(f"\n  step {step.name}{attempt}: {step.state.value}, task {step.task_id}")
+    if step.result_text is not None:
+        print(_indent(step.result_text, "    | "))
+    if checkpoint is None:
+        return
+    print(
+        f"    checkpoint {checkpoint.id}: {checkpoint.state.value}"
+        + (f" by {checkpoint.resolved_by}" if checkpoint.resolved_by else "")
+    )
+    if checkpoint.edited_text is not None:
+        print("    edited to:\n" + _indent(checkpoint.edited_text, "    | "))
+    if checkpoint.notes:
+        print(f"    notes: {checkpoint.notes}" + ("  (re-run)" if checkpoint.rerun else ""))
+
+
+def cmd_workflow_retry(args: argparse.Namespace) -> int:
+    locations, conn = _open()
+    settings = load_settings(locations.settings)
+    outcome = transitions.retry_transition(conn, locations, settings, args.id)
+    queued = f"; queued task {outcome.queued[0][0]}" if outcome and outcome.queued else ""
+    print(f"Workflow {args.id}: transition made{queued}.")
+    return EXIT_OK
+
+
+def cmd_workflow_cancel(args: argparse.Namespace) -> int:
+    locations, conn = _open()
+    outcome = transitions.cancel_workflow(conn, locations, args.id, who=_who())
+    stopping = " (asked its running step to stop)" if outcome.stopping_runs else ""
+    print(f"Workflow {args.id}: cancelled{stopping}.")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------- checkpoints
+
+
+def cmd_checkpoint_approve(args: argparse.Namespace) -> int:
+    return _resolve(args.id, "approve")
+
+
+def cmd_checkpoint_edit(args: argparse.Namespace) -> int:
+    text = args.text if args.text is not None else _read(args.file)
+    return _resolve(args.id, "edit", edited_text=text)
+
+
+def cmd_checkpoint_reject(args: argparse.Namespace) -> int:
+    return _resolve(args.id, "reject", notes=args.notes, rerun=args.rerun)
+
+
+def _resolve(checkpoint_id: int, action: str, **how: Any) -> int:
+    locations, conn = _open()
+    settings = load_settings(locations.settings)
+    outcome = transitions.resolve_checkpoint(
+        conn, settings, checkpoint_id, action, who=_who(), **how
+    )
+    workflow = wrepo.get_workflow(conn, outcome.workflow_id)
+    what = f"step {workflow.definition.steps[workflow.current_step].name!r} queued"
+    if not outcome.queued:
+        what = workflow.state.value
+    done = {"approve": "approved", "edit": "edited", "reject": "rejected"}[action]
+    print(f"Checkpoint {checkpoint_id}: {done}; workflow {workflow.id} {what}.")
+    return EXIT_OK
+
+
+def cmd_checkpoints(args: argparse.Namespace) -> int:
+    _, conn = _open()
+    pending = wrepo.pending_checkpoints(conn)
+    if args.json:
+        _dump([c.summary() for c in pending])
+        return EXIT_OK
+    if not pending:
+        print("No checkpoints are waiting.")
+    for checkpoint in pending:
+        print(
+            f"Checkpoint {checkpoint.id}: workflow {checkpoint.workflow_id} "
+            f"({checkpoint.workflow_name}), after step {checkpoint.step_name!r}"
+        )
+        print(_indent(_preview(checkpoint.result_text), "  | "))
+        print(
+            f"  agentry checkpoint approve {checkpoint.id}  |  edit {checkpoint.id} --text …"
+            f"  |  reject {checkpoint.id} --notes … [--rerun]\n"
+        )
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------- output helpers
+
+
+def _preview(text: str) -> str:
+    lines = text.splitlines()
+    if len(lines) <= PREVIEW_LINES:
+        return text
+    return "\n".join([*lines[:PREVIEW_LINES], f"… ({len(lines) - PREVIEW_LINES} more lines)"])
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in (text.splitlines() or [""]))
+
+
+def _dump(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2)
+    sys.stdout.write("\n")

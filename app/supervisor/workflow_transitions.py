@@ -1,0 +1,517 @@
+"""Workflow transitions (DESIGN §7), usable by any process with a connection.
+
+Each transition between steps is one SQLite transaction: the step's result, the
+checkpoint's resolution, the next step's task and queued run, the workflow's state and
+every events row commit together or not at all. Nothing is launched here: the supervisor
+picks the queued run up after the commit. A transition that raises midway is rolled back
+entirely; the error is then noted on the workflow in a second, separate transaction with
+what :func:`retry_transition` must replay.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from app.core.models import Run, TaskSpec
+from app.core.states import RunState
+from app.core.workflow import (
+    CheckpointState,
+    Resolution,
+    StepContext,
+    StepState,
+    WorkflowDef,
+    WorkflowState,
+    render_step,
+    with_notes,
+)
+from app.runner import protocol
+from app.store import repo
+from app.store import workflow_repo as wrepo
+from app.store.db import transaction
+from app.store.locations import Locations
+from app.store.settings import Settings
+from app.supervisor.adapters import get_adapter_or_none
+from app.supervisor.commands import CommandRefused, resolve_timeout
+from app.supervisor.step_results import step_result
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class TransitionFailed(CommandRefused):
+    """A transition raised midway and left nothing behind; the workflow shows the error
+    and offers Retry transition."""
+
+    def __init__(self, workflow_id: int, error: str) -> None:
+        super().__init__(
+            f"workflow {workflow_id}: the transition failed and was undone ({error}); "
+            f"fix the cause, then retry it (agentry workflow retry {workflow_id})"
+        )
+        self.workflow_id = workflow_id
+        self.error = error
+
+
+@dataclass
+class Outcome:
+    """What a committed transition did, for the caller to announce."""
+
+    workflow_id: int
+    queued: list[tuple[int, int]] = field(default_factory=list)  # (task id, run id)
+    checkpoint_id: int | None = None
+    cancelled_runs: list[Run] = field(default_factory=list)  # queued runs cancelled in the db
+    stopping_runs: list[Run] = field(default_factory=list)  # active runs asked to stop
+
+
+# ---------------------------------------------------------------------- public transitions
+
+
+def start_workflow(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    definition: WorkflowDef,
+    input_text: str,
+    cwd: str,
+) -> tuple[int, Outcome]:
+    """Create the workflow (pending), then queue its first step in its own transition."""
+    if definition.uses_input and not input_text.strip():
+        raise CommandRefused(f"workflow {definition.name!r} uses {{input}}: give it an input")
+    if not Path(cwd).is_dir():
+        raise CommandRefused(f"working folder {cwd} does not exist")
+    with transaction(conn):
+        workflow_id = wrepo.create_workflow(conn, definition, input_text, cwd)
+    intent = {"kind": "begin"}
+    return workflow_id, guarded(
+        conn, workflow_id, intent, lambda: _begin(conn, settings, workflow_id)
+    )
+
+
+def finish_step(
+    conn: sqlite3.Connection, locations: Locations, settings: Settings, step_id: int
+) -> Outcome | None:
+    """The transition after a step's run ended; None if it was made already (idempotent)."""
+    step = wrepo.get_step(conn, step_id)
+    intent = {"kind": "finish_step", "step_id": step_id}
+    return guarded(
+        conn, step.workflow_id, intent, lambda: _finish_step(conn, locations, settings, step_id)
+    )
+
+
+def resolve_checkpoint(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    checkpoint_id: int,
+    action: Resolution | str,
+    *,
+    edited_text: str | None = None,
+    notes: str | None = None,
+    rerun: bool = False,
+    who: str = "user",
+) -> Outcome:
+    """Approve, edit or reject a pending checkpoint, and make the transition it calls for."""
+    resolution = _resolution(action, edited_text, rerun)
+    checkpoint = _checkpoint(conn, checkpoint_id)
+    intent = {
+        "kind": "resolve",
+        "checkpoint_id": checkpoint_id,
+        "action": resolution.value,
+        "edited_text": edited_text,
+        "notes": notes,
+        "rerun": rerun,
+        "who": who,
+    }
+    return guarded(
+        conn,
+        checkpoint.workflow_id,
+        intent,
+        lambda: _resolve(conn, settings, checkpoint_id, resolution, edited_text, notes, rerun, who),
+    )
+
+
+def retry_transition(
+    conn: sqlite3.Connection, locations: Locations, settings: Settings, workflow_id: int
+) -> Outcome | None:
+    """Replay the transition that failed on this workflow."""
+    workflow = _workflow(conn, workflow_id)
+    intent = workflow.retry
+    if workflow.error is None or intent is None:
+        raise CommandRefused(f"workflow {workflow_id} has no failed transition to retry")
+    return guarded(
+        conn, workflow_id, intent, lambda: _replay(conn, locations, settings, workflow_id, intent)
+    )
+
+
+def cancel_workflow(
+    conn: sqlite3.Connection, locations: Locations, workflow_id: int, *, who: str = "user"
+) -> Outcome:
+    """End the workflow: its queued step run is cancelled, an active one asked to stop."""
+    with transaction(conn):
+        workflow = _workflow(conn, workflow_id)
+        if workflow.state.is_terminal:
+            raise CommandRefused(
+                f"workflow {workflow_id} has already ended ({workflow.state.value})"
+            )
+        outcome = Outcome(workflow_id)
+        for step in wrepo.running_steps(conn, workflow_id):
+            _cancel_step(conn, step, outcome)
+        pending = wrepo.pending_checkpoint_of(conn, workflow_id)
+        if pending is not None:
+            wrepo.resolve_checkpoint(
+                conn, pending.id, CheckpointState.CANCELLED, action="cancel", who=who
+            )
+        wrepo.set_workflow_state(
+            conn, workflow_id, WorkflowState.CANCELLED, message=f"cancelled by {who}"
+        )
+        wrepo.clear_error(conn, workflow_id)
+    for run in outcome.stopping_runs:
+        protocol.request_cancel(locations.run_dir(run.dir))
+    return outcome
+
+
+def steps_to_finish(conn: sqlite3.Connection) -> list[int]:
+    """Steps whose run has ended but whose transition was never committed."""
+    return [step.id for step in wrepo.steps_with_ended_runs(conn)]
+
+
+# ---------------------------------------------------------------------- failure handling
+
+
+def guarded(
+    conn: sqlite3.Connection, workflow_id: int, intent: dict[str, Any], func: Callable[[], T]
+) -> T:
+    """Run a transition; if it fails (other than a refusal), note the error and raise
+    :class:`TransitionFailed`. The failed transaction itself has been rolled back."""
+    try:
+        return func()
+    except CommandRefused:
+        raise
+    except Exception as exc:
+        log.exception("transition of workflow %s failed (%s)", workflow_id, intent.get("kind"))
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        _note_error(conn, workflow_id, error, intent)
+        raise TransitionFailed(workflow_id, error) from exc
+
+
+def _note_error(
+    conn: sqlite3.Connection, workflow_id: int, error: str, intent: dict[str, Any]
+) -> None:
+    if conn.in_transaction:  # a failed COMMIT leaves its transaction open
+        conn.execute("ROLLBACK")
+    try:
+        with transaction(conn):
+            wrepo.set_error(conn, workflow_id, error, intent)
+    except sqlite3.Error:
+        log.exception("could not note the failed transition on workflow %s", workflow_id)
+
+
+# ---------------------------------------------------------------------- the transitions
+
+
+def _begin(conn: sqlite3.Connection, settings: Settings, workflow_id: int) -> Outcome:
+    outcome = Outcome(workflow_id)
+    with transaction(conn):
+        workflow = wrepo.get_workflow(conn, workflow_id)
+        if workflow.state is not WorkflowState.PENDING:
+            return outcome  # begun already
+        _advance(conn, settings, workflow, 0, outcome)
+        wrepo.clear_error(conn, workflow_id)
+    return outcome
+
+
+def _finish_step(
+    conn: sqlite3.Connection, locations: Locations, settings: Settings, step_id: int
+) -> Outcome | None:
+    step = wrepo.get_step(conn, step_id)
+    run = repo.get_run(conn, step.run_id)
+    if step.state is not StepState.RUNNING or not run.state.is_terminal:
+        return None
+    # Read before the transaction: file I/O has no place inside the write lock.
+    result = _result_of(conn, locations, run) if run.state is RunState.SUCCEEDED else None
+    with transaction(conn):
+        step = wrepo.get_step(conn, step_id)
+        if step.state is not StepState.RUNNING:
+            return None  # another process made this transition meanwhile
+        outcome = Outcome(step.workflow_id)
+        _step_ended(conn, settings, step, repo.get_run(conn, step.run_id), result, outcome)
+        wrepo.clear_error(conn, step.workflow_id)
+    return outcome
+
+
+def _step_ended(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    step: wrepo.Step,
+    run: Run,
+    result: str | None,
+    outcome: Outcome,
+) -> None:
+    workflow = wrepo.get_workflow(conn, step.workflow_id)
+    if workflow.state.is_terminal:  # e.g. cancelled while the step ran
+        wrepo.end_step(conn, step.id, _step_state_for(run), result_text=result)
+    elif run.state is RunState.SUCCEEDED:
+        _step_succeeded(conn, settings, workflow, step, result or "", outcome)
+    elif run.state is RunState.CANCELLED:
+        wrepo.end_step(conn, step.id, StepState.CANCELLED)
+        wrepo.set_workflow_state(
+            conn, workflow.id, WorkflowState.CANCELLED, message=f"step {step.name!r} was cancelled"
+        )
+    else:
+        wrepo.end_step(conn, step.id, StepState.FAILED)
+        wrepo.set_workflow_state(
+            conn, workflow.id, WorkflowState.FAILED, message=_failure_message(step, run)
+        )
+
+
+def _step_succeeded(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    workflow: wrepo.Workflow,
+    step: wrepo.Step,
+    result: str,
+    outcome: Outcome,
+) -> None:
+    step = wrepo.end_step(conn, step.id, StepState.SUCCEEDED, result_text=result)
+    if workflow.definition.steps[step.step_index].checkpoint:
+        outcome.checkpoint_id = wrepo.create_checkpoint(conn, step, result)
+        wrepo.set_workflow_state(conn, workflow.id, WorkflowState.AWAITING_CHECKPOINT)
+        return
+    wrepo.set_final_text(conn, step.id, result)
+    _advance(conn, settings, workflow, step.step_index + 1, outcome)
+
+
+def _resolve(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    checkpoint_id: int,
+    resolution: Resolution,
+    edited_text: str | None,
+    notes: str | None,
+    rerun: bool,
+    who: str,
+) -> Outcome:
+    with transaction(conn):
+        checkpoint = _pending_checkpoint(conn, checkpoint_id)
+        workflow = wrepo.get_workflow(conn, checkpoint.workflow_id)
+        wrepo.resolve_checkpoint(
+            conn,
+            checkpoint_id,
+            resolution.state,
+            action=resolution.value,
+            who=who,
+            edited_text=edited_text,
+            notes=notes,
+            rerun=rerun,
+        )
+        step = wrepo.get_step(conn, checkpoint.step_id)
+        outcome = Outcome(workflow.id)
+        if resolution is Resolution.REJECT and rerun:
+            _rerun(conn, settings, workflow, step, checkpoint.result_text, notes or "", outcome)
+        elif resolution is Resolution.REJECT:
+            why = f"rejected at step {step.name!r} by {who}" + (f": {notes}" if notes else "")
+            wrepo.set_workflow_state(conn, workflow.id, WorkflowState.REJECTED, message=why)
+        else:
+            final = edited_text if resolution is Resolution.EDIT else checkpoint.result_text
+            wrepo.set_final_text(conn, step.id, final or "")
+            _advance(conn, settings, workflow, step.step_index + 1, outcome)
+        wrepo.clear_error(conn, workflow.id)
+    return outcome
+
+
+def _rerun(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    workflow: wrepo.Workflow,
+    step: wrepo.Step,
+    rejected: str,
+    notes: str,
+    outcome: Outcome,
+) -> None:
+    _queue_step(
+        conn,
+        settings,
+        workflow,
+        step.step_index,
+        outcome,
+        attempt=step.attempt + 1,
+        notes=notes,
+        rejected=rejected,
+    )
+    wrepo.set_workflow_state(conn, workflow.id, WorkflowState.RUNNING, current_step=step.step_index)
+
+
+def _advance(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    workflow: wrepo.Workflow,
+    index: int,
+    outcome: Outcome,
+) -> None:
+    if index >= len(workflow.definition.steps):
+        wrepo.set_workflow_state(conn, workflow.id, WorkflowState.COMPLETED)
+        return
+    _queue_step(conn, settings, workflow, index, outcome)
+    wrepo.set_workflow_state(conn, workflow.id, WorkflowState.RUNNING, current_step=index)
+
+
+def _queue_step(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    workflow: wrepo.Workflow,
+    index: int,
+    outcome: Outcome,
+    *,
+    attempt: int = 1,
+    notes: str | None = None,
+    rejected: str | None = None,
+) -> None:
+    """A normal task for one step attempt, its run queued in this same transaction."""
+    definition = workflow.definition
+    step = definition.steps[index]
+    results = wrepo.final_results(conn, workflow.id)
+    previous = results.get(definition.steps[index - 1].name, "") if index else ""
+    context = StepContext(workflow.input, results, previous, notes or "")
+    prompt, argv = render_step(step, context)
+    if rejected is not None:
+        prompt = with_notes(prompt, rejected, notes or "")
+    title = f"{definition.name} #{workflow.id} · {step.name}"
+    spec = TaskSpec(
+        argv=argv,
+        cwd=workflow.cwd,
+        agent=step.agent,
+        prompt=prompt,
+        title=title if attempt == 1 else f"{title} (attempt {attempt})",
+        timeout=step.timeout,
+        options={"model": step.model} if step.model else {},
+    )
+    task_id, run_id = repo.create_task(conn, spec, resolve_timeout(step.timeout, settings))
+    wrepo.insert_step(
+        conn,
+        workflow.id,
+        index,
+        step.name,
+        attempt,
+        task_id=task_id,
+        run_id=run_id,
+        prompt=prompt,
+        argv=argv,
+        notes=notes,
+    )
+    outcome.queued.append((task_id, run_id))
+
+
+def _cancel_step(conn: sqlite3.Connection, step: wrepo.Step, outcome: Outcome) -> None:
+    run = repo.get_run(conn, step.run_id)
+    if run.state is RunState.QUEUED:
+        moved = repo.transition(
+            conn,
+            run.id,
+            RunState.CANCELLED,
+            only_from={RunState.QUEUED},
+            reason="cancelled",
+            message="its workflow was cancelled",
+        )
+        wrepo.end_step(conn, step.id, StepState.CANCELLED)
+        if moved is not None:
+            outcome.cancelled_runs.append(moved)
+    elif run.state.is_active:
+        outcome.stopping_runs.append(run)  # the step ends when its run does
+    else:
+        wrepo.end_step(conn, step.id, _step_state_for(run))
+
+
+def _replay(
+    conn: sqlite3.Connection,
+    locations: Locations,
+    settings: Settings,
+    workflow_id: int,
+    intent: dict[str, Any],
+) -> Outcome | None:
+    kind = intent.get("kind")
+    if kind == "begin":
+        return _begin(conn, settings, workflow_id)
+    if kind == "finish_step":
+        done = _finish_step(conn, locations, settings, int(intent["step_id"]))
+        if done is None:  # nothing left to do: the error is stale
+            with transaction(conn):
+                wrepo.clear_error(conn, workflow_id)
+        return done
+    if kind == "resolve":
+        resolution = _resolution(intent["action"], intent.get("edited_text"), intent["rerun"])
+        return _resolve(
+            conn,
+            settings,
+            int(intent["checkpoint_id"]),
+            resolution,
+            intent.get("edited_text"),
+            intent.get("notes"),
+            bool(intent["rerun"]),
+            str(intent.get("who") or "user"),
+        )
+    raise CommandRefused(f"workflow {workflow_id}: unknown transition {kind!r} to retry")
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _resolution(action: Resolution | str, edited_text: str | None, rerun: bool) -> Resolution:
+    try:
+        resolution = Resolution(action)
+    except ValueError:
+        raise CommandRefused(f"unknown action {action!r}; use approve, edit or reject") from None
+    if resolution is Resolution.EDIT and not (edited_text or "").strip():
+        raise CommandRefused("the edited text is empty; give the text later steps should receive")
+    if resolution is not Resolution.EDIT and edited_text is not None:
+        raise CommandRefused("only an edit carries edited text")
+    if rerun and resolution is not Resolution.REJECT:
+        raise CommandRefused("only a rejection can re-run the step")
+    return resolution
+
+
+def _workflow(conn: sqlite3.Connection, workflow_id: int) -> wrepo.Workflow:
+    try:
+        return wrepo.get_workflow(conn, workflow_id)
+    except wrepo.NotFound as exc:
+        raise CommandRefused(str(exc)) from None
+
+
+def _checkpoint(conn: sqlite3.Connection, checkpoint_id: int) -> wrepo.Checkpoint:
+    try:
+        return wrepo.get_checkpoint(conn, checkpoint_id)
+    except wrepo.NotFound as exc:
+        raise CommandRefused(str(exc)) from None
+
+
+def _pending_checkpoint(conn: sqlite3.Connection, checkpoint_id: int) -> wrepo.Checkpoint:
+    checkpoint = _checkpoint(conn, checkpoint_id)
+    if checkpoint.state is not CheckpointState.PENDING:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(checkpoint.resolved_at or 0))
+        raise CommandRefused(
+            f"checkpoint {checkpoint_id} is already {checkpoint.state.value} "
+            f"(by {checkpoint.resolved_by or '?'} at {when})"
+        )
+    return checkpoint
+
+
+def _result_of(conn: sqlite3.Connection, locations: Locations, run: Run) -> str:
+    agent = repo.get_task(conn, run.task_id).agent
+    path = locations.run_dir(run.dir) / protocol.OUTPUT
+    return step_result(path, get_adapter_or_none(agent))
+
+
+def _step_state_for(run: Run) -> StepState:
+    if run.state is RunState.SUCCEEDED:
+        return StepState.SUCCEEDED
+    return StepState.CANCELLED if run.state is RunState.CANCELLED else StepState.FAILED
+
+
+def _failure_message(step: wrepo.Step, run: Run) -> str:
+    text = f"step {step.name!r} ended {run.state.value}"
+    if run.exit_code is not None:
+        text += f" (exit code {run.exit_code})"
+    return text + (f": {run.message}" if run.message else "")
