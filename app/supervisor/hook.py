@@ -20,6 +20,7 @@ from typing import Any, TextIO
 import psutil
 
 from app.core.approvals import ApprovalState, Decision, Rule, first_match, main_argument
+from app.runner import procs
 from app.store import approval_repo, repo
 from app.store.db import StoreError, open_database, transaction
 from app.store.locations import Locations
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("claude-pretool", "claude-pretooluse")
 POLL_S = 0.25
+ASKER_CHECK_S = 2.0
 
 
 class HookInputError(ValueError):
@@ -194,7 +196,13 @@ def _wait_for_person(
             hook=(me.pid, me.create_time()),
         )
     _abandon_on_signal(conn, approval.id)
+    next_check = time.monotonic() + ASKER_CHECK_S
     while True:
+        if time.monotonic() >= next_check:
+            next_check = time.monotonic() + ASKER_CHECK_S
+            gone = _asker_gone(conn, run_id)
+            if gone:
+                _abandon(conn, approval.id, gone)
         current = approval_repo.get(conn, approval.id)
         if current.state is ApprovalState.ALLOWED:
             return "allow", current.reason or "Allowed in Agentry."
@@ -220,6 +228,25 @@ def _expire(conn: sqlite3.Connection, approval_id: str, waited: float) -> tuple[
     if current.state is ApprovalState.ALLOWED:
         return "allow", current.reason or "Allowed in Agentry."
     return "deny", current.reason or reason
+
+
+def _asker_gone(conn: sqlite3.Connection, run_id: int) -> str | None:
+    """Why no one is waiting for our answer any more, if that is so.
+
+    Agents start hooks in a session of their own, so stopping an agent's process group
+    does not stop its hook: the hook must notice by itself that the agent is gone.
+    """
+    run = repo.get_run(conn, run_id)
+    if run.state.is_terminal:
+        return f"the run ended ({run.state.value})"
+    if run.agent_pid and not procs.is_alive(run.agent_pid, run.agent_create_time):
+        return f"the agent that asked (pid {run.agent_pid}) is gone"
+    return None
+
+
+def _abandon(conn: sqlite3.Connection, approval_id: str, why: str) -> None:
+    with transaction(conn):
+        approval_repo.decide(conn, approval_id, ApprovalState.ABANDONED, by="agentry", reason=why)
 
 
 def _abandon_on_signal(conn: sqlite3.Connection, approval_id: str) -> None:

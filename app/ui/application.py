@@ -9,6 +9,7 @@ half-working main window.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 import sys
 from collections.abc import Coroutine
@@ -23,11 +24,13 @@ from app.core.states import RunState
 from app.store.db import StoreError
 from app.store.locations import Locations
 from app.store.settings import Settings
+from app.store.workflow_repo import Checkpoint
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
 from app.supervisor.lock import AlreadyRunning
 from app.supervisor.recovery import RecoveryFailed
 from app.supervisor.supervisor import Supervisor
+from app.supervisor.workflows import CheckpointRequested, WorkflowChanged, WorkflowEngine
 from app.ui.approvals_view import ApprovalDialog, ApprovalsInbox
 from app.ui.bridge import Bridge
 from app.ui.dialogs import QuitChoice, QuitDialog
@@ -37,6 +40,7 @@ from app.ui.notify import Notifier, TrayIcon, tray_available
 from app.ui.recovery_view import RecoveryScreen, StartupErrorScreen
 from app.ui.single_instance import InstanceServer, server_name
 from app.ui.theme import apply_theme
+from app.ui.workflows_view import CheckpointDialog
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,8 @@ class AgentryApp(QObject):
         self.qapp = qapp
         self.locations = locations
         self.supervisor = Supervisor(locations, mode="gui")
+        self.workflows = WorkflowEngine(self.supervisor)
+        self.workflows.attach()
         self.bridge = Bridge(self.supervisor.bus, self)
         self.window: MainWindow | None = None
         self.tray: TrayIcon | None = None
@@ -67,6 +73,7 @@ class AgentryApp(QObject):
         self.error_screen: StartupErrorScreen | None = None
         self.quit_dialog: QuitDialog | None = None
         self.approval_dialogs: dict[str, ApprovalDialog] = {}
+        self.checkpoint_dialogs: dict[int, CheckpointDialog] = {}
         self.inbox: ApprovalsInbox | None = None
         self.instance_server = InstanceServer(server_name(locations), self)
         self.finished = asyncio.Event()
@@ -94,6 +101,7 @@ class AgentryApp(QObject):
         self.window.open_newest_active()
         for approval in self.supervisor.pending_approvals():  # asked while we were away
             self._on_approval_requested(approval)
+        self._approvals_changed()
         if report.needs_attention:
             self.show_recovery(report)
         self.started.emit()
@@ -107,7 +115,9 @@ class AgentryApp(QObject):
         self.error_screen.show()
 
     def _build_window(self) -> None:
-        self.window = MainWindow(self.supervisor, self.bridge, max_blocks=self._max_blocks)
+        self.window = MainWindow(
+            self.supervisor, self.bridge, max_blocks=self._max_blocks, workflows=self.workflows
+        )
         if self._use_tray and tray_available():
             self.tray = TrayIcon(self)
             self.tray.show()
@@ -139,6 +149,9 @@ class AgentryApp(QObject):
         self.bridge.approvalRequested.connect(self._on_approval_requested)
         self.bridge.approvalResolved.connect(self._on_approval_resolved)
         window.approvalsRequested.connect(self.show_inbox)
+        # workflow checkpoints
+        window.checkpointReviewRequested.connect(self.open_checkpoint)
+        self.bridge.other.connect(self._on_extension_event)
         # another launch
         self.instance_server.activated.connect(lambda _argv: self.activate())
 
@@ -201,10 +214,72 @@ class AgentryApp(QObject):
             return False
         return True
 
+    # ------------------------------------------------------------------ checkpoints
+
+    def _on_extension_event(self, event: object) -> None:
+        if isinstance(event, CheckpointRequested) and self.notifier is not None:
+            checkpoint = self._pending_checkpoint(event.checkpoint_id)
+            if checkpoint is not None:
+                self.notifier.notify(
+                    "Checkpoint waiting",
+                    f"{checkpoint.workflow_name} · {checkpoint.step_name}: review its result",
+                    level="warning",
+                    force=True,
+                )
+        if isinstance(event, CheckpointRequested | WorkflowChanged):
+            self._approvals_changed()
+
+    def _pending_checkpoint(self, checkpoint_id: int) -> Checkpoint | None:
+        return next(
+            (c for c in self.workflows.pending_checkpoints() if c.id == checkpoint_id), None
+        )
+
+    def open_checkpoint(self, checkpoint_id: int) -> CheckpointDialog | None:
+        dialog = self.checkpoint_dialogs.get(checkpoint_id)
+        if dialog is None:
+            checkpoint = self._pending_checkpoint(checkpoint_id)
+            if checkpoint is None:
+                return None
+            dialog = CheckpointDialog(checkpoint, self.window)
+            dialog.resolved.connect(self.resolve_checkpoint)
+            dialog.finished.connect(
+                lambda _r, c=checkpoint_id: self.checkpoint_dialogs.pop(c, None)
+            )
+            self.checkpoint_dialogs[checkpoint_id] = dialog
+        self.activate()
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def resolve_checkpoint(
+        self, checkpoint_id: int, action: str, edited: object, notes: object, rerun: bool
+    ) -> bool:
+        try:
+            self.workflows.resolve(
+                checkpoint_id,
+                action,
+                edited_text=edited if isinstance(edited, str) else None,
+                notes=notes if isinstance(notes, str) else None,
+                rerun=rerun,
+                who=getpass.getuser(),
+            )
+        except CommandRefused as exc:
+            if self.notifier is not None:
+                self.notifier.notify(
+                    "Could not resolve the checkpoint", str(exc), level="error", force=True
+                )
+            return False
+        finally:
+            if self.window is not None:
+                self.window.refresh_workflows()
+            self._approvals_changed()
+        return True
+
     def show_inbox(self) -> ApprovalsInbox:
         if self.inbox is None:
             self.inbox = ApprovalsInbox(self.window)
             self.inbox.openRequested.connect(self._open_approval)
+            self.inbox.checkpointRequested.connect(self.open_checkpoint)
         self._approvals_changed()
         self.inbox.show()
         self.inbox.raise_()
@@ -224,10 +299,11 @@ class AgentryApp(QObject):
         if not self.supervisor.running:
             return
         pending = self.supervisor.pending_approvals()
+        checkpoints = self.workflows.pending_checkpoints()
         if self.window is not None:
-            self.window.set_waiting_approvals(len(pending))
+            self.window.set_waiting_approvals(len(pending) + len(checkpoints))
         if self.inbox is not None:
-            self.inbox.show_approvals(pending, self.supervisor.recent_approvals())
+            self.inbox.show_approvals(pending, self.supervisor.recent_approvals(), checkpoints)
 
     # ------------------------------------------------------------------ showing things
 

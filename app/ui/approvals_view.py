@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.approvals import Approval, ApprovalState
+from app.store.workflow_repo import Checkpoint
 from app.ui.icons import app_icon
 
 ARM_DELAY_MS = 800  # Enter and the Allow button wake up only after this long on screen
@@ -171,6 +172,7 @@ class ApprovalsInbox(QDialog):
     """Pending requests first, then past decisions; double-click a pending one to answer."""
 
     openRequested = Signal(str)  # approval id
+    checkpointRequested = Signal(int)  # checkpoint id
 
     COLUMNS = ("When", "Task", "Tool", "What", "State", "Decided by")
 
@@ -191,11 +193,35 @@ class ApprovalsInbox(QDialog):
         self.table.cellDoubleClicked.connect(self._open)
         self._ids: list[str] = []
 
-    def show_approvals(self, pending: list[Approval], recent: list[Approval]) -> None:
+    def show_approvals(
+        self,
+        pending: list[Approval],
+        recent: list[Approval],
+        checkpoints: list[Checkpoint] | None = None,
+    ) -> None:
+        """Waiting checkpoints first, then waiting tool calls, then past decisions."""
+        checkpoints = checkpoints or []
         rows = pending + [a for a in recent if a.state is not ApprovalState.PENDING]
-        self._ids = [a.id for a in rows]
-        self.table.setRowCount(len(rows))
-        for row, approval in enumerate(rows):
+        self._ids = [f"checkpoint:{c.id}" for c in checkpoints] + [a.id for a in rows]
+        self.table.setRowCount(len(checkpoints) + len(rows))
+        for row, checkpoint in enumerate(checkpoints):
+            when = time.strftime("%b %d %H:%M:%S", time.localtime(checkpoint.created_at))
+            values = (
+                when,
+                f"workflow #{checkpoint.workflow_id}",
+                "Checkpoint",
+                f"{checkpoint.workflow_name} · {checkpoint.step_name}",
+                "pending",
+                "",
+            )
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+                self.table.setItem(row, column, item)
+        for offset, approval in enumerate(rows):
+            row = len(checkpoints) + offset
             when = time.strftime("%b %d %H:%M:%S", time.localtime(approval.created_at))
             values = (when, f"#{approval.task_id}", approval.tool, approval.main_argument,
                       approval.state.value, approval.decided_by or "")  # fmt: skip
@@ -207,8 +233,14 @@ class ApprovalsInbox(QDialog):
                     item.setFont(font)
                 item.setToolTip(approval.reason or "")
                 self.table.setItem(row, column, item)
-        self.summary.setText(f"{len(pending)} waiting for you" if pending else "Nothing waiting")
+        waiting = len(pending) + len(checkpoints)
+        self.summary.setText(f"{waiting} waiting for you" if waiting else "Nothing waiting")
 
     def _open(self, row: int, _column: int) -> None:
-        if 0 <= row < len(self._ids):
-            self.openRequested.emit(self._ids[row])
+        if not 0 <= row < len(self._ids):
+            return
+        key = self._ids[row]
+        if key.startswith("checkpoint:"):
+            self.checkpointRequested.emit(int(key.split(":", 1)[1]))
+        else:
+            self.openRequested.emit(key)

@@ -6,6 +6,7 @@ state of its own beyond the model that caches what it was told.
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.tail import OutputTail
+from app.supervisor.workflows import CheckpointRequested, WorkflowChanged, WorkflowEngine
 from app.ui.bridge import Bridge
 from app.ui.dialogs import NewTaskDialog, SettingsDialog, detections
 from app.ui.icons import app_icon, state_icon
@@ -53,6 +55,7 @@ from app.ui.task_model import (
     TaskFilterProxy,
     TaskTableModel,
 )
+from app.ui.workflows_view import RunWorkflowDialog, WorkflowsPanel, WorkflowView
 
 ATTENTION = frozenset({RunState.FAILED, RunState.TIMED_OUT, RunState.INTERRUPTED})
 
@@ -63,12 +66,22 @@ class MainWindow(QMainWindow):
     runFinished = Signal(object)  # RunStateChanged to a terminal state, for notifications
     settingsApplied = Signal(object)  # Settings
     approvalsRequested = Signal()
+    checkpointReviewRequested = Signal(int)
 
-    def __init__(self, supervisor: Supervisor, bridge: Bridge, *, max_blocks: int | None = None):
+    def __init__(
+        self,
+        supervisor: Supervisor,
+        bridge: Bridge,
+        *,
+        max_blocks: int | None = None,
+        workflows: WorkflowEngine | None = None,
+    ) -> None:
         super().__init__()
         self.supervisor = supervisor
         self.bridge = bridge
+        self.workflows = workflows
         self.panes: dict[int, OutputPane] = {}
+        self.workflow_views: dict[int, WorkflowView] = {}
         self._watched: dict[int, int] = {}  # task id -> run id whose output its pane shows
         self._max_blocks = max_blocks
         self.setWindowTitle("Agentry")
@@ -108,6 +121,9 @@ class MainWindow(QMainWindow):
         self.jump_action = action("&Jump to end", "End")
         self.find_action = action("&Find in output…", QKeySequence.StandardKey.Find)
         self.history_action = action("Recovery &history…")
+        self.run_workflow_action = action(
+            "Run &workflow…", "Ctrl+Shift+W", tip="Steps with checkpoints where you approve"
+        )
         self.approvals_action = action(
             "&Approvals…", "Ctrl+Shift+A", tip="Tool calls waiting for your yes or no"
         )
@@ -159,7 +175,12 @@ class MainWindow(QMainWindow):
         self.right.addWidget(self.tabs)
 
         self.splitter = QSplitter(self)
-        self.splitter.addWidget(left)
+        self.workflows_panel = WorkflowsPanel(self)
+        self.left_tabs = QTabWidget(self, documentMode=True)
+        self.left_tabs.addTab(left, "Tasks")
+        self.left_tabs.addTab(self.workflows_panel, "Workflows")
+        self.left_tabs.setTabVisible(1, self.workflows is not None)
+        self.splitter.addWidget(self.left_tabs)
         self.splitter.addWidget(self.right)
         self.splitter.setSizes([620, 660])
         central = QWidget(self)
@@ -214,7 +235,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        for act in (self.new_task_action, self.demo_action, self.settings_action):
+        for act in (self.new_task_action, self.run_workflow_action, self.demo_action,
+                    self.settings_action):  # fmt: skip
             file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -269,6 +291,11 @@ class MainWindow(QMainWindow):
         self.find_action.triggered.connect(self._find)
         self.history_action.triggered.connect(self.show_recovery_history)
         self.approvals_action.triggered.connect(self.approvalsRequested)
+        # workflows
+        self.run_workflow_action.triggered.connect(self.show_run_workflow)
+        self.workflows_panel.runRequested.connect(self.show_run_workflow)
+        self.workflows_panel.openWorkflow.connect(self.open_workflow)
+        self.bridge.other.connect(self._on_extension_event)
         self.about_action.triggered.connect(self._about)
         # clock: durations of running tasks
         self._clock.timeout.connect(self.model.tick)
@@ -278,6 +305,7 @@ class MainWindow(QMainWindow):
 
     def reload(self) -> None:
         self.model.reload(self.supervisor.tasks())
+        self.refresh_workflows()
         for task_id, pane in self.panes.items():
             task = self.model.task(task_id)
             if task is not None:
@@ -409,6 +437,11 @@ class MainWindow(QMainWindow):
 
     def _close_tab(self, index: int) -> None:
         pane = self.tabs.widget(index)
+        if isinstance(pane, WorkflowView):
+            self.workflow_views.pop(pane.workflow_id, None)
+            self.tabs.removeTab(index)
+            pane.deleteLater()
+            return
         if not isinstance(pane, OutputPane):
             return
         run_id = self._watched.pop(pane.task_id, None)
@@ -616,6 +649,74 @@ class MainWindow(QMainWindow):
             return None
         return self.supervisor.run_dir(task.latest_run) / protocol.OUTPUT
 
+    # ------------------------------------------------------------------ workflows
+
+    def show_run_workflow(self) -> RunWorkflowDialog | None:
+        if self.workflows is None:
+            return None
+        task = self.selected_task()
+        cwd = task.spec.cwd if task else str(Path.home())
+        dialog = RunWorkflowDialog(self.workflows.definitions(), cwd, self)
+        dialog.started.connect(self.start_workflow)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def start_workflow(self, name: str, input_text: str, cwd: str) -> int | None:
+        assert self.workflows is not None
+        try:
+            workflow_id = self.workflows.start(name, input_text, cwd)
+        except CommandRefused as exc:
+            QMessageBox.warning(self, "Could not start the workflow", str(exc))
+            return None
+        self.left_tabs.setCurrentWidget(self.workflows_panel)
+        self.open_workflow(workflow_id)
+        return workflow_id
+
+    def open_workflow(self, workflow_id: int) -> WorkflowView | None:
+        if self.workflows is None:
+            return None
+        view = self.workflow_views.get(workflow_id)
+        if view is None:
+            view = WorkflowView(workflow_id, self.tabs)
+            view.openTask.connect(self.open_task)
+            view.reviewCheckpoint.connect(self.checkpointReviewRequested)
+            view.retryTransition.connect(self._retry_transition)
+            view.cancelWorkflow.connect(self._cancel_workflow)
+            self.workflow_views[workflow_id] = view
+            self.tabs.addTab(view, state_icon("running"), f"Workflow #{workflow_id}")
+        view.show_detail(self.workflows.workflow(workflow_id))
+        self.tabs.setCurrentWidget(view)
+        self._refresh()
+        return view
+
+    def refresh_workflows(self) -> None:
+        if self.workflows is None:
+            return
+        self.workflows_panel.show_workflows(self.workflows.workflows(100))
+        for workflow_id, view in self.workflow_views.items():
+            view.show_detail(self.workflows.workflow(workflow_id))
+
+    def _on_extension_event(self, event: object) -> None:
+        if isinstance(event, WorkflowChanged | CheckpointRequested):
+            self.refresh_workflows()
+
+    def _retry_transition(self, workflow_id: int) -> None:
+        assert self.workflows is not None
+        try:
+            self.workflows.retry_transition(workflow_id)
+        except CommandRefused as exc:
+            QMessageBox.warning(self, "The transition failed again", str(exc))
+        self.refresh_workflows()
+
+    def _cancel_workflow(self, workflow_id: int) -> None:
+        assert self.workflows is not None
+        try:
+            self.workflows.cancel(workflow_id, who=getpass.getuser())
+        except CommandRefused as exc:
+            QMessageBox.warning(self, "Could not cancel the workflow", str(exc))
+        self.refresh_workflows()
+
     def set_waiting_approvals(self, count: int) -> None:
         """The badge: how many tool calls wait for a person."""
         self.approvals_action.setText(f"Approvals ({count})" if count else "Approvals")
@@ -640,7 +741,7 @@ class MainWindow(QMainWindow):
         if getattr(self, "_waiting", 0):
             text += f" · {self._waiting} waiting for approval"
         self.counts_label.setText(text)
-        has_tasks = self.model.rowCount() > 0 or bool(self.panes)
+        has_tasks = self.model.rowCount() > 0 or bool(self.panes) or bool(self.workflow_views)
         self.right.setCurrentWidget(self.tabs if has_tasks else self.welcome)
         self._update_actions()
 

@@ -1,0 +1,328 @@
+"""Workflows in the app: the list, one workflow as a vertical timeline of its steps, the
+checkpoint dialog (approve, edit, reject with notes) and the dialog that starts one."""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.workflow import CheckpointState, StepState, WorkflowDef
+from app.store import workflow_repo as wrepo
+from app.supervisor.workflow_catalog import Catalog
+from app.supervisor.workflows import WorkflowDetail
+from app.ui.icons import state_icon
+
+STEP_ICONS = {
+    StepState.RUNNING: "running",
+    StepState.SUCCEEDED: "succeeded",
+    StepState.FAILED: "failed",
+    StepState.CANCELLED: "cancelled",
+}
+WORKFLOW_ICONS = {
+    "pending": "queued",
+    "running": "running",
+    "awaiting_checkpoint": "interrupted",
+    "completed": "succeeded",
+    "rejected": "cancelled",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+
+
+class CheckpointDialog(QDialog):
+    """A step's result waits: approve it, approve an edited version, or reject with notes."""
+
+    resolved = Signal(int, str, object, object, bool)  # id, action, edited text, notes, rerun
+
+    def __init__(self, checkpoint: wrepo.Checkpoint, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.checkpoint = checkpoint
+        self.setWindowTitle(f"Checkpoint — {checkpoint.workflow_name} · {checkpoint.step_name}")
+        self.resize(760, 540)
+        intro = QLabel(
+            f"Step <b>{html.escape(checkpoint.step_name)}</b> of workflow "
+            f"<b>{html.escape(checkpoint.workflow_name)}</b> finished. Its result is what the "
+            "next steps will receive — approve it, edit it, or reject it.",
+            self,
+            wordWrap=True,
+        )
+        self.text = QPlainTextEdit(checkpoint.result_text, self)
+        self.notes = QLineEdit(self, placeholderText="Notes for a rejection (the step sees them)")
+        self.rerun = QCheckBox("Re-run the step with these notes (otherwise the workflow ends)")
+        self.approve_button = QPushButton("Approve", self)
+        self.reject_button = QPushButton("Reject", self)
+        self.approve_button.setDefault(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.rerun, 1)
+        buttons.addWidget(self.reject_button)
+        buttons.addWidget(self.approve_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.notes)
+        layout.addLayout(buttons)
+        self.text.textChanged.connect(self._edited)
+        self.approve_button.clicked.connect(self.approve)
+        self.reject_button.clicked.connect(self.reject_checkpoint)
+
+    @property
+    def edited(self) -> bool:
+        return self.text.toPlainText() != self.checkpoint.result_text
+
+    def _edited(self) -> None:
+        self.approve_button.setText("Approve with edits" if self.edited else "Approve")
+
+    def approve(self) -> None:
+        if self.edited:
+            self.resolved.emit(self.checkpoint.id, "edit", self.text.toPlainText(), None, False)
+        else:
+            self.resolved.emit(self.checkpoint.id, "approve", None, None, False)
+        self.accept()
+
+    def reject_checkpoint(self) -> None:
+        notes = self.notes.text().strip() or None
+        self.resolved.emit(self.checkpoint.id, "reject", None, notes, self.rerun.isChecked())
+        self.accept()
+
+
+class RunWorkflowDialog(QDialog):
+    started = Signal(str, str, str)  # name, input, folder
+
+    def __init__(self, catalog: Catalog, cwd: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Run a workflow")
+        self.setMinimumWidth(560)
+        self.catalog = catalog
+        self.workflow = QComboBox(self)
+        for name, definition in sorted(catalog.workflows.items()):
+            self.workflow.addItem(name, name)
+            self.workflow.setItemData(
+                self.workflow.count() - 1, definition.description, Qt.ItemDataRole.ToolTipRole
+            )
+        self.description = QLabel(self, wordWrap=True)
+        self.input = QPlainTextEdit(self)
+        self.input.setPlaceholderText("The workflow's input, e.g. what to build")
+        self.input.setFixedHeight(90)
+        self.cwd = QLineEdit(cwd, self)
+        browse = QPushButton("Browse…", self)
+        self.error = QLabel(self, wordWrap=True)
+        self.error.setStyleSheet("color: #d1242f")
+        self.error.setVisible(bool(catalog.problems))
+        self.error.setText("\n".join(f"Skipped {p}" for p in catalog.problems))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.start_button = buttons.addButton("Start", QDialogButtonBox.ButtonRole.AcceptRole)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.cwd, 1)
+        folder_row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("Workflow", self.workflow)
+        form.addRow("", self.description)
+        form.addRow("Input", self.input)
+        form.addRow("Working folder", folder_row)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.workflow.currentIndexChanged.connect(self._describe)
+        browse.clicked.connect(self._browse)
+        buttons.accepted.connect(self.try_accept)
+        buttons.rejected.connect(self.reject)
+        self._describe()
+
+    def _describe(self) -> None:
+        definition = self.catalog.workflows.get(self.workflow.currentData() or "")
+        if definition is not None:
+            self.description.setText(f"{definition.description}\n{_step_line(definition)}")
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Working folder", self.cwd.text())
+        if folder:
+            self.cwd.setText(folder)
+
+    def try_accept(self) -> None:
+        folder = Path(self.cwd.text().strip()).expanduser()
+        if not self.cwd.text().strip() or not folder.is_dir():
+            self.error.setText("Working folder: choose an existing folder")
+            self.error.show()
+            return
+        if not self.workflow.currentData():
+            self.error.setText("There is no usable workflow")
+            self.error.show()
+            return
+        self.started.emit(self.workflow.currentData(), self.input.toPlainText(), str(folder))
+        self.accept()
+
+
+def _step_line(definition: WorkflowDef) -> str:
+    return " → ".join(s.name + (" ✋" if s.checkpoint else "") for s in definition.steps)
+
+
+class WorkflowView(QWidget):
+    """One workflow: its steps top to bottom, each with state, result and its task."""
+
+    openTask = Signal(int)
+    reviewCheckpoint = Signal(int)
+    retryTransition = Signal(int)
+    cancelWorkflow = Signal(int)
+
+    def __init__(self, workflow_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workflow_id = workflow_id
+        self.header = QLabel(self, wordWrap=True, textFormat=Qt.TextFormat.RichText)
+        self.error = QLabel(self, wordWrap=True)
+        self.error.setStyleSheet("color: #d1242f")
+        self.retry_button = QPushButton("Retry transition", self)
+        self.cancel_button = QPushButton("Cancel workflow", self)
+        self.steps = QWidget(self)
+        self.steps_layout = QVBoxLayout(self.steps)
+        self.steps_layout.setAlignment(Qt.AlignmentFlag.AlignTop)
+        scroll = QScrollArea(self, widgetResizable=True)
+        scroll.setWidget(self.steps)
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.cancel_button)
+        errors = QHBoxLayout()
+        errors.addWidget(self.error, 1)
+        errors.addWidget(self.retry_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(errors)
+        layout.addWidget(scroll, 1)
+        self.retry_button.clicked.connect(lambda: self.retryTransition.emit(self.workflow_id))
+        self.cancel_button.clicked.connect(lambda: self.cancelWorkflow.emit(self.workflow_id))
+        self.rows: list[QFrame] = []
+
+    def show_detail(self, detail: WorkflowDetail) -> None:
+        workflow = detail.workflow
+        self.header.setText(
+            f"<b>{html.escape(workflow.name)}</b> #{workflow.id} · {workflow.state.value}"
+            f"<br><span style='color:gray'>input: {html.escape(workflow.input[:200])} · "
+            f"in {html.escape(workflow.cwd)}</span>"
+            + (f"<br>{html.escape(workflow.message)}" if workflow.message else "")
+        )
+        has_error = bool(workflow.error)
+        self.error.setVisible(has_error)
+        self.retry_button.setVisible(has_error)
+        self.error.setText(
+            f"A transition failed and was undone: {workflow.error}" if has_error else ""
+        )
+        self.cancel_button.setEnabled(not workflow.state.is_terminal)
+        for row in self.rows:
+            row.deleteLater()
+        self.rows = [
+            self._row(detail, index, step.name, step.checkpoint)
+            for index, step in enumerate(workflow.definition.steps)
+        ]
+        for row in self.rows:
+            self.steps_layout.addWidget(row)
+
+    def _row(self, detail: WorkflowDetail, index: int, name: str, checkpoint: bool) -> QFrame:
+        attempts = [s for s in detail.steps if s.step_index == index]
+        latest = attempts[-1] if attempts else None
+        card = QFrame(self.steps)
+        card.setFrameShape(QFrame.Shape.StyledPanel)
+        icon = QLabel(card)
+        icon_name = STEP_ICONS.get(latest.state, "queued") if latest else "queued"
+        icon.setPixmap(state_icon(icon_name).pixmap(18, 18))
+        state = latest.state.value if latest else "not started"
+        more = f" · attempt {latest.attempt}" if latest and latest.attempt > 1 else ""
+        title = QLabel(
+            f"<b>{index + 1}. {html.escape(name)}</b>"
+            f"{' · checkpoint' if checkpoint else ''} — {state}{more}",
+            card,
+        )
+        result = (latest.final_text or latest.result_text or "") if latest else ""
+        preview = QLabel(html.escape(_preview(result)).replace("\n", "<br>"), card)
+        preview.setStyleSheet("color: gray")
+        preview.setTextFormat(Qt.TextFormat.RichText)
+        row = QHBoxLayout()
+        row.addWidget(icon)
+        row.addWidget(title, 1)
+        if latest is not None:
+            show = QPushButton("Show output", card)
+            show.clicked.connect(lambda _=False, t=latest.task_id: self.openTask.emit(t))
+            row.addWidget(show)
+            pending = next(
+                (
+                    c
+                    for c in detail.checkpoints
+                    if c.step_id == latest.id and c.state is CheckpointState.PENDING
+                ),
+                None,
+            )
+            if pending is not None:
+                review = QPushButton("Review checkpoint", card)
+                review.setDefault(True)
+                review.clicked.connect(lambda _=False, c=pending.id: self.reviewCheckpoint.emit(c))
+                row.addWidget(review)
+        layout = QVBoxLayout(card)
+        layout.addLayout(row)
+        if result:
+            layout.addWidget(preview)
+        return card
+
+
+def _preview(text: str, lines: int = 6) -> str:
+    shown = text.strip().splitlines()
+    extra = f"\n… {len(shown) - lines} more lines" if len(shown) > lines else ""
+    return "\n".join(shown[:lines]) + extra
+
+
+class WorkflowsPanel(QWidget):
+    """The Workflows tab beside the task list."""
+
+    openWorkflow = Signal(int)
+    runRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget(self)
+        self.run_button = QPushButton("Run workflow…", self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.run_button)
+        layout.addWidget(self.list, 1)
+        self.run_button.clicked.connect(self.runRequested)
+        self.list.itemActivated.connect(self._open)
+        self.list.itemClicked.connect(self._open)
+
+    def show_workflows(self, workflows: list[wrepo.Workflow]) -> None:
+        current = self.list.currentItem()
+        keep = current.data(Qt.ItemDataRole.UserRole) if current else None
+        self.list.clear()
+        for workflow in workflows:
+            when = time.strftime("%b %d %H:%M", time.localtime(workflow.created_at))
+            item = QListWidgetItem(
+                state_icon(WORKFLOW_ICONS.get(workflow.state.value, "queued")),
+                f"#{workflow.id} {workflow.name} — {workflow.state.value.replace('_', ' ')}"
+                f"\n{when} · {workflow.input[:60]}",
+                self.list,
+            )
+            item.setData(Qt.ItemDataRole.UserRole, workflow.id)
+            if workflow.id == keep:
+                self.list.setCurrentItem(item)
+
+    def _open(self, item: QListWidgetItem) -> None:
+        self.openWorkflow.emit(int(item.data(Qt.ItemDataRole.UserRole)))

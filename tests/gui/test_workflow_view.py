@@ -1,0 +1,68 @@
+"""Workflows in the app: the timeline, the checkpoint dialog, the shared inbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers.agentry import Home
+from helpers.gui import AppDriver
+
+from app.core.workflow import WorkflowState
+
+
+def test_a_checkpoint_is_notified_listed_and_resolved_with_an_edit_from_its_dialog(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app = driver.start()
+    window = app.window
+    assert window is not None
+    workflow_id = window.start_workflow("shell-demo", "the login page", str(work_dir))
+    assert workflow_id is not None
+    view = window.workflow_views[workflow_id]
+    driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)
+    (checkpoint,) = app.workflows.pending_checkpoints()
+    assert "Plan for: the login page" in checkpoint.result_text
+    assert app.notifier is not None
+    driver.wait(lambda: any(n.title == "Checkpoint waiting" for n in app.notifier.history))
+    driver.wait(lambda: "Approvals (1)" in window.approvals_action.text())
+    inbox = app.show_inbox()
+    assert inbox.table.item(0, 2).text() == "Checkpoint"  # type: ignore[union-attr]
+    driver.wait(lambda: "Review checkpoint" in _buttons(view))
+
+    dialog = app.open_checkpoint(checkpoint.id)
+    assert dialog is not None and dialog.approve_button.text() == "Approve"
+    dialog.text.setPlainText("1. only touch the login form")
+    assert dialog.approve_button.text() == "Approve with edits"
+    dialog.approve_button.click()
+
+    driver.wait(lambda: app.workflows.workflow(workflow_id).workflow.state
+                is WorkflowState.COMPLETED, timeout_ms=30_000)  # fmt: skip
+    detail = app.workflows.workflow(workflow_id)
+    implement = next(s for s in detail.steps if s.name == "implement")
+    assert "1. only touch the login form" in (implement.result_text or "")
+    (resolved,) = detail.checkpoints
+    assert resolved.action == "edit" and "Plan for" in resolved.result_text
+    driver.wait(lambda: "completed" in view.header.text())
+    assert window.approvals_action.text() == "Approvals"
+
+
+def test_rejecting_a_checkpoint_from_its_dialog_ends_the_workflow(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app = driver.start()
+    assert app.window is not None
+    workflow_id = app.window.start_workflow("shell-demo", "x", str(work_dir))
+    driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)
+    dialog = app.open_checkpoint(app.workflows.pending_checkpoints()[0].id)
+    assert dialog is not None
+    dialog.notes.setText("wrong approach")
+    dialog.reject_button.click()
+    detail = app.workflows.workflow(workflow_id)  # type: ignore[arg-type]
+    assert detail.workflow.state is WorkflowState.REJECTED
+    assert detail.checkpoints[0].notes == "wrong approach"
+
+
+def _buttons(view: object) -> list[str]:
+    from PySide6.QtWidgets import QPushButton
+
+    return [b.text() for b in view.findChildren(QPushButton)]  # type: ignore[attr-defined]
