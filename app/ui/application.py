@@ -9,6 +9,7 @@ half-working main window.
 from __future__ import annotations
 
 import asyncio
+import gc
 import getpass
 import logging
 import sys
@@ -99,6 +100,8 @@ class AgentryApp(QObject):
         assert self.window is not None
         self.window.show()
         self.window.open_newest_active()
+        # Start-up objects live as long as the app: keep them out of every future collection.
+        gc.freeze()
         for approval in self.supervisor.pending_approvals():  # asked while we were away
             self._on_approval_requested(approval)
         self._approvals_changed()

@@ -46,11 +46,12 @@ from app.ui.task_model import STATE_LABELS
 
 DEFAULT_MAX_BLOCKS = 10_000
 FLUSH_MS = 40
-SLICE_LINES = 200  # at most this many lines per draw, then back to the event loop
+SLICE_LINES = 100  # at most this many lines per draw, then back to the event loop
 SLICE_PAUSE_MS = 10
 
 
 RAW_HISTORY = 5_000  # raw lines kept to redraw when switching between readable and raw
+RUN_MARK = "\x00run\x00"  # a separator in the history (agents never print NUL lines)
 
 
 class OutputPane(QWidget):
@@ -77,7 +78,9 @@ class OutputPane(QWidget):
         self._scrolling = False  # our own scrolling must not switch following off
         self._make_renderer: Callable[[], Renderer] | None = None
         self._renderer: Renderer | None = None
-        self._history: collections.deque[tuple[str, str]] = collections.deque(maxlen=RAW_HISTORY)
+        # Plain strings, not tuples: strings are invisible to the cyclic garbage collector,
+        # so ten busy panes do not make every full collection scan 50,000 containers.
+        self._history: collections.deque[str] = collections.deque(maxlen=RAW_HISTORY)
         self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
         self._build()
         self._connect_signals()
@@ -199,7 +202,7 @@ class OutputPane(QWidget):
     def append_lines(self, lines: Iterable[str]) -> None:
         """Raw output lines of the current run (decided raw or readable once per batch)."""
         batch = list(lines)
-        self._history.extend(("raw", line) for line in batch)
+        self._history.extend(batch)
         renderer = self._renderer if not self.raw_button.isChecked() else None
         if renderer is None:
             self._pending.extend(batch)
@@ -211,7 +214,7 @@ class OutputPane(QWidget):
 
     def add_separator(self, text: str) -> None:
         """A new run begins (its own totals, its own session messages)."""
-        self._history.append(("run", text))
+        self._history.append(RUN_MARK + text)
         if self._make_renderer is not None:
             self._renderer = self._make_renderer()
         self._pending.append(f"\x1b[2m──── {text} ────\x1b[0m")
@@ -243,12 +246,12 @@ class OutputPane(QWidget):
         self.view.clear()
         self._style = ansi.PLAIN
         self._renderer = self._make_renderer() if self._make_renderer else None
-        for kind, text in history:
-            if kind == "run":
-                self.add_separator(text)
+        for entry in history:
+            if entry.startswith(RUN_MARK):
+                self.add_separator(entry[len(RUN_MARK) :])
             else:
-                self._history.append((kind, text))
-                self._show(text)
+                self._history.append(entry)
+                self._show(entry)
         self._schedule()
 
     def _send_follow_up(self) -> None:
