@@ -21,8 +21,11 @@ CYAN, RED, GREEN, MAGENTA = "\x1b[36m", "\x1b[31m", "\x1b[32m", "\x1b[35m"
 MAX_RESULT_LINES = 3
 
 
-def render(event: AgentEvent) -> list[str]:
-    """The lines a person reads for one event."""
+MAX_EXPANDED_LINES = 200
+
+
+def render(event: AgentEvent, *, expanded: bool = False) -> list[str]:
+    """The lines a person reads for one event; ``expanded`` shows tool output in full."""
     if isinstance(event, Raw):
         return [event.line]
     if isinstance(event, Text):
@@ -31,7 +34,7 @@ def render(event: AgentEvent) -> list[str]:
         summary = f" {event.summary}" if event.summary else ""
         return [f"{CYAN}▸ {event.tool}{RESET}{summary}"]
     if isinstance(event, ToolResult):
-        return _tool_result(event)
+        return _tool_result_expanded(event) if expanded else _tool_result_compact(event)
     if isinstance(event, Error):
         return [f"{BOLD}{RED}✗ {line}{RESET}" for line in event.message.splitlines() or [""]]
     if isinstance(event, Session):
@@ -51,7 +54,7 @@ def _text(event: Text) -> list[str]:
     return lines
 
 
-def _tool_result(event: ToolResult) -> list[str]:
+def _tool_result_compact(event: ToolResult) -> list[str]:
     lines = [line for line in event.output.splitlines() if line.strip()]
     if not event.ok:
         shown = lines[:MAX_RESULT_LINES] or ["failed"]
@@ -60,6 +63,17 @@ def _tool_result(event: ToolResult) -> list[str]:
         return [f"  {DIM}✓ done{RESET}"]
     more = f" (+{len(lines) - 1} more lines)" if len(lines) > 1 else ""
     return [f"  {DIM}✓ {lines[0][:160]}{more}{RESET}"]
+
+
+def _tool_result_expanded(event: ToolResult) -> list[str]:
+    lines = event.output.splitlines()
+    mark = f"  {GREEN}✓{RESET}" if event.ok else f"  {RED}✗{RESET}"
+    shown = [f"{mark} {DIM}output:{RESET}"] + [
+        f"  {DIM}│{RESET} {line}" for line in lines[:MAX_EXPANDED_LINES]
+    ]
+    if len(lines) > MAX_EXPANDED_LINES:
+        shown.append(f"  {DIM}│ … {len(lines) - MAX_EXPANDED_LINES} more lines{RESET}")
+    return shown
 
 
 def footer_text(result: Result | RunSummary) -> str:
@@ -90,13 +104,14 @@ class Parser(Protocol):
 class Renderer:
     """Raw output lines in, display lines out; keeps the run's running totals."""
 
-    def __init__(self, parser: Parser) -> None:
+    def __init__(self, parser: Parser, *, expanded: bool = False) -> None:
         self.parser = parser
+        self.expanded = expanded
         self.summary = RunSummary()
 
     def feed(self, line: str) -> list[str]:
         out: list[str] = []
         for event in self.parser.feed(line):
             self.summary.absorb(event)
-            out.extend(render(event))
+            out.extend(render(event, expanded=self.expanded))
         return out

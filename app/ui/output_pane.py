@@ -102,6 +102,10 @@ class OutputPane(QWidget):
         self.raw_button.setCheckable(True)
         self.raw_button.setToolTip("Show the agent's output exactly as it printed it")
         self.raw_button.hide()
+        self.expand_button = tool_button(self, "Expand tool output")
+        self.expand_button.setCheckable(True)
+        self.expand_button.setToolTip("Show every tool call's output in full, or one line each")
+        self.expand_button.hide()
         self.footer = QLabel(self)
         self.footer.setStyleSheet("color: gray")
         self.footer.hide()
@@ -133,7 +137,8 @@ class OutputPane(QWidget):
         titles.addWidget(self.command_label)
         tools = QHBoxLayout()
         tools.addLayout(titles, 1)
-        for button in (self.raw_button, self.find_button, self.copy_button, self.open_log_button):
+        for button in (self.expand_button, self.raw_button, self.find_button, self.copy_button,
+                       self.open_log_button):  # fmt: skip
             tools.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -159,6 +164,7 @@ class OutputPane(QWidget):
             context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
         )
         self.raw_button.toggled.connect(self._redraw)
+        self.expand_button.toggled.connect(self._redraw)
         # follow-ups
         self.follow_up.returnPressed.connect(self._send_follow_up)
         self.send_button.clicked.connect(self._send_follow_up)
@@ -190,8 +196,16 @@ class OutputPane(QWidget):
     def set_renderer(self, make: Callable[[], Renderer] | None) -> None:
         """Structured agents: show their JSON lines as readable events (Raw log toggles)."""
         self._make_renderer = make
-        self._renderer = make() if make else None
+        self._renderer = self._new_renderer()
         self.raw_button.setVisible(make is not None)
+        self.expand_button.setVisible(make is not None)
+
+    def _new_renderer(self) -> Renderer | None:
+        if self._make_renderer is None:
+            return None
+        renderer = self._make_renderer()
+        renderer.expanded = self.expand_button.isChecked()
+        return renderer
 
     def set_follow_up(self, *, available: bool, can_send: bool, can_resume: bool) -> None:
         self.follow_up_bar.setVisible(available)
@@ -216,7 +230,7 @@ class OutputPane(QWidget):
         """A new run begins (its own totals, its own session messages)."""
         self._history.append(RUN_MARK + text)
         if self._make_renderer is not None:
-            self._renderer = self._make_renderer()
+            self._renderer = self._new_renderer()
         self._pending.append(f"\x1b[2m──── {text} ────\x1b[0m")
         self._schedule()
 
@@ -245,7 +259,7 @@ class OutputPane(QWidget):
         self._pending.clear()
         self.view.clear()
         self._style = ansi.PLAIN
-        self._renderer = self._make_renderer() if self._make_renderer else None
+        self._renderer = self._new_renderer()
         for entry in history:
             if entry.startswith(RUN_MARK):
                 self.add_separator(entry[len(RUN_MARK) :])

@@ -48,6 +48,10 @@ def test_a_claude_task_reads_as_a_conversation_and_takes_a_follow_up(
     driver.wait(lambda: "$" in pane.footer.text())
     driver.wait(lambda: pane.send_button.isEnabled())  # the session id is known
 
+    assert pane.expand_button.isVisible()
+    pane.expand_button.setChecked(True)  # tool output in full (this run has none)
+    driver.wait(lambda: "I read the code." in pane.plain_text())
+    pane.expand_button.setChecked(False)
     pane.raw_button.setChecked(True)
     driver.wait(lambda: '"type":"result"' in pane.plain_text())
     pane.raw_button.setChecked(False)

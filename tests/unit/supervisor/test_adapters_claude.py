@@ -111,3 +111,12 @@ def test_detection_finds_claude_on_path_with_its_version(
     only_path(monkeypatch, tmp_path)
     found = get_adapter("claude").detect()
     assert found.found and found.version == "2.1.197 (Claude Code)"
+
+
+def test_tool_output_is_one_line_compact_and_in_full_when_expanded() -> None:
+    from app.core.render import render
+
+    result = ToolResult("t1", True, "line one\nline two\nline three")
+    assert render(result) == ["  \x1b[2m✓ line one (+2 more lines)\x1b[0m"]
+    expanded = render(result, expanded=True)
+    assert len(expanded) == 4 and expanded[-1].endswith("line three")
