@@ -208,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_rules)
 
+    p = sub.add_parser("quit", help="ask the running Agentry to quit (agents keep running)")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
+    p.set_defaults(handler=cmd_quit)
+
     p = sub.add_parser("hook", help=argparse.SUPPRESS)  # called by agents, not people
     p.add_argument("kind", help="claude-pretool")
     p.add_argument("--run", type=int, required=True)
@@ -655,6 +659,38 @@ def cmd_rules(args: argparse.Namespace) -> int:
         print(f"{rule.id:>4}  {rule.describe()}")
     if not rules:
         print("No rules. Read-only tools are allowed without asking (see Settings).")
+    return EXIT_OK
+
+
+def cmd_quit(args: argparse.Namespace) -> int:
+    """Used by installers before an upgrade: the app quits, its agents keep running and the
+    new version reattaches them."""
+    from app.supervisor.lock import is_locked, running_holder
+
+    locations = Locations.from_env()
+    if not is_locked(locations.lock):
+        print("Agentry is not running.")
+        return EXIT_OK
+    from app.ui.single_instance import send_command, server_name
+
+    asked = send_command(server_name(locations), "quit")
+    holder = running_holder(locations)
+    if not asked and holder and hasattr(signal, "SIGTERM") and os.name != "nt":
+        os.kill(int(holder["pid"]), signal.SIGTERM)  # a headless supervisor stops on SIGTERM
+        asked = True
+    if not asked:
+        print(
+            "agentry: the running Agentry did not answer; quit it from its tray menu",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    deadline = time.monotonic() + args.timeout
+    while is_locked(locations.lock):
+        if time.monotonic() > deadline:
+            print(f"agentry: Agentry is still running after {args.timeout:g} s", file=sys.stderr)
+            return EXIT_ERROR
+        time.sleep(0.2)
+    print("Agentry quit; its agents keep running.")
     return EXIT_OK
 
 

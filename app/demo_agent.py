@@ -58,7 +58,9 @@ def main() -> int:
 def command() -> list[str]:
     """argv of the demo agent, in a source checkout or inside the frozen app."""
     if getattr(sys, "frozen", False):
-        return [sys.executable, "--demo-agent"]
+        from app.core.platform import frozen_cli_executable
+
+        return [frozen_cli_executable(), "--demo-agent"]
     return [sys.executable, "-m", "app.demo_agent"]
 
 

@@ -7,6 +7,7 @@ unit-tested on Linux; callers pass :data:`IS_WINDOWS`.
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from typing import Any
 
@@ -71,6 +72,24 @@ def agent_popen_kwargs(*, windows: bool = IS_WINDOWS) -> dict[str, Any]:
 def is_breakaway_refused(exc: BaseException, *, windows: bool = IS_WINDOWS) -> bool:
     """CreateProcess refused CREATE_BREAKAWAY_FROM_JOB (the job does not allow it)."""
     return windows and isinstance(exc, OSError) and getattr(exc, "winerror", None) == 5
+
+
+CLI_TWIN = "agentry-cli.exe"
+
+
+def frozen_cli_executable(
+    executable: str = sys.executable, *, windows: bool = IS_WINDOWS, exists: Any = None
+) -> str:
+    """The frozen program for roles that need standard streams (runner, hook, demo agent).
+
+    On Windows the app itself is a windowed executable with no stdout, so the installer
+    ships a console twin beside it; elsewhere one executable does both.
+    """
+    if not windows:
+        return executable
+    twin = os.path.join(os.path.dirname(executable), CLI_TWIN)
+    found = os.path.isfile(twin) if exists is None else exists(twin)
+    return twin if found else executable
 
 
 def can_fsync_directory(*, windows: bool = IS_WINDOWS) -> bool:

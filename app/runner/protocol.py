@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.core.platform import frozen_cli_executable
 from app.core.states import ExitReason
 from app.store import fsops
 
@@ -98,7 +99,7 @@ class ExitInfo:
 def runner_command(run_dir: Path) -> list[str]:
     """How to start a runner; the frozen app runs it itself (there is no Python beside it)."""
     if getattr(sys, "frozen", False):
-        return [sys.executable, "--runner", str(run_dir)]
+        return [frozen_cli_executable(), "--runner", str(run_dir)]
     return [sys.executable, "-m", "app.runner", str(run_dir)]
 
 

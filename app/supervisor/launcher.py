@@ -11,7 +11,11 @@ from typing import IO
 import psutil
 
 from app.core.models import Run, Task
-from app.core.platform import detached_popen_kwargs, is_breakaway_refused
+from app.core.platform import (
+    detached_popen_kwargs,
+    frozen_cli_executable,
+    is_breakaway_refused,
+)
 from app.runner import protocol
 from app.runner.protocol import RunSpec
 from app.store import fsops
@@ -69,7 +73,7 @@ def prepare(
 def hook_command(run_id: int) -> list[str]:
     """How an agent calls Agentry's hook; the frozen app is its own hook command."""
     if getattr(sys, "frozen", False):
-        return [sys.executable, "hook", "claude-pretool", "--run", str(run_id)]
+        return [frozen_cli_executable(), "hook", "claude-pretool", "--run", str(run_id)]
     return [sys.executable, "-m", "app", "hook", "claude-pretool", "--run", str(run_id)]
 
 

@@ -157,6 +157,7 @@ class AgentryApp(QObject):
         self.bridge.other.connect(self._on_extension_event)
         # another launch
         self.instance_server.activated.connect(lambda _argv: self.activate())
+        self.instance_server.quitRequested.connect(lambda: self.quit(QuitChoice.KEEP_RUNNING))
 
     # ------------------------------------------------------------------ recovery
 
@@ -478,6 +479,7 @@ def run_gui(
     qapp.setOrganizationName("Agentry")
     qapp.setWindowIcon(app_icon())
     qapp.setQuitOnLastWindowClosed(False)
+    qapp.setDesktopFileName("agentry")  # so Wayland docks match the window to agentry.desktop
     if hand_over(server_name(locations), sys.argv[1:]):
         print("Agentry is already running; its window was brought to the front.")
         return 0

@@ -28,11 +28,16 @@ def server_name(locations: Locations) -> str:
 
 def hand_over(name: str, argv: list[str]) -> bool:
     """Ask a running instance to come forward; True if one answered."""
+    return send_command(name, "activate", argv)
+
+
+def send_command(name: str, command: str, argv: list[str] | None = None) -> bool:
+    """Deliver ``command`` (activate, quit) to the running app; True if one was listening."""
     socket = QLocalSocket()
     socket.connectToServer(name)
     if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
         return False
-    socket.write(json.dumps({"command": "activate", "argv": argv}).encode() + b"\n")
+    socket.write(json.dumps({"command": command, "argv": argv or []}).encode() + b"\n")
     socket.flush()
     socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
     socket.disconnectFromServer()
@@ -41,6 +46,7 @@ def hand_over(name: str, argv: list[str]) -> bool:
 
 class InstanceServer(QObject):
     activated = Signal(list)  # argv of the launch that handed over
+    quitRequested = Signal()  # `agentry quit`, e.g. from an installer upgrading the app
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -72,5 +78,8 @@ class InstanceServer(QObject):
             except ValueError:
                 log.warning("ignoring a malformed single-instance message: %r", raw[:200])
                 continue
-            if isinstance(message, dict) and message.get("command") == "activate":
+            command = message.get("command") if isinstance(message, dict) else None
+            if command == "activate":
                 self.activated.emit(list(message.get("argv") or []))
+            elif command == "quit":
+                self.quitRequested.emit()

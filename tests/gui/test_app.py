@@ -258,3 +258,22 @@ def _spec(argv: list[str], cwd: Path):  # type: ignore[no-untyped-def]
     from app.core.models import TaskSpec
 
     return TaskSpec(argv=tuple(argv), cwd=str(cwd))
+
+
+def test_quit_from_the_command_line_closes_the_app_and_keeps_agents(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app = driver.start()
+    assert app.window is not None
+    task_id = app.window.submit(_spec(["sleep", "30"], work_dir))
+    driver.wait(lambda: home.run(task_id).state.value == "running")  # type: ignore[arg-type]
+    agent = home.runner_info(task_id).agent_pid  # type: ignore[arg-type]
+    quitter = subprocess.Popen(
+        [sys.executable, "-m", "app", "quit", "--timeout", "20"],
+        env={**home.env, "QT_QPA_PLATFORM": "offscreen"}, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    driver.wait(app.finished.is_set, timeout_ms=20_000)
+    assert quitter.wait(timeout=20) == 0
+    assert quitter.stdout is not None and "keep running" in quitter.stdout.read()
+    quitter.stdout.close()
+    assert alive(agent)

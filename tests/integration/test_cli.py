@@ -162,3 +162,17 @@ def test_the_runner_entry_point_of_the_frozen_app_is_reachable_through_the_cli(
     assert result.returncode == 0
     exit_file = json.loads((tmp_path / "missing-run" / "exit.json").read_text())
     assert exit_file["reason"] == "spawn_error" and "spec" in exit_file["message"]
+
+
+def test_quit_stops_a_headless_supervisor_and_leaves_its_agents_running(
+    home: Home, work_dir: Path
+) -> None:
+    server = home.serve()
+    home.cli("run", "--cwd", str(work_dir), "--", "sleep", "30", check=True)
+    home.wait_state(1, "running")
+    agent = home.runner_info(1).agent_pid
+    done = home.cli("quit", "--timeout", "20")
+    assert done.returncode == 0, done.stderr
+    assert server.wait(timeout=10) == 0
+    assert alive(agent)
+    assert home.cli("quit").stdout.strip() == "Agentry is not running."

@@ -26,7 +26,7 @@ import pytest
 from helpers.agentry import Home, alive
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "packaging"))
+sys.path.append(str(ROOT / "packaging"))
 
 import appinfo  # noqa: E402
 

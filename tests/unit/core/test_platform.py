@@ -170,3 +170,14 @@ def test_directories_can_be_fsynced_on_posix() -> None:
 
 def test_directories_cannot_be_fsynced_on_windows() -> None:
     assert not can_fsync_directory(windows=True)
+
+
+def test_the_frozen_windows_app_runs_runners_and_hooks_through_its_console_twin() -> None:
+    from app.core.platform import frozen_cli_executable
+
+    exe = "C:/Programs/Agentry/app-1.0/agentry.exe"
+    assert frozen_cli_executable(exe, windows=True, exists=lambda p: True).endswith(
+        "agentry-cli.exe"
+    )
+    assert frozen_cli_executable(exe, windows=True, exists=lambda p: False) == exe
+    assert frozen_cli_executable("/opt/agentry/agentry", windows=False) == "/opt/agentry/agentry"
