@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import logging.handlers
 import os
 import signal
 import sqlite3
@@ -250,7 +249,9 @@ def _setup_logging(args: argparse.Namespace) -> None:
     if serving:
         locations = Locations.from_env()
         locations.logs.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
+        from logging.handlers import RotatingFileHandler
+
+        handler = RotatingFileHandler(
             locations.logs / "agentry.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
         )
         handler.setFormatter(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib
 import json
 import sqlite3
 import sys
@@ -21,11 +22,7 @@ from app.store import workflow_repo as wrepo
 from app.store.db import open_database
 from app.store.locations import Locations
 from app.store.settings import load_settings
-from app.supervisor import workflow_transitions as transitions
 from app.supervisor.commands import CommandRefused
-from app.supervisor.lock import running_holder
-from app.supervisor.workflow_catalog import load_catalog, user_folder
-from app.supervisor.workflows import workflow_detail
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -97,6 +94,15 @@ def _add_checkpoint(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     p.set_defaults(handler=cmd_checkpoint_reject)
 
 
+def _lazy(module: str, name: str) -> Any:
+    """Import on first use: `agentry list` must not pay for the workflow engine."""
+    return getattr(importlib.import_module(module), name)
+
+
+def _transitions() -> Any:
+    return importlib.import_module("app.supervisor.workflow_transitions")
+
+
 def _usage_of(parser: argparse.ArgumentParser) -> Handler:
     def usage(args: argparse.Namespace) -> int:
         parser.print_help(sys.stderr)
@@ -136,9 +142,9 @@ def cmd_workflow_run(args: argparse.Namespace) -> int:
         raise CommandRefused(f"working folder {cwd} does not exist; create it or pass --cwd")
     input_text = _read(args.input_file) if args.input_file else (args.input or "")
     locations, conn = _open()
-    definition = load_catalog(locations).get(args.name)
+    definition = _lazy("app.supervisor.workflow_catalog", "load_catalog")(locations).get(args.name)
     settings = load_settings(locations.settings)
-    workflow_id, outcome = transitions.start_workflow(
+    workflow_id, outcome = _transitions().start_workflow(
         conn, settings, definition, input_text, str(cwd)
     )
     task_id = outcome.queued[0][0] if outcome.queued else None
@@ -146,14 +152,14 @@ def cmd_workflow_run(args: argparse.Namespace) -> int:
         f"Workflow {workflow_id} ({definition.name}) started: step "
         f"{definition.steps[0].name!r} queued as task {task_id}."
     )
-    if running_holder(locations) is None:
+    if _lazy("app.supervisor.lock", "running_holder")(locations) is None:
         print("No supervisor is running: open Agentry or run `agentry serve` to run it.")
     return EXIT_OK
 
 
 def cmd_workflow_list(args: argparse.Namespace) -> int:
     locations, conn = _open()
-    catalog = load_catalog(locations)
+    catalog = _lazy("app.supervisor.workflow_catalog", "load_catalog")(locations)
     started = wrepo.list_workflows(conn)
     if args.json:
         _dump(
@@ -167,7 +173,8 @@ def cmd_workflow_list(args: argparse.Namespace) -> int:
             }
         )
         return EXIT_OK
-    print(f"Workflows (yours go in {user_folder(locations)}):")
+    folder = _lazy("app.supervisor.workflow_catalog", "user_folder")(locations)
+    print(f"Workflows (yours go in {folder}):")
     for name, definition in sorted(catalog.workflows.items()):
         steps = " → ".join(
             s.name + (" (checkpoint)" if s.checkpoint else "") for s in definition.steps
@@ -197,7 +204,7 @@ def _print_workflow_line(workflow: wrepo.Workflow) -> None:
 def cmd_workflow_show(args: argparse.Namespace) -> int:
     _, conn = _open()
     try:
-        detail = workflow_detail(conn, args.id)
+        detail = _lazy("app.supervisor.workflows", "workflow_detail")(conn, args.id)
     except wrepo.NotFound as exc:
         raise CommandRefused(str(exc)) from None
     if args.json:
@@ -237,7 +244,7 @@ def _print_step(step: wrepo.Step, checkpoint: wrepo.Checkpoint | None) -> None:
 def cmd_workflow_retry(args: argparse.Namespace) -> int:
     locations, conn = _open()
     settings = load_settings(locations.settings)
-    outcome = transitions.retry_transition(conn, locations, settings, args.id)
+    outcome = _transitions().retry_transition(conn, locations, settings, args.id)
     queued = f"; queued task {outcome.queued[0][0]}" if outcome and outcome.queued else ""
     print(f"Workflow {args.id}: transition made{queued}.")
     return EXIT_OK
@@ -245,7 +252,7 @@ def cmd_workflow_retry(args: argparse.Namespace) -> int:
 
 def cmd_workflow_cancel(args: argparse.Namespace) -> int:
     locations, conn = _open()
-    outcome = transitions.cancel_workflow(conn, locations, args.id, who=_who())
+    outcome = _transitions().cancel_workflow(conn, locations, args.id, who=_who())
     stopping = " (asked its running step to stop)" if outcome.stopping_runs else ""
     print(f"Workflow {args.id}: cancelled{stopping}.")
     return EXIT_OK
@@ -270,7 +277,7 @@ def cmd_checkpoint_reject(args: argparse.Namespace) -> int:
 def _resolve(checkpoint_id: int, action: str, **how: Any) -> int:
     locations, conn = _open()
     settings = load_settings(locations.settings)
-    outcome = transitions.resolve_checkpoint(
+    outcome = _transitions().resolve_checkpoint(
         conn, settings, checkpoint_id, action, who=_who(), **how
     )
     workflow = wrepo.get_workflow(conn, outcome.workflow_id)

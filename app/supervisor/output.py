@@ -19,7 +19,7 @@ from app.supervisor.tail import OutputTail
 log = logging.getLogger(__name__)
 
 FAST_S = 0.005
-PASS_BYTES = 64 * 1024  # per log per pass: a backlog never holds the loop for long
+PASS_BYTES = 32 * 1024  # per log per pass: a backlog never holds the loop for long
 IDLE_S = 0.05
 STAY_FAST_S = 1.0
 

@@ -46,7 +46,7 @@ from app.ui.task_model import STATE_LABELS
 
 DEFAULT_MAX_BLOCKS = 10_000
 FLUSH_MS = 40
-SLICE_LINES = 100  # at most this many lines per draw, then back to the event loop
+SLICE_LINES = 60  # at most this many lines per draw, then back to the event loop
 SLICE_PAUSE_MS = 10
 
 
