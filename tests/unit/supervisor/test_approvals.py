@@ -1,0 +1,129 @@
+"""Approvals are decided exactly once; rules decide before anyone is asked."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from app.core.approvals import ApprovalState, Decision, Rule, first_match
+from app.core.models import TaskSpec
+from app.core.states import RunState
+from app.store import approval_repo, repo
+from app.store.db import open_database, transaction
+from app.store.settings import Settings
+from app.supervisor import approvals, commands, hook
+
+
+@pytest.fixture
+def conn(tmp_path: Path):  # type: ignore[no-untyped-def]
+    connection = open_database(tmp_path / "agentry.db")
+    yield connection
+    connection.close()
+
+
+def _running_run(conn) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    task_id, run_id = commands.submit(
+        conn, TaskSpec(argv=(), cwd="/proj", agent="claude", prompt="go"), Settings()
+    )
+    with transaction(conn):
+        repo.transition(conn, run_id, RunState.STARTING)
+        repo.transition(conn, run_id, RunState.RUNNING)
+    return task_id, run_id
+
+
+def _pending(conn, run_id: int, task_id: int, expires_in: float = 60.0):  # type: ignore[no-untyped-def]
+    with transaction(conn):
+        return approval_repo.create(
+            conn, run_id=run_id, task_id=task_id, agent="claude", tool="Bash",
+            tool_input={"command": "rm -rf build"}, cwd="/proj", expires_in=expires_in,
+        )  # fmt: skip
+
+
+def test_a_decision_is_recorded_once_and_a_second_one_is_refused(conn) -> None:  # type: ignore[no-untyped-def]
+    task_id, run_id = _running_run(conn)
+    request = _pending(conn, run_id, task_id)
+    decided = approvals.decide(conn, request.id, allow=False, reason="no")
+    assert decided.state is ApprovalState.DENIED and decided.reason == "no"
+    with pytest.raises(commands.CommandRefused, match="already denied"):
+        approvals.decide(conn, request.id, allow=True)
+    events = [e for e in repo.events_for_task(conn, task_id) if e["kind"] == "approval"]
+    assert [e["new_state"] for e in events] == ["pending", "denied"]
+
+
+def test_a_decision_after_expiry_is_refused(conn) -> None:  # type: ignore[no-untyped-def]
+    task_id, run_id = _running_run(conn)
+    request = _pending(conn, run_id, task_id, expires_in=-1.0)
+    with pytest.raises(commands.CommandRefused, match="expired"):
+        approvals.decide(conn, request.id, allow=True)
+    assert approval_repo.get(conn, request.id).state is ApprovalState.PENDING
+
+
+def test_a_decision_for_an_ended_run_is_refused_and_its_requests_are_abandoned(conn) -> None:  # type: ignore[no-untyped-def]
+    task_id, run_id = _running_run(conn)
+    request = _pending(conn, run_id, task_id)
+    with transaction(conn):
+        run = repo.transition(conn, run_id, RunState.CANCELLED, reason="cancelled")
+    with pytest.raises(commands.CommandRefused, match="has ended"):
+        approvals.decide(conn, request.id, allow=True)
+    assert run is not None and approvals.abandon_for_run(conn, run) == [request.id]
+    assert approval_repo.get(conn, request.id).state is ApprovalState.ABANDONED
+
+
+def test_an_unknown_approval_names_the_command_that_lists_them(conn) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(commands.CommandRefused, match="agentry approvals"):
+        approvals.decide(conn, "nope", allow=True)
+
+
+def test_remembering_adds_a_rule_for_the_task_or_the_project_folder(conn) -> None:  # type: ignore[no-untyped-def]
+    task_id, run_id = _running_run(conn)
+    approvals.decide(conn, _pending(conn, run_id, task_id).id, allow=True, remember="project")
+    (rule,) = approval_repo.rules(conn)
+    assert (rule.scope, rule.folder, rule.tool, rule.decision) == (
+        "project", "/proj", "Bash", Decision.ALLOW)  # fmt: skip
+
+
+def test_deny_rules_win_over_allow_and_task_rules_over_folder_rules() -> None:
+    rules = [
+        Rule(1, "project", "Bash", Decision.ALLOW, folder="/proj"),
+        Rule(2, "project", "Bash", Decision.DENY, folder="/proj", pattern="rm *"),
+        Rule(3, "task", "Write", Decision.ALLOW, task_id=9),
+        Rule(4, "project", "Write", Decision.DENY, folder="/other"),
+    ]
+    assert first_match(rules, "Bash", "rm -rf /", task_id=9, cwd="/proj/sub").id == 2  # type: ignore[union-attr]
+    assert first_match(rules, "Bash", "git status", task_id=9, cwd="/proj").id == 1  # type: ignore[union-attr]
+    assert first_match(rules, "Bash", "ls", task_id=9, cwd="/elsewhere") is None
+    assert first_match(rules, "Write", "a.py", task_id=9, cwd="/other").id == 4  # type: ignore[union-attr]
+    assert first_match(rules, "Bash", "ls", task_id=9, cwd="/project-x") is None  # not inside
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["not json", "[1, 2]", '{"tool_input": {}}', '{"tool_name": "Bash", "tool_input": "x"}'],
+)
+def test_malformed_hook_input_is_denied_with_a_message_never_allowed(
+    raw: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGENTRY_HOME", str(tmp_path))
+    out = io.StringIO()
+    assert hook.main("claude-pretool", 1, io.StringIO(raw), out) == 0
+    answer = json.loads(out.getvalue())["hookSpecificOutput"]
+    assert answer["permissionDecision"] == "deny"
+    assert "could not read this request" in answer["permissionDecisionReason"]
+
+
+def test_a_read_only_tool_is_allowed_by_the_builtin_rule_and_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGENTRY_HOME", str(tmp_path))
+    connection = open_database(tmp_path / "agentry.db")
+    _, run_id = _running_run(connection)
+    out = io.StringIO()
+    request = {"tool_name": "Read", "tool_input": {"file_path": "/proj/a.py"}, "cwd": "/proj"}
+    hook.main("claude-pretool", run_id, io.StringIO(json.dumps(request)), out)
+    assert json.loads(out.getvalue())["hookSpecificOutput"]["permissionDecision"] == "allow"
+    (recorded,) = approval_repo.recent(connection)
+    assert recorded.state is ApprovalState.ALLOWED and recorded.decided_by == "auto-allow"
+    connection.close()
