@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         self.left_tabs.setTabVisible(1, self.workflows is not None)
         self.splitter.addWidget(self.left_tabs)
         self.splitter.addWidget(self.right)
-        self.splitter.setSizes([620, 660])
+        self.splitter.setSizes([680, 600])
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -732,6 +732,12 @@ class MainWindow(QMainWindow):
         return running, queued, attention
 
     def _refresh(self) -> None:
+        tasks = self.model.tasks()
+        # Model and Cost only earn their width once some task has one.
+        self.table.setColumnHidden(TaskTableModel.MODEL, not any(t.model for t in tasks))
+        self.table.setColumnHidden(
+            TaskTableModel.COST, not any(t.total_cost_usd is not None for t in tasks)
+        )
         running, queued, attention = self.counts()
         text = f"{running} running · {queued} queued"
         if attention:

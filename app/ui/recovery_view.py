@@ -77,7 +77,7 @@ class RecoveryReportView(QTreeWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.setColumnWidth(0, 250)
-        self.setColumnWidth(3, 290)
+        self.setColumnWidth(3, 240)
         self.rows: dict[int, QTreeWidgetItem] = {}
 
     def show_report(self, report: RecoveryReport, describe: Describe) -> None:
@@ -136,7 +136,7 @@ class RecoveryScreen(QDialog):
         self.describe = describe
         self.setWindowTitle("Agentry — recovery")
         self.setWindowIcon(app_icon())
-        self.resize(820, 480)
+        self.resize(1000, 500)
         title = QLabel(f"<h3>{headline(report)}</h3>", self)
         counts = report.counts()
         summary = QLabel(

@@ -165,13 +165,20 @@ def _display(task: Task, column: int) -> str:
         return STATE_LABELS.get(task.state, "—") if task.state else "—"
     if column == TaskTableModel.STARTED:
         started = run.started_at if run else None
-        return time.strftime("%b %d %H:%M", time.localtime(started)) if started else ""
+        return _short_time(started) if started else ""
     if column == TaskTableModel.DURATION:
         elapsed = _duration(task)
         return "" if elapsed is None else format_elapsed(elapsed)
     if column == TaskTableModel.EXIT:
         return "" if run is None or run.exit_code is None else str(run.exit_code)
     return ""
+
+
+def _short_time(at: float) -> str:
+    """Today's times as 14:05; older ones as Nov 23 (the tooltip and details have more)."""
+    if time.strftime("%Y%m%d", time.localtime(at)) == time.strftime("%Y%m%d"):
+        return time.strftime("%H:%M", time.localtime(at))
+    return time.strftime("%b %d", time.localtime(at))
 
 
 def _sort_key(task: Task, column: int) -> Any:
