@@ -49,7 +49,8 @@ def create(
     decided: tuple[ApprovalState, str, str] | None = None,
 ) -> Approval:
     """A new approval: pending, or already decided by a rule (state, reason, decided_by)."""
-    approval_id = secrets.token_urlsafe(9)
+    # Hex: an id must never start with "-", or `agentry approve ID` would read it as an option.
+    approval_id = secrets.token_hex(6)
     now = time.time()
     state, reason, by = decided or (ApprovalState.PENDING, None, None)
     conn.execute(

@@ -127,3 +127,10 @@ def test_a_read_only_tool_is_allowed_by_the_builtin_rule_and_recorded(
     (recorded,) = approval_repo.recent(connection)
     assert recorded.state is ApprovalState.ALLOWED and recorded.decided_by == "auto-allow"
     connection.close()
+
+
+def test_approval_ids_never_look_like_command_line_options(conn) -> None:  # type: ignore[no-untyped-def]
+    task_id, run_id = _running_run(conn)
+    ids = [_pending(conn, run_id, task_id).id for _ in range(200)]
+    assert not any(i.startswith("-") for i in ids) and len(set(ids)) == 200
+    assert all(i.isalnum() for i in ids)
