@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -286,21 +287,29 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
-        form = QFormLayout()
-        form.addRow("Agents at once", self.max_concurrency)
-        form.addRow("Default timeout", self.default_timeout)
-        form.addRow("Hold new tasks above memory", self.memory)
-        form.addRow("Hold new tasks above CPU", self.cpu)
-        form.addRow("Grace before kill", self.grace)
-        form.addRow("", self.notifications)
-        form.addRow("Theme", self.theme)
-        form.addRow("", self.approvals)
-        form.addRow("Deny unanswered after", self.approval_timeout)
-        form.addRow("Approval rules", self.rules)
+        general = QFormLayout()
+        general.addRow("Agents at once", self.max_concurrency)
+        general.addRow("Default timeout", self.default_timeout)
+        general.addRow("Hold new tasks above memory", self.memory)
+        general.addRow("Hold new tasks above CPU", self.cpu)
+        general.addRow("Grace before kill", self.grace)
+        general.addRow("", self.notifications)
+        general.addRow("Theme", self.theme)
+        approvals = QFormLayout()
+        approvals.addRow("", self.approvals)
+        approvals.addRow("Deny unanswered after", self.approval_timeout)
+        approvals.addRow("Rules", self.rules)
+        agents = QFormLayout()
         for name, edit in self.agent_paths.items():
-            form.addRow(f"{get_adapter(name).label} path", edit)
+            agents.addRow(f"{get_adapter(name).label}", edit)
+        self.pages = QTabWidget(self)
+        for title, form in (("General", general), ("Approvals", approvals), ("Agents", agents)):
+            page = QWidget(self.pages)
+            page.setLayout(form)
+            self.pages.addTab(page, title)
+        self.resize(640, 420)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.pages)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         buttons.accepted.connect(self.try_accept)
