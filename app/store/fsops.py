@@ -432,3 +432,36 @@ def _windows_pid_running(pid: int) -> bool | None:
         return code.value == still_active
     finally:
         kernel32.CloseHandle(handle)
+
+
+def link_or_copy(target: Path, link: Path) -> str:
+    """Make ``link`` show ``target``: a symlink, else (Windows without the privilege to
+    make symlinks) a junction for a folder or a hard link for a file, else a copy.
+
+    Returns how it was done ("symlink", "junction", "hardlink" or "copy"). Used to show an
+    agent its real configuration folder's contents from a folder of Agentry's (e.g. Gemini
+    CLI's home with Agentry's hook settings), so what the agent writes there lands in the
+    real place. A copy is the last resort: writes to it stay in the run folder.
+    """
+    link.parent.mkdir(parents=True, exist_ok=True)
+    is_dir = target.is_dir()
+    with _as_file_error(link, "link", target):
+        try:
+            os.symlink(target, link, target_is_directory=is_dir)
+            return "symlink"
+        except OSError:
+            if not IS_WINDOWS:
+                raise
+        if is_dir:
+            import _winapi  # Windows only
+
+            _winapi.CreateJunction(str(target), str(link))  # type: ignore[attr-defined]
+            return "junction"
+        try:
+            os.link(target, link)
+            return "hardlink"
+        except OSError:
+            import shutil
+
+            shutil.copy2(target, link)
+            return "copy"

@@ -34,7 +34,11 @@ class Settings:
     approval_timeout_s: float = 15 * 60.0  # then the call is denied: Agentry fails closed
     # Tools that only read are allowed without asking (rules in Settings can change that).
     approval_auto_allow: list[str] = field(
-        default_factory=lambda: ["Read", "Glob", "Grep", "LS", "TodoWrite", "NotebookRead"]
+        default_factory=lambda: [
+            *("Read", "Glob", "Grep", "LS", "TodoWrite", "NotebookRead"),  # Claude Code
+            *("read_file", "read_many_files", "glob", "grep_search", "list_directory"),  # Gemini
+            "write_todos",
+        ]
     )
 
     def problems(self) -> list[str]:

@@ -1,9 +1,10 @@
-"""``agentry hook claude-pretool --run RUN_ID``: an agent's pre-tool hook (DESIGN §7).
+"""``agentry hook KIND --run RUN_ID``: an agent's pre-tool hook (DESIGN §7).
 
-Claude Code starts this process before every tool call and waits for its answer. It
-reads the call from stdin, applies the rules, otherwise records a pending approval and
-waits for a person's decision in the database, then answers in the hook's JSON format.
-It fails closed: unreadable input, an unknown run, expiry or any error of ours means deny.
+The agent (Claude Code's and Codex's PreToolUse, Gemini CLI's BeforeTool) starts this
+process before every tool call and waits for its answer. It reads the call from stdin, applies the
+rules, otherwise records a pending approval and waits for a person's decision in the
+database, then answers in that agent's hook JSON format. It fails closed: unreadable
+input, an unknown run, expiry or any error of ours means deny.
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ from app.store.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
-KINDS = ("claude-pretool", "claude-pretooluse")
+# Hook kind -> the agent whose answer format it speaks. The agents send the same input
+# fields we need (tool_name, tool_input, cwd); only the answer differs.
+KINDS = {
+    "claude-pretool": "claude",
+    "claude-pretooluse": "claude",
+    "codex-pretool": "codex",
+    "gemini-pretool": "gemini",
+    "gemini-beforetool": "gemini",
+}
 POLL_S = 0.25
 ASKER_CHECK_S = 2.0
 
@@ -46,7 +55,7 @@ class ToolRequest:
 
 
 def parse_request(raw: str) -> ToolRequest:
-    """The PreToolUse JSON Claude Code sends; anything else is refused, never guessed."""
+    """The hook JSON the agent sends (Claude's PreToolUse, Gemini's BeforeTool); never guessed."""
     try:
         data = json.loads(raw)
     except ValueError as exc:
@@ -67,7 +76,10 @@ def parse_request(raw: str) -> ToolRequest:
     )
 
 
-def answer(decision: str, reason: str) -> str:
+def answer(decision: str, reason: str, agent: str = "claude") -> str:
+    """The decision in the agent's own hook answer format (AGENT-CLIS.md)."""
+    if agent == "gemini":  # BeforeTool: the reason of a deny reaches the model as the error
+        return json.dumps({"decision": decision, "reason": reason})
     return json.dumps(
         {
             "hookSpecificOutput": {
@@ -79,17 +91,39 @@ def answer(decision: str, reason: str) -> str:
     )
 
 
-def main(kind: str, run_id: int, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
-    if kind not in KINDS:
-        print(f"agentry hook: unknown hook kind {kind!r}; expected one of {KINDS}", file=sys.stderr)
-        return 2  # exit 2 blocks the call
+def main(
+    kind: str,
+    run_id: int,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
+    agent = KINDS.get(kind)
+    if agent is None:
+        known = ", ".join(KINDS)
+        print(f"agentry hook: unknown hook kind {kind!r}; expected one of {known}", file=sys.stderr)
+        return 2  # exit 2 blocks the call in every agent that has hooks
     try:
         decision, reason = _decide(run_id, stdin.read())
     except Exception as exc:  # fail closed on anything of ours
         log.exception("hook failed")
         decision, reason = "deny", f"Agentry could not check this call ({exc}); denied to be safe."
-    stdout.write(answer(decision, reason) + "\n")
+    return respond(agent, decision, reason, stdout, stderr)
+
+
+def respond(agent: str, decision: str, reason: str, stdout: TextIO, stderr: TextIO) -> int:
+    """Give the answer; returns the hook's exit code."""
+    if agent == "codex":
+        # Codex runs hooks through a login shell whose profile may print to stdout, and it
+        # lets a call through on stdout it cannot read. So the answer does not use stdout:
+        # allow is a clean exit, deny is exit 2 with the reason (never empty) on stderr.
+        if decision == "allow":
+            return 0
+        stderr.write(reason + "\n")
+        stderr.flush()
+        return 2
+    stdout.write(answer(decision, reason, agent) + "\n")
     stdout.flush()
     return 0
 

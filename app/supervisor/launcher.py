@@ -20,13 +20,11 @@ from app.runner import protocol
 from app.runner.protocol import RunSpec
 from app.store import fsops
 from app.supervisor.adapters import AgentOptions, get_adapter
-from app.supervisor.adapters.base import HookConfig
+from app.supervisor.adapters.base import HookConfig, LaunchError
 
 log = logging.getLogger(__name__)
 
-
-class LaunchError(RuntimeError):
-    """The run cannot start (e.g. its agent CLI is not installed); the message says how to fix."""
+__all__ = ["LaunchError", "hook_command", "hook_for", "identity_of", "launch", "prepare"]
 
 
 def prepare(
@@ -45,12 +43,15 @@ def prepare(
     (agents with a pre-tool hook then get Agentry's hook), None when they do not.
     """
     sessions = sessions_dir or run_dir.parent.parent / "sessions"
-    argv, stdin_text, env, files = _invocation(
+    argv, stdin_text, env, files, links = _invocation(
         task, run, agent_paths or {}, run_dir, sessions, approvals
     )
     run_dir.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
+        (run_dir / name).parent.mkdir(parents=True, exist_ok=True)
         fsops.atomic_write(run_dir / name, content)
+    for name, target in links.items():
+        fsops.link_or_copy(Path(target), run_dir / name)
     stdin = None
     if stdin_text is not None:
         fsops.atomic_write(run_dir / protocol.PROMPT, stdin_text)
@@ -70,16 +71,16 @@ def prepare(
     return argv
 
 
-def hook_command(run_id: int) -> list[str]:
+def hook_command(run_id: int, kind: str = "claude-pretool") -> list[str]:
     """How an agent calls Agentry's hook; the frozen app is its own hook command."""
     if getattr(sys, "frozen", False):
-        return [frozen_cli_executable(), "hook", "claude-pretool", "--run", str(run_id)]
-    return [sys.executable, "-m", "app", "hook", "claude-pretool", "--run", str(run_id)]
+        return [frozen_cli_executable(), "hook", kind, "--run", str(run_id)]
+    return [sys.executable, "-m", "app", "hook", kind, "--run", str(run_id)]
 
 
-def hook_for(run: Run, approval_timeout_s: float) -> HookConfig:
+def hook_for(run: Run, approval_timeout_s: float, kind: str = "claude-pretool") -> HookConfig:
     # Well above Agentry's own expiry: the agent lets a call through if its hook times out.
-    return HookConfig(hook_command(run.id), int(approval_timeout_s) + 300)
+    return HookConfig(hook_command(run.id, kind), int(approval_timeout_s) + 300)
 
 
 def _invocation(
@@ -89,10 +90,10 @@ def _invocation(
     run_dir: Path,
     sessions_dir: Path,
     approvals: float | None = None,
-) -> tuple[list[str], str | None, dict[str, str], dict[str, str]]:
+) -> tuple[list[str], str | None, dict[str, str], dict[str, str], dict[str, str]]:
     if task.agent == "shell":
         prompt = run.prompt if run.kind == "follow_up" else task.spec.prompt
-        return list(task.spec.argv), prompt, {}, {}
+        return list(task.spec.argv), prompt, {}, {}, {}
     adapter = get_adapter(task.agent)
     executable = ""
     if adapter.executables:
@@ -110,11 +111,11 @@ def _invocation(
         sessions_dir.mkdir(parents=True, exist_ok=True)
         name = session or adapter.default_session(task.id)
         session = str(sessions_dir / f"{name}.{adapter.name}.chat.history.md")
-    hook = hook_for(run, approvals) if approvals else None
+    hook = hook_for(run, approvals, adapter.hook_kind) if approvals and adapter.hook_kind else None
     inv = adapter.build(
         prompt, options, executable=executable, session_id=session, run_dir=run_dir, hook=hook
     )
-    return inv.argv, inv.stdin_text, inv.env, inv.files
+    return inv.argv, inv.stdin_text, inv.env, inv.files, inv.links
 
 
 def launch(run_dir: Path) -> subprocess.Popen[bytes]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,10 @@ from app.core.agent_events import AgentEvent, Raw, Text
 # below it for the prompt so options and paths always fit.
 MAX_PROMPT_ARG = 8_000
 VERSION_TIMEOUT_S = 5.0
+
+
+class LaunchError(RuntimeError):
+    """The run cannot start (e.g. its agent CLI is not installed); the message says how to fix."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,12 @@ class HookConfig:
     command: list[str]
     timeout_s: int
 
+    def shell_command(self) -> str:
+        """The command as one string: agents run their hooks through the shell."""
+        if sys.platform == "win32":
+            return subprocess.list2cmdline(self.command)
+        return shlex.join(self.command)
+
 
 @dataclass(frozen=True)
 class Invocation:
@@ -65,6 +76,8 @@ class Invocation:
     stdin_text: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # name in the run folder -> content
+    # name in the run folder -> an existing path it must show (see fsops.link_or_copy)
+    links: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -130,6 +143,8 @@ class Adapter:
     # places under the data folder, the same for the first run and every follow-up.
     session_is_file: ClassVar[bool] = False
     permission_modes: ClassVar[tuple[str, ...]] = ()
+    # The ``agentry hook KIND`` this agent's pre-tool hook calls; None: it has no usable hook.
+    hook_kind: ClassVar[str | None] = None
 
     # ------------------------------------------------------------------ detection
 

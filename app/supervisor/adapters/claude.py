@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +34,7 @@ class ClaudeAdapter(Adapter):
     structured = True
     supports_resume = True
     permission_modes = ("default", "acceptEdits", "plan", "auto", "dontAsk", "bypassPermissions")
+    hook_kind = "claude-pretool"
 
     def build(
         self,
@@ -72,12 +70,7 @@ SETTINGS_FILE = "claude-settings.json"
 
 def hook_settings(hook: HookConfig) -> dict[str, Any]:
     """Claude Code settings whose PreToolUse hook asks Agentry about every tool call."""
-    command = (
-        subprocess.list2cmdline(hook.command)
-        if sys.platform == "win32"
-        else shlex.join(hook.command)
-    )
-    entry = {"type": "command", "command": command, "timeout": hook.timeout_s}
+    entry = {"type": "command", "command": hook.shell_command(), "timeout": hook.timeout_s}
     return {"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [entry]}]}}
 
 

@@ -10,10 +10,22 @@ prompt value are combined" (``packages/cli/src/gemini.tsx``: ``input =
 that starts with ``-``, which the option parser would take for a flag) goes on stdin with
 no ``-p``; every other prompt goes in ``-p`` and nothing is sent on stdin — sending both
 would make Gemini see the prompt twice.
+
+Approvals: Gemini CLI's ``BeforeTool`` hook (docs/hooks/reference.md) asks Agentry before
+every tool call. Hooks come only from settings files, and the only one Agentry may
+choose per run without writing into the user's home or project is the user settings
+file under ``GEMINI_CLI_HOME`` (system settings are ignored unless root-owned). So a run
+with approvals gets a Gemini home of its own in its run folder: ``.gemini/settings.json``
+is the user's settings plus Agentry's hook, and every other entry of the real
+``~/.gemini`` (credentials, sessions under ``tmp/``, trusted folders, GEMINI.md,
+extensions…) is linked, so sessions and logins stay where the user's Gemini keeps them.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +46,12 @@ from app.supervisor.adapters.base import (
     HookConfig,
     Invocation,
     JsonLineParser,
+    LaunchError,
     prompt_in_argv,
 )
+
+HOME_DIR = "gemini-home"  # in the run folder: GEMINI_CLI_HOME of a run with approvals
+HOOK_NAME = "agentry-approvals"
 
 
 class GeminiAdapter(Adapter):
@@ -46,6 +62,7 @@ class GeminiAdapter(Adapter):
     structured = True
     supports_resume = True
     permission_modes = ("default", "auto_edit", "yolo", "plan")
+    hook_kind = "gemini-pretool"
 
     def build(
         self,
@@ -60,17 +77,103 @@ class GeminiAdapter(Adapter):
         argv = [executable, "-o", "stream-json"]
         if options.model:
             argv += ["-m", options.model]
-        if options.permission_mode:
-            argv += ["--approval-mode", options.permission_mode]
+        mode = options.permission_mode
+        env: dict[str, str] = {}
+        files: dict[str, str] = {}
+        links: dict[str, str] = {}
+        if hook is not None and run_dir is not None:
+            # Agentry's hook is the gatekeeper now. Headless Gemini refuses every call that
+            # would need its own confirmation, so a person's yes could never take effect
+            # in its default mode: unless the user chose a mode, the hook decides alone.
+            mode = mode or "yolo"
+            env["GEMINI_CLI_HOME"] = str(Path(run_dir) / HOME_DIR)
+            files, links = hook_home(hook, real_home())
+        if mode:
+            argv += ["--approval-mode", mode]
         if session_id:
             argv += ["--resume", session_id]
         argv += list(options.extra_args)
         if prompt_in_argv(prompt) and not prompt.startswith("-"):
-            return Invocation(argv=[*argv, "-p", prompt])
-        return Invocation(argv=argv, stdin_text=prompt)
+            return Invocation(argv=[*argv, "-p", prompt], env=env, files=files, links=links)
+        return Invocation(argv=argv, stdin_text=prompt, env=env, files=files, links=links)
 
     def parser(self) -> GeminiParser:
         return GeminiParser()
+
+
+def real_home() -> Path:
+    """The home whose ``.gemini`` the user's Gemini CLI uses."""
+    return Path(os.environ.get("GEMINI_CLI_HOME") or Path.home())
+
+
+def hook_home(hook: HookConfig, home: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Files and links (relative to the run folder) of a Gemini home with Agentry's hook."""
+    real = home / ".gemini"
+    user_settings = real / "settings.json"
+    settings = read_settings(user_settings)
+    # Sessions must land in the real home, or a later run could not resume them.
+    (real / "tmp").mkdir(parents=True, exist_ok=True)
+    files = {f"{HOME_DIR}/.gemini/settings.json": json.dumps(
+        with_hook(settings, hook), indent=2, ensure_ascii=False)}  # fmt: skip
+    links = {
+        f"{HOME_DIR}/.gemini/{entry.name}": str(entry)
+        for entry in sorted(real.iterdir())
+        if entry.name != "settings.json"
+    }
+    for name in (".agents", ".env"):  # the other things Gemini looks for in its home
+        if (home / name).exists():
+            links[f"{HOME_DIR}/{name}"] = str(home / name)
+    return files, links
+
+
+def read_settings(path: Path) -> dict[str, Any]:
+    """The user's Gemini settings (JSON with comments, as Gemini reads them); {} if none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise LaunchError(f"cannot read Gemini's settings {path}: {exc}") from None
+    try:
+        data = json.loads(strip_json_comments(text))
+    except ValueError as exc:
+        raise LaunchError(
+            f"Gemini's settings {path} are not valid JSON ({exc}). Fix the file, or turn "
+            "off approvals in Settings to run Gemini without Agentry's hook."
+        ) from None
+    if not isinstance(data, dict):
+        raise LaunchError(f"Gemini's settings {path} are not a JSON object; fix the file.")
+    return data
+
+
+def with_hook(settings: dict[str, Any], hook: HookConfig) -> dict[str, Any]:
+    """The user's settings with Agentry's BeforeTool hook first and hooks switched on."""
+    merged = dict(settings)
+    hooks = dict(merged.get("hooks") or {})
+    entry = {
+        "type": "command",
+        "name": HOOK_NAME,
+        "command": hook.shell_command(),
+        "timeout": hook.timeout_s * 1000,  # Gemini counts milliseconds
+    }
+    own = {"matcher": ".*", "sequential": True, "hooks": [entry]}
+    hooks["BeforeTool"] = [own, *(hooks.get("BeforeTool") or [])]
+    merged["hooks"] = hooks
+    config = dict(merged.get("hooksConfig") or {})
+    config["enabled"] = True
+    disabled = config.get("disabled")
+    if isinstance(disabled, list):
+        config["disabled"] = [d for d in disabled if d not in (HOOK_NAME, entry["command"])]
+    merged["hooksConfig"] = config
+    return merged
+
+
+_JSON_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', re.DOTALL)
+
+
+def strip_json_comments(text: str) -> str:
+    """Remove // and /* */ comments outside strings (Gemini's settings may have them)."""
+    return _JSON_TOKEN.sub(lambda m: m[0] if m[0].startswith('"') else " ", text)
 
 
 class GeminiParser(JsonLineParser):

@@ -564,3 +564,41 @@ def test_fsync_dir_is_a_no_op_where_the_os_cannot(
 
 def _fail_if_opened(*args: object) -> int:
     raise AssertionError("fsync_dir must not open the folder where the OS cannot fsync it")
+
+
+def test_link_or_copy_links_folders_and_files_so_writes_land_in_the_real_place(
+    tmp_path: Path,
+) -> None:
+    real = tmp_path / "real"
+    (real / "tmp").mkdir(parents=True)
+    (real / "creds.json").write_text("{}")
+    assert fsops.link_or_copy(real / "tmp", tmp_path / "home" / ".g" / "tmp") == "symlink"
+    assert fsops.link_or_copy(real / "creds.json", tmp_path / "home" / ".g" / "c.json") == (
+        "symlink"
+    )
+    (tmp_path / "home" / ".g" / "tmp" / "chat.json").write_text("[]")
+    assert (real / "tmp" / "chat.json").read_text() == "[]"
+
+
+def test_link_or_copy_falls_back_to_a_hard_link_where_symlinks_are_not_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows without Developer Mode refuses symlinks (WinError 1314)."""
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.EPERM, "A required privilege is not held by the client")
+
+    monkeypatch.setattr(fsops, "IS_WINDOWS", True)
+    monkeypatch.setattr(fsops.os, "symlink", refuse)
+    (tmp_path / "creds.json").write_text("{}")
+    assert fsops.link_or_copy(tmp_path / "creds.json", tmp_path / "l" / "creds.json") == (
+        "hardlink"
+    )
+    assert os.path.samefile(tmp_path / "creds.json", tmp_path / "l" / "creds.json")
+
+
+def test_link_or_copy_failing_names_the_link_and_the_target(tmp_path: Path) -> None:
+    (tmp_path / "exists").write_text("")
+    with pytest.raises(fsops.FileOperationError) as caught:
+        fsops.link_or_copy(tmp_path / "creds.json", tmp_path / "exists")
+    assert str(tmp_path / "exists") in str(caught.value) and "link" in str(caught.value)

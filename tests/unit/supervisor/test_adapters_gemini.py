@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,14 @@ from app.core.agent_events import (
     ToolCall,
     ToolResult,
 )
-from app.supervisor.adapters.base import MAX_PROMPT_ARG, AgentOptions
-from app.supervisor.adapters.gemini import GeminiAdapter, GeminiParser
+from app.supervisor.adapters.base import MAX_PROMPT_ARG, AgentOptions, HookConfig, LaunchError
+from app.supervisor.adapters.gemini import (
+    GeminiAdapter,
+    GeminiParser,
+    hook_home,
+    strip_json_comments,
+    with_hook,
+)
 
 EXE = "/usr/local/bin/gemini"
 
@@ -107,6 +114,84 @@ def test_class_facts(adapter: GeminiAdapter) -> None:
     )
     assert adapter.install_hint == "npm install -g @google/gemini-cli"
     assert adapter.structured and adapter.supports_resume
+    assert adapter.hook_kind == "gemini-pretool"
+
+
+# --- approvals: Agentry's BeforeTool hook -----------------------------------------------
+
+HOOK = HookConfig(["/opt/agentry/agentry-cli", "hook", "gemini-pretool", "--run", "3"], 1200)
+
+
+def test_with_approvals_the_hook_decides_unless_the_user_chose_a_mode(
+    adapter: GeminiAdapter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GEMINI_CLI_HOME", str(tmp_path / "user"))
+    inv = adapter.build("go", AgentOptions(), executable=EXE, run_dir=tmp_path / "run", hook=HOOK)
+    assert inv.argv == [EXE, "-o", "stream-json", "--approval-mode", "yolo", "-p", "go"]
+    assert inv.env == {"GEMINI_CLI_HOME": str(tmp_path / "run" / "gemini-home")}
+    chosen = adapter.build("go", AgentOptions(permission_mode="plan"), executable=EXE,
+                           run_dir=tmp_path / "run", hook=HOOK)  # fmt: skip
+    assert chosen.argv[3:5] == ["--approval-mode", "plan"]
+
+
+def test_the_hook_goes_first_and_keeps_the_users_hooks_and_settings() -> None:
+    user_hook = {"matcher": "write_file", "hooks": [{"type": "command", "command": "lint"}]}
+    settings = {
+        "ui": {"theme": "Dracula"},
+        "hooks": {"BeforeTool": [user_hook], "AfterTool": [user_hook]},
+        "hooksConfig": {"enabled": False, "disabled": ["agentry-approvals", "other"]},
+    }
+    merged = with_hook(settings, HOOK)
+    ours, theirs = merged["hooks"]["BeforeTool"]
+    assert theirs == user_hook and merged["hooks"]["AfterTool"] == [user_hook]
+    assert ours["matcher"] == ".*"
+    assert ours["hooks"] == [{"type": "command", "name": "agentry-approvals",
+                              "command": "/opt/agentry/agentry-cli hook gemini-pretool --run 3",
+                              "timeout": 1_200_000}]  # fmt: skip
+    assert merged["hooksConfig"] == {"enabled": True, "disabled": ["other"]}
+    assert merged["ui"] == {"theme": "Dracula"}
+    assert settings["hooks"]["BeforeTool"] == [user_hook], "the input is not changed"
+
+
+def test_settings_with_comments_are_read_like_gemini_reads_them(tmp_path: Path) -> None:
+    text = """{
+      // the theme
+      "ui": {"theme": "a // not a comment", "x": "/* nor this */"}, /* block
+      comment */ "tools": {"sandbox": false}
+    }"""
+    assert json.loads(strip_json_comments(text)) == {
+        "ui": {"theme": "a // not a comment", "x": "/* nor this */"},
+        "tools": {"sandbox": False},
+    }
+    (tmp_path / ".gemini").mkdir()
+    (tmp_path / ".gemini" / "settings.json").write_text(text)
+    files, _links = hook_home(HOOK, tmp_path)
+    merged = json.loads(files["gemini-home/.gemini/settings.json"])
+    assert merged["ui"]["theme"] == "a // not a comment"
+
+
+def test_broken_user_settings_stop_the_launch_with_the_file_named(tmp_path: Path) -> None:
+    (tmp_path / ".gemini").mkdir()
+    broken = tmp_path / ".gemini" / "settings.json"
+    broken.write_text('{"ui": {"theme": ')
+    with pytest.raises(LaunchError, match=r"settings\.json are not valid JSON") as caught:
+        hook_home(HOOK, tmp_path)
+    assert str(broken) in str(caught.value) and "turn off approvals" in str(caught.value)
+    assert broken.read_text() == '{"ui": {"theme": ', "the user's file is left as it was"
+    broken.write_text("[1, 2]")
+    with pytest.raises(LaunchError, match="not a JSON object"):
+        hook_home(HOOK, tmp_path)
+
+
+def test_a_first_ever_run_makes_the_real_session_folder_and_links_the_rest(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".agents").mkdir()
+    files, links = hook_home(HOOK, tmp_path)
+    assert (tmp_path / ".gemini" / "tmp").is_dir(), "sessions must land in the real home"
+    assert links == {"gemini-home/.gemini/tmp": str(tmp_path / ".gemini" / "tmp"),
+                     "gemini-home/.agents": str(tmp_path / ".agents")}  # fmt: skip
+    assert list(files) == ["gemini-home/.gemini/settings.json"]
 
 
 # --- detection -------------------------------------------------------------------------

@@ -134,3 +134,43 @@ def test_approval_ids_never_look_like_command_line_options(conn) -> None:  # typ
     ids = [_pending(conn, run_id, task_id).id for _ in range(200)]
     assert not any(i.startswith("-") for i in ids) and len(set(ids)) == 200
     assert all(i.isalnum() for i in ids)
+
+
+def test_gemini_hooks_are_answered_in_geminis_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGENTRY_HOME", str(tmp_path))
+    connection = open_database(tmp_path / "agentry.db")
+    _, run_id = _running_run(connection)
+    request = {"session_id": "s", "hook_event_name": "BeforeTool", "cwd": "/proj",
+               "tool_name": "read_file", "tool_input": {"file_path": "/proj/a.py"}}  # fmt: skip
+    out = io.StringIO()
+    assert hook.main("gemini-pretool", run_id, io.StringIO(json.dumps(request)), out) == 0
+    assert json.loads(out.getvalue()) == {"decision": "allow", "reason": "read-only tool"}
+    out = io.StringIO()
+    hook.main("gemini-pretool", run_id, io.StringIO("{broken"), out)
+    answer = json.loads(out.getvalue())
+    assert answer["decision"] == "deny" and "could not read this request" in answer["reason"]
+    connection.close()
+
+
+def test_an_unknown_hook_kind_blocks_the_call(capsys: pytest.CaptureFixture[str]) -> None:
+    assert hook.main("codex-pretool-v9", 1, io.StringIO("{}"), io.StringIO()) == 2
+    assert "unknown hook kind 'codex-pretool-v9'" in capsys.readouterr().err
+
+
+def test_codex_hooks_answer_with_exit_codes_not_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Codex reads stdout through a login shell: allow is exit 0, deny exit 2 + stderr."""
+    monkeypatch.setenv("AGENTRY_HOME", str(tmp_path))
+    connection = open_database(tmp_path / "agentry.db")
+    _, run_id = _running_run(connection)
+    read = {"tool_name": "Read", "tool_input": {"file_path": "/proj/a.py"}, "cwd": "/proj"}
+    out, err = io.StringIO(), io.StringIO()
+    assert hook.main("codex-pretool", run_id, io.StringIO(json.dumps(read)), out, err) == 0
+    assert out.getvalue() == "" and err.getvalue() == ""
+    out, err = io.StringIO(), io.StringIO()
+    assert hook.main("codex-pretool", run_id, io.StringIO("[]"), out, err) == 2
+    assert out.getvalue() == "" and "could not read this request" in err.getvalue()
+    connection.close()

@@ -1,0 +1,160 @@
+"""A tiny Gemini API server that drives the real Gemini CLI offline in tests.
+
+Stdlib only. Gemini CLI with an API key (``security.auth.selectedType: gemini-api-key``)
+and ``GOOGLE_GEMINI_BASE_URL`` pointed here sends each turn of the conversation as
+``POST /v1beta/models/MODEL:streamGenerateContent?alt=sse``; scripted replies answer them
+in order, as one SSE chunk each: a text, or a ``functionCall`` that makes the CLI run a
+tool and send its ``functionResponse`` in the next request. ``countTokens`` gets a count,
+any other request ``200 {}``. Every streamed request body is kept in ``requests``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+MODEL = "gemini-2.5-flash"  # a model the CLI knows, so it needs no model list from us
+_LEAKY_PREFIXES = ("GEMINI_", "GOOGLE_", "CLOUDSDK_")
+_LEAKY_NAMES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str = ""
+    call: tuple[str, dict[str, Any]] | None = None
+
+    def chunk(self) -> dict[str, Any]:
+        part: dict[str, Any] = (
+            {"functionCall": {"name": self.call[0], "args": self.call[1]}}
+            if self.call
+            else {"text": self.text}
+        )
+        return {
+            "candidates": [
+                {"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}
+            ],
+            "usageMetadata": {
+                "promptTokenCount": 10,
+                "candidatesTokenCount": 5,
+                "totalTokenCount": 15,
+            },
+        }
+
+
+def text(s: str) -> Reply:
+    return Reply(text=s)
+
+
+def call(name: str, args: dict[str, Any]) -> Reply:
+    return Reply(call=(name, args))
+
+
+def function_responses(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``functionResponse`` parts of a request: what the CLI tells the model its tools did."""
+    found = []
+    for content in body.get("contents", []):
+        for part in content.get("parts", []):
+            if isinstance(part, dict) and "functionResponse" in part:
+                found.append(part["functionResponse"])
+    return found
+
+
+class FakeGemini:
+    def __init__(self, script: list[Reply]) -> None:
+        self.script = script
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self.url = ""
+
+    def start(self) -> FakeGemini:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def reply_for(self, body: dict[str, Any]) -> Reply:
+        with self._lock:
+            self.requests.append(body)
+            index = len(self.requests) - 1
+        return self.script[index] if index < len(self.script) else text("(script exhausted)")
+
+    def child_env(self, home: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """``base`` without inherited Gemini/Google/proxy variables, pointed here, HOME=home.
+
+        ``home/.gemini/settings.json`` must select API-key auth (see ``user_home``).
+        """
+        source = os.environ if base is None else base
+        kept = {k: v for k, v in source.items()
+                if not k.startswith(_LEAKY_PREFIXES) and k not in _LEAKY_NAMES}  # fmt: skip
+        return {**kept, "HOME": str(home), "GEMINI_API_KEY": "test-key",
+                "GOOGLE_GEMINI_BASE_URL": self.url, "NO_BROWSER": "1"}  # fmt: skip
+
+
+def user_home(home: Path, trusted: list[Path]) -> Path:
+    """A user's home whose Gemini CLI uses an API key and trusts the ``trusted`` folders."""
+    gemini = home / ".gemini"
+    gemini.mkdir(parents=True, exist_ok=True)
+    (gemini / "settings.json").write_text(
+        "// the user's own settings, comments and all\n"
+        + json.dumps(
+            {
+                "security": {"auth": {"selectedType": "gemini-api-key"}},
+                "general": {"disableAutoUpdate": True},
+            }
+        ),
+        encoding="utf-8",
+    )
+    folders = {str(folder): "TRUST_FOLDER" for folder in trusted}
+    (gemini / "trustedFolders.json").write_text(json.dumps(folders), encoding="utf-8")
+    return home
+
+
+def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _send_json(self, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._send_json({})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            if ":countTokens" in self.path:
+                self._send_json({"totalTokens": max(1, len(raw) // 4)})
+                return
+            if ":streamGenerateContent" not in self.path:
+                self._send_json({})
+                return
+            reply = fake.reply_for(json.loads(raw or b"{}"))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"data: " + json.dumps(reply.chunk()).encode() + b"\r\n\r\n")
+            self.wfile.flush()
+            self.close_connection = True
+
+    return Handler
