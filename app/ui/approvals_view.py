@@ -36,17 +36,25 @@ from app.store.workflow_repo import Checkpoint
 from app.ui.icons import app_icon
 
 ARM_DELAY_MS = 800  # Enter and the Allow button wake up only after this long on screen
+# Claude Code's, Codex's and Gemini CLI's names of tools whose input reads best as a command
+# or a diff
+SHELL_TOOLS = ("Bash", "run_shell_command")
+EDIT_TOOLS = ("Edit", "MultiEdit", "replace")
+WRITE_TOOLS = ("Write", "write_file")
+PATCH_TOOLS = ("apply_patch",)  # Codex: the patch itself is the clearest view
 
 
 def describe_input(approval: Approval) -> str:
     """The call's input as a person reads it: the command, a diff, or pretty JSON."""
     data = approval.input
-    if approval.tool == "Bash" and isinstance(data.get("command"), str):
+    if approval.tool in SHELL_TOOLS and isinstance(data.get("command"), str):
         note = f"\n\n# {data['description']}" if data.get("description") else ""
         return f"$ {data['command']}{note}"
-    if approval.tool in ("Edit", "MultiEdit") and "file_path" in data:
+    if approval.tool in PATCH_TOOLS and isinstance(data.get("command"), str):
+        return str(data["command"])
+    if approval.tool in EDIT_TOOLS and "file_path" in data:
         return _edit_diff(data)
-    if approval.tool == "Write" and isinstance(data.get("content"), str):
+    if approval.tool in WRITE_TOOLS and isinstance(data.get("content"), str):
         lines = data["content"].splitlines(keepends=True)
         diff = difflib.unified_diff([], lines, "/dev/null", str(data.get("file_path", "")))
         return "".join(diff)

@@ -261,7 +261,9 @@ class SettingsDialog(QDialog):
         for key, label in (("system", "Follow system"), ("light", "Light"), ("dark", "Dark")):
             self.theme.addItem(label, key)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
-        self.approvals = QCheckBox("Ask before agents' tool calls (Claude Code)", self)
+        self.approvals = QCheckBox(
+            "Ask before agents' tool calls (Claude Code, Codex, Gemini CLI)", self
+        )
         self.approvals.setChecked(settings.approvals)
         self.approval_timeout = QLineEdit(format_duration(settings.approval_timeout_s), self)
         self.approval_timeout.setToolTip("Unanswered requests are denied after this long")

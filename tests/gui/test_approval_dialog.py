@@ -87,6 +87,41 @@ def test_an_edit_is_shown_as_a_diff() -> None:
     assert "--- a/app.py" in shown and "-a = 1" in shown and "+a = 2" in shown
 
 
+@pytest.mark.parametrize(
+    ("tool", "tool_input", "expected"),
+    [
+        (
+            "run_shell_command",
+            {"command": "make test", "description": "run the tests"},
+            "$ make test\n\n# run the tests",
+        ),
+        (
+            "replace",
+            {"file_path": "app.py", "old_string": "a = 1\n", "new_string": "a = 2\n"},
+            "--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-a = 1\n+a = 2\n",
+        ),
+        (
+            "write_file",
+            {"file_path": "new.py", "content": "x = 1\n"},
+            "--- /dev/null\n+++ new.py\n@@ -0,0 +1 @@\n+x = 1\n",
+        ),
+        (
+            "web_fetch",
+            {"prompt": "read https://example.com"},
+            '{\n  "prompt": "read https://example.com"\n}',
+        ),
+    ],
+)
+def test_gemini_and_codex_calls_are_shown_as_commands_and_diffs_too(
+    tool: str, tool_input: dict[str, str], expected: str
+) -> None:
+    approval = Approval(
+        id="x", run_id=1, task_id=1, agent="gemini", tool=tool, cwd="/w",
+        state=ApprovalState.PENDING, created_at=0, expires_at=1, input=tool_input,
+    )  # fmt: skip
+    assert describe_input(approval) == expected
+
+
 def test_rules_are_edited_in_settings_and_a_bad_folder_is_refused(
     driver: AppDriver, home: Home, work_dir: Path
 ) -> None:

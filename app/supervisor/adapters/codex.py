@@ -10,10 +10,20 @@ The prompt always travels on stdin: ``-`` makes Codex read it ("Forced" stdin, b
 Every option goes *before* ``resume``: ``-s/--sandbox`` is not a global clap argument,
 so after the subcommand it would be rejected; docs/exec.md also puts flags first
 (``codex exec --model gpt-5 --json resume --last "…"``).
+
+Approvals: a ``PreToolUse`` hook given with ``-c hooks.PreToolUse=[…]`` (a config layer of
+this invocation only; nothing is written into ~/.codex or the project) calls Agentry
+before each tool call. Codex skips hooks it has not been told to trust, silently (the
+call then runs), so the run also gets ``--dangerously-bypass-hook-trust``: if a Codex
+version drops that flag, the run fails at once instead of running unguarded. Its notice
+is not shown in the pane. Checked with Codex CLI 0.171.0: shell commands arrive as tool
+``Bash`` with ``{"command": …}``, patches as ``apply_patch``; input written later into an
+interactive session (``write_stdin``) does not go through the hook.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +59,7 @@ class CodexAdapter(Adapter):
     structured = True
     supports_resume = True
     permission_modes = ("read-only", "workspace-write", "danger-full-access")
+    hook_kind = "codex-pretool"
 
     def build(
         self,
@@ -63,8 +74,14 @@ class CodexAdapter(Adapter):
         argv = [executable, "exec", "--json"]
         if options.model:
             argv += ["-m", options.model]
-        if options.permission_mode:
-            argv += ["-s", options.permission_mode]
+        sandbox = options.permission_mode
+        if hook is not None:
+            # A person's yes must be able to take effect: the default read-only sandbox would
+            # refuse every approved edit. Writes stay inside the working folder.
+            sandbox = sandbox or "workspace-write"
+            argv += ["-c", hook_override(hook), "--dangerously-bypass-hook-trust"]
+        if sandbox:
+            argv += ["-s", sandbox]
         argv.append("--skip-git-repo-check")
         argv += list(options.extra_args)
         if session_id:
@@ -74,6 +91,20 @@ class CodexAdapter(Adapter):
 
     def parser(self) -> CodexParser:
         return CodexParser()
+
+
+HOOK_STATUS = "Waiting for approval in Agentry"
+TRUST_NOTICE = "--dangerously-bypass-hook-trust"
+
+
+def hook_override(hook: HookConfig) -> str:
+    """``-c`` value that installs Agentry's PreToolUse hook for every tool (TOML)."""
+    # JSON strings are valid TOML basic strings (same escapes, \uXXXX for the rest).
+    command, status = json.dumps(hook.shell_command()), json.dumps(HOOK_STATUS)
+    return (
+        'hooks.PreToolUse=[{matcher="*",hooks=[{type="command",'
+        f"command={command},timeout={hook.timeout_s},statusMessage={status}}}]}}]"
+    )
 
 
 class CodexParser(JsonLineParser):
@@ -120,7 +151,10 @@ class CodexParser(JsonLineParser):
         if item_type == "plan":
             return [Text(str(item.get("text", "")))] if done else []
         if item_type == "error":
-            return [Error(str(item.get("message", "")))] if done else []
+            message = str(item.get("message", ""))
+            if message.startswith(f"`{TRUST_NOTICE}`"):
+                return []  # Agentry asked for it, to make its own hook run (see above)
+            return [Error(message)] if done else []
         if item_type == "todo_list":
             return self._todo(item_id, item)
         if item_type in ("command_execution", "file_change", "mcp_tool_call", "web_search"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,8 @@ from app.core.agent_events import (
     ToolCall,
     ToolResult,
 )
-from app.supervisor.adapters.base import MAX_PROMPT_ARG, AgentOptions
-from app.supervisor.adapters.codex import CodexAdapter, CodexParser
+from app.supervisor.adapters.base import MAX_PROMPT_ARG, AgentOptions, HookConfig
+from app.supervisor.adapters.codex import CodexAdapter, CodexParser, hook_override
 
 EXE = "/opt/bin/codex"
 
@@ -290,3 +291,50 @@ def test_legacy_item_type_field_is_understood() -> None:
         }
     )
     assert CodexParser().feed(line) == [Text("hi")]
+
+
+# --- approvals: Agentry's PreToolUse hook ----------------------------------------------
+
+HOOK = HookConfig(["/opt/Agentry/agentry-cli", "hook", "codex-pretool", "--run", "3"], 1200)
+
+
+def test_the_hook_goes_on_the_command_line_and_the_sandbox_lets_approved_edits_happen(
+    adapter: CodexAdapter,
+) -> None:
+    inv = adapter.build("go", AgentOptions(), executable=EXE, hook=HOOK)
+    assert inv.argv == [EXE, "exec", "--json", "-c", hook_override(HOOK),
+                        "--dangerously-bypass-hook-trust", "-s", "workspace-write",
+                        "--skip-git-repo-check", "-"]  # fmt: skip
+    assert inv.files == {} and inv.env == {}, "nothing is written into ~/.codex or the project"
+    chosen = adapter.build("go", AgentOptions(permission_mode="read-only"), executable=EXE,
+                           hook=HOOK)  # fmt: skip
+    assert chosen.argv[chosen.argv.index("-s") + 1] == "read-only"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["/opt/Agentry/agentry-cli", "hook", "codex-pretool", "--run", "3"],
+        ['C:\\Program Files\\Agentry "beta"\\agentry-cli.exe', "hook", "codex-pretool"],
+        ["/home/zoë/.venv/bin/python", "-m", "app", "hook", "codex-pretool", "--run", "12"],
+    ],
+)
+def test_the_hook_override_is_toml_codex_reads_back_exactly(command: list[str]) -> None:
+    hook = HookConfig(command, 1200)
+    parsed = tomllib.loads(hook_override(hook))
+    (group,) = parsed["hooks"]["PreToolUse"]
+    assert group["matcher"] == "*"
+    assert group["hooks"] == [{"type": "command", "command": hook.shell_command(),
+                               "timeout": 1200,
+                               "statusMessage": "Waiting for approval in Agentry"}]  # fmt: skip
+
+
+def test_codexs_notice_about_the_trust_bypass_is_not_shown_but_other_errors_are() -> None:
+    parser = CodexParser()
+    notice = {"type": "item.completed", "item": {"id": "item_0", "type": "error", "message":
+              "`--dangerously-bypass-hook-trust` is enabled. Enabled hooks may run without "
+              "review for this invocation."}}  # fmt: skip
+    assert parser.feed(json.dumps(notice)) == []
+    other = {"type": "item.completed", "item": {"id": "item_1", "type": "error",
+                                                "message": "Model metadata not found"}}  # fmt: skip
+    assert parser.feed(json.dumps(other)) == [Error("Model metadata not found")]

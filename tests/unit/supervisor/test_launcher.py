@@ -75,3 +75,71 @@ def test_aider_keeps_one_history_file_per_task_and_restores_it_on_follow_ups(
                      _run("follow_up", "now the docs", "task-7"), 5.0, paths)  # fmt: skip
     assert second[second.index("--chat-history-file") + 1] == str(history)
     assert "--restore-chat-history" in second
+
+
+def test_gemini_with_approvals_gets_a_home_of_its_own_with_the_hook_and_the_users_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = tmp_path / "user"
+    (user / ".gemini" / "tmp" / "proj").mkdir(parents=True)
+    (user / ".gemini" / "settings.json").write_text('{"model": {"name": "gemini-2.5-pro"}}')
+    (user / ".gemini" / "oauth_creds.json").write_text("{}")
+    monkeypatch.setenv("GEMINI_CLI_HOME", str(user))
+    gemini = fake_cli(tmp_path / "bin", "gemini", "0.61.0")
+    run_dir = tmp_path / "data" / "runs" / "d"
+    argv = prepare(run_dir, _task("gemini", tmp_path), _run(), 5.0, {"gemini": str(gemini)},
+                   approvals=900.0)  # fmt: skip
+    assert argv[argv.index("--approval-mode") + 1] == "yolo"
+    spec = protocol.read_spec(run_dir)
+    own = run_dir / "gemini-home"
+    assert spec.env["GEMINI_CLI_HOME"] == str(own)
+    settings = json.loads((own / ".gemini" / "settings.json").read_text())
+    assert settings["model"] == {"name": "gemini-2.5-pro"}, "the user's settings are kept"
+    (hook,) = settings["hooks"]["BeforeTool"][0]["hooks"]
+    assert hook["command"].endswith("hook gemini-pretool --run 3")
+    assert hook["timeout"] == (900 + 300) * 1000
+    # Everything else is the user's own, so what Gemini writes there lands in ~/.gemini.
+    assert (own / ".gemini" / "tmp").resolve() == (user / ".gemini" / "tmp").resolve()
+    assert (own / ".gemini" / "oauth_creds.json").is_symlink()
+    (own / ".gemini" / "tmp" / "proj" / "chat.json").write_text("{}")
+    assert (user / ".gemini" / "tmp" / "proj" / "chat.json").exists()
+    assert (user / ".gemini" / "settings.json").read_text() == (
+        '{"model": {"name": "gemini-2.5-pro"}}'
+    ), "the user's own settings file is never touched"
+
+
+def test_gemini_without_approvals_runs_as_the_user_set_it_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GEMINI_CLI_HOME", str(tmp_path / "user"))
+    gemini = fake_cli(tmp_path / "bin", "gemini", "0.61.0")
+    run_dir = tmp_path / "data" / "runs" / "d"
+    argv = prepare(run_dir, _task("gemini", tmp_path), _run(), 5.0, {"gemini": str(gemini)})
+    assert "--approval-mode" not in argv
+    assert "GEMINI_CLI_HOME" not in protocol.read_spec(run_dir).env
+    assert not (run_dir / "gemini-home").exists()
+
+
+def test_agents_without_a_hook_run_the_same_with_approvals_on(tmp_path: Path) -> None:
+    opencode = fake_cli(tmp_path / "bin", "opencode", "1.0.0")
+    runs = tmp_path / "data" / "runs"
+    paths = {"opencode": str(opencode)}
+    on = prepare(runs / "on", _task("opencode", tmp_path), _run(), 5.0, paths, approvals=900.0)
+    off = prepare(runs / "off", _task("opencode", tmp_path), _run(), 5.0, paths)
+    assert on == off
+    assert sorted(p.name for p in (runs / "on").iterdir()) == sorted(
+        p.name for p in (runs / "off").iterdir()
+    )
+
+
+def test_codex_with_approvals_gets_the_hook_on_its_command_line_only(tmp_path: Path) -> None:
+    codex = fake_cli(tmp_path / "bin", "codex", "codex-cli 0.171.0")
+    run_dir = tmp_path / "data" / "runs" / "d"
+    argv = prepare(run_dir, _task("codex", tmp_path), _run(), 5.0, {"codex": str(codex)},
+                   approvals=600.0)  # fmt: skip
+    override = argv[argv.index("-c") + 1]
+    assert override.startswith('hooks.PreToolUse=[{matcher="*",hooks=[{type="command",command=')
+    assert "hook codex-pretool --run 3" in override and ",timeout=900," in override
+    assert "--dangerously-bypass-hook-trust" in argv
+    assert argv[argv.index("-s") + 1] == "workspace-write"
+    assert sorted(p.name for p in run_dir.iterdir()) == sorted([protocol.SPEC, protocol.PROMPT])

@@ -1,0 +1,158 @@
+"""A tiny OpenAI Responses-API server that drives the real Codex CLI offline in tests.
+
+Stdlib only. Codex, given a model provider whose ``base_url`` points here (see
+``codex_home``), sends each turn as ``POST /v1/responses`` and reads an SSE stream:
+``response.created``, ``response.output_item.added``/``.done`` per output item, then
+``response.completed`` with usage. Scripted replies answer the turns in order: a
+``function_call`` (e.g. ``exec_command`` with ``{"cmd": …}``, which Codex runs, sending
+its ``function_call_output`` next turn) or an assistant message. Bodies are kept in
+``requests``; ``GET …/models`` gets an empty list.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+MODEL = "gpt-5.5"  # a model Codex knows, so it prints no "model metadata not found" notice
+_ids = itertools.count(1)
+_LEAKY_PREFIXES = ("OPENAI_", "CODEX_", "AZURE_OPENAI")
+_LEAKY_NAMES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str = ""
+    call: tuple[str, dict[str, Any]] | None = None
+
+    def item(self) -> dict[str, Any]:
+        n = next(_ids)
+        if self.call:
+            return {"type": "function_call", "id": f"fc_{n}", "call_id": f"call_{n}",
+                    "name": self.call[0], "arguments": json.dumps(self.call[1]),
+                    "status": "completed"}  # fmt: skip
+        content = [{"type": "output_text", "text": self.text, "annotations": []}]
+        return {"type": "message", "id": f"msg_{n}", "role": "assistant",
+                "status": "completed", "content": content}  # fmt: skip
+
+
+def text(s: str) -> Reply:
+    return Reply(text=s)
+
+
+def call(name: str, args: dict[str, Any]) -> Reply:
+    return Reply(call=(name, args))
+
+
+def tool_outputs(body: dict[str, Any]) -> list[str]:
+    """The ``function_call_output`` texts of a request: what Codex tells the model."""
+    found = []
+    for item in body.get("input", []):
+        if isinstance(item, dict) and item.get("type") == "function_call_output":
+            output = item.get("output")
+            found.append(output if isinstance(output, str) else json.dumps(output))
+    return found
+
+
+def _sse(event: str, payload: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps({'type': event, **payload})}\n\n".encode()
+
+
+class FakeOpenAI:
+    def __init__(self, script: list[Reply]) -> None:
+        self.script = script
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self.url = ""
+
+    def start(self) -> FakeOpenAI:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def reply_for(self, body: dict[str, Any]) -> Reply:
+        with self._lock:
+            self.requests.append(body)
+            index = len(self.requests) - 1
+        return self.script[index] if index < len(self.script) else text("(script exhausted)")
+
+    def stream(self, reply: Reply) -> bytes:
+        item = reply.item()
+        rid = f"resp_{next(_ids)}"
+        usage = {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 0},
+                 "output_tokens": 5, "output_tokens_details": {"reasoning_tokens": 0},
+                 "total_tokens": 15}  # fmt: skip
+        done = {"id": rid, "object": "response", "status": "completed", "output": [item],
+                "usage": usage}  # fmt: skip
+        return b"".join([
+            _sse("response.created", {"response": {"id": rid}}),
+            _sse("response.output_item.added", {"output_index": 0, "item": item}),
+            _sse("response.output_item.done", {"output_index": 0, "item": item}),
+            _sse("response.completed", {"response": done}),
+        ])  # fmt: skip
+
+    def codex_home(self, home: Path) -> Path:
+        """A user's home whose Codex uses this server as its model provider."""
+        codex = home / ".codex"
+        codex.mkdir(parents=True, exist_ok=True)
+        (codex / "config.toml").write_text(
+            'model_provider = "fake"\n\n[model_providers.fake]\nname = "fake"\n'
+            f'base_url = "{self.url}/v1"\nwire_api = "responses"\nenv_key = "FAKE_OPENAI_KEY"\n',
+            encoding="utf-8",
+        )
+        return home
+
+    def child_env(self, home: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """``base`` without inherited OpenAI/Codex/proxy variables; HOME and CODEX_HOME here."""
+        source = os.environ if base is None else base
+        kept = {k: v for k, v in source.items()
+                if not k.startswith(_LEAKY_PREFIXES) and k not in _LEAKY_NAMES}  # fmt: skip
+        return {**kept, "HOME": str(home), "CODEX_HOME": str(home / ".codex"),
+                "FAKE_OPENAI_KEY": "test-key"}  # fmt: skip
+
+
+def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, data: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            found = self.path.split("?")[0].rstrip("/").endswith("/models")
+            payload = json.dumps({"object": "list", "data": []}).encode()
+            self._send(200 if found else 404, payload, "application/json")
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            if not self.path.split("?")[0].rstrip("/").endswith("/responses"):
+                self._send(404, b"{}", "application/json")
+                return
+            reply = fake.reply_for(json.loads(raw or b"{}"))
+            self._send(200, fake.stream(reply), "text/event-stream")
+
+    return Handler
