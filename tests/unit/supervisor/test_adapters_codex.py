@@ -338,3 +338,38 @@ def test_codexs_notice_about_the_trust_bypass_is_not_shown_but_other_errors_are(
     other = {"type": "item.completed", "item": {"id": "item_1", "type": "error",
                                                 "message": "Model metadata not found"}}  # fmt: skip
     assert parser.feed(json.dumps(other)) == [Error("Model metadata not found")]
+
+
+def _parse(name: str) -> list[AgentEvent]:
+    parser = CodexParser()
+    return [e for line in fixture_lines("codex", name) for e in parser.feed(line)]
+
+
+def test_real_approved_command_is_one_call_with_its_result() -> None:
+    events = _parse("real_0.171.0_approved_command.jsonl")
+    assert not [e for e in events if isinstance(e, Raw)], "every real line is understood"
+    assert events[0] == Session("01a22806-3b9a-7281-8c75-1e0d0c7b251f")
+    errors = [e for e in events if isinstance(e, Error)]
+    assert [e.message for e in errors] == [
+        "Model metadata for `fake-model` not found. Defaulting to fallback metadata; "
+        "this can degrade performance and cause issues."
+    ], "the trust-bypass notice Agentry asked for is not shown, other notices are"
+    (call,) = [e for e in events if isinstance(e, ToolCall)]
+    (result,) = [e for e in events if isinstance(e, ToolResult)]
+    assert call.input["command"].endswith("echo hello > /tmp/codex-research/work/created.txt'")
+    assert result.call_id == call.call_id and result.ok
+    assert isinstance(events[-1], Result) and events[-1].ok
+
+
+def test_real_denied_command_never_runs_and_the_reply_quotes_the_reason() -> None:
+    events = _parse("real_0.171.0_denied_command.jsonl")
+    assert not [e for e in events if isinstance(e, (Raw, ToolCall))]
+    (reply,) = [e for e in events if isinstance(e, Text)]
+    assert "Command blocked by PreToolUse hook: Denied by Agentry user." in reply.text
+
+
+def test_real_apply_patch_is_an_edit_of_the_added_file() -> None:
+    events = _parse("real_0.171.0_apply_patch.jsonl")
+    assert not [e for e in events if isinstance(e, Raw)]
+    (call,) = [e for e in events if isinstance(e, ToolCall)]
+    assert call.tool == "edit" and call.input["path"] == "/tmp/codex-research/work/created.txt"

@@ -312,3 +312,27 @@ def test_every_fixture_line_parses_without_raising() -> None:
         parser = GeminiParser()
         for line in fixture_lines("gemini", name):
             assert isinstance(parser.feed(line), list)
+
+
+def _parse(agent_fixture: str) -> list[AgentEvent]:
+    parser = GeminiParser()
+    return [e for line in fixture_lines("gemini", agent_fixture) for e in parser.feed(line)]
+
+
+def test_real_approved_command_is_a_call_a_result_and_a_reply() -> None:
+    events = _parse("real_0.61.0_approved_command.jsonl")
+    assert not [e for e in events if isinstance(e, Raw)], "every real line is understood"
+    session, call, result, reply, done = events
+    assert session == Session("dc22535f-2984-4f9d-b1ca-da03b8af15a1", "gemini-2.5-flash")
+    assert isinstance(call, ToolCall) and call.tool == "run_shell_command"
+    assert call.input["command"] == "touch /tmp/gp/made.txt"
+    assert isinstance(result, ToolResult) and result.ok and result.call_id == call.call_id
+    assert reply == Text("All done.")
+    assert isinstance(done, Result) and done.ok and done.output_tokens == 10
+
+
+def test_real_denied_command_shows_the_hooks_reason_as_a_failed_result() -> None:
+    events = _parse("real_0.61.0_denied_command.jsonl")
+    assert not [e for e in events if isinstance(e, Raw)]
+    (result,) = [e for e in events if isinstance(e, ToolResult)]
+    assert not result.ok and result.output == "Tool execution blocked: not on a Friday"
