@@ -125,6 +125,7 @@ class NewTaskDialog(QDialog):
         self.setWindowTitle("New task")
         self.setMinimumWidth(600)
         self.detections = detections(settings.agent_paths)
+        self.approvals = settings.approvals
         self.agent = QComboBox(self)
         for adapter in all_adapters():
             found = self.detections[adapter.name].found
@@ -192,18 +193,25 @@ class NewTaskDialog(QDialog):
             if is_shell
             else "What should the agent do?"
         )
+        asks = is_agent and self.approvals and adapter.hook_kind is not None
         self.permission.clear()
-        self.permission.addItem("(the agent's default)", "")
+        self.permission.addItem(
+            "(you approve each tool call)" if asks else "(the agent's default)", ""
+        )
         for mode in adapter.permission_modes:
             self.permission.addItem(mode, mode)
         detection = self.detections[name]
         missing = is_agent and not detection.found
-        self.hint.setText(
-            f"{adapter.label} is not installed. Install it with: "
-            f"<code>{adapter.install_hint}</code>, or set its path in Settings."
-            if missing
-            else ""
-        )
+        if missing:
+            hint = (
+                f"{adapter.label} is not installed. Install it with: "
+                f"<code>{adapter.install_hint}</code>, or set its path in Settings."
+            )
+        elif asks:
+            hint = "Each tool call waits for your yes or no in Agentry (Settings → Approvals)."
+        else:
+            hint = ""
+        self.hint.setText(hint)
         self.form.setRowVisible(self.hint, bool(self.hint.text()))
         self.start_button.setEnabled(detection.found)
 

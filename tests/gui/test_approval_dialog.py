@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from helpers.agent_cli import fake_cli, only_path
 from helpers.agentry import Home
 from helpers.claude_cli import require_claude
 from helpers.fake_anthropic import FakeAnthropic, last_tool_result, text, tool, tool_result_text
@@ -15,7 +17,9 @@ from PySide6.QtTest import QTest
 from app.core.approvals import Approval, ApprovalState
 from app.core.models import TaskSpec
 from app.store import approval_repo
+from app.store.settings import Settings
 from app.ui.approvals_view import describe_input
+from app.ui.dialogs import NewTaskDialog
 
 COMMAND = {"command": "echo from-dialog > made.txt", "description": "make a file"}
 
@@ -145,3 +149,23 @@ def test_rules_are_edited_in_settings_and_a_bad_folder_is_refused(
     assert dialog.rules.list.count() == 0
     with home.db() as conn:
         assert approval_repo.rules(conn) == []
+
+
+def test_the_new_task_dialog_says_which_agents_ask_before_tool_calls(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    only_path(monkeypatch, tmp_path / "bin")
+    for name in ("gemini", "aider"):
+        fake_cli(tmp_path / "bin", name, "1.0.0")
+    dialog = NewTaskDialog(Settings(), str(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.select_agent("gemini")
+    assert "waits for your yes or no" in dialog.hint.text()
+    assert dialog.permission.itemText(0) == "(you approve each tool call)"
+    dialog.select_agent("aider")  # no pre-tool hook: runs as the user set it up
+    assert dialog.hint.text() == "" and dialog.permission.itemText(0) == "(the agent's default)"
+
+    off = NewTaskDialog(Settings(approvals=False), str(tmp_path))
+    qtbot.addWidget(off)
+    off.select_agent("gemini")
+    assert off.hint.text() == "" and off.permission.itemText(0) == "(the agent's default)"
