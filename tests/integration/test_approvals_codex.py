@@ -8,6 +8,7 @@ does not run and the model reads the reason.
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +72,19 @@ def test_a_denied_codex_command_does_not_run_and_the_model_reads_the_reason(
     assert not (work_dir / "made.txt").exists()
     outputs = tool_outputs(fake.requests[-1])
     assert outputs and "not on a Friday" in outputs[-1]
+
+
+def test_a_codex_decision_reaches_the_agent_across_a_sigkilled_agentry(
+    home: Home, work_dir: Path, codex: Any
+) -> None:
+    _fake, env = codex
+    server = home.serve(env=env)
+    request = _start_task(home, work_dir, env)
+    server.send_signal(signal.SIGKILL)
+    server.wait()
+
+    home.serve(env=env)
+    assert _pending(home, env)[0]["id"] == request["id"]
+    assert home.cli("approve", request["id"], env=env).returncode == 0
+    assert home.wait_state(1, "succeeded", "failed", timeout=60).state.value == "succeeded"
+    assert (work_dir / "made.txt").exists()

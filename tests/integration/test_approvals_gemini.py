@@ -9,6 +9,7 @@ reason, and the session still lands in the user's real ~/.gemini.
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,19 @@ def test_a_read_only_gemini_tool_is_allowed_without_asking(
     assert [(a["tool"], a["state"], a["decided_by"]) for a in past] == [
         ("read_file", "allowed", "auto-allow")
     ]
+
+
+def test_a_gemini_decision_reaches_the_agent_across_a_sigkilled_agentry(
+    home: Home, work_dir: Path, gemini: Any
+) -> None:
+    _fake, env, _user = gemini
+    server = home.serve(env=env)
+    request = _start_task(home, work_dir, env)
+    server.send_signal(signal.SIGKILL)
+    server.wait()
+
+    home.serve(env=env)
+    assert _pending(home, env)[0]["id"] == request["id"]
+    assert home.cli("approve", request["id"], env=env).returncode == 0
+    assert home.wait_state(1, "succeeded", "failed", timeout=60).state.value == "succeeded"
+    assert (work_dir / "made.txt").exists()
