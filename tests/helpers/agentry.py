@@ -156,6 +156,19 @@ class Home:
             raise AssertionError(f"agentry {args} failed: {result.stderr}")
         return result
 
+    def pending_approvals(self, env: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        return json.loads(self.cli("approvals", "--json", env=env, check=True).stdout)
+
+    def start_and_wait_for_approval(
+        self, agent: str, work_dir: Path, env: dict[str, str], *, model: str | None = None
+    ) -> dict[str, Any]:
+        """Start an agent task told to make a file; its first pending tool call."""
+        model_args = ["--model", model] if model else []
+        self.cli("run", "--agent", agent, *model_args, "--cwd", str(work_dir), "make the file",
+                 env=env, check=True)  # fmt: skip
+        return wait_until(lambda: (p := self.pending_approvals(env)) and p[0], timeout=60,
+                          what=f"the {agent} tool call to wait for approval")  # fmt: skip
+
     def cli_argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "app", *args]
 

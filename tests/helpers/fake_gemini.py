@@ -11,17 +11,15 @@ any other request ``200 {}``. Every streamed request body is kept in ``requests`
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from helpers.scripted_server import ScriptedServer
+
 MODEL = "gemini-2.5-flash"  # a model the CLI knows, so it needs no model list from us
-_LEAKY_PREFIXES = ("GEMINI_", "GOOGLE_", "CLOUDSDK_")
-_LEAKY_NAMES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
 
 
 @dataclass(frozen=True)
@@ -65,42 +63,21 @@ def function_responses(body: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-class FakeGemini:
+class FakeGemini(ScriptedServer[Reply]):
+    leaky_prefixes = ("GEMINI_", "GOOGLE_", "CLOUDSDK_")
+
     def __init__(self, script: list[Reply]) -> None:
-        self.script = script
-        self.requests: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self.url = ""
+        super().__init__(script, text("(script exhausted)"))
 
-    def start(self) -> FakeGemini:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def reply_for(self, body: dict[str, Any]) -> Reply:
-        with self._lock:
-            self.requests.append(body)
-            index = len(self.requests) - 1
-        return self.script[index] if index < len(self.script) else text("(script exhausted)")
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def child_env(self, home: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """``base`` without inherited Gemini/Google/proxy variables, pointed here, HOME=home.
 
         ``home/.gemini/settings.json`` must select API-key auth (see ``user_home``).
         """
-        source = os.environ if base is None else base
-        kept = {k: v for k, v in source.items()
-                if not k.startswith(_LEAKY_PREFIXES) and k not in _LEAKY_NAMES}  # fmt: skip
-        return {**kept, "HOME": str(home), "GEMINI_API_KEY": "test-key",
+        return {**self.clean_env(base), "HOME": str(home), "GEMINI_API_KEY": "test-key",
                 "GOOGLE_GEMINI_BASE_URL": self.url, "NO_BROWSER": "1"}  # fmt: skip
 
 

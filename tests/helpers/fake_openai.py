@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from helpers.scripted_server import ScriptedServer
+
 MODEL = "gpt-5.5"  # a model Codex knows, so it prints no "model metadata not found" notice
 _ids = itertools.count(1)
-_LEAKY_PREFIXES = ("OPENAI_", "CODEX_", "AZURE_OPENAI")
-_LEAKY_NAMES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
 
 
 @dataclass(frozen=True)
@@ -65,32 +63,14 @@ def _sse(event: str, payload: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps({'type': event, **payload})}\n\n".encode()
 
 
-class FakeOpenAI:
+class FakeOpenAI(ScriptedServer[Reply]):
+    leaky_prefixes = ("OPENAI_", "CODEX_", "AZURE_OPENAI")
+
     def __init__(self, script: list[Reply]) -> None:
-        self.script = script
-        self.requests: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self.url = ""
+        super().__init__(script, text("(script exhausted)"))
 
-    def start(self) -> FakeOpenAI:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def reply_for(self, body: dict[str, Any]) -> Reply:
-        with self._lock:
-            self.requests.append(body)
-            index = len(self.requests) - 1
-        return self.script[index] if index < len(self.script) else text("(script exhausted)")
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def stream(self, reply: Reply) -> bytes:
         item = reply.item()
@@ -120,10 +100,7 @@ class FakeOpenAI:
 
     def child_env(self, home: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """``base`` without inherited OpenAI/Codex/proxy variables; HOME and CODEX_HOME here."""
-        source = os.environ if base is None else base
-        kept = {k: v for k, v in source.items()
-                if not k.startswith(_LEAKY_PREFIXES) and k not in _LEAKY_NAMES}  # fmt: skip
-        return {**kept, "HOME": str(home), "CODEX_HOME": str(home / ".codex"),
+        return {**self.clean_env(base), "HOME": str(home), "CODEX_HOME": str(home / ".codex"),
                 "FAKE_OPENAI_KEY": "test-key"}  # fmt: skip
 
 

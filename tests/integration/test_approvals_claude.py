@@ -33,21 +33,10 @@ def claude(home: Home, tmp_path: Path) -> Any:
         fake.stop()
 
 
-def _pending(home: Home, env: dict[str, str]) -> list[dict[str, Any]]:
-    return json.loads(home.cli("approvals", "--json", env=env, check=True).stdout)
-
-
-def _start_task(home: Home, work_dir: Path, env: dict[str, str]) -> dict[str, Any]:
-    home.cli("run", "--agent", "claude", "--cwd", str(work_dir), "make the file", env=env,
-             check=True)  # fmt: skip
-    return wait_until(lambda: (p := _pending(home, env)) and p[0], timeout=60,
-                      what="the Bash call to wait for approval")  # fmt: skip
-
-
 def test_a_tool_call_waits_for_approval_then_runs(home: Home, work_dir: Path, claude: Any) -> None:
     _fake, env = claude()
     home.serve(env=env)
-    request = _start_task(home, work_dir, env)
+    request = home.start_and_wait_for_approval("claude", work_dir, env)
     assert request["tool"] == "Bash" and request["argument"] == MAKE_FILE["command"]
     assert request["task_id"] == 1 and request["state"] == "pending"
     assert not (work_dir / "made.txt").exists(), "nothing runs before the person says yes"
@@ -64,7 +53,7 @@ def test_a_denied_call_does_not_run_and_the_agent_reads_the_reason(
 ) -> None:
     fake, env = claude()
     home.serve(env=env)
-    request = _start_task(home, work_dir, env)
+    request = home.start_and_wait_for_approval("claude", work_dir, env)
     denied = home.cli("deny", request["id"], "--reason", "not on a Friday", env=env)
     assert denied.returncode == 0, denied.stderr
     home.wait_state(1, "succeeded", "failed")
@@ -77,7 +66,7 @@ def test_an_unanswered_call_expires_and_is_denied(home: Home, work_dir: Path, cl
     home.write_settings(approval_timeout_s=10.0)
     fake, env = claude()
     home.serve(env=env)
-    request = _start_task(home, work_dir, env)
+    request = home.start_and_wait_for_approval("claude", work_dir, env)
     home.wait_state(1, "succeeded", "failed", timeout=60)
     assert not (work_dir / "made.txt").exists()
     final = json.loads(home.cli("approvals", "--all", "--json", env=env).stdout)
@@ -93,13 +82,13 @@ def test_a_decision_reaches_the_agent_across_a_sigkilled_agentry(
 ) -> None:
     _fake, env = claude()
     server = home.serve(env=env)
-    request = _start_task(home, work_dir, env)
+    request = home.start_and_wait_for_approval("claude", work_dir, env)
     server.send_signal(signal.SIGKILL)
     server.wait()
 
     again = home.serve(env=env)
     assert "1 tool call(s) waiting for you" in again.startup_output  # type: ignore[attr-defined]
-    assert _pending(home, env)[0]["id"] == request["id"]
+    assert home.pending_approvals(env)[0]["id"] == request["id"]
     assert home.cli("approve", request["id"], env=env).returncode == 0
     assert home.wait_state(1, "succeeded", "failed", timeout=60).state.value == "succeeded"
     assert (work_dir / "made.txt").exists()
@@ -110,13 +99,13 @@ def test_a_killed_hook_process_leaves_its_request_abandoned(
 ) -> None:
     _fake, env = claude()
     home.serve(env=env)
-    request = _start_task(home, work_dir, env)
+    request = home.start_and_wait_for_approval("claude", work_dir, env)
     with home.db() as conn:
         hook_pid = conn.execute("SELECT hook_pid FROM approvals WHERE id = ?",
                                 (request["id"],)).fetchone()[0]  # fmt: skip
     os.kill(hook_pid, signal.SIGKILL)
     wait_until(lambda: not alive(hook_pid), what="the hook to die")
-    wait_until(lambda: not _pending(home, env), what="the request to be abandoned")
+    wait_until(lambda: not home.pending_approvals(env), what="the request to be abandoned")
     final = json.loads(home.cli("approvals", "--all", "--json", env=env).stdout)
     assert final[-1]["state"] == "abandoned" or any(a["state"] == "abandoned" for a in final)
     refused = home.cli("approve", request["id"], env=env)

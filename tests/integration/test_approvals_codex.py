@@ -7,13 +7,12 @@ does not run and the model reads the reason.
 
 from __future__ import annotations
 
-import json
 import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.agentry import Home, wait_until
+from helpers.agentry import Home
 from helpers.fake_openai import MODEL, FakeOpenAI, call, text, tool_outputs
 from helpers.real_cli import require_cli
 
@@ -32,23 +31,12 @@ def codex(home: Home, tmp_path: Path) -> Any:
     fake.stop()
 
 
-def _pending(home: Home, env: dict[str, str]) -> list[dict[str, Any]]:
-    return json.loads(home.cli("approvals", "--json", env=env, check=True).stdout)
-
-
-def _start_task(home: Home, work_dir: Path, env: dict[str, str]) -> dict[str, Any]:
-    home.cli("run", "--agent", "codex", "--model", MODEL, "--cwd", str(work_dir),
-             "make the file", env=env, check=True)  # fmt: skip
-    return wait_until(lambda: (p := _pending(home, env)) and p[0], timeout=60,
-                      what="the shell command to wait for approval")  # fmt: skip
-
-
 def test_a_codex_command_waits_for_approval_then_runs(
     home: Home, work_dir: Path, codex: Any
 ) -> None:
     _fake, env = codex
     home.serve(env=env)
-    request = _start_task(home, work_dir, env)
+    request = home.start_and_wait_for_approval("codex", work_dir, env, model=MODEL)
     assert request["tool"] == "Bash" and request["argument"] == MAKE_FILE
     assert request["agent"] == "codex" and request["state"] == "pending"
     assert not (work_dir / "made.txt").exists(), "nothing runs before the person says yes"
@@ -65,7 +53,7 @@ def test_a_denied_codex_command_does_not_run_and_the_model_reads_the_reason(
 ) -> None:
     fake, env = codex
     home.serve(env=env)
-    request = _start_task(home, work_dir, env)
+    request = home.start_and_wait_for_approval("codex", work_dir, env, model=MODEL)
     denied = home.cli("deny", request["id"], "--reason", "not on a Friday", env=env)
     assert denied.returncode == 0, denied.stderr
     home.wait_state(1, "succeeded", "failed", timeout=60)
@@ -79,12 +67,12 @@ def test_a_codex_decision_reaches_the_agent_across_a_sigkilled_agentry(
 ) -> None:
     _fake, env = codex
     server = home.serve(env=env)
-    request = _start_task(home, work_dir, env)
+    request = home.start_and_wait_for_approval("codex", work_dir, env, model=MODEL)
     server.send_signal(signal.SIGKILL)
     server.wait()
 
     home.serve(env=env)
-    assert _pending(home, env)[0]["id"] == request["id"]
+    assert home.pending_approvals(env)[0]["id"] == request["id"]
     assert home.cli("approve", request["id"], env=env).returncode == 0
     assert home.wait_state(1, "succeeded", "failed", timeout=60).state.value == "succeeded"
     assert (work_dir / "made.txt").exists()

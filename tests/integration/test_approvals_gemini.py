@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.agentry import Home, wait_until
+from helpers.agentry import Home
 from helpers.fake_gemini import MODEL, FakeGemini, call, function_responses, text, user_home
 from helpers.real_cli import require_cli
 
@@ -31,23 +31,12 @@ def gemini(home: Home, tmp_path: Path, work_dir: Path) -> Any:
     fake.stop()
 
 
-def _pending(home: Home, env: dict[str, str]) -> list[dict[str, Any]]:
-    return json.loads(home.cli("approvals", "--json", env=env, check=True).stdout)
-
-
-def _start_task(home: Home, work_dir: Path, env: dict[str, str]) -> dict[str, Any]:
-    home.cli("run", "--agent", "gemini", "--model", MODEL, "--cwd", str(work_dir),
-             "make the file", env=env, check=True)  # fmt: skip
-    return wait_until(lambda: (p := _pending(home, env)) and p[0], timeout=60,
-                      what="the shell call to wait for approval")  # fmt: skip
-
-
 def test_a_gemini_tool_call_waits_for_approval_then_runs(
     home: Home, work_dir: Path, gemini: Any
 ) -> None:
     _fake, env, user = gemini
     home.serve(env=env)
-    request = _start_task(home, work_dir, env)
+    request = home.start_and_wait_for_approval("gemini", work_dir, env, model=MODEL)
     assert request["tool"] == "run_shell_command" and request["argument"] == MAKE_FILE["command"]
     assert request["agent"] == "gemini" and request["state"] == "pending"
     assert not (work_dir / "made.txt").exists(), "nothing runs before the person says yes"
@@ -67,7 +56,7 @@ def test_a_denied_gemini_call_does_not_run_and_the_model_reads_the_reason(
 ) -> None:
     fake, env, _user = gemini
     home.serve(env=env)
-    request = _start_task(home, work_dir, env)
+    request = home.start_and_wait_for_approval("gemini", work_dir, env, model=MODEL)
     denied = home.cli("deny", request["id"], "--reason", "not on a Friday", env=env)
     assert denied.returncode == 0, denied.stderr
     home.wait_state(1, "succeeded", "failed")
@@ -98,12 +87,12 @@ def test_a_gemini_decision_reaches_the_agent_across_a_sigkilled_agentry(
 ) -> None:
     _fake, env, _user = gemini
     server = home.serve(env=env)
-    request = _start_task(home, work_dir, env)
+    request = home.start_and_wait_for_approval("gemini", work_dir, env, model=MODEL)
     server.send_signal(signal.SIGKILL)
     server.wait()
 
     home.serve(env=env)
-    assert _pending(home, env)[0]["id"] == request["id"]
+    assert home.pending_approvals(env)[0]["id"] == request["id"]
     assert home.cli("approve", request["id"], env=env).returncode == 0
     assert home.wait_state(1, "succeeded", "failed", timeout=60).state.value == "succeeded"
     assert (work_dir / "made.txt").exists()
