@@ -146,6 +146,9 @@ class NewTaskDialog(QDialog):
         self.hint = QLabel(
             self, wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse
         )
+        # A wrapped label's size hint assumes a narrow column, which left blank bands around
+        # a one-line hint; at the field's real width it takes only the lines it needs.
+        self.hint.setMinimumWidth(440)
         self.error = QLabel(self, wordWrap=True)
         self.error.setStyleSheet("color: #d1242f")
         self.error.hide()
@@ -383,31 +386,51 @@ class RulesEditor(QWidget):
     def __init__(self, rules: list[Rule], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.list = QListWidget(self)
-        self.list.setMaximumHeight(110)
+        self.list.setMinimumHeight(90)
         for rule in rules:
             self._add_item(rule.id, rule.describe())
-        self.folder = QLineEdit(self, placeholderText="project folder")
+        self.folder = QLineEdit(
+            self, placeholderText="project folder (the rule covers its subfolders)"
+        )
+        browse = QPushButton("Browse…", self)
         self.tool = QLineEdit(self, placeholderText="tool, e.g. Bash or *")
-        self.pattern = QLineEdit(self, placeholderText="optional: e.g. git *")
+        self.pattern = QLineEdit(self, placeholderText="optional pattern: git *")
         self.decision = QComboBox(self)
         self.decision.addItem("allow", "allow")
         self.decision.addItem("deny", "deny")
         add = QPushButton("Add rule", self)
         self.remove = QPushButton("Remove", self)
+        self.remove.setEnabled(False)
         self.error = QLabel(self, wordWrap=True)
         self.error.setStyleSheet("color: #d1242f")
         self.error.hide()
-        row = QHBoxLayout()
-        for widget in (self.folder, self.tool, self.pattern, self.decision, add):
-            row.addWidget(widget)
+        list_row = QHBoxLayout()
+        list_row.addStretch(1)
+        list_row.addWidget(self.remove)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        rule_row = QHBoxLayout()
+        rule_row.addWidget(self.tool, 2)
+        rule_row.addWidget(self.pattern, 2)
+        rule_row.addWidget(self.decision)
+        rule_row.addWidget(add)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.list)
-        layout.addWidget(self.remove)
-        layout.addLayout(row)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(list_row)
+        layout.addLayout(folder_row)
+        layout.addLayout(rule_row)
         layout.addWidget(self.error)
+        browse.clicked.connect(self._browse)
+        self.list.currentRowChanged.connect(lambda row: self.remove.setEnabled(row >= 0))
         add.clicked.connect(self.add_rule)
         self.remove.clicked.connect(self.remove_selected)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Project folder", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
 
     def _add_item(self, rule_id: int, text: str) -> None:
         item = QListWidgetItem(text, self.list)

@@ -18,6 +18,7 @@ from app.core.approvals import Approval, ApprovalState
 from app.core.models import TaskSpec
 from app.store import approval_repo
 from app.store.settings import Settings
+from app.ui import dialogs
 from app.ui.approvals_view import describe_input
 from app.ui.dialogs import NewTaskDialog
 
@@ -154,6 +155,7 @@ def test_rules_are_edited_in_settings_and_a_bad_folder_is_refused(
 def test_the_new_task_dialog_says_which_agents_ask_before_tool_calls(
     qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(dialogs, "_DETECTIONS", {})  # look the CLIs up afresh, then forget
     only_path(monkeypatch, tmp_path / "bin")
     for name in ("gemini", "aider"):
         fake_cli(tmp_path / "bin", name, "1.0.0")
