@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         args.handler = cmd_gui
     _setup_logging(args)
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # here, where a closed pipe is handled, not at interpreter exit
+        return code
     except AlreadyRunning as exc:
         print(f"agentry: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -82,6 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `agentry list | head`: the reader has all it wanted. Point stdout at devnull so
+        # the interpreter's final flush does not fail again on the closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,8 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_quit)
 
     p = sub.add_parser("hook", help=argparse.SUPPRESS)  # called by agents, not people
-    p.add_argument("kind", help="claude-pretool")
+    p.add_argument("kind", help="claude-pretool, codex-pretool or gemini-pretool")
     p.add_argument("--run", type=int, required=True)
+    p.add_argument("--timeout", type=float, default=None, help="longest wait, in seconds")
+    p.add_argument("--probe", action="store_true", help="only say that the hook starts")
     p.set_defaults(handler=cmd_hook)
 
     from app.cli_workflows import add_commands as add_workflow_commands
@@ -698,7 +708,7 @@ def cmd_quit(args: argparse.Namespace) -> int:
 def cmd_hook(args: argparse.Namespace) -> int:
     from app.supervisor.hook import main as hook_main
 
-    return hook_main(args.kind, args.run)
+    return hook_main(args.kind, args.run, timeout=args.timeout, probe=args.probe)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

@@ -7,8 +7,11 @@ unit-tested on Linux; callers pass :data:`IS_WINDOWS`.
 from __future__ import annotations
 
 import errno
+import ntpath
 import os
+import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 IS_WINDOWS = sys.platform == "win32"
@@ -95,3 +98,53 @@ def frozen_cli_executable(
 def can_fsync_directory(*, windows: bool = IS_WINDOWS) -> bool:
     """Windows cannot open a directory for fsync; NTFS journals the rename itself."""
     return not windows
+
+
+# ------------------------------------------------------------ hook command lines
+#
+# Agents run their hook commands through a shell, each its own: Claude Code and Gemini CLI
+# use sh/bash on POSIX, Gemini PowerShell on Windows, Codex `$SHELL -lc` on POSIX and
+# `%COMSPEC% /C` on Windows (passing the line as one argument, so cmd.exe sees any quote
+# in it escaped as \" and cannot read it). Each line must reach Agentry's hook intact,
+# because a hook that fails to start lets the call through.
+
+_PS_BARE = re.compile(r"[A-Za-z0-9_.\-]+")
+_CMD_BARE = re.compile(r"[A-Za-z0-9_.\-:\\/~]+")
+
+
+def powershell_line(argv: list[str]) -> str:
+    """``& 'C:\\Program Files\\x.exe' hook …``: single quotes (a ' doubled) for PowerShell."""
+    quoted = [a if _PS_BARE.fullmatch(a) else "'" + a.replace("'", "''") + "'" for a in argv]
+    return "& " + " ".join(quoted)
+
+
+def cmd_line_without_quotes(
+    argv: list[str], short_path: Callable[[str], str | None] | None = None
+) -> str | None:
+    """A cmd.exe line with no quotes at all (8.3 short names for paths with spaces), or
+    None when some argument cannot be written so."""
+    to_short = short_path or windows_short_path
+    parts = []
+    for arg in argv:
+        if not _CMD_BARE.fullmatch(arg):
+            short = to_short(arg) if ntpath.isabs(arg) else None
+            if short is None or not _CMD_BARE.fullmatch(short):
+                return None
+            arg = short
+        parts.append(arg)
+    return " ".join(parts)
+
+
+def windows_short_path(path: str) -> str | None:
+    """The 8.3 short form of an existing path (None where there is none, or off Windows)."""
+    if not IS_WINDOWS:
+        return None
+    import ctypes
+
+    size = ctypes.windll.kernel32.GetShortPathNameW(path, None, 0)  # type: ignore[attr-defined]
+    if not size:
+        return None
+    buffer = ctypes.create_unicode_buffer(size)
+    if not ctypes.windll.kernel32.GetShortPathNameW(path, buffer, size):  # type: ignore[attr-defined]
+        return None
+    return buffer.value

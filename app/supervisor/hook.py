@@ -3,12 +3,21 @@
 The agent (Claude Code's and Codex's PreToolUse, Gemini CLI's BeforeTool) starts this
 process before every tool call and waits for its answer. It reads the call from stdin, applies the
 rules, otherwise records a pending approval and waits for a person's decision in the
-database, then answers in that agent's hook JSON format. It fails closed: unreadable
-input, an unknown run, expiry or any error of ours means deny.
+database, then answers. It fails closed: unreadable input, an unknown run, expiry, a
+signal or any error of ours means deny.
+
+The agents let a call through on anything but a clean deny (a hook that crashes, times
+out or prints something unreadable counts as yes), so a deny never depends on stdout:
+it is exit code 2 with the reason on stderr, which all three agents read as "block, and
+tell the model why". An allow is the agent's JSON on stdout (Claude and Gemini need it
+to skip their own permission prompts) or, for Codex, a clean exit. ``--probe`` answers
+without reading anything, so Agentry can check before a launch that the hook command
+really reaches this code from the agent's shell and working folder.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import signal
@@ -40,10 +49,16 @@ KINDS = {
 }
 POLL_S = 0.25
 ASKER_CHECK_S = 2.0
+PROBE_ANSWER = "agentry-hook-ready"
+DENY_EXIT = 2
 
 
 class HookInputError(ValueError):
     pass
+
+
+class HookStopped(BaseException):
+    """A signal ended the wait; the call is denied (and the request marked abandoned)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,7 @@ class ToolRequest:
     input: dict[str, Any]
     cwd: str | None
     tool_use_id: str | None
+    mcp: bool = False  # a tool of an MCP server, whatever its name looks like
 
 
 def parse_request(raw: str) -> ToolRequest:
@@ -73,6 +89,9 @@ def parse_request(raw: str) -> ToolRequest:
         tool_input,
         cwd if isinstance(cwd, str) else None,
         use_id if isinstance(use_id, str) else None,
+        # Gemini names MCP tools <server>_<tool>: a server called "read" with a tool
+        # "file" must not pass as the read-only read_file.
+        mcp=bool(data.get("mcp_context")) or tool.startswith("mcp__"),
     )
 
 
@@ -97,38 +116,49 @@ def main(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    *,
+    timeout: float | None = None,
+    probe: bool = False,
 ) -> int:
+    """Answer one tool call; returns the exit code. ``timeout`` caps the wait at the expiry
+    the agent was launched with (its own hook timeout was set from it)."""
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     agent = KINDS.get(kind)
     if agent is None:
         known = ", ".join(KINDS)
-        print(f"agentry hook: unknown hook kind {kind!r}; expected one of {known}", file=sys.stderr)
-        return 2  # exit 2 blocks the call in every agent that has hooks
+        stderr.write(f"agentry hook: unknown hook kind {kind!r}; expected one of {known}\n")
+        return DENY_EXIT
+    if probe:
+        stdout.write(PROBE_ANSWER + "\n")
+        stdout.flush()
+        return 0
     try:
-        decision, reason = _decide(run_id, stdin.read())
-    except Exception as exc:  # fail closed on anything of ours
+        decision, reason = _decide(run_id, stdin.read(), timeout)
+    except HookStopped as stop:
+        decision, reason = "deny", f"Agentry stopped waiting for an answer ({stop}); denied."
+    except BaseException as exc:  # fail closed on anything, Ctrl-C included
         log.exception("hook failed")
-        decision, reason = "deny", f"Agentry could not check this call ({exc}); denied to be safe."
+        decision, reason = (
+            "deny",
+            f"Agentry could not check this call ({exc!r}); denied to be safe.",
+        )
     return respond(agent, decision, reason, stdout, stderr)
 
 
 def respond(agent: str, decision: str, reason: str, stdout: TextIO, stderr: TextIO) -> int:
-    """Give the answer; returns the hook's exit code."""
-    if agent == "codex":
-        # Codex runs hooks through a login shell whose profile may print to stdout, and it
-        # lets a call through on stdout it cannot read. So the answer does not use stdout:
-        # allow is a clean exit, deny is exit 2 with the reason (never empty) on stderr.
-        if decision == "allow":
-            return 0
-        stderr.write(reason + "\n")
+    """Give the answer; returns the hook's exit code (see the module docstring)."""
+    if decision != "allow":
+        # An empty reason would make Codex ignore the exit code and run the call.
+        stderr.write((reason.strip() or "Denied in Agentry.") + "\n")
         stderr.flush()
-        return 2
-    stdout.write(answer(decision, reason, agent) + "\n")
-    stdout.flush()
+        return DENY_EXIT
+    if agent != "codex":  # Codex: a clean exit; its stdout passes through a login shell
+        stdout.write(answer(decision, reason, agent) + "\n")
+        stdout.flush()
     return 0
 
 
-def _decide(run_id: int, raw: str) -> tuple[str, str]:
+def _decide(run_id: int, raw: str, timeout: float | None = None) -> tuple[str, str]:
     try:
         request = parse_request(raw)
     except HookInputError as exc:
@@ -139,7 +169,12 @@ def _decide(run_id: int, raw: str) -> tuple[str, str]:
     except StoreError as exc:
         return "deny", f"Agentry's database is unavailable ({exc}); denied to be safe."
     try:
-        return _ask(conn, load_settings(locations.settings), run_id, request)
+        settings = load_settings(locations.settings)
+        if timeout is not None and timeout < settings.approval_timeout_s:
+            # The agent kills its hook (and runs the call) at the timeout it was launched
+            # with: a longer expiry set since then must not outlast it.
+            settings = dataclasses.replace(settings, approval_timeout_s=timeout)
+        return _ask(conn, settings, run_id, request)
     finally:
         conn.close()
 
@@ -156,7 +191,7 @@ def _ask(
     task = repo.get_task(conn, run.task_id)
     cwd = request.cwd or task.spec.cwd
     rule = first_match(
-        _rules(conn, settings),
+        _rules(conn, settings, request.mcp),
         request.tool,
         main_argument(request.tool, request.input),
         task_id=task.id,
@@ -167,10 +202,11 @@ def _ask(
     return _wait_for_person(conn, settings, run.id, task.id, task.agent, request, cwd)
 
 
-def _rules(conn: sqlite3.Connection, settings: Settings) -> list[Rule]:
+def _rules(conn: sqlite3.Connection, settings: Settings, mcp: bool = False) -> list[Rule]:
     builtin = [
         Rule(id=-i - 1, scope="any", tool=tool, decision=Decision.ALLOW)
         for i, tool in enumerate(settings.approval_auto_allow)
+        if not mcp  # the read-only list names built-in tools only
     ]
     return [*approval_repo.rules(conn), *builtin]
 
@@ -284,7 +320,8 @@ def _abandon(conn: sqlite3.Connection, approval_id: str, why: str) -> None:
 
 
 def _abandon_on_signal(conn: sqlite3.Connection, approval_id: str) -> None:
-    """The agent gave up on us (its own hook timeout, or it was stopped): mark it so."""
+    """The agent gave up on us (its own hook timeout, or it was stopped): mark it so, and
+    answer deny on the way out in case anyone still reads the answer."""
 
     def handler(signum: int, _frame: object) -> None:
         try:
@@ -297,7 +334,7 @@ def _abandon_on_signal(conn: sqlite3.Connection, approval_id: str) -> None:
                     reason=f"the hook was stopped (signal {signum})",
                 )
         finally:
-            sys.exit(128 + signum)
+            raise HookStopped(f"signal {signum}")
 
     for name in ("SIGTERM", "SIGHUP", "SIGINT"):
         if hasattr(signal, name):

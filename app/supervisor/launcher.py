@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,8 @@ from app.runner import protocol
 from app.runner.protocol import RunSpec
 from app.store import fsops
 from app.supervisor.adapters import AgentOptions, get_adapter
-from app.supervisor.adapters.base import HookConfig, LaunchError
+from app.supervisor.adapters.base import Adapter, HookConfig, LaunchError
+from app.supervisor.hook import PROBE_ANSWER
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +73,74 @@ def prepare(
     return argv
 
 
-def hook_command(run_id: int, kind: str = "claude-pretool") -> list[str]:
-    """How an agent calls Agentry's hook; the frozen app is its own hook command."""
+def hook_command(run_id: int, kind: str = "claude-pretool", timeout: float = 900.0) -> list[str]:
+    """How an agent calls Agentry's hook; the frozen app is its own hook command.
+
+    ``-P``: the agent runs the hook in the task's folder, and a project with a package
+    named ``app`` of its own would otherwise shadow Agentry's (the hook then fails to
+    start, which the agents read as "allow").
+    """
+    args = ["hook", kind, "--run", str(run_id), "--timeout", str(int(timeout))]
     if getattr(sys, "frozen", False):
-        return [frozen_cli_executable(), "hook", kind, "--run", str(run_id)]
-    return [sys.executable, "-m", "app", "hook", kind, "--run", str(run_id)]
+        return [frozen_cli_executable(), *args]
+    return [sys.executable, "-P", "-m", "app", *args]
 
 
 def hook_for(run: Run, approval_timeout_s: float, kind: str = "claude-pretool") -> HookConfig:
     # Well above Agentry's own expiry: the agent lets a call through if its hook times out.
-    return HookConfig(hook_command(run.id, kind), int(approval_timeout_s) + 300)
+    command = hook_command(run.id, kind, approval_timeout_s)
+    return HookConfig(command, int(approval_timeout_s) + 300)
+
+
+# Probes that passed, so each (agent, shell, folder, command) is checked once a session.
+_probed: set[tuple[str, ...]] = set()
+PROBE_TIMEOUT_S = 30.0
+
+
+def check_hook(adapter: Adapter, hook: HookConfig, cwd: str, env: dict[str, str]) -> None:
+    """Run the hook command as the agent will (its shell, the task's folder) with --probe.
+
+    The agents let a call through when their hook fails to start, so a hook that cannot
+    start (a shadowed package, a shell profile that exits, quoting a shell cannot read)
+    would silently approve everything: such a run is not started at all.
+    """
+    shell = adapter.hook_shell(env)
+    if shell is None:
+        return
+    line = adapter.hook_line(hook) + " --probe"
+    key = (adapter.name, *shell, cwd, *_without_run_id(hook.command))
+    if key in _probed:
+        return
+    try:
+        done = subprocess.run(
+            [*shell, line],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=PROBE_TIMEOUT_S,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise LaunchError(_probe_failed(adapter, cwd, str(exc))) from None
+    if PROBE_ANSWER not in done.stdout.splitlines():
+        said = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        why = f"exit code {done.returncode}" + (": " + " / ".join(said) if said else "")
+        raise LaunchError(_probe_failed(adapter, cwd, why))
+    _probed.add(key)
+
+
+def _without_run_id(command: list[str]) -> list[str]:
+    return [a for i, a in enumerate(command) if i == 0 or command[i - 1] != "--run"]
+
+
+def _probe_failed(adapter: Adapter, cwd: str, why: str) -> str:
+    return (
+        f"Agentry's approval hook does not start for {adapter.label} in {cwd} ({why}), so "
+        "its tool calls could not be checked and the run was not started. Run `agentry "
+        "doctor`, or turn off approvals in Settings to run it without asking."
+    )
 
 
 def _invocation(
@@ -112,9 +172,13 @@ def _invocation(
         name = session or adapter.default_session(task.id)
         session = str(sessions_dir / f"{name}.{adapter.name}.chat.history.md")
     hook = hook_for(run, approvals, adapter.hook_kind) if approvals and adapter.hook_kind else None
+    if hook is not None:
+        adapter.preflight(Path(task.spec.cwd))
     inv = adapter.build(
         prompt, options, executable=executable, session_id=session, run_dir=run_dir, hook=hook
     )
+    if hook is not None:
+        check_hook(adapter, hook, task.spec.cwd, {**os.environ, **task.spec.env, **inv.env})
     return inv.argv, inv.stdin_text, inv.env, inv.files, inv.links
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import signal
 import sqlite3
+import subprocess
 from pathlib import Path
 
-from helpers.agentry import Home, alive, counting_agent, py
+from helpers.agentry import ROOT, Home, alive, counting_agent, py
 
 
 def test_run_wait_prints_the_agents_output_and_exits_with_its_code(
@@ -74,6 +76,18 @@ def test_list_json_has_the_documented_fields(home: Home, work_dir: Path) -> None
     assert listing[0]["state"] == "queued"
     table = home.cli("list", check=True).stdout
     assert "first" in table and "queued" in table
+
+
+def test_list_into_a_pipe_closed_early_ends_quietly(home: Home, work_dir: Path) -> None:
+    """`agentry list --json | head -1`: far more than a pipe holds, and the reader goes."""
+    for i in range(300):
+        home.submit(["true"], work_dir, title=f"task {i} " + "x" * 100)
+    done = subprocess.run(
+        f"{shlex.join(home.cli_argv('list', '--json'))} | head -1",
+        shell=True, env=home.env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.stdout == "[\n"
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
 
 
 def test_logs_prints_the_output_and_follow_waits_for_the_end(home: Home, work_dir: Path) -> None:

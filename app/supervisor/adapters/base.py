@@ -196,6 +196,20 @@ class Adapter:
     def parser(self) -> LineParser:
         return LineParser()
 
+    # ------------------------------------------------------------------ approvals hook
+
+    def hook_line(self, hook: HookConfig) -> str:
+        """The hook command as the line this agent hands its shell."""
+        return hook.shell_command()
+
+    def hook_shell(self, env: dict[str, str]) -> list[str] | None:
+        """How this agent runs a hook line (argv before the line), to probe it the same
+        way; None where that is not known (the probe is then skipped)."""
+        return None
+
+    def preflight(self, cwd: Path) -> None:
+        """Refuse (LaunchError) a run whose hook the agent's own configuration would skip."""
+
     def default_session(self, task_id: int) -> str | None:
         """A session to continue when the agent never reported one (e.g. Aider's history)."""
         return f"task-{task_id}" if self.session_is_file else None

@@ -17,6 +17,7 @@ from app.core.agent_events import (
     as_float,
     as_int,
 )
+from app.core.platform import IS_WINDOWS
 from app.supervisor.adapters.base import (
     Adapter,
     AgentOptions,
@@ -55,7 +56,8 @@ class ClaudeAdapter(Adapter):
             argv += ["--resume", session_id]
         files = {}
         if hook is not None and run_dir is not None:
-            files[SETTINGS_FILE] = json.dumps(hook_settings(hook), indent=2)
+            settings = hook_settings(self.hook_line(hook), hook.timeout_s)
+            files[SETTINGS_FILE] = json.dumps(settings, indent=2)
             argv += ["--settings", str(Path(run_dir) / SETTINGS_FILE)]
         argv += list(options.extra_args)
         # The prompt always goes through stdin: no command-line limit, not visible in `ps`.
@@ -64,13 +66,18 @@ class ClaudeAdapter(Adapter):
     def parser(self) -> ClaudeParser:
         return ClaudeParser()
 
+    def hook_shell(self, env: dict[str, str]) -> list[str] | None:
+        # POSIX: a shell line run by /bin/sh. Windows: Claude Code's hook shell there could
+        # not be checked here, so no probe is made rather than a wrong one.
+        return None if IS_WINDOWS else ["/bin/sh", "-c"]
+
 
 SETTINGS_FILE = "claude-settings.json"
 
 
-def hook_settings(hook: HookConfig) -> dict[str, Any]:
+def hook_settings(command: str, timeout_s: int) -> dict[str, Any]:
     """Claude Code settings whose PreToolUse hook asks Agentry about every tool call."""
-    entry = {"type": "command", "command": hook.shell_command(), "timeout": hook.timeout_s}
+    entry = {"type": "command", "command": command, "timeout": timeout_s}
     return {"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [entry]}]}}
 
 

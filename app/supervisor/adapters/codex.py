@@ -16,7 +16,8 @@ this invocation only; nothing is written into ~/.codex or the project) calls Age
 before each tool call. Codex skips hooks it has not been told to trust, silently (the
 call then runs), so the run also gets ``--dangerously-bypass-hook-trust``: if a Codex
 version drops that flag, the run fails at once instead of running unguarded. Its notice
-is not shown in the pane. Checked with Codex CLI 0.171.0: shell commands arrive as tool
+is not shown in the pane. ``features.codex_hooks=true`` overrides a config that turned
+hooks off. Checked with Codex CLI 0.171.0: shell commands arrive as tool
 ``Bash`` with ``{"command": …}``, patches as ``apply_patch``; input written later into an
 interactive session (``write_stdin``) does not go through the hook.
 """
@@ -37,12 +38,14 @@ from app.core.agent_events import (
     ToolResult,
     as_int,
 )
+from app.core.platform import IS_WINDOWS, cmd_line_without_quotes
 from app.supervisor.adapters.base import (
     Adapter,
     AgentOptions,
     HookConfig,
     Invocation,
     JsonLineParser,
+    LaunchError,
 )
 
 # Codex calls the shell tool's item "command_execution"; panes know it as a shell call.
@@ -79,7 +82,8 @@ class CodexAdapter(Adapter):
             # A person's yes must be able to take effect: the default read-only sandbox would
             # refuse every approved edit. Writes stay inside the working folder.
             sandbox = sandbox or "workspace-write"
-            argv += ["-c", hook_override(hook), "--dangerously-bypass-hook-trust"]
+            override = hook_override(self.hook_line(hook), hook.timeout_s)
+            argv += ["-c", override, "-c", HOOKS_ON, "--dangerously-bypass-hook-trust"]
         if sandbox:
             argv += ["-s", sandbox]
         argv.append("--skip-git-repo-check")
@@ -92,18 +96,38 @@ class CodexAdapter(Adapter):
     def parser(self) -> CodexParser:
         return CodexParser()
 
+    def hook_line(self, hook: HookConfig) -> str:
+        if not IS_WINDOWS:
+            return hook.shell_command()
+        # cmd.exe /C receives the line with every quote escaped as \" and cannot read it
+        # (openai/codex#46454): no quotes at all, short names for paths with spaces.
+        line = cmd_line_without_quotes(hook.command)
+        if line is None:
+            raise LaunchError(
+                f"Codex cannot run Agentry's approval hook from {hook.command[0]} (the path "
+                "needs quotes and has no short name). Install Agentry in a folder without "
+                "spaces, or turn off approvals in Settings."
+            )
+        return line
+
+    def hook_shell(self, env: dict[str, str]) -> list[str] | None:
+        if IS_WINDOWS:
+            return [env.get("COMSPEC") or env.get("ComSpec") or "cmd.exe", "/C"]
+        return [env.get("SHELL") or "/bin/sh", "-lc"]
+
 
 HOOK_STATUS = "Waiting for approval in Agentry"
+HOOKS_ON = "features.codex_hooks=true"  # a user or project config may have turned hooks off
 TRUST_NOTICE = "--dangerously-bypass-hook-trust"
 
 
-def hook_override(hook: HookConfig) -> str:
+def hook_override(line: str, timeout_s: int) -> str:
     """``-c`` value that installs Agentry's PreToolUse hook for every tool (TOML)."""
     # JSON strings are valid TOML basic strings (same escapes, \uXXXX for the rest).
-    command, status = json.dumps(hook.shell_command()), json.dumps(HOOK_STATUS)
+    command, status = json.dumps(line), json.dumps(HOOK_STATUS)
     return (
         'hooks.PreToolUse=[{matcher="*",hooks=[{type="command",'
-        f"command={command},timeout={hook.timeout_s},statusMessage={status}}}]}}]"
+        f"command={command},timeout={timeout_s},statusMessage={status}}}]}}]"
     )
 
 

@@ -19,6 +19,10 @@ with approvals gets a Gemini home of its own in its run folder: ``.gemini/settin
 is the user's settings plus Agentry's hook, and every other entry of the real
 ``~/.gemini`` (credentials, sessions under ``tmp/``, trusted folders, GEMINI.md,
 extensions…) is linked, so sessions and logins stay where the user's Gemini keeps them.
+Gemini concatenates hook lists across its settings layers, but a workspace or system
+settings file can switch all hooks off (``hooksConfig.enabled: false``) and wins over the
+user layer, so such a run is refused before it starts; the hook's name is random per
+run, so no ``hooksConfig.disabled`` list can name it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
+import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +47,7 @@ from app.core.agent_events import (
     as_float,
     as_int,
 )
+from app.core.platform import IS_WINDOWS, powershell_line
 from app.supervisor.adapters.base import (
     Adapter,
     AgentOptions,
@@ -87,7 +95,7 @@ class GeminiAdapter(Adapter):
             # in its default mode: unless the user chose a mode, the hook decides alone.
             mode = mode or "yolo"
             env["GEMINI_CLI_HOME"] = str(Path(run_dir) / HOME_DIR)
-            files, links = hook_home(hook, real_home())
+            files, links = hook_home(hook, real_home(), self.hook_line(hook))
         if mode:
             argv += ["--approval-mode", mode]
         if session_id:
@@ -100,13 +108,61 @@ class GeminiAdapter(Adapter):
     def parser(self) -> GeminiParser:
         return GeminiParser()
 
+    def hook_line(self, hook: HookConfig) -> str:
+        # Gemini runs hooks with PowerShell on Windows, where "C:\\…" args would not parse.
+        return powershell_line(hook.command) if IS_WINDOWS else hook.shell_command()
+
+    def hook_shell(self, env: dict[str, str]) -> list[str] | None:
+        """As Gemini's getShellConfiguration: bash -c, or PowerShell on Windows."""
+        if not IS_WINDOWS:
+            return ["bash", "-c"]
+        comspec = env.get("ComSpec") or env.get("COMSPEC") or ""
+        if comspec.lower().endswith(("powershell.exe", "pwsh.exe")):
+            return [comspec, "-NoProfile", "-NonInteractive", "-Command"]
+        pwsh = shutil.which("pwsh.exe")
+        if pwsh:
+            return [pwsh, "-NoProfile", "-Command"]
+        return ["powershell.exe", "-NoProfile", "-NonInteractive", "-Command"]
+
+    def preflight(self, cwd: Path) -> None:
+        for path in (system_settings_path(), cwd / ".gemini" / "settings.json"):
+            if _hooks_off(path):
+                raise LaunchError(
+                    f"{path} turns Gemini's hooks off (hooksConfig.enabled: false), so "
+                    "Agentry could not ask you before Gemini's tool calls; the run was not "
+                    "started. Remove that setting, or turn off approvals in Settings."
+                )
+
 
 def real_home() -> Path:
     """The home whose ``.gemini`` the user's Gemini CLI uses."""
-    return Path(os.environ.get("GEMINI_CLI_HOME") or Path.home())
+    return Path(os.environ.get("GEMINI_CLI_HOME") or Path.home()).expanduser().resolve()
 
 
-def hook_home(hook: HookConfig, home: Path) -> tuple[dict[str, str], dict[str, str]]:
+def system_settings_path() -> Path:
+    """Where Gemini reads system settings (they override the user's)."""
+    configured = os.environ.get("GEMINI_CLI_SYSTEM_SETTINGS_PATH")
+    if configured:
+        return Path(configured)
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support/GeminiCli/settings.json")
+    if IS_WINDOWS:
+        return Path("C:/ProgramData/gemini-cli/settings.json")
+    return Path("/etc/gemini-cli/settings.json")
+
+
+def _hooks_off(path: Path) -> bool:
+    try:
+        settings = json.loads(strip_json_comments(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return False  # absent or unreadable: Gemini skips it too
+    config = settings.get("hooksConfig") if isinstance(settings, dict) else None
+    return isinstance(config, dict) and config.get("enabled") is False
+
+
+def hook_home(
+    hook: HookConfig, home: Path, line: str | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
     """Files and links (relative to the run folder) of a Gemini home with Agentry's hook."""
     real = home / ".gemini"
     user_settings = real / "settings.json"
@@ -114,11 +170,11 @@ def hook_home(hook: HookConfig, home: Path) -> tuple[dict[str, str], dict[str, s
     # Sessions must land in the real home, or a later run could not resume them.
     (real / "tmp").mkdir(parents=True, exist_ok=True)
     files = {f"{HOME_DIR}/.gemini/settings.json": json.dumps(
-        with_hook(settings, hook), indent=2, ensure_ascii=False)}  # fmt: skip
+        with_hook(settings, hook, line), indent=2, ensure_ascii=False)}  # fmt: skip
     links = {
         f"{HOME_DIR}/.gemini/{entry.name}": str(entry)
         for entry in sorted(real.iterdir())
-        if entry.name != "settings.json"
+        if entry.name != "settings.json" and entry.exists()  # not a dangling link
     }
     for name in (".agents", ".env"):  # the other things Gemini looks for in its home
         if (home / name).exists():
@@ -146,24 +202,27 @@ def read_settings(path: Path) -> dict[str, Any]:
     return data
 
 
-def with_hook(settings: dict[str, Any], hook: HookConfig) -> dict[str, Any]:
-    """The user's settings with Agentry's BeforeTool hook first and hooks switched on."""
+def with_hook(
+    settings: dict[str, Any], hook: HookConfig, line: str | None = None
+) -> dict[str, Any]:
+    """The user's settings with Agentry's BeforeTool hook and hooks switched on.
+
+    Agentry's hook goes last, so what it shows a person is the input after any hook of
+    the user's has rewritten it; its name is random so no ``disabled`` list can name it.
+    """
     merged = dict(settings)
     hooks = dict(merged.get("hooks") or {})
     entry = {
         "type": "command",
-        "name": HOOK_NAME,
-        "command": hook.shell_command(),
+        "name": f"{HOOK_NAME}-{secrets.token_hex(4)}",
+        "command": line or hook.shell_command(),
         "timeout": hook.timeout_s * 1000,  # Gemini counts milliseconds
     }
     own = {"matcher": ".*", "sequential": True, "hooks": [entry]}
-    hooks["BeforeTool"] = [own, *(hooks.get("BeforeTool") or [])]
+    hooks["BeforeTool"] = [*(hooks.get("BeforeTool") or []), own]
     merged["hooks"] = hooks
     config = dict(merged.get("hooksConfig") or {})
     config["enabled"] = True
-    disabled = config.get("disabled")
-    if isinstance(disabled, list):
-        config["disabled"] = [d for d in disabled if d not in (HOOK_NAME, entry["command"])]
     merged["hooksConfig"] = config
     return merged
 

@@ -10,10 +10,12 @@ from app.core import platform
 from app.core.platform import (
     agent_popen_kwargs,
     can_fsync_directory,
+    cmd_line_without_quotes,
     detached_popen_kwargs,
     is_breakaway_refused,
     is_transient_fs_error,
     os_error_code,
+    powershell_line,
 )
 
 # winbase.h values, spelled out so a typo in the module cannot pass unnoticed.
@@ -181,3 +183,27 @@ def test_the_frozen_windows_app_runs_runners_and_hooks_through_its_console_twin(
     )
     assert frozen_cli_executable(exe, windows=True, exists=lambda p: False) == exe
     assert frozen_cli_executable("/opt/agentry/agentry", windows=False) == "/opt/agentry/agentry"
+
+
+# --- hook command lines -------------------------------------------------------------------
+
+
+def test_powershell_line_quotes_only_what_needs_it() -> None:
+    argv = ["C:\\Program Files\\Agentry\\agentry-cli.exe", "hook", "gemini-pretool", "--run", "5"]
+    assert powershell_line(argv) == (
+        "& 'C:\\Program Files\\Agentry\\agentry-cli.exe' hook gemini-pretool --run 5"
+    )
+    assert powershell_line(["C:\\Users\\O'Brien\\a.exe", "x"]) == "& 'C:\\Users\\O''Brien\\a.exe' x"
+
+
+def test_cmd_line_uses_short_names_for_paths_with_spaces_and_never_quotes() -> None:
+    shorts = {"C:\\Program Files\\Agentry\\agentry-cli.exe": "C:\\PROGRA~1\\Agentry\\AGENTR~1.EXE"}
+    argv = ["C:\\Program Files\\Agentry\\agentry-cli.exe", "hook", "codex-pretool", "--run", "5"]
+    assert cmd_line_without_quotes(argv, shorts.get) == (
+        "C:\\PROGRA~1\\Agentry\\AGENTR~1.EXE hook codex-pretool --run 5"
+    )
+    plain = ["C:\\Users\\me\\AppData\\Local\\Programs\\Agentry\\agentry-cli.exe", "hook"]
+    assert cmd_line_without_quotes(plain, shorts.get) == " ".join(plain)
+    # 8.3 names switched off on that volume: no line at all, rather than a broken one
+    assert cmd_line_without_quotes(["C:\\No Short\\a.exe", "hook"], lambda _p: None) is None
+    assert cmd_line_without_quotes(["C:\\a.exe", "a&b"], shorts.get) is None

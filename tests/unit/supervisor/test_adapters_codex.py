@@ -302,9 +302,9 @@ def test_the_hook_goes_on_the_command_line_and_the_sandbox_lets_approved_edits_h
     adapter: CodexAdapter,
 ) -> None:
     inv = adapter.build("go", AgentOptions(), executable=EXE, hook=HOOK)
-    assert inv.argv == [EXE, "exec", "--json", "-c", hook_override(HOOK),
-                        "--dangerously-bypass-hook-trust", "-s", "workspace-write",
-                        "--skip-git-repo-check", "-"]  # fmt: skip
+    assert inv.argv == [EXE, "exec", "--json", "-c", hook_override(HOOK.shell_command(), 1200),
+                        "-c", "features.codex_hooks=true", "--dangerously-bypass-hook-trust",
+                        "-s", "workspace-write", "--skip-git-repo-check", "-"]  # fmt: skip
     assert inv.files == {} and inv.env == {}, "nothing is written into ~/.codex or the project"
     chosen = adapter.build("go", AgentOptions(permission_mode="read-only"), executable=EXE,
                            hook=HOOK)  # fmt: skip
@@ -321,7 +321,7 @@ def test_the_hook_goes_on_the_command_line_and_the_sandbox_lets_approved_edits_h
 )
 def test_the_hook_override_is_toml_codex_reads_back_exactly(command: list[str]) -> None:
     hook = HookConfig(command, 1200)
-    parsed = tomllib.loads(hook_override(hook))
+    parsed = tomllib.loads(hook_override(hook.shell_command(), hook.timeout_s))
     (group,) = parsed["hooks"]["PreToolUse"]
     assert group["matcher"] == "*"
     assert group["hooks"] == [{"type": "command", "command": hook.shell_command(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -134,23 +135,62 @@ def test_with_approvals_the_hook_decides_unless_the_user_chose_a_mode(
     assert chosen.argv[3:5] == ["--approval-mode", "plan"]
 
 
-def test_the_hook_goes_first_and_keeps_the_users_hooks_and_settings() -> None:
+def test_the_hook_goes_last_and_keeps_the_users_hooks_and_settings() -> None:
     user_hook = {"matcher": "write_file", "hooks": [{"type": "command", "command": "lint"}]}
     settings = {
         "ui": {"theme": "Dracula"},
         "hooks": {"BeforeTool": [user_hook], "AfterTool": [user_hook]},
-        "hooksConfig": {"enabled": False, "disabled": ["agentry-approvals", "other"]},
+        "hooksConfig": {"enabled": False, "disabled": ["other"]},
     }
     merged = with_hook(settings, HOOK)
-    ours, theirs = merged["hooks"]["BeforeTool"]
+    theirs, ours = merged["hooks"]["BeforeTool"]
     assert theirs == user_hook and merged["hooks"]["AfterTool"] == [user_hook]
     assert ours["matcher"] == ".*"
-    assert ours["hooks"] == [{"type": "command", "name": "agentry-approvals",
-                              "command": "/opt/agentry/agentry-cli hook gemini-pretool --run 3",
-                              "timeout": 1_200_000}]  # fmt: skip
+    (entry,) = ours["hooks"]
+    assert entry["command"] == "/opt/agentry/agentry-cli hook gemini-pretool --run 3"
+    assert entry["timeout"] == 1_200_000
+    assert entry["name"].startswith("agentry-approvals-")
+    assert entry["name"] != with_hook(settings, HOOK)["hooks"]["BeforeTool"][1]["hooks"][0][
+        "name"], "a random name per run: no disabled list can name it"  # fmt: skip
     assert merged["hooksConfig"] == {"enabled": True, "disabled": ["other"]}
     assert merged["ui"] == {"theme": "Dracula"}
     assert settings["hooks"]["BeforeTool"] == [user_hook], "the input is not changed"
+
+
+@pytest.mark.parametrize("where", ["workspace", "system"])
+def test_a_settings_layer_above_the_users_that_turns_hooks_off_refuses_the_run(
+    adapter: GeminiAdapter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    project = tmp_path / "project"
+    (project / ".gemini").mkdir(parents=True)
+    system = tmp_path / "etc" / "settings.json"
+    system.parent.mkdir()
+    monkeypatch.setenv("GEMINI_CLI_SYSTEM_SETTINGS_PATH", str(system))
+    adapter.preflight(project)  # nothing there: fine
+    off = '{"hooksConfig": {"enabled": false}} // said the project'
+    target = project / ".gemini" / "settings.json" if where == "workspace" else system
+    target.write_text(off)
+    with pytest.raises(LaunchError, match="turns Gemini's hooks off") as caught:
+        adapter.preflight(project)
+    assert str(target) in str(caught.value)
+    target.write_text('{"hooksConfig": {"enabled": true}}')
+    adapter.preflight(project)
+
+
+def test_on_windows_the_hook_line_is_for_powershell(
+    adapter: GeminiAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.supervisor.adapters import gemini
+
+    monkeypatch.setattr(gemini, "IS_WINDOWS", True)
+    hook = HookConfig(["C:\\Program Files\\Agentry\\agentry-cli.exe", "hook",
+                       "gemini-pretool", "--run", "3"], 1200)  # fmt: skip
+    assert adapter.hook_line(hook) == (
+        "& 'C:\\Program Files\\Agentry\\agentry-cli.exe' hook gemini-pretool --run 3"
+    )
+    monkeypatch.setenv("ComSpec", "C:\\Windows\\System32\\WindowsPowerShell\\powershell.exe")
+    assert adapter.hook_shell(dict(os.environ))[1:] == ["-NoProfile", "-NonInteractive",
+                                                        "-Command"]  # fmt: skip
 
 
 def test_settings_with_comments_are_read_like_gemini_reads_them(tmp_path: Path) -> None:
@@ -187,6 +227,8 @@ def test_a_first_ever_run_makes_the_real_session_folder_and_links_the_rest(
     tmp_path: Path,
 ) -> None:
     (tmp_path / ".agents").mkdir()
+    (tmp_path / ".gemini").mkdir()
+    (tmp_path / ".gemini" / "gone.json").symlink_to(tmp_path / "nowhere")  # dangling: skipped
     files, links = hook_home(HOOK, tmp_path)
     assert (tmp_path / ".gemini" / "tmp").is_dir(), "sessions must land in the real home"
     assert links == {"gemini-home/.gemini/tmp": str(tmp_path / ".gemini" / "tmp"),

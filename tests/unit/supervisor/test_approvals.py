@@ -107,11 +107,11 @@ def test_malformed_hook_input_is_denied_with_a_message_never_allowed(
     raw: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AGENTRY_HOME", str(tmp_path))
-    out = io.StringIO()
-    assert hook.main("claude-pretool", 1, io.StringIO(raw), out) == 0
-    answer = json.loads(out.getvalue())["hookSpecificOutput"]
-    assert answer["permissionDecision"] == "deny"
-    assert "could not read this request" in answer["permissionDecisionReason"]
+    for kind in ("claude-pretool", "codex-pretool", "gemini-pretool"):
+        out, err = io.StringIO(), io.StringIO()
+        # A deny never depends on stdout: exit 2 and the reason on stderr, for every agent.
+        assert hook.main(kind, 1, io.StringIO(raw), out, err) == 2
+        assert out.getvalue() == "" and "could not read this request" in err.getvalue()
 
 
 def test_a_read_only_tool_is_allowed_by_the_builtin_rule_and_recorded(
@@ -147,16 +147,75 @@ def test_gemini_hooks_are_answered_in_geminis_format(
     out = io.StringIO()
     assert hook.main("gemini-pretool", run_id, io.StringIO(json.dumps(request)), out) == 0
     assert json.loads(out.getvalue()) == {"decision": "allow", "reason": "read-only tool"}
-    out = io.StringIO()
-    hook.main("gemini-pretool", run_id, io.StringIO("{broken"), out)
-    answer = json.loads(out.getvalue())
-    assert answer["decision"] == "deny" and "could not read this request" in answer["reason"]
     connection.close()
 
 
-def test_an_unknown_hook_kind_blocks_the_call(capsys: pytest.CaptureFixture[str]) -> None:
-    assert hook.main("codex-pretool-v9", 1, io.StringIO("{}"), io.StringIO()) == 2
-    assert "unknown hook kind 'codex-pretool-v9'" in capsys.readouterr().err
+def test_an_mcp_tool_named_like_a_read_only_tool_is_not_auto_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gemini names MCP tools <server>_<tool>: server "read", tool "file" is "read_file"."""
+    monkeypatch.setenv("AGENTRY_HOME", str(tmp_path))
+    connection = open_database(tmp_path / "agentry.db")
+    request = {"tool_name": "read_file", "tool_input": {"file_path": "/x"}, "cwd": "/proj",
+               "mcp_context": {"server_name": "read", "tool_name": "file"}}  # fmt: skip
+    parsed = hook.parse_request(json.dumps(request))
+    assert parsed.mcp and hook._rules(connection, Settings(), parsed.mcp) == []
+    builtin = hook.parse_request(
+        json.dumps({k: v for k, v in request.items() if k != "mcp_context"})
+    )
+    assert [r.tool for r in hook._rules(connection, Settings(), builtin.mcp)][:1] == ["Read"]
+    connection.close()
+
+
+def test_the_wait_is_capped_at_the_expiry_the_agent_was_launched_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its own hook timeout came from that expiry: a longer one set later would outlast it."""
+    monkeypatch.setenv("AGENTRY_HOME", str(tmp_path))
+    (tmp_path / "settings.json").write_text(json.dumps({"approval_timeout_s": 7200}))
+    connection = open_database(tmp_path / "agentry.db")
+    _, run_id = _running_run(connection)
+    request = {"tool_name": "Bash", "tool_input": {"command": "make"}, "cwd": "/proj"}
+    monkeypatch.setattr(hook, "_wait_for_person", lambda conn, settings, *a: (
+        "deny", f"waited {settings.approval_timeout_s:.0f}"))  # fmt: skip
+    err = io.StringIO()
+    hook.main("codex-pretool", run_id, io.StringIO(json.dumps(request)), io.StringIO(), err,
+              timeout=600)  # fmt: skip
+    assert err.getvalue() == "waited 600\n"
+    connection.close()
+
+
+def test_a_signal_while_waiting_denies_and_abandons(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGENTRY_HOME", str(tmp_path))
+
+    def stopped(*_args: object) -> tuple[str, str]:
+        raise hook.HookStopped("signal 15")
+
+    monkeypatch.setattr(hook, "_decide", stopped)
+    out, err = io.StringIO(), io.StringIO()
+    assert hook.main("gemini-pretool", 1, io.StringIO("{}"), out, err) == 2
+    assert out.getvalue() == "" and "stopped waiting" in err.getvalue()
+
+
+def test_a_blank_deny_reason_still_blocks_codex() -> None:
+    """Codex runs the call when a hook exits 2 with nothing on stderr."""
+    err = io.StringIO()
+    assert hook.respond("codex", "deny", "   ", io.StringIO(), err) == 2
+    assert err.getvalue() == "Denied in Agentry.\n"
+
+
+def test_the_probe_answers_without_reading_anything() -> None:
+    out = io.StringIO()
+    assert hook.main("codex-pretool", 1, None, out, io.StringIO(), probe=True) == 0
+    assert out.getvalue() == hook.PROBE_ANSWER + "\n"
+
+
+def test_an_unknown_hook_kind_blocks_the_call() -> None:
+    err = io.StringIO()
+    assert hook.main("codex-pretool-v9", 1, io.StringIO("{}"), io.StringIO(), err) == 2
+    assert "unknown hook kind 'codex-pretool-v9'" in err.getvalue()
 
 
 def test_codex_hooks_answer_with_exit_codes_not_stdout(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,10 @@ from helpers.agent_cli import fake_cli
 from app.core.models import Run, Task, TaskSpec
 from app.core.states import RunState
 from app.runner import protocol
-from app.supervisor.launcher import LaunchError, prepare
+from app.supervisor import launcher
+from app.supervisor.adapters.base import HookConfig
+from app.supervisor.adapters.codex import CodexAdapter
+from app.supervisor.launcher import LaunchError, check_hook, hook_for, prepare
 
 
 def _task(agent: str, cwd: Path, *, prompt: str | None = "fix the tests", argv=(), **options):  # type: ignore[no-untyped-def]
@@ -96,7 +101,7 @@ def test_gemini_with_approvals_gets_a_home_of_its_own_with_the_hook_and_the_user
     settings = json.loads((own / ".gemini" / "settings.json").read_text())
     assert settings["model"] == {"name": "gemini-2.5-pro"}, "the user's settings are kept"
     (hook,) = settings["hooks"]["BeforeTool"][0]["hooks"]
-    assert hook["command"].endswith("hook gemini-pretool --run 3")
+    assert hook["command"].endswith("hook gemini-pretool --run 3 --timeout 900")
     assert hook["timeout"] == (900 + 300) * 1000
     # Everything else is the user's own, so what Gemini writes there lands in ~/.gemini.
     assert (own / ".gemini" / "tmp").resolve() == (user / ".gemini" / "tmp").resolve()
@@ -139,7 +144,35 @@ def test_codex_with_approvals_gets_the_hook_on_its_command_line_only(tmp_path: P
                    approvals=600.0)  # fmt: skip
     override = argv[argv.index("-c") + 1]
     assert override.startswith('hooks.PreToolUse=[{matcher="*",hooks=[{type="command",command=')
-    assert "hook codex-pretool --run 3" in override and ",timeout=900," in override
+    assert "hook codex-pretool --run 3 --timeout 600" in override and ",timeout=900," in override
     assert "--dangerously-bypass-hook-trust" in argv
     assert argv[argv.index("-s") + 1] == "workspace-write"
     assert sorted(p.name for p in run_dir.iterdir()) == sorted([protocol.SPEC, protocol.PROMPT])
+
+
+def _shadowing_project(folder: Path) -> Path:
+    """A project with a package called app of its own, as many have."""
+    (folder / "app").mkdir(parents=True)
+    (folder / "app" / "__init__.py").write_text("raise ImportError('the projects own app')\n")
+    return folder
+
+
+def test_the_hook_probe_passes_in_a_project_with_its_own_app_package(tmp_path: Path) -> None:
+    project = _shadowing_project(tmp_path / "project")
+    hook = hook_for(_run(), 900.0, "codex-pretool")
+    launcher._probed.clear()
+    check_hook(CodexAdapter(), hook, str(project), {**os.environ, "SHELL": "/bin/sh"})
+
+
+def test_a_hook_that_does_not_start_refuses_the_launch_and_says_why(tmp_path: Path) -> None:
+    """Without -P the project's app shadows Agentry's: the agent would read the crash as yes."""
+    project = _shadowing_project(tmp_path / "project")
+    command = [sys.executable, "-m", "app", "hook", "codex-pretool", "--run", "3"]
+    launcher._probed.clear()
+    with pytest.raises(LaunchError) as caught:
+        check_hook(CodexAdapter(), HookConfig(command, 1200), str(project),
+                   {**os.environ, "SHELL": "/bin/sh"})  # fmt: skip
+    message = str(caught.value)
+    assert "approval hook does not start for Codex CLI" in message and str(project) in message
+    assert "the projects own app" in message and "turn off approvals" in message
+    assert not launcher._probed, "a failed probe is not remembered as passed"
