@@ -6,6 +6,7 @@ The run folder owns how a run ended (``exit.json``) and which processes it has
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import sqlite3
@@ -57,7 +58,7 @@ def reconcile(
     except protocol.ProtocolError as exc:
         return _interrupt(conn, run, str(exc))
     if ended is not None:
-        return _ingest(conn, run, ended)
+        return _ingest(conn, run, ended, run_dir)
     try:
         info = protocol.read_runner_info(run_dir)
     except protocol.ProtocolError as exc:
@@ -114,11 +115,19 @@ def _late_exit(conn: sqlite3.Connection, run: Run, run_dir: Path) -> Observation
         ended = protocol.read_exit(run_dir)
     except protocol.ProtocolError as exc:
         return _interrupt(conn, run, str(exc))
-    return _ingest(conn, run, ended) if ended is not None else None
+    return _ingest(conn, run, ended, run_dir) if ended is not None else None
 
 
-def _ingest(conn: sqlite3.Connection, run: Run, ended: protocol.ExitInfo) -> Observation:
+def _ingest(
+    conn: sqlite3.Connection, run: Run, ended: protocol.ExitInfo, run_dir: Path
+) -> Observation:
     new = state_for_exit(ended.reason, ended.returncode)
+    started: dict[str, float] = {}
+    if run.started_at is None:  # it ended before we saw it running: its start is in runner.json
+        with contextlib.suppress(protocol.ProtocolError, OSError):
+            info = protocol.read_runner_info(run_dir)
+            if info is not None:
+                started["started_at"] = info.started_at
     moved = repo.transition(
         conn,
         run.id,
@@ -128,6 +137,7 @@ def _ingest(conn: sqlite3.Connection, run: Run, ended: protocol.ExitInfo) -> Obs
         reason=ended.reason.value,
         message=ended.message or None,
         ended_at=ended.ended_at,
+        **started,
     )
     return Observation(Outcome.ENDED, moved or run, run.state)
 
