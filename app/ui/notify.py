@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
+    QStyle,
     QSystemTrayIcon,
     QToolButton,
     QWidget,
@@ -47,13 +48,15 @@ class Banner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("notificationBanner")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.level = "info"
+        self.icon = QLabel(self)
         self.label = QLabel(self, textFormat=Qt.TextFormat.RichText, wordWrap=True)
         self.show_button = QPushButton("Show", self)
         close = QToolButton(self)
         close.setText("✕")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.icon)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.show_button)
         layout.addWidget(close)
@@ -67,7 +70,17 @@ class Banner(QFrame):
     def show_message(self, title: str, text: str, level: str, task_id: int | None) -> None:
         colors = {"error": "#d1242f", "warning": "#d4762c"}
         color = colors.get(level, "#2f81f7")
-        self.setStyleSheet(f"#notificationBanner {{ border-left: 4px solid {color}; }}")
+        # The whole frame is drawn by the style sheet (a styled panel would hide the bar).
+        self.setStyleSheet(
+            f"#notificationBanner {{ border: none; border-left: 4px solid {color};"
+            " background: palette(base); }"
+        )
+        icons = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+                 "warning": QStyle.StandardPixmap.SP_MessageBoxWarning}  # fmt: skip
+        kind = icons.get(level, QStyle.StandardPixmap.SP_MessageBoxInformation)
+        icon = self.style().standardIcon(kind)
+        self.icon.setPixmap(icon.pixmap(20, 20))
+        self.level = level
         self.label.setText(f"<b>{title}</b> — {text}")
         self._task_id = task_id
         self.show_button.setVisible(task_id is not None)

@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QFont,
     QFontDatabase,
     QKeySequence,
+    QResizeEvent,
     QShortcut,
     QShowEvent,
     QTextCharFormat,
@@ -42,7 +43,8 @@ from PySide6.QtWidgets import (
 from app.core import ansi
 from app.core.models import Task
 from app.core.render import Renderer, footer_text
-from app.ui.task_model import STATE_LABELS
+from app.core.states import RunState
+from app.ui.task_model import STATE_LABELS, exit_label
 
 DEFAULT_MAX_BLOCKS = 10_000
 FLUSH_MS = 40
@@ -90,7 +92,7 @@ class OutputPane(QWidget):
     def _build(self) -> None:
         self.header = QLabel(self, textFormat=Qt.TextFormat.RichText)
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.command_label = QLabel(self, textFormat=Qt.TextFormat.PlainText)
+        self.command_label = ElidedLabel(self)
         self.command_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.command_label.setStyleSheet("color: gray")
         for label in (self.header, self.command_label):  # long titles elide, never squeeze
@@ -181,17 +183,20 @@ class OutputPane(QWidget):
         state = STATE_LABELS.get(task.state, "—") if task.state else "—"
         extra = ""
         if run is not None and run.exit_code is not None:
-            extra = f" · exit code {run.exit_code}"
+            extra = f" · exit {exit_label(run.exit_code)}"
         if run is not None and run.message and task.state and task.state.is_terminal:
-            extra += f" · {html.escape(run.message)}"
+            extra += f" · {html.escape(_elide(run.message, 120))}"
+        # The state first: a long title or message is what gets cut off, never the state.
         self.header.setText(
-            f"<b>{html.escape(task.title)}</b> <span style='color:gray'>#{task.id} · "
-            f"{html.escape(task.agent)} · {state}{extra}</span>"
+            f"<b>{state}</b>{extra} &nbsp; <b>{html.escape(_elide(task.title, 90))}</b> "
+            f"<span style='color:gray'>#{task.id} · {html.escape(task.agent)}</span>"
         )
+        self.header.setToolTip(f"{task.title} — #{task.id} · {task.agent} · {state}")
+        self.view.setPlaceholderText(_empty_text(task.state))
         argv = (run.argv if run is not None and run.argv else None) or task.spec.argv
         command = f"{shlex.join(argv)}   in {task.spec.cwd}" if argv else f"in {task.spec.cwd}"
         self.command_label.setToolTip(command)
-        self.command_label.setText(_elide(command, 140))
+        self.command_label.set_full_text(command)
 
     def set_renderer(self, make: Callable[[], Renderer] | None) -> None:
         """Structured agents: show their JSON lines as readable events (Raw log toggles)."""
@@ -407,6 +412,8 @@ class OutputPane(QWidget):
         if self.view.find(text, flags):
             self._following = False
             return True
+        before = self.view.textCursor()
+        scroll = self.view.verticalScrollBar().value()
         cursor = self.view.textCursor()
         cursor.movePosition(
             QTextCursor.MoveOperation.End if backward else QTextCursor.MoveOperation.Start
@@ -415,6 +422,9 @@ class OutputPane(QWidget):
         found = self.view.find(text, flags)
         if found:
             self._following = False
+        else:  # no match anywhere: stay where the person was (and keep following)
+            self.view.setTextCursor(before)
+            self.view.verticalScrollBar().setValue(scroll)
         return found
 
     def block_count(self) -> int:
@@ -446,6 +456,40 @@ class _FindBar(QWidget):
     def _go(self, *, backward: bool) -> None:
         found = self.pane.find_text(self.edit.text(), backward=backward)
         self.status.setText("" if found else "No matches")
+
+
+def _empty_text(state: RunState | None) -> str:
+    """What an empty pane says instead of being a blank box."""
+    if state is RunState.QUEUED:
+        return (
+            "Queued: it starts when one of the agents now running ends (Settings → Agents at once)."
+        )
+    if state in (RunState.STARTING, RunState.RUNNING):
+        return "No output yet."
+    return "This run printed nothing."
+
+
+class ElidedLabel(QLabel):
+    """Plain text cut in the middle to the width it has (the start and the folder stay)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, textFormat=Qt.TextFormat.PlainText)
+        self._full = ""
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(40, self.width())
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width))
 
 
 def _elide(text: str, limit: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from typing import Any
 
@@ -170,8 +171,18 @@ def _display(task: Task, column: int) -> str:
         elapsed = _duration(task)
         return "" if elapsed is None else format_elapsed(elapsed)
     if column == TaskTableModel.EXIT:
-        return "" if run is None or run.exit_code is None else str(run.exit_code)
+        return "" if run is None or run.exit_code is None else exit_label(run.exit_code)
     return ""
+
+
+def exit_label(code: int) -> str:
+    """A POSIX process ended by a signal reports minus its number: show the signal's name."""
+    if code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return str(code)
 
 
 def _short_time(at: float) -> str:

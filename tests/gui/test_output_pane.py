@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtGui import QColor, QTextCursor
 
+from app.core.models import Run, Task, TaskSpec
+from app.core.states import RunState
 from app.ui.output_pane import DEFAULT_MAX_BLOCKS, OutputPane
 
 ESCAPES = [
@@ -128,3 +131,25 @@ def test_copy_puts_the_selection_or_everything_on_the_clipboard(
     pane.flush_all()
     pane.copy()
     assert qapp.clipboard().text() == "first\nsecond"
+
+
+def test_a_find_with_no_match_keeps_the_place_and_an_empty_pane_says_why(
+    pane: OutputPane, tmp_path: Path
+) -> None:
+    pane.append_lines(f"line {i}" for i in range(400))
+    pane.flush_all()
+    assert pane.find_text("line 37")
+    place = (pane.view.verticalScrollBar().value(), pane.view.textCursor().position())
+    assert not pane.find_text("no such words")
+    after = (pane.view.verticalScrollBar().value(), pane.view.textCursor().position())
+    assert after == place, "a failed Find moves nothing"
+
+    def task(state: RunState) -> Task:
+        run = Run(id=2, task_id=2, attempt=1, state=state, dir="d", priority=0, timeout=None,
+                  created_at=0.0)  # fmt: skip
+        return Task(2, "t", "shell", TaskSpec(argv=("true",), cwd="/tmp"), 0, 0.0, run)
+
+    pane.set_task(task(RunState.QUEUED), tmp_path / "output.log")
+    assert pane.view.placeholderText().startswith("Queued")
+    pane.set_task(task(RunState.RUNNING), tmp_path / "output.log")
+    assert pane.view.placeholderText() == "No output yet."

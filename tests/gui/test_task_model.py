@@ -74,3 +74,12 @@ def test_sorting_uses_values_not_their_text(qtbot: Any) -> None:
     proxy.sort(TaskTableModel.EXIT, Qt.SortOrder.AscendingOrder)
     assert [proxy.index(r, TaskTableModel.EXIT).data() for r in range(2)] == ["9", "10"]
     assert proxy.index(0, TaskTableModel.EXIT).data(SORT_ROLE) == 9
+
+
+def test_an_exit_by_signal_shows_the_signals_name() -> None:
+    from app.ui.task_model import exit_label
+
+    assert (exit_label(0), exit_label(1), exit_label(-15), exit_label(-9)) == (
+        "0", "1", "SIGTERM", "SIGKILL",
+    )  # fmt: skip
+    assert exit_label(-200) == "signal 200"
