@@ -676,20 +676,15 @@ def cmd_rules(args: argparse.Namespace) -> int:
 def cmd_quit(args: argparse.Namespace) -> int:
     """Used by installers before an upgrade: the app quits, its agents keep running and the
     new version reattaches them."""
-    from app.supervisor.lock import is_locked, running_holder
+    from app.supervisor.lock import is_locked
 
     locations = Locations.from_env()
     if not is_locked(locations.lock):
         print("Agentry is not running.")
         return EXIT_OK
-    from app.ui.single_instance import send_command, server_name
+    from app.ui.single_instance import ask_running_to_quit
 
-    asked = send_command(server_name(locations), "quit")
-    holder = running_holder(locations)
-    if not asked and holder and hasattr(signal, "SIGTERM") and os.name != "nt":
-        os.kill(int(holder["pid"]), signal.SIGTERM)  # a headless supervisor stops on SIGTERM
-        asked = True
-    if not asked:
+    if not ask_running_to_quit(locations):
         print(
             "agentry: the running Agentry did not answer; quit it from its tray menu",
             file=sys.stderr,

@@ -91,7 +91,7 @@ class AgentryApp(QObject):
         try:
             report = await self.supervisor.start()
         except STARTUP_ERRORS as exc:
-            self._show_startup_error(str(exc))
+            self._show_startup_error(str(exc), already_running=isinstance(exc, AlreadyRunning))
             return False
         self.instance_server.listen()
         apply_theme(self.qapp, self.supervisor.settings.theme)
@@ -110,10 +110,12 @@ class AgentryApp(QObject):
         self.started.emit()
         return True
 
-    def _show_startup_error(self, message: str) -> None:
+    def _show_startup_error(self, message: str, *, already_running: bool = False) -> None:
         log.error("start-up failed: %s", message)
         self.exit_code = 1
-        self.error_screen = StartupErrorScreen(message, str(self.locations.data))
+        self.error_screen = StartupErrorScreen(
+            message, str(self.locations.data), already_running=already_running
+        )
         self.error_screen.finished.connect(lambda _r: self.finished.set())
         self.error_screen.show()
 
@@ -281,13 +283,18 @@ class AgentryApp(QObject):
 
     def show_inbox(self) -> ApprovalsInbox:
         if self.inbox is None:
-            self.inbox = ApprovalsInbox(self.window)
+            self.inbox = ApprovalsInbox(self.window, task_title=self._task_title)
             self.inbox.openRequested.connect(self._open_approval)
             self.inbox.checkpointRequested.connect(self.open_checkpoint)
+            self.inbox.decided.connect(self.decide)  # the same path as the dialog's answer
         self._approvals_changed()
         self.inbox.show()
         self.inbox.raise_()
         return self.inbox
+
+    def _task_title(self, task_id: int) -> str | None:
+        task = self.window.model.task(task_id) if self.window is not None else None
+        return task.title if task is not None else None
 
     def _open_approval(self, approval_id: str) -> None:
         dialog = self.approval_dialogs.get(approval_id)

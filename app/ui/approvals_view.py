@@ -8,16 +8,32 @@ key press meant for another window never approves anything.
 from __future__ import annotations
 
 import difflib
+import html
 import json
+import math
+import re
 import time
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QShowEvent
+from PySide6.QtCore import QEvent, QMetaMethod, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QKeyEvent,
+    QPalette,
+    QShowEvent,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QButtonGroup,
     QDialog,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -33,6 +49,7 @@ from PySide6.QtWidgets import (
 
 from app.core.approvals import Approval, ApprovalState
 from app.store.workflow_repo import Checkpoint
+from app.supervisor.adapters import get_adapter_or_none
 from app.ui.icons import app_icon
 
 ARM_DELAY_MS = 800  # Enter and the Allow button wake up only after this long on screen
@@ -42,6 +59,10 @@ SHELL_TOOLS = ("Bash", "run_shell_command")
 EDIT_TOOLS = ("Edit", "MultiEdit", "replace")
 WRITE_TOOLS = ("Write", "write_file")
 PATCH_TOOLS = ("apply_patch",)  # Codex: the patch itself is the clearest view
+
+DIALOG_WIDTH = 720
+DETAILS_MIN_LINES = 3  # the details box is as tall as its text, within these bounds
+DETAILS_MAX_LINES = 24
 
 
 def describe_input(approval: Approval) -> str:
@@ -61,15 +82,112 @@ def describe_input(approval: Approval) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
+def _diff_names(path: str) -> tuple[str, str]:
+    """Header names of a diff of ``path``: git's a/ and b/ for a relative path; an absolute
+    one is shown as it is (``a//tmp/x`` reads as a typo)."""
+    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", path):
+        return path, path
+    return f"a/{path}", f"b/{path}"
+
+
 def _edit_diff(data: dict[str, Any]) -> str:
-    path = str(data.get("file_path"))
+    old_name, new_name = _diff_names(str(data.get("file_path")))
     edits = data.get("edits") or [data]
     chunks = []
     for edit in edits:
         old = str(edit.get("old_string", "")).splitlines(keepends=True)
         new = str(edit.get("new_string", "")).splitlines(keepends=True)
-        chunks.append("".join(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}")))
+        chunks.append("".join(difflib.unified_diff(old, new, old_name, new_name)))
     return "\n".join(chunks)
+
+
+def looks_like_diff(text: str) -> bool:
+    """A unified diff or a Codex patch: shown with added and removed lines in colour."""
+    return text.startswith(("--- ", "@@", "*** Begin Patch"))
+
+
+def agent_label(name: str) -> str:
+    """How an agent is called in the app ("Claude Code"), or its raw name if unknown."""
+    adapter = get_adapter_or_none(name)
+    return adapter.label if adapter is not None else name
+
+
+def dark_palette() -> bool:
+    return QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+_HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+DIFF_COLORS = {  # GitHub's diff colours, readable on each background
+    False: {"added": "#1a7f37", "removed": "#cf222e", "hunk": "#8250df"},
+    True: {"added": "#3fb950", "removed": "#f85149", "hunk": "#d2a8ff"},
+}
+
+
+class DiffHighlighter(QSyntaxHighlighter):
+    """Added lines green, removed lines red, hunk headers purple, file headers bold.
+
+    Inside a hunk the line counts from its ``@@`` header decide, so a removed line that
+    itself starts with ``--`` is still a removed line, not a file header."""
+
+    def __init__(self, document: QTextDocument, dark: bool) -> None:
+        super().__init__(document)
+        self.formats: dict[str, QTextCharFormat] = {}
+        self.set_dark(dark)
+
+    def set_dark(self, dark: bool) -> None:
+        self.dark = dark
+        self.formats = {}
+        for kind, color in DIFF_COLORS[dark].items():
+            fmt = QTextCharFormat()
+            fmt.setForeground(QColor(color))
+            self.formats[kind] = fmt
+        header = QTextCharFormat()
+        header.setFontWeight(QFont.Weight.Bold)
+        self.formats["header"] = header
+
+    def highlightBlock(self, text: str) -> None:
+        old, new = divmod(max(self.previousBlockState(), 0), 1 << 16)
+        kind = line_kind(text, inside_hunk=bool(old or new))
+        if old or new:  # count the lines of the hunk down
+            if kind == "removed":
+                old -= 1
+            elif kind == "added":
+                new -= 1
+            elif not text.startswith("\\"):  # "\ No newline at end of file" counts for none
+                old, new = old - 1, new - 1
+        elif kind == "hunk" and (match := _HUNK.match(text)):
+            old = int(match[1]) if match[1] is not None else 1
+            new = int(match[2]) if match[2] is not None else 1
+        old, new = min(max(old, 0), 0x7FFF), min(max(new, 0), 0xFFFF)
+        self.setCurrentBlockState((old << 16) | new)
+        if kind is not None:
+            self.setFormat(0, len(text), self.formats[kind])
+
+
+def line_kind(text: str, inside_hunk: bool) -> str | None:
+    if inside_hunk:
+        return {"-": "removed", "+": "added"}.get(text[:1])
+    if text.startswith("@@"):
+        return "hunk"
+    if text.startswith(("--- ", "+++ ", "*** ")):
+        return "header"
+    return {"-": "removed", "+": "added"}.get(text[:1])  # a Codex patch has no line counts
+
+
+class _Details(QPlainTextEdit):
+    """The read-only text of the call, preferring the height its text needs."""
+
+    def __init__(self, text: str, parent: QWidget) -> None:
+        super().__init__(text, parent, readOnly=True)
+        self.fit_height = 0
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.fit_height) if self.fit_height else hint
+
+    def minimumSizeHint(self) -> QSize:  # the scroll bar's would make a short text taller
+        hint = super().minimumSizeHint()
+        return QSize(hint.width(), self.minimumHeight()) if self.fit_height else hint
 
 
 class ApprovalDialog(QDialog):
@@ -81,15 +199,24 @@ class ApprovalDialog(QDialog):
         self.approval = approval
         self.setWindowTitle(f"Allow {approval.tool}? — Agentry")
         self.setWindowIcon(app_icon())
-        self.resize(720, 480)
+        tool = html.escape(approval.tool)
         head = QLabel(
-            f"<b>{approval.agent}</b> working on task #{approval.task_id} “{task_title}” "
-            f"wants to use <b>{approval.tool}</b>", self, wordWrap=True,
-        )  # fmt: skip
-        where = QLabel(f"in {approval.cwd or '?'}", self)
+            f"<b>{html.escape(agent_label(approval.agent))}</b> working on task "
+            f"#{approval.task_id} “{html.escape(task_title)}” wants to use <b>{tool}</b>",
+            self,
+            wordWrap=True,
+            textFormat=Qt.TextFormat.RichText,
+        )
+        where = QLabel(f"in {approval.cwd or '?'}", self, textFormat=Qt.TextFormat.PlainText)
         where.setStyleSheet("color: gray")
-        self.details = QPlainTextEdit(describe_input(approval), self, readOnly=True)
+        text = describe_input(approval)
+        self.details = _Details(text, self)
         self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.highlighter = (
+            DiffHighlighter(self.details.document(), dark_palette())
+            if looks_like_diff(text)
+            else None
+        )
         self.once = QRadioButton("Just this once", self)
         self.for_task = QRadioButton(f"Always allow {approval.tool} for this task", self)
         self.for_project = QRadioButton(f"Always allow {approval.tool} in this project", self)
@@ -97,7 +224,8 @@ class ApprovalDialog(QDialog):
         scope = QButtonGroup(self)
         for button in (self.once, self.for_task, self.for_project):
             scope.addButton(button)
-        self.reason = QLineEdit(self, placeholderText="Reason for denying (the agent reads it)")
+        self.reason = QLineEdit(self, placeholderText="Optional — the agent reads it")
+        self.reason.installEventFilter(self)
         self.expiry = QLabel(self)
         self.allow_button = QPushButton("Allow", self)
         self.deny_button = QPushButton("Deny", self)
@@ -105,9 +233,14 @@ class ApprovalDialog(QDialog):
         self.allow_button.setAutoDefault(False)
         self.deny_button.setAutoDefault(False)
 
-        scope_row = QHBoxLayout()
+        scope_column = QVBoxLayout()
+        scope_column.setSpacing(2)
         for button in (self.once, self.for_task, self.for_project):
-            scope_row.addWidget(button)
+            scope_column.addWidget(button)
+        choices = QFormLayout()
+        choices.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        choices.addRow("If you allow:", scope_column)
+        choices.addRow("Reason if you deny:", self.reason)
         buttons = QHBoxLayout()
         buttons.addWidget(self.expiry, 1)
         buttons.addWidget(self.deny_button)
@@ -116,9 +249,13 @@ class ApprovalDialog(QDialog):
         layout.addWidget(head)
         layout.addWidget(where)
         layout.addWidget(self.details, 1)
-        layout.addLayout(scope_row)
-        layout.addWidget(self.reason)
+        layout.addLayout(choices)
         layout.addLayout(buttons)
+        self._fit_details(text, layout)
+        if layout.hasHeightForWidth():  # the wrapped heading: as tall as at this width
+            self.resize(DIALOG_WIDTH, layout.totalHeightForWidth(DIALOG_WIDTH))
+        else:
+            self.resize(DIALOG_WIDTH, self.sizeHint().height())
 
         self._arm = QTimer(self, singleShot=True, interval=ARM_DELAY_MS)
         self._arm.timeout.connect(self._armed)
@@ -128,10 +265,49 @@ class ApprovalDialog(QDialog):
         self.deny_button.clicked.connect(self.deny)
         self._tick()
 
+    def _fit_details(self, text: str, layout: QVBoxLayout) -> None:
+        """As tall as the text (wrapped at the dialog's width), within the line bounds."""
+        metrics = self.details.fontMetrics()
+        margins = layout.contentsMargins()
+        chrome = 2 * self.details.frameWidth() + 2 * int(self.details.document().documentMargin())
+        usable = DIALOG_WIDTH - margins.left() - margins.right() - chrome - 20  # a scroll bar
+        lines = sum(
+            max(1, math.ceil(metrics.horizontalAdvance(line) / max(usable, 1)))
+            for line in text.split("\n")
+        )
+        shown = min(max(lines, DETAILS_MIN_LINES), DETAILS_MAX_LINES)
+        height = shown * metrics.lineSpacing() + chrome + 4
+        self.details.setMinimumHeight(DETAILS_MIN_LINES * metrics.lineSpacing() + chrome + 4)
+        self.details.fit_height = height
+        self.details.updateGeometry()
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._arm.start()
         self._clock.start()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        palette_events = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+        highlighter = getattr(self, "highlighter", None)  # None while being built
+        if highlighter is not None and event.type() in palette_events:
+            dark = dark_palette()
+            if dark != highlighter.dark:  # the theme changed while it was open
+                highlighter.set_dark(dark)
+                highlighter.rehighlight()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Enter in the reason field never allows: with a reason written it denies."""
+        if (
+            watched is self.reason
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            if self.reason.text().strip() and self.deny_button.isEnabled():
+                self.deny()
+            return True
+        return super().eventFilter(watched, event)
 
     def _armed(self) -> None:
         self.allow_button.setEnabled(True)
@@ -176,30 +352,86 @@ class ApprovalDialog(QDialog):
         QTimer.singleShot(1500, self.reject)
 
 
+STATE_LABELS = {state: state.value.capitalize() for state in ApprovalState}
+TITLE_CHARS = 32  # a longer task title is cut short in the inbox (the tooltip has it all)
+
+
 class ApprovalsInbox(QDialog):
-    """Pending requests first, then past decisions; double-click a pending one to answer."""
+    """Pending requests first, then past decisions; double-click a pending one to answer,
+    or select it and allow or deny it from the buttons.
+
+    ``task_title`` (task id -> title or None) lets the Task column say more than "#5".
+    The Allow and Deny buttons show once something listens to ``decided``, which carries
+    the same decision as ``ApprovalDialog.decided``."""
 
     openRequested = Signal(str)  # approval id
     checkpointRequested = Signal(int)  # checkpoint id
+    decided = Signal(str, bool, object, object)  # as ApprovalDialog.decided
 
     COLUMNS = ("When", "Task", "Tool", "What", "State", "Decided by")
+    WHAT = 3
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        task_title: Callable[[int], str | None] | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.task_title = task_title
         self.setWindowTitle("Approvals — Agentry")
-        self.resize(900, 420)
+        self.resize(1000, 440)
         self.table = QTableWidget(0, len(self.COLUMNS), self)
         self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setWordWrap(False)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        for column in range(len(self.COLUMNS)):
+            mode = QHeaderView.ResizeMode.ResizeToContents
+            if column == self.WHAT:
+                mode = QHeaderView.ResizeMode.Stretch
+            header.setSectionResizeMode(column, mode)
         self.summary = QLabel(self)
+        self.hint = QLabel(
+            "Double-click a waiting request to see it in full and answer it, "
+            "or select it and use the buttons below.",
+            self,
+        )
+        self.hint.setStyleSheet("color: gray")
+        self.answer_button = QPushButton("Answer…", self)
+        self.answer_button.setToolTip("See the request in full, then allow or deny it")
+        self.deny_button = QPushButton("Deny", self)
+        self.deny_button.setToolTip("Deny the selected request (the agent is told no)")
+        self.allow_button = QPushButton("Allow once", self)
+        self.allow_button.setToolTip(
+            "Allow the selected request just this once (Answer… offers always allowing)"
+        )
+        for button in (self.answer_button, self.deny_button, self.allow_button):
+            button.setAutoDefault(False)  # Enter never decides anything here
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.answer_button)
+        buttons.addWidget(self.deny_button)
+        buttons.addWidget(self.allow_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addWidget(self.hint)
         layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
         self.table.cellDoubleClicked.connect(self._open)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.answer_button.clicked.connect(self.answer_selected)
+        self.allow_button.clicked.connect(lambda _=False: self._decide_selected(True))
+        self.deny_button.clicked.connect(lambda _=False: self._decide_selected(False))
         self._ids: list[str] = []
+        self._waiting: set[str] = set()  # pending approval ids and "checkpoint:ID" keys
+        self._update_buttons()
 
     def show_approvals(
         self,
@@ -209,40 +441,97 @@ class ApprovalsInbox(QDialog):
     ) -> None:
         """Waiting checkpoints first, then waiting tool calls, then past decisions."""
         checkpoints = checkpoints or []
+        selected = self.selected_key()
         rows = pending + [a for a in recent if a.state is not ApprovalState.PENDING]
         self._ids = [f"checkpoint:{c.id}" for c in checkpoints] + [a.id for a in rows]
+        self._waiting = {f"checkpoint:{c.id}" for c in checkpoints} | {
+            a.id for a in rows if a.state is ApprovalState.PENDING
+        }
         self.table.setRowCount(len(checkpoints) + len(rows))
         for row, checkpoint in enumerate(checkpoints):
-            when = time.strftime("%b %d %H:%M:%S", time.localtime(checkpoint.created_at))
             values = (
-                when,
+                _when(checkpoint.created_at),
                 f"workflow #{checkpoint.workflow_id}",
                 "Checkpoint",
                 f"{checkpoint.workflow_name} · {checkpoint.step_name}",
-                "pending",
+                STATE_LABELS[ApprovalState.PENDING],
                 "",
             )
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
-                font = item.font()
-                font.setBold(True)
-                item.setFont(font)
+                _embolden(item)
+                item.setToolTip("A workflow step's result waits for your review")
                 self.table.setItem(row, column, item)
+        titles: dict[int, str | None] = {}
         for offset, approval in enumerate(rows):
             row = len(checkpoints) + offset
-            when = time.strftime("%b %d %H:%M:%S", time.localtime(approval.created_at))
-            values = (when, f"#{approval.task_id}", approval.tool, approval.main_argument,
-                      approval.state.value, approval.decided_by or "")  # fmt: skip
+            if approval.task_id not in titles:
+                titles[approval.task_id] = self._title(approval.task_id)
+            title = titles[approval.task_id]
+            task = f"#{approval.task_id}" + (f" {_shorten(title)}" if title else "")
+            values = (_when(approval.created_at), task, approval.tool, approval.main_argument,
+                      STATE_LABELS[approval.state], approval.decided_by or "")  # fmt: skip
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if approval.state is ApprovalState.PENDING:
-                    font = item.font()
-                    font.setBold(True)
-                    item.setFont(font)
-                item.setToolTip(approval.reason or "")
+                    _embolden(item)
+                tip = approval.reason or ""
+                if column == 1 and title:
+                    tip = f"#{approval.task_id} {title}"
+                elif column == self.WHAT and not tip:
+                    tip = approval.main_argument
+                item.setToolTip(tip)
                 self.table.setItem(row, column, item)
         waiting = len(pending) + len(checkpoints)
         self.summary.setText(f"{waiting} waiting for you" if waiting else "Nothing waiting")
+        self.hint.setVisible(bool(waiting))
+        if selected in self._ids:
+            self.table.selectRow(self._ids.index(selected))
+        else:
+            self.table.clearSelection()
+        self._update_buttons()
+
+    def _title(self, task_id: int) -> str | None:
+        if self.task_title is None:
+            return None
+        try:
+            return self.task_title(task_id) or None
+        except LookupError:
+            return None
+
+    def selected_key(self) -> str | None:
+        """The selected row's approval id (or "checkpoint:ID"), or None."""
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        if len(rows) != 1:
+            return None
+        (row,) = rows
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def _update_buttons(self) -> None:
+        key = self.selected_key() or ""
+        waiting = key in self._waiting
+        checkpoint = waiting and key.startswith("checkpoint:")
+        self.answer_button.setEnabled(waiting)
+        self.answer_button.setText("Review…" if checkpoint else "Answer…")
+        tool_call = waiting and not checkpoint
+        listened = self.isSignalConnected(QMetaMethod.fromSignal(self.decided))
+        for button in (self.allow_button, self.deny_button):
+            button.setVisible(listened)
+            button.setEnabled(tool_call)
+
+    def answer_selected(self) -> None:
+        """Open the selected waiting request's own dialog (or the checkpoint's)."""
+        key = self.selected_key()
+        if key is not None and key in self._waiting:
+            self._open(self._ids.index(key), 0)
+
+    def _decide_selected(self, allow: bool) -> None:
+        key = self.selected_key()
+        if key is None or key not in self._waiting or key.startswith("checkpoint:"):
+            return
+        self._waiting.discard(key)  # once: the list refreshes when the decision lands
+        self._update_buttons()
+        self.decided.emit(key, allow, None, None)
 
     def _open(self, row: int, _column: int) -> None:
         if not 0 <= row < len(self._ids):
@@ -252,3 +541,18 @@ class ApprovalsInbox(QDialog):
             self.checkpointRequested.emit(int(key.split(":", 1)[1]))
         else:
             self.openRequested.emit(key)
+
+
+def _when(created_at: float) -> str:
+    return time.strftime("%b %d %H:%M:%S", time.localtime(created_at))
+
+
+def _shorten(title: str) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def _embolden(item: QTableWidgetItem) -> None:
+    font = item.font()
+    font.setBold(True)
+    item.setFont(font)

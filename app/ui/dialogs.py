@@ -4,6 +4,7 @@ a value is refused; none of them sends a command itself (the window does)."""
 from __future__ import annotations
 
 import enum
+import html
 import shlex
 import sys
 from pathlib import Path
@@ -48,6 +49,18 @@ def detections(agent_paths: dict[str, str], *, refresh: bool = False) -> dict[st
         for adapter in all_adapters():
             _DETECTIONS[adapter.name] = adapter.detect(agent_paths.get(adapter.name))
     return dict(_DETECTIONS)
+
+
+def _install_html(hint: str) -> str:
+    """An install hint as rich text: commands unbroken in code style, links clickable."""
+    parts = []
+    for word in html.escape(hint).split(" "):
+        if word.startswith(("http://", "https://")):
+            parts.append(f"<a href='{word}'>{word}</a>")
+        else:
+            parts.append(word)
+    text = " ".join(parts)
+    return text if "<a " in text else f"<code style='white-space:nowrap'>{text}</code>"
 
 
 class InvalidInput(ValueError):
@@ -144,7 +157,10 @@ class NewTaskDialog(QDialog):
         )
         self.title_edit = QLineEdit(self, placeholderText="Optional: a name for the task")
         self.hint = QLabel(
-            self, wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse
+            self,
+            wordWrap=True,
+            openExternalLinks=True,
+            textInteractionFlags=Qt.TextInteractionFlag.TextBrowserInteraction,
         )
         # A wrapped label's size hint assumes a narrow column, which left blank bands around
         # a one-line hint; at the field's real width it takes only the lines it needs.
@@ -196,6 +212,9 @@ class NewTaskDialog(QDialog):
             if is_shell
             else "What should the agent do?"
         )
+        prompt_label = self.form.labelForField(self.prompt)
+        if isinstance(prompt_label, QLabel):
+            prompt_label.setText("Standard input" if is_shell else "Prompt")
         asks = is_agent and self.approvals and adapter.hook_kind is not None
         self.permission.clear()
         self.permission.addItem(
@@ -208,7 +227,7 @@ class NewTaskDialog(QDialog):
         if missing:
             hint = (
                 f"{adapter.label} is not installed. Install it with: "
-                f"<code>{adapter.install_hint}</code>, or set its path in Settings."
+                f"{_install_html(adapter.install_hint)}, or set its path in Settings."
             )
         elif asks:
             hint = "Each tool call waits for your yes or no in Agentry (Settings → Approvals)."
@@ -217,6 +236,8 @@ class NewTaskDialog(QDialog):
         self.hint.setText(hint)
         self.form.setRowVisible(self.hint, bool(self.hint.text()))
         self.start_button.setEnabled(detection.found)
+        if self.isVisible():  # rows came and went: take the height they need, no blank bands
+            self.adjustSize()
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Working folder", self.cwd.text())

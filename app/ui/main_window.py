@@ -216,6 +216,7 @@ class MainWindow(QMainWindow):
             wordWrap=True,
             alignment=Qt.AlignmentFlag.AlignCenter,
         )
+        text.setMaximumWidth(460)  # a readable measure, not one line across a wide window
         self.demo_button = QPushButton("Try a demo task", page)
         self.demo_button.setDefault(True)
         self.new_button = QPushButton("New task…", page)
@@ -227,7 +228,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(page)
         layout.addStretch(1)
         layout.addWidget(title)
-        layout.addWidget(text)
+        layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addLayout(buttons)
         layout.addStretch(2)
         return page
@@ -269,6 +270,12 @@ class MainWindow(QMainWindow):
         # task list
         self.search.textChanged.connect(self.proxy.set_search)
         self.state_filter.currentTextChanged.connect(self.proxy.set_state_filter)
+        self.no_match = QLabel(self.table.viewport(), alignment=Qt.AlignmentFlag.AlignCenter)
+        self.no_match.setStyleSheet("color: gray")
+        self.no_match.hide()
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
+                       self.proxy.layoutChanged):  # fmt: skip
+            signal.connect(self._show_no_match)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(self._on_double_click)
         # panes
@@ -531,11 +538,13 @@ class MainWindow(QMainWindow):
             QMessageBox.Icon.Question,
             "Cancel task",
             f"Stop task #{task.id} “{task.title}” and every process it started?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.NoButton,
             self,
         )
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        yes = box.button(QMessageBox.StandardButton.Yes)
+        yes = box.addButton("Stop task", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep running", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
         box.buttonClicked.connect(lambda b: self.cancel_task(task.id) if b is yes else None)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
@@ -719,7 +728,7 @@ class MainWindow(QMainWindow):
 
     def set_waiting_approvals(self, count: int) -> None:
         """The badge: how many tool calls wait for a person."""
-        self.approvals_action.setText(f"Approvals ({count})" if count else "Approvals")
+        self.approvals_action.setText(f"&Approvals ({count})…" if count else "&Approvals…")
         self._waiting = count
         self._refresh()
 
@@ -750,6 +759,15 @@ class MainWindow(QMainWindow):
         has_tasks = self.model.rowCount() > 0 or bool(self.panes) or bool(self.workflow_views)
         self.right.setCurrentWidget(self.tabs if has_tasks else self.welcome)
         self._update_actions()
+
+    def _show_no_match(self, *_args: object) -> None:
+        """A filter that hides every task says so, instead of leaving an empty table."""
+        hidden_all = self.proxy.rowCount() == 0 and self.model.rowCount() > 0
+        if hidden_all:
+            what = f"“{self.search.text()}”" if self.search.text() else "this filter"
+            self.no_match.setText(f"No tasks match {what}.")
+            self.no_match.setGeometry(self.table.viewport().rect())
+        self.no_match.setVisible(hidden_all)
 
     def _update_actions(self) -> None:
         task = self.selected_task()

@@ -2,27 +2,33 @@
 
 The screen shows, for the person who comes back to Agentry: what was reattached, what
 finished while it was away (with exit codes), what was interrupted (Retry / Dismiss) and
-the restored queue, with how long recovery took.
+the restored queue, with how long recovery took. Each row says what happened in a plain
+sentence; the supervisor's technical note is its tooltip.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QProcess, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QIcon, QResizeEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QSplitter,
+    QStyle,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -30,7 +36,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.models import RecoveryReport
+from app.core.states import RunState
+from app.store.locations import Locations
+from app.supervisor.lock import is_locked
 from app.ui.icons import app_icon, state_icon
+from app.ui.single_instance import ask_running_to_quit
+from app.ui.task_model import STATE_LABELS
 
 
 @dataclass(frozen=True)
@@ -52,37 +63,177 @@ GROUPS = (
     ("queued", "Queue restored", "queued"),
 )
 
+UNCLEAN_FLAG = "⚠"
+UNCLEAN_MEANING = (
+    "Agentry had not shut down cleanly before this start "
+    "(it was killed, crashed, or the computer restarted)."
+)
+_EXIT_CODE = re.compile(r"exit code (-?\d+)")
 
-def headline(report: RecoveryReport) -> str:
+
+def state_label(state: str) -> str:
+    """The state as the task list names it ("Failed", "Timed out")."""
+    try:
+        return STATE_LABELS[RunState(state)]
+    except (ValueError, KeyError):
+        return state
+
+
+def note_exit_code(note: str) -> int | None:
+    """The exit code recovery wrote into a "finished while away" note, if any."""
+    match = _EXIT_CODE.search(note)
+    return int(match.group(1)) if match else None
+
+
+def finished_failed(note: str, line: TaskLine | None) -> bool:
+    """Whether a task that finished while Agentry was away did not succeed."""
+    code = note_exit_code(note)
+    if code is not None:
+        return code != 0
+    return bool(line and line.state and line.state != RunState.SUCCEEDED.value)
+
+
+def what_happened(key: str, note: str, line: TaskLine | None, *, live: bool = True) -> str:
+    """A plain sentence for one row; ``note`` (the technical detail) goes in its tooltip.
+
+    ``live`` is the recovery screen of this start; the history speaks in the past.
+    """
+    if key == "reattached":
+        return "Still running — reattached" if live else "Kept running — reattached"
+    if key == "queued":
+        return "Waiting in the queue" if live else "Was waiting in the queue"
+    if key == "finished":
+        code = note_exit_code(note)
+        if code == 0:
+            return "Finished successfully"
+        state = line.state if line and live else ""
+        special = {
+            RunState.TIMED_OUT.value: "Timed out",
+            RunState.CANCELLED.value: "Cancelled",
+            RunState.INTERRUPTED.value: "Stopped at log-out or shutdown",
+        }
+        if state in special:
+            return special[state]
+        if code is not None:
+            return f"Finished with exit code {code}"
+        return "Could not start" if state == RunState.FAILED.value else "Finished"
+    # interrupted: recovery's note says why in the supervisor's words
+    if "left no exit.json" in note:
+        if "left behind" in note:
+            return "Stopped unexpectedly (agent cleaned up)"
+        return "Stopped unexpectedly (killed or crashed)"
+    if "never started" in note:
+        return "Never started (Agentry was closing)"
+    if "asked to stop" in note:
+        return "Stopped (its run files were damaged)"
+    if note and note != "interrupted":
+        return "Interrupted (its run files were unreadable)"
+    return "Interrupted"
+
+
+def _tooltip_for(key: str, note: str) -> str:
+    if note:
+        return note[:1].upper() + note[1:]
+    if key == "reattached":
+        return "Its agent kept running; Agentry follows its output again."
+    if key == "queued":
+        return "It starts when a slot is free."
+    return ""
+
+
+def good_news(report: RecoveryReport, describe: Describe | None = None) -> bool:
+    """Nothing to act on: no interruption, no failure, no tool call waiting for a person."""
+    if report.interrupted or report.approvals:
+        return False
+    return not any(
+        finished_failed(report.notes.get(t, ""), describe(t) if describe else None)
+        for t in report.finished
+    )
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def headline(report: RecoveryReport, describe: Describe | None = None) -> str:
+    if good_news(report, describe):
+        agents = len(report.reattached)
+        done = len(report.finished)
+        if agents and done:
+            return (
+                f"While Agentry was closed, {_plural(agents, 'agent')} kept running and "
+                f"{_plural(done, 'task')} finished successfully"
+            )
+        if done:
+            what = "The task" if done == 1 else f"All {done} tasks"
+            return f"{what} finished successfully while Agentry was closed"
+        if agents:
+            who = "Your agent" if agents == 1 else f"All {agents} agents"
+            return f"{who} kept running while Agentry was closed"
+        if not report.previous_clean:
+            return "Agentry did not shut down cleanly last time, but nothing was lost"
+        return "Everything was picked up where it was left."
     if not report.previous_clean:
         return "Agentry did not shut down cleanly last time. Here is what it found."
-    if report.interrupted or report.finished:
-        return "While Agentry was away, some tasks changed."
-    return "Everything was picked up where it was left."
+    return "While Agentry was away, some tasks changed."
+
+
+def summary(report: RecoveryReport) -> str:
+    counts = report.counts()
+    return (
+        f"{counts['reattached']} reattached · {counts['finished']} finished while away · "
+        f"{counts['interrupted']} interrupted · {counts['queued']} queued"
+        + (
+            f" · {len(report.approvals)} tool call(s) wait for your approval"
+            if report.approvals
+            else ""
+        )
+        + f" — recovered in {report.duration_ms:.0f} ms"
+    )
+
+
+def _standard_icon(widget: QWidget, which: QStyle.StandardPixmap) -> QIcon:
+    return widget.style().standardIcon(which, None, widget)
 
 
 class RecoveryReportView(QTreeWidget):
-    """A report as a tree: one group per outcome, one row per task."""
+    """A report as a tree: one group per outcome, one row per task.
 
-    ACTIONS_COLUMN = 3
+    ``live`` is the screen of this start (Retry / Dismiss column, present tense); the
+    history shows past reports without actions.
+    """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    TITLE_COLUMN, STATE_COLUMN, WHAT_COLUMN, ACTIONS_COLUMN = range(4)
+    WHAT_MAX_WIDTH = 300  # so the title keeps its room; longer text elides (tooltip has it)
+
+    def __init__(self, parent: QWidget | None = None, *, live: bool = True) -> None:
         super().__init__(parent)
+        self.live = live
         self.setColumnCount(4)
-        self.setHeaderLabels(["Task", "State", "What happened", ""])
+        self.setHeaderLabels(["Task", "State" if live else "State now", "What happened", ""])
+        self.headerItem().setToolTip(
+            self.STATE_COLUMN,
+            "The task's state now" if not live else "The task's state after recovery",
+        )
         self.setRootIsDecorated(True)
         self.setUniformRowHeights(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.setColumnWidth(0, 250)
-        self.setColumnWidth(3, 240)
+        header.setMinimumSectionSize(80)
+        header.setSectionResizeMode(self.TITLE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(self.STATE_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(self.WHAT_COLUMN, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(self.ACTIONS_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
+        self.setColumnHidden(self.ACTIONS_COLUMN, True)
         self.rows: dict[int, QTreeWidgetItem] = {}
+        self.failed_finished: list[int] = []
 
     def show_report(self, report: RecoveryReport, describe: Describe) -> None:
         self.clear()
         self.rows = {}
+        self.failed_finished = []
         for key, label, icon in GROUPS:
             task_ids: list[int] = getattr(report, key)
             group = QTreeWidgetItem(self, [f"{label} ({len(task_ids)})"])
@@ -90,23 +241,40 @@ class RecoveryReportView(QTreeWidget):
             group.setFirstColumnSpanned(True)
             group.setData(0, Qt.ItemDataRole.UserRole, key)
             for task_id in task_ids:
-                self.rows[task_id] = self._row(group, task_id, report, describe)
+                self.rows[task_id] = self._row(group, key, task_id, report, describe)
+            if key == "finished" and self.failed_finished:
+                failed = len(self.failed_finished)
+                group.setText(0, f"{label} ({len(task_ids)}) — {failed} did not succeed")
+                group.setIcon(0, _standard_icon(self, QStyle.StandardPixmap.SP_MessageBoxWarning))
+                group.setToolTip(0, f"{failed} of {len(task_ids)} did not finish successfully")
             group.setExpanded(bool(task_ids) and key != "queued")
-        self.resizeColumnToContents(1)
+            group.setHidden(not task_ids)  # the summary line still counts the empty ones
+        self.setColumnHidden(self.ACTIONS_COLUMN, not (self.live and report.interrupted))
+        fit = self.sizeHintForColumn(self.WHAT_COLUMN) + 8
+        self.setColumnWidth(self.WHAT_COLUMN, max(140, min(fit, self.WHAT_MAX_WIDTH)))
 
     def _row(
-        self, group: QTreeWidgetItem, task_id: int, report: RecoveryReport, describe: Describe
+        self,
+        group: QTreeWidgetItem,
+        key: str,
+        task_id: int,
+        report: RecoveryReport,
+        describe: Describe,
     ) -> QTreeWidgetItem:
         line = describe(task_id)
-        title = line.title if line else "(task no longer exists)"
+        title = f"#{task_id}  " + (line.title if line else "(task no longer exists)")
         state = line.state if line else ""
+        note = report.notes.get(task_id, "")
         item = QTreeWidgetItem(
-            group, [f"#{task_id}  {title}", state, report.notes.get(task_id, "")]
+            group, [title, state_label(state), what_happened(key, note, line, live=self.live)]
         )
         item.setData(0, Qt.ItemDataRole.UserRole, task_id)
+        item.setToolTip(self.TITLE_COLUMN, title)
         if state:
-            item.setIcon(1, state_icon(state))
-        item.setToolTip(2, report.notes.get(task_id, ""))
+            item.setIcon(self.STATE_COLUMN, state_icon(state))
+        item.setToolTip(self.WHAT_COLUMN, _tooltip_for(key, note))
+        if key == "finished" and finished_failed(note, line):
+            self.failed_finished.append(task_id)
         return item
 
     def group(self, key: str) -> QTreeWidgetItem:
@@ -123,7 +291,11 @@ class RecoveryReportView(QTreeWidget):
 
 
 class RecoveryScreen(QDialog):
-    """Shown at launch when the last session did not end cleanly or anything needs a person."""
+    """Shown at launch when the last session did not end cleanly or anything needs a person.
+
+    When nothing needs a person (every agent kept running), it reads as good news with a
+    single Continue button.
+    """
 
     retryRequested = Signal(int)  # task id
     resumeRequested = Signal(int)  # task id
@@ -134,45 +306,57 @@ class RecoveryScreen(QDialog):
         super().__init__(parent)
         self.report = report
         self.describe = describe
+        self.good_news = good_news(report, describe)
         self.setWindowTitle("Agentry — recovery")
         self.setWindowIcon(app_icon())
-        self.resize(1000, 500)
-        title = QLabel(f"<h3>{headline(report)}</h3>", self)
-        counts = report.counts()
-        summary = QLabel(
-            f"{counts['reattached']} reattached · {counts['finished']} finished while away · "
-            f"{counts['interrupted']} interrupted · {counts['queued']} queued"
-            + (
-                f" · {len(report.approvals)} tool call(s) wait for your approval"
-                if report.approvals
-                else ""
-            )
-            + f" — recovered in {report.duration_ms:.0f} ms",
-            self,
+        self.resize(*((820, 400) if self.good_news else (1000, 500)))
+        self.icon = QLabel(self)
+        icon = (
+            state_icon(RunState.SUCCEEDED.value)
+            if self.good_news
+            else _standard_icon(self, QStyle.StandardPixmap.SP_MessageBoxWarning)
         )
+        self.icon.setPixmap(icon.pixmap(32, 32))
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.title = QLabel(f"<h3>{headline(report, describe)}</h3>", self, wordWrap=True)
+        text = summary(report)
+        if self.good_news:
+            text = "Nothing was lost and nothing needs you. " + text
+        self.summary = QLabel(text, self, wordWrap=True)
         self.view = RecoveryReportView(self)
         self.view.show_report(report, describe)
-        self.handled: dict[int, str] = {}  # task id -> "retried" | "dismissed"
+        self.handled: dict[int, str] = {}  # task id -> "retried" | "resumed" | "dismissed"
         self._add_row_actions()
         self.retry_all_button = QPushButton("Retry all interrupted", self)
         self.dismiss_all_button = QPushButton("Dismiss all", self)
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.continue_button = QPushButton("Continue", self)
+        self.continue_button.setDefault(True)
+        self.continue_button.setMinimumWidth(120)
+        self.continue_button.setToolTip("Close this screen; the task list shows every task")
         self.retry_all_button.setEnabled(bool(report.interrupted))
         self.dismiss_all_button.setEnabled(bool(report.interrupted))
+        self.retry_all_button.setVisible(bool(report.interrupted))
+        self.dismiss_all_button.setVisible(bool(report.interrupted))
         buttons = QHBoxLayout()
         buttons.addWidget(self.retry_all_button)
         buttons.addWidget(self.dismiss_all_button)
         buttons.addStretch(1)
-        buttons.addWidget(close)
+        buttons.addWidget(self.continue_button)
+        heading = QHBoxLayout()
+        heading.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        texts = QVBoxLayout()
+        texts.addWidget(self.title)
+        texts.addWidget(self.summary)
+        heading.addLayout(texts, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(title)
-        layout.addWidget(summary)
+        layout.addLayout(heading)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
         self.retry_all_button.clicked.connect(self.retry_all)
         self.dismiss_all_button.clicked.connect(self.dismiss_all)
-        close.rejected.connect(self.accept)
+        self.continue_button.clicked.connect(self.accept)
         self.view.itemDoubleClicked.connect(self._open_task)
+        self.continue_button.setFocus()
 
     def _add_row_actions(self) -> None:
         for task_id in self.report.interrupted:
@@ -188,8 +372,11 @@ class RecoveryScreen(QDialog):
                 resume.setToolTip("Continue the agent's own session where it stopped")
                 resume.clicked.connect(lambda _=False, t=task_id: self.resume(t))
                 row.addWidget(resume)
+            row.insertStretch(0, 1)  # right-aligned, so Retry and Dismiss line up
             retry = QPushButton("Retry", cell)
+            retry.setToolTip("Run the task again from the start")
             dismiss = QPushButton("Dismiss", cell)
+            dismiss.setToolTip("Leave it interrupted; it stays in the task list")
             row.addWidget(retry)
             row.addWidget(dismiss)
             retry.clicked.connect(lambda _=False, t=task_id: self.retry(t))
@@ -238,6 +425,21 @@ class RecoveryScreen(QDialog):
             self.showTaskRequested.emit(task_id)
 
 
+def history_entry(report: RecoveryReport) -> tuple[str, str]:
+    """The text and tooltip of one report in the history list."""
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.started_at))
+    c = report.counts()
+    parts = [f"{n} {what}" for what, n in c.items() if n]
+    if report.approvals:
+        parts.append(f"{len(report.approvals)} approvals")
+    flag = "" if report.previous_clean else f"  {UNCLEAN_FLAG}"
+    text = f"{when}{flag}\n" + (" · ".join(parts) if parts else "nothing to recover")
+    tooltip = (
+        "" if report.previous_clean else f"{UNCLEAN_FLAG} {UNCLEAN_MEANING}\n"
+    ) + f"{report.describe()}."
+    return text, tooltip
+
+
 class RecoveryHistoryDialog(QDialog):
     """Help → Recovery history: every stored report, newest first."""
 
@@ -246,71 +448,234 @@ class RecoveryHistoryDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Recovery history")
-        self.resize(900, 480)
+        self.resize(1000, 500)
         self.reports = reports
         self.describe = describe
         self.list = QListWidget(self)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         for report in reports:
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.started_at))
-            c = report.counts()
-            flag = "" if report.previous_clean else "  ⚠"
-            QListWidgetItem(
-                f"{when}{flag}\n{c['reattached']} reattached · {c['finished']} finished · "
-                f"{c['interrupted']} interrupted · {report.duration_ms:.0f} ms",
-                self.list,
-            )
+            text, tooltip = history_entry(report)
+            item = QListWidgetItem(text, self.list)
+            item.setToolTip(tooltip)
+        self.legend = QLabel(f"{UNCLEAN_FLAG}  {UNCLEAN_MEANING}", self, wordWrap=True)
+        self.legend.setVisible(any(not r.previous_clean for r in reports))
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.list, 1)
+        left_layout.addWidget(self.legend)
         self.headline = QLabel(self, wordWrap=True)
-        self.view = RecoveryReportView(self)
+        self.summary = QLabel(self, wordWrap=True)
+        self.view = RecoveryReportView(self, live=False)
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.headline)
+        right_layout.addWidget(self.summary)
         right_layout.addWidget(self.view, 1)
         splitter = QSplitter(self)
-        splitter.addWidget(self.list)
+        splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setSizes([280, 620])
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        left.setMinimumWidth(self._list_width())
+        splitter.setSizes([self._list_width(), 1000 - self._list_width()])
+        close = QPushButton("Close", self)
+        close.setDefault(True)
+        closing = QHBoxLayout()
+        closing.addStretch(1)
+        closing.addWidget(close)
         layout = QVBoxLayout(self)
         if not reports:
-            layout.addWidget(QLabel("No recoveries yet.", self))
+            empty = QLabel("No recoveries yet: each start of Agentry will be listed here.", self)
+            empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(empty, 1)
+            splitter.hide()
+            self.resize(480, 160)
         layout.addWidget(splitter, 1)
-        layout.addWidget(close)
-        close.rejected.connect(self.accept)
+        layout.addLayout(closing)
+        close.clicked.connect(self.accept)
         self.list.currentRowChanged.connect(self._select)
         if reports:
             self.list.setCurrentRow(0)
 
+    def _list_width(self) -> int:
+        """Wide enough for the widest entry, so nothing is clipped."""
+        metrics = self.list.fontMetrics()
+        widest = max(
+            (
+                metrics.horizontalAdvance(line)
+                for i in range(self.list.count())
+                if (item := self.list.item(i)) is not None
+                for line in item.text().split("\n")
+            ),
+            default=160,
+        )
+        scrollbar = self.list.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return min(max(widest + scrollbar + 24, 240), 340)
+
     def _select(self, row: int) -> None:
         if 0 <= row < len(self.reports):
             report = self.reports[row]
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.started_at))
             self.headline.setText(f"<b>{headline(report)}</b>")
+            self.summary.setText(f"Start-up at {when}: {summary(report)}")
             self.view.show_report(report, self.describe)
 
 
-class StartupErrorScreen(QDialog):
-    """Start-up failed: say why and offer the data folder, never a half-working window."""
+ALREADY_RUNNING_MARK = "is already running"  # how app.supervisor.lock words AlreadyRunning
+STOP_TIMEOUT_S = 15.0
 
-    def __init__(self, message: str, data_folder: str, parent: QWidget | None = None) -> None:
+
+def relaunch() -> bool:
+    """Open a new Agentry window process (this one is about to exit)."""
+    if getattr(sys, "frozen", False):
+        return bool(QProcess.startDetached(sys.executable, []))
+    return bool(QProcess.startDetached(sys.executable, ["-m", "app"]))
+
+
+class StartupErrorScreen(QDialog):
+    """Start-up failed: say why and offer the data folder, never a half-working window.
+
+    When another Agentry holds the data folder, it also offers to stop that one (its
+    agents keep running) and to open Agentry here instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        data_folder: str,
+        parent: QWidget | None = None,
+        *,
+        already_running: bool | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Agentry could not start")
         self.setWindowIcon(app_icon())
+        self.setMinimumWidth(480)
         self.data_folder = data_folder
+        self.already_running = (
+            ALREADY_RUNNING_MARK in message if already_running is None else already_running
+        )
+        folder = Path(data_folder)
+        self.locations = Locations(data=folder, config=folder, logs=folder / "logs")
+        # Seams for tests; the defaults do what `agentry quit` does, then start a new window.
+        self.stop_other: Callable[[], bool] = self._ask_other_to_stop
+        self.other_running: Callable[[], bool] = lambda: is_locked(self.locations.lock)
+        self.relaunch: Callable[[], bool] = relaunch
+
+        self.icon = QLabel(self)
+        critical = _standard_icon(self, QStyle.StandardPixmap.SP_MessageBoxCritical)
+        self.icon.setPixmap(critical.pixmap(48, 48))
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        heading = QLabel("<h3>Agentry could not start</h3>", self)
         self.message = QLabel(message, self, wordWrap=True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder_label = QLabel(f"Data folder: {data_folder}", self)
+        self.folder_label.setToolTip(data_folder)
+        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status = QLabel(self, wordWrap=True)
+        self.status.setVisible(self.already_running)
+        self.status.setText(
+            "You can stop the other Agentry and open it here instead. Its agents keep "
+            "running, and this window takes them over."
+        )
+        self.stop_button = QPushButton("Stop the other Agentry and open here", self)
+        self.stop_button.setToolTip(
+            "Asks the running Agentry to quit (its agents keep running), then opens Agentry"
+        )
+        self.stop_button.setVisible(self.already_running)
         self.open_button = QPushButton("Open data folder", self)
         self.quit_button = QPushButton("Quit", self)
         self.quit_button.setDefault(True)
         buttons = QHBoxLayout()
-        buttons.addStretch(1)
         buttons.addWidget(self.open_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.stop_button)
         buttons.addWidget(self.quit_button)
+        texts = QVBoxLayout()
+        texts.addWidget(heading)
+        texts.addWidget(self.message)
+        texts.addWidget(self.folder_label)
+        texts.addWidget(self.status)
+        texts.addStretch(1)
+        body = QHBoxLayout()
+        body.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        body.addSpacing(8)
+        body.addLayout(texts, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h3>Agentry could not start</h3>", self))
-        layout.addWidget(self.message)
-        layout.addWidget(QLabel(f"Data folder: {data_folder}", self, wordWrap=True))
+        layout.addLayout(body)
+        layout.addSpacing(8)
         layout.addLayout(buttons)
         self.open_button.clicked.connect(self.open_data_folder)
         self.quit_button.clicked.connect(self.reject)
+        self.stop_button.clicked.connect(self.stop_other_and_open)
+        self._poll = QTimer(self)
+        self._poll.setInterval(200)
+        self._poll.timeout.connect(self._check_stopped)
+        self._deadline = 0.0
+        width = max(self.minimumWidth(), self.sizeHint().width())
+        self.resize(width, self.heightForWidth(width))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide_folder()
+
+    def _elide_folder(self) -> None:
+        """A long data-folder path loses its middle, never breaks across lines."""
+        metrics = self.folder_label.fontMetrics()
+        prefix = "Data folder: "
+        room = self.folder_label.width() - metrics.horizontalAdvance(prefix) - 4
+        shown = metrics.elidedText(self.data_folder, Qt.TextElideMode.ElideMiddle, max(room, 40))
+        self.folder_label.setText(prefix + shown)
 
     def open_data_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(self.data_folder))
+
+    # ------------------------------------------------------------ another Agentry is running
+
+    def stop_other_and_open(self) -> None:
+        self.stop_button.setEnabled(False)
+        if not self.other_running():
+            self._open_here()
+            return
+        if not self.stop_other():
+            self._give_up(
+                "The other Agentry did not answer. Quit it from its tray icon, or press "
+                "Ctrl+C where `agentry serve` runs, then open Agentry again."
+            )
+            return
+        self.status.setText("Asking the other Agentry to stop…")
+        self._deadline = time.monotonic() + STOP_TIMEOUT_S
+        self._poll.start()
+
+    def _check_stopped(self) -> None:
+        if not self.other_running():
+            self._poll.stop()
+            self._open_here()
+        elif time.monotonic() > self._deadline:
+            self._poll.stop()
+            self._give_up(
+                f"The other Agentry is still running after {STOP_TIMEOUT_S:g} s. Quit it "
+                "from its tray icon, or press Ctrl+C where `agentry serve` runs, then try again."
+            )
+
+    def _open_here(self) -> None:
+        self.status.setText("The other Agentry stopped; its agents keep running. Opening Agentry…")
+        if self.relaunch():
+            self.accept()
+        else:
+            self._give_up("The other Agentry stopped. Open Agentry again to take over.")
+
+    def _give_up(self, why: str) -> None:
+        self.status.setText(why)
+        self.stop_button.setText("Try again")
+        self.stop_button.setEnabled(True)
+
+    def _ask_other_to_stop(self) -> bool:
+        """What `agentry quit` does: ask the window to quit, else SIGTERM a headless one."""
+        return ask_running_to_quit(self.locations)

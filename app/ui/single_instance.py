@@ -10,6 +10,8 @@ import getpass
 import hashlib
 import json
 import logging
+import os
+import signal
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -83,3 +85,21 @@ class InstanceServer(QObject):
                 self.activated.emit(list(message.get("argv") or []))
             elif command == "quit":
                 self.quitRequested.emit()
+
+
+def ask_running_to_quit(locations: Locations) -> bool:
+    """Ask the Agentry holding ``locations`` to quit (its agents keep running): the window
+    through its local socket, else a headless supervisor with SIGTERM. False when neither
+    could be asked."""
+    if send_command(server_name(locations), "quit"):
+        return True
+    from app.supervisor.lock import running_holder
+
+    holder = running_holder(locations)
+    if holder and os.name != "nt" and hasattr(signal, "SIGTERM"):
+        try:
+            os.kill(int(holder["pid"]), signal.SIGTERM)  # a headless supervisor stops on it
+        except (OSError, ValueError, TypeError):
+            return False
+        return True
+    return False

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.workflow import CheckpointState, StepState, WorkflowDef
+from app.core.workflow import CheckpointState, StepState, WorkflowDef, WorkflowState
 from app.store import workflow_repo as wrepo
 from app.supervisor.workflow_catalog import Catalog
 from app.supervisor.workflows import WorkflowDetail
@@ -49,6 +50,20 @@ WORKFLOW_ICONS = {
     "failed": "failed",
     "cancelled": "cancelled",
 }
+WORKFLOW_LABELS = {  # a workflow's state as the app says it
+    WorkflowState.PENDING: "Waiting to start",
+    WorkflowState.RUNNING: "Running",
+    WorkflowState.AWAITING_CHECKPOINT: "Waiting for your review",
+    WorkflowState.COMPLETED: "All steps completed",
+    WorkflowState.REJECTED: "Rejected at a checkpoint",
+    WorkflowState.FAILED: "Failed",
+    WorkflowState.CANCELLED: "Cancelled",
+}
+CHECKPOINT_NOTE = "Checkpoint steps wait for your review before the next step starts."
+
+
+def workflow_label(state: WorkflowState) -> str:
+    return WORKFLOW_LABELS.get(state, state.value.replace("_", " ").capitalize())
 
 
 class CheckpointDialog(QDialog):
@@ -68,7 +83,10 @@ class CheckpointDialog(QDialog):
             self,
             wordWrap=True,
         )
+        self.hint = QLabel("Edit the text to change what later steps receive", self)
+        self.hint.setStyleSheet("color: gray")
         self.text = QPlainTextEdit(checkpoint.result_text, self)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.notes = QLineEdit(self, placeholderText="Notes for a rejection (the step sees them)")
         self.rerun = QCheckBox("Re-run the step with these notes (otherwise the workflow ends)")
         self.approve_button = QPushButton("Approve", self)
@@ -80,6 +98,7 @@ class CheckpointDialog(QDialog):
         buttons.addWidget(self.approve_button)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
+        layout.addWidget(self.hint)
         layout.addWidget(self.text, 1)
         layout.addWidget(self.notes)
         layout.addLayout(buttons)
@@ -154,7 +173,10 @@ class RunWorkflowDialog(QDialog):
     def _describe(self) -> None:
         definition = self.catalog.workflows.get(self.workflow.currentData() or "")
         if definition is not None:
-            self.description.setText(f"{definition.description}\n{_step_line(definition)}")
+            note = f"\n{CHECKPOINT_NOTE}" if any(s.checkpoint for s in definition.steps) else ""
+            self.description.setText(
+                f"{definition.description}\nSteps: {_step_line(definition)}{note}"
+            )
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Working folder", self.cwd.text())
@@ -176,7 +198,8 @@ class RunWorkflowDialog(QDialog):
 
 
 def _step_line(definition: WorkflowDef) -> str:
-    return " → ".join(s.name + (" ✋" if s.checkpoint else "") for s in definition.steps)
+    """The steps in order; a checkpoint is said in words (no glyph a font may lack)."""
+    return " → ".join(s.name + (" (checkpoint)" if s.checkpoint else "") for s in definition.steps)
 
 
 class WorkflowView(QWidget):
@@ -217,7 +240,8 @@ class WorkflowView(QWidget):
     def show_detail(self, detail: WorkflowDetail) -> None:
         workflow = detail.workflow
         self.header.setText(
-            f"<b>{html.escape(workflow.name)}</b> #{workflow.id} · {workflow.state.value}"
+            f"<b>{html.escape(workflow.name)}</b> #{workflow.id} · "
+            f"{html.escape(workflow_label(workflow.state))}"
             f"<br><span style='color:gray'>input: {html.escape(workflow.input[:200])} · "
             f"in {html.escape(workflow.cwd)}</span>"
             + (f"<br>{html.escape(workflow.message)}" if workflow.message else "")
@@ -248,9 +272,11 @@ class WorkflowView(QWidget):
         icon.setPixmap(state_icon(icon_name).pixmap(18, 18))
         state = latest.state.value if latest else "not started"
         more = f" · attempt {latest.attempt}" if latest and latest.attempt > 1 else ""
+        pending = _pending_checkpoint(detail, latest)
+        waiting = " — <b>waiting for your review</b>" if pending is not None else ""
         title = QLabel(
             f"<b>{index + 1}. {html.escape(name)}</b>"
-            f"{' · checkpoint' if checkpoint else ''} — {state}{more}",
+            f"{' · checkpoint' if checkpoint else ''} — {state}{more}{waiting}",
             card,
         )
         result = (latest.final_text or latest.result_text or "") if latest else ""
@@ -264,14 +290,6 @@ class WorkflowView(QWidget):
             show = QPushButton("Show output", card)
             show.clicked.connect(lambda _=False, t=latest.task_id: self.openTask.emit(t))
             row.addWidget(show)
-            pending = next(
-                (
-                    c
-                    for c in detail.checkpoints
-                    if c.step_id == latest.id and c.state is CheckpointState.PENDING
-                ),
-                None,
-            )
             if pending is not None:
                 review = QPushButton("Review checkpoint", card)
                 review.setDefault(True)
@@ -282,6 +300,20 @@ class WorkflowView(QWidget):
         if result:
             layout.addWidget(preview)
         return card
+
+
+def _pending_checkpoint(detail: WorkflowDetail, step: wrepo.Step | None) -> wrepo.Checkpoint | None:
+    """The checkpoint of this attempt that waits for a person, if any."""
+    if step is None:
+        return None
+    return next(
+        (
+            c
+            for c in detail.checkpoints
+            if c.step_id == step.id and c.state is CheckpointState.PENDING
+        ),
+        None,
+    )
 
 
 def _preview(text: str, lines: int = 6) -> str:
@@ -300,9 +332,12 @@ class WorkflowsPanel(QWidget):
         super().__init__(parent)
         self.list = QListWidget(self)
         self.run_button = QPushButton("Run workflow…", self)
+        top = QHBoxLayout()
+        top.addWidget(self.run_button)
+        top.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.run_button)
+        layout.setContentsMargins(6, 6, 0, 6)  # as the Tasks tab beside it
+        layout.addLayout(top)
         layout.addWidget(self.list, 1)
         self.run_button.clicked.connect(self.runRequested)
         self.list.itemActivated.connect(self._open)
@@ -316,7 +351,7 @@ class WorkflowsPanel(QWidget):
             when = time.strftime("%b %d %H:%M", time.localtime(workflow.created_at))
             item = QListWidgetItem(
                 state_icon(WORKFLOW_ICONS.get(workflow.state.value, "queued")),
-                f"#{workflow.id} {workflow.name} — {workflow.state.value.replace('_', ' ')}"
+                f"#{workflow.id} {workflow.name} — {workflow_label(workflow.state)}"
                 f"\n{when} · {workflow.input[:60]}",
                 self.list,
             )

@@ -111,8 +111,8 @@ def test_the_recovery_screen_lists_what_happened_and_retry_from_it_works(
     assert screen.view.task_ids("finished") == [done]
     assert screen.view.task_ids("interrupted") == [lost]
     finished_row = screen.view.rows[done]
-    assert "exit code 3" in finished_row.text(2) and finished_row.text(1) == "failed"
-    assert "is gone" in screen.view.rows[lost].text(2)
+    assert "exit code 3" in finished_row.text(2) and finished_row.text(1) == "Failed"
+    assert "is gone" in screen.view.rows[lost].toolTip(2)
     assert not screen.report.previous_clean
 
     screen.retry(lost)
@@ -277,3 +277,39 @@ def test_quit_from_the_command_line_closes_the_app_and_keeps_agents(
     assert quitter.stdout is not None and "keep running" in quitter.stdout.read()
     quitter.stdout.close()
     assert alive(agent)
+
+
+def test_cancel_asks_with_plain_buttons_and_keep_running_is_the_default(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app = driver.start()
+    window = app.window
+    assert window is not None
+    task_id = window.submit(_spec(["sleep", "30"], work_dir))
+    driver.wait(lambda: home.run(task_id).state.value == "running")  # type: ignore[arg-type]
+    window.open_task(task_id)
+    box = window.confirm_cancel()
+    assert box is not None
+    labels = [b.text() for b in box.buttons()]
+    assert sorted(labels) == ["Keep running", "Stop task"]
+    assert box.defaultButton().text() == "Keep running"
+    box.defaultButton().click()
+    assert home.run(task_id).state.value == "running"  # type: ignore[arg-type]
+    box = window.confirm_cancel()
+    assert box is not None
+    next(b for b in box.buttons() if b.text() == "Stop task").click()
+    driver.wait(lambda: home.run(task_id).state.value == "cancelled")  # type: ignore[arg-type]
+
+
+def test_a_search_that_hides_every_task_says_so(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app = driver.start()
+    window = app.window
+    assert window is not None
+    window.submit(_spec(["true"], work_dir))
+    driver.wait(lambda: window.model.rowCount() == 1)
+    window.search.setText("zebra")
+    assert window.no_match.isVisible() and "“zebra”" in window.no_match.text()
+    window.search.clear()
+    assert not window.no_match.isVisible()

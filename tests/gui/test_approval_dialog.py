@@ -52,7 +52,8 @@ def test_enter_does_not_approve_until_the_dialog_has_been_seen_then_allow_runs_t
     QTest.keyClick(dialog, Qt.Key.Key_Return)  # a stray key press
     with home.db() as conn:
         assert approval_repo.get(conn, dialog.approval.id).state is ApprovalState.PENDING
-    assert app.window is not None and "Approvals (1)" in app.window.approvals_action.text()
+    assert app.window is not None
+    assert "Approvals (1)" in app.window.approvals_action.text().replace("&", "")
     assert any(n.title == "Approval needed" for n in app.notifier.history)  # type: ignore[union-attr]
 
     driver.wait(lambda: dialog.armed, timeout_ms=5_000)
@@ -64,7 +65,7 @@ def test_enter_does_not_approve_until_the_dialog_has_been_seen_then_allow_runs_t
         assert approval_repo.get(conn, dialog.approval.id).state is ApprovalState.ALLOWED
         rules = approval_repo.rules(conn)
     assert [(r.scope, r.task_id, r.tool) for r in rules] == [("task", 1, "Bash")]
-    driver.wait(lambda: app.window.approvals_action.text() == "Approvals")  # type: ignore[union-attr]
+    driver.wait(lambda: app.window.approvals_action.text() == "&Approvals…")  # type: ignore[union-attr]
 
 
 def test_deny_from_the_dialog_keeps_the_call_from_running_and_tells_the_agent_why(
@@ -79,7 +80,7 @@ def test_deny_from_the_dialog_keeps_the_call_from_running_and_tells_the_agent_wh
     assert result is not None and "use the Makefile instead" in tool_result_text(result)
     inbox = app.show_inbox()
     assert inbox.table.rowCount() >= 1
-    assert inbox.table.item(0, 4).text() == "denied"  # type: ignore[union-attr]
+    assert inbox.table.item(0, 4).text() == "Denied"  # type: ignore[union-attr]
 
 
 def test_an_edit_is_shown_as_a_diff() -> None:

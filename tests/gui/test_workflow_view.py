@@ -24,7 +24,7 @@ def test_a_checkpoint_is_notified_listed_and_resolved_with_an_edit_from_its_dial
     assert "Plan for: the login page" in checkpoint.result_text
     assert app.notifier is not None
     driver.wait(lambda: any(n.title == "Checkpoint waiting" for n in app.notifier.history))
-    driver.wait(lambda: "Approvals (1)" in window.approvals_action.text())
+    driver.wait(lambda: "Approvals (1)" in window.approvals_action.text().replace("&", ""))
     inbox = app.show_inbox()
     assert inbox.table.item(0, 2).text() == "Checkpoint"  # type: ignore[union-attr]
     driver.wait(lambda: "Review checkpoint" in _buttons(view))
@@ -43,7 +43,7 @@ def test_a_checkpoint_is_notified_listed_and_resolved_with_an_edit_from_its_dial
     (resolved,) = detail.checkpoints
     assert resolved.action == "edit" and "Plan for" in resolved.result_text
     driver.wait(lambda: "completed" in view.header.text())
-    assert window.approvals_action.text() == "Approvals"
+    assert window.approvals_action.text() == "&Approvals…"
 
 
 def test_rejecting_a_checkpoint_from_its_dialog_ends_the_workflow(
