@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QColor,
+    QDesktopServices,
+    QKeySequence,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -83,6 +90,7 @@ class MainWindow(QMainWindow):
         self.panes: dict[int, OutputPane] = {}
         self.workflow_views: dict[int, WorkflowView] = {}
         self._watched: dict[int, int] = {}  # task id -> run id whose output its pane shows
+        self._preview: int | None = None  # the task whose pane is the reused preview tab
         self._max_blocks = max_blocks
         self.setWindowTitle("Agentry")
         self.setWindowIcon(app_icon())
@@ -353,12 +361,25 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ panes
 
-    def open_task(self, task_id: int) -> OutputPane | None:
-        """Show the task's pane (opening it if needed) and select it in the list."""
+    def open_task(self, task_id: int, *, preview: bool = False) -> OutputPane | None:
+        """Show the task's pane (opening it if needed) and select it in the list.
+
+        ``preview``: a row merely selected in the list shows its pane in one reused
+        preview tab, so clicking through the list does not pile up tabs; opening a task
+        any other way (double-click, a notification, a new task) keeps its tab.
+        """
         pane = self.panes.get(task_id)
         if pane is None:
+            previous = self.panes.get(self._preview) if self._preview is not None else None
             task = self.model.task(task_id) or self.supervisor.task(task_id)
             pane = self._open_pane(task)
+            if previous is not None:
+                self._close_tab(self.tabs.indexOf(previous))
+            self._preview = task_id if preview else None
+            self._set_tab_look(task)
+        elif not preview and self._preview == task_id:
+            self._preview = None
+            self._set_tab_look(self.model.task(task_id) or self.supervisor.task(task_id))
         self.tabs.setCurrentWidget(pane)
         self._select_row(task_id)
         self._refresh()
@@ -432,6 +453,7 @@ class MainWindow(QMainWindow):
         except CommandRefused as exc:
             QMessageBox.warning(self, "Could not send the follow-up", str(exc))
             return False
+        self.open_task(task_id)  # a conversation in progress keeps its tab
         return True
 
     def resume_task(self, task_id: int) -> bool:
@@ -455,6 +477,8 @@ class MainWindow(QMainWindow):
         if run_id is not None:
             self.supervisor.unwatch_output(run_id)
         self.panes.pop(pane.task_id, None)
+        if self._preview == pane.task_id:
+            self._preview = None
         self.tabs.removeTab(index)
         pane.deleteLater()
         self._refresh()
@@ -466,7 +490,11 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(index, f"#{task.id} {title}")
         if task.state is not None:
             self.tabs.setTabIcon(index, state_icon(task.state.value))
-        self.tabs.setTabToolTip(index, task.title)
+        preview = task.id == self._preview
+        tip = "\n\nPreview: the next task you select replaces it. Double-click to keep it."
+        self.tabs.setTabToolTip(index, task.title + (tip if preview else ""))
+        color = self.palette().color(QPalette.ColorRole.PlaceholderText) if preview else QColor()
+        self.tabs.tabBar().setTabTextColor(index, color)
 
     def current_pane(self) -> OutputPane | None:
         widget = self.tabs.currentWidget()
@@ -492,7 +520,7 @@ class MainWindow(QMainWindow):
     def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         task = self.selected_task()
         if task is not None and selected.indexes():
-            self.open_task(task.id)
+            self.open_task(task.id, preview=True)
         self._update_actions()
 
     def _on_double_click(self, index: QModelIndex) -> None:

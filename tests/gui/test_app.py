@@ -313,3 +313,29 @@ def test_a_search_that_hides_every_task_says_so(
     assert window.no_match.isVisible() and "“zebra”" in window.no_match.text()
     window.search.clear()
     assert not window.no_match.isVisible()
+
+
+def test_selecting_tasks_in_the_list_reuses_one_preview_tab_and_double_click_keeps_it(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app = driver.start()
+    window = app.window
+    assert window is not None
+    ids = [window.submit(_spec(["true"], work_dir)) for _ in range(3)]
+    driver.wait(lambda: window.model.rowCount() == 3)
+    for pane in list(window.panes.values()):  # start from no tabs at all
+        window._close_tab(window.tabs.indexOf(pane))
+
+    def select(task_id: int) -> None:
+        row = window.proxy.mapFromSource(window.model.index(window.model.row_of(task_id), 0))
+        window.table.selectRow(row.row())
+
+    select(ids[0])
+    select(ids[1])
+    assert list(window.panes) == [ids[1]], "selecting replaces the preview tab"
+    index = window.proxy.mapFromSource(window.model.index(window.model.row_of(ids[1]), 0))
+    window.table.doubleClicked.emit(index)
+    select(ids[2])
+    assert sorted(window.panes) == sorted([ids[1], ids[2]]), "the double-clicked tab stays"
+    assert "Preview" in window.tabs.tabToolTip(window.tabs.indexOf(window.panes[ids[2]]))
+    assert "Preview" not in window.tabs.tabToolTip(window.tabs.indexOf(window.panes[ids[1]]))
