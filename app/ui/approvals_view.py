@@ -65,6 +65,16 @@ DETAILS_MIN_LINES = 3  # the details box is as tall as its text, within these bo
 DETAILS_MAX_LINES = 24
 
 
+def caveat(approval: Approval) -> str:
+    """What a yes to this call lets through beyond what the dialog shows, if anything."""
+    if approval.agent == "codex" and approval.tool in SHELL_TOOLS:
+        return (
+            "If this command keeps running and reads input, Codex can type more into it "
+            "later without asking (Codex does not pass that input through any hook)."
+        )
+    return ""
+
+
 def describe_input(approval: Approval) -> str:
     """The call's input as a person reads it: the command, a diff, or pretty JSON."""
     data = approval.input
@@ -249,6 +259,10 @@ class ApprovalDialog(QDialog):
         layout.addWidget(head)
         layout.addWidget(where)
         layout.addWidget(self.details, 1)
+        self.caveat = QLabel(caveat(approval), self, wordWrap=True)
+        self.caveat.setStyleSheet("color: #b35900")
+        self.caveat.setVisible(bool(self.caveat.text()))
+        layout.addWidget(self.caveat)
         layout.addLayout(choices)
         layout.addLayout(buttons)
         self._fit_details(text, layout)

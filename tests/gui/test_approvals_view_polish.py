@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Iterator
@@ -406,3 +407,14 @@ def test_allow_once_from_the_inbox_takes_the_dialogs_decision_path(
     assert decided.state is ApprovalState.ALLOWED and decided.decided_by == "user"
     driver.wait(lambda: "Allowed" in _cells(inbox, 4))
     driver.wait(lambda: "Already allowed" in dialog.expiry.text())  # its dialog hears of it
+
+
+def test_a_codex_shell_call_says_what_a_yes_also_lets_through(qtbot: Any) -> None:
+    from app.ui.approvals_view import caveat
+
+    codex = Approval(
+        id="c", run_id=1, task_id=1, agent="codex", tool="Bash", cwd="/w",
+        state=ApprovalState.PENDING, created_at=0, expires_at=1, input={"command": "python3"},
+    )  # fmt: skip
+    assert "type more into it" in caveat(codex)
+    assert caveat(dataclasses.replace(codex, agent="claude")) == ""
