@@ -285,8 +285,17 @@ class SettingsDialog(QDialog):
         self.default_timeout.setToolTip("e.g. 45m, 4h, 1h30m; 'none' lets tasks run forever")
         self.memory = _percent(self, settings.gate_max_memory_percent)
         self.cpu = _percent(self, settings.gate_max_cpu_percent)
+        self.memory.setToolTip(
+            "Queued tasks wait while the computer's memory in use is above this; running "
+            "agents are never stopped for it"
+        )
+        self.cpu.setToolTip("Queued tasks wait while CPU use is above this")
         self.grace = QDoubleSpinBox(self, minimum=0, maximum=600, suffix=" s", decimals=1)
         self.grace.setValue(settings.kill_grace_s)
+        self.grace.setToolTip(
+            "When a task is cancelled or times out, its processes are asked to stop and get "
+            "this long to finish before they are killed"
+        )
         self.notifications = QCheckBox("Show notifications", self)
         self.notifications.setChecked(settings.notifications)
         self.theme = QComboBox(self)
@@ -333,6 +342,9 @@ class SettingsDialog(QDialog):
         approvals.addRow("", self.approvals)
         approvals.addRow("Deny unanswered after", self.approval_timeout)
         approvals.addRow("Rules", self.rules)
+        rules_note = QLabel("Rules take effect as soon as you add or remove them.", self)
+        rules_note.setStyleSheet("color: gray")
+        approvals.addRow("", rules_note)
         agents = QFormLayout()
         for name, edit in self.agent_paths.items():
             agents.addRow(f"{get_adapter(name).label}", edit)
@@ -392,9 +404,19 @@ class SettingsDialog(QDialog):
         except InvalidInput as exc:
             self.error.setText(str(exc))
             self.error.show()
+            self.pages.setCurrentIndex(_page_of(str(exc)))  # show the field to fix
             return
         self.applied.emit(settings)
         self.accept()
+
+
+def _page_of(problem: str) -> int:
+    """Which Settings tab holds the field a problem names (0 General, 1 Approvals, 2 Agents)."""
+    if problem.startswith("Deny unanswered after") or problem.startswith("approval_timeout"):
+        return 1
+    if " path: " in problem.split(";")[0] or problem.startswith("agent_paths"):
+        return 2
+    return 0
 
 
 class RulesEditor(QWidget):

@@ -216,9 +216,15 @@ def test_settings_apply_without_restart_and_bad_values_are_refused(
     app = driver.start()
     assert app.window is not None
     dialog = app.window.show_settings()
+    dialog.approval_timeout.setText("a while")
+    dialog.try_accept()
+    assert "Deny unanswered after" in dialog.error.text()
+    assert dialog.pages.currentIndex() == 1, "the tab with the field to fix is shown"
+    dialog.approval_timeout.setText("15m")
     dialog.default_timeout.setText("forever and ever")
     dialog.try_accept()
     assert dialog.isVisible() and "Default timeout" in dialog.error.text()
+    assert dialog.pages.currentIndex() == 0
     dialog.default_timeout.setText("45m")
     dialog.max_concurrency.setValue(7)
     dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
