@@ -2,18 +2,43 @@
 
 Pure functions so the output pane stays thin and this is tested on its own. A style
 carries over from one line to the next, as it does in a terminal.
+
+A :class:`Style` carries the terminal's own colours (:data:`BASIC` for the 16 basic ones);
+:func:`themed` turns them into colours readable on the pane's background, light or dark.
 """
 
 from __future__ import annotations
 
+import colorsys
 import re
 from dataclasses import dataclass, replace
 
-# 16 basic colours (xterm defaults, slightly softened so they read on light and dark)
+# 16 basic colours (xterm defaults, slightly softened): what a Style carries
 BASIC = (
     "#2e3436", "#cc3333", "#4e9a06", "#c4a000", "#3465a4", "#9b59b6", "#06989a", "#d3d7cf",
     "#767676", "#ef2929", "#8ae234", "#fce94f", "#729fcf", "#ad7fa8", "#34e2e2", "#eeeeec",
 )  # fmt: skip
+
+# The same 16 as drawn on a dark background: black and bright black become greys, red,
+# blue and magenta lighter. Every one is at least 4.5:1 against the dark theme's Base.
+BASIC_DARK = (
+    "#7b838e", "#e05a5a", "#4e9a06", "#c4a000", "#5b8bd0", "#b07cc6", "#06989a", "#d3d7cf",
+    "#8b949e", "#f76c6c", "#8ae234", "#fce94f", "#729fcf", "#ad7fa8", "#34e2e2", "#eeeeec",
+)  # fmt: skip
+
+# ... and on a light background: white and bright white become dark greys (bright white
+# the stronger), yellow and the bright colours darker. At least 4.5:1 against white.
+BASIC_LIGHT = (
+    "#2e3436", "#cc3333", "#3b7d08", "#8a6800", "#3465a4", "#8f4fab", "#057a7c", "#424a53",
+    "#6e7781", "#c01c28", "#2b8211", "#946f00", "#2f6fb8", "#9b4f93", "#0f7f8f", "#1f2328",
+)  # fmt: skip
+
+# Any foreground on the default background (256 colours and true colour too) is made lighter
+# or darker until it reaches this contrast: WCAG's minimum for text (AA), the default of
+# VS Code's terminal.integrated.minimumContrastRatio.
+MIN_CONTRAST = 4.5
+
+_BASIC_INDEX = {color: i for i, color in enumerate(BASIC)}
 
 # CSI (ESC [ params intermediates final), OSC (ESC ] ... BEL or ESC \), other 2-byte escapes
 _ESCAPE = re.compile(
@@ -159,3 +184,83 @@ def palette_256(n: int) -> str:
         return f"#{r:02x}{g:02x}{b:02x}"
     grey = 8 + (n - 232) * 10
     return f"#{grey:02x}{grey:02x}{grey:02x}"
+
+
+# ---------------------------------------------------------------------- colours for a theme
+
+
+def basic_colors(dark: bool) -> tuple[str, ...]:
+    """The 16 basic colours as they should be drawn on a dark or a light background."""
+    return BASIC_DARK if dark else BASIC_LIGHT
+
+
+def themed(style: Style, background: str) -> Style:
+    """``style`` with a foreground readable on ``background``, the default background.
+
+    A basic colour (also 0-15 of the 256) becomes its counterpart from :func:`basic_colors`
+    for that background; any foreground ends at least :data:`MIN_CONTRAST` from it. Text with
+    a background of its own, or shown inverse, keeps its colours: the program chose the pair.
+    """
+    if style.fg is None or style.bg is not None or style.inverse:
+        return style
+    fg = style.fg
+    index = _BASIC_INDEX.get(fg.lower())
+    if index is not None:
+        fg = basic_colors(is_dark_color(background))[index]
+    fg = readable(fg, background)
+    return style if fg == style.fg else replace(style, fg=fg)
+
+
+def readable(color: str, background: str, minimum: float = MIN_CONTRAST) -> str:
+    """``color``, made lighter (on a dark background) or darker until ``minimum`` contrast."""
+    rgb = _rgb(color)
+    back = _rgb(background)
+    if rgb is None or back is None or contrast_ratio(color, background) >= minimum:
+        return color
+    lighten = _luminance(back) < _MIDDLE
+    hue, lightness, saturation = colorsys.rgb_to_hls(*rgb)
+    candidate = color
+    for _ in range(100):
+        lightness = min(1.0, lightness + 0.01) if lighten else max(0.0, lightness - 0.01)
+        candidate = _hex(colorsys.hls_to_rgb(hue, lightness, saturation))
+        if contrast_ratio(candidate, background) >= minimum or lightness in (0.0, 1.0):
+            break
+    return candidate
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio of two ``#rrggbb`` colours, from 1 (same) to 21 (black on white)."""
+    rgb_a, rgb_b = _rgb(a), _rgb(b)
+    if rgb_a is None or rgb_b is None:
+        raise ValueError(f"not a #rrggbb colour: {a if rgb_a is None else b!r}")
+    high, low = sorted((_luminance(rgb_a), _luminance(rgb_b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def is_dark_color(color: str) -> bool:
+    """True when light text reads better on ``color`` than dark text does."""
+    rgb = _rgb(color)
+    return rgb is not None and _luminance(rgb) < _MIDDLE
+
+
+_MIDDLE = 0.179  # the luminance as far (in contrast) from black as from white
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _rgb(color: str) -> tuple[float, float, float] | None:
+    if not _HEX.fullmatch(color):
+        return None
+    return int(color[1:3], 16) / 255, int(color[3:5], 16) / 255, int(color[5:7], 16) / 255
+
+
+def _hex(rgb: tuple[float, float, float]) -> str:
+    r, g, b = (round(max(0.0, min(1.0, v)) * 255) for v in rgb)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _luminance(rgb: tuple[float, float, float]) -> float:
+    def linear(v: float) -> float:
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b

@@ -38,6 +38,7 @@ from app.core.durations import DurationError, format_duration, parse_duration
 from app.core.models import TaskSpec
 from app.store.settings import Settings
 from app.supervisor.adapters import Detection, all_adapters, get_adapter
+from app.ui.theme import error_style
 
 _DETECTIONS: dict[str, Detection] = {}
 
@@ -166,7 +167,7 @@ class NewTaskDialog(QDialog):
         # a one-line hint; at the field's real width it takes only the lines it needs.
         self.hint.setMinimumWidth(440)
         self.error = QLabel(self, wordWrap=True)
-        self.error.setStyleSheet("color: #d1242f")
+        self.error.setStyleSheet(error_style())
         self.error.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.start_button = buttons.addButton("Start task", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -325,7 +326,7 @@ class SettingsDialog(QDialog):
             )
             self.agent_paths[adapter.name] = edit
         self.error = QLabel(self, wordWrap=True)
-        self.error.setStyleSheet("color: #d1242f")
+        self.error.setStyleSheet(error_style())
         self.error.hide()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
@@ -445,7 +446,7 @@ class RulesEditor(QWidget):
         self.remove = QPushButton("Remove", self)
         self.remove.setEnabled(False)
         self.error = QLabel(self, wordWrap=True)
-        self.error.setStyleSheet("color: #d1242f")
+        self.error.setStyleSheet(error_style())
         self.error.hide()
         list_row = QHBoxLayout()
         list_row.addStretch(1)

@@ -181,6 +181,11 @@ class MainWindow(QMainWindow):
         self.welcome = self._welcome()
         self.right.addWidget(self.welcome)
         self.right.addWidget(self.tabs)
+        self.pick_hint = QLabel(
+            "Select a task to see its output.", self, alignment=Qt.AlignmentFlag.AlignCenter
+        )
+        self.pick_hint.setStyleSheet("color: gray")
+        self.right.addWidget(self.pick_hint)
 
         self.splitter = QSplitter(self)
         self.workflows_panel = WorkflowsPanel(self)
@@ -785,7 +790,10 @@ class MainWindow(QMainWindow):
             text += f" · {self._waiting} waiting for approval"
         self.counts_label.setText(text)
         has_tasks = self.model.rowCount() > 0 or bool(self.panes) or bool(self.workflow_views)
-        self.right.setCurrentWidget(self.tabs if has_tasks else self.welcome)
+        if self.tabs.count():
+            self.right.setCurrentWidget(self.tabs)
+        else:  # tasks but no pane open: say what to do instead of an empty area
+            self.right.setCurrentWidget(self.pick_hint if has_tasks else self.welcome)
         self._update_actions()
 
     def _show_no_match(self, *_args: object) -> None:

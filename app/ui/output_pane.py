@@ -13,7 +13,7 @@ import shlex
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -341,8 +341,17 @@ class OutputPane(QWidget):
     def _format(self, style: ansi.Style) -> QTextCharFormat:
         fmt = self._formats.get(style)
         if fmt is None:
-            fmt = self._formats[style] = _char_format(style, self.view.palette().text().color())
+            palette = self.view.palette()
+            base = palette.base().color()
+            shown = ansi.themed(style, base.name())  # readable on this theme's background
+            fmt = self._formats[style] = _char_format(shown, palette.text().color(), base)
         return fmt
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._formats:
+            self._formats.clear()  # the theme changed: draw the kept lines in its colours
+            self._redraw()
 
     # ------------------------------------------------------------------ following the end
 
@@ -502,12 +511,12 @@ def tool_button(parent: QWidget, text: str) -> QToolButton:
     return button
 
 
-def _char_format(style: ansi.Style, default_fg: QColor) -> QTextCharFormat:
+def _char_format(style: ansi.Style, default_fg: QColor, default_bg: QColor) -> QTextCharFormat:
     fmt = QTextCharFormat()
     fg = QColor(style.fg) if style.fg else None
     bg = QColor(style.bg) if style.bg else None
     if style.inverse:
-        fg, bg = (bg or QColor("#ffffff")), (fg or default_fg)
+        fg, bg = (bg or QColor(default_bg)), (fg or default_fg)
     if fg is not None:
         if style.dim:
             fg.setAlpha(160)

@@ -34,6 +34,7 @@ from app.store import workflow_repo as wrepo
 from app.supervisor.workflow_catalog import Catalog
 from app.supervisor.workflows import WorkflowDetail
 from app.ui.icons import state_icon
+from app.ui.theme import error_style
 
 STEP_ICONS = {
     StepState.RUNNING: "running",
@@ -147,7 +148,7 @@ class RunWorkflowDialog(QDialog):
         self.cwd = QLineEdit(cwd, self)
         browse = QPushButton("Browse…", self)
         self.error = QLabel(self, wordWrap=True)
-        self.error.setStyleSheet("color: #d1242f")
+        self.error.setStyleSheet(error_style())
         self.error.setVisible(bool(catalog.problems))
         self.error.setText("\n".join(f"Skipped {p}" for p in catalog.problems))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
@@ -215,7 +216,7 @@ class WorkflowView(QWidget):
         self.workflow_id = workflow_id
         self.header = QLabel(self, wordWrap=True, textFormat=Qt.TextFormat.RichText)
         self.error = QLabel(self, wordWrap=True)
-        self.error.setStyleSheet("color: #d1242f")
+        self.error.setStyleSheet(error_style())
         self.retry_button = QPushButton("Retry transition", self)
         self.cancel_button = QPushButton("Cancel workflow", self)
         self.steps = QWidget(self)

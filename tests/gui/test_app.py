@@ -331,6 +331,7 @@ def test_selecting_tasks_in_the_list_reuses_one_preview_tab_and_double_click_kee
     driver.wait(lambda: window.model.rowCount() == 3)
     for pane in list(window.panes.values()):  # start from no tabs at all
         window._close_tab(window.tabs.indexOf(pane))
+    assert window.right.currentWidget() is window.pick_hint, "not an empty area"
 
     def select(task_id: int) -> None:
         row = window.proxy.mapFromSource(window.model.index(window.model.row_of(task_id), 0))

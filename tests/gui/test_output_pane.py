@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QColor, QTextCursor
 
+from app.core import ansi
 from app.core.models import Run, Task, TaskSpec
 from app.core.states import RunState
 from app.ui.output_pane import DEFAULT_MAX_BLOCKS, OutputPane
@@ -84,7 +85,9 @@ def test_a_style_carries_over_to_the_next_line_like_a_terminal(pane: OutputPane)
     block = pane.view.document().findBlockByNumber(1)
     cursor = QTextCursor(block)
     cursor.movePosition(QTextCursor.MoveOperation.Right)
-    assert cursor.charFormat().foreground().color() == QColor("#4e9a06")
+    base = pane.view.palette().base().color().name()
+    green = ansi.themed(ansi.Style(fg=ansi.BASIC[2]), base).fg  # the theme's readable green
+    assert cursor.charFormat().foreground().color() == QColor(green)
 
 
 def test_the_pane_follows_the_end_until_the_person_scrolls_up(pane: OutputPane) -> None:
