@@ -19,15 +19,15 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QP
 log = logging.getLogger(__name__)
 
 # Colours by RunState value; readable on both light and dark backgrounds.
-STATE_COLORS: dict[str, str] = {
-    "queued": "#8a8f98",
-    "starting": "#c7a317",
-    "running": "#2f81f7",
-    "succeeded": "#2da44e",
+STATE_COLORS: dict[str, str] = {  # each 4.5:1 or better as text on the light palette
+    "queued": "#656d76",
+    "starting": "#9a6700",
+    "running": "#0969da",
+    "succeeded": "#1a7f37",
     "failed": "#d1242f",
-    "timed_out": "#d4762c",
+    "timed_out": "#bc4c00",
     "cancelled": "#6e7781",
-    "interrupted": "#a371f7",
+    "interrupted": "#8250df",
 }
 NEUTRAL_COLOR = "#8a8f98"  # for states this build does not know
 # The same, lighter, for badges and text on the dark palette (each 4:1 or better there;

@@ -266,3 +266,12 @@ def test_a_disabled_controls_outline_is_fainter_but_still_there(qapp: QApplicati
     enabled = ansi.contrast_ratio(theme.outline_color(pal).name(), base)
     disabled = ansi.contrast_ratio(theme.outline_color(pal, enabled=False).name(), base)
     assert enabled >= 3 and 1.5 < disabled < enabled
+
+
+def test_state_badges_read_on_both_palettes() -> None:
+    from app.ui.icons import STATE_COLORS, STATE_COLORS_DARK
+
+    for state, color in STATE_COLORS.items():
+        assert ansi.contrast_ratio(color, "#ffffff") >= 4.5, state
+    for state, color in STATE_COLORS_DARK.items():
+        assert ansi.contrast_ratio(color, "#16191d") >= 4.0, state
