@@ -8,7 +8,6 @@ bundle and always run.
 
 from __future__ import annotations
 
-import json
 import os
 import plistlib
 import re
@@ -157,11 +156,17 @@ def test_frozen_demo_agent_runs_from_the_bundle(frozen: FrozenHome, work_dir: Pa
 
 
 def test_frozen_hook_denies_a_call_it_cannot_read(frozen: FrozenHome) -> None:
-    result = frozen.cli("hook", "claude-pretool", "--run", "999", input="this is not JSON")
+    """A deny is exit code 2 with the reason on stderr, for every agent."""
+    for kind in ("claude-pretool", "codex-pretool", "gemini-pretool"):
+        result = frozen.cli("hook", kind, "--run", "999", input="this is not JSON")
+        assert result.returncode == 2, (kind, result.stdout, result.stderr)
+        assert result.stdout == "" and "could not read this request" in result.stderr
+
+
+def test_frozen_hook_answers_the_launch_probe(frozen: FrozenHome) -> None:
+    result = frozen.cli("hook", "gemini-pretool", "--run", "1", "--timeout", "900", "--probe")
     assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout)["hookSpecificOutput"]
-    assert answer["hookEventName"] == "PreToolUse"
-    assert answer["permissionDecision"] == "deny"
+    assert result.stdout.strip() == "agentry-hook-ready"
 
 
 def test_frozen_app_ships_the_built_in_workflows(frozen: FrozenHome) -> None:
