@@ -348,7 +348,15 @@ class SettingsDialog(QDialog):
         approvals.addRow("", rules_note)
         agents = QFormLayout()
         for name, edit in self.agent_paths.items():
-            agents.addRow(f"{get_adapter(name).label}", edit)
+            row = QHBoxLayout()
+            row.addWidget(edit, 1)
+            browse = QPushButton("Browse…", self)
+            browse.clicked.connect(lambda _c=False, e=edit, n=name: self._browse_agent(n, e))
+            row.addWidget(browse)
+            agents.addRow(f"{get_adapter(name).label}", row)
+        note = QLabel("Leave a path empty to look on PATH and in the usual install folders.", self)
+        note.setStyleSheet("color: gray")
+        agents.addRow("", note)
         self.pages = QTabWidget(self)
         for title, form in (("General", general), ("Approvals", approvals), ("Agents", agents)):
             page = QWidget(self.pages)
@@ -361,6 +369,14 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
         buttons.accepted.connect(self.try_accept)
         buttons.rejected.connect(self.reject)
+
+    def _browse_agent(self, name: str, edit: QLineEdit) -> None:
+        start = edit.text() or str(Path.home())
+        path, _filter = QFileDialog.getOpenFileName(
+            self, f"Where is {get_adapter(name).label}?", start
+        )
+        if path:
+            edit.setText(path)
 
     def settings(self) -> Settings:
         """The edited settings, or InvalidInput naming what to fix."""
