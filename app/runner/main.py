@@ -107,10 +107,10 @@ class Runner:
     ) -> None:
         me = psutil.Process()
         try:
-            agent_ct = psutil.Process(agent.pid).create_time()
+            agent_ct = procs.start_stamp(psutil.Process(agent.pid))
         except psutil.NoSuchProcess:
             agent_ct = started  # already gone; the waiter reaps it and exit.json follows
-        info = RunnerInfo(me.pid, me.create_time(), agent.pid, agent_ct, started, deadline)
+        info = RunnerInfo(me.pid, procs.start_stamp(me), agent.pid, agent_ct, started, deadline)
         protocol.write_runner_info(self.run_dir, info)
         threading.Thread(target=self._reap, args=(agent,), daemon=True).start()
 

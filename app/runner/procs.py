@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import time
 
 import psutil
@@ -17,13 +18,46 @@ from app.core.platform import IS_WINDOWS
 
 log = logging.getLogger(__name__)
 
-# create_time is a float derived from boot time and clock ticks; allow rounding through JSON.
+# A start stamp is a float; allow rounding through JSON and SQLite.
 _CREATE_TIME_TOLERANCE = 0.01
 _SIGKILL = getattr(signal, "SIGKILL", 9)
+# Stamps above this are seconds since the epoch (psutil's create_time, as stored by
+# earlier versions and on every platform but Linux); below it, seconds since boot.
+_EPOCH_STAMP = 1e9
+_LINUX = sys.platform.startswith("linux")
+
+
+def start_stamp(proc: psutil.Process) -> float:
+    """When ``proc`` started, as a value that identifies it together with its pid.
+
+    On Linux psutil's create_time is boot time + start ticks, and the kernel moves its
+    boot time whenever the wall clock is stepped (NTP after a resume, a manual change):
+    every live process would then look like a different one. There the stamp is the
+    start in seconds since boot, which no clock change touches.
+    """
+    if _LINUX:
+        since_boot = _since_boot(proc.pid)
+        if since_boot is not None:
+            return since_boot
+    return proc.create_time()
+
+
+def _since_boot(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        # the command name (field 2) may hold spaces and parentheses: split after the last ')'
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        return int(fields[19]) / _CLOCK_TICKS  # field 22, starttime, in clock ticks
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") and _LINUX else 100
 
 
 def identity(proc: psutil.Process) -> tuple[int, float]:
-    return proc.pid, proc.create_time()
+    return proc.pid, start_stamp(proc)
 
 
 def find_process(pid: int | None, create_time: float | None) -> psutil.Process | None:
@@ -36,7 +70,8 @@ def find_process(pid: int | None, create_time: float | None) -> psutil.Process |
         return None
     try:
         proc = psutil.Process(pid)
-        if abs(proc.create_time() - create_time) > _CREATE_TIME_TOLERANCE:
+        live = proc.create_time() if create_time > _EPOCH_STAMP else start_stamp(proc)
+        if abs(live - create_time) > _CREATE_TIME_TOLERANCE:
             return None
         if proc.status() == psutil.STATUS_ZOMBIE:
             return None

@@ -263,7 +263,7 @@ def _wait_for_person(
             cwd=cwd,
             expires_in=settings.approval_timeout_s,
             tool_use_id=request.tool_use_id,
-            hook=(me.pid, me.create_time()),
+            hook=procs.identity(me),
         )
     _abandon_on_signal(conn, approval.id)
     next_check = time.monotonic() + ASKER_CHECK_S

@@ -17,7 +17,7 @@ from app.core.platform import (
     frozen_cli_executable,
     is_breakaway_refused,
 )
-from app.runner import protocol
+from app.runner import procs, protocol
 from app.runner.protocol import RunSpec
 from app.store import fsops
 from app.supervisor.adapters import AgentOptions, get_adapter
@@ -210,6 +210,6 @@ def _popen(
 
 def identity_of(popen: subprocess.Popen[bytes]) -> tuple[int, float | None]:
     try:
-        return popen.pid, psutil.Process(popen.pid).create_time()
+        return procs.identity(psutil.Process(popen.pid))
     except psutil.NoSuchProcess:
         return popen.pid, None

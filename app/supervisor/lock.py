@@ -53,7 +53,7 @@ class InstanceLock:
             self.locations.holder,
             {
                 "pid": me.pid,
-                "create_time": me.create_time(),
+                "create_time": procs.start_stamp(me),
                 "mode": self.mode,
                 "started_at": time.time(),
                 "host": socket.gethostname(),

@@ -100,9 +100,35 @@ def test_is_alive_follows_find_process(spawn: Spawn) -> None:
     assert not procs.is_alive(child.pid, create_time + 5)
 
 
-def test_identity_is_pid_and_create_time(spawn: Spawn) -> None:
+def test_identity_is_pid_and_start_stamp(spawn: Spawn) -> None:
     child = _sleeper(spawn)
-    assert procs.identity(psutil.Process(child.pid)) == (child.pid, _create_time(child.pid))
+    pid, stamp = procs.identity(psutil.Process(child.pid))
+    assert pid == child.pid and stamp == procs.start_stamp(psutil.Process(child.pid))
+    assert procs.find_process(pid, stamp) is not None
+    assert procs.find_process(pid, stamp + 0.5) is None, "another start is another process"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's boot-time drift")
+def test_a_wall_clock_step_does_not_make_a_live_process_look_gone(
+    spawn: Spawn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Linux the kernel moves its boot time when the clock is stepped, and psutil's
+    create_time of every process with it; the stamp counts from boot instead."""
+    child = _sleeper(spawn)
+    pid, stamp = procs.identity(psutil.Process(child.pid))
+    assert stamp < 1e9, "seconds since boot"
+    real = psutil.Process.create_time
+    monkeypatch.setattr(psutil.Process, "create_time", lambda self: real(self) + 2.0)
+    assert procs.find_process(pid, stamp) is not None
+
+
+def test_a_stamp_stored_by_an_earlier_version_still_identifies_its_process(
+    spawn: Spawn,
+) -> None:
+    """Runs started before an update stored psutil's create_time: they are reattached."""
+    child = _sleeper(spawn)
+    assert procs.find_process(child.pid, _create_time(child.pid)) is not None
+    assert procs.find_process(child.pid, _create_time(child.pid) + 5) is None
 
 
 # --- kill_tree -------------------------------------------------------------------------

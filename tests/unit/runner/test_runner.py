@@ -16,7 +16,7 @@ import pytest
 from helpers.agentry import alive, kill_group, py, wait_until
 
 from app.core.states import ExitReason
-from app.runner import protocol
+from app.runner import procs, protocol
 from app.runner.protocol import ExitInfo, RunnerInfo, RunSpec
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell agents")
@@ -329,7 +329,8 @@ def test_runner_json_holds_the_runner_pid_and_create_time(folder: RunFolder) -> 
     runner = folder.start()
     info = folder.runner_info()
     assert info.runner_pid == runner.pid
-    assert info.runner_create_time == pytest.approx(psutil.Process(runner.pid).create_time())
+    assert info.runner_create_time == pytest.approx(procs.start_stamp(psutil.Process(runner.pid)))
+    assert procs.is_alive(info.runner_pid, info.runner_create_time)
 
 
 def test_runner_json_holds_the_agent_pid_and_create_time(folder: RunFolder) -> None:
@@ -338,7 +339,8 @@ def test_runner_json_holds_the_agent_pid_and_create_time(folder: RunFolder) -> N
     info = folder.runner_info()
     agent = psutil.Process(info.agent_pid)
     assert agent.ppid() == runner.pid
-    assert info.agent_create_time == pytest.approx(agent.create_time())
+    assert info.agent_create_time == pytest.approx(procs.start_stamp(agent))
+    assert procs.is_alive(info.agent_pid, info.agent_create_time)
 
 
 def test_agent_runs_in_its_own_process_group(folder: RunFolder) -> None:
