@@ -11,6 +11,7 @@ It imports only the stdlib, psutil and a few small Agentry modules, so it starts
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import signal
@@ -32,6 +33,7 @@ log = logging.getLogger("agentry.runner")
 
 POLL_S = 0.25
 HEARTBEAT_S = 2.0
+EXIT_WRITE_ATTEMPTS = 2000  # about three hours at the 5 s cap between attempts
 
 
 class Runner:
@@ -54,6 +56,10 @@ class Runner:
             return self._supervise(spec, output)
 
     def _supervise(self, spec: RunSpec, output: IO[bytes]) -> int:
+        if protocol.cancel_requested(self.run_dir):  # cancelled while it was starting
+            message = "[agentry] cancelled by the user before the agent started"
+            self._note(output, message)
+            return self._finish(None, ExitReason.CANCELLED, message)
         agent, problem = None, self._precheck(spec)
         if problem is None:
             try:
@@ -66,11 +72,17 @@ class Runner:
         started = time.time()
         deadline = started + spec.timeout if spec.timeout else None
         self._record(agent, started, deadline)
-        reason, message = self._wait(agent, spec, deadline)
+        # The limit is kept on the monotonic clock: a wall-clock step must not end a run
+        # early or let it run on (runner.json keeps the wall-clock deadline to show).
+        limit = time.monotonic() + spec.timeout if spec.timeout else None
+        reason, message = self._wait(agent, spec, limit)
         self._agent_done.wait()  # the reaper thread alone waits on the agent: no ECHILD race
         returncode = agent.returncode
         if message:
             self._note(output, message)
+        left = procs.stop_group(agent.pid, spec.grace)
+        if left:
+            self._note(output, f"[agentry] stopped {left} process(es) the agent left running")
         return self._finish(returncode, reason, message)
 
     # ------------------------------------------------------------------ steps
@@ -123,7 +135,7 @@ class Runner:
     ) -> tuple[ExitReason, str]:
         next_beat = 0.0
         while not self._agent_done.wait(POLL_S):
-            now = time.time()
+            now = time.monotonic()
             if now >= next_beat:
                 self._beat()
                 next_beat = now + HEARTBEAT_S
@@ -181,7 +193,20 @@ class Runner:
 
     def _finish(self, returncode: int | None, reason: ExitReason, message: str) -> int:
         info = ExitInfo(returncode, reason, time.time(), message.removeprefix("[agentry] "))
-        protocol.write_exit(self.run_dir, info)
+        delay = 0.1
+        for attempt in itertools.count(1):
+            try:
+                protocol.write_exit(self.run_dir, info)
+                break
+            except OSError as exc:
+                # A full disk (or a folder briefly locked) must not lose how the run
+                # ended: stay alive, beating, so the run shows as running, and retry.
+                if attempt >= EXIT_WRITE_ATTEMPTS:
+                    raise
+                log.warning("could not write exit.json (attempt %s): %s", attempt, exc)
+                self._beat()
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
         log.info("run ended: %s (returncode %s)", reason.value, returncode)
         return 0
 

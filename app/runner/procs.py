@@ -135,3 +135,35 @@ def _signal_all(root: psutil.Process, procs: list[psutil.Process], sig: int, win
                 proc.terminate()  # TerminateProcess: no polite signal reaches a detached tree
             else:
                 proc.send_signal(sig)
+
+
+def stop_group(pgid: int, grace: float, *, windows: bool = IS_WINDOWS) -> int:
+    """Stop what is left of an agent's process group after the agent itself exited
+    (background jobs, servers it started); returns how many there were.
+
+    The agent leads its own group (start_new_session), so its leftovers keep its pgid even
+    after they are re-parented. Windows has no process groups to find them by: 0 there.
+    """
+    if windows:
+        return 0
+    with contextlib.suppress(OSError):
+        if os.getpgid(pgid) == pgid:
+            # The agent was reaped, so a process with its pid now is a new one; if it leads
+            # a group of that id, the group is someone else's.
+            return 0
+    left = []
+    for proc in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, OSError):
+            if proc.pid != pgid and os.getpgid(proc.pid) == pgid and _running(proc):
+                left.append(proc)
+    if not left:
+        return 0
+    for proc in left:
+        with contextlib.suppress(psutil.Error):
+            proc.send_signal(signal.SIGTERM)
+    alive = _wait_gone(left, max(grace, 0.0))
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    _wait_gone(alive, 5.0)
+    return len(left)

@@ -142,8 +142,13 @@ def read_exit(run_dir: Path) -> ExitInfo | None:
         values = _known(ExitInfo, data)
         values["reason"] = ExitReason(values["reason"])
         rc = values.get("returncode")
-        if rc is not None and not isinstance(rc, int):
+        if rc is not None and (not isinstance(rc, int) or isinstance(rc, bool)):
             raise TypeError(f"returncode must be an integer or null, not {rc!r}")
+        ended = values.get("ended_at")
+        if not isinstance(ended, int | float) or isinstance(ended, bool):
+            raise TypeError(f"ended_at must be a number, not {ended!r}")
+        if not isinstance(values.get("message", ""), str):
+            raise TypeError(f"message must be text, not {values['message']!r}")
         return ExitInfo(**values)
 
     return _build(run_dir / EXIT, build)

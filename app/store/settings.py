@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -120,6 +121,8 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
     else:
         ok = isinstance(value, type(default))
+    if ok and isinstance(value, float) and not math.isfinite(value):
+        ok = False  # NaN passes every comparison: it would switch a limit off unnoticed
     if not ok:
         raise ValueError(f"{name} must be a {type(default).__name__}, not {value!r}")
     return type(default)(value)

@@ -32,6 +32,22 @@ def resolve_timeout(requested: float | None, settings: Settings) -> float | None
     return None if requested == NO_TIMEOUT else float(requested)
 
 
+def _check_text(spec: TaskSpec) -> None:
+    """Refuse text that cannot be stored or passed on as UTF-8 (e.g. a file name in another
+    encoding, which Python carries as lone surrogates), naming where it is."""
+    fields = [("the command", " ".join(spec.argv)), ("the title", spec.title or ""),
+              ("the prompt", spec.prompt or ""), ("the working folder", spec.cwd)]  # fmt: skip
+    for name, text in fields:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = text[max(0, exc.start - 20) : exc.end + 20].encode("utf-8", "replace")
+            raise CommandRefused(
+                f"{name} has characters that are not valid UTF-8 (near "
+                f"{bad.decode('utf-8', 'replace')!r}); rename the file or pass the text in UTF-8"
+            ) from None
+
+
 def submit(conn: sqlite3.Connection, spec: TaskSpec, settings: Settings) -> tuple[int, int]:
     """Enqueue a task; returns (task id, run id)."""
     try:
@@ -42,6 +58,7 @@ def submit(conn: sqlite3.Connection, spec: TaskSpec, settings: Settings) -> tupl
         raise CommandRefused("nothing to run: give a command")
     if adapter.needs_prompt and not (spec.prompt or "").strip():
         raise CommandRefused(f"{adapter.label} needs a prompt: say what it should do")
+    _check_text(spec)
     timeout = resolve_timeout(spec.timeout, settings)
     with transaction(conn):
         return repo.create_task(conn, spec, timeout)

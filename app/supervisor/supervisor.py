@@ -250,6 +250,8 @@ class Supervisor:
         self.tails.watch(
             run_id, run.task_id, self.run_dir(run) / protocol.OUTPUT, from_end=from_end
         )
+        if run.state.is_terminal:  # nothing more will come: deliver all, the last line too
+            self.tails.finish(run_id)
 
     def unwatch_output(self, run_id: int) -> None:
         self.tails.unwatch(run_id)
@@ -393,7 +395,13 @@ class Supervisor:
                     await self._launch(run_id)
             except Exception as exc:
                 log.exception("launching run %s failed", run_id)
-                self.bus.publish(Notice("error", f"Could not launch run {run_id}: {exc}"))
+                # Left queued, it would be tried again every tick, ahead of everything else.
+                try:
+                    run = repo.get_run(self.conn, run_id)
+                    self._fail_start(run, f"could not be launched ({type(exc).__name__}: {exc})")
+                except Exception:
+                    log.exception("could not mark run %s failed", run_id)
+                    self.bus.publish(Notice("error", f"Could not launch run {run_id}: {exc}"))
             finally:
                 self._launching.discard(run_id)
 
@@ -441,12 +449,16 @@ class Supervisor:
     def _fail_start(self, run: Run, message: str) -> None:
         log.error("task %s: %s", run.task_id, message)
         with transaction(self.conn):
-            if run.state is RunState.QUEUED:
-                run = repo.transition(self.conn, run.id, RunState.STARTING) or run
+            current = repo.get_run(self.conn, run.id)
+            if current.state is RunState.QUEUED:
+                current = repo.transition(self.conn, run.id, RunState.STARTING) or current
+            if current.state is not RunState.STARTING:
+                return  # cancelled (or ended) while it was being prepared: nothing to fail
             moved = repo.transition(
                 self.conn,
                 run.id,
                 RunState.FAILED,
+                only_from={RunState.STARTING},
                 reason="spawn_error",
                 message=message,
                 ended_at=time.time(),

@@ -12,6 +12,10 @@ from pathlib import Path
 
 READ_CHUNK = 256 * 1024
 LATE_START_BYTES = 256 * 1024
+# A line longer than this is delivered in pieces of this size: a progress bar redrawn with
+# carriage returns, or a minified blob, must not grow in memory and be re-split on every
+# read (quadratic) while the pane shows nothing.
+MAX_LINE_CHARS = 64 * 1024
 
 
 class OutputTail:
@@ -19,7 +23,8 @@ class OutputTail:
         self.path = path
         self.offset = offset
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._partial = ""
+        self._partial: list[str] = []  # pieces of the unterminated line
+        self._partial_len = 0
 
     @classmethod
     def from_end(cls, path: Path, keep_bytes: int = LATE_START_BYTES) -> OutputTail:
@@ -43,16 +48,37 @@ class OutputTail:
         data = self._read(max_bytes)
         if not data:
             return []
-        text = self._partial + self._decoder.decode(data)
-        lines = text.split("\n")
-        self._partial = lines.pop()
-        return [line.removesuffix("\r") for line in lines]
+        text = self._decoder.decode(data)
+        if "\n" not in text:  # the line goes on: keep the piece (no re-splitting of it)
+            self._keep(text)
+            return self._overlong()
+        pieces = text.split("\n")
+        first = "".join([*self._partial, pieces[0]])
+        self._partial, self._partial_len = [], 0
+        self._keep(pieces[-1])
+        lines = [first, *pieces[1:-1]]
+        return [line.removesuffix("\r") for line in lines] + self._overlong()
 
     def flush(self) -> list[str]:
         """The unterminated last line, once the writer is known to be done."""
-        rest = self._partial + self._decoder.decode(b"", final=True)
-        self._partial = ""
+        rest = "".join(self._partial) + self._decoder.decode(b"", final=True)
+        self._partial, self._partial_len = [], 0
         return [rest.removesuffix("\r")] if rest else []
+
+    def _keep(self, piece: str) -> None:
+        if piece:
+            self._partial.append(piece)
+            self._partial_len += len(piece)
+
+    def _overlong(self) -> list[str]:
+        """Whole MAX_LINE_CHARS pieces of a line too long to wait for its end."""
+        if self._partial_len < MAX_LINE_CHARS:
+            return []
+        text = "".join(self._partial)
+        cut = len(text) - len(text) % MAX_LINE_CHARS
+        self._partial = [text[cut:]] if cut < len(text) else []
+        self._partial_len = len(text) - cut
+        return [text[i : i + MAX_LINE_CHARS] for i in range(0, cut, MAX_LINE_CHARS)]
 
     def has_more(self) -> bool:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from helpers.agentry import Home, counting_agent, run_async
 
 from app.core.models import TaskSpec
@@ -150,3 +151,67 @@ def test_a_task_without_a_timeout_gets_the_default_and_none_means_no_limit(
     unlimited = home.submit(["true"], work_dir, timeout=0.0)
     own = home.submit(["true"], work_dir, timeout=5.0)
     assert [home.run(t).timeout for t in (default, unlimited, own)] == [90.0, None, 5.0]
+
+
+def test_a_run_that_cannot_be_launched_fails_with_the_reason_and_does_not_block_the_queue(
+    home: Home, work_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Left queued, a run whose launch raised was retried every tick ahead of the rest."""
+    from app.supervisor import launcher
+
+    home.write_settings(max_concurrency=1)
+    real = launcher.prepare
+
+    def prepare(run_dir: Path, task, run, *args):  # type: ignore[no-untyped-def]
+        if task.spec.title == "broken":
+            raise RuntimeError("something unforeseen")
+        return real(run_dir, task, run, *args)
+
+    monkeypatch.setattr(launcher, "prepare", prepare)
+
+    async def scenario() -> tuple[int, int]:
+        sup = Supervisor(home.locations)
+        await sup.start()
+        try:
+            broken = sup.submit(TaskSpec(argv=("true",), cwd=str(work_dir), title="broken"))
+            fine = sup.submit(TaskSpec(argv=("true",), cwd=str(work_dir), title="fine"))
+            await _until(lambda: home.run(fine).state.value == "succeeded")
+        finally:
+            await sup.stop()
+        return broken, fine
+
+    broken, _fine = run_async(scenario())
+    run = home.run(broken)
+    assert run.state.value == "failed" and "something unforeseen" in (run.message or "")
+
+
+def test_opening_a_finished_runs_output_delivers_its_unterminated_last_line(
+    home: Home, work_dir: Path
+) -> None:
+    events: list[Event] = []
+
+    async def scenario() -> None:
+        sup = Supervisor(home.locations)
+        sup.bus.subscribe(events.append)
+        await sup.start()
+        try:
+            task_id = sup.submit(
+                TaskSpec(argv=("printf", "first\\nFINAL ANSWER: 42"), cwd=str(work_dir))
+            )
+            await _until(lambda: home.run(task_id).state.value == "succeeded")
+            events.clear()
+            sup.watch_output(home.run(task_id).id)  # a pane opened after the end
+            await _until(lambda: any(isinstance(e, OutputLines) for e in events))
+        finally:
+            await sup.stop()
+
+    run_async(scenario())
+    lines = [line for e in events if isinstance(e, OutputLines) for line in e.lines]
+    assert lines == ["first", "FINAL ANSWER: 42"]
+
+
+def test_text_that_is_not_utf8_is_refused_with_where_it_is(home: Home, work_dir: Path) -> None:
+    from app.supervisor.commands import CommandRefused, submit
+
+    with home.db() as conn, pytest.raises(CommandRefused, match="the command has characters"):
+        submit(conn, TaskSpec(argv=("cat", "caf\udce9.txt"), cwd=str(work_dir)), Settings())

@@ -256,3 +256,21 @@ def test_frozen_runner_command_runs_the_app_itself(
 ) -> None:
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert protocol.runner_command(run_dir) == [sys.executable, "--runner", str(run_dir)]
+
+
+@pytest.mark.parametrize(
+    "exit_json",
+    [
+        {"returncode": 0, "reason": "exit", "ended_at": "yesterday"},
+        {"returncode": 0, "reason": "exit", "ended_at": 1.0, "message": {"a": 1}},
+        {"returncode": True, "reason": "exit", "ended_at": 1.0},
+    ],
+)
+def test_an_exit_json_with_a_field_of_the_wrong_type_is_refused_by_name(
+    tmp_path: Path, exit_json: dict[str, object]
+) -> None:
+    """Taken as it was, such a value broke the database write and with it every start-up."""
+    (tmp_path / protocol.EXIT).write_text(json.dumps(exit_json))
+    with pytest.raises(protocol.ProtocolError, match=r"is not a valid exit\.json"):
+        protocol.read_exit(tmp_path)
+    assert (tmp_path / protocol.EXIT).exists(), "kept for inspection"

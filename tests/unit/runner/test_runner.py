@@ -371,3 +371,50 @@ def test_exit_json_is_valid_json_after_a_run(folder: RunFolder) -> None:
     assert data["reason"] == "exit"
     assert data["returncode"] == 0
     assert isinstance(data["ended_at"], float)
+
+
+# --- found by review: cancel before start, leftovers, a full disk at the end -------------
+
+
+def test_a_cancel_before_the_runner_starts_means_the_agent_never_runs(folder: RunFolder) -> None:
+    marker = folder.cwd / "ran.txt"
+    folder.write_spec(py(f"open({str(marker)!r}, 'w').write('ran')"))
+    protocol.request_cancel(folder.path)  # cancelled while the task was still "starting"
+    assert folder.run() == 0
+    assert folder.exit_info().reason is ExitReason.CANCELLED
+    assert not marker.exists(), "a cancelled agent must not get to run"
+    assert "before the agent started" in folder.output()
+
+
+def test_processes_the_agent_leaves_running_are_stopped_when_it_exits(folder: RunFolder) -> None:
+    script = "import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', " \
+        "'import time; time.sleep(300)']); print(p.pid, flush=True)"  # fmt: skip
+    folder.write_spec(py(script), grace=0.5)
+    assert folder.run() == 0
+    leftover = int(folder.output().split()[0])
+    assert folder.exit_info().reason is ExitReason.EXIT and folder.exit_info().returncode == 0
+    assert not alive(leftover), "a background process outlived its task"
+    assert "stopped 1 process(es) the agent left running" in folder.output()
+
+
+def test_exit_json_that_cannot_be_written_yet_is_retried_not_lost(
+    folder: RunFolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk when the agent ends: the runner stays, beating, until it can write."""
+    from app.runner import main as runner_main
+
+    real = protocol.write_exit
+    failures = iter([OSError(28, "No space left on device")] * 3)
+
+    def flaky(run_dir: Path, info: ExitInfo) -> None:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        real(run_dir, info)
+
+    monkeypatch.setattr(runner_main.protocol, "write_exit", flaky)
+    monkeypatch.setattr(runner_main.time, "sleep", lambda _s: None)
+    runner = runner_main.Runner(folder.path)
+    assert runner._finish(0, ExitReason.EXIT, "") == 0
+    assert folder.exit_info().returncode == 0
+    assert (folder.path / protocol.HEARTBEAT).exists(), "it kept beating while it waited"

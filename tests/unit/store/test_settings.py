@@ -199,3 +199,12 @@ def test_string_false_does_not_turn_notifications_on(path: Path) -> None:
     path.write_text(json.dumps({"notifications": "false"}))
     settings = load_settings(path)
     assert settings.notifications is False or _kept(path)
+
+
+def test_a_limit_that_is_not_a_number_is_refused_and_the_file_kept(tmp_path: Path) -> None:
+    """NaN passed every check and, stored as NULL, removed every task's time limit."""
+    path = tmp_path / "settings.json"
+    path.write_text('{"default_timeout_s": NaN, "max_concurrency": 3}')
+    settings = load_settings(path)
+    assert settings.default_timeout_s == Settings().default_timeout_s
+    assert not path.exists() and list(tmp_path.glob("settings.json.corrupt-*"))

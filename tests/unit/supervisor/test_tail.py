@@ -195,3 +195,27 @@ def test_from_end_keeps_following_new_output(log: Path) -> None:
 def test_from_end_keeps_a_line_that_starts_exactly_at_the_window_start(log: Path) -> None:
     _append(log, b"aaaa\nbbbb\ncccc\n")
     assert OutputTail.from_end(log, keep_bytes=10).read_lines() == ["bbbb", "cccc"]
+
+
+def test_a_line_too_long_to_wait_for_is_delivered_in_pieces_and_never_held_whole(
+    tmp_path: Path,
+) -> None:
+    """A progress bar redrawn with \\r, or a minified blob: bounded memory, shown as it comes."""
+    from app.supervisor.tail import MAX_LINE_CHARS
+
+    log = tmp_path / "output.log"
+    text = "".join(chr(ord("a") + i % 26) for i in range(3 * MAX_LINE_CHARS + 1000))
+    log.write_text(text)
+    tail = OutputTail(log)
+    got: list[str] = []
+    while chunk := tail.read_lines(max_bytes=32 * 1024):
+        got.extend(chunk)
+        assert tail._partial_len < MAX_LINE_CHARS
+    while tail.has_more():
+        got.extend(tail.read_lines(max_bytes=32 * 1024))
+        assert tail._partial_len < MAX_LINE_CHARS
+    assert [len(piece) for piece in got] == [MAX_LINE_CHARS] * 3
+    with log.open("a") as f:
+        f.write("!\nnext\n")
+    got.extend(tail.read_lines())
+    assert "".join(got[:4]) == text + "!" and got[4:] == ["next"]
