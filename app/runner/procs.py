@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 import psutil
 
@@ -167,3 +168,14 @@ def stop_group(pgid: int, grace: float, *, windows: bool = IS_WINDOWS) -> int:
             proc.kill()
     _wait_gone(alive, 5.0)
     return len(left)
+
+
+def find_runner(run_dir: Path) -> psutil.Process | None:
+    """A live runner started on ``run_dir`` (``app.runner DIR`` or the frozen ``--runner DIR``)."""
+    target = str(run_dir)
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = proc.info.get("cmdline") or []
+        is_runner = "app.runner" in cmdline or "--runner" in cmdline
+        if target in cmdline and is_runner and _running(proc):
+            return proc
+    return None

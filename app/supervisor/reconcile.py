@@ -104,6 +104,15 @@ def _started(
 def _not_started(conn: sqlite3.Connection, run: Run, run_dir: Path) -> Observation:
     if procs.is_alive(run.runner_pid, run.runner_create_time):
         return Observation(Outcome.ALIVE, run, run.state)
+    if run.runner_pid is None:
+        # Agentry may have stopped between starting the runner and noting its pid: look
+        # for a runner of this folder before calling the run interrupted (and inviting a
+        # second launch of it).
+        runner = procs.find_runner(run_dir)
+        if runner is not None:
+            pid, stamp = procs.identity(runner)
+            repo.update_run_processes(conn, run.id, runner_pid=pid, runner_create_time=stamp)
+            return Observation(Outcome.ALIVE, run, run.state)
     late = _late_exit(conn, run, run_dir)
     if late is not None:
         return late

@@ -177,3 +177,36 @@ def test_the_recovery_report_is_stored_and_listed_by_the_cli(home: Home) -> None
     listing = json.loads(home.cli("recovery", "--json", check=True).stdout)
     assert listing[0]["counts"] == {"reattached": 0, "finished": 0, "interrupted": 0, "queued": 0}
     assert listing[0]["duration_ms"] >= 0
+
+
+def test_a_runner_started_just_before_agentry_died_is_found_not_launched_twice(
+    home: Home, work_dir: Path
+) -> None:
+    """Agentry stopped after starting the runner but before noting its pid, and the runner
+    had not written runner.json yet: recovery must find it, not call the run interrupted
+    (which invites a second launch of the same run)."""
+    import subprocess
+    import sys
+
+    from app.core.states import RunState
+    from app.store.db import transaction
+    from app.supervisor import launcher
+
+    task_id = home.submit(["true"], work_dir)
+    with home.db() as conn, transaction(conn):
+        repo.transition(conn, home.run(task_id).id, RunState.STARTING)
+    run_dir = home.run_dir(task_id)
+    launcher.prepare(run_dir, home.task(task_id), home.run(task_id), 1.0)
+    # a stand-in runner, still starting: its command line is a runner's for this folder
+    stand_in = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "app.runner", str(run_dir)]
+    )
+    try:
+        report = run_async(_recover(home))
+        assert home.run(task_id).state is RunState.STARTING, report.notes
+        assert home.run(task_id).runner_pid == stand_in.pid
+    finally:
+        stand_in.kill()
+        stand_in.wait()
+    run_async(_recover(home))
+    assert home.run(task_id).state is RunState.INTERRUPTED
