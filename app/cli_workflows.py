@@ -8,7 +8,6 @@ supervisor runs (the app or ``agentry serve``) starts it within a tick.
 from __future__ import annotations
 
 import argparse
-import getpass
 import importlib
 import json
 import sqlite3
@@ -18,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.core.platform import current_user
 from app.store import workflow_repo as wrepo
 from app.store.db import open_database
 from app.store.locations import Locations
@@ -62,7 +62,9 @@ def _add_workflow(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_workflow_show)
 
-    p = sub.add_parser("retry", help="retry the transition that failed on a workflow")
+    p = sub.add_parser(
+        "retry", help="retry the transition that failed, or the step that failed or was cancelled"
+    )
     p.add_argument("id", type=int, help="workflow id")
     p.set_defaults(handler=cmd_workflow_retry)
 
@@ -118,10 +120,7 @@ def _open() -> tuple[Locations, sqlite3.Connection]:
 
 
 def _who() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (some containers, services): still record a resolution
-        return "user"
+    return current_user()
 
 
 def _read(path: Path) -> str:
@@ -218,6 +217,8 @@ def cmd_workflow_show(args: argparse.Namespace) -> int:
     if workflow.error:
         print(f"  TRANSITION FAILED: {workflow.error}")
         print(f"  Fix the cause, then: agentry workflow retry {workflow.id}")
+    elif _transitions().retryable_step(conn, workflow.id) is not None:
+        print(f"  To run that step again: agentry workflow retry {workflow.id}")
     checkpoints = {c.step_id: c for c in detail.checkpoints}
     for step in detail.steps:
         _print_step(step, checkpoints.get(step.id))
@@ -244,9 +245,11 @@ def _print_step(step: wrepo.Step, checkpoint: wrepo.Checkpoint | None) -> None:
 def cmd_workflow_retry(args: argparse.Namespace) -> int:
     locations, conn = _open()
     settings = load_settings(locations.settings)
+    step = _transitions().retryable_step(conn, args.id)
     outcome = _transitions().retry_transition(conn, locations, settings, args.id)
     queued = f"; queued task {outcome.queued[0][0]}" if outcome and outcome.queued else ""
-    print(f"Workflow {args.id}: transition made{queued}.")
+    done = "transition made" if step is None else f"running step {step.name!r} again"
+    print(f"Workflow {args.id}: {done}{queued}.")
     return EXIT_OK
 
 

@@ -148,3 +148,13 @@ def windows_short_path(path: str) -> str | None:
     if not ctypes.windll.kernel32.GetShortPathNameW(path, buffer, size):  # type: ignore[attr-defined]
         return None
     return buffer.value
+
+
+def current_user() -> str:
+    """Who is deciding, for the record; "user" where there is no login name (containers)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "user"

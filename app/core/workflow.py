@@ -31,7 +31,9 @@ class WorkflowState(enum.StrEnum):
 
     @property
     def is_terminal(self) -> bool:
-        return not WORKFLOW_ALLOWED[self]
+        """Ended: nothing runs and nothing waits (a failed or cancelled step can still be
+        retried, which starts the workflow running again)."""
+        return self in _ENDED
 
 
 WORKFLOW_ALLOWED: dict[WorkflowState, frozenset[WorkflowState]] = {
@@ -58,9 +60,13 @@ WORKFLOW_ALLOWED: dict[WorkflowState, frozenset[WorkflowState]] = {
     ),
     WorkflowState.COMPLETED: frozenset(),
     WorkflowState.REJECTED: frozenset(),
-    WorkflowState.FAILED: frozenset(),
-    WorkflowState.CANCELLED: frozenset(),
+    # Retrying the step that failed or was cancelled (a new attempt, same context).
+    WorkflowState.FAILED: frozenset({WorkflowState.RUNNING}),
+    WorkflowState.CANCELLED: frozenset({WorkflowState.RUNNING}),
 }
+_ENDED = frozenset(
+    {WorkflowState.COMPLETED, WorkflowState.REJECTED, WorkflowState.FAILED, WorkflowState.CANCELLED}
+)
 
 
 class StepState(enum.StrEnum):

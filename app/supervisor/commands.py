@@ -38,14 +38,19 @@ def _check_text(spec: TaskSpec) -> None:
     fields = [("the command", " ".join(spec.argv)), ("the title", spec.title or ""),
               ("the prompt", spec.prompt or ""), ("the working folder", spec.cwd)]  # fmt: skip
     for name, text in fields:
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            bad = text[max(0, exc.start - 20) : exc.end + 20].encode("utf-8", "replace")
-            raise CommandRefused(
-                f"{name} has characters that are not valid UTF-8 (near "
-                f"{bad.decode('utf-8', 'replace')!r}); rename the file or pass the text in UTF-8"
-            ) from None
+        ensure_utf8(name, text)
+
+
+def ensure_utf8(name: str, text: str) -> None:
+    """CommandRefused naming ``name`` when ``text`` cannot be written as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = text[max(0, exc.start - 20) : exc.end + 20].encode("utf-8", "replace")
+        raise CommandRefused(
+            f"{name} has characters that are not valid UTF-8 (near "
+            f"{bad.decode('utf-8', 'replace')!r}); rename the file or pass the text in UTF-8"
+        ) from None
 
 
 def submit(conn: sqlite3.Connection, spec: TaskSpec, settings: Settings) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from app.core.agent_events import Result, Text, ToolCall, ToolResult
 from app.supervisor.adapters import Adapter
 
 STRUCTURED_TAIL_BYTES = 256 * 1024
-PLAIN_TAIL_BYTES = 4 * 1024
+PLAIN_TAIL_BYTES = 64 * 1024
 
 
 def step_result(path: Path, adapter: Adapter | None) -> str:
@@ -24,7 +24,15 @@ def step_result(path: Path, adapter: Adapter | None) -> str:
         answer = _structured_result(_tail_lines(path, STRUCTURED_TAIL_BYTES), adapter)
         if answer:
             return answer
-    return _plain_result(_tail_lines(path, PLAIN_TAIL_BYTES))
+    text = _plain_result(_tail_lines(path, PLAIN_TAIL_BYTES))
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return text
+    if size > PLAIN_TAIL_BYTES:
+        # Say so: a reviewer approving, or a later step reading, must know it is the end.
+        return f"[… the first part of this output was left out; all of it is in {path}]\n{text}"
+    return text
 
 
 def _structured_result(lines: list[str], adapter: Adapter) -> str:

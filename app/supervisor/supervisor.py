@@ -262,15 +262,29 @@ class Supervisor:
             repo.add_event(self.conn, "dismissed", task_id=task_id)
 
     async def stop_agents(self, timeout: float = 30.0) -> list[int]:
-        """Cancel every active run and wait until each has ended; returns their task ids."""
-        active = repo.active_runs(self.conn)
-        for run in active:
-            protocol.request_cancel(self.run_dir(run))
+        """Cancel every active run and wait until each has ended; returns their task ids.
+
+        Nothing new starts from here on (queued tasks stay queued for the next start), and
+        a run that became active meanwhile (one being launched) is cancelled too.
+        """
+        self._accepting = False
+        stopped: dict[int, int] = {}  # run id -> task id
         deadline = time.monotonic() + timeout
-        while repo.active_runs(self.conn) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            active = repo.active_runs(self.conn)
+            for run in active:
+                if run.id not in stopped:
+                    try:
+                        protocol.request_cancel(self.run_dir(run))
+                    except OSError as exc:  # its folder is not there yet: try next pass
+                        log.warning("could not ask run %s to stop yet: %s", run.id, exc)
+                        continue
+                    stopped[run.id] = run.task_id
+            if not active and not self._launching:
+                break
             self._wake.set()
             await asyncio.sleep(0.05)
-        return [run.task_id for run in active]
+        return list(dict.fromkeys(stopped.values()))
 
     # ------------------------------------------------------------------ queries for views
 

@@ -37,7 +37,7 @@ from app.store.db import transaction
 from app.store.locations import Locations
 from app.store.settings import Settings
 from app.supervisor.adapters import get_adapter_or_none
-from app.supervisor.commands import CommandRefused, resolve_timeout
+from app.supervisor.commands import CommandRefused, ensure_utf8, resolve_timeout
 from app.supervisor.step_results import step_result
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,8 @@ def start_workflow(
     """Create the workflow (pending), then queue its first step in its own transition."""
     if definition.uses_input and not input_text.strip():
         raise CommandRefused(f"workflow {definition.name!r} uses {{input}}: give it an input")
+    ensure_utf8("the workflow input", input_text)
+    ensure_utf8("the working folder", cwd)
     if not Path(cwd).is_dir():
         raise CommandRefused(f"working folder {cwd} does not exist")
     with transaction(conn):
@@ -137,14 +139,56 @@ def resolve_checkpoint(
 def retry_transition(
     conn: sqlite3.Connection, locations: Locations, settings: Settings, workflow_id: int
 ) -> Outcome | None:
-    """Replay the transition that failed on this workflow."""
+    """Replay the transition that failed on this workflow, or else run again the step
+    that failed, timed out, was interrupted or cancelled (a new attempt, same prompt)."""
     workflow = _workflow(conn, workflow_id)
     intent = workflow.retry
-    if workflow.error is None or intent is None:
-        raise CommandRefused(f"workflow {workflow_id} has no failed transition to retry")
-    return guarded(
-        conn, workflow_id, intent, lambda: _replay(conn, locations, settings, workflow_id, intent)
-    )
+    if workflow.error is not None and intent is not None:
+        return guarded(
+            conn,
+            workflow_id,
+            intent,
+            lambda: _replay(conn, locations, settings, workflow_id, intent),
+        )
+    return retry_step(conn, settings, workflow_id)
+
+
+def retryable_step(conn: sqlite3.Connection, workflow_id: int) -> wrepo.Step | None:
+    """The step attempt a retry would run again, if the workflow ended on one."""
+    workflow = wrepo.get_workflow(conn, workflow_id)
+    return retryable_of(workflow, wrepo.steps_of(conn, workflow_id))
+
+
+def retryable_of(workflow: wrepo.Workflow, steps: list[wrepo.Step]) -> wrepo.Step | None:
+    if workflow.state not in (WorkflowState.FAILED, WorkflowState.CANCELLED):
+        return None
+    last = max(steps, key=lambda s: s.id, default=None)
+    ended = (StepState.FAILED, StepState.CANCELLED)
+    return last if last is not None and last.state in ended else None
+
+
+def retry_step(conn: sqlite3.Connection, settings: Settings, workflow_id: int) -> Outcome:
+    with transaction(conn):
+        workflow = _workflow(conn, workflow_id)
+        step = retryable_step(conn, workflow_id)
+        if step is None:
+            raise CommandRefused(
+                f"workflow {workflow_id} has nothing to retry ({workflow.state.value}): "
+                "only a failed transition or a step that failed or was cancelled can be"
+            )
+        outcome = Outcome(workflow_id)
+        _add_attempt(
+            conn, settings, workflow, step.step_index, outcome,
+            attempt=step.attempt + 1, prompt=step.prompt, argv=step.argv, notes=step.notes,
+        )  # fmt: skip
+        wrepo.set_workflow_state(
+            conn,
+            workflow.id,
+            WorkflowState.RUNNING,
+            message=f"retrying step {step.name!r}",
+            current_step=step.step_index,
+        )
+    return outcome
 
 
 def cancel_workflow(
@@ -379,7 +423,27 @@ def _queue_step(
     prompt, argv = render_step(step, context)
     if rejected is not None:
         prompt = with_notes(prompt, rejected, notes or "")
-    title = f"{definition.name} #{workflow.id} · {step.name}"
+    _add_attempt(
+        conn, settings, workflow, index, outcome,
+        attempt=attempt, prompt=prompt, argv=argv, notes=notes,
+    )  # fmt: skip
+
+
+def _add_attempt(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    workflow: wrepo.Workflow,
+    index: int,
+    outcome: Outcome,
+    *,
+    attempt: int,
+    prompt: str | None,
+    argv: tuple[str, ...],
+    notes: str | None,
+) -> None:
+    """The task of one attempt of step ``index``, its run queued in this transaction."""
+    step = workflow.definition.steps[index]
+    title = f"{workflow.definition.name} #{workflow.id} · {step.name}"
     spec = TaskSpec(
         argv=argv,
         cwd=workflow.cwd,

@@ -157,6 +157,9 @@ class WorkflowEngine:
     def pending_checkpoints(self) -> list[wrepo.Checkpoint]:
         return wrepo.pending_checkpoints(self._conn)
 
+    def checkpoint(self, checkpoint_id: int) -> wrepo.Checkpoint:
+        return wrepo.get_checkpoint(self._conn, checkpoint_id)
+
     # ------------------------------------------------------------------ supervisor hooks
 
     def _on_started(self) -> None:

@@ -9,11 +9,11 @@ half-working main window.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
-import getpass
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.core.approvals import Approval
 from app.core.models import RecoveryReport
+from app.core.platform import current_user
 from app.core.states import RunState
 from app.store.db import StoreError
 from app.store.locations import Locations
@@ -104,6 +105,7 @@ class AgentryApp(QObject):
         gc.freeze()
         for approval in self.supervisor.pending_approvals():  # asked while we were away
             self._on_approval_requested(approval)
+        self._announce_waiting_checkpoints()
         self._approvals_changed()
         if report.needs_attention:
             self.show_recovery(report)
@@ -231,9 +233,34 @@ class AgentryApp(QObject):
                     f"{checkpoint.workflow_name} · {checkpoint.step_name}: review its result",
                     level="warning",
                     force=True,
+                    action=functools.partial(self.open_checkpoint, checkpoint.id),
                 )
         if isinstance(event, CheckpointRequested | WorkflowChanged):
             self._approvals_changed()
+            self._mark_resolved_elsewhere()
+
+    def _mark_resolved_elsewhere(self) -> None:
+        if not self.checkpoint_dialogs:
+            return
+        pending = {c.id for c in self.workflows.pending_checkpoints()}
+        for checkpoint_id, dialog in self.checkpoint_dialogs.items():
+            if checkpoint_id not in pending and dialog.approve_button.isEnabled():
+                dialog.resolved_elsewhere(self.workflows.checkpoint(checkpoint_id))
+
+    def _announce_waiting_checkpoints(self) -> None:
+        """Checkpoints reached while Agentry was away are announced like new ones."""
+        waiting = self.workflows.pending_checkpoints()
+        if not waiting or self.notifier is None:
+            return
+        action: Callable[[], object]
+        if len(waiting) == 1:
+            only = waiting[0]
+            text = f"{only.workflow_name} · {only.step_name}: review its result"
+            action = functools.partial(self.open_checkpoint, only.id)
+        else:
+            text = f"{len(waiting)} workflow steps wait for your review"
+            action = self.show_inbox
+        self.notifier.notify("Checkpoint waiting", text, level="warning", force=True, action=action)
 
     def _pending_checkpoint(self, checkpoint_id: int) -> Checkpoint | None:
         return next(
@@ -247,7 +274,7 @@ class AgentryApp(QObject):
             if checkpoint is None:
                 return None
             dialog = CheckpointDialog(checkpoint, self.window)
-            dialog.resolved.connect(self.resolve_checkpoint)
+            dialog.resolver = self.resolve_checkpoint
             dialog.finished.connect(
                 lambda _r, c=checkpoint_id: self.checkpoint_dialogs.pop(c, None)
             )
@@ -267,7 +294,7 @@ class AgentryApp(QObject):
                 edited_text=edited if isinstance(edited, str) else None,
                 notes=notes if isinstance(notes, str) else None,
                 rerun=rerun,
-                who=getpass.getuser(),
+                who=current_user(),
             )
         except CommandRefused as exc:
             if self.notifier is not None:

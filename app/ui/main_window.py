@@ -6,7 +6,6 @@ state of its own beyond the model that caches what it was told.
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from app import __version__, demo_agent
 from app.core.models import Run, Task, TaskSpec
+from app.core.platform import current_user
 from app.core.render import Renderer
 from app.core.states import ACTIVE, RunState
 from app.runner import protocol
@@ -748,13 +748,13 @@ class MainWindow(QMainWindow):
         try:
             self.workflows.retry_transition(workflow_id)
         except CommandRefused as exc:
-            QMessageBox.warning(self, "The transition failed again", str(exc))
+            QMessageBox.warning(self, "Could not retry the workflow", str(exc))
         self.refresh_workflows()
 
     def _cancel_workflow(self, workflow_id: int) -> None:
         assert self.workflows is not None
         try:
-            self.workflows.cancel(workflow_id, who=getpass.getuser())
+            self.workflows.cancel(workflow_id, who=current_user())
         except CommandRefused as exc:
             QMessageBox.warning(self, "Could not cancel the workflow", str(exc))
         self.refresh_workflows()

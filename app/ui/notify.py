@@ -8,6 +8,7 @@ view would show.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -61,13 +62,21 @@ class Banner(QFrame):
         layout.addWidget(self.show_button)
         layout.addWidget(close)
         self._task_id: int | None = None
+        self._action: Callable[[], object] | None = None
         self._timer = QTimer(self, singleShot=True, interval=BANNER_MS)
         self._timer.timeout.connect(self.hide)
         close.clicked.connect(self.hide)
         self.show_button.clicked.connect(self._show_task)
         self.hide()
 
-    def show_message(self, title: str, text: str, level: str, task_id: int | None) -> None:
+    def show_message(
+        self,
+        title: str,
+        text: str,
+        level: str,
+        task_id: int | None,
+        action: Callable[[], object] | None = None,
+    ) -> None:
         colors = {"error": "#d1242f", "warning": "#d4762c"}
         color = colors.get(level, "#2f81f7")
         # The whole frame is drawn by the style sheet (a styled panel would hide the bar).
@@ -83,12 +92,15 @@ class Banner(QFrame):
         self.level = level
         self.label.setText(f"<b>{title}</b> — {text}")
         self._task_id = task_id
-        self.show_button.setVisible(task_id is not None)
+        self._action = action
+        self.show_button.setVisible(task_id is not None or action is not None)
         self.show()
         self._timer.start()
 
     def _show_task(self) -> None:
-        if self._task_id is not None:
+        if self._action is not None:
+            self._action()
+        elif self._task_id is not None:
             self.showTask.emit(self._task_id)
         self.hide()
 
@@ -129,6 +141,7 @@ class Notifier(QObject):
         self.enabled = True
         self.history: list[Notification] = []
         self._tray_task: int | None = None
+        self._tray_action: Callable[[], object] | None = None
         banner.showTask.connect(self.showTask)
         if tray is not None:
             tray.messageClicked.connect(self._tray_clicked)
@@ -145,8 +158,10 @@ class Notifier(QObject):
         level: str = "info",
         task_id: int | None = None,
         force: bool = False,
+        action: Callable[[], object] | None = None,
     ) -> None:
-        """Tell the person; ``force`` ignores the notifications setting (errors of our own)."""
+        """Tell the person; ``force`` ignores the notifications setting (errors of our own).
+        A click shows ``task_id``'s task, or does ``action`` (e.g. opens a checkpoint)."""
         if not (self.enabled or force):
             return
         via = "tray" if self.uses_tray else "banner"
@@ -154,16 +169,19 @@ class Notifier(QObject):
         if via == "tray":
             assert self.tray is not None
             self._tray_task = task_id
+            self._tray_action = action
             icon = {
                 "error": QSystemTrayIcon.MessageIcon.Critical,
                 "warning": QSystemTrayIcon.MessageIcon.Warning,
             }.get(level, QSystemTrayIcon.MessageIcon.Information)
             self.tray.showMessage(title, text, icon, TRAY_MS)
         else:
-            self.banner.show_message(title, text, level, task_id)
+            self.banner.show_message(title, text, level, task_id, action)
 
     def _tray_clicked(self) -> None:
-        if self._tray_task is not None:
+        if self._tray_action is not None:
+            self._tray_action()
+        elif self._tray_task is not None:
             self.showTask.emit(self._tray_task)
 
 

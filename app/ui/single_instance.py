@@ -6,7 +6,6 @@ local socket only lets a second launch ask the first to show itself.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import logging
@@ -16,6 +15,7 @@ import signal
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from app.core.platform import current_user
 from app.store.locations import Locations
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ CONNECT_TIMEOUT_MS = 500
 
 def server_name(locations: Locations) -> str:
     """Stable per user and data folder, short enough for every platform's socket paths."""
-    key = f"{getpass.getuser()}:{str(locations.data).lower()}".encode()
+    key = f"{current_user()}:{str(locations.data).lower()}".encode()
     return f"agentry-{hashlib.sha256(key).hexdigest()[:16]}"
 
 

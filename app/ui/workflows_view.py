@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 from app.core.workflow import CheckpointState, StepState, WorkflowDef, WorkflowState
 from app.store import workflow_repo as wrepo
 from app.supervisor.workflow_catalog import Catalog
+from app.supervisor.workflow_transitions import retryable_of
 from app.supervisor.workflows import WorkflowDetail
 from app.ui.icons import state_icon
 from app.ui.theme import error_style
@@ -75,6 +77,9 @@ class CheckpointDialog(QDialog):
     def __init__(self, checkpoint: wrepo.Checkpoint, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.checkpoint = checkpoint
+        # Records a resolution and says whether it took; without one, the signal is sent
+        # and the dialog closes (as before).
+        self.resolver: Callable[[int, str, object, object, bool], bool] | None = None
         self.setWindowTitle(f"Checkpoint — {checkpoint.workflow_name} · {checkpoint.step_name}")
         self.resize(760, 540)
         intro = QLabel(
@@ -102,6 +107,10 @@ class CheckpointDialog(QDialog):
         layout.addWidget(self.hint)
         layout.addWidget(self.text, 1)
         layout.addWidget(self.notes)
+        self.status = QLabel(self, wordWrap=True)
+        self.status.setStyleSheet("color: #b35900")
+        self.status.hide()
+        layout.addWidget(self.status)
         layout.addLayout(buttons)
         self.text.textChanged.connect(self._edited)
         self.approve_button.clicked.connect(self.approve)
@@ -116,15 +125,32 @@ class CheckpointDialog(QDialog):
 
     def approve(self) -> None:
         if self.edited:
-            self.resolved.emit(self.checkpoint.id, "edit", self.text.toPlainText(), None, False)
+            self._resolve("edit", self.text.toPlainText(), None, False)
         else:
-            self.resolved.emit(self.checkpoint.id, "approve", None, None, False)
-        self.accept()
+            self._resolve("approve", None, None, False)
 
     def reject_checkpoint(self) -> None:
         notes = self.notes.text().strip() or None
-        self.resolved.emit(self.checkpoint.id, "reject", None, notes, self.rerun.isChecked())
-        self.accept()
+        self._resolve("reject", None, notes, self.rerun.isChecked())
+
+    def _resolve(self, action: str, edited: object, notes: object, rerun: bool) -> None:
+        if self.resolver is None:
+            self.resolved.emit(self.checkpoint.id, action, edited, notes, rerun)
+            self.accept()
+        elif self.resolver(self.checkpoint.id, action, edited, notes, rerun):
+            self.accept()
+        # else: it stays open with the person's text; the app said why it did not take
+
+    def resolved_elsewhere(self, checkpoint: wrepo.Checkpoint) -> None:
+        """Someone else (the CLI, another window) decided first: say so, keep the text."""
+        who = f" by {checkpoint.resolved_by}" if checkpoint.resolved_by else ""
+        self.status.setText(
+            f"This checkpoint was already {checkpoint.state.value}{who}. Your text is still "
+            "here to copy; nothing more can be decided in this window."
+        )
+        self.status.show()
+        for button in (self.approve_button, self.reject_button):
+            button.setEnabled(False)
 
 
 class RunWorkflowDialog(QDialog):
@@ -248,11 +274,20 @@ class WorkflowView(QWidget):
             + (f"<br>{html.escape(workflow.message)}" if workflow.message else "")
         )
         has_error = bool(workflow.error)
-        self.error.setVisible(has_error)
-        self.retry_button.setVisible(has_error)
-        self.error.setText(
-            f"A transition failed and was undone: {workflow.error}" if has_error else ""
-        )
+        retry_step = None if has_error else retryable_of(workflow, detail.steps)
+        self.error.setVisible(has_error or retry_step is not None)
+        self.retry_button.setVisible(has_error or retry_step is not None)
+        if has_error:
+            self.retry_button.setText("Retry transition")
+            self.error.setText(f"A transition failed and was undone: {workflow.error}")
+        elif retry_step is not None:
+            self.retry_button.setText(f"Retry step “{retry_step.name}”")
+            self.error.setText(
+                f"Step “{retry_step.name}” {retry_step.state.value}. Fix the cause (see its "
+                "task), then run it again with the same prompt."
+            )
+        else:
+            self.error.setText("")
         self.cancel_button.setEnabled(not workflow.state.is_terminal)
         for row in self.rows:
             row.deleteLater()

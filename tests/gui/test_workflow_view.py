@@ -66,3 +66,46 @@ def _buttons(view: object) -> list[str]:
     from PySide6.QtWidgets import QPushButton
 
     return [b.text() for b in view.findChildren(QPushButton)]  # type: ignore[attr-defined]
+
+
+def test_the_checkpoint_notice_opens_it_and_a_decision_made_elsewhere_closes_the_choice(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app = driver.start()
+    window = app.window
+    assert window is not None and app.notifier is not None
+    window.hide()
+    window.start_workflow("shell-demo", "x", str(work_dir))
+    driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)
+    (checkpoint,) = app.workflows.pending_checkpoints()
+    driver.wait(lambda: any(n.title == "Checkpoint waiting" for n in app.notifier.history))
+    banner = app.notifier.banner
+    assert banner.show_button.isVisibleTo(banner), "the notice leads somewhere"
+    banner.show_button.click()
+    dialog = app.checkpoint_dialogs.get(checkpoint.id)
+    assert dialog is not None and dialog.isVisible() and window.isVisible()
+
+    dialog.text.setPlainText("my careful edit")
+    done = home.cli("checkpoint", "approve", str(checkpoint.id))  # someone else decides first
+    assert done.returncode == 0, done.stderr
+    driver.wait(lambda: not dialog.approve_button.isEnabled(), timeout_ms=15_000)
+    assert "already approved" in dialog.status.text() and dialog.isVisible()
+    assert dialog.text.toPlainText() == "my careful edit", "the person's text is not lost"
+
+
+def test_a_checkpoint_reached_while_the_app_was_closed_is_announced_at_start(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    from helpers.agentry import wait_until
+
+    server = home.serve()  # a headless Agentry runs the workflow up to its checkpoint
+    started = home.cli("workflow", "run", "shell-demo", "--input", "x", "--cwd", str(work_dir))
+    assert started.returncode == 0, started.stderr
+    wait_until(lambda: home.cli("checkpoints", "--json").stdout.strip() not in ("", "[]"),
+               timeout=30, what="the checkpoint")  # fmt: skip
+    server.terminate()
+    server.wait(timeout=30)
+    app = driver.start()
+    assert app.notifier is not None
+    note = next(n for n in app.notifier.history if n.title == "Checkpoint waiting")
+    assert "shell-demo" in note.text and "review its result" in note.text

@@ -215,3 +215,27 @@ def test_text_that_is_not_utf8_is_refused_with_where_it_is(home: Home, work_dir:
 
     with home.db() as conn, pytest.raises(CommandRefused, match="the command has characters"):
         submit(conn, TaskSpec(argv=("cat", "caf\udce9.txt"), cwd=str(work_dir)), Settings())
+
+
+def test_stopping_agents_to_quit_starts_nothing_new_and_leaves_the_queue_for_next_time(
+    home: Home, work_dir: Path
+) -> None:
+    """It used to cancel the running run, then launch the queued one and leave it running."""
+    home.write_settings(max_concurrency=1)
+
+    async def scenario() -> tuple[int, int, list[int]]:
+        sup = Supervisor(home.locations)
+        await sup.start()
+        try:
+            first = sup.submit(TaskSpec(argv=("sleep", "60"), cwd=str(work_dir)))
+            second = sup.submit(TaskSpec(argv=("sleep", "60"), cwd=str(work_dir)))
+            await _until(lambda: home.run(first).state.value == "running")
+            stopped = await sup.stop_agents(timeout=20)
+        finally:
+            await sup.stop()
+        return first, second, stopped
+
+    first, second, stopped = run_async(scenario())
+    assert stopped == [first]
+    assert home.run(first).state.value == "cancelled"
+    assert home.run(second).state.value == "queued", "it waits for the next start"

@@ -255,6 +255,56 @@ def test_a_failing_step_fails_the_workflow_and_says_which_step(home: Home, work_
     assert ended.message == "step 'oops' ended failed (exit code 3)"
 
 
+def test_a_step_that_failed_runs_again_on_retry_with_the_same_prompt_and_goes_on(
+    home: Home, work_dir: Path
+) -> None:
+    """A failed step used to end its workflow for good, with the approved plan stranded."""
+    write_flow(
+        home,
+        "flaky",
+        '[[steps]]\nname = "a"\nagent = "shell"\ncommand = ["echo", "from a"]\n'
+        '[[steps]]\nname = "b"\nagent = "shell"\n'
+        'command = ["sh", "-c", "test -e ready && echo got {previous}"]\n',
+    )
+
+    async def scenario() -> tuple[wrepo.Workflow, wrepo.Workflow]:
+        async with Harness(home) as h:
+            workflow_id = h.engine.start("flaky", "", work_dir)
+            failed = await h.state(workflow_id, "failed", "completed")
+            (work_dir / "ready").write_text("")  # the person fixes the cause
+            h.engine.retry_transition(workflow_id)
+            return failed, await h.state(workflow_id, "completed", "failed")
+
+    failed, done = run_async(scenario())
+    assert failed.state.value == "failed" and "step 'b'" in (failed.message or "")
+    assert done.state.value == "completed"
+    attempts = [(st.name, st.attempt, st.state.value) for st in steps(home, done.id)]
+    assert attempts == [("a", 1, "succeeded"), ("b", 1, "failed"), ("b", 2, "succeeded")]
+    assert steps(home, done.id)[-1].result_text == "got from a"
+
+
+def test_retry_refuses_a_workflow_with_nothing_to_retry(home: Home, work_dir: Path) -> None:
+    from app.supervisor.commands import CommandRefused
+
+    write_flow(home, "ok", '[[steps]]\nname = "a"\nagent = "shell"\ncommand = ["true"]\n')
+
+    async def scenario() -> None:
+        async with Harness(home) as h:
+            workflow_id = h.engine.start("ok", "", work_dir)
+            await h.state(workflow_id, "completed")
+            with pytest.raises(CommandRefused, match="nothing to retry"):
+                h.engine.retry_transition(workflow_id)
+
+    run_async(scenario())
+
+
+def test_a_workflow_input_that_is_not_utf8_is_refused(home: Home, work_dir: Path) -> None:
+    result = home.cli("workflow", "run", "shell-demo", "--cwd", str(work_dir),
+                      "--input", "caf\udce9")  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "the workflow input has characters that are not valid UTF-8" in result.stderr
+
+
 def test_cancelling_a_workflow_stops_its_running_step(home: Home, work_dir: Path) -> None:
     write_flow(
         home, "slow", '[[steps]]\nname = "wait"\nagent = "shell"\ncommand = ["sleep", "30"]\n'
@@ -565,5 +615,11 @@ def test_a_structured_step_hands_on_its_final_answer_a_plain_one_its_output_tail
     assert step_result(log, get_adapter("claude")) == "Final answer"
 
     log.write_text("x" * 10_000 + "\n\x1b[32mgreen\x1b[0m tail\n")
-    assert step_result(log, get_adapter("shell")) == "green tail"
+    assert step_result(log, get_adapter("shell")) == "x" * 10_000 + "\ngreen tail"
+    # Longer than what is read: the result says that its beginning was left out, and where
+    # all of it is, so a reviewer never approves a fragment thinking it is the whole.
+    log.write_text("".join(f"line {i}\n" for i in range(20_000)))
+    cut = step_result(log, get_adapter("shell"))
+    assert cut.startswith("[… the first part of this output was left out; all of it is in ")
+    assert str(log) in cut.splitlines()[0] and cut.endswith("line 19999")
     assert step_result(tmp_path / "missing.log", None) == ""

@@ -247,6 +247,8 @@ def test_workflow_states_follow_design_section_4() -> None:
         (s.RUNNING, s.CANCELLED), (s.AWAITING_CHECKPOINT, s.RUNNING),
         (s.AWAITING_CHECKPOINT, s.COMPLETED), (s.AWAITING_CHECKPOINT, s.REJECTED),
         (s.AWAITING_CHECKPOINT, s.FAILED), (s.AWAITING_CHECKPOINT, s.CANCELLED),
+        # retrying the step a workflow failed or was cancelled on
+        (s.FAILED, s.RUNNING), (s.CANCELLED, s.RUNNING),
     }  # fmt: skip
     assert {x for x in s if x.is_terminal} == {s.COMPLETED, s.REJECTED, s.FAILED, s.CANCELLED}
 
