@@ -109,3 +109,26 @@ def test_a_checkpoint_reached_while_the_app_was_closed_is_announced_at_start(
     assert app.notifier is not None
     note = next(n for n in app.notifier.history if n.title == "Checkpoint waiting")
     assert "shell-demo" in note.text and "review its result" in note.text
+
+
+def test_a_failed_step_is_retried_from_the_workflow_view(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    folder = home.path / "workflows"
+    folder.mkdir(exist_ok=True)
+    (folder / "flaky.toml").write_text(
+        '[[steps]]\nname = "b"\nagent = "shell"\ncommand = ["sh", "-c", "test -e ready"]\n'
+    )
+    app = driver.start()
+    window = app.window
+    assert window is not None
+    workflow_id = window.start_workflow("flaky", "", str(work_dir))
+    assert workflow_id is not None
+    view = window.workflow_views[workflow_id]
+    driver.wait(lambda: view.retry_button.isVisible(), timeout_ms=30_000)
+    assert view.retry_button.text() == "Retry step “b”" and "failed" in view.error.text()
+    (work_dir / "ready").write_text("")
+    view.retry_button.click()
+    driver.wait(lambda: app.workflows.workflow(workflow_id).workflow.state
+                is WorkflowState.COMPLETED, timeout_ms=30_000)  # fmt: skip
+    assert not view.retry_button.isVisible()
