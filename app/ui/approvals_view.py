@@ -51,6 +51,7 @@ from app.core.approvals import Approval, ApprovalState
 from app.store.workflow_repo import Checkpoint
 from app.supervisor.adapters import get_adapter_or_none
 from app.ui.icons import app_icon
+from app.ui.theme import warning_style
 
 ARM_DELAY_MS = 800  # Enter and the Allow button wake up only after this long on screen
 # Claude Code's, Codex's and Gemini CLI's names of tools whose input reads best as a command
@@ -260,7 +261,7 @@ class ApprovalDialog(QDialog):
         layout.addWidget(where)
         layout.addWidget(self.details, 1)
         self.caveat = QLabel(caveat(approval), self, wordWrap=True)
-        self.caveat.setStyleSheet("color: #b35900")
+        self.caveat.setStyleSheet(warning_style())
         self.caveat.setVisible(bool(self.caveat.text()))
         layout.addWidget(self.caveat)
         layout.addLayout(choices)

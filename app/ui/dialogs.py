@@ -61,7 +61,7 @@ def _install_html(hint: str) -> str:
         else:
             parts.append(word)
     text = " ".join(parts)
-    return text if "<a " in text else f"<code style='white-space:nowrap'>{text}</code>"
+    return text if "<a " in text else f"<nobr><code>{text}</code></nobr>"
 
 
 class InvalidInput(ValueError):
@@ -227,11 +227,21 @@ class NewTaskDialog(QDialog):
         missing = is_agent and not detection.found
         if missing:
             hint = (
-                f"{adapter.label} is not installed. Install it with: "
-                f"{_install_html(adapter.install_hint)}, or set its path in Settings."
+                f"{adapter.label} is not installed. "
+                + (
+                    f"To install it, {_install_html(adapter.install_hint)}"
+                    if adapter.install_hint.startswith("see ")
+                    else f"Install it with: {_install_html(adapter.install_hint)}"
+                )
+                + ", or set its path in Settings."
             )
         elif asks:
             hint = "Each tool call waits for your yes or no in Agentry (Settings → Approvals)."
+        elif is_agent and self.approvals and adapter.hook_kind is None:
+            hint = (
+                f"Agentry cannot ask you about {adapter.label}'s tool calls (it has no hook "
+                "for them); it follows its own permission settings."
+            )
         else:
             hint = ""
         self.hint.setText(hint)

@@ -48,7 +48,12 @@ from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.tail import OutputTail
-from app.supervisor.workflows import CheckpointRequested, WorkflowChanged, WorkflowEngine
+from app.supervisor.workflows import (
+    CheckpointRequested,
+    WorkflowChanged,
+    WorkflowDetail,
+    WorkflowEngine,
+)
 from app.ui.bridge import Bridge
 from app.ui.dialogs import NewTaskDialog, SettingsDialog, detections
 from app.ui.icons import app_icon, state_icon
@@ -62,7 +67,12 @@ from app.ui.task_model import (
     TaskFilterProxy,
     TaskTableModel,
 )
-from app.ui.workflows_view import RunWorkflowDialog, WorkflowsPanel, WorkflowView
+from app.ui.workflows_view import (
+    WORKFLOW_ICONS,
+    RunWorkflowDialog,
+    WorkflowsPanel,
+    WorkflowView,
+)
 
 ATTENTION = frozenset({RunState.FAILED, RunState.TIMED_OUT, RunState.INTERRUPTED})
 
@@ -727,7 +737,7 @@ class MainWindow(QMainWindow):
             view.cancelWorkflow.connect(self._cancel_workflow)
             self.workflow_views[workflow_id] = view
             self.tabs.addTab(view, state_icon("running"), f"Workflow #{workflow_id}")
-        view.show_detail(self.workflows.workflow(workflow_id))
+        self._show_workflow(view, self.workflows.workflow(workflow_id))
         self.tabs.setCurrentWidget(view)
         self._refresh()
         return view
@@ -737,7 +747,12 @@ class MainWindow(QMainWindow):
             return
         self.workflows_panel.show_workflows(self.workflows.workflows(100))
         for workflow_id, view in self.workflow_views.items():
-            view.show_detail(self.workflows.workflow(workflow_id))
+            self._show_workflow(view, self.workflows.workflow(workflow_id))
+
+    def _show_workflow(self, view: WorkflowView, detail: WorkflowDetail) -> None:
+        view.show_detail(detail)
+        icon = WORKFLOW_ICONS.get(detail.workflow.state.value, "queued")
+        self.tabs.setTabIcon(self.tabs.indexOf(view), state_icon(icon))
 
     def _on_extension_event(self, event: object) -> None:
         if isinstance(event, WorkflowChanged | CheckpointRequested):
@@ -787,7 +802,7 @@ class MainWindow(QMainWindow):
         if self.supervisor.paused:
             text += " · queue paused"
         if getattr(self, "_waiting", 0):
-            text += f" · {self._waiting} waiting for approval"
+            text += f" · {self._waiting} waiting for your answer"
         self.counts_label.setText(text)
         has_tasks = self.model.rowCount() > 0 or bool(self.panes) or bool(self.workflow_views)
         if self.tabs.count():

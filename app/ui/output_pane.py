@@ -184,14 +184,15 @@ class OutputPane(QWidget):
         extra = ""
         if run is not None and run.exit_code is not None:
             extra = f" · exit {exit_label(run.exit_code)}"
-        if run is not None and run.message and task.state and task.state.is_terminal:
-            extra += f" · {html.escape(_elide(run.message, 120))}"
+        why = run.message if run is not None and task.state and task.state.is_terminal else None
         # The state first: a long title or message is what gets cut off, never the state.
         self.header.setText(
             f"<b>{state}</b>{extra} &nbsp; <b>{html.escape(_elide(task.title, 90))}</b> "
             f"<span style='color:gray'>#{task.id} · {html.escape(task.agent)}</span>"
         )
-        self.header.setToolTip(f"{task.title} — #{task.id} · {task.agent} · {state}")
+        self.header.setToolTip(
+            f"{task.title} — #{task.id} · {task.agent} · {state}" + (f"\n{why}" if why else "")
+        )
         self.view.setPlaceholderText(_empty_text(task.state))
         argv = (run.argv if run is not None and run.argv else None) or task.spec.argv
         command = f"{shlex.join(argv)}   in {task.spec.cwd}" if argv else f"in {task.spec.cwd}"
@@ -418,6 +419,9 @@ class OutputPane(QWidget):
         if not text:
             return False
         flags = QTextDocument.FindFlag.FindBackward if backward else QTextDocument.FindFlag(0)
+        if self._following:  # the person is looking at the end: the newest match first
+            self.view.moveCursor(QTextCursor.MoveOperation.End)
+            flags = QTextDocument.FindFlag.FindBackward
         if self.view.find(text, flags):
             self._following = False
             return True

@@ -135,6 +135,16 @@ def error_color(dark: bool) -> str:
     return ERROR_COLORS["dark" if dark else "light"]
 
 
+WARNING_COLORS = {"light": "#9a6700", "dark": "#d29922"}  # 4.5:1 or better on each
+
+
+def warning_style() -> str:
+    """A style sheet for a caution line, readable on the palette in use."""
+    app = QApplication.instance()
+    dark = isinstance(app, QApplication) and is_dark(app)
+    return f"color: {WARNING_COLORS['dark' if dark else 'light']}"
+
+
 def error_style() -> str:
     """A style sheet for an error label, readable on the palette in use."""
     app = QApplication.instance()

@@ -36,7 +36,7 @@ from app.supervisor.workflow_catalog import Catalog
 from app.supervisor.workflow_transitions import retryable_of
 from app.supervisor.workflows import WorkflowDetail
 from app.ui.icons import state_icon
-from app.ui.theme import error_style
+from app.ui.theme import error_style, warning_style
 
 STEP_ICONS = {
     StepState.RUNNING: "running",
@@ -108,7 +108,7 @@ class CheckpointDialog(QDialog):
         layout.addWidget(self.text, 1)
         layout.addWidget(self.notes)
         self.status = QLabel(self, wordWrap=True)
-        self.status.setStyleSheet("color: #b35900")
+        self.status.setStyleSheet(warning_style())
         self.status.hide()
         layout.addWidget(self.status)
         layout.addLayout(buttons)
@@ -149,8 +149,8 @@ class CheckpointDialog(QDialog):
             "here to copy; nothing more can be decided in this window."
         )
         self.status.show()
-        for button in (self.approve_button, self.reject_button):
-            button.setEnabled(False)
+        for widget in (self.approve_button, self.reject_button, self.notes, self.rerun):
+            widget.setEnabled(False)
 
 
 class RunWorkflowDialog(QDialog):
@@ -249,6 +249,7 @@ class WorkflowView(QWidget):
         self.steps_layout = QVBoxLayout(self.steps)
         self.steps_layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         scroll = QScrollArea(self, widgetResizable=True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.steps)
         top = QHBoxLayout()
         top.addWidget(self.header, 1)
@@ -284,7 +285,7 @@ class WorkflowView(QWidget):
             self.retry_button.setText(f"Retry step “{retry_step.name}”")
             self.error.setText(
                 f"Step “{retry_step.name}” {retry_step.state.value}. Fix the cause (see its "
-                "task), then run it again with the same prompt."
+                "task), then run it again as it was."
             )
         else:
             self.error.setText("")
@@ -314,9 +315,11 @@ class WorkflowView(QWidget):
             f"<b>{index + 1}. {html.escape(name)}</b>"
             f"{' · checkpoint' if checkpoint else ''} — {state}{more}{waiting}",
             card,
+            wordWrap=True,  # a narrow pane wraps the title instead of hiding the buttons
         )
+        title.setMinimumWidth(120)
         result = (latest.final_text or latest.result_text or "") if latest else ""
-        preview = QLabel(html.escape(_preview(result)).replace("\n", "<br>"), card)
+        preview = QLabel(html.escape(_preview(result)).replace("\n", "<br>"), card, wordWrap=True)
         preview.setStyleSheet("color: gray")
         preview.setTextFormat(Qt.TextFormat.RichText)
         row = QHBoxLayout()

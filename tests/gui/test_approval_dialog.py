@@ -165,8 +165,9 @@ def test_the_new_task_dialog_says_which_agents_ask_before_tool_calls(
     dialog.select_agent("gemini")
     assert "waits for your yes or no" in dialog.hint.text()
     assert dialog.permission.itemText(0) == "(you approve each tool call)"
-    dialog.select_agent("aider")  # no pre-tool hook: runs as the user set it up
-    assert dialog.hint.text() == "" and dialog.permission.itemText(0) == "(the agent's default)"
+    dialog.select_agent("aider")  # no pre-tool hook: runs as the user set it up, and says so
+    assert "cannot ask you about Aider's tool calls" in dialog.hint.text()
+    assert dialog.permission.itemText(0) == "(the agent's default)"
 
     off = NewTaskDialog(Settings(approvals=False), str(tmp_path))
     qtbot.addWidget(off)

@@ -108,12 +108,14 @@ def test_the_pane_follows_the_end_until_the_person_scrolls_up(pane: OutputPane) 
 def test_find_selects_matches_and_wraps_around(pane: OutputPane) -> None:
     pane.append_lines(["alpha", "needle one", "beta", "needle two"])
     pane.flush_all()
-    assert pane.find_text("needle")
+    assert pane.is_following()
+    assert pane.find_text("needle")  # following the end: the newest match first
+    assert pane.view.textCursor().block().text() == "needle two"
+    assert not pane.is_following()
+    assert pane.find_text("needle")  # then on, wrapping to the top
     assert pane.view.textCursor().block().text() == "needle one"
     assert pane.find_text("needle")
     assert pane.view.textCursor().block().text() == "needle two"
-    assert pane.find_text("needle")  # wrapped to the top
-    assert pane.view.textCursor().block().text() == "needle one"
     assert not pane.find_text("absent")
 
 

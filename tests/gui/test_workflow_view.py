@@ -127,6 +127,10 @@ def test_a_failed_step_is_retried_from_the_workflow_view(
     view = window.workflow_views[workflow_id]
     driver.wait(lambda: view.retry_button.isVisible(), timeout_ms=30_000)
     assert view.retry_button.text() == "Retry step “b”" and "failed" in view.error.text()
+    from app.ui.icons import state_icon
+
+    tab_icon = window.tabs.tabIcon(window.tabs.indexOf(view))
+    assert tab_icon.cacheKey() == state_icon("failed").cacheKey(), "the tab shows the state"
     (work_dir / "ready").write_text("")
     view.retry_button.click()
     driver.wait(lambda: app.workflows.workflow(workflow_id).workflow.state
