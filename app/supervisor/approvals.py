@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from app.core.approvals import Approval, ApprovalState, Decision
 from app.core.models import Run
+from app.core.platform import current_user
 from app.runner import procs
 from app.store import approval_repo, repo
 from app.store.db import transaction
@@ -33,10 +34,11 @@ def decide(
     allow: bool,
     reason: str | None = None,
     remember: str | None = None,
-    who: str = "user",
+    who: str | None = None,
 ) -> Approval:
     """Allow or deny a pending request, exactly once; ``remember`` ("task" or "project")
     also adds a rule so the same tool is not asked about again there."""
+    who = who or current_user()  # the login name, as checkpoints record it
     with transaction(conn):
         approval = _decidable(conn, approval_id)
         state = ApprovalState.ALLOWED if allow else ApprovalState.DENIED

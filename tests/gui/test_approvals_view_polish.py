@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QFormLayout, QHeaderView, QLabel
 
 from app.core.approvals import Approval, ApprovalState
 from app.core.models import TaskSpec
+from app.core.platform import current_user
 from app.core.workflow import CheckpointState
 from app.store import approval_repo
 from app.store.workflow_repo import Checkpoint
@@ -404,7 +405,8 @@ def test_allow_once_from_the_inbox_takes_the_dialogs_decision_path(
 
     with home.db() as db:
         decided = approval_repo.get(db, approval.id)
-    assert decided.state is ApprovalState.ALLOWED and decided.decided_by == "user"
+    assert decided.state is ApprovalState.ALLOWED
+    assert decided.decided_by == current_user(), "the login name, as checkpoints record it"
     driver.wait(lambda: "Allowed" in _cells(inbox, 4))
     driver.wait(lambda: "Already allowed" in dialog.expiry.text())  # its dialog hears of it
 
