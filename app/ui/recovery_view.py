@@ -179,16 +179,22 @@ def headline(report: RecoveryReport, describe: Describe | None = None) -> str:
 
 
 def summary(report: RecoveryReport) -> str:
+    """The counts that are not zero (or "nothing to recover"), and how long it took."""
     counts = report.counts()
-    return (
-        f"{counts['reattached']} reattached · {counts['finished']} finished while away · "
-        f"{counts['interrupted']} interrupted · {counts['queued']} queued"
-        + (
-            f" · {len(report.approvals)} tool call(s) wait for your approval"
-            if report.approvals
-            else ""
+    parts = [
+        f"{counts[key]} {label}"
+        for key, label in (
+            ("reattached", "reattached"),
+            ("finished", "finished while away"),
+            ("interrupted", "interrupted"),
+            ("queued", "queued"),
         )
-        + f" — recovered in {report.duration_ms:.0f} ms"
+        if counts[key]
+    ]
+    if report.approvals:
+        parts.append(f"{len(report.approvals)} tool call(s) wait for your approval")
+    return " · ".join(parts or ["nothing to recover"]) + (
+        f" — recovered in {report.duration_ms:.0f} ms"
     )
 
 

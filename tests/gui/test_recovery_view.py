@@ -336,3 +336,12 @@ def test_an_empty_history_is_a_short_message_not_two_empty_panes(qtbot: Any) -> 
     qtbot.waitExposed(dialog)
     assert not dialog.view.isVisible() and not dialog.list.isVisible()
     assert dialog.width() < 600
+
+
+def test_the_summary_line_names_only_what_happened() -> None:
+    from app.core.models import RecoveryReport
+    from app.ui.recovery_view import summary
+
+    report = RecoveryReport(started_at=0.0, previous_clean=False, duration_ms=3, reattached=[1, 2])
+    assert summary(report) == "2 reattached — recovered in 3 ms"
+    assert summary(RecoveryReport(started_at=0.0)) == "nothing to recover — recovered in 0 ms"
