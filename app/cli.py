@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import signal
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from app.core.models import Run, TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, RunState
 from app.runner import protocol
 from app.store import repo
-from app.store.db import StoreError, describe_sqlite_error, open_database
+from app.store.db import Connection, DatabaseError, StoreError, describe_sqlite_error, open_database
 from app.store.locations import Locations
 from app.store.settings import load_settings
 from app.supervisor import commands
@@ -78,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         print(f"agentry: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except sqlite3.Error as exc:
+    except DatabaseError as exc:
         path = Locations.from_env().database
         print(f"agentry: {describe_sqlite_error(exc, path)}", file=sys.stderr)
         return EXIT_ERROR
@@ -270,7 +269,7 @@ def _setup_logging(args: argparse.Namespace) -> None:
         logging.getLogger().addHandler(handler)
 
 
-def _open() -> tuple[Locations, sqlite3.Connection]:
+def _open() -> tuple[Locations, Connection]:
     locations = Locations.from_env()
     locations.ensure()
     return locations, open_database(locations.database)
@@ -377,7 +376,7 @@ def _usage(message: str) -> int:
 
 
 def _queued(
-    locations: Locations, conn: sqlite3.Connection, task_id: int, run_id: int,
+    locations: Locations, conn: Connection, task_id: int, run_id: int,
     args: argparse.Namespace,
 ) -> int:  # fmt: skip
     """Print the task id, or with --wait follow the run and exit with its status."""
@@ -434,7 +433,7 @@ def cmd_agents(args: argparse.Namespace) -> int:
 
 
 async def _wait_for_run(
-    locations: Locations, conn: sqlite3.Connection, run_id: int, *, raw: bool = False
+    locations: Locations, conn: Connection, run_id: int, *, raw: bool = False
 ) -> Run:
     from app.supervisor.supervisor import Supervisor
     from app.supervisor.workflows import WorkflowEngine
@@ -454,7 +453,7 @@ async def _wait_for_run(
 
 
 async def follow(
-    conn: sqlite3.Connection, locations: Locations, run_id: int, out: TextIO, *, raw: bool = False
+    conn: Connection, locations: Locations, run_id: int, out: TextIO, *, raw: bool = False
 ) -> Run:
     """Print a run's output as it grows until the run has ended; returns the final run.
 

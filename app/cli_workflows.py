@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from typing import Any
 
 from app.core.platform import current_user
 from app.store import workflow_repo as wrepo
-from app.store.db import open_database
+from app.store.db import Connection, open_database
 from app.store.locations import Locations
 from app.store.settings import load_settings
 from app.supervisor.commands import CommandRefused
@@ -113,7 +112,7 @@ def _usage_of(parser: argparse.ArgumentParser) -> Handler:
     return usage
 
 
-def _open() -> tuple[Locations, sqlite3.Connection]:
+def _open() -> tuple[Locations, Connection]:
     locations = Locations.from_env()
     locations.ensure()
     return locations, open_database(locations.database)

@@ -117,6 +117,18 @@ def _statements(script: str) -> list[str]:
     return [part.strip() for part in script.split(";") if part.strip()]
 
 
+# What the layers above hold and catch: they pass a connection to the repositories and
+# never write SQL themselves, so they need no sqlite3 of their own.
+Connection = sqlite3.Connection
+DatabaseError = sqlite3.Error
+
+
+def abandon_transaction(conn: sqlite3.Connection) -> None:
+    """Roll back a transaction left open (a failed COMMIT leaves it so)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception (even KeyboardInterrupt)."""

@@ -8,7 +8,6 @@ about new and resolved requests, and abandons requests nobody can answer any mor
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,7 @@ from app.core.models import Run
 from app.core.platform import current_user
 from app.runner import procs
 from app.store import approval_repo, repo
-from app.store.db import transaction
+from app.store.db import Connection, transaction
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import ApprovalRequested, ApprovalResolved
 
@@ -28,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def decide(
-    conn: sqlite3.Connection,
+    conn: Connection,
     approval_id: str,
     *,
     allow: bool,
@@ -50,7 +49,7 @@ def decide(
         return approval_repo.get(conn, approval_id)
 
 
-def _decidable(conn: sqlite3.Connection, approval_id: str) -> Approval:
+def _decidable(conn: Connection, approval_id: str) -> Approval:
     approval = approval_repo.find(conn, approval_id)
     if approval is None:
         raise CommandRefused(f"no approval {approval_id!r}; `agentry approvals` lists them")
@@ -71,7 +70,7 @@ def _decidable(conn: sqlite3.Connection, approval_id: str) -> Approval:
     return approval
 
 
-def _remember(conn: sqlite3.Connection, approval: Approval, scope: str, decision: Decision) -> None:
+def _remember(conn: Connection, approval: Approval, scope: str, decision: Decision) -> None:
     if scope == "task":
         approval_repo.add_rule(conn, scope="task", task_id=approval.task_id, tool=approval.tool,
                                decision=decision)  # fmt: skip
@@ -83,7 +82,7 @@ def _remember(conn: sqlite3.Connection, approval: Approval, scope: str, decision
         raise CommandRefused(f"remember must be 'task' or 'project', not {scope!r}")
 
 
-def abandon_for_run(conn: sqlite3.Connection, run: Run) -> list[str]:
+def abandon_for_run(conn: Connection, run: Run) -> list[str]:
     """The run ended: its open requests can no longer be answered."""
     with transaction(conn):
         gone = approval_repo.pending_for_run(conn, run.id)
@@ -93,7 +92,7 @@ def abandon_for_run(conn: sqlite3.Connection, run: Run) -> list[str]:
     return [a.id for a in gone]
 
 
-def abandon_orphans(conn: sqlite3.Connection) -> list[str]:
+def abandon_orphans(conn: Connection) -> list[str]:
     """Requests whose hook process died (killed, crashed) have no one waiting for them."""
     orphans = [a for a in approval_repo.pending(conn)
                if a.hook_pid and not procs.is_alive(a.hook_pid, a.hook_create_time)]  # fmt: skip

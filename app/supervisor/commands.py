@@ -6,14 +6,13 @@ a supervisor is running; a running supervisor notices the change within a tick.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from app.core.models import NO_TIMEOUT, Run, Task, TaskSpec
 from app.core.states import RunState
 from app.runner import protocol
 from app.store import repo
-from app.store.db import transaction
+from app.store.db import Connection, transaction
 from app.store.locations import Locations
 from app.store.settings import Settings
 from app.supervisor.adapters import UnknownAgent, get_adapter
@@ -53,7 +52,7 @@ def ensure_utf8(name: str, text: str) -> None:
         ) from None
 
 
-def submit(conn: sqlite3.Connection, spec: TaskSpec, settings: Settings) -> tuple[int, int]:
+def submit(conn: Connection, spec: TaskSpec, settings: Settings) -> tuple[int, int]:
     """Enqueue a task; returns (task id, run id)."""
     try:
         adapter = get_adapter(spec.agent)
@@ -76,7 +75,7 @@ class CancelResult:
     requested: bool  # True: the runner was asked to stop; False: it was still queued
 
 
-def cancel(conn: sqlite3.Connection, locations: Locations, task_ref: str | int) -> CancelResult:
+def cancel(conn: Connection, locations: Locations, task_ref: str | int) -> CancelResult:
     with transaction(conn):
         task = repo.resolve_task(conn, str(task_ref))
         run = task.latest_run
@@ -99,7 +98,7 @@ def cancel(conn: sqlite3.Connection, locations: Locations, task_ref: str | int) 
     return CancelResult(task.id, run, requested=True)
 
 
-def retry(conn: sqlite3.Connection, task_ref: str | int, settings: Settings) -> tuple[int, int]:
+def retry(conn: Connection, task_ref: str | int, settings: Settings) -> tuple[int, int]:
     """A new run of the same task, queued; returns (task id, run id)."""
     with transaction(conn):
         task = repo.resolve_task(conn, str(task_ref))
@@ -118,7 +117,7 @@ RESUME_MESSAGE = (
 
 
 def follow_up(
-    conn: sqlite3.Connection,
+    conn: Connection,
     task_ref: str | int,
     message: str,
     settings: Settings,
@@ -142,7 +141,7 @@ def follow_up(
         return task.id, run_id
 
 
-def resume(conn: sqlite3.Connection, task_ref: str | int, settings: Settings) -> tuple[int, int]:
+def resume(conn: Connection, task_ref: str | int, settings: Settings) -> tuple[int, int]:
     """Continue an interrupted (or failed) task in its agent's session instead of starting over."""
     return follow_up(conn, task_ref, RESUME_MESSAGE, settings, kind="resume")
 

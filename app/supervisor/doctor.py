@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 from typing import TextIO
 
 from app.runner import procs, protocol
 from app.store import fsops, repo
-from app.store.db import SCHEMA_VERSION, StoreError, check_integrity, open_database
+from app.store.db import SCHEMA_VERSION, Connection, StoreError, check_integrity, open_database
 from app.store.locations import Locations
 from app.store.settings import load_settings
 from app.supervisor.lock import is_locked, read_holder, running_holder
@@ -116,7 +115,7 @@ def _check_database_and_runs(locations: Locations, report: _Report) -> None:
         conn.close()
 
 
-def _check_runs(locations: Locations, conn: sqlite3.Connection, report: _Report) -> None:
+def _check_runs(locations: Locations, conn: Connection, report: _Report) -> None:
     report.section("Runners")
     active = repo.active_runs(conn)
     if not active:

@@ -21,7 +21,6 @@ import dataclasses
 import json
 import logging
 import signal
-import sqlite3
 import sys
 import time
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ import psutil
 from app.core.approvals import ApprovalState, Decision, Rule, first_match, main_argument
 from app.runner import procs
 from app.store import approval_repo, repo
-from app.store.db import StoreError, open_database, transaction
+from app.store.db import Connection, StoreError, open_database, transaction
 from app.store.locations import Locations
 from app.store.settings import Settings, load_settings
 
@@ -180,7 +179,7 @@ def _decide(run_id: int, raw: str, timeout: float | None = None) -> tuple[str, s
 
 
 def _ask(
-    conn: sqlite3.Connection, settings: Settings, run_id: int, request: ToolRequest
+    conn: Connection, settings: Settings, run_id: int, request: ToolRequest
 ) -> tuple[str, str]:
     try:
         run = repo.get_run(conn, run_id)
@@ -202,7 +201,7 @@ def _ask(
     return _wait_for_person(conn, settings, run.id, task.id, task.agent, request, cwd)
 
 
-def _rules(conn: sqlite3.Connection, settings: Settings, mcp: bool = False) -> list[Rule]:
+def _rules(conn: Connection, settings: Settings, mcp: bool = False) -> list[Rule]:
     builtin = [
         Rule(id=-i - 1, scope="any", tool=tool, decision=Decision.ALLOW)
         for i, tool in enumerate(settings.approval_auto_allow)
@@ -212,7 +211,7 @@ def _rules(conn: sqlite3.Connection, settings: Settings, mcp: bool = False) -> l
 
 
 def _by_rule(
-    conn: sqlite3.Connection,
+    conn: Connection,
     run_id: int,
     task_id: int,
     agent: str,
@@ -243,7 +242,7 @@ def _by_rule(
 
 
 def _wait_for_person(
-    conn: sqlite3.Connection,
+    conn: Connection,
     settings: Settings,
     run_id: int,
     task_id: int,
@@ -283,7 +282,7 @@ def _wait_for_person(
         time.sleep(POLL_S)
 
 
-def _expire(conn: sqlite3.Connection, approval_id: str, waited: float) -> tuple[str, str]:
+def _expire(conn: Connection, approval_id: str, waited: float) -> tuple[str, str]:
     reason = (
         f"No one answered within {waited / 60:.0f} minutes, so Agentry denied this call "
         "(it fails closed). Ask again later or continue without it."
@@ -300,7 +299,7 @@ def _expire(conn: sqlite3.Connection, approval_id: str, waited: float) -> tuple[
     return "deny", current.reason or reason
 
 
-def _asker_gone(conn: sqlite3.Connection, run_id: int) -> str | None:
+def _asker_gone(conn: Connection, run_id: int) -> str | None:
     """Why no one is waiting for our answer any more, if that is so.
 
     Agents start hooks in a session of their own, so stopping an agent's process group
@@ -314,12 +313,12 @@ def _asker_gone(conn: sqlite3.Connection, run_id: int) -> str | None:
     return None
 
 
-def _abandon(conn: sqlite3.Connection, approval_id: str, why: str) -> None:
+def _abandon(conn: Connection, approval_id: str, why: str) -> None:
     with transaction(conn):
         approval_repo.decide(conn, approval_id, ApprovalState.ABANDONED, by="agentry", reason=why)
 
 
-def _abandon_on_signal(conn: sqlite3.Connection, approval_id: str) -> None:
+def _abandon_on_signal(conn: Connection, approval_id: str) -> None:
     """The agent gave up on us (its own hook timeout, or it was stopped): mark it so, and
     answer deny on the way out in case anyone still reads the answer."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from app.core.models import Run
 from app.core.states import RunState, state_for_exit
 from app.runner import procs, protocol
 from app.store import repo
+from app.store.db import Connection
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,7 @@ class Observation:
         return self.run.state is not self.old_state
 
 
-def reconcile(
-    conn: sqlite3.Connection, run: Run, run_dir: Path, *, check_spec: bool
-) -> Observation:
+def reconcile(conn: Connection, run: Run, run_dir: Path, *, check_spec: bool) -> Observation:
     """Bring one active run's row in line with its folder. Call inside a write transaction."""
     if check_spec:
         bad_spec = _spec_problem(run_dir)
@@ -70,9 +68,7 @@ def reconcile(
     return _started(conn, run, run_dir, info)
 
 
-def _started(
-    conn: sqlite3.Connection, run: Run, run_dir: Path, info: protocol.RunnerInfo
-) -> Observation:
+def _started(conn: Connection, run: Run, run_dir: Path, info: protocol.RunnerInfo) -> Observation:
     if procs.is_alive(info.runner_pid, info.runner_create_time):
         if run.state is RunState.STARTING:
             moved = repo.transition(
@@ -101,7 +97,7 @@ def _started(
     return _interrupt(conn, run, why, orphan=orphan)
 
 
-def _not_started(conn: sqlite3.Connection, run: Run, run_dir: Path) -> Observation:
+def _not_started(conn: Connection, run: Run, run_dir: Path) -> Observation:
     if procs.is_alive(run.runner_pid, run.runner_create_time):
         return Observation(Outcome.ALIVE, run, run.state)
     if run.runner_pid is None:
@@ -119,7 +115,7 @@ def _not_started(conn: sqlite3.Connection, run: Run, run_dir: Path) -> Observati
     return _interrupt(conn, run, "its runner never started (Agentry stopped while launching it)")
 
 
-def _late_exit(conn: sqlite3.Connection, run: Run, run_dir: Path) -> Observation | None:
+def _late_exit(conn: Connection, run: Run, run_dir: Path) -> Observation | None:
     try:
         ended = protocol.read_exit(run_dir)
     except protocol.ProtocolError as exc:
@@ -127,9 +123,7 @@ def _late_exit(conn: sqlite3.Connection, run: Run, run_dir: Path) -> Observation
     return _ingest(conn, run, ended, run_dir) if ended is not None else None
 
 
-def _ingest(
-    conn: sqlite3.Connection, run: Run, ended: protocol.ExitInfo, run_dir: Path
-) -> Observation:
+def _ingest(conn: Connection, run: Run, ended: protocol.ExitInfo, run_dir: Path) -> Observation:
     new = state_for_exit(ended.reason, ended.returncode)
     started: dict[str, float] = {}
     if run.started_at is None:  # it ended before we saw it running: its start is in runner.json
@@ -152,7 +146,7 @@ def _ingest(
 
 
 def _interrupt(
-    conn: sqlite3.Connection, run: Run, why: str, orphan: psutil.Process | None = None
+    conn: Connection, run: Run, why: str, orphan: psutil.Process | None = None
 ) -> Observation:
     log.warning("run %s of task %s interrupted: %s", run.id, run.task_id, why)
     moved = repo.transition(

@@ -7,12 +7,11 @@ run that is still alive is reattached and never launched a second time.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 
 from app.core.models import RecoveryReport
 from app.store import approval_repo, fsops, repo
-from app.store.db import transaction
+from app.store.db import Connection, transaction
 from app.store.locations import Locations
 from app.supervisor.reconcile import Observation, Outcome, reconcile, stop_orphans
 
@@ -25,7 +24,7 @@ class RecoveryFailed(RuntimeError):
     """Reconciliation could not finish; starting anyway would mean an inconsistent state."""
 
 
-def recover(conn: sqlite3.Connection, locations: Locations, *, grace: float) -> RecoveryReport:
+def recover(conn: Connection, locations: Locations, *, grace: float) -> RecoveryReport:
     started = time.perf_counter()
     report = RecoveryReport(started_at=time.time())
     try:
@@ -41,7 +40,7 @@ def recover(conn: sqlite3.Connection, locations: Locations, *, grace: float) -> 
 
 
 def _reconcile_all(
-    conn: sqlite3.Connection, locations: Locations, report: RecoveryReport, started: float
+    conn: Connection, locations: Locations, report: RecoveryReport, started: float
 ) -> list[Observation]:
     with transaction(conn):
         report.previous_clean = repo.get_meta(conn, SESSION_KEY, "clean") == "clean"
@@ -75,6 +74,6 @@ def _record(report: RecoveryReport, obs: Observation) -> None:
     report.notes[task_id] = obs.run.message or "interrupted"
 
 
-def mark_clean_shutdown(conn: sqlite3.Connection) -> None:
+def mark_clean_shutdown(conn: Connection) -> None:
     with transaction(conn):
         repo.set_meta(conn, SESSION_KEY, "clean")

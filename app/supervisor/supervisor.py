@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from app.core.models import RecoveryReport, Run, Task, TaskSpec
 from app.core.states import RunState
 from app.runner import procs, protocol
 from app.store import approval_repo, repo
-from app.store.db import data_version, open_database, transaction
+from app.store.db import Connection, data_version, open_database, transaction
 from app.store.locations import Locations
 from app.store.settings import Settings, load_settings, save_settings
 from app.supervisor import approvals, commands, launcher
@@ -62,7 +61,7 @@ class Supervisor:
         self.bus = EventBus()
         self.settings = Settings()
         self.report: RecoveryReport | None = None
-        self._conn: sqlite3.Connection | None = None
+        self._conn: Connection | None = None
         self._lock = InstanceLock(locations, mode)
         self._popens: dict[int, subprocess.Popen[bytes]] = {}
         self._loop_task: asyncio.Task[None] | None = None
@@ -153,7 +152,7 @@ class Supervisor:
         return self._conn is not None and self._accepting
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Connection:
         if self._conn is None:
             raise NotStarted("the supervisor is not running")
         return self._conn

@@ -11,7 +11,6 @@ what :func:`retry_transition` must replay.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from app.core.workflow import (
 from app.runner import protocol
 from app.store import repo
 from app.store import workflow_repo as wrepo
-from app.store.db import transaction
+from app.store.db import Connection, DatabaseError, abandon_transaction, transaction
 from app.store.locations import Locations
 from app.store.settings import Settings
 from app.supervisor.adapters import get_adapter_or_none
@@ -73,7 +72,7 @@ class Outcome:
 
 
 def start_workflow(
-    conn: sqlite3.Connection,
+    conn: Connection,
     settings: Settings,
     definition: WorkflowDef,
     input_text: str,
@@ -95,7 +94,7 @@ def start_workflow(
 
 
 def finish_step(
-    conn: sqlite3.Connection, locations: Locations, settings: Settings, step_id: int
+    conn: Connection, locations: Locations, settings: Settings, step_id: int
 ) -> Outcome | None:
     """The transition after a step's run ended; None if it was made already (idempotent)."""
     step = wrepo.get_step(conn, step_id)
@@ -106,7 +105,7 @@ def finish_step(
 
 
 def resolve_checkpoint(
-    conn: sqlite3.Connection,
+    conn: Connection,
     settings: Settings,
     checkpoint_id: int,
     action: Resolution | str,
@@ -137,7 +136,7 @@ def resolve_checkpoint(
 
 
 def retry_transition(
-    conn: sqlite3.Connection, locations: Locations, settings: Settings, workflow_id: int
+    conn: Connection, locations: Locations, settings: Settings, workflow_id: int
 ) -> Outcome | None:
     """Replay the transition that failed on this workflow, or else run again the step
     that failed, timed out, was interrupted or cancelled (a new attempt, same prompt)."""
@@ -153,7 +152,7 @@ def retry_transition(
     return retry_step(conn, settings, workflow_id)
 
 
-def retryable_step(conn: sqlite3.Connection, workflow_id: int) -> wrepo.Step | None:
+def retryable_step(conn: Connection, workflow_id: int) -> wrepo.Step | None:
     """The step attempt a retry would run again, if the workflow ended on one."""
     workflow = wrepo.get_workflow(conn, workflow_id)
     return retryable_of(workflow, wrepo.steps_of(conn, workflow_id))
@@ -167,7 +166,7 @@ def retryable_of(workflow: wrepo.Workflow, steps: list[wrepo.Step]) -> wrepo.Ste
     return last if last is not None and last.state in ended else None
 
 
-def retry_step(conn: sqlite3.Connection, settings: Settings, workflow_id: int) -> Outcome:
+def retry_step(conn: Connection, settings: Settings, workflow_id: int) -> Outcome:
     with transaction(conn):
         workflow = _workflow(conn, workflow_id)
         step = retryable_step(conn, workflow_id)
@@ -192,7 +191,7 @@ def retry_step(conn: sqlite3.Connection, settings: Settings, workflow_id: int) -
 
 
 def cancel_workflow(
-    conn: sqlite3.Connection, locations: Locations, workflow_id: int, *, who: str = "user"
+    conn: Connection, locations: Locations, workflow_id: int, *, who: str = "user"
 ) -> Outcome:
     """End the workflow: its queued step run is cancelled, an active one asked to stop."""
     with transaction(conn):
@@ -218,7 +217,7 @@ def cancel_workflow(
     return outcome
 
 
-def steps_to_finish(conn: sqlite3.Connection) -> list[int]:
+def steps_to_finish(conn: Connection) -> list[int]:
     """Steps whose run has ended but whose transition was never committed."""
     return [step.id for step in wrepo.steps_with_ended_runs(conn)]
 
@@ -226,9 +225,7 @@ def steps_to_finish(conn: sqlite3.Connection) -> list[int]:
 # ---------------------------------------------------------------------- failure handling
 
 
-def guarded(
-    conn: sqlite3.Connection, workflow_id: int, intent: dict[str, Any], func: Callable[[], T]
-) -> T:
+def guarded(conn: Connection, workflow_id: int, intent: dict[str, Any], func: Callable[[], T]) -> T:
     """Run a transition; if it fails (other than a refusal), note the error and raise
     :class:`TransitionFailed`. The failed transaction itself has been rolled back."""
     try:
@@ -242,22 +239,19 @@ def guarded(
         raise TransitionFailed(workflow_id, error) from exc
 
 
-def _note_error(
-    conn: sqlite3.Connection, workflow_id: int, error: str, intent: dict[str, Any]
-) -> None:
-    if conn.in_transaction:  # a failed COMMIT leaves its transaction open
-        conn.execute("ROLLBACK")
+def _note_error(conn: Connection, workflow_id: int, error: str, intent: dict[str, Any]) -> None:
+    abandon_transaction(conn)  # a failed COMMIT leaves its transaction open
     try:
         with transaction(conn):
             wrepo.set_error(conn, workflow_id, error, intent)
-    except sqlite3.Error:
+    except DatabaseError:
         log.exception("could not note the failed transition on workflow %s", workflow_id)
 
 
 # ---------------------------------------------------------------------- the transitions
 
 
-def _begin(conn: sqlite3.Connection, settings: Settings, workflow_id: int) -> Outcome:
+def _begin(conn: Connection, settings: Settings, workflow_id: int) -> Outcome:
     outcome = Outcome(workflow_id)
     with transaction(conn):
         workflow = wrepo.get_workflow(conn, workflow_id)
@@ -269,7 +263,7 @@ def _begin(conn: sqlite3.Connection, settings: Settings, workflow_id: int) -> Ou
 
 
 def _finish_step(
-    conn: sqlite3.Connection, locations: Locations, settings: Settings, step_id: int
+    conn: Connection, locations: Locations, settings: Settings, step_id: int
 ) -> Outcome | None:
     step = wrepo.get_step(conn, step_id)
     run = repo.get_run(conn, step.run_id)
@@ -288,7 +282,7 @@ def _finish_step(
 
 
 def _step_ended(
-    conn: sqlite3.Connection,
+    conn: Connection,
     settings: Settings,
     step: wrepo.Step,
     run: Run,
@@ -313,7 +307,7 @@ def _step_ended(
 
 
 def _step_succeeded(
-    conn: sqlite3.Connection,
+    conn: Connection,
     settings: Settings,
     workflow: wrepo.Workflow,
     step: wrepo.Step,
@@ -330,7 +324,7 @@ def _step_succeeded(
 
 
 def _resolve(
-    conn: sqlite3.Connection,
+    conn: Connection,
     settings: Settings,
     checkpoint_id: int,
     resolution: Resolution,
@@ -368,7 +362,7 @@ def _resolve(
 
 
 def _rerun(
-    conn: sqlite3.Connection,
+    conn: Connection,
     settings: Settings,
     workflow: wrepo.Workflow,
     step: wrepo.Step,
@@ -390,7 +384,7 @@ def _rerun(
 
 
 def _advance(
-    conn: sqlite3.Connection,
+    conn: Connection,
     settings: Settings,
     workflow: wrepo.Workflow,
     index: int,
@@ -404,7 +398,7 @@ def _advance(
 
 
 def _queue_step(
-    conn: sqlite3.Connection,
+    conn: Connection,
     settings: Settings,
     workflow: wrepo.Workflow,
     index: int,
@@ -430,7 +424,7 @@ def _queue_step(
 
 
 def _add_attempt(
-    conn: sqlite3.Connection,
+    conn: Connection,
     settings: Settings,
     workflow: wrepo.Workflow,
     index: int,
@@ -469,7 +463,7 @@ def _add_attempt(
     outcome.queued.append((task_id, run_id))
 
 
-def _cancel_step(conn: sqlite3.Connection, step: wrepo.Step, outcome: Outcome) -> None:
+def _cancel_step(conn: Connection, step: wrepo.Step, outcome: Outcome) -> None:
     run = repo.get_run(conn, step.run_id)
     if run.state is RunState.QUEUED:
         moved = repo.transition(
@@ -490,7 +484,7 @@ def _cancel_step(conn: sqlite3.Connection, step: wrepo.Step, outcome: Outcome) -
 
 
 def _replay(
-    conn: sqlite3.Connection,
+    conn: Connection,
     locations: Locations,
     settings: Settings,
     workflow_id: int,
@@ -537,21 +531,21 @@ def _resolution(action: Resolution | str, edited_text: str | None, rerun: bool) 
     return resolution
 
 
-def _workflow(conn: sqlite3.Connection, workflow_id: int) -> wrepo.Workflow:
+def _workflow(conn: Connection, workflow_id: int) -> wrepo.Workflow:
     try:
         return wrepo.get_workflow(conn, workflow_id)
     except wrepo.NotFound as exc:
         raise CommandRefused(str(exc)) from None
 
 
-def _checkpoint(conn: sqlite3.Connection, checkpoint_id: int) -> wrepo.Checkpoint:
+def _checkpoint(conn: Connection, checkpoint_id: int) -> wrepo.Checkpoint:
     try:
         return wrepo.get_checkpoint(conn, checkpoint_id)
     except wrepo.NotFound as exc:
         raise CommandRefused(str(exc)) from None
 
 
-def _pending_checkpoint(conn: sqlite3.Connection, checkpoint_id: int) -> wrepo.Checkpoint:
+def _pending_checkpoint(conn: Connection, checkpoint_id: int) -> wrepo.Checkpoint:
     checkpoint = _checkpoint(conn, checkpoint_id)
     if checkpoint.state is not CheckpointState.PENDING:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(checkpoint.resolved_at or 0))
@@ -562,7 +556,7 @@ def _pending_checkpoint(conn: sqlite3.Connection, checkpoint_id: int) -> wrepo.C
     return checkpoint
 
 
-def _result_of(conn: sqlite3.Connection, locations: Locations, run: Run) -> str:
+def _result_of(conn: Connection, locations: Locations, run: Run) -> str:
     agent = repo.get_task(conn, run.task_id).agent
     path = locations.run_dir(run.dir) / protocol.OUTPUT
     return step_result(path, get_adapter_or_none(agent))

@@ -18,15 +18,13 @@ from app.core.models import Run
 from app.core.states import RunState
 from app.core.workflow import Resolution
 from app.store import workflow_repo as wrepo
-from app.store.db import data_version
+from app.store.db import Connection, data_version
 from app.supervisor import workflow_transitions as transitions
 from app.supervisor.events import Notice, RunStateChanged, TaskAdded
 from app.supervisor.workflow_catalog import Catalog, load_catalog
 from app.supervisor.workflow_transitions import Outcome, TransitionFailed
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from app.supervisor.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -61,7 +59,7 @@ class WorkflowDetail:
         }
 
 
-def workflow_detail(conn: sqlite3.Connection, workflow_id: int) -> WorkflowDetail:
+def workflow_detail(conn: Connection, workflow_id: int) -> WorkflowDetail:
     return WorkflowDetail(
         wrepo.get_workflow(conn, workflow_id),
         wrepo.steps_of(conn, workflow_id),
@@ -82,7 +80,7 @@ class WorkflowEngine:
         self._sup.on_tick.append(self._on_tick)
 
     @property
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> Connection:
         return self._sup.conn
 
     # ------------------------------------------------------------------ commands
