@@ -20,7 +20,6 @@ from PySide6.QtGui import (
     QFont,
     QFontDatabase,
     QKeySequence,
-    QResizeEvent,
     QShortcut,
     QShowEvent,
     QTextCharFormat,
@@ -45,6 +44,7 @@ from app.core.models import Task
 from app.core.render import Renderer, footer_text
 from app.core.states import RunState
 from app.ui.task_model import STATE_LABELS, exit_label
+from app.ui.widgets import ElidedLabel
 
 DEFAULT_MAX_BLOCKS = 10_000
 FLUSH_MS = 40
@@ -480,29 +480,6 @@ def _empty_text(state: RunState | None) -> str:
     if state in (RunState.STARTING, RunState.RUNNING):
         return "No output yet."
     return "This run printed nothing."
-
-
-class ElidedLabel(QLabel):
-    """Plain text cut in the middle to the width it has (the start and the folder stay)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, textFormat=Qt.TextFormat.PlainText)
-        self._full = ""
-
-    def set_full_text(self, text: str) -> None:
-        self._full = text
-        self._elide()
-
-    def full_text(self) -> str:
-        return self._full
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        width = max(40, self.width())
-        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width))
 
 
 def _elide(text: str, limit: int) -> str:

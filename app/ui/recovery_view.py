@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QProcess, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QIcon, QResizeEvent
+from PySide6.QtGui import QDesktopServices, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -42,6 +42,7 @@ from app.supervisor.lock import is_locked
 from app.ui.icons import app_icon, state_icon
 from app.ui.single_instance import ask_running_to_quit
 from app.ui.task_model import STATE_LABELS
+from app.ui.widgets import ElidedLabel
 
 
 @dataclass(frozen=True)
@@ -580,7 +581,8 @@ class StartupErrorScreen(QDialog):
         self.message = QLabel(message, self, wordWrap=True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.folder_label = QLabel(f"Data folder: {data_folder}", self)
+        self.folder_label = ElidedLabel(self)  # a long path loses its middle, never wraps
+        self.folder_label.set_full_text(f"Data folder: {data_folder}")
         self.folder_label.setToolTip(data_folder)
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.folder_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -626,18 +628,6 @@ class StartupErrorScreen(QDialog):
         self._deadline = 0.0
         width = max(self.minimumWidth(), self.sizeHint().width())
         self.resize(width, self.heightForWidth(width))
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide_folder()
-
-    def _elide_folder(self) -> None:
-        """A long data-folder path loses its middle, never breaks across lines."""
-        metrics = self.folder_label.fontMetrics()
-        prefix = "Data folder: "
-        room = self.folder_label.width() - metrics.horizontalAdvance(prefix) - 4
-        shown = metrics.elidedText(self.data_folder, Qt.TextElideMode.ElideMiddle, max(room, 40))
-        self.folder_label.setText(prefix + shown)
 
     def open_data_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(self.data_folder))
