@@ -147,6 +147,12 @@ def stop_group(pgid: int, grace: float, *, windows: bool = IS_WINDOWS) -> int:
     """
     if windows:
         return 0
+    try:
+        os.killpg(pgid, 0)  # is anyone left in the group? (the usual answer: no)
+    except ProcessLookupError:
+        return 0
+    except OSError:
+        pass
     with contextlib.suppress(OSError):
         if os.getpgid(pgid) == pgid:
             # The agent was reaped, so a process with its pid now is a new one; if it leads
