@@ -140,16 +140,18 @@ WARNING_COLORS = {"light": "#9a6700", "dark": "#d29922"}  # 4.5:1 or better on e
 
 def warning_style() -> str:
     """A style sheet for a caution line, readable on the palette in use."""
-    app = QApplication.instance()
-    dark = isinstance(app, QApplication) and is_dark(app)
-    return f"color: {WARNING_COLORS['dark' if dark else 'light']}"
+    return _text_style(WARNING_COLORS)
 
 
 def error_style() -> str:
     """A style sheet for an error label, readable on the palette in use."""
+    return _text_style(ERROR_COLORS)
+
+
+def _text_style(colors: dict[str, str]) -> str:
     app = QApplication.instance()
     dark = isinstance(app, QApplication) and is_dark(app)
-    return f"color: {error_color(dark)}"
+    return f"color: {colors['dark' if dark else 'light']}"
 
 
 def outline_color(pal: QPalette, *, enabled: bool = True) -> QColor:
