@@ -87,6 +87,16 @@ def load_settings(path: Path) -> Settings:
     return settings
 
 
+def peek_theme(path: Path) -> str:
+    """The theme setting, read without any side effect (a bad file is left where it is for
+    whoever holds the data folder): for screens shown before that is known."""
+    try:
+        theme = fsops.read_json(path).get("theme")
+    except (OSError, ValueError, AttributeError, fsops.CorruptFileError):
+        return Settings().theme
+    return theme if theme in ("system", "light", "dark") else Settings().theme
+
+
 def save_settings(path: Path, settings: Settings) -> None:
     problems = settings.problems()
     if problems:

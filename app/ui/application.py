@@ -9,7 +9,6 @@ half-working main window.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import gc
 import logging
@@ -26,7 +25,7 @@ from app.core.platform import current_user
 from app.core.states import RunState
 from app.store.db import StoreError
 from app.store.locations import Locations
-from app.store.settings import Settings, load_settings
+from app.store.settings import Settings, peek_theme
 from app.store.workflow_repo import Checkpoint
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
@@ -90,8 +89,9 @@ class AgentryApp(QObject):
 
     async def start(self) -> bool:
         """True when the window is up and supervising; False after showing why it is not."""
-        with contextlib.suppress(Exception):  # the error screen, too, in the chosen theme
-            apply_theme(self.qapp, load_settings(self.locations.settings).theme)
+        # The error screen, too, in the chosen theme (read before the data folder is ours,
+        # so without load_settings' setting aside of a bad file).
+        apply_theme(self.qapp, peek_theme(self.locations.settings))
         try:
             report = await self.supervisor.start()
         except STARTUP_ERRORS as exc:

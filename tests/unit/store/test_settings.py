@@ -208,3 +208,17 @@ def test_a_limit_that_is_not_a_number_is_refused_and_the_file_kept(tmp_path: Pat
     settings = load_settings(path)
     assert settings.default_timeout_s == Settings().default_timeout_s
     assert not path.exists() and list(tmp_path.glob("settings.json.corrupt-*"))
+
+
+def test_peeking_at_the_theme_never_moves_a_file_aside(tmp_path: Path) -> None:
+    """Read before the data folder is this process's: a bad file stays for its owner."""
+    from app.store.settings import peek_theme
+
+    path = tmp_path / "settings.json"
+    assert peek_theme(path) == "system"
+    path.write_text('{"theme": "dark"}')
+    assert peek_theme(path) == "dark"
+    path.write_text("{not json")
+    assert peek_theme(path) == "system" and path.exists()
+    path.write_text('["dark"]')
+    assert peek_theme(path) == "system" and path.exists()
