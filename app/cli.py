@@ -179,51 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=5)
     p.set_defaults(handler=cmd_recovery)
 
-    p = sub.add_parser("approvals", help="tool calls waiting for a yes or no (and past ones)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--all", action="store_true", help="past decisions too")
-    p.set_defaults(handler=cmd_approvals)
+    from app.cli_approvals import add_commands as add_approval_commands
 
-    p = sub.add_parser("approve", help="allow a waiting tool call")
-    p.add_argument("id", help="approval id")
-    p.add_argument(
-        "--remember",
-        choices=("task", "project"),
-        help="also allow this tool from now on for the task or its folder",
-    )
-    p.set_defaults(handler=cmd_approve)
-
-    p = sub.add_parser("deny", help="deny a waiting tool call; the agent is told why")
-    p.add_argument("id", help="approval id")
-    p.add_argument("--reason", default=None, help="what the agent should know")
-    p.add_argument(
-        "--remember",
-        choices=("task", "project"),
-        help="also deny this tool from now on for the task or its folder",
-    )
-    p.set_defaults(handler=cmd_deny)
-
-    p = sub.add_parser("rules", help="approval rules: list, add or remove")
-    p.add_argument("action", nargs="?", choices=("list", "add", "remove"), default="list")
-    p.add_argument("decision", nargs="?", choices=("allow", "deny"), help="for add")
-    p.add_argument("--tool", help="tool name, or * for any (for add)")
-    p.add_argument("--folder", help="project folder the rule applies in (for add)")
-    p.add_argument("--task", type=int, help="…or the task it applies to (for add)")
-    p.add_argument("--pattern", help="glob on the main argument, e.g. 'git *' (for add)")
-    p.add_argument("--id", type=int, help="rule id (for remove)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(handler=cmd_rules)
+    add_approval_commands(sub)
 
     p = sub.add_parser("quit", help="ask the running Agentry to quit (agents keep running)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
     p.set_defaults(handler=cmd_quit)
-
-    p = sub.add_parser("hook", help=argparse.SUPPRESS)  # called by agents, not people
-    p.add_argument("kind", help="claude-pretool, codex-pretool or gemini-pretool")
-    p.add_argument("--run", type=int, required=True)
-    p.add_argument("--timeout", type=float, default=None, help="longest wait, in seconds")
-    p.add_argument("--probe", action="store_true", help="only say that the hook starts")
-    p.set_defaults(handler=cmd_hook)
 
     from app.cli_workflows import add_commands as add_workflow_commands
 
@@ -589,89 +551,6 @@ def cmd_recovery(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_approvals(args: argparse.Namespace) -> int:
-    from app.store import approval_repo
-
-    _, conn = _open()
-    items = approval_repo.recent(conn) if args.all else approval_repo.pending(conn)
-    if args.json:
-        json.dump([a.summary() for a in items], sys.stdout, indent=2)
-        sys.stdout.write("\n")
-        return EXIT_OK
-    if not items:
-        print("No tool calls are waiting for you." if not args.all else "No approvals yet.")
-    for a in items:
-        when = time.strftime("%H:%M:%S", time.localtime(a.created_at))
-        print(
-            f"{a.id}  {a.state.value:<9} task {a.task_id:<4} {when}  {a.tool}: "
-            f"{a.main_argument[:90]}"
-        )
-    return EXIT_OK
-
-
-def cmd_approve(args: argparse.Namespace) -> int:
-    from app.supervisor import approvals
-
-    _, conn = _open()
-    decided = approvals.decide(conn, args.id, allow=True, remember=args.remember)
-    print(f"Allowed {decided.tool} for task {decided.task_id}.")
-    return EXIT_OK
-
-
-def cmd_deny(args: argparse.Namespace) -> int:
-    from app.supervisor import approvals
-
-    _, conn = _open()
-    decided = approvals.decide(
-        conn, args.id, allow=False, reason=args.reason, remember=args.remember
-    )
-    print(f"Denied {decided.tool} for task {decided.task_id}: {decided.reason}")
-    return EXIT_OK
-
-
-def cmd_rules(args: argparse.Namespace) -> int:
-    from app.core.approvals import Decision
-    from app.store import approval_repo
-    from app.store.db import transaction
-
-    _, conn = _open()
-    if args.action == "add":
-        if not args.decision or not args.tool or not (args.folder or args.task):
-            return _usage("rules add needs allow|deny, --tool and --folder or --task")
-        folder = str(Path(args.folder).expanduser().resolve()) if args.folder else None
-        with transaction(conn):
-            rule_id = approval_repo.add_rule(
-                conn,
-                scope="task" if args.task else "project",
-                folder=folder,
-                task_id=args.task,
-                tool=args.tool,
-                pattern=args.pattern,
-                decision=Decision(args.decision),
-            )
-        print(f"Rule {rule_id} added.")
-        return EXIT_OK
-    if args.action == "remove":
-        with transaction(conn):
-            removed = approval_repo.remove_rule(conn, args.id or 0)
-        if not removed:
-            raise commands.CommandRefused(f"no rule {args.id}; `agentry rules` lists them")
-        print(f"Rule {args.id} removed.")
-        return EXIT_OK
-    rules = approval_repo.rules(conn)
-    if args.json:
-        json.dump(
-            [r.__dict__ | {"decision": r.decision.value} for r in rules], sys.stdout, indent=2
-        )
-        sys.stdout.write("\n")
-        return EXIT_OK
-    for rule in rules:
-        print(f"{rule.id:>4}  {rule.describe()}")
-    if not rules:
-        print("No rules. Read-only tools are allowed without asking (see Settings).")
-    return EXIT_OK
-
-
 def cmd_quit(args: argparse.Namespace) -> int:
     """Used by installers before an upgrade: the app quits, its agents keep running and the
     new version reattaches them."""
@@ -697,12 +576,6 @@ def cmd_quit(args: argparse.Namespace) -> int:
         time.sleep(0.2)
     print("Agentry quit; its agents keep running.")
     return EXIT_OK
-
-
-def cmd_hook(args: argparse.Namespace) -> int:
-    from app.supervisor.hook import main as hook_main
-
-    return hook_main(args.kind, args.run, timeout=args.timeout, probe=args.probe)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
