@@ -24,9 +24,9 @@ from app.ui.recovery_view import (
     RecoveryHistoryDialog,
     RecoveryReportView,
     RecoveryScreen,
-    StartupErrorScreen,
     TaskLine,
 )
+from app.ui.startup_error import StartupErrorScreen
 from app.ui.task_model import STATE_LABELS
 
 LONG_TITLE = "Migrate the database to the new schema with zero downtime and a rollback plan"

@@ -1,0 +1,177 @@
+"""Start-up failed: the screen that says why, instead of a half-working main window.
+
+It offers the data folder and Quit, and when another Agentry holds the data folder, a
+way to stop that one (its agents keep running) and open Agentry here instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QProcess, Qt, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.store.locations import Locations
+from app.supervisor.lock import is_locked
+from app.ui.icons import app_icon
+from app.ui.single_instance import ask_running_to_quit
+from app.ui.widgets import ElidedLabel
+
+ALREADY_RUNNING_MARK = "is already running"  # how app.supervisor.lock words AlreadyRunning
+STOP_TIMEOUT_S = 15.0
+
+
+def relaunch() -> bool:
+    """Open a new Agentry window process (this one is about to exit)."""
+    if getattr(sys, "frozen", False):
+        return bool(QProcess.startDetached(sys.executable, []))
+    return bool(QProcess.startDetached(sys.executable, ["-m", "app"]))
+
+
+class StartupErrorScreen(QDialog):
+    """Start-up failed: say why and offer the data folder, never a half-working window.
+
+    When another Agentry holds the data folder, it also offers to stop that one (its
+    agents keep running) and to open Agentry here instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        data_folder: str,
+        parent: QWidget | None = None,
+        *,
+        already_running: bool | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Agentry could not start")
+        self.setWindowIcon(app_icon())
+        self.setMinimumWidth(480)
+        self.data_folder = data_folder
+        self.already_running = (
+            ALREADY_RUNNING_MARK in message if already_running is None else already_running
+        )
+        folder = Path(data_folder)
+        self.locations = Locations(data=folder, config=folder, logs=folder / "logs")
+        # Seams for tests; the defaults do what `agentry quit` does, then start a new window.
+        self.stop_other: Callable[[], bool] = self._ask_other_to_stop
+        self.other_running: Callable[[], bool] = lambda: is_locked(self.locations.lock)
+        self.relaunch: Callable[[], bool] = relaunch
+
+        self.icon = QLabel(self)
+        critical = self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MessageBoxCritical, None, self
+        )
+        self.icon.setPixmap(critical.pixmap(48, 48))
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        heading = QLabel("<h3>Agentry could not start</h3>", self)
+        self.message = QLabel(message, self, wordWrap=True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder_label = ElidedLabel(self)  # a long path loses its middle, never wraps
+        self.folder_label.set_full_text(f"Data folder: {data_folder}")
+        self.folder_label.setToolTip(data_folder)
+        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status = QLabel(self, wordWrap=True)
+        self.status.setVisible(self.already_running)
+        self.status.setText(
+            "You can stop the other Agentry and open it here instead. Its agents keep "
+            "running, and this window takes them over."
+        )
+        self.stop_button = QPushButton("Stop the other Agentry and open here", self)
+        self.stop_button.setToolTip(
+            "Asks the running Agentry to quit (its agents keep running), then opens Agentry"
+        )
+        self.stop_button.setVisible(self.already_running)
+        self.open_button = QPushButton("Open data folder", self)
+        self.quit_button = QPushButton("Quit", self)
+        self.quit_button.setDefault(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.quit_button)
+        texts = QVBoxLayout()
+        texts.addWidget(heading)
+        texts.addWidget(self.message)
+        texts.addWidget(self.folder_label)
+        texts.addWidget(self.status)
+        texts.addStretch(1)
+        body = QHBoxLayout()
+        body.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        body.addSpacing(8)
+        body.addLayout(texts, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body)
+        layout.addSpacing(8)
+        layout.addLayout(buttons)
+        self.open_button.clicked.connect(self.open_data_folder)
+        self.quit_button.clicked.connect(self.reject)
+        self.stop_button.clicked.connect(self.stop_other_and_open)
+        self._poll = QTimer(self)
+        self._poll.setInterval(200)
+        self._poll.timeout.connect(self._check_stopped)
+        self._deadline = 0.0
+        width = max(self.minimumWidth(), self.sizeHint().width())
+        self.resize(width, self.heightForWidth(width))
+
+    def open_data_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(self.data_folder))
+
+    # ------------------------------------------------------------ another Agentry is running
+
+    def stop_other_and_open(self) -> None:
+        self.stop_button.setEnabled(False)
+        if not self.other_running():
+            self._open_here()
+            return
+        if not self.stop_other():
+            self._give_up(
+                "The other Agentry did not answer. Quit it from its tray icon, or press "
+                "Ctrl+C where `agentry serve` runs, then open Agentry again."
+            )
+            return
+        self.status.setText("Asking the other Agentry to stop…")
+        self._deadline = time.monotonic() + STOP_TIMEOUT_S
+        self._poll.start()
+
+    def _check_stopped(self) -> None:
+        if not self.other_running():
+            self._poll.stop()
+            self._open_here()
+        elif time.monotonic() > self._deadline:
+            self._poll.stop()
+            self._give_up(
+                f"The other Agentry is still running after {STOP_TIMEOUT_S:g} s. Quit it "
+                "from its tray icon, or press Ctrl+C where `agentry serve` runs, then try again."
+            )
+
+    def _open_here(self) -> None:
+        self.status.setText("The other Agentry stopped; its agents keep running. Opening Agentry…")
+        if self.relaunch():
+            self.accept()
+        else:
+            self._give_up("The other Agentry stopped. Open Agentry again to take over.")
+
+    def _give_up(self, why: str) -> None:
+        self.status.setText(why)
+        self.stop_button.setText("Try again")
+        self.stop_button.setEnabled(True)
+
+    def _ask_other_to_stop(self) -> bool:
+        """What `agentry quit` does: ask the window to quit, else SIGTERM a headless one."""
+        return ask_running_to_quit(self.locations)
