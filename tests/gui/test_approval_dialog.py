@@ -19,7 +19,7 @@ from app.core.models import TaskSpec
 from app.store import approval_repo
 from app.store.settings import Settings
 from app.ui import dialogs
-from app.ui.approvals_view import describe_input
+from app.ui.approval_text import describe_input
 from app.ui.dialogs import NewTaskDialog
 
 COMMAND = {"command": "echo from-dialog > made.txt", "description": "make a file"}

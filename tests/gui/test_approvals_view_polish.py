@@ -24,13 +24,12 @@ from app.core.workflow import CheckpointState
 from app.store import approval_repo
 from app.store.workflow_repo import Checkpoint
 from app.ui import theme
+from app.ui.approval_text import DIFF_COLORS, describe_input
 from app.ui.approvals_view import (
     ARM_DELAY_MS,
     DETAILS_MAX_LINES,
-    DIFF_COLORS,
     ApprovalDialog,
     ApprovalsInbox,
-    describe_input,
 )
 
 NOW = time.time()
@@ -412,7 +411,7 @@ def test_allow_once_from_the_inbox_takes_the_dialogs_decision_path(
 
 
 def test_a_codex_shell_call_says_what_a_yes_also_lets_through(qtbot: Any) -> None:
-    from app.ui.approvals_view import caveat
+    from app.ui.approval_text import caveat
 
     codex = Approval(
         id="c", run_id=1, task_id=1, agent="codex", tool="Bash", cwd="/w",
