@@ -21,18 +21,17 @@ from typing import TextIO
 
 from app import __version__
 from app.core import durations
+from app.core.errors import AgentryError
 from app.core.models import Run, TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, RunState
 from app.runner import protocol
 from app.store import repo
-from app.store.db import Connection, DatabaseError, StoreError, describe_sqlite_error, open_database
+from app.store.db import Connection, DatabaseError, describe_sqlite_error, open_database
 from app.store.locations import Locations
 from app.store.settings import load_settings
 from app.supervisor import commands
-from app.supervisor.adapters import UnknownAgent
 from app.supervisor.events import Event, Notice, RunStateChanged
 from app.supervisor.lock import AlreadyRunning
-from app.supervisor.recovery import RecoveryFailed
 from app.supervisor.tail import OutputTail
 
 log = logging.getLogger("agentry")
@@ -40,13 +39,6 @@ log = logging.getLogger("agentry")
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-USER_ERRORS = (
-    StoreError,
-    UnknownAgent,
-    RecoveryFailed,
-    commands.CommandRefused,
-    repo.UnknownTask,
-)
 
 
 # ---------------------------------------------------------------------- entry
@@ -71,12 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         code = int(args.handler(args))
         sys.stdout.flush()  # here, where a closed pipe is handled, not at interpreter exit
         return code
-    except AlreadyRunning as exc:
+    except AgentryError as exc:
         print(f"agentry: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except USER_ERRORS as exc:
-        print(f"agentry: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return exc.exit_code
     except DatabaseError as exc:
         path = Locations.from_env().database
         print(f"agentry: {describe_sqlite_error(exc, path)}", file=sys.stderr)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+from app.core.errors import AgentryError
+
 NO_LIMIT_WORDS = ("none", "never", "no limit", "0")
 _PATTERN = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")
 
 
-class DurationError(ValueError):
+class DurationError(AgentryError, ValueError):
     pass
 
 

@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import Any
 
 from app.core.durations import DurationError, parse_duration
+from app.core.errors import AgentryError
 
 # ---------------------------------------------------------------------- states
 
@@ -153,7 +154,7 @@ def check_checkpoint_transition(old: CheckpointState, new: CheckpointState) -> N
 # ---------------------------------------------------------------------- definitions
 
 
-class WorkflowError(ValueError):
+class WorkflowError(AgentryError, ValueError):
     """A workflow file that cannot be used; its str is ``FILE:LINE: reason``."""
 
     def __init__(self, source: str, line: int, reason: str) -> None:

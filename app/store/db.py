@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from app.core.errors import AgentryError
 from app.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT_MS = 10_000
 
 
-class StoreError(RuntimeError):
+class StoreError(AgentryError, RuntimeError):
     """A problem with the database a user can act on; the message says what to do."""
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from app.core.agent_events import RunSummary
+from app.core.errors import AgentryError
 from app.core.models import RecoveryReport, Run, Task, TaskSpec
 from app.core.states import ACTIVE, RunState, check_transition
 
@@ -32,7 +33,7 @@ _RUN_FIELDS = frozenset(
 )
 
 
-class UnknownTask(LookupError):
+class UnknownTask(AgentryError, LookupError):
     def __init__(self, ref: str) -> None:
         super().__init__(f"no task {ref!r}; `agentry list` shows the tasks there are")
 

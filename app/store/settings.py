@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from app.core.errors import AgentryError
 from app.store import fsops
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-class SettingsError(ValueError):
+class SettingsError(AgentryError, ValueError):
     pass
 
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.errors import AgentryError
 from app.core.workflow import (
     CheckpointState,
     StepState,
@@ -27,7 +28,7 @@ from app.store.repo import add_event
 _TERMINAL_RUNS = ("succeeded", "failed", "timed_out", "cancelled", "interrupted")
 
 
-class NotFound(LookupError):
+class NotFound(AgentryError, LookupError):
     pass
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.errors import AgentryError
 from app.core.models import NO_TIMEOUT, Run, Task, TaskSpec
 from app.core.states import RunState
 from app.runner import protocol
@@ -18,7 +19,7 @@ from app.store.settings import Settings
 from app.supervisor.adapters import UnknownAgent, get_adapter
 
 
-class CommandRefused(RuntimeError):
+class CommandRefused(AgentryError, RuntimeError):
     """A command that does not apply to the task as it is now; the message says why."""
 
 

@@ -12,13 +12,16 @@ from typing import Any
 import filelock
 import psutil
 
+from app.core.errors import AgentryError
 from app.runner import procs
 from app.store import fsops
 from app.store.locations import Locations
 
 
-class AlreadyRunning(RuntimeError):
+class AlreadyRunning(AgentryError, RuntimeError):
     """Another Agentry supervisor holds this data folder; the message says which."""
+
+    exit_code = 2  # as for a usage error: nothing was done
 
     def __init__(self, locations: Locations, holder: dict[str, Any] | None) -> None:
         self.holder = holder

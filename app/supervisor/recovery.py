@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
+from app.core.errors import AgentryError
 from app.core.models import RecoveryReport
 from app.store import approval_repo, fsops, repo
 from app.store.db import Connection, transaction
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 SESSION_KEY = "session"  # "running" while a supervisor runs, "clean" after a graceful stop
 
 
-class RecoveryFailed(RuntimeError):
+class RecoveryFailed(AgentryError, RuntimeError):
     """Reconciliation could not finish; starting anyway would mean an inconsistent state."""
 
 

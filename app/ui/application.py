@@ -20,17 +20,16 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from app.core.approvals import Approval
+from app.core.errors import AgentryError
 from app.core.models import RecoveryReport
 from app.core.platform import current_user
 from app.core.states import RunState
-from app.store.db import StoreError
 from app.store.locations import Locations
 from app.store.settings import Settings, peek_theme
 from app.store.workflow_repo import Checkpoint
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
 from app.supervisor.lock import AlreadyRunning
-from app.supervisor.recovery import RecoveryFailed
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.workflows import CheckpointRequested, WorkflowChanged, WorkflowEngine
 from app.ui.approvals_view import ApprovalDialog, ApprovalsInbox
@@ -46,8 +45,6 @@ from app.ui.theme import apply_theme
 from app.ui.workflows_view import CheckpointDialog
 
 log = logging.getLogger(__name__)
-
-STARTUP_ERRORS = (AlreadyRunning, StoreError, RecoveryFailed)
 
 
 class AgentryApp(QObject):
@@ -95,7 +92,7 @@ class AgentryApp(QObject):
         apply_theme(self.qapp, peek_theme(self.locations.settings))
         try:
             report = await self.supervisor.start()
-        except STARTUP_ERRORS as exc:
+        except AgentryError as exc:
             self._show_startup_error(str(exc), already_running=isinstance(exc, AlreadyRunning))
             return False
         self.instance_server.listen()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.core.errors import AgentryError
 from app.supervisor.adapters.aider import AiderAdapter
 from app.supervisor.adapters.amazonq import AmazonQAdapter
 from app.supervisor.adapters.base import Adapter, AgentOptions, Detection, Invocation, LineParser
@@ -26,7 +27,7 @@ _ADAPTERS: dict[str, Adapter] = {
 }
 
 
-class UnknownAgent(LookupError):
+class UnknownAgent(AgentryError, LookupError):
     def __init__(self, name: str) -> None:
         super().__init__(f"unknown agent {name!r}; choose one of: {', '.join(_ADAPTERS)}")
 

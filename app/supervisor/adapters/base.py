@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from app.core.agent_events import AgentEvent, Raw, Text
+from app.core.errors import AgentryError
 
 # Windows' CreateProcess limit is 32,767 characters for the whole command line; stay well
 # below it for the prompt so options and paths always fit.
@@ -26,7 +27,7 @@ MAX_PROMPT_ARG = 8_000
 VERSION_TIMEOUT_S = 5.0
 
 
-class LaunchError(RuntimeError):
+class LaunchError(AgentryError, RuntimeError):
     """The run cannot start (e.g. its agent CLI is not installed); the message says how to fix."""
 
 
