@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -126,6 +128,20 @@ class Task:
         }
 
 
+class RecoveryCause(enum.StrEnum):
+    """What recovery found for one task: what the UI and CLI decide on (never the note)."""
+
+    REATTACHED = "reattached"  # its runner is alive: followed again
+    QUEUED = "queued"  # still waiting its turn
+    FINISHED_AWAY = "finished_away"  # exit.json says how it ended while Agentry was away
+    RUNNER_DIED = "runner_died"  # runner gone with no exit.json; nothing left running
+    AGENT_ORPHANED = "agent_orphaned"  # runner gone, its agent was left behind and is stopped
+    NEVER_STARTED = "never_started"  # Agentry stopped between committing and starting the runner
+    CORRUPT_FILE = "corrupt_file"  # a run file could not be read
+    CORRUPT_FILE_STOPPED = "corrupt_file_stopped"  # ... and its still-running runner was stopped
+    INTERRUPTED = "interrupted"  # interrupted for a reason older reports did not record
+
+
 @dataclass
 class RecoveryReport:
     """What start-up reconciliation found; stored, printed, and shown on the recovery screen."""
@@ -138,6 +154,8 @@ class RecoveryReport:
     interrupted: list[int] = field(default_factory=list)
     queued: list[int] = field(default_factory=list)
     notes: dict[int, str] = field(default_factory=dict)  # task id -> what happened and why
+    causes: dict[int, RecoveryCause] = field(default_factory=dict)  # task id -> what happened
+    exit_codes: dict[int, int | None] = field(default_factory=dict)  # of finished_away tasks
     temp_files_removed: int = 0
     approvals: list[str] = field(default_factory=list)  # tool calls still waiting for a person
 
@@ -156,11 +174,33 @@ class RecoveryReport:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["notes"] = {str(k): v for k, v in self.notes.items()}
+        data["causes"] = {str(k): v.value for k, v in self.causes.items()}
+        data["exit_codes"] = {str(k): v for k, v in self.exit_codes.items()}
         data["counts"] = self.counts()
         return data
 
+    def cause(self, task_id: int) -> RecoveryCause:
+        """What happened to one task of the report (reports stored before causes: by group)."""
+        found = self.causes.get(task_id)
+        if found is not None:
+            return found
+        if task_id in self.reattached:
+            return RecoveryCause.REATTACHED
+        if task_id in self.finished:
+            return RecoveryCause.FINISHED_AWAY
+        if task_id in self.queued:
+            return RecoveryCause.QUEUED
+        return RecoveryCause.INTERRUPTED
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RecoveryReport:
+        notes = {int(k): str(v) for k, v in dict(data.get("notes", {})).items()}
+        exit_codes = {
+            int(k): (None if v is None else int(v))
+            for k, v in dict(data.get("exit_codes", {})).items()
+        }
+        if "exit_codes" not in data:  # stored before exit codes had a field of their own
+            exit_codes = _legacy_exit_codes(notes, data.get("finished", []))
         return cls(
             started_at=float(data["started_at"]),
             previous_clean=bool(data.get("previous_clean", True)),
@@ -169,7 +209,13 @@ class RecoveryReport:
             finished=list(data.get("finished", [])),
             interrupted=list(data.get("interrupted", [])),
             queued=list(data.get("queued", [])),
-            notes={int(k): str(v) for k, v in dict(data.get("notes", {})).items()},
+            notes=notes,
+            causes={
+                int(k): RecoveryCause(v)
+                for k, v in dict(data.get("causes", {})).items()
+                if v in {c.value for c in RecoveryCause}
+            },
+            exit_codes=exit_codes,
             temp_files_removed=int(data.get("temp_files_removed", 0)),
             approvals=[str(a) for a in data.get("approvals", [])],
         )
@@ -187,3 +233,15 @@ class RecoveryReport:
             f"{c['queued']} queued"
             + (f", {len(self.approvals)} tool call(s) waiting for you" if self.approvals else "")
         )
+
+
+_LEGACY_EXIT_CODE = re.compile(r"exit code (-?\d+)")
+
+
+def _legacy_exit_codes(notes: dict[int, str], finished: list[int]) -> dict[int, int | None]:
+    """Exit codes of a report stored before they had their own field: from its notes."""
+    codes: dict[int, int | None] = {}
+    for task_id in finished:
+        match = _LEGACY_EXIT_CODE.search(notes.get(int(task_id), ""))
+        codes[int(task_id)] = int(match.group(1)) if match else None
+    return codes

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-from app.core.models import Run
+from app.core.models import RecoveryCause, Run
 from app.core.states import RunState, state_for_exit
 from app.runner import procs, protocol
 from app.store import repo
@@ -36,6 +36,7 @@ class Observation:
     run: Run
     old_state: RunState
     orphan: psutil.Process | None = None  # an agent left without its runner, to be stopped
+    cause: RecoveryCause | None = None  # why an INTERRUPTED run was interrupted
 
     @property
     def changed(self) -> bool:
@@ -47,14 +48,16 @@ def reconcile(conn: Connection, run: Run, run_dir: Path, *, check_spec: bool) ->
     if check_spec:
         bad_spec = _spec_problem(run_dir)
         if bad_spec:
+            cause = RecoveryCause.CORRUPT_FILE
             if procs.is_alive(*_runner_identity(run, run_dir)):
                 protocol.request_cancel(run_dir)  # we cannot vouch for what it runs: stop it
                 bad_spec += "; its runner was asked to stop"
-            return _interrupt(conn, run, bad_spec)
+                cause = RecoveryCause.CORRUPT_FILE_STOPPED
+            return _interrupt(conn, run, bad_spec, cause)
     try:
         ended = protocol.read_exit(run_dir)
     except protocol.ProtocolError as exc:
-        return _interrupt(conn, run, str(exc))
+        return _interrupt(conn, run, str(exc), RecoveryCause.CORRUPT_FILE)
     if ended is not None:
         return _ingest(conn, run, ended, run_dir)
     try:
@@ -62,7 +65,7 @@ def reconcile(conn: Connection, run: Run, run_dir: Path, *, check_spec: bool) ->
     except protocol.ProtocolError as exc:
         if procs.is_alive(run.runner_pid, run.runner_create_time):
             protocol.request_cancel(run_dir)
-        return _interrupt(conn, run, str(exc))
+        return _interrupt(conn, run, str(exc), RecoveryCause.CORRUPT_FILE)
     if info is None:
         return _not_started(conn, run, run_dir)
     return _started(conn, run, run_dir, info)
@@ -92,9 +95,9 @@ def _started(conn: Connection, run: Run, run_dir: Path, info: protocol.RunnerInf
     why = f"its runner (pid {info.runner_pid}) is gone and left no exit.json"
     if orphan is not None:
         why += f"; the agent it left behind (pid {info.agent_pid}) is being stopped"
-    else:
-        why += " (killed, crashed, or the computer restarted)"
-    return _interrupt(conn, run, why, orphan=orphan)
+        return _interrupt(conn, run, why, RecoveryCause.AGENT_ORPHANED, orphan=orphan)
+    why += " (killed, crashed, or the computer restarted)"
+    return _interrupt(conn, run, why, RecoveryCause.RUNNER_DIED)
 
 
 def _not_started(conn: Connection, run: Run, run_dir: Path) -> Observation:
@@ -112,14 +115,15 @@ def _not_started(conn: Connection, run: Run, run_dir: Path) -> Observation:
     late = _late_exit(conn, run, run_dir)
     if late is not None:
         return late
-    return _interrupt(conn, run, "its runner never started (Agentry stopped while launching it)")
+    why = "its runner never started (Agentry stopped while launching it)"
+    return _interrupt(conn, run, why, RecoveryCause.NEVER_STARTED)
 
 
 def _late_exit(conn: Connection, run: Run, run_dir: Path) -> Observation | None:
     try:
         ended = protocol.read_exit(run_dir)
     except protocol.ProtocolError as exc:
-        return _interrupt(conn, run, str(exc))
+        return _interrupt(conn, run, str(exc), RecoveryCause.CORRUPT_FILE)
     return _ingest(conn, run, ended, run_dir) if ended is not None else None
 
 
@@ -146,7 +150,11 @@ def _ingest(conn: Connection, run: Run, ended: protocol.ExitInfo, run_dir: Path)
 
 
 def _interrupt(
-    conn: Connection, run: Run, why: str, orphan: psutil.Process | None = None
+    conn: Connection,
+    run: Run,
+    why: str,
+    cause: RecoveryCause,
+    orphan: psutil.Process | None = None,
 ) -> Observation:
     log.warning("run %s of task %s interrupted: %s", run.id, run.task_id, why)
     moved = repo.transition(
@@ -158,7 +166,7 @@ def _interrupt(
         message=why,
         ended_at=time.time(),
     )
-    return Observation(Outcome.INTERRUPTED, moved or run, run.state, orphan)
+    return Observation(Outcome.INTERRUPTED, moved or run, run.state, orphan, cause)
 
 
 def _spec_problem(run_dir: Path) -> str | None:

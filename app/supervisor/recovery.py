@@ -10,7 +10,7 @@ import logging
 import time
 
 from app.core.errors import AgentryError
-from app.core.models import RecoveryReport
+from app.core.models import RecoveryCause, RecoveryReport
 from app.store import approval_repo, fsops, repo
 from app.store.db import Connection, transaction
 from app.store.locations import Locations
@@ -65,13 +65,17 @@ def _record(report: RecoveryReport, obs: Observation) -> None:
     task_id = obs.run.task_id
     if obs.outcome is Outcome.ALIVE:
         report.reattached.append(task_id)
+        report.causes[task_id] = RecoveryCause.REATTACHED
         return
     if obs.outcome is Outcome.ENDED:
         report.finished.append(task_id)
         code = obs.run.exit_code
+        report.causes[task_id] = RecoveryCause.FINISHED_AWAY
+        report.exit_codes[task_id] = code
         report.notes[task_id] = f"ended while Agentry was away — exit code {code}"
         return
     report.interrupted.append(task_id)
+    report.causes[task_id] = obs.cause or RecoveryCause.INTERRUPTED
     report.notes[task_id] = obs.run.message or "interrupted"
 
 

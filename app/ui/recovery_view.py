@@ -8,7 +8,6 @@ sentence; the supervisor's technical note is its tooltip.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.models import RecoveryReport
+from app.core.models import RecoveryCause, RecoveryReport
 from app.core.states import RunState
 from app.ui.icons import app_icon, state_icon
 from app.ui.task_model import STATE_LABELS
@@ -62,7 +61,6 @@ UNCLEAN_MEANING = (
     "Agentry had not shut down cleanly before this start "
     "(it was killed, crashed, or the computer restarted)."
 )
-_EXIT_CODE = re.compile(r"exit code (-?\d+)")
 
 
 def state_label(state: str) -> str:
@@ -73,32 +71,36 @@ def state_label(state: str) -> str:
         return state
 
 
-def note_exit_code(note: str) -> int | None:
-    """The exit code recovery wrote into a "finished while away" note, if any."""
-    match = _EXIT_CODE.search(note)
-    return int(match.group(1)) if match else None
-
-
-def finished_failed(note: str, line: TaskLine | None) -> bool:
+def finished_failed(report: RecoveryReport, task_id: int, line: TaskLine | None) -> bool:
     """Whether a task that finished while Agentry was away did not succeed."""
-    code = note_exit_code(note)
+    code = report.exit_codes.get(task_id)
     if code is not None:
         return code != 0
     return bool(line and line.state and line.state != RunState.SUCCEEDED.value)
 
 
-def what_happened(key: str, note: str, line: TaskLine | None, *, live: bool = True) -> str:
-    """A plain sentence for one row; ``note`` (the technical detail) goes in its tooltip.
+_INTERRUPTED_BECAUSE = {
+    RecoveryCause.RUNNER_DIED: "Stopped unexpectedly (killed or crashed)",
+    RecoveryCause.AGENT_ORPHANED: "Stopped unexpectedly (agent cleaned up)",
+    RecoveryCause.NEVER_STARTED: "Never started (Agentry was closing)",
+    RecoveryCause.CORRUPT_FILE_STOPPED: "Stopped (its run files were damaged)",
+    RecoveryCause.CORRUPT_FILE: "Interrupted (its run files were unreadable)",
+}
+
+
+def what_happened(
+    cause: RecoveryCause, exit_code: int | None, line: TaskLine | None, *, live: bool = True
+) -> str:
+    """A plain sentence for one row; the technical note goes in its tooltip.
 
     ``live`` is the recovery screen of this start; the history speaks in the past.
     """
-    if key == "reattached":
+    if cause is RecoveryCause.REATTACHED:
         return "Still running — reattached" if live else "Kept running — reattached"
-    if key == "queued":
+    if cause is RecoveryCause.QUEUED:
         return "Waiting in the queue" if live else "Was waiting in the queue"
-    if key == "finished":
-        code = note_exit_code(note)
-        if code == 0:
+    if cause is RecoveryCause.FINISHED_AWAY:
+        if exit_code == 0:
             return "Finished successfully"
         state = line.state if line and live else ""
         special = {
@@ -108,21 +110,10 @@ def what_happened(key: str, note: str, line: TaskLine | None, *, live: bool = Tr
         }
         if state in special:
             return special[state]
-        if code is not None:
-            return f"Finished with exit code {code}"
+        if exit_code is not None:
+            return f"Finished with exit code {exit_code}"
         return "Could not start" if state == RunState.FAILED.value else "Finished"
-    # interrupted: recovery's note says why in the supervisor's words
-    if "left no exit.json" in note:
-        if "left behind" in note:
-            return "Stopped unexpectedly (agent cleaned up)"
-        return "Stopped unexpectedly (killed or crashed)"
-    if "never started" in note:
-        return "Never started (Agentry was closing)"
-    if "asked to stop" in note:
-        return "Stopped (its run files were damaged)"
-    if note and note != "interrupted":
-        return "Interrupted (its run files were unreadable)"
-    return "Interrupted"
+    return _INTERRUPTED_BECAUSE.get(cause, "Interrupted")
 
 
 def _tooltip_for(key: str, note: str) -> str:
@@ -140,8 +131,7 @@ def good_news(report: RecoveryReport, describe: Describe | None = None) -> bool:
     if report.interrupted or report.approvals:
         return False
     return not any(
-        finished_failed(report.notes.get(t, ""), describe(t) if describe else None)
-        for t in report.finished
+        finished_failed(report, t, describe(t) if describe else None) for t in report.finished
     )
 
 
@@ -265,15 +255,16 @@ class RecoveryReportView(QTreeWidget):
         title = f"#{task_id}  " + (line.title if line else "(task no longer exists)")
         state = line.state if line else ""
         note = report.notes.get(task_id, "")
-        item = QTreeWidgetItem(
-            group, [title, state_label(state), what_happened(key, note, line, live=self.live)]
+        happened = what_happened(
+            report.cause(task_id), report.exit_codes.get(task_id), line, live=self.live
         )
+        item = QTreeWidgetItem(group, [title, state_label(state), happened])
         item.setData(0, Qt.ItemDataRole.UserRole, task_id)
         item.setToolTip(self.TITLE_COLUMN, title)
         if state:
             item.setIcon(self.STATE_COLUMN, state_icon(state))
         item.setToolTip(self.WHAT_COLUMN, _tooltip_for(key, note))
-        if key == "finished" and finished_failed(note, line):
+        if key == "finished" and finished_failed(report, task_id, line):
             self.failed_finished.append(task_id)
         return item
 

@@ -16,7 +16,7 @@ from helpers.gui import AppDriver
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView
 
-from app.core.models import RecoveryReport
+from app.core.models import RecoveryCause, RecoveryReport
 from app.core.states import RunState
 from app.ui.icons import state_icon
 from app.ui.recovery_view import (
@@ -66,6 +66,8 @@ def _troubled() -> RecoveryReport:
             3: "ended while Agentry was away — exit code 0",
             4: LOST_NOTE,
         },
+        causes={4: RecoveryCause.RUNNER_DIED},
+        exit_codes={2: 1, 3: 0},
     )
 
 
@@ -127,6 +129,7 @@ def test_finished_group_warns_when_a_finished_task_failed(qtbot: Any) -> None:
         started_at=time.time(),
         finished=[3],
         notes={3: "ended while Agentry was away — exit code 0"},
+        exit_codes={3: 0},
     )
     fine = _screen(qtbot, all_good)
     assert fine.view.group("finished").icon(0).cacheKey() == success

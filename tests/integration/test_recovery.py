@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from helpers.agentry import Home, alive, kill_group, run_async, wait_until
 
+from app.core.models import RecoveryCause
 from app.runner import protocol
 from app.store import repo
 from app.supervisor.recovery import RecoveryFailed
@@ -56,6 +57,8 @@ def test_tasks_that_end_while_away_are_recovered_with_their_real_exit_codes(
     assert (home.run(ok).state.value, home.run(ok).exit_code) == ("succeeded", 0)
     assert (home.run(bad).state.value, home.run(bad).exit_code) == ("failed", 7)
     assert "exit code 7" in report.notes[bad]
+    assert report.causes == {ok: RecoveryCause.FINISHED_AWAY, bad: RecoveryCause.FINISHED_AWAY}
+    assert report.exit_codes == {ok: 0, bad: 7}
 
 
 def test_a_killed_runner_and_agent_make_the_run_interrupted_and_retry_runs_it_again(
@@ -74,6 +77,7 @@ def test_a_killed_runner_and_agent_make_the_run_interrupted_and_retry_runs_it_ag
     run = home.run(task_id)
     assert run.state.value == "interrupted"
     assert f"runner (pid {info.runner_pid}) is gone" in (run.message or "")
+    assert report.cause(task_id) is RecoveryCause.RUNNER_DIED
     retried = home.cli("retry", str(task_id))
     assert retried.returncode == 0, retried.stderr
     home.write_settings(default_timeout_s=2.0)
@@ -97,6 +101,7 @@ def test_an_orphaned_agent_whose_runner_died_is_stopped_and_interrupted(
 
     assert report.interrupted == [task_id]
     assert "left behind" in report.notes[task_id]
+    assert report.cause(task_id) is RecoveryCause.AGENT_ORPHANED
     wait_until(lambda: not alive(info.agent_pid), what="orphan stopped")
 
 
@@ -147,6 +152,10 @@ def test_a_corrupt_run_file_interrupts_only_that_run_and_is_kept(
     assert str(path) in (run.message or "")
     assert path.read_bytes() == garbage, "the corrupt file is kept for inspection"
     assert victim in report.interrupted
+    assert report.cause(victim) in (
+        RecoveryCause.CORRUPT_FILE,
+        RecoveryCause.CORRUPT_FILE_STOPPED,
+    )
     assert bystander in report.reattached + report.finished
     wait_until(lambda: protocol.read_exit(home.run_dir(bystander)), what="bystander exit")
     run_async(_recover(home))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.core.models import RecoveryReport, Run, Task, TaskSpec
+from app.core.models import RecoveryCause, RecoveryReport, Run, Task, TaskSpec
 from app.core.states import RunState
 
 
@@ -65,6 +65,8 @@ def _report() -> RecoveryReport:
         interrupted=[4, 5, 6],
         queued=[7],
         notes={3: "finished while away (exit 0)", 4: "runner gone, no exit.json"},
+        causes={3: RecoveryCause.FINISHED_AWAY, 4: RecoveryCause.RUNNER_DIED},
+        exit_codes={3: 0},
         temp_files_removed=2,
     )
 
@@ -151,6 +153,32 @@ def test_recovery_report_notes_keep_integer_task_ids_after_round_trip() -> None:
 def test_recovery_report_from_minimal_json_uses_defaults() -> None:
     report = RecoveryReport.from_json({"started_at": 5})
     assert report == RecoveryReport(started_at=5.0)
+
+
+def test_a_report_stored_before_causes_existed_still_says_what_happened() -> None:
+    stored = {
+        "started_at": 1.0,
+        "reattached": [1],
+        "finished": [2, 3],
+        "interrupted": [4],
+        "queued": [5],
+        "notes": {"2": "ended while Agentry was away — exit code 7", "4": "runner gone"},
+    }
+    report = RecoveryReport.from_json(stored)
+    assert [report.cause(t) for t in (1, 2, 4, 5)] == [
+        RecoveryCause.REATTACHED,
+        RecoveryCause.FINISHED_AWAY,
+        RecoveryCause.INTERRUPTED,
+        RecoveryCause.QUEUED,
+    ]
+    assert report.exit_codes == {2: 7, 3: None}
+
+
+def test_a_cause_from_a_newer_version_falls_back_to_its_group() -> None:
+    report = RecoveryReport.from_json(
+        {"started_at": 1.0, "interrupted": [4], "causes": {"4": "eaten_by_a_grue"}}
+    )
+    assert report.cause(4) is RecoveryCause.INTERRUPTED
 
 
 def test_recovery_report_counts_each_list() -> None:
