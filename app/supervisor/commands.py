@@ -16,7 +16,7 @@ from app.store import repo
 from app.store.db import Connection, transaction
 from app.store.locations import Locations
 from app.store.settings import Settings
-from app.supervisor.adapters import UnknownAgent, get_adapter
+from app.supervisor.adapters import UnknownAgent, get_adapter, session_ability
 
 
 class CommandRefused(AgentryError, RuntimeError):
@@ -148,12 +148,13 @@ def resume(conn: Connection, task_ref: str | int, settings: Settings) -> tuple[i
 
 
 def _session_to_continue(task: Task) -> str:
-    adapter = get_adapter(task.agent)
-    if not adapter.supports_resume:
+    ability = session_ability(task)
+    if not ability.supported:
+        label = get_adapter(task.agent).label
         raise CommandRefused(
-            f"{adapter.label} cannot continue a session; use Retry to run task {task.id} again"
+            f"{label} cannot continue a session; use Retry to run task {task.id} again"
         )
-    session = task.session_id or adapter.default_session(task.id)
+    session = ability.session
     if not session:
         raise CommandRefused(
             f"no session of task {task.id} is known yet (the agent never reported one); "

@@ -43,7 +43,7 @@ from app.core.render import Renderer
 from app.core.states import ACTIVE, RunState
 from app.runner import protocol
 from app.store.settings import Settings
-from app.supervisor.adapters import get_adapter_or_none
+from app.supervisor.adapters import get_adapter_or_none, session_ability
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
 from app.supervisor.supervisor import Supervisor
@@ -451,15 +451,14 @@ class MainWindow(QMainWindow):
 
     def _update_follow_up(self, task: Task) -> None:
         pane = self.panes.get(task.id)
-        adapter = get_adapter_or_none(task.agent)
-        if pane is None or adapter is None:
+        if pane is None:
             return
         ended = task.state is not None and task.state.is_terminal
-        session = bool(task.session_id or adapter.default_session(task.id))
+        ability = session_ability(task)
         pane.set_follow_up(
-            available=adapter.supports_resume,
-            can_send=ended and session,
-            can_resume=ended and session and task.state is RunState.INTERRUPTED,
+            available=ability.supported,
+            can_send=ended and ability.can_continue,
+            can_resume=ended and ability.can_continue and task.state is RunState.INTERRUPTED,
         )
 
     def send_follow_up(self, task_id: int, message: str) -> bool:
@@ -664,11 +663,9 @@ class MainWindow(QMainWindow):
         if task is None:
             return None
         run = task.latest_run
-        adapter = get_adapter_or_none(task.agent)
-        can_resume = bool(adapter and adapter.supports_resume and
-                          (task.session_id or adapter.default_session(task.id)))  # fmt: skip
         return TaskLine(task.title, task.state.value if task.state else "",
-                        run.exit_code if run else None, can_resume)  # fmt: skip
+                        run.exit_code if run else None,
+                        session_ability(task).can_continue)  # fmt: skip
 
     def _open_log(self) -> None:
         pane = self.current_pane()

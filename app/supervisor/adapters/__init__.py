@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from app.core.errors import AgentryError
+from app.core.models import Task
 from app.supervisor.adapters.aider import AiderAdapter
 from app.supervisor.adapters.amazonq import AmazonQAdapter
 from app.supervisor.adapters.base import Adapter, AgentOptions, Detection, Invocation, LineParser
@@ -43,6 +46,26 @@ def get_adapter_or_none(name: str) -> Adapter | None:
     return _ADAPTERS.get(name)
 
 
+@dataclass(frozen=True)
+class SessionAbility:
+    """Whether a task's agent can continue its own session, and which session that is."""
+
+    supported: bool  # the agent can continue a session at all
+    session: str | None  # the session a follow-up or resume would continue, when known
+
+    @property
+    def can_continue(self) -> bool:
+        return self.supported and self.session is not None
+
+
+def session_ability(task: Task) -> SessionAbility:
+    """The one answer to "can this task resume its session" (commands, panes, recovery)."""
+    adapter = _ADAPTERS.get(task.agent)
+    if adapter is None or not adapter.supports_resume:
+        return SessionAbility(supported=False, session=None)
+    return SessionAbility(True, task.session_id or adapter.default_session(task.id))
+
+
 def all_adapters() -> list[Adapter]:
     return list(_ADAPTERS.values())
 
@@ -57,9 +80,11 @@ __all__ = [
     "Detection",
     "Invocation",
     "LineParser",
+    "SessionAbility",
     "UnknownAgent",
     "all_adapters",
     "get_adapter",
     "get_adapter_or_none",
     "register",
+    "session_ability",
 ]
