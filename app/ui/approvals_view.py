@@ -47,6 +47,7 @@ from app.ui.approval_text import (
     looks_like_diff,
 )
 from app.ui.icons import app_icon
+from app.ui.labels import APPROVAL_LABELS
 from app.ui.theme import warning_style
 
 ARM_DELAY_MS = 800  # Enter and the Allow button wake up only after this long on screen
@@ -237,7 +238,6 @@ class ApprovalDialog(QDialog):
         QTimer.singleShot(1500, self.reject)
 
 
-STATE_LABELS = {state: state.value.capitalize() for state in ApprovalState}
 TITLE_CHARS = 32  # a longer task title is cut short in the inbox (the tooltip has it all)
 
 
@@ -339,7 +339,7 @@ class ApprovalsInbox(QDialog):
                 f"workflow #{checkpoint.workflow_id}",
                 "Checkpoint",
                 f"{checkpoint.workflow_name} · {checkpoint.step_name}",
-                STATE_LABELS[ApprovalState.PENDING],
+                APPROVAL_LABELS[ApprovalState.PENDING],
                 "",
             )
             for column, value in enumerate(values):
@@ -355,7 +355,7 @@ class ApprovalsInbox(QDialog):
             title = titles[approval.task_id]
             task = f"#{approval.task_id}" + (f" {_shorten(title)}" if title else "")
             values = (_when(approval.created_at), task, approval.tool, approval.main_argument,
-                      STATE_LABELS[approval.state], approval.decided_by or "")  # fmt: skip
+                      APPROVAL_LABELS[approval.state], approval.decided_by or "")  # fmt: skip
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if approval.state is ApprovalState.PENDING:

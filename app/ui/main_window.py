@@ -62,7 +62,6 @@ from app.ui.output_pane import OutputPane
 from app.ui.recovery_view import RecoveryHistoryDialog, TaskLine
 from app.ui.task_model import (
     STATE_FILTERS,
-    STATE_LABELS,
     StateBadgeDelegate,
     TaskFilterProxy,
     TaskTableModel,
@@ -842,7 +841,3 @@ def run_caption(run: Run) -> str:
         first = run.prompt.strip().splitlines()[0]
         caption += f": {first[:100]}"
     return caption
-
-
-def state_label(state: RunState | None) -> str:
-    return STATE_LABELS.get(state, "—") if state else "—"

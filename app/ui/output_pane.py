@@ -43,7 +43,8 @@ from app.core import ansi
 from app.core.models import Task
 from app.core.render import Renderer, footer_text
 from app.core.states import RunState
-from app.ui.task_model import STATE_LABELS, exit_label
+from app.ui.labels import state_label
+from app.ui.task_model import exit_label
 from app.ui.widgets import ElidedLabel
 
 DEFAULT_MAX_BLOCKS = 10_000
@@ -180,7 +181,7 @@ class OutputPane(QWidget):
         self.log_path = log_path
         self.open_log_button.setEnabled(log_path is not None)
         run = task.latest_run
-        state = STATE_LABELS.get(task.state, "—") if task.state else "—"
+        state = state_label(task.state)
         extra = ""
         if run is not None and run.exit_code is not None:
             extra = f" · exit {exit_label(run.exit_code)}"

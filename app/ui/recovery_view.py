@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from app.core.models import RecoveryCause, RecoveryReport
 from app.core.states import RunState
 from app.ui.icons import app_icon, state_icon
-from app.ui.task_model import STATE_LABELS
+from app.ui.labels import state_label
 
 
 @dataclass(frozen=True)
@@ -61,14 +61,6 @@ UNCLEAN_MEANING = (
     "Agentry had not shut down cleanly before this start "
     "(it was killed, crashed, or the computer restarted)."
 )
-
-
-def state_label(state: str) -> str:
-    """The state as the task list names it ("Failed", "Timed out")."""
-    try:
-        return STATE_LABELS[RunState(state)]
-    except (ValueError, KeyError):
-        return state
 
 
 def finished_failed(report: RecoveryReport, task_id: int, line: TaskLine | None) -> bool:
@@ -258,7 +250,7 @@ class RecoveryReportView(QTreeWidget):
         happened = what_happened(
             report.cause(task_id), report.exit_codes.get(task_id), line, live=self.live
         )
-        item = QTreeWidgetItem(group, [title, state_label(state), happened])
+        item = QTreeWidgetItem(group, [title, state_label(state) if state else "", happened])
         item.setData(0, Qt.ItemDataRole.UserRole, task_id)
         item.setToolTip(self.TITLE_COLUMN, title)
         if state:

@@ -22,23 +22,13 @@ from app.core.durations import format_elapsed
 from app.core.models import Task
 from app.core.states import ACTIVE, RunState
 from app.ui.icons import state_color, state_icon
+from app.ui.labels import state_label
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 TASK_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 STATE_ROLE = Qt.ItemDataRole.UserRole + 3
 
 Index = QModelIndex | QPersistentModelIndex
-
-STATE_LABELS = {
-    RunState.QUEUED: "Queued",
-    RunState.STARTING: "Starting",
-    RunState.RUNNING: "Running",
-    RunState.SUCCEEDED: "Succeeded",
-    RunState.FAILED: "Failed",
-    RunState.TIMED_OUT: "Timed out",
-    RunState.CANCELLED: "Cancelled",
-    RunState.INTERRUPTED: "Interrupted",
-}
 
 # What the state filter offers, and the states each choice shows.
 STATE_FILTERS: dict[str, frozenset[RunState] | None] = {
@@ -163,7 +153,7 @@ def _display(task: Task, column: int) -> str:
     if column == TaskTableModel.COST:
         return "" if task.total_cost_usd is None else f"${task.total_cost_usd:.2f}"
     if column == TaskTableModel.STATE:
-        return STATE_LABELS.get(task.state, "—") if task.state else "—"
+        return state_label(task.state)
     if column == TaskTableModel.STARTED:
         started = run.started_at if run else None
         return _short_time(started) if started else ""
@@ -217,7 +207,7 @@ def _tooltip(task: Task) -> str:
         f"Folder: {task.spec.cwd}",
     ]
     if run is not None:
-        lines.append(f"Run {run.attempt}: {STATE_LABELS.get(run.state, run.state.value)}")
+        lines.append(f"Run {run.attempt}: {state_label(run.state)}")
         if run.message:
             lines.append(run.message)
     return "\n".join(lines)
@@ -276,7 +266,7 @@ class StateBadgeDelegate(QStyledItemDelegate):
             opt.text = ""
             opt.icon = QIcon()
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, option.widget)
-        text = STATE_LABELS.get(state, str(state))
+        text = state_label(state)
         color = state_color(state.value)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

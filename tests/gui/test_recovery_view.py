@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QHeaderView
 from app.core.models import RecoveryCause, RecoveryReport
 from app.core.states import RunState
 from app.ui.icons import state_icon
+from app.ui.labels import STATE_LABELS
 from app.ui.recovery_view import (
     UNCLEAN_FLAG,
     RecoveryHistoryDialog,
@@ -27,7 +28,6 @@ from app.ui.recovery_view import (
     TaskLine,
 )
 from app.ui.startup_error import StartupErrorScreen
-from app.ui.task_model import STATE_LABELS
 
 LONG_TITLE = "Migrate the database to the new schema with zero downtime and a rollback plan"
 LOST_NOTE = (

@@ -83,3 +83,12 @@ def test_an_exit_by_signal_shows_the_signals_name() -> None:
         "0", "1", "SIGTERM", "SIGKILL",
     )  # fmt: skip
     assert exit_label(-200) == "signal 200"
+
+
+def test_every_run_state_has_one_label_and_no_state_reads_as_a_dash() -> None:
+    from app.ui.labels import STATE_LABELS, state_label
+
+    assert set(STATE_LABELS) == set(RunState)
+    assert state_label(RunState.TIMED_OUT) == state_label("timed_out") == "Timed out"
+    assert state_label(None) == "—"
+    assert state_label("from_a_newer_version") == "from_a_newer_version"
