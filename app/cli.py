@@ -414,7 +414,7 @@ async def follow(
 
     run = repo.get_run(conn, run_id)
     show = _display(repo.get_task(conn, run.task_id).agent, out, raw)
-    tail = OutputTail(locations.run_dir(run.dir) / protocol.OUTPUT)
+    tail = OutputTail(protocol.output_log(locations.run_dir(run.dir)))
     while True:
         lines = tail.read_lines()
         _write(out, show(lines))
@@ -469,7 +469,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
         asyncio.run(follow(conn, locations, task.latest_run.id, sys.stdout))
         return EXIT_OK
-    path = locations.run_dir(task.latest_run.dir) / protocol.OUTPUT
+    path = protocol.output_log(locations.run_dir(task.latest_run.dir))
     try:
         with open(path, "rb") as f:
             while chunk := f.read(1 << 16):

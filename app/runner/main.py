@@ -52,7 +52,7 @@ class Runner:
             spec = protocol.read_spec(self.run_dir)
         except (protocol.ProtocolError, FileNotFoundError) as exc:
             return self._finish(None, ExitReason.SPAWN_ERROR, f"cannot read the run spec: {exc}")
-        with open(self.run_dir / protocol.OUTPUT, "ab", buffering=0) as output:
+        with open(protocol.output_log(self.run_dir), "ab", buffering=0) as output:
             return self._supervise(spec, output)
 
     def _supervise(self, spec: RunSpec, output: IO[bytes]) -> int:
@@ -181,11 +181,11 @@ class Runner:
         try:
             output.write(f"{self._line_break()}{message}\n".encode())
         except OSError as exc:
-            log.warning("could not append to %s: %s", self.run_dir / protocol.OUTPUT, exc)
+            log.warning("could not append to %s: %s", protocol.output_log(self.run_dir), exc)
 
     def _line_break(self) -> str:
         try:
-            with open(self.run_dir / protocol.OUTPUT, "rb") as f:
+            with open(protocol.output_log(self.run_dir), "rb") as f:
                 f.seek(-1, os.SEEK_END)
                 return "" if f.read(1) == b"\n" else "\n"
         except OSError:  # empty file

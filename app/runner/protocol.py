@@ -154,6 +154,11 @@ def read_exit(run_dir: Path) -> ExitInfo | None:
     return _build(run_dir / EXIT, build)
 
 
+def output_log(run_dir: Path) -> Path:
+    """The agent's output: its stdout and stderr are this file (DESIGN §3)."""
+    return run_dir / OUTPUT
+
+
 def request_cancel(run_dir: Path) -> None:
     fsops.atomic_write(run_dir / CANCEL, b"")
 

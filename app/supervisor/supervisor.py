@@ -244,11 +244,13 @@ class Supervisor:
     def run_dir(self, run: Run) -> Path:
         return self.locations.run_dir(run.dir)
 
+    def output_log(self, run: Run) -> Path:
+        """The file a run's agent writes its output to (complete, whatever a pane shows)."""
+        return protocol.output_log(self.run_dir(run))
+
     def watch_output(self, run_id: int, *, from_end: bool = False) -> None:
         run = repo.get_run(self.conn, run_id)
-        self.tails.watch(
-            run_id, run.task_id, self.run_dir(run) / protocol.OUTPUT, from_end=from_end
-        )
+        self.tails.watch(run_id, run.task_id, self.output_log(run), from_end=from_end)
         if run.state.is_terminal:  # nothing more will come: deliver all, the last line too
             self.tails.finish(run_id)
 
@@ -510,7 +512,7 @@ class Supervisor:
             adapter = get_adapter_or_none(task.agent)
             if task.latest_run is None or adapter is None or not adapter.structured:
                 continue
-            path = self.run_dir(task.latest_run) / protocol.OUTPUT
+            path = self.output_log(task.latest_run)
             try:
                 summary = summarize(path, adapter)
             except OSError as exc:
@@ -524,7 +526,7 @@ class Supervisor:
         adapter = get_adapter_or_none(repo.get_task(self.conn, run.task_id).agent)
         if adapter is None or not adapter.structured:
             return
-        path = self.run_dir(run) / protocol.OUTPUT
+        path = self.output_log(run)
         loop = asyncio.get_running_loop()
         fut = loop.run_in_executor(None, summarize, path, adapter)
         self._background.add(fut)

@@ -558,7 +558,7 @@ def _pending_checkpoint(conn: Connection, checkpoint_id: int) -> wrepo.Checkpoin
 
 def _result_of(conn: Connection, locations: Locations, run: Run) -> str:
     agent = repo.get_task(conn, run.task_id).agent
-    path = locations.run_dir(run.dir) / protocol.OUTPUT
+    path = protocol.output_log(locations.run_dir(run.dir))
     return step_result(path, get_adapter_or_none(agent))
 
 

@@ -41,7 +41,6 @@ from app.core.models import Run, Task, TaskSpec
 from app.core.platform import current_user
 from app.core.render import Renderer
 from app.core.states import ACTIVE, RunState
-from app.runner import protocol
 from app.store.settings import Settings
 from app.supervisor.adapters import get_adapter_or_none, session_ability
 from app.supervisor.commands import CommandRefused
@@ -431,7 +430,7 @@ class MainWindow(QMainWindow):
             return
         for run in runs[:-1]:
             pane.add_separator(run_caption(run))
-            tail = OutputTail.from_end(self.supervisor.run_dir(run) / protocol.OUTPUT,
+            tail = OutputTail.from_end(self.supervisor.output_log(run),
                                        EARLIER_RUN_BYTES)  # fmt: skip
             while lines := tail.read_lines():
                 pane.append_lines(lines)
@@ -695,7 +694,7 @@ class MainWindow(QMainWindow):
     def _log_path(self, task: Task) -> Path | None:
         if task.latest_run is None:
             return None
-        return self.supervisor.run_dir(task.latest_run) / protocol.OUTPUT
+        return self.supervisor.output_log(task.latest_run)
 
     # ------------------------------------------------------------------ workflows
 
