@@ -368,10 +368,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_agents(args: argparse.Namespace) -> int:
-    from app.supervisor.adapters import all_adapters
+    from app.supervisor.adapters import detect_all
 
     paths = load_settings(Locations.from_env().settings).agent_paths
-    detections = [a.detect(paths.get(a.name)) for a in all_adapters()]
+    detections = list(detect_all(paths).values())
     if args.json:
         json.dump([{"agent": d.agent, "label": d.label, "found": d.found, "path": d.path,
                     "version": d.version, "install": d.install_hint, "problem": d.problem}

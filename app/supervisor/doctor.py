@@ -164,12 +164,10 @@ def _check_settings(locations: Locations, report: _Report) -> None:
 
 
 def _check_agents(locations: Locations, report: _Report) -> None:
-    from app.supervisor.adapters import all_adapters
+    from app.supervisor.adapters import detect_all
 
     report.section("Agents")
-    paths = load_settings(locations.settings).agent_paths
-    for adapter in all_adapters():
-        detection = adapter.detect(paths.get(adapter.name))
+    for detection in detect_all(load_settings(locations.settings).agent_paths).values():
         if detection.found:
             report.ok(detection.describe())
         elif detection.problem:

@@ -7,13 +7,14 @@ logged and never stops delivery to the others.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.approvals import Approval
 from app.core.models import RecoveryReport
 from app.core.states import RunState
+from app.supervisor.adapters.base import Detection
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,13 @@ class ApprovalResolved:
 
 
 @dataclass(frozen=True)
+class AgentsDetected:
+    """The supervisor looked again for the agent CLIs (e.g. after their paths changed)."""
+
+    detections: Mapping[str, Detection]  # agent name -> what was found
+
+
+@dataclass(frozen=True)
 class Notice:
     """Something a person should read: ``level`` is info, warning or error."""
 
@@ -89,6 +97,7 @@ Event = (
     | RecoveryFinished
     | ApprovalRequested
     | ApprovalResolved
+    | AgentsDetected
     | Notice
 )
 # Extensions (workflows) publish event classes of their own on the same bus.

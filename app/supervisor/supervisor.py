@@ -26,9 +26,10 @@ from app.store.db import Connection, data_version, open_database, transaction
 from app.store.locations import Locations
 from app.store.settings import Settings, load_settings, save_settings
 from app.supervisor import approvals, commands, launcher
-from app.supervisor.adapters import get_adapter_or_none
+from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher
 from app.supervisor.events import (
+    AgentsDetected,
     EventBus,
     Notice,
     RecoveryFinished,
@@ -77,6 +78,7 @@ class Supervisor:
         self._launching: set[int] = set()  # run ids handed to the launcher, not yet done
         self._launcher_task: asyncio.Task[None] | None = None
         self.tails = TailHub(self.bus)
+        self._detections: dict[str, Detection] | None = None
         # Extensions (workflows, approvals) hook in here instead of into the loop itself:
         self.on_started: list[Callable[[], None]] = []  # after recovery, before scheduling
         self.on_run_ended: list[Callable[[Run], None]] = []  # after a terminal state commits
@@ -238,8 +240,19 @@ class Supervisor:
 
     def apply_settings(self, settings: Settings) -> None:
         save_settings(self.locations.settings, settings)
+        paths_changed = settings.agent_paths != self.settings.agent_paths
         self.settings = settings
         self._wake.set()
+        if paths_changed and self._detections is not None:
+            self.agent_detections(refresh=True)
+
+    def agent_detections(self, *, refresh: bool = False) -> dict[str, Detection]:
+        """Which agent CLIs are installed: looked up once (it runs `--version`), again on
+        request or when their configured paths change, announced with AgentsDetected."""
+        if refresh or self._detections is None:
+            self._detections = detect_all(self.settings.agent_paths)
+            self.bus.publish(AgentsDetected(dict(self._detections)))
+        return dict(self._detections)
 
     def run_dir(self, run: Run) -> Path:
         return self.locations.run_dir(run.dir)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from app.supervisor.events import (
+    AgentsDetected,
     ApprovalRequested,
     ApprovalResolved,
     Event,
@@ -33,6 +34,7 @@ class Bridge(QObject):
     notice = Signal(str, str, object)  # level, text, task id or None
     approvalRequested = Signal(object)  # Approval
     approvalResolved = Signal(object)  # Approval
+    agentsDetected = Signal(object)  # Mapping[str, Detection]: agent name -> what was found
     other = Signal(object)  # events of extensions (workflows)
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
@@ -61,5 +63,7 @@ class Bridge(QObject):
             self.approvalRequested.emit(event.approval)
         elif isinstance(event, ApprovalResolved):
             self.approvalResolved.emit(event.approval)
+        elif isinstance(event, AgentsDetected):
+            self.agentsDetected.emit(event.detections)
         else:
             self.other.emit(event)

@@ -7,6 +7,7 @@ import enum
 import html
 import shlex
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -39,17 +40,6 @@ from app.core.models import TaskSpec
 from app.store.settings import Settings
 from app.supervisor.adapters import Detection, all_adapters, get_adapter
 from app.ui.theme import error_style
-
-_DETECTIONS: dict[str, Detection] = {}
-
-
-def detections(agent_paths: dict[str, str], *, refresh: bool = False) -> dict[str, Detection]:
-    """Which agent CLIs are installed; looked up once per session (it runs `--version`)."""
-    if refresh or not _DETECTIONS:
-        _DETECTIONS.clear()
-        for adapter in all_adapters():
-            _DETECTIONS[adapter.name] = adapter.detect(agent_paths.get(adapter.name))
-    return dict(_DETECTIONS)
 
 
 def _install_html(hint: str) -> str:
@@ -134,11 +124,17 @@ def _split_command(command: str) -> list[str]:
 class NewTaskDialog(QDialog):
     submitted = Signal(object)  # TaskSpec
 
-    def __init__(self, settings: Settings, cwd: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        cwd: str,
+        detections: Mapping[str, Detection],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("New task")
         self.setMinimumWidth(600)
-        self.detections = detections(settings.agent_paths)
+        self.detections = detections  # which agent CLIs are installed (the supervisor's)
         self.approvals = settings.approvals
         self.agent = QComboBox(self)
         for adapter in all_adapters():
@@ -285,7 +281,11 @@ class SettingsDialog(QDialog):
     ruleRemoved = Signal(int)  # rule id
 
     def __init__(
-        self, settings: Settings, parent: QWidget | None = None, rules: list[Rule] | None = None
+        self,
+        settings: Settings,
+        detections: Mapping[str, Detection],
+        parent: QWidget | None = None,
+        rules: list[Rule] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -323,7 +323,7 @@ class SettingsDialog(QDialog):
         self.rules.ruleAdded.connect(self.ruleAdded)
         self.rules.ruleRemoved.connect(self.ruleRemoved)
         self.agent_paths: dict[str, QLineEdit] = {}
-        found = detections(settings.agent_paths)
+        found = detections
         for adapter in all_adapters():
             if not adapter.executables:
                 continue

@@ -54,7 +54,7 @@ from app.supervisor.workflows import (
     WorkflowEngine,
 )
 from app.ui.bridge import Bridge
-from app.ui.dialogs import NewTaskDialog, SettingsDialog, detections
+from app.ui.dialogs import NewTaskDialog, SettingsDialog
 from app.ui.icons import app_icon, state_icon
 from app.ui.notify import Banner
 from app.ui.output_pane import OutputPane
@@ -545,7 +545,9 @@ class MainWindow(QMainWindow):
     def show_new_task(self) -> NewTaskDialog:
         task = self.selected_task()
         cwd = task.spec.cwd if task else str(Path.home())
-        dialog = NewTaskDialog(self.supervisor.settings, cwd, self)
+        dialog = NewTaskDialog(
+            self.supervisor.settings, cwd, self.supervisor.agent_detections(), self
+        )
         dialog.submitted.connect(self.submit)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -629,7 +631,12 @@ class MainWindow(QMainWindow):
             )
 
     def show_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.supervisor.settings, self, self.supervisor.rules())
+        dialog = SettingsDialog(
+            self.supervisor.settings,
+            self.supervisor.agent_detections(),
+            self,
+            self.supervisor.rules(),
+        )
         dialog.applied.connect(self.apply_settings)
         dialog.ruleAdded.connect(lambda rule: self._rules_changed(dialog, add=rule))
         dialog.ruleRemoved.connect(lambda rule_id: self._rules_changed(dialog, remove=rule_id))
@@ -647,7 +654,6 @@ class MainWindow(QMainWindow):
 
     def apply_settings(self, settings: Settings) -> None:
         self.supervisor.apply_settings(settings)
-        detections(settings.agent_paths, refresh=True)
         self.settingsApplied.emit(settings)
 
     def show_recovery_history(self) -> RecoveryHistoryDialog:

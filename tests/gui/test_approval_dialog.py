@@ -18,7 +18,7 @@ from app.core.approvals import Approval, ApprovalState
 from app.core.models import TaskSpec
 from app.store import approval_repo
 from app.store.settings import Settings
-from app.ui import dialogs
+from app.supervisor.adapters import detect_all
 from app.ui.approval_text import describe_input
 from app.ui.dialogs import NewTaskDialog
 
@@ -156,11 +156,11 @@ def test_rules_are_edited_in_settings_and_a_bad_folder_is_refused(
 def test_the_new_task_dialog_says_which_agents_ask_before_tool_calls(
     qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dialogs, "_DETECTIONS", {})  # look the CLIs up afresh, then forget
     only_path(monkeypatch, tmp_path / "bin")
     for name in ("gemini", "aider"):
         fake_cli(tmp_path / "bin", name, "1.0.0")
-    dialog = NewTaskDialog(Settings(), str(tmp_path))
+    found = detect_all({})
+    dialog = NewTaskDialog(Settings(), str(tmp_path), found)
     qtbot.addWidget(dialog)
     dialog.select_agent("gemini")
     assert "waits for your yes or no" in dialog.hint.text()
@@ -169,7 +169,7 @@ def test_the_new_task_dialog_says_which_agents_ask_before_tool_calls(
     assert "cannot ask you about Aider's tool calls" in dialog.hint.text()
     assert dialog.permission.itemText(0) == "(the agent's default)"
 
-    off = NewTaskDialog(Settings(approvals=False), str(tmp_path))
+    off = NewTaskDialog(Settings(approvals=False), str(tmp_path), found)
     qtbot.addWidget(off)
     off.select_agent("gemini")
     assert off.hint.text() == "" and off.permission.itemText(0) == "(the agent's default)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.core.errors import AgentryError
@@ -66,6 +67,11 @@ def session_ability(task: Task) -> SessionAbility:
     return SessionAbility(True, task.session_id or adapter.default_session(task.id))
 
 
+def detect_all(agent_paths: Mapping[str, str]) -> dict[str, Detection]:
+    """Which agent CLIs are installed, by agent name (runs each one's ``--version``)."""
+    return {a.name: a.detect(agent_paths.get(a.name)) for a in _ADAPTERS.values()}
+
+
 def all_adapters() -> list[Adapter]:
     return list(_ADAPTERS.values())
 
@@ -83,6 +89,7 @@ __all__ = [
     "SessionAbility",
     "UnknownAgent",
     "all_adapters",
+    "detect_all",
     "get_adapter",
     "get_adapter_or_none",
     "register",
