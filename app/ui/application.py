@@ -102,8 +102,6 @@ class AgentryApp(QObject):
         assert self.window is not None
         self.window.show()
         self.window.open_newest_active()
-        # Start-up objects live as long as the app: keep them out of every future collection.
-        gc.freeze()
         for approval in self.supervisor.pending_approvals():  # asked while we were away
             self._on_approval_requested(approval)
         self._announce_waiting_checkpoints()
@@ -521,7 +519,13 @@ def run_gui(
 
     async def main() -> int:
         controller = AgentryApp(qapp, locations)
-        if await controller.start() and (smoke_test or screenshot):
+        started = await controller.start()
+        if started:
+            # Start-up objects live as long as the process: keep them out of every future
+            # collection. Once, here, where the process's one app started (not in
+            # AgentryApp, of which tests make many in one process).
+            gc.freeze()
+        if started and (smoke_test or screenshot):
             QTimer.singleShot(
                 int(screenshot_delay * 1000), lambda: _finish_check(controller, screenshot)
             )
