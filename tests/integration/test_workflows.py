@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from helpers.agentry import ROOT, Home, run_async, wait_until
 
-from app import cli_workflows as cli
+from app.cli import workflows as cli
 from app.store import repo
 from app.store import workflow_repo as wrepo
 from app.store.settings import load_settings

@@ -1,4 +1,4 @@
-"""Tests for the pure parts of app.cli: durations typed by users and exit statuses."""
+"""Tests for the pure parts of app.cli.tasks: durations typed by users and exit statuses."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from app.cli import EXIT_ERROR, exit_status, parse_duration
+from app.cli.common import EXIT_ERROR
+from app.cli.tasks import exit_status, parse_duration
 from app.core.models import Run
 from app.core.states import RunState
 

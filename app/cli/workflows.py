@@ -9,28 +9,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.cli.common import EXIT_OK, EXIT_USAGE, Handler, Subparsers, open_store, print_json
 from app.core.platform import current_user
 from app.store import workflow_repo as wrepo
-from app.store.db import Connection, open_database
-from app.store.locations import Locations
 from app.store.settings import load_settings
 from app.supervisor.commands import CommandRefused
 
-EXIT_OK = 0
-EXIT_USAGE = 2
 PREVIEW_LINES = 12
 
-Handler = Callable[[argparse.Namespace], int]
 
-
-def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(subparsers: Subparsers) -> None:
     """Register the workflow and checkpoint commands on ``agentry``'s subparsers."""
     _add_workflow(subparsers)
     _add_checkpoint(subparsers)
@@ -39,7 +32,7 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     p.set_defaults(handler=cmd_checkpoints)
 
 
-def _add_workflow(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_workflow(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser("workflow", help="run workflows: agent steps with checkpoints")
     parser.set_defaults(handler=_usage_of(parser))
     sub = parser.add_subparsers(title="workflow commands", metavar="COMMAND")
@@ -72,7 +65,7 @@ def _add_workflow(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     p.set_defaults(handler=cmd_workflow_cancel)
 
 
-def _add_checkpoint(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_checkpoint(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser("checkpoint", help="approve, edit or reject a checkpoint")
     parser.set_defaults(handler=_usage_of(parser))
     sub = parser.add_subparsers(title="checkpoint commands", metavar="COMMAND")
@@ -112,12 +105,6 @@ def _usage_of(parser: argparse.ArgumentParser) -> Handler:
     return usage
 
 
-def _open() -> tuple[Locations, Connection]:
-    locations = Locations.from_env()
-    locations.ensure()
-    return locations, open_database(locations.database)
-
-
 def _who() -> str:
     return current_user()
 
@@ -139,7 +126,7 @@ def cmd_workflow_run(args: argparse.Namespace) -> int:
     if not cwd.is_dir():
         raise CommandRefused(f"working folder {cwd} does not exist; create it or pass --cwd")
     input_text = _read(args.input_file) if args.input_file else (args.input or "")
-    locations, conn = _open()
+    locations, conn = open_store()
     definition = _lazy("app.supervisor.workflow_catalog", "load_catalog")(locations).get(args.name)
     settings = load_settings(locations.settings)
     workflow_id, outcome = _transitions().start_workflow(
@@ -156,11 +143,11 @@ def cmd_workflow_run(args: argparse.Namespace) -> int:
 
 
 def cmd_workflow_list(args: argparse.Namespace) -> int:
-    locations, conn = _open()
+    locations, conn = open_store()
     catalog = _lazy("app.supervisor.workflow_catalog", "load_catalog")(locations)
     started = wrepo.list_workflows(conn)
     if args.json:
-        _dump(
+        print_json(
             {
                 "definitions": [
                     {**d.to_json(), "builtin": d.name in catalog.builtin}
@@ -200,13 +187,13 @@ def _print_workflow_line(workflow: wrepo.Workflow) -> None:
 
 
 def cmd_workflow_show(args: argparse.Namespace) -> int:
-    _, conn = _open()
+    _, conn = open_store()
     try:
         detail = _lazy("app.supervisor.workflows", "workflow_detail")(conn, args.id)
     except wrepo.NotFound as exc:
         raise CommandRefused(str(exc)) from None
     if args.json:
-        _dump(detail.to_json())
+        print_json(detail.to_json())
         return EXIT_OK
     workflow = detail.workflow
     print(f"Workflow {workflow.id} ({workflow.name}): {workflow.state.value}")
@@ -242,7 +229,7 @@ def _print_step(step: wrepo.Step, checkpoint: wrepo.Checkpoint | None) -> None:
 
 
 def cmd_workflow_retry(args: argparse.Namespace) -> int:
-    locations, conn = _open()
+    locations, conn = open_store()
     settings = load_settings(locations.settings)
     step = _transitions().retryable_step(conn, args.id)
     outcome = _transitions().retry_transition(conn, locations, settings, args.id)
@@ -253,7 +240,7 @@ def cmd_workflow_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_workflow_cancel(args: argparse.Namespace) -> int:
-    locations, conn = _open()
+    locations, conn = open_store()
     outcome = _transitions().cancel_workflow(conn, locations, args.id, who=_who())
     stopping = " (asked its running step to stop)" if outcome.stopping_runs else ""
     print(f"Workflow {args.id}: cancelled{stopping}.")
@@ -277,7 +264,7 @@ def cmd_checkpoint_reject(args: argparse.Namespace) -> int:
 
 
 def _resolve(checkpoint_id: int, action: str, **how: Any) -> int:
-    locations, conn = _open()
+    locations, conn = open_store()
     settings = load_settings(locations.settings)
     outcome = _transitions().resolve_checkpoint(
         conn, settings, checkpoint_id, action, who=_who(), **how
@@ -292,10 +279,10 @@ def _resolve(checkpoint_id: int, action: str, **how: Any) -> int:
 
 
 def cmd_checkpoints(args: argparse.Namespace) -> int:
-    _, conn = _open()
+    _, conn = open_store()
     pending = wrepo.pending_checkpoints(conn)
     if args.json:
-        _dump([c.summary() for c in pending])
+        print_json([c.summary() for c in pending])
         return EXIT_OK
     if not pending:
         print("No checkpoints are waiting.")
@@ -324,8 +311,3 @@ def _preview(text: str) -> str:
 
 def _indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line for line in (text.splitlines() or [""]))
-
-
-def _dump(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2)
-    sys.stdout.write("\n")

@@ -1,107 +1,38 @@
-"""The ``agentry`` command.
-
-Every subcommand is a small function taking parsed arguments and returning an exit
-status. Known problems (a folder held by another supervisor, a database that is not ours,
-a task that cannot be cancelled) are printed as one clear line on stderr; bugs keep their
-traceback.
-"""
+"""The ``agentry`` commands about tasks: run, follow-up, resume, agents, list, logs, cancel
+and retry, and following a run's output (``--wait``, ``logs -f``) until it ends."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from app import __version__
+from app.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    Subparsers,
+    open_store,
+    print_json,
+    usage_error,
+)
 from app.core import durations
-from app.core.errors import AgentryError
 from app.core.models import Run, TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, RunState
 from app.runner import protocol
 from app.store import repo
-from app.store.db import Connection, DatabaseError, describe_sqlite_error, open_database
+from app.store.db import Connection
 from app.store.locations import Locations
 from app.store.settings import load_settings
 from app.supervisor import commands
-from app.supervisor.events import Event, Notice, RunStateChanged
 from app.supervisor.lock import AlreadyRunning
 from app.supervisor.tail import OutputTail
 
-log = logging.getLogger("agentry")
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-
-
-# ---------------------------------------------------------------------- entry
-
-
-def main(argv: list[str] | None = None) -> int:
-    args_list = sys.argv[1:] if argv is None else argv
-    if args_list[:1] == ["--runner"]:  # the frozen app doubles as the runner
-        from app.runner.main import main as runner_main
-
-        return runner_main(args_list[1:])
-    if args_list[:1] == ["--demo-agent"]:  # ... and as the built-in demo agent
-        from app.demo_agent import main as demo_main
-
-        return demo_main()
-    parser = build_parser()
-    args = parser.parse_args(args_list)
-    if args.handler is None:
-        args.handler = cmd_gui
-    _setup_logging(args)
-    try:
-        code = int(args.handler(args))
-        sys.stdout.flush()  # here, where a closed pipe is handled, not at interpreter exit
-        return code
-    except AgentryError as exc:
-        print(f"agentry: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except DatabaseError as exc:
-        path = Locations.from_env().database
-        print(f"agentry: {describe_sqlite_error(exc, path)}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        # `agentry list | head`: the reader has all it wanted. Point stdout at devnull so
-        # the interpreter's final flush does not fail again on the closed pipe.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="agentry",
-        description="Run and supervise local AI coding agents, and never lose them. "
-        "Without a command, opens the desktop app.",
-    )
-    parser.add_argument("--version", action="version", version=f"agentry {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
-    parser.add_argument(
-        "--smoke-test",
-        action="store_true",
-        help="open the app, check its window and supervisor, quit (agents keep running)",
-    )
-    parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
-    parser.add_argument("--screenshot-delay", type=float, default=3.0, help=argparse.SUPPRESS)
-    parser.set_defaults(handler=None)
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-
-    p = sub.add_parser("serve", help="run the supervisor until interrupted")
-    p.add_argument("--headless", action="store_true", help="no window (the only mode for now)")
-    p.set_defaults(handler=cmd_serve)
-
+def add_commands(sub: Subparsers) -> None:
     p = sub.add_parser("run", help="enqueue a command as a task (put it after --)")
     p.add_argument("--cwd", type=Path, default=None, help="working folder (default: here)")
     p.add_argument(
@@ -163,27 +94,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("task", help="task id")
     p.set_defaults(handler=cmd_retry)
 
-    p = sub.add_parser("recovery", help="show what the last start-ups recovered")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--limit", type=int, default=5)
-    p.set_defaults(handler=cmd_recovery)
-
-    from app.cli_approvals import add_commands as add_approval_commands
-
-    add_approval_commands(sub)
-
-    p = sub.add_parser("quit", help="ask the running Agentry to quit (agents keep running)")
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
-    p.set_defaults(handler=cmd_quit)
-
-    from app.cli_workflows import add_commands as add_workflow_commands
-
-    add_workflow_commands(sub)
-
-    p = sub.add_parser("doctor", help="check the data folder, database, runners and disk")
-    p.set_defaults(handler=cmd_doctor)
-    return parser
-
 
 def parse_duration(text: str) -> float:
     """argparse type for --timeout (see app.core.durations)."""
@@ -191,101 +101,6 @@ def parse_duration(text: str) -> float:
         return durations.parse_duration(text)
     except durations.DurationError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _setup_logging(args: argparse.Namespace) -> None:
-    """Warnings on stderr (everything with -v, progress too for serve); a log file for
-    every command that hosts a supervisor."""
-    serving = args.handler in (cmd_serve, cmd_gui) or getattr(args, "wait", False)
-    console = logging.StreamHandler()
-    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    verbose = args.verbose or args.handler is cmd_serve
-    console.setLevel(
-        logging.DEBUG if args.verbose else logging.INFO if verbose else logging.WARNING
-    )
-    root = logging.getLogger()
-    root.setLevel(logging.DEBUG if args.verbose else logging.INFO)
-    root.addHandler(console)
-    if serving:
-        locations = Locations.from_env()
-        locations.logs.mkdir(parents=True, exist_ok=True)
-        from logging.handlers import RotatingFileHandler
-
-        handler = RotatingFileHandler(
-            locations.logs / "agentry.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
-        )
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
-        )
-        logging.getLogger().addHandler(handler)
-
-
-def _open() -> tuple[Locations, Connection]:
-    locations = Locations.from_env()
-    locations.ensure()
-    return locations, open_database(locations.database)
-
-
-# ---------------------------------------------------------------------- the app, serve
-
-
-def cmd_gui(args: argparse.Namespace) -> int:
-    from app.ui.application import run_gui
-
-    return run_gui(
-        Locations.from_env(),
-        smoke_test=args.smoke_test,
-        screenshot=args.screenshot,
-        screenshot_delay=args.screenshot_delay,
-    )
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    import asyncio
-
-    return asyncio.run(_serve(Locations.from_env()))
-
-
-async def _serve(locations: Locations) -> int:
-    import asyncio
-
-    from app.supervisor.supervisor import Supervisor
-    from app.supervisor.workflows import WorkflowEngine
-
-    supervisor = Supervisor(locations, mode="headless")
-    WorkflowEngine(supervisor).attach()
-    supervisor.bus.subscribe(_log_event)
-    report = await supervisor.start()
-    print(report.describe(), flush=True)
-    for task_id, note in sorted(report.notes.items()):
-        print(f"  task {task_id}: {note}", flush=True)
-    print(f"Supervising {locations.data} (pid {os.getpid()}); Ctrl+C to stop.", flush=True)
-    stop = asyncio.Event()
-    _on_stop_signals(stop.set)
-    await stop.wait()
-    print("Stopping: agents keep running and will be reattached next time.", flush=True)
-    await supervisor.stop()
-    return EXIT_OK
-
-
-def _on_stop_signals(callback: Callable[[], None]) -> None:
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, callback)
-        except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
-            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(callback))
-
-
-def _log_event(event: Event) -> None:
-    if isinstance(event, RunStateChanged):
-        extra = f" (exit code {event.exit_code})" if event.exit_code is not None else ""
-        why = f": {event.message}" if event.message and event.new.is_terminal else ""
-        log.info("task %s run %s: %s%s%s", event.task_id, event.run_id, event.new.value, extra, why)
-    elif isinstance(event, Notice):
-        log.log(logging.getLevelName(event.level.upper()), "%s", event.text)
 
 
 # ---------------------------------------------------------------------- run, logs
@@ -297,10 +112,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         words = words[1:]
     cwd = (args.cwd or Path.cwd()).expanduser().resolve()
     if not cwd.is_dir():
-        return _usage(f"working folder {cwd} does not exist; create it or pass another --cwd")
+        return usage_error(f"working folder {cwd} does not exist; create it or pass another --cwd")
     if args.agent == "shell":
         if not words:
-            return _usage("give the command to run after --, e.g. agentry run -- make test")
+            return usage_error("give the command to run after --, e.g. agentry run -- make test")
         spec = TaskSpec(argv=tuple(words), cwd=str(cwd), title=args.title, timeout=args.timeout,
                         priority=args.priority)  # fmt: skip
     else:
@@ -311,7 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         spec = TaskSpec(argv=(), cwd=str(cwd), title=args.title or _title_from(prompt),
                         agent=args.agent, prompt=prompt or None, timeout=args.timeout,
                         priority=args.priority, options=options)  # fmt: skip
-    locations, conn = _open()
+    locations, conn = open_store()
     task_id, run_id = commands.submit(conn, spec, load_settings(locations.settings))
     return _queued(locations, conn, task_id, run_id, args)
 
@@ -319,11 +134,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _title_from(prompt: str) -> str:
     first = prompt.strip().splitlines()[0] if prompt.strip() else ""
     return first if len(first) <= 80 else first[:79] + "…"
-
-
-def _usage(message: str) -> int:
-    print(f"agentry: {message}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def _queued(
@@ -345,7 +155,7 @@ def _queued(
 
 
 def cmd_follow_up(args: argparse.Namespace) -> int:
-    locations, conn = _open()
+    locations, conn = open_store()
     message = " ".join(args.message)
     if message == "-":
         message = sys.stdin.read()
@@ -359,7 +169,7 @@ def cmd_follow_up(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    locations, conn = _open()
+    locations, conn = open_store()
     task_id, run_id = commands.resume(conn, args.task, load_settings(locations.settings))
     if not args.wait:
         print(f"Task {task_id}: resuming its agent session (run {run_id}).")
@@ -373,10 +183,9 @@ def cmd_agents(args: argparse.Namespace) -> int:
     paths = load_settings(Locations.from_env().settings).agent_paths
     detections = list(detect_all(paths).values())
     if args.json:
-        json.dump([{"agent": d.agent, "label": d.label, "found": d.found, "path": d.path,
-                    "version": d.version, "install": d.install_hint, "problem": d.problem}
-                   for d in detections], sys.stdout, indent=2)  # fmt: skip
-        sys.stdout.write("\n")
+        print_json([{"agent": d.agent, "label": d.label, "found": d.found, "path": d.path,
+                     "version": d.version, "install": d.install_hint, "problem": d.problem}
+                    for d in detections])  # fmt: skip
         return EXIT_OK
     for d in detections:
         print(f"  {'ok  ' if d.found else 'MISSING'}  {d.agent:<8} {d.describe()}")
@@ -460,7 +269,7 @@ def exit_status(run: Run) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    locations, conn = _open()
+    locations, conn = open_store()
     task = repo.resolve_task(conn, args.task)
     if task.latest_run is None:
         return EXIT_OK
@@ -485,11 +294,10 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    _, conn = _open()
+    _, conn = open_store()
     tasks = repo.list_tasks(conn, args.limit)
     if args.json:
-        json.dump([t.summary() for t in tasks], sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        print_json([t.summary() for t in tasks])
         return EXIT_OK
     if not tasks:
         print("No tasks yet. Start one with: agentry run -- COMMAND")
@@ -507,7 +315,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    locations, conn = _open()
+    locations, conn = open_store()
     result = commands.cancel(conn, locations, args.task)
     if result.requested:
         print(f"Task {result.task_id}: asked its runner to stop the agent.")
@@ -517,58 +325,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    locations, conn = _open()
+    locations, conn = open_store()
     task_id, run_id = commands.retry(conn, args.task, load_settings(locations.settings))
     print(f"Task {task_id}: queued again (run {run_id}).")
     return EXIT_OK
-
-
-def cmd_recovery(args: argparse.Namespace) -> int:
-    _, conn = _open()
-    reports = repo.recovery_reports(conn, args.limit)
-    if args.json:
-        json.dump([r.to_json() for r in reports], sys.stdout, indent=2)
-        sys.stdout.write("\n")
-        return EXIT_OK
-    for report in reports:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.started_at))
-        print(f"{when}  {report.describe()}")
-        for task_id, note in sorted(report.notes.items()):
-            print(f"    task {task_id}: {note}")
-    if not reports:
-        print("No recoveries yet.")
-    return EXIT_OK
-
-
-def cmd_quit(args: argparse.Namespace) -> int:
-    """Used by installers before an upgrade: the app quits, its agents keep running and the
-    new version reattaches them."""
-    from app.supervisor.lock import is_locked
-
-    locations = Locations.from_env()
-    if not is_locked(locations.lock):
-        print("Agentry is not running.")
-        return EXIT_OK
-    from app.ui.single_instance import ask_running_to_quit
-
-    if not ask_running_to_quit(locations):
-        print(
-            "agentry: the running Agentry did not answer; quit it from its tray menu",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
-    deadline = time.monotonic() + args.timeout
-    while is_locked(locations.lock):
-        if time.monotonic() > deadline:
-            print(f"agentry: Agentry is still running after {args.timeout:g} s", file=sys.stderr)
-            return EXIT_ERROR
-        time.sleep(0.2)
-    print("Agentry quit; its agents keep running.")
-    return EXIT_OK
-
-
-def cmd_doctor(args: argparse.Namespace) -> int:
-    from app.supervisor.doctor import run_checks
-
-    problems = run_checks(Locations.from_env(), sys.stdout)
-    return EXIT_ERROR if problems else EXIT_OK

@@ -4,16 +4,14 @@ agents call (``agentry hook KIND --run ID``)."""
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from pathlib import Path
 
-from app.cli import EXIT_OK, _open, _usage
+from app.cli.common import EXIT_OK, Subparsers, open_store, print_json, usage_error
 from app.supervisor.commands import CommandRefused
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
+def add_commands(sub: Subparsers) -> None:
     p = sub.add_parser("approvals", help="tool calls waiting for a yes or no (and past ones)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--all", action="store_true", help="past decisions too")
@@ -60,11 +58,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def cmd_approvals(args: argparse.Namespace) -> int:
     from app.store import approval_repo
 
-    _, conn = _open()
+    _, conn = open_store()
     items = approval_repo.recent(conn) if args.all else approval_repo.pending(conn)
     if args.json:
-        json.dump([a.summary() for a in items], sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        print_json([a.summary() for a in items])
         return EXIT_OK
     if not items:
         print("No tool calls are waiting for you." if not args.all else "No approvals yet.")
@@ -80,7 +77,7 @@ def cmd_approvals(args: argparse.Namespace) -> int:
 def cmd_approve(args: argparse.Namespace) -> int:
     from app.supervisor import approvals
 
-    _, conn = _open()
+    _, conn = open_store()
     decided = approvals.decide(conn, args.id, allow=True, remember=args.remember)
     print(f"Allowed {decided.tool} for task {decided.task_id}.")
     return EXIT_OK
@@ -89,7 +86,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
 def cmd_deny(args: argparse.Namespace) -> int:
     from app.supervisor import approvals
 
-    _, conn = _open()
+    _, conn = open_store()
     decided = approvals.decide(
         conn, args.id, allow=False, reason=args.reason, remember=args.remember
     )
@@ -102,10 +99,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from app.store import approval_repo
     from app.store.db import transaction
 
-    _, conn = _open()
+    _, conn = open_store()
     if args.action == "add":
         if not args.decision or not args.tool or not (args.folder or args.task):
-            return _usage("rules add needs allow|deny, --tool and --folder or --task")
+            return usage_error("rules add needs allow|deny, --tool and --folder or --task")
         folder = str(Path(args.folder).expanduser().resolve()) if args.folder else None
         with transaction(conn):
             rule_id = approval_repo.add_rule(
@@ -128,10 +125,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         return EXIT_OK
     rules = approval_repo.rules(conn)
     if args.json:
-        json.dump(
-            [r.__dict__ | {"decision": r.decision.value} for r in rules], sys.stdout, indent=2
-        )
-        sys.stdout.write("\n")
+        print_json([r.__dict__ | {"decision": r.decision.value} for r in rules])
         return EXIT_OK
     for rule in rules:
         print(f"{rule.id:>4}  {rule.describe()}")

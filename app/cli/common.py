@@ -1,0 +1,45 @@
+"""What every group of ``agentry`` subcommands shares: the exit statuses, opening the
+data folder's database, printing JSON and reporting a usage error.
+
+Kept light on purpose: every command imports it, `agentry list` included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeAlias
+
+from app.store.db import Connection, open_database
+from app.store.locations import Locations
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+Handler: TypeAlias = Callable[[argparse.Namespace], int]
+"""A subcommand: its parsed arguments in, the exit status out (the parser's ``handler``)."""
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""What ``add_subparsers()`` returns; each group of subcommands registers on it."""
+
+
+def open_store() -> tuple[Locations, Connection]:
+    """The data folder (made if missing) and a connection to its database."""
+    locations = Locations.from_env()
+    locations.ensure()
+    return locations, open_database(locations.database)
+
+
+def usage_error(message: str) -> int:
+    """Say what is missing from the command line; the status of a usage error."""
+    print(f"agentry: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def print_json(data: Any) -> None:
+    """The machine-readable output of ``--json``: indented, one trailing newline."""
+    json.dump(data, sys.stdout, indent=2)
+    sys.stdout.write("\n")

@@ -1,0 +1,158 @@
+"""The ``agentry`` commands about the supervisor itself: the desktop app (no command),
+``serve``, ``recovery``, ``quit`` and ``doctor``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+
+from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store, print_json
+from app.store import repo
+from app.store.locations import Locations
+from app.supervisor.events import Event, Notice, RunStateChanged
+
+log = logging.getLogger("agentry")
+
+
+def add_serve(sub: Subparsers) -> None:
+    p = sub.add_parser("serve", help="run the supervisor until interrupted")
+    p.add_argument("--headless", action="store_true", help="no window (the only mode for now)")
+    p.set_defaults(handler=cmd_serve)
+
+
+def add_recovery(sub: Subparsers) -> None:
+    p = sub.add_parser("recovery", help="show what the last start-ups recovered")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--limit", type=int, default=5)
+    p.set_defaults(handler=cmd_recovery)
+
+
+def add_quit(sub: Subparsers) -> None:
+    p = sub.add_parser("quit", help="ask the running Agentry to quit (agents keep running)")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
+    p.set_defaults(handler=cmd_quit)
+
+
+def add_doctor(sub: Subparsers) -> None:
+    p = sub.add_parser("doctor", help="check the data folder, database, runners and disk")
+    p.set_defaults(handler=cmd_doctor)
+
+
+# ---------------------------------------------------------------------- the app, serve
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from app.ui.application import run_gui
+
+    return run_gui(
+        Locations.from_env(),
+        smoke_test=args.smoke_test,
+        screenshot=args.screenshot,
+        screenshot_delay=args.screenshot_delay,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    return asyncio.run(_serve(Locations.from_env()))
+
+
+async def _serve(locations: Locations) -> int:
+    import asyncio
+
+    from app.supervisor.supervisor import Supervisor
+    from app.supervisor.workflows import WorkflowEngine
+
+    supervisor = Supervisor(locations, mode="headless")
+    WorkflowEngine(supervisor).attach()
+    supervisor.bus.subscribe(_log_event)
+    report = await supervisor.start()
+    print(report.describe(), flush=True)
+    for task_id, note in sorted(report.notes.items()):
+        print(f"  task {task_id}: {note}", flush=True)
+    print(f"Supervising {locations.data} (pid {os.getpid()}); Ctrl+C to stop.", flush=True)
+    stop = asyncio.Event()
+    _on_stop_signals(stop.set)
+    await stop.wait()
+    print("Stopping: agents keep running and will be reattached next time.", flush=True)
+    await supervisor.stop()
+    return EXIT_OK
+
+
+def _on_stop_signals(callback: Callable[[], None]) -> None:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, callback)
+        except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(callback))
+
+
+def _log_event(event: Event) -> None:
+    if isinstance(event, RunStateChanged):
+        extra = f" (exit code {event.exit_code})" if event.exit_code is not None else ""
+        why = f": {event.message}" if event.message and event.new.is_terminal else ""
+        log.info("task %s run %s: %s%s%s", event.task_id, event.run_id, event.new.value, extra, why)
+    elif isinstance(event, Notice):
+        log.log(logging.getLevelName(event.level.upper()), "%s", event.text)
+
+
+# ---------------------------------------------------------------------- recovery, quit, doctor
+
+
+def cmd_recovery(args: argparse.Namespace) -> int:
+    _, conn = open_store()
+    reports = repo.recovery_reports(conn, args.limit)
+    if args.json:
+        print_json([r.to_json() for r in reports])
+        return EXIT_OK
+    for report in reports:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.started_at))
+        print(f"{when}  {report.describe()}")
+        for task_id, note in sorted(report.notes.items()):
+            print(f"    task {task_id}: {note}")
+    if not reports:
+        print("No recoveries yet.")
+    return EXIT_OK
+
+
+def cmd_quit(args: argparse.Namespace) -> int:
+    """Used by installers before an upgrade: the app quits, its agents keep running and the
+    new version reattaches them."""
+    from app.supervisor.lock import is_locked
+
+    locations = Locations.from_env()
+    if not is_locked(locations.lock):
+        print("Agentry is not running.")
+        return EXIT_OK
+    from app.ui.single_instance import ask_running_to_quit
+
+    if not ask_running_to_quit(locations):
+        print(
+            "agentry: the running Agentry did not answer; quit it from its tray menu",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    deadline = time.monotonic() + args.timeout
+    while is_locked(locations.lock):
+        if time.monotonic() > deadline:
+            print(f"agentry: Agentry is still running after {args.timeout:g} s", file=sys.stderr)
+            return EXIT_ERROR
+        time.sleep(0.2)
+    print("Agentry quit; its agents keep running.")
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from app.supervisor.doctor import run_checks
+
+    problems = run_checks(Locations.from_env(), sys.stdout)
+    return EXIT_ERROR if problems else EXIT_OK
