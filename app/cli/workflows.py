@@ -8,17 +8,20 @@ supervisor runs (the app or ``agentry serve``) starts it within a tick.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from app.cli.common import EXIT_OK, EXIT_USAGE, Handler, Subparsers, open_store, print_json
 from app.core.platform import current_user
+from app.core.workflow import Resolution
 from app.store import workflow_repo as wrepo
 from app.store.settings import load_settings
 from app.supervisor.commands import CommandRefused
+from app.supervisor.lock import running_holder
+
+# The workflow engine's modules (app.supervisor.workflow_catalog, .workflow_transitions,
+# .workflows) are imported inside the commands: `agentry list` must not pay for them.
 
 PREVIEW_LINES = 12
 
@@ -88,25 +91,12 @@ def _add_checkpoint(subparsers: Subparsers) -> None:
     p.set_defaults(handler=cmd_checkpoint_reject)
 
 
-def _lazy(module: str, name: str) -> Any:
-    """Import on first use: `agentry list` must not pay for the workflow engine."""
-    return getattr(importlib.import_module(module), name)
-
-
-def _transitions() -> Any:
-    return importlib.import_module("app.supervisor.workflow_transitions")
-
-
 def _usage_of(parser: argparse.ArgumentParser) -> Handler:
     def usage(args: argparse.Namespace) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
 
     return usage
-
-
-def _who() -> str:
-    return current_user()
 
 
 def _read(path: Path) -> str:
@@ -122,29 +112,32 @@ def _read(path: Path) -> str:
 
 
 def cmd_workflow_run(args: argparse.Namespace) -> int:
+    from app.supervisor.workflow_catalog import load_catalog
+    from app.supervisor.workflow_transitions import start_workflow
+
     cwd = (args.cwd or Path.cwd()).expanduser().resolve()
     if not cwd.is_dir():
         raise CommandRefused(f"working folder {cwd} does not exist; create it or pass --cwd")
     input_text = _read(args.input_file) if args.input_file else (args.input or "")
     locations, conn = open_store()
-    definition = _lazy("app.supervisor.workflow_catalog", "load_catalog")(locations).get(args.name)
+    definition = load_catalog(locations).get(args.name)
     settings = load_settings(locations.settings)
-    workflow_id, outcome = _transitions().start_workflow(
-        conn, settings, definition, input_text, str(cwd)
-    )
+    workflow_id, outcome = start_workflow(conn, settings, definition, input_text, str(cwd))
     task_id = outcome.queued[0][0] if outcome.queued else None
     print(
         f"Workflow {workflow_id} ({definition.name}) started: step "
         f"{definition.steps[0].name!r} queued as task {task_id}."
     )
-    if _lazy("app.supervisor.lock", "running_holder")(locations) is None:
+    if running_holder(locations) is None:
         print("No supervisor is running: open Agentry or run `agentry serve` to run it.")
     return EXIT_OK
 
 
 def cmd_workflow_list(args: argparse.Namespace) -> int:
+    from app.supervisor.workflow_catalog import load_catalog, user_folder
+
     locations, conn = open_store()
-    catalog = _lazy("app.supervisor.workflow_catalog", "load_catalog")(locations)
+    catalog = load_catalog(locations)
     started = wrepo.list_workflows(conn)
     if args.json:
         print_json(
@@ -158,7 +151,7 @@ def cmd_workflow_list(args: argparse.Namespace) -> int:
             }
         )
         return EXIT_OK
-    folder = _lazy("app.supervisor.workflow_catalog", "user_folder")(locations)
+    folder = user_folder(locations)
     print(f"Workflows (yours go in {folder}):")
     for name, definition in sorted(catalog.workflows.items()):
         steps = " → ".join(
@@ -187,9 +180,12 @@ def _print_workflow_line(workflow: wrepo.Workflow) -> None:
 
 
 def cmd_workflow_show(args: argparse.Namespace) -> int:
+    from app.supervisor.workflow_transitions import retryable_step
+    from app.supervisor.workflows import workflow_detail
+
     _, conn = open_store()
     try:
-        detail = _lazy("app.supervisor.workflows", "workflow_detail")(conn, args.id)
+        detail = workflow_detail(conn, args.id)
     except wrepo.NotFound as exc:
         raise CommandRefused(str(exc)) from None
     if args.json:
@@ -203,7 +199,7 @@ def cmd_workflow_show(args: argparse.Namespace) -> int:
     if workflow.error:
         print(f"  TRANSITION FAILED: {workflow.error}")
         print(f"  Fix the cause, then: agentry workflow retry {workflow.id}")
-    elif _transitions().retryable_step(conn, workflow.id) is not None:
+    elif retryable_step(conn, workflow.id) is not None:
         print(f"  To run that step again: agentry workflow retry {workflow.id}")
     checkpoints = {c.step_id: c for c in detail.checkpoints}
     for step in detail.steps:
@@ -229,10 +225,12 @@ def _print_step(step: wrepo.Step, checkpoint: wrepo.Checkpoint | None) -> None:
 
 
 def cmd_workflow_retry(args: argparse.Namespace) -> int:
+    from app.supervisor.workflow_transitions import retry_transition, retryable_step
+
     locations, conn = open_store()
     settings = load_settings(locations.settings)
-    step = _transitions().retryable_step(conn, args.id)
-    outcome = _transitions().retry_transition(conn, locations, settings, args.id)
+    step = retryable_step(conn, args.id)
+    outcome = retry_transition(conn, locations, settings, args.id)
     queued = f"; queued task {outcome.queued[0][0]}" if outcome and outcome.queued else ""
     done = "transition made" if step is None else f"running step {step.name!r} again"
     print(f"Workflow {args.id}: {done}{queued}.")
@@ -240,8 +238,10 @@ def cmd_workflow_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_workflow_cancel(args: argparse.Namespace) -> int:
+    from app.supervisor.workflow_transitions import cancel_workflow
+
     locations, conn = open_store()
-    outcome = _transitions().cancel_workflow(conn, locations, args.id, who=_who())
+    outcome = cancel_workflow(conn, locations, args.id, who=current_user())
     stopping = " (asked its running step to stop)" if outcome.stopping_runs else ""
     print(f"Workflow {args.id}: cancelled{stopping}.")
     return EXIT_OK
@@ -251,30 +251,48 @@ def cmd_workflow_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_checkpoint_approve(args: argparse.Namespace) -> int:
-    return _resolve(args.id, "approve")
+    return _resolve(args.id, Resolution.APPROVE)
 
 
 def cmd_checkpoint_edit(args: argparse.Namespace) -> int:
     text = args.text if args.text is not None else _read(args.file)
-    return _resolve(args.id, "edit", edited_text=text)
+    return _resolve(args.id, Resolution.EDIT, edited_text=text)
 
 
 def cmd_checkpoint_reject(args: argparse.Namespace) -> int:
-    return _resolve(args.id, "reject", notes=args.notes, rerun=args.rerun)
+    return _resolve(args.id, Resolution.REJECT, notes=args.notes, rerun=args.rerun)
 
 
-def _resolve(checkpoint_id: int, action: str, **how: Any) -> int:
+_DONE = {Resolution.APPROVE: "approved", Resolution.EDIT: "edited", Resolution.REJECT: "rejected"}
+
+
+def _resolve(
+    checkpoint_id: int,
+    action: Resolution,
+    *,
+    edited_text: str | None = None,
+    notes: str | None = None,
+    rerun: bool = False,
+) -> int:
+    from app.supervisor.workflow_transitions import resolve_checkpoint
+
     locations, conn = open_store()
     settings = load_settings(locations.settings)
-    outcome = _transitions().resolve_checkpoint(
-        conn, settings, checkpoint_id, action, who=_who(), **how
+    outcome = resolve_checkpoint(
+        conn,
+        settings,
+        checkpoint_id,
+        action,
+        edited_text=edited_text,
+        notes=notes,
+        rerun=rerun,
+        who=current_user(),
     )
     workflow = wrepo.get_workflow(conn, outcome.workflow_id)
     what = f"step {workflow.definition.steps[workflow.current_step].name!r} queued"
     if not outcome.queued:
         what = workflow.state.value
-    done = {"approve": "approved", "edit": "edited", "reject": "rejected"}[action]
-    print(f"Checkpoint {checkpoint_id}: {done}; workflow {workflow.id} {what}.")
+    print(f"Checkpoint {checkpoint_id}: {_DONE[action]}; workflow {workflow.id} {what}.")
     return EXIT_OK
 
 

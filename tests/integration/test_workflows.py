@@ -19,6 +19,7 @@ import pytest
 from helpers.agentry import ROOT, Home, run_async, wait_until
 
 from app.cli import workflows as cli
+from app.core.platform import current_user
 from app.store import repo
 from app.store import workflow_repo as wrepo
 from app.store.settings import load_settings
@@ -207,7 +208,7 @@ def test_a_rejection_reruns_the_step_with_the_notes_then_another_ends_the_workfl
 
     workflow_id = run_async(scenario())
     ended = workflow(home, workflow_id)
-    assert ended.message == f"rejected at step 'build' by {cli._who()}: wrong approach"
+    assert ended.message == f"rejected at step 'build' by {current_user()}: wrong approach"
     attempts = steps(home, workflow_id)
     assert [(s.name, s.attempt, s.state.value) for s in attempts] == [
         ("plan", 1, "succeeded"), ("plan", 2, "succeeded"), ("build", 1, "succeeded"),
