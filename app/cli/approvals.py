@@ -19,21 +19,13 @@ def add_commands(sub: Subparsers) -> None:
 
     p = sub.add_parser("approve", help="allow a waiting tool call")
     p.add_argument("id", help="approval id")
-    p.add_argument(
-        "--remember",
-        choices=("task", "project"),
-        help="also allow this tool from now on for the task or its folder",
-    )
+    _add_remember(p, "allow")
     p.set_defaults(handler=cmd_approve)
 
     p = sub.add_parser("deny", help="deny a waiting tool call; the agent is told why")
     p.add_argument("id", help="approval id")
     p.add_argument("--reason", default=None, help="what the agent should know")
-    p.add_argument(
-        "--remember",
-        choices=("task", "project"),
-        help="also deny this tool from now on for the task or its folder",
-    )
+    _add_remember(p, "deny")
     p.set_defaults(handler=cmd_deny)
 
     p = sub.add_parser("rules", help="approval rules: list, add or remove")
@@ -53,6 +45,14 @@ def add_commands(sub: Subparsers) -> None:
     p.add_argument("--timeout", type=float, default=None, help="longest wait, in seconds")
     p.add_argument("--probe", action="store_true", help="only say that the hook starts")
     p.set_defaults(handler=cmd_hook)
+
+
+def _add_remember(parser: argparse.ArgumentParser, decision: str) -> None:
+    parser.add_argument(
+        "--remember",
+        choices=("task", "project"),
+        help=f"also {decision} this tool from now on for the task or its folder",
+    )
 
 
 def cmd_approvals(args: argparse.Namespace) -> int:

@@ -62,14 +62,12 @@ def add_commands(sub: Subparsers) -> None:
     p = sub.add_parser("follow-up", help="send the next message in a task's agent session")
     p.add_argument("task", help="task id")
     p.add_argument("message", nargs="+", help="the message (or - for stdin)")
-    p.add_argument("--wait", action="store_true", help="follow the new run; exit with its code")
-    p.add_argument("--raw", action="store_true", help="with --wait: the agent's raw output")
+    _add_wait(p)
     p.set_defaults(handler=cmd_follow_up)
 
     p = sub.add_parser("resume", help="continue an interrupted task's agent session")
     p.add_argument("task", help="task id")
-    p.add_argument("--wait", action="store_true", help="follow the new run; exit with its code")
-    p.add_argument("--raw", action="store_true", help="with --wait: the agent's raw output")
+    _add_wait(p)
     p.set_defaults(handler=cmd_resume)
 
     p = sub.add_parser("agents", help="which agent CLIs are installed, and how to install them")
@@ -93,6 +91,14 @@ def add_commands(sub: Subparsers) -> None:
     p = sub.add_parser("retry", help="run a finished, failed or interrupted task again")
     p.add_argument("task", help="task id")
     p.set_defaults(handler=cmd_retry)
+
+
+def _add_wait(parser: argparse.ArgumentParser) -> None:
+    """--wait and --raw of follow-up and resume (`run` words them, and orders them, its own way)."""
+    parser.add_argument(
+        "--wait", action="store_true", help="follow the new run; exit with its code"
+    )
+    parser.add_argument("--raw", action="store_true", help="with --wait: the agent's raw output")
 
 
 def parse_duration(text: str) -> float:

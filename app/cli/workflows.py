@@ -36,9 +36,7 @@ def add_commands(subparsers: Subparsers) -> None:
 
 
 def _add_workflow(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser("workflow", help="run workflows: agent steps with checkpoints")
-    parser.set_defaults(handler=_usage_of(parser))
-    sub = parser.add_subparsers(title="workflow commands", metavar="COMMAND")
+    sub = _add_group(subparsers, "workflow", "run workflows: agent steps with checkpoints")
 
     p = sub.add_parser("run", help="start a workflow")
     p.add_argument("name", help="the workflow (see `agentry workflow list`)")
@@ -69,9 +67,7 @@ def _add_workflow(subparsers: Subparsers) -> None:
 
 
 def _add_checkpoint(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser("checkpoint", help="approve, edit or reject a checkpoint")
-    parser.set_defaults(handler=_usage_of(parser))
-    sub = parser.add_subparsers(title="checkpoint commands", metavar="COMMAND")
+    sub = _add_group(subparsers, "checkpoint", "approve, edit or reject a checkpoint")
 
     p = sub.add_parser("approve", help="the next step starts with this result")
     p.add_argument("id", type=int, help="checkpoint id (see `agentry checkpoints`)")
@@ -89,6 +85,13 @@ def _add_checkpoint(subparsers: Subparsers) -> None:
     p.add_argument("--notes", default=None, help="why; with --rerun, what to do differently")
     p.add_argument("--rerun", action="store_true", help="re-run the step with the notes appended")
     p.set_defaults(handler=cmd_checkpoint_reject)
+
+
+def _add_group(subparsers: Subparsers, name: str, summary: str) -> Subparsers:
+    """``agentry NAME COMMAND``; ``agentry NAME`` alone prints its help (a usage error)."""
+    parser = subparsers.add_parser(name, help=summary)
+    parser.set_defaults(handler=_usage_of(parser))
+    return parser.add_subparsers(title=f"{name} commands", metavar="COMMAND")
 
 
 def _usage_of(parser: argparse.ArgumentParser) -> Handler:
