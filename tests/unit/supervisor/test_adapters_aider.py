@@ -5,17 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers.agent_cli import (
-    fake_cli,
-    fixture_lines,
-    fixture_names,
-    only_path,
-    sources_name_every_fixture,
-)
 
-from app.core.agent_events import Raw
 from app.supervisor.adapters.aider import AiderAdapter
-from app.supervisor.adapters.base import MAX_PROMPT_ARG, AgentOptions, LineParser
+from app.supervisor.adapters.base import MAX_PROMPT_ARG, AgentOptions
 
 EXE = "/home/me/.local/bin/aider"
 FLAGS = ["--yes-always", "--no-pretty", "--no-stream", "--no-check-update",
@@ -28,23 +20,6 @@ def adapter() -> AiderAdapter:
 
 
 # --- argv ------------------------------------------------------------------------------
-
-
-def test_fresh_run_reads_the_prompt_file_and_keeps_history_in_the_run_folder(
-    adapter: AiderAdapter, tmp_path: Path
-) -> None:
-    run_dir = tmp_path / "runs" / "7"
-    inv = adapter.build("add a test", AgentOptions(), executable=EXE, run_dir=run_dir)
-    assert inv.argv == [
-        EXE,
-        "--message-file",
-        str(run_dir / "prompt.md"),
-        *FLAGS,
-        "--chat-history-file",
-        str(run_dir / "aider.chat.history.md"),
-    ]
-    assert inv.files == {"prompt.md": "add a test"}
-    assert inv.stdin_text is None
 
 
 def test_first_run_with_a_task_history_path_does_not_restore(
@@ -101,70 +76,3 @@ def test_long_prompt_never_reaches_argv(adapter: AiderAdapter, tmp_path: Path) -
     assert inv.files == {"prompt.md": prompt}
     with pytest.raises(ValueError, match="run_dir"):
         adapter.build(prompt, AgentOptions(), executable=EXE)
-
-
-def test_class_facts(adapter: AiderAdapter) -> None:
-    assert (adapter.name, adapter.label, adapter.executables) == ("aider", "Aider", ("aider",))
-    assert adapter.install_hint == "pip install aider-chat"
-    assert not adapter.structured and adapter.supports_resume
-    assert type(adapter.parser()) is LineParser
-
-
-# --- detection -------------------------------------------------------------------------
-
-
-def test_detects_the_executable_on_path(
-    adapter: AiderAdapter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bin_dir = tmp_path / "bin"
-    exe = fake_cli(bin_dir, "aider", "aider 0.86.1")
-    only_path(monkeypatch, bin_dir)
-    found = adapter.detect()
-    assert found.found and Path(found.path or "") == exe
-    assert found.version == "aider 0.86.1"
-
-
-def test_absent_executable_is_not_found_with_the_install_hint(
-    adapter: AiderAdapter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    only_path(monkeypatch, tmp_path / "empty")
-    found = adapter.detect()
-    assert not found.found and found.path is None and found.problem is None
-    assert "pip install aider-chat" in found.describe()
-
-
-def test_configured_path_that_does_not_exist_is_a_problem(
-    adapter: AiderAdapter, tmp_path: Path
-) -> None:
-    missing = str(tmp_path / "aider")
-    found = adapter.detect(missing)
-    assert not found.found and found.problem == f"{missing} does not exist"
-
-
-# --- parsing ---------------------------------------------------------------------------
-
-
-def test_every_fixture_is_named_in_sources() -> None:
-    assert sources_name_every_fixture("aider") == []
-
-
-def test_banner_lines_are_shown_as_they_are(adapter: AiderAdapter) -> None:
-    parser = adapter.parser()
-    lines = fixture_lines("aider", "usage_banner.txt")
-    assert lines[0] == "Aider v0.37.1-dev"
-    assert [parser.feed(line) for line in lines] == [[Raw(line)] for line in lines]
-
-
-def test_malformed_lines_come_back_raw(adapter: AiderAdapter) -> None:
-    lines = fixture_lines("aider", "malformed.txt")
-    assert any("\ufffd" in line for line in lines)
-    parser = adapter.parser()
-    for line in lines:
-        assert parser.feed(line) == ([Raw(line)] if line.strip() else [])
-
-
-def test_every_fixture_line_parses_without_raising(adapter: AiderAdapter) -> None:
-    for name in fixture_names("aider"):
-        parser = adapter.parser()
-        for line in fixture_lines("aider", name):
-            assert isinstance(parser.feed(line), list)

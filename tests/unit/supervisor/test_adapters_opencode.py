@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers.agent_cli import (
-    fake_cli,
     fixture_lines,
-    fixture_names,
-    only_path,
-    sources_name_every_fixture,
 )
 
 from app.core.agent_events import (
@@ -26,7 +21,7 @@ from app.core.agent_events import (
     ToolCall,
     ToolResult,
 )
-from app.supervisor.adapters.base import MAX_PROMPT_ARG, AgentOptions
+from app.supervisor.adapters.base import AgentOptions
 from app.supervisor.adapters.opencode import OpencodeAdapter, OpencodeParser
 
 EXE = "/home/me/.opencode/bin/opencode"
@@ -39,12 +34,6 @@ def adapter() -> OpencodeAdapter:
 
 
 # --- argv ------------------------------------------------------------------------------
-
-
-def test_fresh_run_sends_the_prompt_on_stdin(adapter: OpencodeAdapter) -> None:
-    inv = adapter.build('fix the "login" bug', AgentOptions(), executable=EXE)
-    assert inv.argv == [EXE, "run", "--format", "json"]
-    assert inv.stdin_text == 'fix the "login" bug'
 
 
 def test_resume_with_model_and_auto(adapter: OpencodeAdapter) -> None:
@@ -72,55 +61,6 @@ def test_default_permission_mode_adds_nothing(adapter: OpencodeAdapter) -> None:
     assert inv.argv == [EXE, "run", "--format", "json"]
 
 
-def test_long_prompt_never_reaches_argv(adapter: OpencodeAdapter) -> None:
-    prompt = "p" * (MAX_PROMPT_ARG * 2)
-    for session in (None, SESSION):
-        inv = adapter.build(prompt, AgentOptions(), executable=EXE, session_id=session)
-        assert all(len(arg) < MAX_PROMPT_ARG for arg in inv.argv)
-        assert inv.stdin_text == prompt
-
-
-def test_class_facts(adapter: OpencodeAdapter) -> None:
-    assert (adapter.name, adapter.label, adapter.executables) == (
-        "opencode",
-        "opencode",
-        ("opencode",),
-    )
-    assert adapter.install_hint == "npm install -g opencode-ai"
-    assert adapter.structured and adapter.supports_resume
-
-
-# --- detection -------------------------------------------------------------------------
-
-
-def test_detects_the_executable_on_path(
-    adapter: OpencodeAdapter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bin_dir = tmp_path / "bin"
-    exe = fake_cli(bin_dir, "opencode", "1.18.29")
-    only_path(monkeypatch, bin_dir)
-    found = adapter.detect()
-    assert found.found and Path(found.path or "") == exe
-    assert found.version == "1.18.29"
-
-
-def test_absent_executable_is_not_found_with_the_install_hint(
-    adapter: OpencodeAdapter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    only_path(monkeypatch, tmp_path / "empty")
-    found = adapter.detect()
-    assert not found.found and found.path is None and found.problem is None
-    assert "npm install -g opencode-ai" in found.describe()
-
-
-def test_configured_path_that_does_not_exist_is_a_problem(
-    adapter: OpencodeAdapter, tmp_path: Path
-) -> None:
-    missing = str(tmp_path / "opencode")
-    found = adapter.detect(missing)
-    assert not found.found and found.problem == f"{missing} does not exist"
-
-
 # --- parsing: fixtures -----------------------------------------------------------------
 
 
@@ -129,10 +69,6 @@ def _feed(parser: OpencodeParser, lines: list[str]) -> list[AgentEvent]:
     for line in lines:
         events += parser.feed(line)
     return events
-
-
-def test_every_fixture_is_named_in_sources() -> None:
-    assert sources_name_every_fixture("opencode") == []
 
 
 def test_pr2810_steps_line_by_line() -> None:
@@ -163,23 +99,6 @@ def test_issue47972_error() -> None:
         Error(message),
         Result(ok=False, text=message),
     ]
-
-
-def test_malformed_lines_come_back_raw() -> None:
-    lines = fixture_lines("opencode", "malformed.txt")
-    assert any("\ufffd" in line for line in lines)
-    shared = OpencodeParser()
-    for line in lines:
-        expected = [Raw(line)] if line.strip() else []
-        assert OpencodeParser().feed(line) == expected
-        assert shared.feed(line) == expected
-
-
-def test_every_fixture_line_parses_without_raising() -> None:
-    for name in fixture_names("opencode"):
-        parser = OpencodeParser()
-        for line in fixture_lines("opencode", name):
-            assert isinstance(parser.feed(line), list)
 
 
 # --- parsing: shapes emitted by packages/opencode/src/cli/cmd/run.ts -----------------------
