@@ -1,8 +1,10 @@
-"""Shared fixtures: a temp AGENTRY_HOME per test, the CLI as a real subprocess, waiting helpers."""
+"""Shared fixtures: a temp AGENTRY_HOME per test, the CLI as a real subprocess, and a
+check that fails any test in which Agentry logs an error it was not expected to log."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,10 +13,40 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from helpers.agentry import Home  # noqa: E402
+from helpers.error_log import ErrorLogCatcher, expected_patterns  # noqa: E402
+
+_CATCHER = pytest.StashKey[ErrorLogCatcher]()
+
+
+@pytest.fixture(autouse=True)
+def fail_on_error_log(request: pytest.FixtureRequest) -> Iterator[ErrorLogCatcher]:
+    """Agentry logging ERROR (or an exception) fails the test, unless the test is marked
+    ``@pytest.mark.expect_error_log("regex")``. Autouse, so it is set up before and torn
+    down after every other function fixture: errors logged while an app or supervisor
+    fixture shuts down are caught too."""
+    catcher = ErrorLogCatcher(expected_patterns(request.node))
+    request.node.stash[_CATCHER] = catcher
+    catcher.attach()
+    try:
+        yield catcher
+    finally:
+        catcher.detach()
+    catcher.fail_on_unexpected()
+    catcher.fail_on_unmet_expectations()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Errors logged during set-up or the test itself fail the test (not its teardown)."""
+    result = yield
+    catcher = item.stash.get(_CATCHER, None)
+    if catcher is not None:
+        catcher.fail_on_unexpected()
+    return result
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Home]:
     """An empty data folder in AGENTRY_HOME, with settings that suit a busy 2-core CI box."""
     path = tmp_path / "agentry-home"
     path.mkdir()

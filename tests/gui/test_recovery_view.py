@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpers.agentry import Home, alive
 from helpers.gui import AppDriver
 from PySide6.QtCore import Qt
@@ -283,6 +284,8 @@ def test_when_the_other_does_not_answer_the_screen_says_what_to_do(qtbot: Any) -
 # ------------------------------------------------------------------ end to end
 
 
+# The app logs why it cannot start, as it shows the error screen.
+@pytest.mark.expect_error_log(r"^start-up failed: Another Agentry supervisor is already running")
 def test_a_real_headless_supervisor_is_stopped_from_the_error_screen_and_agents_survive(
     driver: AppDriver, home: Home, work_dir: Path
 ) -> None:

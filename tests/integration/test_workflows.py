@@ -440,6 +440,8 @@ def explode(*args: Any, **kwargs: Any) -> Any:
     raise OSError(28, "No space left on device (injected)")
 
 
+# The injected fault (a full disk) is logged with its traceback as the transition rolls back.
+@pytest.mark.expect_error_log(r"^transition of workflow \d+ failed")
 def test_a_fault_inside_a_step_transition_leaves_the_database_as_it_was(
     home: Home, work_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -469,6 +471,8 @@ def test_a_fault_inside_a_step_transition_leaves_the_database_as_it_was(
     assert [c.result_text for c in pending(home)] == ["plan for the bug"]
 
 
+# The injected fault (a full disk) is logged with its traceback as the transition rolls back.
+@pytest.mark.expect_error_log(r"^transition of workflow \d+ failed")
 def test_a_fault_inside_a_checkpoint_resolution_leaves_the_database_as_it_was(
     home: Home, work_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -497,6 +501,8 @@ def test_a_fault_inside_a_checkpoint_resolution_leaves_the_database_as_it_was(
     assert steps(home, workflow_id)[1].argv[-1] == "better plan"
 
 
+# The injected fault (a full disk) is logged with its traceback, and supervision goes on.
+@pytest.mark.expect_error_log(r"^transition of workflow \d+ failed \(finish_step\)")
 def test_a_fault_in_the_engine_is_reported_and_supervision_goes_on(
     home: Home, work_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
