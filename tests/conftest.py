@@ -3,6 +3,8 @@ check that fails any test in which Agentry logs an error it was not expected to 
 
 from __future__ import annotations
 
+import os
+import random
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,3 +68,12 @@ def work_dir(tmp_path: Path) -> Path:
     path = tmp_path / "work"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    """A seeded random generator for tests that pick timings or inputs at random. The seed is
+    printed (pytest shows it with a failure); AGENTRY_TEST_SEED=<seed> repeats the run."""
+    seed = int(os.environ.get("AGENTRY_TEST_SEED") or random.randrange(2**32))
+    print(f"random seed {seed} (repeat with AGENTRY_TEST_SEED={seed})")
+    return random.Random(seed)

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.agentry import Home, alive, counting_agent, kill_group, wait_until
+from helpers.agentry import Home, alive, counting_agent, kill_group
 from helpers.gui import AppDriver
+from helpers.wait import wait_until
 
 from app.core.states import RunState
 from app.runner import protocol
@@ -96,8 +97,8 @@ def _crashed_home(home: Home, work_dir: Path) -> tuple[int, int, int]:
     info = home.runner_info(lost)
     kill_group(info.runner_pid)
     kill_group(info.agent_pid)
-    wait_until(lambda: protocol.read_exit(home.run_dir(done)), what="exit.json while away")
-    wait_until(lambda: not alive(info.runner_pid), what="runner gone")
+    wait_until(lambda: protocol.read_exit(home.run_dir(done)), message="exit.json while away")
+    wait_until(lambda: not alive(info.runner_pid), message="runner gone")
     return still, done, lost
 
 

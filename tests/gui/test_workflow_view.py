@@ -102,7 +102,7 @@ def test_a_checkpoint_reached_while_the_app_was_closed_is_announced_at_start(
     started = home.cli("workflow", "run", "shell-demo", "--input", "x", "--cwd", str(work_dir))
     assert started.returncode == 0, started.stderr
     wait_until(lambda: home.cli("checkpoints", "--json").stdout.strip() not in ("", "[]"),
-               timeout=30, what="the checkpoint")  # fmt: skip
+               timeout=30, message="the checkpoint")  # fmt: skip
     server.terminate()
     server.wait(timeout=30)
     app = driver.start()

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,25 +24,11 @@ from app.store.db import open_database
 from app.store.locations import Locations
 from app.store.settings import Settings, load_settings
 from app.supervisor import commands
+from app.supervisor.supervisor import Supervisor
+from helpers.wait import wait_until
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_until(
-    predicate: Callable[[], T],
-    timeout: float = 15.0,
-    interval: float = 0.05,
-    what: str = "condition",
-) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
 
 
 def py(code: str) -> list[str]:
@@ -123,14 +109,14 @@ class Home:
     def runner_info(self, task_id: int) -> protocol.RunnerInfo:
         return wait_until(
             lambda: protocol.read_runner_info(self.run_dir(task_id)),
-            what=f"runner.json of task {task_id}",
+            message=f"runner.json of task {task_id}",
         )
 
     def wait_state(self, task_id: int, *states: str, timeout: float = 20.0) -> Run:
         return wait_until(
             lambda: (r := self.run(task_id)).state.value in states and r,
             timeout=timeout,
-            what=f"task {task_id} in {states} (now {self.run(task_id).state})",
+            message=lambda: f"task {task_id} in {states} (now {self.run(task_id).state})",
         )
 
     # ------------------------------------------------------------ processes
@@ -167,7 +153,7 @@ class Home:
         self.cli("run", "--agent", agent, *model_args, "--cwd", str(work_dir), "make the file",
                  env=env, check=True)  # fmt: skip
         return wait_until(lambda: (p := self.pending_approvals(env)) and p[0], timeout=60,
-                          what=f"the {agent} tool call to wait for approval")  # fmt: skip
+                          message=f"the {agent} tool call to wait for approval")  # fmt: skip
 
     def cli_argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "app", *args]
@@ -229,6 +215,15 @@ def alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def tick(sup: Supervisor, times: int = 5) -> None:
+    """Drive ``times`` rounds of a started supervisor by hand, then check that none of them
+    handed a run to the launcher. Checks that something does *not* happen use this instead
+    of sleeping: when tick() returns, the supervisor has decided."""
+    for _ in range(times):
+        sup.tick()
+        assert not sup._launching, f"the supervisor started runs {sorted(sup._launching)}"
 
 
 def run_async(coro: Any, timeout: float = 60) -> Any:

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.agentry import Home, alive, wait_until
+from helpers.agentry import Home, alive
 from helpers.claude_cli import require_claude
 from helpers.fake_anthropic import FakeAnthropic, last_tool_result, text, tool, tool_result_text
+from helpers.wait import wait_until
 
 MAKE_FILE = {"command": "echo approved > made.txt", "description": "make a file"}
 
@@ -104,8 +105,8 @@ def test_a_killed_hook_process_leaves_its_request_abandoned(
         hook_pid = conn.execute("SELECT hook_pid FROM approvals WHERE id = ?",
                                 (request["id"],)).fetchone()[0]  # fmt: skip
     os.kill(hook_pid, signal.SIGKILL)
-    wait_until(lambda: not alive(hook_pid), what="the hook to die")
-    wait_until(lambda: not home.pending_approvals(env), what="the request to be abandoned")
+    wait_until(lambda: not alive(hook_pid), message="the hook to die")
+    wait_until(lambda: not home.pending_approvals(env), message="the request to be abandoned")
     final = json.loads(home.cli("approvals", "--all", "--json", env=env).stdout)
     assert final[-1]["state"] == "abandoned" or any(a["state"] == "abandoned" for a in final)
     refused = home.cli("approve", request["id"], env=env)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psutil
 from helpers.agentry import Home, alive, run_async
+from helpers.wait import async_wait_until
 
 from app.core.models import TaskSpec
 from app.runner import protocol
@@ -17,12 +18,12 @@ from app.supervisor.supervisor import Supervisor
 
 
 async def _wait_state(sup: Supervisor, home: Home, task_id: int, *states: str) -> str:
-    for _ in range(400):
-        state = home.run(task_id).state.value
-        if state in states:
-            return state
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"task {task_id} stuck in {home.run(task_id).state.value}")
+    state: str = await async_wait_until(
+        lambda: (value := home.run(task_id).state.value) in states and value,
+        timeout=20,
+        message=lambda: f"task {task_id} in {states} (stuck in {home.run(task_id).state.value})",
+    )
+    return state
 
 
 def test_cancel_stops_the_agent_and_every_process_it_started(home: Home, work_dir: Path) -> None:
@@ -36,10 +37,7 @@ def test_cancel_stops_the_agent_and_every_process_it_started(home: Home, work_di
                 )
             )
             await _wait_state(sup, home, task_id, "running")
-            for _ in range(100):
-                if (work_dir / "child.pid").exists():
-                    break
-                await asyncio.sleep(0.05)
+            await async_wait_until((work_dir / "child.pid").exists, message="the child's pid")
             child = int((work_dir / "child.pid").read_text())
             agent = home.runner_info(task_id).agent_pid
             sup.cancel(task_id)

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.agentry import Home, wait_until
+from helpers.agentry import Home
 from helpers.claude_cli import require_claude
 from helpers.fake_anthropic import FakeAnthropic, Reply, text
+from helpers.wait import wait_until
 
 from app.core.agent_events import Result, Session, Text
 from app.supervisor.adapters import get_adapter
@@ -61,7 +62,7 @@ def test_a_claude_task_streams_its_text_and_reports_cost_and_session(
     assert "say hello" in json.dumps(fake.main_requests()[0]["messages"])
 
     listing = wait_until(lambda: (t := json.loads(home.cli("list", "--json").stdout)[0])
-                         ["session_id"] and t, what="the session id to be recorded")  # fmt: skip
+                         ["session_id"] and t, message="the session id to be recorded")  # fmt: skip
     assert listing["session_id"] == session.session_id
     assert listing["cost_usd"] == pytest.approx(result.cost_usd)
     assert listing["agent"] == "claude" and listing["state"] == "succeeded"
@@ -77,7 +78,7 @@ def test_a_follow_up_continues_the_same_claude_session(
     first = home.cli("run", "--agent", "claude", "--wait", "--cwd", str(work_dir),
                      "first question", env=env, timeout=120)  # fmt: skip
     assert first.returncode == 0, first.stderr
-    wait_until(lambda: home.task(1).session_id, what="session id of the first run")
+    wait_until(lambda: home.task(1).session_id, message="session id of the first run")
 
     second = home.cli("follow-up", "1", "second question", "--wait", env=env, timeout=120)
     assert second.returncode == 0, second.stderr
@@ -106,11 +107,11 @@ def test_a_killed_agentry_still_yields_the_full_structured_transcript(
     home.cli("run", "--agent", "claude", "--cwd", str(work_dir), "take your time", env=env,
              check=True)  # fmt: skip
     home.wait_state(1, "running")
-    wait_until(lambda: fake.main_requests(), what="Claude to ask the model")
+    wait_until(lambda: fake.main_requests(), message="Claude to ask the model")
     server.send_signal(signal.SIGKILL)
     server.wait()
     exit_file = home.run_dir(1) / "exit.json"
-    wait_until(exit_file.exists, timeout=60, what="Claude to finish while Agentry is down")
+    wait_until(exit_file.exists, timeout=60, message="Claude to finish while Agentry is down")
 
     again = home.serve(env=env)
     assert "1 finished while away" in again.startup_output  # type: ignore[attr-defined]
@@ -119,7 +120,7 @@ def test_a_killed_agentry_still_yields_the_full_structured_transcript(
     kinds = [type(e).__name__ for e in events]
     assert kinds[0] == "Session" and "Text" in kinds and kinds[-1] == "Result"
     assert Text("Finished while Agentry was down.") in events
-    wait_until(lambda: home.task(1).session_id, what="the session id recorded on recovery")
+    wait_until(lambda: home.task(1).session_id, message="the session id recorded on recovery")
     assert home.task(1).total_cost_usd is not None
 
 

@@ -6,7 +6,8 @@ import json
 import signal
 from pathlib import Path
 
-from helpers.agentry import Home, alive, counting_agent, wait_until
+from helpers.agentry import Home, alive, counting_agent
+from helpers.wait import wait_until
 
 
 def _states(home: Home) -> dict[int, str]:
@@ -26,7 +27,7 @@ def test_sigkilled_supervisor_leaves_agents_running_and_the_next_one_reattaches_
         for _ in range(3)
     ]
     first = home.serve()
-    wait_until(lambda: all(s == "running" for s in _states(home).values()), what="3 running")
+    wait_until(lambda: all(s == "running" for s in _states(home).values()), message="3 running")
     agents = [home.runner_info(task_id).agent_pid for task_id in ids]
 
     first.send_signal(signal.SIGKILL)
@@ -56,7 +57,8 @@ def test_fifty_queued_tasks_survive_a_sigkill_in_order_none_lost_none_run_twice(
     ids = [home.submit(["sh", "-c", f"echo task {n}; sleep 0.2"], work_dir) for n in range(50)]
     first = home.serve()
     wait_until(
-        lambda: sum(s == "succeeded" for s in _states(home).values()) >= 4, what="a few tasks done"
+        lambda: sum(s == "succeeded" for s in _states(home).values()) >= 4,
+        message="a few tasks done",
     )
     first.send_signal(signal.SIGKILL)
     first.wait()
@@ -74,7 +76,7 @@ def test_fifty_queued_tasks_survive_a_sigkill_in_order_none_lost_none_run_twice(
     wait_until(
         lambda: all(s in ("succeeded", "failed", "interrupted") for s in _states(home).values()),
         timeout=60,
-        what="all 50 ended",
+        message="all 50 ended",
     )
     states = _states(home)
     assert sorted(states) == sorted(ids)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
 from pathlib import Path
 
 import pytest
-from helpers.agentry import Home, alive, kill_group, run_async, wait_until
+from helpers.agentry import Home, alive, kill_group, run_async
+from helpers.wait import async_wait_until, wait_until
 
 from app.core.models import RecoveryCause
 from app.runner import protocol
@@ -24,11 +24,10 @@ async def _start_then_leave(home: Home, *task_ids: int) -> None:
     await sup.start()
     try:
         for task_id in task_ids:
-            for _ in range(200):
-                if home.run(task_id).state.value == "running":
-                    break
-                await asyncio.sleep(0.05)
-            assert home.run(task_id).state.value == "running"
+            await async_wait_until(
+                lambda t=task_id: home.run(t).state.value == "running",  # type: ignore[misc]
+                message=f"task {task_id} running",
+            )
     finally:
         await sup.stop()
 
@@ -47,7 +46,8 @@ def test_tasks_that_end_while_away_are_recovered_with_their_real_exit_codes(
     bad = home.submit(["sh", "-c", "sleep 0.5; exit 7"], work_dir)
     run_async(_start_then_leave(home, ok, bad))
     for task_id in (ok, bad):
-        wait_until(lambda t=task_id: (home.run_dir(t) / protocol.EXIT).exists(), what="exit.json")
+        exit_file = home.run_dir(task_id) / protocol.EXIT
+        wait_until(exit_file.exists, message="exit.json")
         assert home.run(task_id).state.value == "running"  # nobody has ingested it yet
 
     report = run_async(_recover(home))
@@ -69,7 +69,7 @@ def test_a_killed_runner_and_agent_make_the_run_interrupted_and_retry_runs_it_ag
     info = home.runner_info(task_id)
     os.kill(info.runner_pid, signal.SIGKILL)
     kill_group(info.agent_pid)
-    wait_until(lambda: not alive(info.runner_pid) and not alive(info.agent_pid), what="deaths")
+    wait_until(lambda: not alive(info.runner_pid) and not alive(info.agent_pid), message="deaths")
 
     report = run_async(_recover(home))
 
@@ -95,14 +95,14 @@ def test_an_orphaned_agent_whose_runner_died_is_stopped_and_interrupted(
     run_async(_start_then_leave(home, task_id))
     info = home.runner_info(task_id)
     os.kill(info.runner_pid, signal.SIGKILL)
-    wait_until(lambda: not alive(info.runner_pid), what="runner gone")
+    wait_until(lambda: not alive(info.runner_pid), message="runner gone")
 
     report = run_async(_recover(home))
 
     assert report.interrupted == [task_id]
     assert "left behind" in report.notes[task_id]
     assert report.cause(task_id) is RecoveryCause.AGENT_ORPHANED
-    wait_until(lambda: not alive(info.agent_pid), what="orphan stopped")
+    wait_until(lambda: not alive(info.agent_pid), message="orphan stopped")
 
 
 def test_the_timeout_is_enforced_while_no_supervisor_runs_and_kills_the_agents_children(
@@ -112,12 +112,12 @@ def test_the_timeout_is_enforced_while_no_supervisor_runs_and_kills_the_agents_c
         ["sh", "-c", "sleep 60 & echo $! > child.pid; wait"], work_dir, timeout=1.0
     )
     run_async(_start_then_leave(home, task_id))
-    wait_until(lambda: (work_dir / "child.pid").exists(), what="child started")
+    wait_until(lambda: (work_dir / "child.pid").exists(), message="child started")
     child = int((work_dir / "child.pid").read_text())
-    exit_file = wait_until(lambda: protocol.read_exit(home.run_dir(task_id)), what="exit.json")
+    exit_file = wait_until(lambda: protocol.read_exit(home.run_dir(task_id)), message="exit.json")
 
     assert exit_file.reason.value == "timeout"
-    wait_until(lambda: not alive(child), timeout=5, what="the agent's child to be gone")
+    wait_until(lambda: not alive(child), timeout=5, message="the agent's child to be gone")
     run_async(_recover(home))
     assert home.run(task_id).state.value == "timed_out"
     assert "timed out after 1 s" in home.output(task_id)
@@ -140,8 +140,8 @@ def test_a_corrupt_run_file_interrupts_only_that_run_and_is_kept(
     run_async(_start_then_leave(home, victim, bystander))
     path = home.run_dir(victim) / name
     if name == protocol.EXIT:
-        wait_until(lambda: path.exists(), what="exit.json")
-        wait_until(lambda: protocol.read_exit(home.run_dir(bystander)), what="bystander exit")
+        wait_until(lambda: path.exists(), message="exit.json")
+        wait_until(lambda: protocol.read_exit(home.run_dir(bystander)), message="bystander exit")
     garbage = b'{"truncated": tr'
     path.write_bytes(garbage)
 
@@ -157,7 +157,7 @@ def test_a_corrupt_run_file_interrupts_only_that_run_and_is_kept(
         RecoveryCause.CORRUPT_FILE_STOPPED,
     )
     assert bystander in report.reattached + report.finished
-    wait_until(lambda: protocol.read_exit(home.run_dir(bystander)), what="bystander exit")
+    wait_until(lambda: protocol.read_exit(home.run_dir(bystander)), message="bystander exit")
     run_async(_recover(home))
     assert home.run(bystander).state.value == "succeeded"
 

@@ -6,20 +6,13 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from helpers.agentry import Home, counting_agent, run_async
+from helpers.agentry import Home, counting_agent, run_async, tick
+from helpers.wait import async_wait_until
 
 from app.core.models import TaskSpec
 from app.store.settings import Settings
 from app.supervisor.events import Event, Notice, OutputLines, RunStateChanged, TaskAdded
 from app.supervisor.supervisor import Supervisor
-
-
-async def _until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(timeout / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached")
 
 
 def test_subscribers_see_every_state_change_and_every_output_line(
@@ -34,8 +27,8 @@ def test_subscribers_see_every_state_change_and_every_output_line(
         try:
             task_id = sup.submit(TaskSpec(argv=tuple(counting_agent(20, 0.01)), cwd=str(work_dir)))
             sup.watch_output(home.run(task_id).id)
-            await _until(lambda: home.run(task_id).state.value == "succeeded")
-            await _until(
+            await async_wait_until(lambda: home.run(task_id).state.value == "succeeded")
+            await async_wait_until(
                 lambda: sum(len(e.lines) for e in events if isinstance(e, OutputLines)) >= 20
             )
         finally:
@@ -96,10 +89,10 @@ def test_the_resource_gate_holds_new_starts_and_says_why(home: Home, work_dir: P
         await sup.start()
         try:
             task_id = sup.submit(TaskSpec(argv=("true",), cwd=str(work_dir)))
-            await asyncio.sleep(0.8)
+            tick(sup)  # rounds that would have started it
             held = home.run(task_id).state.value
             sup.apply_settings(Settings(gate_max_memory_percent=100.0, gate_max_cpu_percent=100.0))
-            await _until(lambda: home.run(task_id).state.value == "succeeded")
+            await async_wait_until(lambda: home.run(task_id).state.value == "succeeded")
             return held, home.run(task_id).state.value
         finally:
             await sup.stop()
@@ -115,10 +108,10 @@ def test_a_paused_queue_starts_nothing_until_resumed(home: Home, work_dir: Path)
         try:
             sup.set_paused(True)
             task_id = sup.submit(TaskSpec(argv=("true",), cwd=str(work_dir)))
-            await asyncio.sleep(0.6)
+            tick(sup)  # rounds that would have started it
             held = home.run(task_id).state.value
             sup.set_paused(False)
-            await _until(lambda: home.run(task_id).state.value == "succeeded")
+            await async_wait_until(lambda: home.run(task_id).state.value == "succeeded")
             return held, home.run(task_id).state.value
         finally:
             await sup.stop()
@@ -135,7 +128,7 @@ def test_a_task_enqueued_by_another_process_is_started(home: Home, work_dir: Pat
                 *home.cli_argv("run", "--cwd", str(work_dir), "--", "true"), env=home.env
             )
             assert await proc.wait() == 0
-            await _until(lambda: home.run(1).state.value == "succeeded")
+            await async_wait_until(lambda: home.run(1).state.value == "succeeded")
             return home.run(1).state.value
         finally:
             await sup.stop()
@@ -179,7 +172,7 @@ def test_a_run_that_cannot_be_launched_fails_with_the_reason_and_does_not_block_
         try:
             broken = sup.submit(TaskSpec(argv=("true",), cwd=str(work_dir), title="broken"))
             fine = sup.submit(TaskSpec(argv=("true",), cwd=str(work_dir), title="fine"))
-            await _until(lambda: home.run(fine).state.value == "succeeded")
+            await async_wait_until(lambda: home.run(fine).state.value == "succeeded")
         finally:
             await sup.stop()
         return broken, fine
@@ -202,10 +195,10 @@ def test_opening_a_finished_runs_output_delivers_its_unterminated_last_line(
             task_id = sup.submit(
                 TaskSpec(argv=("printf", "first\\nFINAL ANSWER: 42"), cwd=str(work_dir))
             )
-            await _until(lambda: home.run(task_id).state.value == "succeeded")
+            await async_wait_until(lambda: home.run(task_id).state.value == "succeeded")
             events.clear()
             sup.watch_output(home.run(task_id).id)  # a pane opened after the end
-            await _until(lambda: any(isinstance(e, OutputLines) for e in events))
+            await async_wait_until(lambda: any(isinstance(e, OutputLines) for e in events))
         finally:
             await sup.stop()
 
@@ -233,7 +226,7 @@ def test_stopping_agents_to_quit_starts_nothing_new_and_leaves_the_queue_for_nex
         try:
             first = sup.submit(TaskSpec(argv=("sleep", "60"), cwd=str(work_dir)))
             second = sup.submit(TaskSpec(argv=("sleep", "60"), cwd=str(work_dir)))
-            await _until(lambda: home.run(first).state.value == "running")
+            await async_wait_until(lambda: home.run(first).state.value == "running")
             stopped = await sup.stop_agents(timeout=20)
         finally:
             await sup.stop()

@@ -4,19 +4,18 @@ Supervisor with the WorkflowEngine attached, and the CLI handlers called in-proc
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.agentry import ROOT, Home, run_async, wait_until
+from helpers.agentry import ROOT, Home, run_async, tick
+from helpers.wait import async_wait_until, wait_until
 
 from app.cli import workflows as cli
 from app.core.platform import current_user
@@ -75,15 +74,6 @@ def write_flow(home: Home, name: str, text: str) -> None:
     (folder / f"{name}.toml").write_text(text)
 
 
-async def until(predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
-    for _ in range(int(timeout / 0.02)):
-        value = predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached")
-
-
 @contextlib.contextmanager
 def opened(home: Home) -> Iterator[sqlite3.Connection]:
     with home.db() as conn:
@@ -128,11 +118,14 @@ class Harness:
         await self.sup.stop()
 
     async def checkpoint(self, step: str) -> wrepo.Checkpoint:
-        found = await until(lambda: [c for c in pending(self.home) if c.step_name == step])
+        found = await async_wait_until(
+            lambda: [c for c in pending(self.home) if c.step_name == step],
+            message=f"a pending checkpoint of step {step}",
+        )
         return found[0]
 
     async def state(self, workflow_id: int, *states: str) -> wrepo.Workflow:
-        return await until(
+        return await async_wait_until(
             lambda: (w := workflow(self.home, workflow_id)).state.value in states and w
         )
 
@@ -195,7 +188,7 @@ def test_a_rejection_reruns_the_step_with_the_notes_then_another_ends_the_workfl
             workflow_id = h.engine.start("three", "the bug", work_dir)
             first = await h.checkpoint("plan")
             cli.cmd_checkpoint_reject(ns(id=first.id, notes="add tests", rerun=True))
-            again = await until(
+            again = await async_wait_until(
                 lambda: [c for c in pending(home) if c.step_name == "plan" and c.id != first.id]
             )
             assert again[0].result_text == "plan for the bug\nnotes: add tests"
@@ -315,9 +308,9 @@ def test_cancelling_a_workflow_stops_its_running_step(home: Home, work_dir: Path
         async with Harness(home) as h:
             workflow_id = h.engine.start("slow", "", work_dir)
             task_id = steps(home, workflow_id)[0].task_id
-            await until(lambda: home.run(task_id).state.value == "running")
+            await async_wait_until(lambda: home.run(task_id).state.value == "running")
             h.engine.cancel(workflow_id)
-            await until(lambda: steps(home, workflow_id)[0].state.value == "cancelled")
+            await async_wait_until(lambda: steps(home, workflow_id)[0].state.value == "cancelled")
             return task_id
 
     task_id = run_async(scenario())
@@ -363,22 +356,27 @@ def test_a_killed_supervisor_resumes_at_exactly_the_pending_checkpoint(
     write_flow(home, "two", TWO_STEPS)
     first = serve_with_engine(home)
     cli.cmd_workflow_run(ns(name="two", input="the bug", input_file=None, cwd=work_dir))
-    checkpoint = wait_until(lambda: pending(home), what="a pending checkpoint")[0]
+    checkpoint = wait_until(lambda: pending(home), message="a pending checkpoint")[0]
     with opened(home) as conn:
         runs_before = conn.execute("SELECT id, state FROM runs ORDER BY id").fetchall()
 
     first.send_signal(signal.SIGKILL)
     first.wait()
-    serve_with_engine(home)  # returns once recovery and the engine's start-up have run
-    time.sleep(0.6)  # a few ticks: time enough for anything to (wrongly) start again
-    with opened(home) as conn:
-        assert len(repo.recovery_reports(conn)) == 2
-        assert conn.execute("SELECT id, state FROM runs ORDER BY id").fetchall() == runs_before
-    assert [c.id for c in pending(home)] == [checkpoint.id]
-    assert workflow(home, 1).state.value == "awaiting_checkpoint"
 
-    cli.cmd_checkpoint_approve(ns(id=checkpoint.id))
-    wait_until(lambda: workflow(home, 1).state.value == "completed", what="completed")
+    async def restarted() -> None:
+        async with Harness(home) as h:  # recovery and the engine's start-up have run
+            tick(h.sup)  # rounds in which anything could (wrongly) start again
+            with opened(home) as conn:
+                assert len(repo.recovery_reports(conn)) == 2
+                runs_now = conn.execute("SELECT id, state FROM runs ORDER BY id").fetchall()
+            assert runs_now == runs_before
+            assert [c.id for c in pending(home)] == [checkpoint.id]
+            assert workflow(home, 1).state.value == "awaiting_checkpoint"
+
+            cli.cmd_checkpoint_approve(ns(id=checkpoint.id))
+            await h.state(1, "completed")
+
+    run_async(restarted())
     with opened(home) as conn:
         runs_after = conn.execute("SELECT id, state FROM runs ORDER BY id").fetchall()
     assert runs_after[:1] == runs_before and len(runs_after) == 2  # plan ran once, build once
@@ -412,7 +410,7 @@ def _step_ended_without_transition(home: Home, work_dir: Path) -> int:
         sup = Supervisor(home.locations)
         await sup.start()
         try:
-            await until(lambda: home.run(1).state.is_terminal)
+            await async_wait_until(lambda: home.run(1).state.is_terminal)
         finally:
             await sup.stop()
 
@@ -513,7 +511,7 @@ def test_a_fault_in_the_engine_is_reported_and_supervision_goes_on(
             with monkeypatch.context() as patch:
                 patch.setattr(wrepo, "create_checkpoint", explode)
                 workflow_id = h.engine.start("two", "x", work_dir)
-                await until(lambda: workflow(home, workflow_id).error)
+                await async_wait_until(lambda: workflow(home, workflow_id).error)
             h.engine.retry_transition(workflow_id)
             await h.checkpoint("plan")
             return workflow_id, h.events

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from helpers.agentry import alive, kill_group, wait_until
+from helpers.agentry import alive, kill_group
+from helpers.wait import wait_until
 
 from app.runner import procs
 
@@ -81,7 +82,7 @@ def test_find_process_of_a_zombie_is_none(spawn: Spawn) -> None:
     create_time = _create_time(child.pid)
     wait_until(
         lambda: psutil.Process(child.pid).status() == psutil.STATUS_ZOMBIE,
-        what="the child to exit unreaped",
+        message="the child to exit unreaped",
     )
     assert procs.find_process(child.pid, create_time) is None
 
@@ -137,7 +138,7 @@ def test_a_stamp_stored_by_an_earlier_version_still_identifies_its_process(
 def test_kill_tree_stops_the_parent_and_its_grandchild(spawn: Spawn) -> None:
     parent = spawn(["sh", "-c", "sleep 60 & sleep 60"])
     root = psutil.Process(parent.pid)
-    descendants = wait_until(lambda: root.children(recursive=True), what="the sleeps to start")
+    descendants = wait_until(lambda: root.children(recursive=True), message="the sleeps to start")
     pids = [parent.pid, *(p.pid for p in descendants)]
 
     procs.kill_tree(root, grace=1.0)
@@ -160,7 +161,7 @@ def test_kill_tree_kills_a_process_that_ignores_sigterm_after_the_grace(
             str(ready),
         ]
     )
-    wait_until(ready.exists, what="SIGTERM to be ignored")
+    wait_until(ready.exists, message="SIGTERM to be ignored")
 
     procs.kill_tree(psutil.Process(stubborn.pid), grace=0.3)
 
@@ -191,7 +192,7 @@ def test_kill_tree_lets_a_polite_process_end_on_sigterm(spawn: Spawn, tmp_path: 
             str(marker),
         ]
     )
-    wait_until(Path(f"{marker}.ready").exists, what="the SIGTERM handler")
+    wait_until(Path(f"{marker}.ready").exists, message="the SIGTERM handler")
 
     procs.kill_tree(psutil.Process(polite.pid), grace=5.0)
 

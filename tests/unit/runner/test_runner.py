@@ -13,7 +13,8 @@ from typing import Any
 
 import psutil
 import pytest
-from helpers.agentry import alive, kill_group, py, wait_until
+from helpers.agentry import alive, kill_group, py
+from helpers.wait import wait_until
 
 from app.core.states import ExitReason
 from app.runner import procs, protocol
@@ -56,7 +57,7 @@ class RunFolder:
         return self.start().wait(timeout=RUNNER_TIMEOUT_S)
 
     def runner_info(self) -> RunnerInfo:
-        return wait_until(lambda: protocol.read_runner_info(self.path), what="runner.json")
+        return wait_until(lambda: protocol.read_runner_info(self.path), message="runner.json")
 
     def exit_info(self) -> ExitInfo:
         info = protocol.read_exit(self.path)
@@ -255,7 +256,7 @@ def _agent_with_a_child() -> list[str]:
 def _child_pid(folder: RunFolder) -> int:
     line = wait_until(
         lambda: next((x for x in folder.output().splitlines() if x.startswith("child=")), None),
-        what="the agent's child pid",
+        message="the agent's child pid",
     )
     return int(line.removeprefix("child="))
 

@@ -367,12 +367,11 @@ def _assert_absent_or_one_full_payload(target: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX-only")
 def test_writer_killed_mid_write_leaves_old_or_new_file_and_cleanup_removes_its_temp(
-    tmp_path: Path,
+    tmp_path: Path, rng: random.Random
 ) -> None:
     target = tmp_path / "big.bin"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     killed_pids: set[int] = set()
-    rng = random.Random()
 
     for round_ in range(5):
         proc = subprocess.Popen(
