@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import math
@@ -13,9 +12,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import psutil
 
@@ -25,10 +24,12 @@ if str(ROOT / "tests") not in sys.path:
 
 from helpers.agentry import Home, kill_group  # noqa: E402
 
+from app.core.states import RunState  # noqa: E402
 from app.runner import protocol  # noqa: E402
+from app.store import repo  # noqa: E402
+from app.store.db import Connection  # noqa: E402
 
 OUT_ENV = "AGENTRY_BENCH_OUT"
-T = TypeVar("T")
 
 # ---------------------------------------------------------------------- figures
 
@@ -106,29 +107,11 @@ def _fmt(value: Any) -> str:
 # ---------------------------------------------------------------------- waiting
 
 
-def wait_sync(predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.05) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
-
-
-async def wait_async(
-    predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.005
-) -> T:
-    """Poll ``predicate`` without blocking the event loop (an in-process supervisor runs on it)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(interval)
+def task_state(conn: Connection, task_id: int) -> RunState:
+    """The state of a task's latest run (every task here has one)."""
+    state = repo.get_task(conn, task_id).state
+    assert state is not None, f"task {task_id} has no run"
+    return state
 
 
 # ---------------------------------------------------------------------- processes

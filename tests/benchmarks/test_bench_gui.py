@@ -42,7 +42,6 @@ from benchlib import (
     Processes,
     kill_run_processes,
     percentile,
-    wait_async,
 )
 from guilib import (
     LagProbe,
@@ -53,6 +52,7 @@ from guilib import (
     stream_agent_code,
 )
 from helpers.gui import AppDriver
+from helpers.wait import async_wait_until
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -152,7 +152,7 @@ def test_event_loop_lag_10_streams_1mb_s(
     assert window is not None
     poll_ms: list[float] = []  # one TailHub poll: read every log, publish, panes buffer
     tails = app.supervisor.tails
-    tails.poll = _timed(poll_ms, tails.poll)
+    tails.poll = _timed(poll_ms, tails.poll)  # type: ignore[method-assign]  # measured
     delivered = [0]
 
     def count(event: Event) -> None:
@@ -417,12 +417,7 @@ def _prepare_big_tasks(home: Home, cwd: Path) -> list[int]:
                 states = [repo.get_task(sup.conn, t).state for t in ids]
                 return all(s is not None and s.is_terminal for s in states)
 
-            await wait_async(
-                ended,
-                120,
-                "the big-log tasks to end",
-                interval=0.1,
-            )
+            await async_wait_until(ended, 120, message="the big-log tasks to end", interval=0.1)
             states = {repo.get_task(sup.conn, t).state for t in ids}
             assert states == {RunState.SUCCEEDED}, states
             return ids

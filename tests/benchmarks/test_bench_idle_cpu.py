@@ -14,7 +14,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from benchlib import ROOT, Bench, Home, Processes, kill_run_processes, wait_sync
+from benchlib import ROOT, Bench, Home, Processes, kill_run_processes
+from helpers.wait import wait_until
 
 from app.runner import protocol
 
@@ -58,12 +59,12 @@ def test_supervisor_cpu_with_60_agents(
             stdout=log_out,
             stderr=log_err,
         )
-        wait_sync(
+        wait_until(
             lambda: (
                 serve.poll() is not None or b"Supervising" in (tmp_path / "serve.out").read_bytes()
             ),
             30,
-            "serve to start",
+            message="serve to start",
         )
         assert serve.poll() is None, (tmp_path / "serve.err").read_text()
         task_ids = [home.submit(AGENT, tmp_path, title=f"ticker {i}") for i in range(AGENTS)]
@@ -77,7 +78,7 @@ def test_supervisor_cpu_with_60_agents(
             return counts.get("running", 0) == AGENTS
 
         t_submit = time.perf_counter()
-        wait_sync(all_running, 180, f"all {AGENTS} agents running", interval=0.5)
+        wait_until(all_running, 180, message=f"all {AGENTS} agents running", interval=0.5)
         ramp_s = time.perf_counter() - t_submit
         time.sleep(SETTLE_S)
 

@@ -21,8 +21,9 @@ from benchlib import (
     create_time_offset,
     kill_run_processes,
     percentile,
-    wait_async,
+    task_state,
 )
+from helpers.wait import async_wait_until
 
 from app.core.models import TaskSpec
 from app.runner import protocol
@@ -64,7 +65,9 @@ def test_submit_to_agent_started(home: Home, tmp_path: Path, bench: Bench) -> No
                         return None
                     return text if text.endswith("\n") else None
 
-                text = await wait_async(printed, 15, f"first output of task {task_id}")
+                text = await async_wait_until(
+                    printed, 15, message=f"first output of task {task_id}"
+                )
                 printed_at = float(text.split()[0])
                 latencies.append((printed_at - submitted) * 1000)
                 info = protocol.read_runner_info(sup.run_dir(run))
@@ -74,10 +77,10 @@ def test_submit_to_agent_started(home: Home, tmp_path: Path, bench: Bench) -> No
                     to_runner.append((runner_at - submitted) * 1000)
                     runner_to_agent.append((agent_at - runner_at) * 1000)
                     agent_to_print.append((printed_at - agent_at) * 1000)
-                await wait_async(
-                    lambda task_id=task_id: repo.get_task(sup.conn, task_id).state.is_terminal,
+                await async_wait_until(
+                    lambda: task_state(sup.conn, task_id).is_terminal,  # noqa: B023 (awaited here)
                     15,
-                    f"task {task_id} to end",
+                    message=f"task {task_id} to end",
                     interval=0.02,
                 )
                 await asyncio.sleep(0.1)  # measure each launch from an idle supervisor

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from benchlib import Bench, Home, kill_run_processes, percentile, wait_async
+from benchlib import Bench, Home, kill_run_processes, percentile, task_state
+from helpers.wait import async_wait_until
 
 from app.core.models import TaskSpec
 from app.store import repo
@@ -81,13 +82,13 @@ def test_output_latency_20_streams(home: Home, tmp_path: Path, bench: Bench) -> 
                 run = repo.get_task(sup.conn, task_id).latest_run
                 assert run is not None
                 sup.watch_output(run.id)  # before the file exists: the tail waits for it
-            await wait_async(
-                lambda: all(repo.get_task(sup.conn, t).state.is_terminal for t in task_ids),
+            await async_wait_until(
+                lambda: all(task_state(sup.conn, t).is_terminal for t in task_ids),
                 120,
-                "all streams to end",
+                message="all streams to end",
                 interval=0.1,
             )
-            states = {repo.get_task(sup.conn, t).state.value for t in task_ids}
+            states = {task_state(sup.conn, t).value for t in task_ids}
             assert states == {"succeeded"}, states
         finally:
             await sup.stop()

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -51,13 +52,16 @@ def _build_database(home: Home, stand_ins: list[subprocess.Popen[bytes]], cwd: P
     locations.ensure()
     rng = random.Random(42)
     now = time.time()
-    tasks, runs, events = [], [], []
+    # Rows for executemany, columns in the tables' order.
+    tasks: list[tuple[Any, ...]] = []
+    runs: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
     states = [s for s, *_ in ENDINGS]
     weights = [w for *_, w in ENDINGS]
     by_state = {s: (reason, code) for s, reason, code, _ in ENDINGS}
     for n in range(1, TASKS + 1):
         argv = ["sh", "-c", f"echo task {n}"]
-        spec = {
+        spec: dict[str, Any] = {
             "argv": argv,
             "cwd": str(cwd),
             "title": "",
@@ -95,8 +99,8 @@ def _build_database(home: Home, stand_ins: list[subprocess.Popen[bytes]], cwd: P
             state = rng.choices(states, weights)[0]
             reason, code = by_state[state]
             message = "runner vanished" if state is RunState.INTERRUPTED else None
-            head = (n, n, 1, state.value, run_dir, 0, 3600.0, created, created + 1, created + 60)
-            runs.append((*head, code, reason, message, 1000 + n, created, 2000 + n, created))
+            ended = (n, n, 1, state.value, run_dir, 0, 3600.0, created, created + 1, created + 60)
+            runs.append((*ended, code, reason, message, 1000 + n, created, 2000 + n, created))
             events.append((created, "run_state", n, n, "queued", "starting", None))
             events.append((created, "run_state", n, n, "starting", "running", None))
             events.append((created, "run_state", n, n, "running", state.value, None))

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from benchlib import Bench, Home, kill_run_processes, wait_async
+from benchlib import Bench, Home, kill_run_processes, task_state
+from helpers.wait import async_wait_until
 
 from app.core.models import TaskSpec
 from app.runner import protocol
@@ -35,13 +36,13 @@ def test_runner_resident_memory(home: Home, tmp_path: Path, bench: Bench) -> Non
             run = repo.get_task(sup.conn, task_id).latest_run
             assert run is not None
             run_dir = sup.run_dir(run)
-            info = await wait_async(
-                lambda: protocol.read_runner_info(run_dir), 15, "runner.json", interval=0.02
+            info = await async_wait_until(
+                lambda: protocol.read_runner_info(run_dir), 15, message="runner.json", interval=0.02
             )
-            await wait_async(
-                lambda: repo.get_task(sup.conn, task_id).state.value == "running",
+            await async_wait_until(
+                lambda: task_state(sup.conn, task_id).value == "running",
                 15,
-                "the run to be running",
+                message="the run to be running",
                 interval=0.02,
             )
             runner = psutil.Process(info.runner_pid)
@@ -53,10 +54,10 @@ def test_runner_resident_memory(home: Home, tmp_path: Path, bench: Bench) -> Non
                 samples.append((rss, uss))
                 await asyncio.sleep(0.1)
             sup.cancel(task_id)
-            await wait_async(
-                lambda: repo.get_task(sup.conn, task_id).state.is_terminal,
+            await async_wait_until(
+                lambda: task_state(sup.conn, task_id).is_terminal,
                 20,
-                "the cancelled run to end",
+                message="the cancelled run to end",
                 interval=0.05,
             )
         finally:

@@ -14,7 +14,7 @@ from app.core.states import RunState
 
 
 @pytest.fixture
-def fake_claude(home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def fake_claude(home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     home.write_settings(agent_paths={"claude": str(require_claude())})
     fake = FakeAnthropic([text("I read the code."), text("Docs updated too.")]).start()
     for name, value in fake.env(tmp_path / "claude-home").items():

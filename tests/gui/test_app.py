@@ -12,6 +12,7 @@ import pytest
 from helpers.agentry import Home, alive, counting_agent, kill_group
 from helpers.gui import AppDriver
 from helpers.wait import wait_until
+from PySide6.QtCore import QModelIndex
 
 from app.core.states import RunState
 from app.runner import protocol
@@ -40,9 +41,10 @@ def test_a_new_task_from_the_dialog_streams_into_its_pane_and_notifies_on_succes
     driver.wait(lambda: "30" in pane.plain_text().split("\n"))
     assert pane.plain_text().split("\n") == [str(i) for i in range(1, 31)]
     assert window.right.currentWidget() is window.tabs
-    assert app.notifier is not None
-    driver.wait(lambda: any(n.title == "Task succeeded" for n in app.notifier.history))
-    note = next(n for n in app.notifier.history if n.title == "Task succeeded")
+    notifier = app.notifier
+    assert notifier is not None
+    driver.wait(lambda: any(n.title == "Task succeeded" for n in notifier.history))
+    note = next(n for n in notifier.history if n.title == "Task succeeded")
     assert note.via == "banner" and note.task_id == task.id  # offscreen: no system tray
     assert window.banner.isVisible() and "count to thirty" in window.banner.label.text()
 
@@ -264,7 +266,7 @@ def test_history_lists_every_recovery(driver: AppDriver, home: Home) -> None:
         assert len(repo.recovery_reports(conn)) == 2
 
 
-def _spec(argv: list[str], cwd: Path):  # type: ignore[no-untyped-def]
+def _spec(argv: list[str], cwd: Path):
     from app.core.models import TaskSpec
 
     return TaskSpec(argv=tuple(argv), cwd=str(cwd))
@@ -296,7 +298,8 @@ def test_cancel_asks_with_plain_buttons_and_keep_running_is_the_default(
     window = app.window
     assert window is not None
     task_id = window.submit(_spec(["sleep", "30"], work_dir))
-    driver.wait(lambda: home.run(task_id).state.value == "running")  # type: ignore[arg-type]
+    assert task_id is not None
+    driver.wait(lambda: home.run(task_id).state.value == "running")
     window.open_task(task_id)
     box = window.confirm_cancel()
     assert box is not None
@@ -304,11 +307,11 @@ def test_cancel_asks_with_plain_buttons_and_keep_running_is_the_default(
     assert sorted(labels) == ["Keep running", "Stop task"]
     assert box.defaultButton().text() == "Keep running"
     box.defaultButton().click()
-    assert home.run(task_id).state.value == "running"  # type: ignore[arg-type]
+    assert home.run(task_id).state.value == "running"
     box = window.confirm_cancel()
     assert box is not None
     next(b for b in box.buttons() if b.text() == "Stop task").click()
-    driver.wait(lambda: home.run(task_id).state.value == "cancelled")  # type: ignore[arg-type]
+    driver.wait(lambda: home.run(task_id).state.value == "cancelled")
 
 
 def test_a_search_that_hides_every_task_says_so(
@@ -331,21 +334,25 @@ def test_selecting_tasks_in_the_list_reuses_one_preview_tab_and_double_click_kee
     app = driver.start()
     window = app.window
     assert window is not None
-    ids = [window.submit(_spec(["true"], work_dir)) for _ in range(3)]
+    ids = [task_id for _ in range(3) if (task_id := window.submit(_spec(["true"], work_dir)))]
+    assert len(ids) == 3
     driver.wait(lambda: window.model.rowCount() == 3)
     for pane in list(window.panes.values()):  # start from no tabs at all
         window._close_tab(window.tabs.indexOf(pane))
     assert window.right.currentWidget() is window.pick_hint, "not an empty area"
 
+    def index(task_id: int) -> QModelIndex:
+        row = window.model.row_of(task_id)
+        assert row is not None
+        return window.proxy.mapFromSource(window.model.index(row, 0))
+
     def select(task_id: int) -> None:
-        row = window.proxy.mapFromSource(window.model.index(window.model.row_of(task_id), 0))
-        window.table.selectRow(row.row())
+        window.table.selectRow(index(task_id).row())
 
     select(ids[0])
     select(ids[1])
     assert list(window.panes) == [ids[1]], "selecting replaces the preview tab"
-    index = window.proxy.mapFromSource(window.model.index(window.model.row_of(ids[1]), 0))
-    window.table.doubleClicked.emit(index)
+    window.table.doubleClicked.emit(index(ids[1]))
     select(ids[2])
     assert sorted(window.panes) == sorted([ids[1], ids[2]]), "the double-clicked tab stays"
     assert "Preview" in window.tabs.tabToolTip(window.tabs.indexOf(window.panes[ids[2]]))

@@ -26,7 +26,7 @@ COMMAND = {"command": "echo from-dialog > made.txt", "description": "make a file
 
 
 @pytest.fixture
-def fake_claude(home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def fake_claude(home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     home.write_settings(agent_paths={"claude": str(require_claude())})
     fake = FakeAnthropic([tool("Bash", COMMAND), text("Done.")]).start()
     for name, value in fake.env(tmp_path / "claude-home").items():
@@ -35,7 +35,7 @@ def fake_claude(home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  #
     fake.stop()
 
 
-def _ask(driver: AppDriver, work_dir: Path):  # type: ignore[no-untyped-def]
+def _ask(driver: AppDriver, work_dir: Path):
     app = driver.start()
     assert app.window is not None
     app.window.submit(TaskSpec(argv=(), cwd=str(work_dir), agent="claude", prompt="make it"))
@@ -54,7 +54,7 @@ def test_enter_does_not_approve_until_the_dialog_has_been_seen_then_allow_runs_t
         assert approval_repo.get(conn, dialog.approval.id).state is ApprovalState.PENDING
     assert app.window is not None
     assert "Approvals (1)" in app.window.approvals_action.text().replace("&", "")
-    assert any(n.title == "Approval needed" for n in app.notifier.history)  # type: ignore[union-attr]
+    assert any(n.title == "Approval needed" for n in app.notifier.history)
 
     driver.wait(lambda: dialog.armed, timeout_ms=5_000)
     dialog.for_task.setChecked(True)
@@ -65,7 +65,7 @@ def test_enter_does_not_approve_until_the_dialog_has_been_seen_then_allow_runs_t
         assert approval_repo.get(conn, dialog.approval.id).state is ApprovalState.ALLOWED
         rules = approval_repo.rules(conn)
     assert [(r.scope, r.task_id, r.tool) for r in rules] == [("task", 1, "Bash")]
-    driver.wait(lambda: app.window.approvals_action.text() == "&Approvals…")  # type: ignore[union-attr]
+    driver.wait(lambda: app.window.approvals_action.text() == "&Approvals…")
 
 
 def test_deny_from_the_dialog_keeps_the_call_from_running_and_tells_the_agent_why(
@@ -80,7 +80,7 @@ def test_deny_from_the_dialog_keeps_the_call_from_running_and_tells_the_agent_wh
     assert result is not None and "use the Makefile instead" in tool_result_text(result)
     inbox = app.show_inbox()
     assert inbox.table.rowCount() >= 1
-    assert inbox.table.item(0, 4).text() == "Denied"  # type: ignore[union-attr]
+    assert inbox.table.item(0, 4).text() == "Denied"
 
 
 def test_an_edit_is_shown_as_a_diff() -> None:
@@ -142,7 +142,7 @@ def test_rules_are_edited_in_settings_and_a_bad_folder_is_refused(
     dialog.rules.pattern.setText("git *")
     assert dialog.rules.add_rule()
     assert dialog.rules.list.count() == 1
-    assert "allow Bash matching 'git *'" in dialog.rules.list.item(0).text()  # type: ignore[union-attr]
+    assert "allow Bash matching 'git *'" in dialog.rules.list.item(0).text()
     with home.db() as conn:
         (rule,) = approval_repo.rules(conn)
     assert (rule.folder, rule.tool, rule.pattern) == (str(work_dir.resolve()), "Bash", "git *")

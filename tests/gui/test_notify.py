@@ -10,7 +10,7 @@ from app.ui.notify import Banner
 def test_the_banner_shows_its_severity_with_a_colour_bar_and_an_icon(qtbot: Any) -> None:
     banner = Banner()
     qtbot.addWidget(banner)
-    shown = []
+    shown: list[int] = []
     banner.showTask.connect(shown.append)
     banner.show_message("Task failed", "fix the tests", "error", 7)
     assert banner.isVisible() and banner.level == "error"

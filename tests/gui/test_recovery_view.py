@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -261,8 +262,16 @@ def test_already_running_offers_to_stop_the_other_and_open_here(qtbot: Any) -> N
     running = [True]
     calls: list[str] = []
     screen.other_running = lambda: running[0]
-    screen.stop_other = lambda: calls.append("stop") or True
-    screen.relaunch = lambda: calls.append("relaunch") or True
+
+    def noted(call: str) -> Callable[[], bool]:
+        def note() -> bool:
+            calls.append(call)
+            return True
+
+        return note
+
+    screen.stop_other = noted("stop")
+    screen.relaunch = noted("relaunch")
     screen.stop_button.click()
     assert calls == ["stop"] and "Asking" in screen.status.text()
     assert not screen.stop_button.isEnabled()
@@ -299,7 +308,12 @@ def test_a_real_headless_supervisor_is_stopped_from_the_error_screen_and_agents_
     assert screen is not None and screen.isVisible()
     assert screen.already_running and screen.stop_button.isVisible()
     relaunched: list[bool] = []
-    screen.relaunch = lambda: relaunched.append(True) or True  # not a second app in a test
+
+    def relaunch() -> bool:  # not a second app in a test
+        relaunched.append(True)
+        return True
+
+    screen.relaunch = relaunch
     screen.stop_button.click()
     driver.wait(lambda: relaunched, timeout_ms=20_000)
     driver.wait(lambda: server.poll() is not None)

@@ -22,8 +22,9 @@ def test_a_checkpoint_is_notified_listed_and_resolved_with_an_edit_from_its_dial
     driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)
     (checkpoint,) = app.workflows.pending_checkpoints()
     assert "Plan for: the login page" in checkpoint.result_text
-    assert app.notifier is not None
-    driver.wait(lambda: any(n.title == "Checkpoint waiting" for n in app.notifier.history))
+    notifier = app.notifier
+    assert notifier is not None
+    driver.wait(lambda: any(n.title == "Checkpoint waiting" for n in notifier.history))
     driver.wait(lambda: "Approvals (1)" in window.approvals_action.text().replace("&", ""))
     inbox = app.show_inbox()
     assert inbox.table.item(0, 2).text() == "Checkpoint"  # type: ignore[union-attr]
@@ -73,13 +74,14 @@ def test_the_checkpoint_notice_opens_it_and_a_decision_made_elsewhere_closes_the
 ) -> None:
     app = driver.start()
     window = app.window
-    assert window is not None and app.notifier is not None
+    notifier = app.notifier
+    assert window is not None and notifier is not None
     window.hide()
     window.start_workflow("shell-demo", "x", str(work_dir))
     driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)
     (checkpoint,) = app.workflows.pending_checkpoints()
-    driver.wait(lambda: any(n.title == "Checkpoint waiting" for n in app.notifier.history))
-    banner = app.notifier.banner
+    driver.wait(lambda: any(n.title == "Checkpoint waiting" for n in notifier.history))
+    banner = notifier.banner
     assert banner.show_button.isVisibleTo(banner), "the notice leads somewhere"
     banner.show_button.click()
     dialog = app.checkpoint_dialogs.get(checkpoint.id)

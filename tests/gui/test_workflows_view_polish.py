@@ -84,7 +84,7 @@ def test_the_header_and_the_list_say_the_state_in_words(
     panel = WorkflowsPanel()
     qtbot.addWidget(panel)
     panel.show_workflows([_workflow(state)])
-    assert panel.list.item(0).text().startswith(f"#1 demo — {label}\n")  # type: ignore[union-attr]
+    assert panel.list.item(0).text().startswith(f"#1 demo — {label}\n")
 
 
 def test_a_step_waiting_for_review_says_so_and_a_reviewed_one_does_not(qtbot: Any) -> None:

@@ -152,7 +152,7 @@ class Home:
         model_args = ["--model", model] if model else []
         self.cli("run", "--agent", agent, *model_args, "--cwd", str(work_dir), "make the file",
                  env=env, check=True)  # fmt: skip
-        return wait_until(lambda: (p := self.pending_approvals(env)) and p[0], timeout=60,
+        return wait_until(lambda: p[0] if (p := self.pending_approvals(env)) else None, timeout=60,
                           message=f"the {agent} tool call to wait for approval")  # fmt: skip
 
     def cli_argv(self, *args: str) -> list[str]:
@@ -170,7 +170,7 @@ class Home:
         )
         self._procs.append(proc)
         assert proc.stdout is not None
-        lines = []
+        lines: list[str] = []
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             line = proc.stdout.readline()

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 T = TypeVar("T")
 
 Message = str | Callable[[], str]  # a callable is asked at the timeout, for the state then
+# ``lambda: cond and value`` is the usual predicate: False (or None) means "not yet".
+Predicate = Callable[[], T | Literal[False] | None]
 
 
 def _timed_out(timeout: float, message: Message) -> AssertionError:
@@ -22,7 +24,7 @@ def _timed_out(timeout: float, message: Message) -> AssertionError:
 
 
 def wait_until(
-    predicate: Callable[[], T],
+    predicate: Predicate[T],
     timeout: float = 20.0,
     interval: float = 0.05,
     message: Message = "condition",
@@ -39,7 +41,7 @@ def wait_until(
 
 
 async def async_wait_until(
-    predicate: Callable[[], T],
+    predicate: Predicate[T],
     timeout: float = 20.0,
     interval: float = 0.02,
     message: Message = "condition",

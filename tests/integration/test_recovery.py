@@ -32,7 +32,7 @@ async def _start_then_leave(home: Home, *task_ids: int) -> None:
         await sup.stop()
 
 
-async def _recover(home: Home):  # type: ignore[no-untyped-def]
+async def _recover(home: Home):
     sup = Supervisor(home.locations)
     report = await sup.start()
     await sup.stop()

@@ -75,7 +75,7 @@ class FrozenHome(Home):
         )
         self._procs.append(proc)
         assert proc.stdout is not None
-        lines = []
+        lines: list[str] = []
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             line = proc.stdout.readline()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers.agent_cli import (
@@ -116,7 +117,7 @@ def test_with_approvals_the_hook_decides_unless_the_user_chose_a_mode(
 
 def test_the_hook_goes_last_and_keeps_the_users_hooks_and_settings() -> None:
     user_hook = {"matcher": "write_file", "hooks": [{"type": "command", "command": "lint"}]}
-    settings = {
+    settings: dict[str, Any] = {
         "ui": {"theme": "Dracula"},
         "hooks": {"BeforeTool": [user_hook], "AfterTool": [user_hook]},
         "hooksConfig": {"enabled": False, "disabled": ["other"]},
@@ -129,8 +130,10 @@ def test_the_hook_goes_last_and_keeps_the_users_hooks_and_settings() -> None:
     assert entry["command"] == "/opt/agentry/agentry-cli hook gemini-pretool --run 3"
     assert entry["timeout"] == 1_200_000
     assert entry["name"].startswith("agentry-approvals-")
-    assert entry["name"] != with_hook(settings, HOOK)["hooks"]["BeforeTool"][1]["hooks"][0][
-        "name"], "a random name per run: no disabled list can name it"  # fmt: skip
+    again: Any = with_hook(settings, HOOK)
+    assert entry["name"] != again["hooks"]["BeforeTool"][1]["hooks"][0]["name"], (
+        "a random name per run: no disabled list can name it"
+    )
     assert merged["hooksConfig"] == {"enabled": True, "disabled": ["other"]}
     assert merged["ui"] == {"theme": "Dracula"}
     assert settings["hooks"]["BeforeTool"] == [user_hook], "the input is not changed"
@@ -168,8 +171,8 @@ def test_on_windows_the_hook_line_is_for_powershell(
         "& 'C:\\Program Files\\Agentry\\agentry-cli.exe' hook gemini-pretool --run 3"
     )
     monkeypatch.setenv("ComSpec", "C:\\Windows\\System32\\WindowsPowerShell\\powershell.exe")
-    assert adapter.hook_shell(dict(os.environ))[1:] == ["-NoProfile", "-NonInteractive",
-                                                        "-Command"]  # fmt: skip
+    shell = adapter.hook_shell(dict(os.environ))
+    assert shell is not None and shell[1:] == ["-NoProfile", "-NonInteractive", "-Command"]
 
 
 def test_settings_with_comments_are_read_like_gemini_reads_them(tmp_path: Path) -> None:

@@ -18,13 +18,13 @@ from app.supervisor import approvals, commands, hook
 
 
 @pytest.fixture
-def conn(tmp_path: Path):  # type: ignore[no-untyped-def]
+def conn(tmp_path: Path):
     connection = open_database(tmp_path / "agentry.db")
     yield connection
     connection.close()
 
 
-def _running_run(conn) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def _running_run(conn) -> tuple[int, int]:
     task_id, run_id = commands.submit(
         conn, TaskSpec(argv=(), cwd="/proj", agent="claude", prompt="go"), Settings()
     )
@@ -34,7 +34,7 @@ def _running_run(conn) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     return task_id, run_id
 
 
-def _pending(conn, run_id: int, task_id: int, expires_in: float = 60.0):  # type: ignore[no-untyped-def]
+def _pending(conn, run_id: int, task_id: int, expires_in: float = 60.0):
     with transaction(conn):
         return approval_repo.create(
             conn, run_id=run_id, task_id=task_id, agent="claude", tool="Bash",
@@ -42,7 +42,7 @@ def _pending(conn, run_id: int, task_id: int, expires_in: float = 60.0):  # type
         )  # fmt: skip
 
 
-def test_a_decision_is_recorded_once_and_a_second_one_is_refused(conn) -> None:  # type: ignore[no-untyped-def]
+def test_a_decision_is_recorded_once_and_a_second_one_is_refused(conn) -> None:
     task_id, run_id = _running_run(conn)
     request = _pending(conn, run_id, task_id)
     decided = approvals.decide(conn, request.id, allow=False, reason="no")
@@ -53,7 +53,7 @@ def test_a_decision_is_recorded_once_and_a_second_one_is_refused(conn) -> None: 
     assert [e["new_state"] for e in events] == ["pending", "denied"]
 
 
-def test_a_decision_after_expiry_is_refused(conn) -> None:  # type: ignore[no-untyped-def]
+def test_a_decision_after_expiry_is_refused(conn) -> None:
     task_id, run_id = _running_run(conn)
     request = _pending(conn, run_id, task_id, expires_in=-1.0)
     with pytest.raises(commands.CommandRefused, match="expired"):
@@ -61,7 +61,7 @@ def test_a_decision_after_expiry_is_refused(conn) -> None:  # type: ignore[no-un
     assert approval_repo.get(conn, request.id).state is ApprovalState.PENDING
 
 
-def test_a_decision_for_an_ended_run_is_refused_and_its_requests_are_abandoned(conn) -> None:  # type: ignore[no-untyped-def]
+def test_a_decision_for_an_ended_run_is_refused_and_its_requests_are_abandoned(conn) -> None:
     task_id, run_id = _running_run(conn)
     request = _pending(conn, run_id, task_id)
     with transaction(conn):
@@ -72,12 +72,12 @@ def test_a_decision_for_an_ended_run_is_refused_and_its_requests_are_abandoned(c
     assert approval_repo.get(conn, request.id).state is ApprovalState.ABANDONED
 
 
-def test_an_unknown_approval_names_the_command_that_lists_them(conn) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_approval_names_the_command_that_lists_them(conn) -> None:
     with pytest.raises(commands.CommandRefused, match="agentry approvals"):
         approvals.decide(conn, "nope", allow=True)
 
 
-def test_remembering_adds_a_rule_for_the_task_or_the_project_folder(conn) -> None:  # type: ignore[no-untyped-def]
+def test_remembering_adds_a_rule_for_the_task_or_the_project_folder(conn) -> None:
     task_id, run_id = _running_run(conn)
     approvals.decide(conn, _pending(conn, run_id, task_id).id, allow=True, remember="project")
     (rule,) = approval_repo.rules(conn)
@@ -129,7 +129,7 @@ def test_a_read_only_tool_is_allowed_by_the_builtin_rule_and_recorded(
     connection.close()
 
 
-def test_approval_ids_never_look_like_command_line_options(conn) -> None:  # type: ignore[no-untyped-def]
+def test_approval_ids_never_look_like_command_line_options(conn) -> None:
     task_id, run_id = _running_run(conn)
     ids = [_pending(conn, run_id, task_id).id for _ in range(200)]
     assert not any(i.startswith("-") for i in ids) and len(set(ids)) == 200

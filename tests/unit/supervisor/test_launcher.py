@@ -19,7 +19,7 @@ from app.supervisor.adapters.codex import CodexAdapter
 from app.supervisor.launcher import LaunchError, check_hook, hook_for, prepare
 
 
-def _task(agent: str, cwd: Path, *, prompt: str | None = "fix the tests", argv=(), **options):  # type: ignore[no-untyped-def]
+def _task(agent: str, cwd: Path, *, prompt: str | None = "fix the tests", argv=(), **options):
     spec = TaskSpec(argv=tuple(argv), cwd=str(cwd), agent=agent, prompt=prompt, options=options)
     return Task(7, "t", agent, spec, 0, 0.0, None)
 
