@@ -48,8 +48,12 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Home]:
-    """An empty data folder in AGENTRY_HOME, with settings that suit a busy 2-core CI box."""
+def home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_on_error_log: ErrorLogCatcher
+) -> Iterator[Home]:
+    """An empty data folder in AGENTRY_HOME, with settings that suit a busy 2-core CI box.
+    What Agentry processes started on it (serve, the app, `run --wait`) log into its
+    logs/agentry.log counts for the error-log check too."""
     path = tmp_path / "agentry-home"
     path.mkdir()
     monkeypatch.setenv("AGENTRY_HOME", str(path))
@@ -61,6 +65,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Home]:
     )
     yield home
     home.cleanup()
+    fail_on_error_log.absorb_log_files(home.locations.logs)
 
 
 @pytest.fixture

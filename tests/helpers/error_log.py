@@ -14,6 +14,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 
@@ -24,14 +25,17 @@ MARKER = "expect_error_log"
 
 
 def counts(record: logging.LogRecord) -> bool:
-    """ERROR and above, or any record carrying an exception (``exc_info``)."""
-    return record.levelno >= logging.ERROR or bool(record.exc_info)
+    """ERROR and above, or any record carrying an exception (``exc_info``, or a traceback
+    read back from a log file)."""
+    return record.levelno >= logging.ERROR or bool(record.exc_info) or bool(record.exc_text)
 
 
 def describe(record: logging.LogRecord) -> str:
     text = f"{record.levelname} {record.name}: {record.getMessage()}"
     if record.exc_info:
         text += "\n" + logging.Formatter().formatException(record.exc_info)
+    elif record.exc_text:
+        text += "\n" + record.exc_text
     return text
 
 
@@ -56,6 +60,12 @@ class ErrorLogCatcher(logging.Handler):
                 self.matched.update(hits)
             else:
                 self.unexpected.append(record)
+
+    def absorb_log_files(self, logs: Path) -> None:
+        """Judge what child processes logged into ``logs`` like what this process logs."""
+        for record in records_in_log_files(logs):
+            if record.name.split(".")[0] in LOGGERS:
+                self.emit(record)
 
     def attach(self) -> None:
         for name in LOGGERS:
@@ -86,6 +96,30 @@ class ErrorLogCatcher(logging.Handler):
                 "came: drop the pattern, or find out why the error no longer happens",
                 pytrace=False,
             )
+
+
+# A line of logs/agentry.log, the file every Agentry process that hosts a supervisor (serve,
+# the app, `run --wait`) writes (app/cli.py): "<date> <time> <pid> <LEVEL> <logger>: <text>"
+FILE_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (\d+) ([A-Z]+) ([\w.]+): (.*)$")
+
+
+def records_in_log_files(logs: Path) -> list[logging.LogRecord]:
+    """What Agentry's child processes logged into ``logs``/agentry.log*, as records (a
+    traceback below a line becomes its ``exc_text``)."""
+    records: list[logging.LogRecord] = []
+    for path in sorted(logs.glob("agentry.log*")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            match = FILE_LINE.match(line)
+            if match:
+                pid, level, name, text = match.groups()
+                records.append(logging.makeLogRecord({
+                    "name": name, "levelname": level, "levelno": logging.getLevelName(level),
+                    "msg": f"{text} [process {pid}, {path.name}]",
+                }))  # fmt: skip
+            elif records:
+                last = records[-1]
+                last.exc_text = f"{last.exc_text}\n{line}" if last.exc_text else line
+    return records
 
 
 def expected_patterns(item: pytest.Item) -> list[str]:
