@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 # Agentry's loggers: ``app.*`` (``logging.getLogger(__name__)``) and the CLI's and runner's
-# ``agentry`` / ``agentry.runner``.
-LOGGERS = ("app", "agentry")
+# ``agentry`` / ``agentry.runner``; and asyncio's, which reports an exception that escaped
+# a callback or a task nobody awaited (Agentry's fire-and-forget work runs as both).
+LOGGERS = ("app", "agentry", "asyncio")
 MARKER = "expect_error_log"
 
 
