@@ -6,6 +6,7 @@ from pathlib import Path
 
 from helpers.agentry import Home
 from helpers.gui import AppDriver
+from helpers.wait import wait_until
 
 from app.core.workflow import WorkflowState
 
@@ -98,8 +99,6 @@ def test_the_checkpoint_notice_opens_it_and_a_decision_made_elsewhere_closes_the
 def test_a_checkpoint_reached_while_the_app_was_closed_is_announced_at_start(
     driver: AppDriver, home: Home, work_dir: Path
 ) -> None:
-    from helpers.agentry import wait_until
-
     server = home.serve()  # a headless Agentry runs the workflow up to its checkpoint
     started = home.cli("workflow", "run", "shell-demo", "--input", "x", "--cwd", str(work_dir))
     assert started.returncode == 0, started.stderr

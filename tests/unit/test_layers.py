@@ -48,8 +48,7 @@ LAYERS: dict[str, Layer] = {
 # test also fails when an entry here no longer happens, so it cannot go stale. Goal: empty.
 KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     # issue 10: the UI asks the supervisor instead of the store; Settings, Checkpoint and
-    # the workflow records move to core, StoreError under core/errors.py's AgentryError.
-    ("app.ui.application", "app.store.db"),
+    # the workflow records move to core.
     ("app.ui.application", "app.store.locations"),
     ("app.ui.application", "app.store.settings"),
     ("app.ui.application", "app.store.workflow_repo"),
@@ -59,8 +58,6 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     ("app.ui.single_instance", "app.store.locations"),
     ("app.ui.startup_error", "app.store.locations"),
     ("app.ui.workflows_view", "app.store.workflow_repo"),
-    # issue 10: the output log path gets one owner (a Locations/run method), not the UI.
-    ("app.ui.main_window", "app.runner.protocol"),
     # The single-instance lock of a data folder takes filelock, which §1 grants the store
     # only: the lock belongs in the store, or §1 lets the supervisor use filelock too.
     ("app.supervisor.lock", "filelock"),
