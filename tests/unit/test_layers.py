@@ -34,7 +34,10 @@ LAYERS: dict[str, Layer] = {
     "runner": Layer(app=("app.core", "app.runner", "app.store.fsops"), third_party=("psutil",)),
     "supervisor": Layer(
         app=("app.core", "app.store", "app.supervisor", *RUNNER_API, *ROOT_LEAVES),
-        third_party=("psutil",),
+        # filelock: one supervisor per data folder (DESIGN §9) is the supervisor's own fact;
+        # its lock also reads the holder's liveness through runner.procs, which the store
+        # may not import. (DESIGN §1's table should list it.)
+        third_party=("psutil", "filelock"),
     ),
     "ui": Layer(
         app=("app.core", "app.supervisor", "app.ui", *ROOT_LEAVES),
@@ -58,9 +61,6 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     ("app.ui.single_instance", "app.store.locations"),
     ("app.ui.startup_error", "app.store.locations"),
     ("app.ui.workflows_view", "app.store.workflow_repo"),
-    # The single-instance lock of a data folder takes filelock, which §1 grants the store
-    # only: the lock belongs in the store, or §1 lets the supervisor use filelock too.
-    ("app.supervisor.lock", "filelock"),
 }
 
 
