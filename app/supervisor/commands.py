@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 from app.core.errors import AgentryError
 from app.core.models import NO_TIMEOUT, Run, Task, TaskSpec
+from app.core.settings import Settings
 from app.core.states import RunState
 from app.runner import protocol
 from app.store import repo
 from app.store.db import Connection, transaction
 from app.store.locations import Locations
-from app.store.settings import Settings
 from app.supervisor.adapters import UnknownAgent, get_adapter, session_ability
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from app.store.settings import Settings
+from app.core.settings import Settings
 
 CPU_WINDOW_S = 2.0  # CPU load is judged over at least this long, never one noisy instant
 

@@ -29,11 +29,12 @@ from typing import Any, TextIO
 import psutil
 
 from app.core.approvals import ApprovalState, Decision, Rule, first_match, main_argument
+from app.core.settings import Settings
 from app.runner import procs
 from app.store import approval_repo, repo
 from app.store.db import Connection, StoreError, open_database, transaction
 from app.store.locations import Locations
-from app.store.settings import Settings, load_settings
+from app.store.settings import load_settings
 
 log = logging.getLogger(__name__)
 

@@ -19,12 +19,13 @@ from typing import Any
 from app.core.agent_events import RunSummary
 from app.core.approvals import Approval, Rule
 from app.core.models import RecoveryReport, Run, Task, TaskSpec
+from app.core.settings import Settings
 from app.core.states import RunState
 from app.runner import procs, protocol
 from app.store import approval_repo, repo
 from app.store.db import Connection, data_version, open_database, transaction
 from app.store.locations import Locations
-from app.store.settings import Settings, load_settings, save_settings
+from app.store.settings import load_settings, save_settings
 from app.supervisor import approvals, commands, launcher
 from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from app.core.models import Run, TaskSpec
+from app.core.settings import Settings
 from app.core.states import RunState
 from app.core.workflow import (
     CheckpointState,
@@ -29,12 +30,12 @@ from app.core.workflow import (
     render_step,
     with_notes,
 )
+from app.core.workflow_models import Checkpoint, Step, Workflow
 from app.runner import protocol
 from app.store import repo
 from app.store import workflow_repo as wrepo
 from app.store.db import Connection, DatabaseError, abandon_transaction, transaction
 from app.store.locations import Locations
-from app.store.settings import Settings
 from app.supervisor.adapters import get_adapter_or_none
 from app.supervisor.commands import CommandRefused, ensure_utf8, resolve_timeout
 from app.supervisor.step_results import step_result
@@ -152,13 +153,13 @@ def retry_transition(
     return retry_step(conn, settings, workflow_id)
 
 
-def retryable_step(conn: Connection, workflow_id: int) -> wrepo.Step | None:
+def retryable_step(conn: Connection, workflow_id: int) -> Step | None:
     """The step attempt a retry would run again, if the workflow ended on one."""
     workflow = wrepo.get_workflow(conn, workflow_id)
     return retryable_of(workflow, wrepo.steps_of(conn, workflow_id))
 
 
-def retryable_of(workflow: wrepo.Workflow, steps: list[wrepo.Step]) -> wrepo.Step | None:
+def retryable_of(workflow: Workflow, steps: list[Step]) -> Step | None:
     if workflow.state not in (WorkflowState.FAILED, WorkflowState.CANCELLED):
         return None
     last = max(steps, key=lambda s: s.id, default=None)
@@ -284,7 +285,7 @@ def _finish_step(
 def _step_ended(
     conn: Connection,
     settings: Settings,
-    step: wrepo.Step,
+    step: Step,
     run: Run,
     result: str | None,
     outcome: Outcome,
@@ -309,8 +310,8 @@ def _step_ended(
 def _step_succeeded(
     conn: Connection,
     settings: Settings,
-    workflow: wrepo.Workflow,
-    step: wrepo.Step,
+    workflow: Workflow,
+    step: Step,
     result: str,
     outcome: Outcome,
 ) -> None:
@@ -364,8 +365,8 @@ def _resolve(
 def _rerun(
     conn: Connection,
     settings: Settings,
-    workflow: wrepo.Workflow,
-    step: wrepo.Step,
+    workflow: Workflow,
+    step: Step,
     rejected: str,
     notes: str,
     outcome: Outcome,
@@ -386,7 +387,7 @@ def _rerun(
 def _advance(
     conn: Connection,
     settings: Settings,
-    workflow: wrepo.Workflow,
+    workflow: Workflow,
     index: int,
     outcome: Outcome,
 ) -> None:
@@ -400,7 +401,7 @@ def _advance(
 def _queue_step(
     conn: Connection,
     settings: Settings,
-    workflow: wrepo.Workflow,
+    workflow: Workflow,
     index: int,
     outcome: Outcome,
     *,
@@ -426,7 +427,7 @@ def _queue_step(
 def _add_attempt(
     conn: Connection,
     settings: Settings,
-    workflow: wrepo.Workflow,
+    workflow: Workflow,
     index: int,
     outcome: Outcome,
     *,
@@ -463,7 +464,7 @@ def _add_attempt(
     outcome.queued.append((task_id, run_id))
 
 
-def _cancel_step(conn: Connection, step: wrepo.Step, outcome: Outcome) -> None:
+def _cancel_step(conn: Connection, step: Step, outcome: Outcome) -> None:
     run = repo.get_run(conn, step.run_id)
     if run.state is RunState.QUEUED:
         moved = repo.transition(
@@ -531,21 +532,21 @@ def _resolution(action: Resolution | str, edited_text: str | None, rerun: bool) 
     return resolution
 
 
-def _workflow(conn: Connection, workflow_id: int) -> wrepo.Workflow:
+def _workflow(conn: Connection, workflow_id: int) -> Workflow:
     try:
         return wrepo.get_workflow(conn, workflow_id)
     except wrepo.NotFound as exc:
         raise CommandRefused(str(exc)) from None
 
 
-def _checkpoint(conn: Connection, checkpoint_id: int) -> wrepo.Checkpoint:
+def _checkpoint(conn: Connection, checkpoint_id: int) -> Checkpoint:
     try:
         return wrepo.get_checkpoint(conn, checkpoint_id)
     except wrepo.NotFound as exc:
         raise CommandRefused(str(exc)) from None
 
 
-def _pending_checkpoint(conn: Connection, checkpoint_id: int) -> wrepo.Checkpoint:
+def _pending_checkpoint(conn: Connection, checkpoint_id: int) -> Checkpoint:
     checkpoint = _checkpoint(conn, checkpoint_id)
     if checkpoint.state is not CheckpointState.PENDING:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(checkpoint.resolved_at or 0))
@@ -568,7 +569,7 @@ def _step_state_for(run: Run) -> StepState:
     return StepState.CANCELLED if run.state is RunState.CANCELLED else StepState.FAILED
 
 
-def _failure_message(step: wrepo.Step, run: Run) -> str:
+def _failure_message(step: Step, run: Run) -> str:
     text = f"step {step.name!r} ended {run.state.value}"
     if run.exit_code is not None:
         text += f" (exit code {run.exit_code})"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from app.core.models import Run
 from app.core.states import RunState
 from app.core.workflow import Resolution
+from app.core.workflow_models import Checkpoint, Step, Workflow
 from app.store import workflow_repo as wrepo
 from app.store.db import Connection, data_version
 from app.supervisor import workflow_transitions as transitions
@@ -47,9 +48,9 @@ class CheckpointRequested:
 
 @dataclass(frozen=True)
 class WorkflowDetail:
-    workflow: wrepo.Workflow
-    steps: list[wrepo.Step]
-    checkpoints: list[wrepo.Checkpoint]
+    workflow: Workflow
+    steps: list[Step]
+    checkpoints: list[Checkpoint]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -146,16 +147,16 @@ class WorkflowEngine:
 
     # ------------------------------------------------------------------ queries for views
 
-    def workflows(self, limit: int | None = None) -> list[wrepo.Workflow]:
+    def workflows(self, limit: int | None = None) -> list[Workflow]:
         return wrepo.list_workflows(self._conn, limit)
 
     def workflow(self, workflow_id: int) -> WorkflowDetail:
         return workflow_detail(self._conn, workflow_id)
 
-    def pending_checkpoints(self) -> list[wrepo.Checkpoint]:
+    def pending_checkpoints(self) -> list[Checkpoint]:
         return wrepo.pending_checkpoints(self._conn)
 
-    def checkpoint(self, checkpoint_id: int) -> wrepo.Checkpoint:
+    def checkpoint(self, checkpoint_id: int) -> Checkpoint:
         return wrepo.get_checkpoint(self._conn, checkpoint_id)
 
     # ------------------------------------------------------------------ supervisor hooks

@@ -16,8 +16,8 @@ from PySide6.QtTest import QTest
 
 from app.core.approvals import Approval, ApprovalState
 from app.core.models import TaskSpec
+from app.core.settings import Settings
 from app.store import approval_repo
-from app.store.settings import Settings
 from app.supervisor.adapters import detect_all
 from app.ui.approval_text import describe_input
 from app.ui.dialogs import NewTaskDialog

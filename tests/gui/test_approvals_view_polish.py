@@ -21,8 +21,8 @@ from app.core.approvals import Approval, ApprovalState
 from app.core.models import TaskSpec
 from app.core.platform import current_user
 from app.core.workflow import CheckpointState
+from app.core.workflow_models import Checkpoint
 from app.store import approval_repo
-from app.store.workflow_repo import Checkpoint
 from app.ui import theme
 from app.ui.approval_text import DIFF_COLORS, describe_input
 from app.ui.approvals_view import (

@@ -10,7 +10,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel
 
 from app.core.workflow import CheckpointState, StepDef, StepState, WorkflowDef, WorkflowState
-from app.store import workflow_repo as wrepo
+from app.core.workflow_models import Checkpoint, Step, Workflow
 from app.supervisor.workflow_catalog import Catalog
 from app.supervisor.workflows import WorkflowDetail
 from app.ui.workflows_view import (
@@ -29,24 +29,24 @@ DEFINITION = WorkflowDef(
 RESULT = "1. touch the form\n    indented line\n2. add tests"
 
 
-def _workflow(state: WorkflowState) -> wrepo.Workflow:
-    return wrepo.Workflow(id=1, name="demo", definition=DEFINITION, input="the login page",
+def _workflow(state: WorkflowState) -> Workflow:
+    return Workflow(id=1, name="demo", definition=DEFINITION, input="the login page",
                           cwd="/w", state=state, current_step=0, created_at=NOW,
                           updated_at=NOW)  # fmt: skip
 
 
-def _step() -> wrepo.Step:
-    return wrepo.Step(id=7, workflow_id=1, step_index=0, name="plan", attempt=1, task_id=3,
+def _step() -> Step:
+    return Step(id=7, workflow_id=1, step_index=0, name="plan", attempt=1, task_id=3,
                       run_id=3, state=StepState.SUCCEEDED, prompt="p", argv=(),
                       created_at=NOW, result_text=RESULT)  # fmt: skip
 
 
-def _checkpoint(state: CheckpointState = CheckpointState.PENDING) -> wrepo.Checkpoint:
-    return wrepo.Checkpoint(id=4, workflow_id=1, step_id=7, state=state, result_text=RESULT,
+def _checkpoint(state: CheckpointState = CheckpointState.PENDING) -> Checkpoint:
+    return Checkpoint(id=4, workflow_id=1, step_id=7, state=state, result_text=RESULT,
                             created_at=NOW, step_name="plan", workflow_name="demo")  # fmt: skip
 
 
-def _view(qtbot: Any, state: WorkflowState, checkpoint: wrepo.Checkpoint | None) -> WorkflowView:
+def _view(qtbot: Any, state: WorkflowState, checkpoint: Checkpoint | None) -> WorkflowView:
     view = WorkflowView(1)
     qtbot.addWidget(view)
     checkpoints = [checkpoint] if checkpoint else []

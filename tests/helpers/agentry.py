@@ -18,11 +18,12 @@ from typing import Any, TypeVar
 import psutil
 
 from app.core.models import Run, TaskSpec
+from app.core.settings import Settings
 from app.runner import procs, protocol
 from app.store import repo
 from app.store.db import open_database
 from app.store.locations import Locations
-from app.store.settings import Settings, load_settings
+from app.store.settings import load_settings
 from app.supervisor import commands
 from app.supervisor.supervisor import Supervisor
 from helpers.wait import wait_until

@@ -10,7 +10,7 @@ from helpers.agentry import Home, counting_agent, run_async, tick
 from helpers.wait import async_wait_until
 
 from app.core.models import TaskSpec
-from app.store.settings import Settings
+from app.core.settings import Settings
 from app.supervisor.events import Event, Notice, OutputLines, RunStateChanged, TaskAdded
 from app.supervisor.supervisor import Supervisor
 

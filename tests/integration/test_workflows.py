@@ -19,6 +19,7 @@ from helpers.wait import async_wait_until, wait_until
 
 from app.cli import workflows as cli
 from app.core.platform import current_user
+from app.core.workflow_models import Checkpoint, Step, Workflow
 from app.store import repo
 from app.store import workflow_repo as wrepo
 from app.store.settings import load_settings
@@ -80,17 +81,17 @@ def opened(home: Home) -> Iterator[sqlite3.Connection]:
         yield conn
 
 
-def workflow(home: Home, workflow_id: int) -> wrepo.Workflow:
+def workflow(home: Home, workflow_id: int) -> Workflow:
     with opened(home) as conn:
         return wrepo.get_workflow(conn, workflow_id)
 
 
-def pending(home: Home) -> list[wrepo.Checkpoint]:
+def pending(home: Home) -> list[Checkpoint]:
     with opened(home) as conn:
         return wrepo.pending_checkpoints(conn)
 
 
-def steps(home: Home, workflow_id: int) -> list[wrepo.Step]:
+def steps(home: Home, workflow_id: int) -> list[Step]:
     with opened(home) as conn:
         return wrepo.steps_of(conn, workflow_id)
 
@@ -117,14 +118,14 @@ class Harness:
     async def __aexit__(self, *exc: object) -> None:
         await self.sup.stop()
 
-    async def checkpoint(self, step: str) -> wrepo.Checkpoint:
+    async def checkpoint(self, step: str) -> Checkpoint:
         found = await async_wait_until(
             lambda: [c for c in pending(self.home) if c.step_name == step],
             message=f"a pending checkpoint of step {step}",
         )
         return found[0]
 
-    async def state(self, workflow_id: int, *states: str) -> wrepo.Workflow:
+    async def state(self, workflow_id: int, *states: str) -> Workflow:
         return await async_wait_until(
             lambda: (w := workflow(self.home, workflow_id)).state.value in states and w
         )
@@ -239,7 +240,7 @@ def test_a_failing_step_fails_the_workflow_and_says_which_step(home: Home, work_
         home, "bad", '[[steps]]\nname = "oops"\nagent = "shell"\ncommand = ["sh", "-c", "exit 3"]\n'
     )
 
-    async def scenario() -> wrepo.Workflow:
+    async def scenario() -> Workflow:
         async with Harness(home) as h:
             workflow_id = h.engine.start("bad", "", work_dir)
             return await h.state(workflow_id, "failed", "completed")
@@ -261,7 +262,7 @@ def test_a_step_that_failed_runs_again_on_retry_with_the_same_prompt_and_goes_on
         'command = ["sh", "-c", "test -e ready && echo got {previous}"]\n',
     )
 
-    async def scenario() -> tuple[wrepo.Workflow, wrepo.Workflow]:
+    async def scenario() -> tuple[Workflow, Workflow]:
         async with Harness(home) as h:
             workflow_id = h.engine.start("flaky", "", work_dir)
             failed = await h.state(workflow_id, "failed", "completed")
@@ -390,7 +391,7 @@ def test_a_step_that_ended_while_no_engine_ran_is_finished_at_start_up(
     workflow_id = _step_ended_without_transition(home, work_dir)
     assert workflow(home, workflow_id).state.value == "running"
 
-    async def scenario() -> wrepo.Checkpoint:
+    async def scenario() -> Checkpoint:
         async with Harness(home) as h:
             return await h.checkpoint("plan")
 

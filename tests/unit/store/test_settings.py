@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.store.settings import Settings, SettingsError, load_settings, save_settings
+from app.core.settings import Settings, SettingsError
+from app.store.settings import load_settings, save_settings
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import pytest
 
 from app.core.approvals import ApprovalState, Decision, Rule, first_match
 from app.core.models import TaskSpec
+from app.core.settings import Settings
 from app.core.states import RunState
 from app.store import approval_repo, repo
 from app.store.db import open_database, transaction
-from app.store.settings import Settings
 from app.supervisor import approvals, commands, hook
 
 

@@ -8,10 +8,10 @@ import pytest
 
 from app.core.agent_events import RunSummary
 from app.core.models import TaskSpec
+from app.core.settings import Settings
 from app.core.states import RunState
 from app.store import repo
 from app.store.db import open_database, transaction
-from app.store.settings import Settings
 from app.supervisor import commands
 
 

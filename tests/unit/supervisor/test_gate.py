@@ -6,7 +6,7 @@ from collections import namedtuple
 
 import pytest
 
-from app.store.settings import Settings
+from app.core.settings import Settings
 from app.supervisor.gate import GateReading, _busy_percent
 
 SETTINGS = Settings(gate_max_memory_percent=80.0, gate_max_cpu_percent=90.0)
