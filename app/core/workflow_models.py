@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.workflow import CheckpointState, StepState, WorkflowDef, WorkflowState
+from app.core.workflow_defs import WorkflowDef
+from app.core.workflow_states import CheckpointState, StepState, WorkflowState
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Like :mod:`app.store.repo`, functions that change state must run inside
 :func:`app.store.db.transaction`; each state change is checked against its table in
-:mod:`app.core.workflow` and writes its ``events`` row in the same transaction.
+:mod:`app.core.workflow_states` and writes its ``events`` row in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ import time
 from typing import Any
 
 from app.core.errors import AgentryError
-from app.core.workflow import (
+from app.core.workflow_defs import WorkflowDef
+from app.core.workflow_models import Checkpoint, Step, Workflow
+from app.core.workflow_states import (
     CheckpointState,
     StepState,
-    WorkflowDef,
     WorkflowState,
     check_checkpoint_transition,
     check_step_transition,
     check_workflow_transition,
 )
-from app.core.workflow_models import Checkpoint, Step, Workflow
 from app.store.repo import add_event
 
 # Workflow, Step, Checkpoint: re-export for ui/cli until they import from the new home

@@ -20,17 +20,10 @@ from typing import Any, TypeVar
 from app.core.models import Run, TaskSpec
 from app.core.settings import Settings
 from app.core.states import RunState
-from app.core.workflow import (
-    CheckpointState,
-    Resolution,
-    StepContext,
-    StepState,
-    WorkflowDef,
-    WorkflowState,
-    render_step,
-    with_notes,
-)
+from app.core.workflow_defs import WorkflowDef
 from app.core.workflow_models import Checkpoint, Step, Workflow
+from app.core.workflow_states import CheckpointState, Resolution, StepState, WorkflowState
+from app.core.workflow_templates import StepContext, render_step, with_notes
 from app.runner import protocol
 from app.store import repo
 from app.store import workflow_repo as wrepo

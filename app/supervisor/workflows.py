@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.models import Run
 from app.core.states import RunState
-from app.core.workflow import Resolution
 from app.core.workflow_models import Checkpoint, Step, Workflow
+from app.core.workflow_states import Resolution
 from app.store import workflow_repo as wrepo
 from app.store.db import Connection, data_version
 from app.supervisor import workflow_transitions as transitions

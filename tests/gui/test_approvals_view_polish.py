@@ -20,8 +20,8 @@ from PySide6.QtWidgets import QApplication, QFormLayout, QHeaderView, QLabel
 from app.core.approvals import Approval, ApprovalState
 from app.core.models import TaskSpec
 from app.core.platform import current_user
-from app.core.workflow import CheckpointState
 from app.core.workflow_models import Checkpoint
+from app.core.workflow_states import CheckpointState
 from app.store import approval_repo
 from app.ui import theme
 from app.ui.approval_text import DIFF_COLORS, describe_input

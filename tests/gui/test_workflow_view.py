@@ -8,7 +8,7 @@ from helpers.agentry import Home
 from helpers.gui import AppDriver
 from helpers.wait import wait_until
 
-from app.core.workflow import WorkflowState
+from app.core.workflow_states import WorkflowState
 
 
 def test_a_checkpoint_is_notified_listed_and_resolved_with_an_edit_from_its_dialog(

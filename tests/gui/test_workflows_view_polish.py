@@ -9,8 +9,9 @@ import pytest
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel
 
-from app.core.workflow import CheckpointState, StepDef, StepState, WorkflowDef, WorkflowState
+from app.core.workflow_defs import StepDef, WorkflowDef
 from app.core.workflow_models import Checkpoint, Step, Workflow
+from app.core.workflow_states import CheckpointState, StepState, WorkflowState
 from app.supervisor.workflow_catalog import Catalog
 from app.supervisor.workflows import WorkflowDetail
 from app.ui.workflows_view import (

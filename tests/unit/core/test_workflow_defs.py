@@ -1,4 +1,5 @@
-"""Tests for app.core.workflow: parsing, every kind of error with its line, templates, states."""
+"""Tests for app.core.workflow_defs, workflow_templates and workflow_states: parsing, every
+kind of error with its line, templates, states."""
 
 from __future__ import annotations
 
@@ -7,20 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from app.core.workflow import (
+from app.core.workflow_defs import StepDef, WorkflowDef, WorkflowError, parse_workflow
+from app.core.workflow_states import (
     CHECKPOINT_ALLOWED,
     WORKFLOW_ALLOWED,
     CheckpointState,
     IllegalWorkflowTransition,
-    StepContext,
-    StepDef,
-    TemplateError,
-    WorkflowDef,
-    WorkflowError,
     WorkflowState,
     check_checkpoint_transition,
     check_workflow_transition,
-    parse_workflow,
+)
+from app.core.workflow_templates import (
+    StepContext,
+    TemplateError,
     render_prompt,
     render_step,
     template_fields,
