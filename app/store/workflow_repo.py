@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from app.core.errors import AgentryError
+from app.core.states import TERMINAL
 from app.core.workflow_defs import WorkflowDef
 from app.core.workflow_models import Checkpoint, Step, Workflow
 from app.core.workflow_states import (
@@ -27,8 +28,6 @@ from app.store.repo import add_event
 
 # Workflow, Step, Checkpoint: re-export for ui/cli until they import from the new home
 # (app.core.workflow_models).
-
-_TERMINAL_RUNS = ("succeeded", "failed", "timed_out", "cancelled", "interrupted")
 
 
 class NotFound(AgentryError, LookupError):
@@ -311,18 +310,20 @@ def steps_with_ended_runs(conn: sqlite3.Connection) -> list[Step]:
     """Steps still marked running although their run has ended: transitions never made
     (a crash between the two commits, a run cancelled by another process). Workflows whose
     last transition failed wait for a person's Retry instead."""
-    marks = ", ".join("?" for _ in _TERMINAL_RUNS)
+    ended = sorted(state.value for state in TERMINAL)
+    marks = ", ".join("?" for _ in ended)
     rows = conn.execute(
         "SELECT s.* FROM workflow_steps s JOIN runs r ON r.id = s.run_id "
         "JOIN workflows w ON w.id = s.workflow_id "
         f"WHERE s.state = ? AND r.state IN ({marks}) AND w.error IS NULL ORDER BY s.id",
-        (StepState.RUNNING.value, *_TERMINAL_RUNS),
+        (StepState.RUNNING.value, *ended),
     )
     return [_step(row) for row in rows]
 
 
 # ---------------------------------------------------------------- checkpoints
 
+_PENDING = CheckpointState.PENDING.value
 _CHECKPOINT_SELECT = (
     "SELECT c.*, s.name AS step_name, w.name AS workflow_name FROM checkpoints c "
     "JOIN workflow_steps s ON s.id = c.step_id JOIN workflows w ON w.id = c.workflow_id"
@@ -355,13 +356,13 @@ def get_checkpoint(conn: sqlite3.Connection, checkpoint_id: int) -> Checkpoint:
 
 
 def pending_checkpoints(conn: sqlite3.Connection) -> list[Checkpoint]:
-    rows = conn.execute(f"{_CHECKPOINT_SELECT} WHERE c.state = 'pending' ORDER BY c.id")
+    rows = conn.execute(f"{_CHECKPOINT_SELECT} WHERE c.state = ? ORDER BY c.id", (_PENDING,))
     return [_checkpoint(row) for row in rows]
 
 
 def pending_checkpoint_of(conn: sqlite3.Connection, workflow_id: int) -> Checkpoint | None:
     row = conn.execute(
-        f"{_CHECKPOINT_SELECT} WHERE c.workflow_id = ? AND c.state = 'pending'", (workflow_id,)
+        f"{_CHECKPOINT_SELECT} WHERE c.workflow_id = ? AND c.state = ?", (workflow_id, _PENDING)
     ).fetchone()
     return _checkpoint(row) if row else None
 
@@ -384,14 +385,24 @@ def resolve_checkpoint(
     notes: str | None = None,
     rerun: bool = False,
 ) -> bool:
-    """Record a resolution, exactly once (``WHERE state = 'pending'``); False if it was
+    """Record a resolution, exactly once (``WHERE state = pending``); False if it was
     already resolved by someone else."""
     old = get_checkpoint(conn, checkpoint_id)
     check_checkpoint_transition(old.state, new)
     cur = conn.execute(
         "UPDATE checkpoints SET state = ?, action = ?, resolved_by = ?, resolved_at = ?, "
-        "edited_text = ?, notes = ?, rerun = ? WHERE id = ? AND state = 'pending'",
-        (new.value, action, who, time.time(), edited_text, notes, int(rerun), checkpoint_id),
+        "edited_text = ?, notes = ?, rerun = ? WHERE id = ? AND state = ?",
+        (
+            new.value,
+            action,
+            who,
+            time.time(),
+            edited_text,
+            notes,
+            int(rerun),
+            checkpoint_id,
+            _PENDING,
+        ),
     )
     if cur.rowcount != 1:
         return False
@@ -415,6 +426,6 @@ def resolve_checkpoint(
 
 def newest_pending_checkpoints(conn: sqlite3.Connection, after_id: int) -> list[Checkpoint]:
     rows = conn.execute(
-        f"{_CHECKPOINT_SELECT} WHERE c.state = 'pending' AND c.id > ? ORDER BY c.id", (after_id,)
+        f"{_CHECKPOINT_SELECT} WHERE c.state = ? AND c.id > ? ORDER BY c.id", (_PENDING, after_id)
     )
     return [_checkpoint(row) for row in rows]
