@@ -84,19 +84,25 @@ def cancel(conn: Connection, locations: Locations, task_ref: str | int) -> Cance
             state = run.state.value if run else "no run"
             raise CommandRefused(f"task {task.id} has already ended ({state}); nothing to cancel")
         if run.state is RunState.QUEUED:
-            moved = repo.transition(
-                conn,
-                run.id,
-                RunState.CANCELLED,
-                only_from={RunState.QUEUED},
-                reason="cancelled",
-                message="cancelled before it started",
-            )
+            moved = cancel_queued(conn, run.id, "cancelled before it started")
             assert moved is not None
             return CancelResult(task.id, moved, requested=False)
     # Active: the runner owns the ending; it sees the request within a fraction of a second.
     protocol.request_cancel(locations.run_dir(run.dir))
     return CancelResult(task.id, run, requested=True)
+
+
+def cancel_queued(conn: Connection, run_id: int, message: str) -> Run | None:
+    """Cancel a run that has not started, inside the caller's transaction: no runner exists
+    to ask, so the database is the whole story. None if it is no longer queued."""
+    return repo.transition(
+        conn,
+        run_id,
+        RunState.CANCELLED,
+        only_from={RunState.QUEUED},
+        reason="cancelled",
+        message=message,
+    )
 
 
 def retry(conn: Connection, task_ref: str | int, settings: Settings) -> tuple[int, int]:

@@ -30,7 +30,7 @@ from app.store import workflow_repo as wrepo
 from app.store.db import Connection, DatabaseError, abandon_transaction, transaction
 from app.store.locations import Locations
 from app.supervisor.adapters import get_adapter_or_none
-from app.supervisor.commands import CommandRefused, ensure_utf8, resolve_timeout
+from app.supervisor.commands import CommandRefused, cancel_queued, ensure_utf8, resolve_timeout
 from app.supervisor.step_results import step_result
 
 log = logging.getLogger(__name__)
@@ -460,14 +460,7 @@ def _add_attempt(
 def _cancel_step(conn: Connection, step: Step, outcome: Outcome) -> None:
     run = repo.get_run(conn, step.run_id)
     if run.state is RunState.QUEUED:
-        moved = repo.transition(
-            conn,
-            run.id,
-            RunState.CANCELLED,
-            only_from={RunState.QUEUED},
-            reason="cancelled",
-            message="its workflow was cancelled",
-        )
+        moved = cancel_queued(conn, run.id, "its workflow was cancelled")
         wrepo.end_step(conn, step.id, StepState.CANCELLED)
         if moved is not None:
             outcome.cancelled_runs.append(moved)
