@@ -26,7 +26,15 @@ from app.supervisor.hook import PROBE_ANSWER
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LaunchError", "hook_command", "hook_for", "identity_of", "launch", "prepare"]
+__all__ = [
+    "HookProber",
+    "LaunchError",
+    "hook_command",
+    "hook_for",
+    "identity_of",
+    "launch",
+    "prepare",
+]
 
 
 def prepare(
@@ -37,16 +45,18 @@ def prepare(
     agent_paths: dict[str, str] | None = None,
     sessions_dir: Path | None = None,
     approvals: float | None = None,
+    prober: HookProber | None = None,
 ) -> list[str]:
     """Write spec.json (and the prompt) atomically; they are immutable from here on.
 
     Returns the exact argv, which the caller records for the task's details.
     ``approvals`` is the approval expiry in seconds when tool calls need a person's yes
     (agents with a pre-tool hook then get Agentry's hook), None when they do not.
+    ``prober`` checks that hook starts; without one, every hook is probed afresh.
     """
     sessions = sessions_dir or run_dir.parent.parent / "sessions"
     argv, stdin_text, env, files, links = _invocation(
-        task, run, agent_paths or {}, run_dir, sessions, approvals
+        task, run, agent_paths or {}, run_dir, sessions, approvals, prober or HookProber()
     )
     run_dir.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
@@ -92,25 +102,40 @@ def hook_for(run: Run, approval_timeout_s: float, kind: str = "claude-pretool") 
     return HookConfig(command, int(approval_timeout_s) + 300)
 
 
-# Probes that passed, so each (agent, shell, folder, command) is checked once a session.
-_probed: set[tuple[str, ...]] = set()
 PROBE_TIMEOUT_S = 30.0
 
 
-def check_hook(adapter: Adapter, hook: HookConfig, cwd: str, env: dict[str, str]) -> None:
-    """Run the hook command as the agent will (its shell, the task's folder) with --probe.
+class HookProber:
+    """Runs the hook command as the agent will (its shell, the task's folder) with --probe,
+    and remembers the probes that passed for as long as it lives, so each (agent, shell,
+    folder, command) is checked once. The supervisor owns one; two supervisors in one
+    process never share what they learned.
 
     The agents let a call through when their hook fails to start, so a hook that cannot
     start (a shadowed package, a shell profile that exits, quoting a shell cannot read)
     would silently approve everything: such a run is not started at all.
     """
-    shell = adapter.hook_shell(env)
-    if shell is None:
-        return
-    line = adapter.hook_line(hook) + " --probe"
-    key = (adapter.name, *shell, cwd, *_without_run_id(hook.command))
-    if key in _probed:
-        return
+
+    def __init__(self) -> None:
+        self._passed: set[tuple[str, ...]] = set()
+
+    @property
+    def passed(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(self._passed)
+
+    def check(self, adapter: Adapter, hook: HookConfig, cwd: str, env: dict[str, str]) -> None:
+        """Raise LaunchError, saying why, when the hook does not answer its probe."""
+        shell = adapter.hook_shell(env)
+        if shell is None:
+            return
+        key = (adapter.name, *shell, cwd, *_without_run_id(hook.command))
+        if key in self._passed:
+            return
+        _probe(adapter, shell, adapter.hook_line(hook) + " --probe", cwd, env)
+        self._passed.add(key)
+
+
+def _probe(adapter: Adapter, shell: list[str], line: str, cwd: str, env: dict[str, str]) -> None:
     try:
         done = subprocess.run(
             [*shell, line],
@@ -128,7 +153,6 @@ def check_hook(adapter: Adapter, hook: HookConfig, cwd: str, env: dict[str, str]
         said = (done.stderr or done.stdout).strip().splitlines()[-3:]
         why = f"exit code {done.returncode}" + (": " + " / ".join(said) if said else "")
         raise LaunchError(_probe_failed(adapter, cwd, why))
-    _probed.add(key)
 
 
 def _without_run_id(command: list[str]) -> list[str]:
@@ -149,7 +173,8 @@ def _invocation(
     agent_paths: dict[str, str],
     run_dir: Path,
     sessions_dir: Path,
-    approvals: float | None = None,
+    approvals: float | None,
+    prober: HookProber,
 ) -> tuple[list[str], str | None, dict[str, str], dict[str, str], dict[str, str]]:
     if task.agent == "shell":
         prompt = run.prompt if run.kind == "follow_up" else task.spec.prompt
@@ -178,7 +203,7 @@ def _invocation(
         prompt, options, executable=executable, session_id=session, run_dir=run_dir, hook=hook
     )
     if hook is not None:
-        check_hook(adapter, hook, task.spec.cwd, {**os.environ, **task.spec.env, **inv.env})
+        prober.check(adapter, hook, task.spec.cwd, {**os.environ, **task.spec.env, **inv.env})
     return inv.argv, inv.stdin_text, inv.env, inv.files, inv.links
 
 

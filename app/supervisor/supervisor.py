@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import subprocess
 import time
@@ -80,6 +81,7 @@ class Supervisor:
         self._launcher_task: asyncio.Task[None] | None = None
         self.tails = TailHub(self.bus)
         self._detections: dict[str, Detection] | None = None
+        self._hook_prober = launcher.HookProber()  # hooks that started, while we live
         # Extensions (workflows, approvals) hook in here instead of into the loop itself:
         self.on_started: list[Callable[[], None]] = []  # after recovery, before scheduling
         self.on_run_ended: list[Callable[[Run], None]] = []  # after a terminal state commits
@@ -445,9 +447,11 @@ class Supervisor:
         paths = dict(self.settings.agent_paths)
         approvals = self.settings.approval_timeout_s if self.settings.approvals else None
         try:
-            argv = await loop.run_in_executor(
-                None, launcher.prepare, run_dir, task, run, grace, paths, None, approvals
-            )
+            prepare = functools.partial(
+                launcher.prepare, run_dir, task, run, grace, paths,
+                approvals=approvals, prober=self._hook_prober,
+            )  # fmt: skip
+            argv = await loop.run_in_executor(None, prepare)
         except launcher.LaunchError as exc:
             self._fail_start(run, str(exc))
             return

@@ -159,10 +159,10 @@ def test_a_run_that_cannot_be_launched_fails_with_the_reason_and_does_not_block_
     home.write_settings(max_concurrency=1)
     real = launcher.prepare
 
-    def prepare(run_dir: Path, task, run, *args):
+    def prepare(run_dir: Path, task, run, *args, **kwargs):
         if task.spec.title == "broken":
             raise RuntimeError("something unforeseen")
-        return real(run_dir, task, run, *args)
+        return real(run_dir, task, run, *args, **kwargs)
 
     monkeypatch.setattr(launcher, "prepare", prepare)
 

@@ -13,10 +13,9 @@ from helpers.agent_cli import fake_cli
 from app.core.models import Run, Task, TaskSpec
 from app.core.states import RunState
 from app.runner import protocol
-from app.supervisor import launcher
 from app.supervisor.adapters.base import HookConfig
 from app.supervisor.adapters.codex import CodexAdapter
-from app.supervisor.launcher import LaunchError, check_hook, hook_for, prepare
+from app.supervisor.launcher import HookProber, LaunchError, hook_for, prepare
 
 
 def _task(agent: str, cwd: Path, *, prompt: str | None = "fix the tests", argv=(), **options):
@@ -160,19 +159,21 @@ def _shadowing_project(folder: Path) -> Path:
 def test_the_hook_probe_passes_in_a_project_with_its_own_app_package(tmp_path: Path) -> None:
     project = _shadowing_project(tmp_path / "project")
     hook = hook_for(_run(), 900.0, "codex-pretool")
-    launcher._probed.clear()
-    check_hook(CodexAdapter(), hook, str(project), {**os.environ, "SHELL": "/bin/sh"})
+    prober = HookProber()
+    prober.check(CodexAdapter(), hook, str(project), {**os.environ, "SHELL": "/bin/sh"})
+    assert prober.passed, "a probe that passed is not run again by the same prober"
+    assert not HookProber().passed, "another supervisor's prober probes for itself"
 
 
 def test_a_hook_that_does_not_start_refuses_the_launch_and_says_why(tmp_path: Path) -> None:
     """Without -P the project's app shadows Agentry's: the agent would read the crash as yes."""
     project = _shadowing_project(tmp_path / "project")
     command = [sys.executable, "-m", "app", "hook", "codex-pretool", "--run", "3"]
-    launcher._probed.clear()
+    prober = HookProber()
     with pytest.raises(LaunchError) as caught:
-        check_hook(CodexAdapter(), HookConfig(command, 1200), str(project),
+        prober.check(CodexAdapter(), HookConfig(command, 1200), str(project),
                    {**os.environ, "SHELL": "/bin/sh"})  # fmt: skip
     message = str(caught.value)
     assert "approval hook does not start for Codex CLI" in message and str(project) in message
     assert "the projects own app" in message and "turn off approvals" in message
-    assert not launcher._probed, "a failed probe is not remembered as passed"
+    assert not prober.passed, "a failed probe is not remembered as passed"
