@@ -81,6 +81,12 @@ def find_process(pid: int | None, create_time: float | None) -> psutil.Process |
     return proc
 
 
+def pid_exists(pid: int) -> bool:
+    """Whether any process (of any user) has this pid now; 0 and negative pids are never a
+    process that wrote a file."""
+    return pid > 0 and psutil.pid_exists(pid)
+
+
 def is_alive(pid: int | None, create_time: float | None) -> bool:
     return find_process(pid, create_time) is not None
 

@@ -41,8 +41,8 @@ StrPath = str | os.PathLike[str]
 # ".{name}.{pid}.{token}.tmp": the writer's pid lets cleanup tell whether it is still alive.
 _TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<token>[0-9a-f]+)\.tmp$")
 
-# When we cannot tell whether a writer is alive (Windows without a usable process check),
-# its temp file is only removed once it is this old: no atomic write takes an hour.
+# When we cannot tell whether a writer is alive, its temp file is only removed once it is
+# this old: no atomic write takes an hour.
 UNSURE_TEMP_MAX_AGE_SECONDS = 3600.0
 
 # Filesystems that cannot fsync a directory say so with these; durability is then the
@@ -337,12 +337,18 @@ def fsync_dir(path: StrPath) -> None:
         os.close(fd)
 
 
-def cleanup_temp_files(folder: StrPath, *, windows: bool = IS_WINDOWS) -> list[Path]:
+WriterCheck = Callable[[int], bool | None]
+"""Whether the process with a pid is running; None when that cannot be told."""
+
+
+def cleanup_temp_files(folder: StrPath, *, writer_alive: WriterCheck) -> list[Path]:
     """Remove temp files left in ``folder`` (not recursive) by writers that have died.
 
     Temp files of live writers (including this process) are kept: they are about to be
-    renamed. Returns the removed paths; a file that cannot be removed is logged and
-    skipped. A missing folder has nothing to clean.
+    renamed. ``writer_alive`` answers for a writer's pid (the caller owns process checks:
+    the supervisor passes psutil's); where it cannot tell, only a temp file older than
+    any atomic write takes is removed. Returns the removed paths; a file that cannot be
+    removed is logged and skipped. A missing folder has nothing to clean.
     """
     try:
         entries = list(os.scandir(folder))
@@ -354,7 +360,7 @@ def cleanup_temp_files(folder: StrPath, *, windows: bool = IS_WINDOWS) -> list[P
         match = _TEMP_NAME.match(entry.name)
         if match is None or not entry.is_file(follow_symlinks=False):
             continue
-        if _writer_is_gone(int(match["pid"]), entry, now, windows=windows) and _remove_stale(
+        if _writer_is_gone(int(match["pid"]), entry, now, writer_alive) and _remove_stale(
             Path(entry.path)
         ):
             removed.append(Path(entry.path))
@@ -374,11 +380,13 @@ def _remove_stale(path: Path) -> bool:
     return True
 
 
-def _writer_is_gone(pid: int, entry: os.DirEntry[str], now: float, *, windows: bool) -> bool:
+def _writer_is_gone(
+    pid: int, entry: os.DirEntry[str], now: float, writer_alive: WriterCheck
+) -> bool:
     """Whether the process that wrote a temp file has exited; unsure means old enough."""
     if pid == os.getpid():
         return False
-    running = _windows_pid_running(pid) if windows else _posix_pid_running(pid)
+    running = writer_alive(pid)
     if running is not None:
         return not running
     try:
@@ -386,52 +394,6 @@ def _writer_is_gone(pid: int, entry: os.DirEntry[str], now: float, *, windows: b
     except OSError:
         return False
     return age > UNSURE_TEMP_MAX_AGE_SECONDS
-
-
-def _posix_pid_running(pid: int) -> bool | None:
-    """Signal 0 probes a pid without touching it. Never used on Windows, where os.kill
-    terminates the process whatever the signal."""
-    if pid <= 0:
-        return False  # not a pid any writer could have had
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    except (OverflowError, ValueError):
-        return False
-    except OSError:
-        return None
-    return True
-
-
-def _windows_pid_running(pid: int) -> bool | None:
-    """Ask Windows whether ``pid`` is a live process; None when it cannot tell."""
-    try:
-        import ctypes
-        from ctypes import wintypes
-
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined,unused-ignore]
-    except (ImportError, OSError, AttributeError):
-        return None
-    process_query_limited_information = 0x1000
-    error_access_denied, error_invalid_parameter, still_active = 5, 87, 259
-    kernel32.OpenProcess.restype = wintypes.HANDLE
-    kernel32.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
-    handle = kernel32.OpenProcess(process_query_limited_information, False, pid)
-    if not handle:
-        error = ctypes.get_last_error()  # type: ignore[attr-defined,unused-ignore]
-        if error == error_invalid_parameter:
-            return False  # no such process
-        return True if error == error_access_denied else None
-    try:
-        code = wintypes.DWORD()
-        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
-            return None
-        return code.value == still_active
-    finally:
-        kernel32.CloseHandle(handle)
 
 
 def link_or_copy(target: Path, link: Path) -> str:

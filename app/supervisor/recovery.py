@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from app.core.errors import AgentryError
 from app.core.models import RecoveryCause, RecoveryReport
+from app.runner import procs
 from app.store import approval_repo, fsops, repo
 from app.store.db import Connection, transaction
 from app.store.locations import Locations
@@ -45,11 +47,11 @@ def _reconcile_all(
 ) -> list[Observation]:
     with transaction(conn):
         report.previous_clean = repo.get_meta(conn, SESSION_KEY, "clean") == "clean"
-        report.temp_files_removed = len(fsops.cleanup_temp_files(locations.data))
+        report.temp_files_removed = _clean_temp_files(locations.data)
         observations = []
         for run in repo.active_runs(conn):
             run_dir = locations.run_dir(run.dir)
-            report.temp_files_removed += len(fsops.cleanup_temp_files(run_dir))
+            report.temp_files_removed += _clean_temp_files(run_dir)
             obs = reconcile(conn, run, run_dir, check_spec=True)
             _record(report, obs)
             observations.append(obs)
@@ -82,3 +84,8 @@ def _record(report: RecoveryReport, obs: Observation) -> None:
 def mark_clean_shutdown(conn: Connection) -> None:
     with transaction(conn):
         repo.set_meta(conn, SESSION_KEY, "clean")
+
+
+def _clean_temp_files(folder: Path) -> int:
+    """Temp files of writers that died mid-write (ours: the supervisor checks processes)."""
+    return len(fsops.cleanup_temp_files(folder, writer_alive=procs.pid_exists))

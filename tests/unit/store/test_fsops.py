@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from app.runner import procs
 from app.store import fsops
 from app.store.fsops import (
     CorruptFileError,
@@ -391,7 +392,7 @@ def test_writer_killed_mid_write_leaves_old_or_new_file_and_cleanup_removes_its_
     ours = temp_path_for(target)
     ours.write_bytes(b"in progress")
 
-    removed = cleanup_temp_files(tmp_path)
+    removed = cleanup_temp_files(tmp_path, writer_alive=procs.pid_exists)
 
     assert sorted(removed) == leftovers
     assert _temp_files(tmp_path) == [ours]
@@ -412,7 +413,7 @@ def test_cleanup_removes_temp_of_dead_writer_and_keeps_live_and_unrelated_files(
     for path in (dead, live, other, nested):
         path.write_bytes(b"x")
 
-    removed = cleanup_temp_files(tmp_path)
+    removed = cleanup_temp_files(tmp_path, writer_alive=procs.pid_exists)
 
     assert removed == [dead]
     assert not dead.exists()
@@ -420,7 +421,7 @@ def test_cleanup_removes_temp_of_dead_writer_and_keeps_live_and_unrelated_files(
 
 
 def test_cleanup_of_missing_folder_returns_nothing(tmp_path: Path) -> None:
-    assert cleanup_temp_files(tmp_path / "absent") == []
+    assert cleanup_temp_files(tmp_path / "absent", writer_alive=procs.pid_exists) == []
 
 
 def test_cleanup_logs_and_skips_a_file_it_cannot_remove(
@@ -441,7 +442,7 @@ def test_cleanup_logs_and_skips_a_file_it_cannot_remove(
     monkeypatch.setattr(os, "unlink", unlink)
     caplog.set_level(logging.WARNING, logger=LOGGER_NAME)
 
-    removed = cleanup_temp_files(tmp_path)
+    removed = cleanup_temp_files(tmp_path, writer_alive=procs.pid_exists)
 
     assert removed == [loose]
     assert stuck.exists()
@@ -457,9 +458,8 @@ def test_cleanup_logs_and_skips_a_file_it_cannot_remove(
         pytest.param(None, 7200, True, id="unsure-and-older-than-an-hour"),
     ],
 )
-def test_cleanup_on_windows_trusts_process_check_and_falls_back_to_age(
+def test_cleanup_trusts_the_writer_check_and_falls_back_to_age_when_unsure(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     running: bool | None,
     age_seconds: float,
     expect_removed: bool,
@@ -468,17 +468,10 @@ def test_cleanup_on_windows_trusts_process_check_and_falls_back_to_age(
     leftover.write_bytes(b"x")
     old = time.time() - age_seconds
     os.utime(leftover, (old, old))
-    monkeypatch.setattr(fsops, "_windows_pid_running", lambda pid: running)
-    monkeypatch.setattr(os, "kill", _fail_if_called)  # os.kill terminates on Windows
-
-    removed = cleanup_temp_files(tmp_path, windows=True)
+    removed = cleanup_temp_files(tmp_path, writer_alive=lambda pid: running)
 
     assert (removed == [leftover]) is expect_removed
     assert leftover.exists() is not expect_removed
-
-
-def _fail_if_called(*args: object) -> None:
-    raise AssertionError("os.kill must not be used to probe a pid on Windows")
 
 
 # --- read_json ----------------------------------------------------------------------
