@@ -85,10 +85,30 @@ class Decision(enum.StrEnum):
     DENY = "deny"
 
 
+class RuleScope(enum.StrEnum):
+    """Where a rule applies."""
+
+    PROJECT = "project"  # a folder and everything under it
+    TASK = "task"
+    ANY = "any"  # everywhere: only the built-in read-only tools, never a stored rule
+
+
+@dataclass(frozen=True)
+class NewRule:
+    """A rule to add: what a person chose in Settings, or with "remember" on a decision."""
+
+    scope: RuleScope
+    tool: str  # a tool name, or "*"
+    decision: Decision
+    folder: str | None = None  # for a project rule
+    task_id: int | None = None  # for a task rule
+    pattern: str | None = None  # fnmatch on the main argument; None matches all
+
+
 @dataclass(frozen=True)
 class Rule:
     id: int
-    scope: str  # "project" (a folder and everything under it) or "task"
+    scope: RuleScope
     tool: str  # a tool name, or "*"
     decision: Decision
     folder: str | None = None
@@ -98,14 +118,14 @@ class Rule:
     def matches(self, tool: str, argument: str, *, task_id: int, cwd: str | None) -> bool:
         if self.tool not in ("*", tool):
             return False
-        if self.scope == "task" and self.task_id != task_id:
+        if self.scope is RuleScope.TASK and self.task_id != task_id:
             return False
-        if self.scope == "project" and not _inside(cwd, self.folder):
+        if self.scope is RuleScope.PROJECT and not _inside(cwd, self.folder):
             return False
         return self.pattern is None or fnmatch.fnmatchcase(argument, self.pattern)
 
     def describe(self) -> str:
-        where = f"task {self.task_id}" if self.scope == "task" else f"folder {self.folder}"
+        where = f"task {self.task_id}" if self.scope is RuleScope.TASK else f"folder {self.folder}"
         what = f"{self.tool}" + (f" matching {self.pattern!r}" if self.pattern else "")
         return f"{self.decision.value} {what} in {where}"
 
@@ -115,7 +135,9 @@ def first_match(
 ) -> Rule | None:
     """The rule that decides: deny rules win over allow rules, task rules over folder rules."""
     matching = [r for r in rules if r.matches(tool, argument, task_id=task_id, cwd=cwd)]
-    matching.sort(key=lambda r: (r.decision is not Decision.DENY, r.scope != "task", r.id))
+    matching.sort(
+        key=lambda r: (r.decision is not Decision.DENY, r.scope is not RuleScope.TASK, r.id)
+    )
     return matching[0] if matching else None
 
 

@@ -52,6 +52,15 @@ class TaskSpec:
         )
 
 
+class RunKind(enum.StrEnum):
+    """Why a run of a task exists (its first, or which later command queued it)."""
+
+    START = "start"
+    RETRY = "retry"
+    RESUME = "resume"  # continue an interrupted run in the agent's own session
+    FOLLOW_UP = "follow_up"  # the next message in the agent's session
+
+
 @dataclass(frozen=True)
 class Run:
     id: int
@@ -71,7 +80,7 @@ class Run:
     runner_create_time: float | None = None
     agent_pid: int | None = None
     agent_create_time: float | None = None
-    kind: str = "start"  # start | retry | resume | follow_up
+    kind: RunKind = RunKind.START
     prompt: str | None = None
     resume_session: str | None = None
     argv: tuple[str, ...] = ()

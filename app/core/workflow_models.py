@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.workflow_defs import WorkflowDef
-from app.core.workflow_states import CheckpointState, StepState, WorkflowState
+from app.core.workflow_states import CheckpointState, Resolution, StepState, WorkflowState
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class Checkpoint:
     created_at: float
     step_name: str = ""
     workflow_name: str = ""
-    action: str | None = None
+    action: Resolution | None = None
     resolved_by: str | None = None
     resolved_at: float | None = None
     edited_text: str | None = None

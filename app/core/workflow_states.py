@@ -100,11 +100,13 @@ CHECKPOINT_ALLOWED: dict[CheckpointState, frozenset[CheckpointState]] = {
 
 
 class Resolution(enum.StrEnum):
-    """What a person does with a pending checkpoint."""
+    """How a pending checkpoint was resolved (its recorded ``action``): a person approves,
+    edits or rejects it; CANCEL is recorded when its workflow is cancelled meanwhile."""
 
     APPROVE = "approve"
     EDIT = "edit"
     REJECT = "reject"
+    CANCEL = "cancel"
 
     @property
     def state(self) -> CheckpointState:
@@ -112,7 +114,12 @@ class Resolution(enum.StrEnum):
             Resolution.APPROVE: CheckpointState.APPROVED,
             Resolution.EDIT: CheckpointState.EDITED,
             Resolution.REJECT: CheckpointState.REJECTED,
+            Resolution.CANCEL: CheckpointState.CANCELLED,
         }[self]
+
+
+PERSON_RESOLUTIONS = frozenset({Resolution.APPROVE, Resolution.EDIT, Resolution.REJECT})
+"""What a person may choose for a checkpoint (cancelling is done to the whole workflow)."""
 
 
 class IllegalWorkflowTransition(RuntimeError):

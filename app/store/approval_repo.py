@@ -9,7 +9,7 @@ import sqlite3
 import time
 from typing import Any
 
-from app.core.approvals import Approval, ApprovalState, Decision, Rule
+from app.core.approvals import Approval, ApprovalState, Decision, NewRule, Rule, RuleScope
 from app.store.repo import add_event
 
 
@@ -165,7 +165,7 @@ def state_of(conn: sqlite3.Connection, approval_id: str) -> ApprovalState | None
 def _rule(row: sqlite3.Row) -> Rule:
     return Rule(
         id=row["id"],
-        scope=row["scope"],
+        scope=RuleScope(row["scope"]),
         tool=row["tool"],
         decision=Decision(row["decision"]),
         folder=row["folder"],
@@ -178,38 +178,49 @@ def rules(conn: sqlite3.Connection) -> list[Rule]:
     return [_rule(row) for row in conn.execute("SELECT * FROM approval_rules ORDER BY id")]
 
 
-def add_rule(
-    conn: sqlite3.Connection,
-    *,
-    scope: str,
-    tool: str,
-    decision: Decision,
-    folder: str | None = None,
-    task_id: int | None = None,
-    pattern: str | None = None,
-) -> int:
-    if scope not in ("task", "project"):
-        raise ValueError(f"a rule's scope is task or project, not {scope!r}")
+_STORED_SCOPES = (RuleScope.TASK, RuleScope.PROJECT)
+
+
+def add_rule(conn: sqlite3.Connection, rule: NewRule | None = None, /, **fields: Any) -> int:
+    """Store a rule; returns its id.
+
+    Temporary: ``**fields`` (scope, tool, decision, folder, task_id, pattern as keywords)
+    is kept for the CLI until it passes a NewRule; remove it then.
+    """
+    if rule is None:
+        rule = legacy_rule(fields)
+    if rule.scope not in _STORED_SCOPES:
+        raise ValueError(f"a rule's scope is task or project, not {rule.scope.value!r}")
     cur = conn.execute(
         "INSERT INTO approval_rules (scope, folder, task_id, tool, pattern, decision, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (scope, folder, task_id, tool, pattern, decision.value, time.time()),
-    )
+        (rule.scope.value, rule.folder, rule.task_id, rule.tool, rule.pattern,
+         rule.decision.value, time.time()),
+    )  # fmt: skip
     rule_id = int(cur.lastrowid or 0)
     add_event(
         conn,
         "approval_rule",
-        task_id=task_id,
+        task_id=rule.task_id,
         detail={
             "rule": rule_id,
-            "scope": scope,
-            "folder": folder,
-            "tool": tool,
-            "pattern": pattern,
-            "decision": decision.value,
+            "scope": rule.scope.value,
+            "folder": rule.folder,
+            "tool": rule.tool,
+            "pattern": rule.pattern,
+            "decision": rule.decision.value,
         },
     )
     return rule_id
+
+
+def legacy_rule(fields: dict[str, Any]) -> NewRule:
+    """Temporary: a NewRule from add_rule's old keywords, for ui/cli callers until they
+    build the NewRule themselves."""
+    scope = fields.pop("scope", None)
+    if scope not in _STORED_SCOPES:
+        raise ValueError(f"a rule's scope is task or project, not {scope!r}")
+    return NewRule(scope=RuleScope(scope), **fields)
 
 
 def remove_rule(conn: sqlite3.Connection, rule_id: int) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.core.agent_events import RunSummary
 from app.core.errors import AgentryError
-from app.core.models import RecoveryReport, Run, Task, TaskSpec
+from app.core.models import RecoveryReport, Run, RunKind, Task, TaskSpec
 from app.core.states import ACTIVE, RunState, check_transition
 
 _RUN_FIELDS = frozenset(
@@ -60,7 +60,7 @@ def _run(row: sqlite3.Row) -> Run:
         runner_create_time=row["runner_create_time"],
         agent_pid=row["agent_pid"],
         agent_create_time=row["agent_create_time"],
-        kind=row["kind"],
+        kind=RunKind(row["kind"]),
         prompt=row["prompt"],
         resume_session=row["resume_session"],
         argv=tuple(json.loads(row["argv_json"])) if row["argv_json"] else (),
@@ -155,7 +155,7 @@ def add_run(
     task_id: int,
     timeout: float | None,
     *,
-    kind: str = "retry",
+    kind: RunKind = RunKind.RETRY,
     prompt: str | None = None,
     resume_session: str | None = None,
 ) -> int:
@@ -180,7 +180,7 @@ def _insert_run(
     priority: int,
     timeout: float | None,
     *,
-    kind: str = "start",
+    kind: RunKind = RunKind.START,
     prompt: str | None = None,
     resume_session: str | None = None,
 ) -> int:
@@ -195,7 +195,7 @@ def _insert_run(
             priority,
             timeout,
             time.time(),
-            kind,
+            kind.value,
             prompt,
             resume_session,
         ),
@@ -209,7 +209,7 @@ def _insert_run(
         task_id=task_id,
         run_id=run_id,
         new_state=RunState.QUEUED.value,
-        detail={"attempt": attempt, "kind": kind},
+        detail={"attempt": attempt, "kind": kind.value},
     )
     return run_id
 

@@ -18,6 +18,7 @@ from app.core.workflow_defs import WorkflowDef
 from app.core.workflow_models import Checkpoint, Step, Workflow
 from app.core.workflow_states import (
     CheckpointState,
+    Resolution,
     StepState,
     WorkflowState,
     check_checkpoint_transition,
@@ -83,7 +84,7 @@ def _checkpoint(row: sqlite3.Row) -> Checkpoint:
         created_at=row["created_at"],
         step_name=row["step_name"],
         workflow_name=row["workflow_name"],
-        action=row["action"],
+        action=Resolution(row["action"]) if row["action"] else None,
         resolved_by=row["resolved_by"],
         resolved_at=row["resolved_at"],
         edited_text=row["edited_text"],
@@ -377,9 +378,8 @@ def checkpoints_of(conn: sqlite3.Connection, workflow_id: int) -> list[Checkpoin
 def resolve_checkpoint(
     conn: sqlite3.Connection,
     checkpoint_id: int,
-    new: CheckpointState,
+    action: Resolution,
     *,
-    action: str,
     who: str,
     edited_text: str | None = None,
     notes: str | None = None,
@@ -387,6 +387,7 @@ def resolve_checkpoint(
 ) -> bool:
     """Record a resolution, exactly once (``WHERE state = pending``); False if it was
     already resolved by someone else."""
+    new = action.state
     old = get_checkpoint(conn, checkpoint_id)
     check_checkpoint_transition(old.state, new)
     cur = conn.execute(
@@ -394,7 +395,7 @@ def resolve_checkpoint(
         "edited_text = ?, notes = ?, rerun = ? WHERE id = ? AND state = ?",
         (
             new.value,
-            action,
+            action.value,
             who,
             time.time(),
             edited_text,
@@ -414,7 +415,7 @@ def resolve_checkpoint(
         detail={
             "workflow_id": old.workflow_id,
             "checkpoint_id": checkpoint_id,
-            "action": action,
+            "action": action.value,
             "who": who,
             "notes": notes,
             "rerun": rerun,

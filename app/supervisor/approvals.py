@@ -11,7 +11,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from app.core.approvals import Approval, ApprovalState, Decision
+from app.core.approvals import Approval, ApprovalState, Decision, NewRule, RuleScope
 from app.core.models import Run
 from app.core.platform import current_user
 from app.runner import procs
@@ -71,15 +71,14 @@ def _decidable(conn: Connection, approval_id: str) -> Approval:
 
 
 def _remember(conn: Connection, approval: Approval, scope: str, decision: Decision) -> None:
-    if scope == "task":
-        approval_repo.add_rule(conn, scope="task", task_id=approval.task_id, tool=approval.tool,
-                               decision=decision)  # fmt: skip
-    elif scope == "project":
+    if scope == RuleScope.TASK:
+        rule = NewRule(RuleScope.TASK, approval.tool, decision, task_id=approval.task_id)
+    elif scope == RuleScope.PROJECT:
         folder = approval.cwd or repo.get_task(conn, approval.task_id).spec.cwd
-        approval_repo.add_rule(conn, scope="project", folder=folder, tool=approval.tool,
-                               decision=decision)  # fmt: skip
+        rule = NewRule(RuleScope.PROJECT, approval.tool, decision, folder=folder)
     else:
         raise CommandRefused(f"remember must be 'task' or 'project', not {scope!r}")
+    approval_repo.add_rule(conn, rule)
 
 
 def abandon_for_run(conn: Connection, run: Run) -> list[str]:

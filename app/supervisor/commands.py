@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.core.errors import AgentryError
-from app.core.models import NO_TIMEOUT, Run, Task, TaskSpec
+from app.core.models import NO_TIMEOUT, Run, RunKind, Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import RunState
 from app.runner import protocol
@@ -115,7 +115,9 @@ def retry(conn: Connection, task_ref: str | int, settings: Settings) -> tuple[in
                 f"task {task.id} is still {run.state.value}; cancel it first or wait for it to end"
             )
         timeout = resolve_timeout(task.spec.timeout, settings)
-        return task.id, repo.add_run(conn, task.id, timeout, kind="retry", prompt=task.spec.prompt)
+        return task.id, repo.add_run(
+            conn, task.id, timeout, kind=RunKind.RETRY, prompt=task.spec.prompt
+        )
 
 
 RESUME_MESSAGE = (
@@ -129,7 +131,7 @@ def follow_up(
     message: str,
     settings: Settings,
     *,
-    kind: str = "follow_up",
+    kind: RunKind = RunKind.FOLLOW_UP,
 ) -> tuple[int, int]:
     """Send the next message in the agent's own session: a new run of the same task."""
     if not message.strip():
@@ -150,7 +152,7 @@ def follow_up(
 
 def resume(conn: Connection, task_ref: str | int, settings: Settings) -> tuple[int, int]:
     """Continue an interrupted (or failed) task in its agent's session instead of starting over."""
-    return follow_up(conn, task_ref, RESUME_MESSAGE, settings, kind="resume")
+    return follow_up(conn, task_ref, RESUME_MESSAGE, settings, kind=RunKind.RESUME)
 
 
 def _session_to_continue(task: Task) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from app.core.approvals import Approval
 from app.core.models import RecoveryReport
@@ -72,6 +72,9 @@ class ApprovalResolved:
     approval: Approval
 
 
+NoticeLevel = Literal["info", "warning", "error"]
+
+
 @dataclass(frozen=True)
 class AgentsDetected:
     """The supervisor looked again for the agent CLIs (e.g. after their paths changed)."""
@@ -81,9 +84,9 @@ class AgentsDetected:
 
 @dataclass(frozen=True)
 class Notice:
-    """Something a person should read: ``level`` is info, warning or error."""
+    """Something a person should read."""
 
-    level: str
+    level: NoticeLevel
     text: str
     task_id: int | None = None
 

@@ -28,7 +28,7 @@ from typing import Any, TextIO
 
 import psutil
 
-from app.core.approvals import ApprovalState, Decision, Rule, first_match, main_argument
+from app.core.approvals import ApprovalState, Decision, Rule, RuleScope, first_match, main_argument
 from app.core.settings import Settings
 from app.runner import procs
 from app.store import approval_repo, repo
@@ -204,7 +204,7 @@ def _ask(
 
 def _rules(conn: Connection, settings: Settings, mcp: bool = False) -> list[Rule]:
     builtin = [
-        Rule(id=-i - 1, scope="any", tool=tool, decision=Decision.ALLOW)
+        Rule(id=-i - 1, scope=RuleScope.ANY, tool=tool, decision=Decision.ALLOW)
         for i, tool in enumerate(settings.approval_auto_allow)
         if not mcp  # the read-only list names built-in tools only
     ]

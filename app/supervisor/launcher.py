@@ -11,7 +11,7 @@ from typing import IO
 
 import psutil
 
-from app.core.models import Run, Task
+from app.core.models import Run, RunKind, Task
 from app.core.platform import (
     detached_popen_kwargs,
     frozen_cli_executable,
@@ -177,7 +177,7 @@ def _invocation(
     prober: HookProber,
 ) -> tuple[list[str], str | None, dict[str, str], dict[str, str], dict[str, str]]:
     if task.agent == "shell":
-        prompt = run.prompt if run.kind == "follow_up" else task.spec.prompt
+        prompt = run.prompt if run.kind is RunKind.FOLLOW_UP else task.spec.prompt
         return list(task.spec.argv), prompt, {}, {}, {}
     adapter = get_adapter(task.agent)
     executable = ""

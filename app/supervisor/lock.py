@@ -7,7 +7,7 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import filelock
 import psutil
@@ -16,6 +16,9 @@ from app.core.errors import AgentryError
 from app.runner import procs
 from app.store import fsops
 from app.store.locations import Locations
+
+SupervisorMode = Literal["headless", "cli", "gui"]
+"""Who hosts a supervisor: `agentry serve`, a CLI command waiting for its run, the app."""
 
 
 class AlreadyRunning(AgentryError, RuntimeError):
@@ -41,7 +44,7 @@ def describe_holder(locations: Locations, holder: dict[str, Any] | None) -> str:
 
 
 class InstanceLock:
-    def __init__(self, locations: Locations, mode: str) -> None:
+    def __init__(self, locations: Locations, mode: SupervisorMode) -> None:
         self.locations = locations
         self.mode = mode
         self._lock = filelock.FileLock(str(locations.lock), thread_local=False)
@@ -106,4 +109,11 @@ def is_locked(path: Path) -> bool:
     return False
 
 
-__all__ = ["AlreadyRunning", "InstanceLock", "is_locked", "read_holder", "running_holder"]
+__all__ = [
+    "AlreadyRunning",
+    "InstanceLock",
+    "SupervisorMode",
+    "is_locked",
+    "read_holder",
+    "running_holder",
+]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.agent_events import RunSummary
-from app.core.approvals import Approval, Rule
+from app.core.approvals import Approval, NewRule, Rule
 from app.core.models import RecoveryReport, Run, Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import RunState
@@ -41,7 +41,7 @@ from app.supervisor.events import (
     TaskUpdated,
 )
 from app.supervisor.gate import ResourceGate
-from app.supervisor.lock import InstanceLock
+from app.supervisor.lock import InstanceLock, SupervisorMode
 from app.supervisor.output import TailHub
 from app.supervisor.reconcile import Observation, reconcile, stop_orphans
 from app.supervisor.recovery import mark_clean_shutdown, recover
@@ -58,7 +58,7 @@ class NotStarted(RuntimeError):
 
 
 class Supervisor:
-    def __init__(self, locations: Locations, *, mode: str = "headless") -> None:
+    def __init__(self, locations: Locations, *, mode: SupervisorMode = "headless") -> None:
         self.locations = locations
         self.mode = mode
         self.bus = EventBus()
@@ -217,10 +217,14 @@ class Supervisor:
     def rules(self) -> list[Rule]:
         return approval_repo.rules(self.conn)
 
-    def add_rule(self, **rule: Any) -> int:
-        """An approval rule (scope, tool, decision, folder or task_id, pattern)."""
+    def add_rule(self, rule: NewRule | None = None, /, **fields: Any) -> int:
+        """Add an approval rule; returns its id.
+
+        Temporary: ``**fields`` (add_rule's old keywords) is kept for the UI until it
+        passes a NewRule; remove it then.
+        """
         with transaction(self.conn):
-            return approval_repo.add_rule(self.conn, **rule)
+            return approval_repo.add_rule(self.conn, rule or approval_repo.legacy_rule(fields))
 
     def remove_rule(self, rule_id: int) -> bool:
         with transaction(self.conn):

@@ -22,7 +22,13 @@ from app.core.settings import Settings
 from app.core.states import RunState
 from app.core.workflow_defs import WorkflowDef
 from app.core.workflow_models import Checkpoint, Step, Workflow
-from app.core.workflow_states import CheckpointState, Resolution, StepState, WorkflowState
+from app.core.workflow_states import (
+    PERSON_RESOLUTIONS,
+    CheckpointState,
+    Resolution,
+    StepState,
+    WorkflowState,
+)
 from app.core.workflow_templates import StepContext, render_step, with_notes
 from app.runner import protocol
 from app.store import repo
@@ -199,9 +205,7 @@ def cancel_workflow(
             _cancel_step(conn, step, outcome)
         pending = wrepo.pending_checkpoint_of(conn, workflow_id)
         if pending is not None:
-            wrepo.resolve_checkpoint(
-                conn, pending.id, CheckpointState.CANCELLED, action="cancel", who=who
-            )
+            wrepo.resolve_checkpoint(conn, pending.id, Resolution.CANCEL, who=who)
         wrepo.set_workflow_state(
             conn, workflow_id, WorkflowState.CANCELLED, message=f"cancelled by {who}"
         )
@@ -333,8 +337,7 @@ def _resolve(
         wrepo.resolve_checkpoint(
             conn,
             checkpoint_id,
-            resolution.state,
-            action=resolution.value,
+            resolution,
             who=who,
             edited_text=edited_text,
             notes=notes,
@@ -505,10 +508,9 @@ def _replay(
 
 
 def _resolution(action: Resolution | str, edited_text: str | None, rerun: bool) -> Resolution:
-    try:
-        resolution = Resolution(action)
-    except ValueError:
-        raise CommandRefused(f"unknown action {action!r}; use approve, edit or reject") from None
+    resolution = Resolution(action) if action in tuple(Resolution) else None
+    if resolution is None or resolution not in PERSON_RESOLUTIONS:
+        raise CommandRefused(f"unknown action {action!r}; use approve, edit or reject")
     if resolution is Resolution.EDIT and not (edited_text or "").strip():
         raise CommandRefused("the edited text is empty; give the text later steps should receive")
     if resolution is not Resolution.EDIT and edited_text is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.approvals import ApprovalState, Decision, Rule, first_match
+from app.core.approvals import ApprovalState, Decision, NewRule, Rule, RuleScope, first_match
 from app.core.models import TaskSpec
 from app.core.settings import Settings
 from app.core.states import RunState
@@ -82,15 +82,32 @@ def test_remembering_adds_a_rule_for_the_task_or_the_project_folder(conn) -> Non
     approvals.decide(conn, _pending(conn, run_id, task_id).id, allow=True, remember="project")
     (rule,) = approval_repo.rules(conn)
     assert (rule.scope, rule.folder, rule.tool, rule.decision) == (
-        "project", "/proj", "Bash", Decision.ALLOW)  # fmt: skip
+        RuleScope.PROJECT, "/proj", "Bash", Decision.ALLOW)  # fmt: skip
+
+
+def test_a_rule_is_stored_from_its_record_and_read_back_typed(conn) -> None:
+    task_id, _ = _running_run(conn)
+    new = NewRule(RuleScope.TASK, "Write", Decision.DENY, task_id=task_id, pattern="*.lock")
+    rule_id = approval_repo.add_rule(conn, new)
+    (rule,) = approval_repo.rules(conn)
+    assert rule == Rule(rule_id, RuleScope.TASK, "Write", Decision.DENY, task_id=task_id,
+                        pattern="*.lock")  # fmt: skip
+    assert rule.scope is RuleScope.TASK
+
+
+def test_only_task_and_project_rules_are_stored(conn) -> None:
+    with pytest.raises(ValueError, match="task or project"):
+        approval_repo.add_rule(conn, NewRule(RuleScope.ANY, "Read", Decision.ALLOW))
+    with pytest.raises(ValueError, match="task or project"):
+        approval_repo.add_rule(conn, scope="folder", tool="Read", decision=Decision.ALLOW)
 
 
 def test_deny_rules_win_over_allow_and_task_rules_over_folder_rules() -> None:
     rules = [
-        Rule(1, "project", "Bash", Decision.ALLOW, folder="/proj"),
-        Rule(2, "project", "Bash", Decision.DENY, folder="/proj", pattern="rm *"),
-        Rule(3, "task", "Write", Decision.ALLOW, task_id=9),
-        Rule(4, "project", "Write", Decision.DENY, folder="/other"),
+        Rule(1, RuleScope.PROJECT, "Bash", Decision.ALLOW, folder="/proj"),
+        Rule(2, RuleScope.PROJECT, "Bash", Decision.DENY, folder="/proj", pattern="rm *"),
+        Rule(3, RuleScope.TASK, "Write", Decision.ALLOW, task_id=9),
+        Rule(4, RuleScope.PROJECT, "Write", Decision.DENY, folder="/other"),
     ]
     assert first_match(rules, "Bash", "rm -rf /", task_id=9, cwd="/proj/sub").id == 2  # type: ignore[union-attr]
     assert first_match(rules, "Bash", "git status", task_id=9, cwd="/proj").id == 1  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers.agent_cli import fake_cli
 
-from app.core.models import Run, Task, TaskSpec
+from app.core.models import Run, RunKind, Task, TaskSpec
 from app.core.states import RunState
 from app.runner import protocol
 from app.supervisor.adapters.base import HookConfig
@@ -25,7 +25,7 @@ def _task(agent: str, cwd: Path, *, prompt: str | None = "fix the tests", argv=(
 
 def _run(kind: str = "start", prompt: str | None = None, session: str | None = None) -> Run:
     return Run(id=3, task_id=7, attempt=1, state=RunState.QUEUED, dir="d", priority=0,
-               timeout=60.0, created_at=0.0, kind=kind, prompt=prompt,
+               timeout=60.0, created_at=0.0, kind=RunKind(kind), prompt=prompt,
                resume_session=session)  # fmt: skip
 
 
