@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from app.core.approvals import Approval, ApprovalState, Decision, NewRule, RuleScope
 from app.core.models import Run
@@ -19,9 +18,7 @@ from app.store import approval_repo, repo
 from app.store.db import Connection, transaction
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import ApprovalRequested, ApprovalResolved
-
-if TYPE_CHECKING:
-    from app.supervisor.supervisor import Supervisor
+from app.supervisor.host import ExtensionHost
 
 log = logging.getLogger(__name__)
 
@@ -105,28 +102,27 @@ def abandon_orphans(conn: Connection) -> list[str]:
 
 
 class ApprovalWatcher:
-    """Publishes ApprovalRequested / ApprovalResolved as requests come and go."""
+    """Publishes ApprovalRequested / ApprovalResolved as requests come and go; an
+    :class:`~app.supervisor.host.Extension` the supervisor builds and calls."""
 
     ORPHAN_CHECK_S = 2.0
 
-    def __init__(self, supervisor: Supervisor) -> None:
+    def __init__(self, supervisor: ExtensionHost) -> None:
         self.supervisor = supervisor
         self.pending: dict[str, Approval] = {}
         self._next_orphan_check = 0.0
 
-    def attach(self) -> None:
-        self.supervisor.on_started.append(self.refresh)
-        self.supervisor.on_tick.append(self.tick)
-        self.supervisor.on_run_ended.append(self.run_ended)
+    def on_started(self) -> None:
+        self.refresh()
 
-    def tick(self) -> None:
+    def on_tick(self) -> None:
         now = time.monotonic()
         if now >= self._next_orphan_check:
             self._next_orphan_check = now + self.ORPHAN_CHECK_S
             abandon_orphans(self.supervisor.conn)
         self.refresh()
 
-    def run_ended(self, run: Run) -> None:
+    def on_run_ended(self, run: Run) -> None:
         if abandon_for_run(self.supervisor.conn, run):
             self.refresh()
 

@@ -41,11 +41,13 @@ from app.supervisor.events import (
     TaskUpdated,
 )
 from app.supervisor.gate import ResourceGate
+from app.supervisor.host import Extension
 from app.supervisor.lock import InstanceLock, SupervisorMode
 from app.supervisor.output import TailHub
 from app.supervisor.reconcile import Observation, reconcile, stop_orphans
 from app.supervisor.recovery import mark_clean_shutdown, recover
 from app.supervisor.summary import summarize
+from app.supervisor.workflows import WorkflowEngine
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +84,10 @@ class Supervisor:
         self.tails = TailHub(self.bus)
         self._detections: dict[str, Detection] | None = None
         self._hook_prober = launcher.HookProber()  # hooks that started, while we live
-        # Extensions (workflows, approvals) hook in here instead of into the loop itself:
-        self.on_started: list[Callable[[], None]] = []  # after recovery, before scheduling
-        self.on_run_ended: list[Callable[[Run], None]] = []  # after a terminal state commits
-        self.on_tick: list[Callable[[], None]] = []  # once a tick, after the run folders
+        # Extensions are built here, so no host can forget one; the loop calls them
+        # through their on_started / on_run_ended / on_tick hooks (app.supervisor.host).
         self.approvals = ApprovalWatcher(self)
-        self.approvals.attach()
+        self.workflows = WorkflowEngine(self)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -112,11 +112,11 @@ class Supervisor:
         self._launcher_task.add_done_callback(self._loop_ended)
         self.tails.start()
         self._summarize_recovered(self.report)
-        self._call_hooks(self.on_started)
+        self._call_hooks([ext.on_started for ext in self._extensions()])
         for task_id in (*self.report.finished, *self.report.interrupted):
             latest = repo.get_task(self.conn, task_id).latest_run
             if latest is not None:
-                self._call_hooks(self.on_run_ended, latest)
+                self._run_ended(latest)
         self.bus.publish(RecoveryFinished(self.report))
         return self.report
 
@@ -175,7 +175,7 @@ class Supervisor:
         result = commands.cancel(self.conn, self.locations, task_ref)
         if not result.requested:
             self._publish_run(result.run, RunState.QUEUED)
-            self._call_hooks(self.on_run_ended, result.run)
+            self._run_ended(result.run)
         self._wake.set()
         return result
 
@@ -355,7 +355,7 @@ class Supervisor:
         if full:
             self._next_liveness = now + LIVENESS_S
         active = self._monitor(full)
-        self._call_hooks(self.on_tick)
+        self._call_hooks([ext.on_tick for ext in self._extensions()])
         if self._accepting and not self._paused:
             self._schedule(active)
 
@@ -393,7 +393,7 @@ class Supervisor:
             if obs.run.state.is_terminal:
                 self.tails.finish(obs.run.id)
                 self._summarize_later(obs.run)
-                self._call_hooks(self.on_run_ended, obs.run)
+                self._run_ended(obs.run)
         if obs.orphan is not None:
             self._in_background(stop_orphans, [obs], self.settings.kill_grace_s)
 
@@ -502,7 +502,7 @@ class Supervisor:
             )
         if moved is not None:
             self._publish_run(moved, RunState.STARTING)
-            self._call_hooks(self.on_run_ended, moved)
+            self._run_ended(moved)
         self.bus.publish(Notice("error", f"Task {run.task_id}: {message}", task_id=run.task_id))
 
     def _publish_run(self, run: Run, old: RunState | None) -> None:
@@ -517,6 +517,14 @@ class Supervisor:
         for run_id, popen in list(self._popens.items()):
             if popen.poll() is not None:
                 del self._popens[run_id]
+
+    def _extensions(self) -> tuple[Extension, ...]:
+        # Looked up at each call: until ui/cli stop building their own WorkflowEngine, theirs
+        # may take the place of self.workflows before start() (WorkflowEngine.attach).
+        return (self.approvals, self.workflows)
+
+    def _run_ended(self, run: Run) -> None:
+        self._call_hooks([ext.on_run_ended for ext in self._extensions()], run)
 
     def _call_hooks(self, hooks: list[Callable[..., None]], *args: object) -> None:
         for hook in list(hooks):

@@ -1,6 +1,7 @@
 """The workflow engine: moves workflows on as their step runs end, inside the supervisor.
 
-It hooks into the supervisor's extension points and never into its loop: ``on_started``
+The supervisor builds one (``supervisor.workflows``) and calls it as an
+:class:`~app.supervisor.host.Extension`, never the other way into its loop: ``on_started``
 finishes transitions a crash or an absence left undone, ``on_run_ended`` makes the
 transition for the step that owns the run, ``on_tick`` catches up when another process
 (the CLI) changed the database. The transitions themselves live in
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.core.models import Run
 from app.core.states import RunState
@@ -22,11 +23,9 @@ from app.store import workflow_repo as wrepo
 from app.store.db import Connection, data_version
 from app.supervisor import workflow_transitions as transitions
 from app.supervisor.events import Notice, RunStateChanged, TaskAdded
+from app.supervisor.host import ExtensionHost
 from app.supervisor.workflow_catalog import Catalog, load_catalog
 from app.supervisor.workflow_transitions import Outcome, TransitionFailed
-
-if TYPE_CHECKING:
-    from app.supervisor.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -69,16 +68,18 @@ def workflow_detail(conn: Connection, workflow_id: int) -> WorkflowDetail:
 
 
 class WorkflowEngine:
-    def __init__(self, supervisor: Supervisor) -> None:
+    def __init__(self, supervisor: ExtensionHost) -> None:
         self._sup = supervisor
         self._seen_version: int | None = None
         self._marks: dict[int, tuple[Any, ...]] = {}
         self._last_checkpoint = 0
 
     def attach(self) -> None:
-        self._sup.on_started.append(self._on_started)
-        self._sup.on_run_ended.append(self._on_run_ended)
-        self._sup.on_tick.append(self._on_tick)
+        """Temporary, until ui/cli use ``supervisor.workflows`` instead of building an engine
+        of their own: such a host engine takes the place of the one the supervisor built
+        (call it before ``start()``, as hosts did), so there is still exactly one. Remove
+        this with those calls."""
+        self._sup.workflows = self  # type: ignore[attr-defined]
 
     @property
     def _conn(self) -> Connection:
@@ -161,7 +162,7 @@ class WorkflowEngine:
 
     # ------------------------------------------------------------------ supervisor hooks
 
-    def _on_started(self) -> None:
+    def on_started(self) -> None:
         self._catch_up()
         self._seen_version = data_version(self._conn)
         self._marks = wrepo.change_marks(self._conn)
@@ -169,12 +170,12 @@ class WorkflowEngine:
             self._last_checkpoint = max(self._last_checkpoint, checkpoint.id)
             self._publish(CheckpointRequested(checkpoint.id, checkpoint.workflow_id))
 
-    def _on_run_ended(self, run: Run) -> None:
+    def on_run_ended(self, run: Run) -> None:
         step = wrepo.step_for_run(self._conn, run.id)
         if step is not None:
             self._finish(step.id)
 
-    def _on_tick(self) -> None:
+    def on_tick(self) -> None:
         """Only when another process committed: a run it cancelled, a checkpoint it resolved."""
         version = data_version(self._conn)
         if version == self._seen_version:

@@ -1,5 +1,5 @@
 """Workflows end to end with shell steps: real runners and processes, an in-process
-Supervisor with the WorkflowEngine attached, and the CLI handlers called in-process."""
+Supervisor with its WorkflowEngine, and the CLI handlers called in-process."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from helpers.agentry import ROOT, Home, run_async, tick
 from helpers.wait import async_wait_until, wait_until
 
 from app.cli import workflows as cli
+from app.core.models import Run
 from app.core.platform import current_user
 from app.core.workflow_models import Checkpoint, Step, Workflow
 from app.store import repo
@@ -101,13 +102,12 @@ def ns(**values: Any) -> argparse.Namespace:
 
 
 class Harness:
-    """A started Supervisor with a WorkflowEngine attached, and every event it published."""
+    """A started Supervisor, its WorkflowEngine, and every event it published."""
 
     def __init__(self, home: Home) -> None:
         self.home = home
         self.sup = Supervisor(home.locations)
-        self.engine = WorkflowEngine(self.sup)
-        self.engine.attach()
+        self.engine = self.sup.workflows
         self.events: list[Event] = []
         self.sup.bus.subscribe(self.events.append)
 
@@ -319,17 +319,27 @@ def test_cancelling_a_workflow_stops_its_running_step(home: Home, work_dir: Path
     assert workflow(home, 1).state.value == "cancelled"
 
 
+def test_a_supervisor_builds_its_own_workflow_engine_and_a_hosts_old_one_replaces_it(
+    home: Home,
+) -> None:
+    """No host can forget the engine; one that still builds its own (the old way) does
+    not get a second engine announcing every checkpoint twice."""
+    sup = Supervisor(home.locations)
+    assert isinstance(sup.workflows, WorkflowEngine)
+    legacy = WorkflowEngine(sup)
+    legacy.attach()
+    assert sup.workflows is legacy
+
+
 # ---------------------------------------------------------------- crash survival
 
 SERVE_WITH_ENGINE = """
 import asyncio
 from app.store.locations import Locations
 from app.supervisor.supervisor import Supervisor
-from app.supervisor.workflows import WorkflowEngine
 
 async def main():
-    sup = Supervisor(Locations.from_env())
-    WorkflowEngine(sup).attach()
+    sup = Supervisor(Locations.from_env())  # its workflow engine comes with it
     await sup.start()
     print("Supervising", flush=True)
     await asyncio.Event().wait()
@@ -409,6 +419,7 @@ def _step_ended_without_transition(home: Home, work_dir: Path) -> int:
 
     async def run_first_step() -> None:
         sup = Supervisor(home.locations)
+        sup.workflows = _EngineThatNeverRuns()  # type: ignore[assignment]
         await sup.start()
         try:
             await async_wait_until(lambda: home.run(1).state.is_terminal)
@@ -417,6 +428,19 @@ def _step_ended_without_transition(home: Home, work_dir: Path) -> int:
 
     run_async(run_first_step())
     return workflow_id
+
+
+class _EngineThatNeverRuns:
+    """In place of the supervisor's engine: as if Agentry died before every transition."""
+
+    def on_started(self) -> None:
+        pass
+
+    def on_run_ended(self, run: Run) -> None:
+        pass
+
+    def on_tick(self) -> None:
+        pass
 
 
 # ---------------------------------------------------------------- fault injection
