@@ -7,10 +7,18 @@ last line), so only those are read, however large the log has grown.
 from __future__ import annotations
 
 import codecs
+import logging
 from pathlib import Path
 
 from app.core.agent_events import RunSummary
-from app.supervisor.adapters import Adapter
+from app.core.models import RecoveryReport
+from app.runner import protocol
+from app.store import repo
+from app.store.db import Connection, transaction
+from app.store.locations import Locations
+from app.supervisor.adapters import Adapter, get_adapter_or_none
+
+log = logging.getLogger(__name__)
 
 HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 256 * 1024
@@ -23,6 +31,24 @@ def summarize(path: Path, adapter: Adapter) -> RunSummary:
         for event in parser.feed(line):
             summary.absorb(event)
     return summary
+
+
+def summarize_recovered(conn: Connection, locations: Locations, report: RecoveryReport) -> None:
+    """Runs that ended while we were away: know their sessions before anyone asks to
+    resume one (the recovery screen offers Resume session right away)."""
+    for task_id in (*report.finished, *report.interrupted):
+        task = repo.get_task(conn, task_id)
+        adapter = get_adapter_or_none(task.agent)
+        if task.latest_run is None or adapter is None or not adapter.structured:
+            continue
+        path = protocol.output_log(locations.run_dir(task.latest_run.dir))
+        try:
+            summary = summarize(path, adapter)
+        except OSError as exc:
+            log.warning("could not read %s: %s", path, exc)
+            continue
+        with transaction(conn):
+            repo.update_run_summary(conn, task.latest_run.id, summary)
 
 
 def _head_and_tail_lines(path: Path) -> list[str]:

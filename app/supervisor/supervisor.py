@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,9 +25,10 @@ from app.store import approval_repo, repo
 from app.store.db import Connection, data_version, open_database, transaction
 from app.store.locations import Locations
 from app.store.settings import load_settings, save_settings
-from app.supervisor import approvals, commands, launcher
+from app.supervisor import approvals, commands
 from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher
+from app.supervisor.background import BackgroundJobs
 from app.supervisor.events import (
     AgentsDetected,
     EventBus,
@@ -42,11 +41,12 @@ from app.supervisor.events import (
 )
 from app.supervisor.gate import ResourceGate
 from app.supervisor.host import Extension
+from app.supervisor.launches import Launches
 from app.supervisor.lock import InstanceLock, SupervisorMode
 from app.supervisor.output import TailHub
 from app.supervisor.reconcile import Observation, reconcile, stop_orphans
 from app.supervisor.recovery import mark_clean_shutdown, recover
-from app.supervisor.summary import summarize
+from app.supervisor.summary import summarize, summarize_recovered
 from app.supervisor.workflows import WorkflowEngine
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,6 @@ class Supervisor:
         self.report: RecoveryReport | None = None
         self._conn: Connection | None = None
         self._lock = InstanceLock(locations, mode)
-        self._popens: dict[int, subprocess.Popen[bytes]] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._accepting = False
@@ -77,13 +76,16 @@ class Supervisor:
         self._next_liveness = 0.0
         self._gate: ResourceGate | None = None
         self._gate_reason: str | None = None
-        self._background: set[asyncio.Future[Any]] = set()
-        self._launch_queue: asyncio.Queue[int | None] = asyncio.Queue()
-        self._launching: set[int] = set()  # run ids handed to the launcher, not yet done
-        self._launcher_task: asyncio.Task[None] | None = None
+        self._jobs = BackgroundJobs()
+        self._launches = Launches(
+            self,
+            accepting=lambda: self._accepting,
+            changed=self._publish_run,
+            ended=self._run_ended,
+            wake=self._wake.set,
+        )
         self.tails = TailHub(self.bus)
         self._detections: dict[str, Detection] | None = None
-        self._hook_prober = launcher.HookProber()  # hooks that started, while we live
         # Extensions are built here, so no host can forget one; the loop calls them
         # through their on_started / on_run_ended / on_tick hooks (app.supervisor.host).
         self.approvals = ApprovalWatcher(self)
@@ -108,10 +110,9 @@ class Supervisor:
         self._accepting = True
         self._loop_task = asyncio.create_task(self._run(), name="supervisor")
         self._loop_task.add_done_callback(self._loop_ended)
-        self._launcher_task = asyncio.create_task(self._launcher(), name="launcher")
-        self._launcher_task.add_done_callback(self._loop_ended)
+        self._launches.start(self._loop_ended)
         self.tails.start()
-        self._summarize_recovered(self.report)
+        summarize_recovered(self.conn, self.locations, self.report)
         self._call_hooks([ext.on_started for ext in self._extensions()])
         for task_id in (*self.report.finished, *self.report.interrupted):
             latest = repo.get_task(self.conn, task_id).latest_run
@@ -131,16 +132,9 @@ class Supervisor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
             self._loop_task = None
-        if self._launcher_task is not None:
-            # Let a launch in flight finish, so its runner's pid is on record; skip the rest.
-            self._launch_queue.put_nowait(None)
-            await self._launcher_task
-            self._launcher_task = None
+        await self._launches.stop()
         await self.tails.stop()
-        for fut in list(self._background):
-            with contextlib.suppress(Exception):
-                await fut
-        self._reap()
+        await self._jobs.drain()
         try:
             mark_clean_shutdown(self._conn)
         finally:
@@ -301,7 +295,7 @@ class Supervisor:
                         log.warning("could not ask run %s to stop yet: %s", run.id, exc)
                         continue
                     stopped[run.id] = run.task_id
-            if not active and not self._launching:
+            if not active and not self._launches.pending:
                 break
             self._wake.set()
             await asyncio.sleep(0.05)
@@ -345,7 +339,7 @@ class Supervisor:
 
     def tick(self) -> None:
         """One round: notice other processes' writes, ingest run folders, start queued runs."""
-        self._reap()
+        self._launches.reap()
         version = data_version(self.conn)
         if version != self._seen_version:
             self._seen_version = version
@@ -363,10 +357,11 @@ class Supervisor:
         """Ingest what the run folders say, all in one transaction; returns how many runs
         are still active."""
         runs = repo.active_runs(self.conn)
+        launching = self._launches.pending
         look = [
             run
             for run in runs
-            if run.id not in self._launching and self._worth_a_look(run, self.run_dir(run), full)
+            if run.id not in launching and self._worth_a_look(run, self.run_dir(run), full)
         ]
         if not look:
             return len(runs)
@@ -395,19 +390,19 @@ class Supervisor:
                 self._summarize_later(obs.run)
                 self._run_ended(obs.run)
         if obs.orphan is not None:
-            self._in_background(stop_orphans, [obs], self.settings.kill_grace_s)
+            self._jobs.run("stopping orphans", stop_orphans, [obs], self.settings.kill_grace_s)
 
     def _schedule(self, active: int) -> None:
-        capacity = self.settings.max_concurrency - active - len(self._launching)
+        launching = self._launches.pending
+        capacity = self.settings.max_concurrency - active - len(launching)
         if capacity <= 0:
             return
-        queued = repo.queued_runs(self.conn, limit=capacity + len(self._launching))
-        queued = [run for run in queued if run.id not in self._launching][:capacity]
+        queued = repo.queued_runs(self.conn, limit=capacity + len(launching))
+        queued = [run for run in queued if run.id not in launching][:capacity]
         if not queued or self._gate_blocks(len(queued)):
             return
         for run in queued:
-            self._launching.add(run.id)
-            self._launch_queue.put_nowait(run.id)
+            self._launches.request(run.id)
 
     def _gate_blocks(self, waiting: int) -> bool:
         assert self._gate is not None
@@ -421,102 +416,12 @@ class Supervisor:
                 self.bus.publish(Notice("info", "Resources are available again; starting tasks"))
         return reason is not None
 
-    async def _launcher(self) -> None:
-        """Launch runs one at a time, in queue order, with file and process work off the
-        loop, so output keeps flowing to the panes while twenty tasks start."""
-        while (run_id := await self._launch_queue.get()) is not None:
-            try:
-                if self._accepting:
-                    await self._launch(run_id)
-            except Exception as exc:
-                log.exception("launching run %s failed", run_id)
-                # Left queued, it would be tried again every tick, ahead of everything else.
-                try:
-                    run = repo.get_run(self.conn, run_id)
-                    self._fail_start(run, f"could not be launched ({type(exc).__name__}: {exc})")
-                except Exception:
-                    log.exception("could not mark run %s failed", run_id)
-                    self.bus.publish(Notice("error", f"Could not launch run {run_id}: {exc}"))
-            finally:
-                self._launching.discard(run_id)
-
-    async def _launch(self, run_id: int) -> None:
-        run = repo.get_run(self.conn, run_id)
-        if run.state is not RunState.QUEUED:
-            return  # cancelled by someone else a moment ago
-        task = repo.get_task(self.conn, run.task_id)
-        run_dir = self.run_dir(run)
-        loop = asyncio.get_running_loop()
-        grace = self.settings.kill_grace_s
-        paths = dict(self.settings.agent_paths)
-        approvals = self.settings.approval_timeout_s if self.settings.approvals else None
-        try:
-            prepare = functools.partial(
-                launcher.prepare, run_dir, task, run, grace, paths,
-                approvals=approvals, prober=self._hook_prober,
-            )  # fmt: skip
-            argv = await loop.run_in_executor(None, prepare)
-        except launcher.LaunchError as exc:
-            self._fail_start(run, str(exc))
-            return
-        except OSError as exc:
-            self._fail_start(run, f"could not prepare its run folder {run_dir}: {exc}")
-            return
-        with transaction(self.conn):
-            moved = repo.transition(
-                self.conn, run.id, RunState.STARTING, only_from={RunState.QUEUED}
-            )
-            repo.record_argv(self.conn, run.id, argv)
-        if moved is None:
-            return
-        self._publish_run(moved, RunState.QUEUED)
-        try:
-            popen = await loop.run_in_executor(None, launcher.launch, run_dir)
-        except OSError as exc:
-            self._fail_start(moved, f"could not start its runner: {exc}")
-            return
-        self._popens[run.id] = popen
-        pid, create_time = launcher.identity_of(popen)
-        with transaction(self.conn):
-            repo.update_run_processes(
-                self.conn, run.id, runner_pid=pid, runner_create_time=create_time
-            )
-        self._wake.set()  # look for its runner.json soon
-
-    def _fail_start(self, run: Run, message: str) -> None:
-        log.error("task %s: %s", run.task_id, message)
-        with transaction(self.conn):
-            current = repo.get_run(self.conn, run.id)
-            if current.state is RunState.QUEUED:
-                current = repo.transition(self.conn, run.id, RunState.STARTING) or current
-            if current.state is not RunState.STARTING:
-                return  # cancelled (or ended) while it was being prepared: nothing to fail
-            moved = repo.transition(
-                self.conn,
-                run.id,
-                RunState.FAILED,
-                only_from={RunState.STARTING},
-                reason="spawn_error",
-                message=message,
-                ended_at=time.time(),
-            )
-        if moved is not None:
-            self._publish_run(moved, RunState.STARTING)
-            self._run_ended(moved)
-        self.bus.publish(Notice("error", f"Task {run.task_id}: {message}", task_id=run.task_id))
-
     def _publish_run(self, run: Run, old: RunState | None) -> None:
         self.bus.publish(
             RunStateChanged(
                 run.task_id, run.id, old, run.state, run.exit_code, run.reason, run.message
             )
         )
-
-    def _reap(self) -> None:
-        """Collect runners that exited, so they do not linger as zombies under us."""
-        for run_id, popen in list(self._popens.items()):
-            if popen.poll() is not None:
-                del self._popens[run_id]
 
     def _extensions(self) -> tuple[Extension, ...]:
         # Looked up at each call: until ui/cli stop building their own WorkflowEngine, theirs
@@ -534,52 +439,18 @@ class Supervisor:
                 log.exception("hook %r failed", hook)
                 self.bus.publish(Notice("error", f"Internal error in {hook!r}: {exc}"))
 
-    def _summarize_recovered(self, report: RecoveryReport) -> None:
-        """Runs that ended while we were away: know their sessions before anyone asks to
-        resume one (the recovery screen offers Resume session right away)."""
-        for task_id in (*report.finished, *report.interrupted):
-            task = repo.get_task(self.conn, task_id)
-            adapter = get_adapter_or_none(task.agent)
-            if task.latest_run is None or adapter is None or not adapter.structured:
-                continue
-            path = self.output_log(task.latest_run)
-            try:
-                summary = summarize(path, adapter)
-            except OSError as exc:
-                log.warning("could not read %s: %s", path, exc)
-                continue
-            with transaction(self.conn):
-                repo.update_run_summary(self.conn, task.latest_run.id, summary)
-
     def _summarize_later(self, run: Run) -> None:
         """Read the session id and totals from a structured agent's log, off the loop."""
         adapter = get_adapter_or_none(repo.get_task(self.conn, run.task_id).agent)
         if adapter is None or not adapter.structured:
             return
-        path = self.output_log(run)
-        loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(None, summarize, path, adapter)
-        self._background.add(fut)
 
-        def done(f: asyncio.Future[RunSummary]) -> None:
-            self._background.discard(f)
-            if f.cancelled() or f.exception() is not None or self._conn is None:
-                if not f.cancelled() and f.exception() is not None:
-                    log.error("summarizing run %s failed", run.id, exc_info=f.exception())
-                return
+        def record(summary: RunSummary) -> None:
+            if self._conn is None:
+                return  # stopped meanwhile: the next start reads it again
             with transaction(self.conn):
-                repo.update_run_summary(self.conn, run.id, f.result())
+                repo.update_run_summary(self.conn, run.id, summary)
             self.bus.publish(TaskUpdated(run.task_id))
 
-        fut.add_done_callback(done)
-
-    def _in_background(self, func: Callable[..., None], *args: object) -> None:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[None] = loop.run_in_executor(None, func, *args)
-        self._background.add(fut)
-        fut.add_done_callback(self._background_done)
-
-    def _background_done(self, fut: asyncio.Future[None]) -> None:
-        self._background.discard(fut)
-        if not fut.cancelled() and fut.exception() is not None:
-            log.error("background job failed", exc_info=fut.exception())
+        path = self.output_log(run)
+        self._jobs.run(f"summarizing run {run.id}", summarize, path, adapter, then=record)

@@ -224,7 +224,8 @@ def tick(sup: Supervisor, times: int = 5) -> None:
     of sleeping: when tick() returns, the supervisor has decided."""
     for _ in range(times):
         sup.tick()
-        assert not sup._launching, f"the supervisor started runs {sorted(sup._launching)}"
+        launching = sup._launches.pending
+        assert not launching, f"the supervisor started runs {sorted(launching)}"
 
 
 def run_async(coro: Any, timeout: float = 60) -> Any:
