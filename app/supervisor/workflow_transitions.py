@@ -5,19 +5,17 @@ checkpoint's resolution, the next step's task and queued run, the workflow's sta
 every events row commit together or not at all. Nothing is launched here: the supervisor
 picks the queued run up after the commit. A transition that raises midway is rolled back
 entirely; the error is then noted on the workflow in a second, separate transaction with
-what :func:`retry_transition` must replay.
+what :func:`retry_transition` must replay (:mod:`app.supervisor.workflow_guard`). Queueing
+and cancelling one step attempt is :mod:`app.supervisor.workflow_attempts`.
 """
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from app.core.models import Run, TaskSpec
+from app.core.models import Run
 from app.core.settings import Settings
 from app.core.states import RunState
 from app.core.workflow_defs import WorkflowDef
@@ -29,44 +27,23 @@ from app.core.workflow_states import (
     StepState,
     WorkflowState,
 )
-from app.core.workflow_templates import StepContext, render_step, with_notes
 from app.runner import protocol
 from app.store import repo
 from app.store import workflow_repo as wrepo
-from app.store.db import Connection, DatabaseError, abandon_transaction, transaction
+from app.store.db import Connection, transaction
 from app.store.locations import Locations
 from app.supervisor.adapters import get_adapter_or_none
-from app.supervisor.commands import CommandRefused, cancel_queued, ensure_utf8, resolve_timeout
+from app.supervisor.commands import CommandRefused, ensure_utf8
 from app.supervisor.step_results import step_result
-
-log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-
-class TransitionFailed(CommandRefused):
-    """A transition raised midway and left nothing behind; the workflow shows the error
-    and offers Retry transition."""
-
-    def __init__(self, workflow_id: int, error: str) -> None:
-        super().__init__(
-            f"workflow {workflow_id}: the transition failed and was undone ({error}); "
-            f"fix the cause, then retry it (agentry workflow retry {workflow_id})"
-        )
-        self.workflow_id = workflow_id
-        self.error = error
-
-
-@dataclass
-class Outcome:
-    """What a committed transition did, for the caller to announce."""
-
-    workflow_id: int
-    queued: list[tuple[int, int]] = field(default_factory=list)  # (task id, run id)
-    checkpoint_id: int | None = None
-    cancelled_runs: list[Run] = field(default_factory=list)  # queued runs cancelled in the db
-    stopping_runs: list[Run] = field(default_factory=list)  # active runs asked to stop
-
+from app.supervisor.workflow_attempts import (
+    Outcome,
+    add_attempt,
+    advance,
+    cancel_step,
+    queue_step,
+    step_state_for,
+)
+from app.supervisor.workflow_guard import guarded
 
 # ---------------------------------------------------------------------- public transitions
 
@@ -176,7 +153,7 @@ def retry_step(conn: Connection, settings: Settings, workflow_id: int) -> Outcom
                 "only a failed transition or a step that failed or was cancelled can be"
             )
         outcome = Outcome(workflow_id)
-        _add_attempt(
+        add_attempt(
             conn, settings, workflow, step.step_index, outcome,
             attempt=step.attempt + 1, prompt=step.prompt, argv=step.argv, notes=step.notes,
         )  # fmt: skip
@@ -202,7 +179,7 @@ def cancel_workflow(
             )
         outcome = Outcome(workflow_id)
         for step in wrepo.running_steps(conn, workflow_id):
-            _cancel_step(conn, step, outcome)
+            cancel_step(conn, step, outcome)
         pending = wrepo.pending_checkpoint_of(conn, workflow_id)
         if pending is not None:
             wrepo.resolve_checkpoint(conn, pending.id, Resolution.CANCEL, who=who)
@@ -220,32 +197,6 @@ def steps_to_finish(conn: Connection) -> list[int]:
     return [step.id for step in wrepo.steps_with_ended_runs(conn)]
 
 
-# ---------------------------------------------------------------------- failure handling
-
-
-def guarded(conn: Connection, workflow_id: int, intent: dict[str, Any], func: Callable[[], T]) -> T:
-    """Run a transition; if it fails (other than a refusal), note the error and raise
-    :class:`TransitionFailed`. The failed transaction itself has been rolled back."""
-    try:
-        return func()
-    except CommandRefused:
-        raise
-    except Exception as exc:
-        log.exception("transition of workflow %s failed (%s)", workflow_id, intent.get("kind"))
-        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        _note_error(conn, workflow_id, error, intent)
-        raise TransitionFailed(workflow_id, error) from exc
-
-
-def _note_error(conn: Connection, workflow_id: int, error: str, intent: dict[str, Any]) -> None:
-    abandon_transaction(conn)  # a failed COMMIT leaves its transaction open
-    try:
-        with transaction(conn):
-            wrepo.set_error(conn, workflow_id, error, intent)
-    except DatabaseError:
-        log.exception("could not note the failed transition on workflow %s", workflow_id)
-
-
 # ---------------------------------------------------------------------- the transitions
 
 
@@ -255,7 +206,7 @@ def _begin(conn: Connection, settings: Settings, workflow_id: int) -> Outcome:
         workflow = wrepo.get_workflow(conn, workflow_id)
         if workflow.state is not WorkflowState.PENDING:
             return outcome  # begun already
-        _advance(conn, settings, workflow, 0, outcome)
+        advance(conn, settings, workflow, 0, outcome)
         wrepo.clear_error(conn, workflow_id)
     return outcome
 
@@ -289,7 +240,7 @@ def _step_ended(
 ) -> None:
     workflow = wrepo.get_workflow(conn, step.workflow_id)
     if workflow.state.is_terminal:  # e.g. cancelled while the step ran
-        wrepo.end_step(conn, step.id, _step_state_for(run), result_text=result)
+        wrepo.end_step(conn, step.id, step_state_for(run), result_text=result)
     elif run.state is RunState.SUCCEEDED:
         _step_succeeded(conn, settings, workflow, step, result or "", outcome)
     elif run.state is RunState.CANCELLED:
@@ -318,7 +269,7 @@ def _step_succeeded(
         wrepo.set_workflow_state(conn, workflow.id, WorkflowState.AWAITING_CHECKPOINT)
         return
     wrepo.set_final_text(conn, step.id, result)
-    _advance(conn, settings, workflow, step.step_index + 1, outcome)
+    advance(conn, settings, workflow, step.step_index + 1, outcome)
 
 
 def _resolve(
@@ -353,7 +304,7 @@ def _resolve(
         else:
             final = edited_text if resolution is Resolution.EDIT else checkpoint.result_text
             wrepo.set_final_text(conn, step.id, final or "")
-            _advance(conn, settings, workflow, step.step_index + 1, outcome)
+            advance(conn, settings, workflow, step.step_index + 1, outcome)
         wrepo.clear_error(conn, workflow.id)
     return outcome
 
@@ -367,7 +318,7 @@ def _rerun(
     notes: str,
     outcome: Outcome,
 ) -> None:
-    _queue_step(
+    queue_step(
         conn,
         settings,
         workflow,
@@ -378,99 +329,6 @@ def _rerun(
         rejected=rejected,
     )
     wrepo.set_workflow_state(conn, workflow.id, WorkflowState.RUNNING, current_step=step.step_index)
-
-
-def _advance(
-    conn: Connection,
-    settings: Settings,
-    workflow: Workflow,
-    index: int,
-    outcome: Outcome,
-) -> None:
-    if index >= len(workflow.definition.steps):
-        wrepo.set_workflow_state(conn, workflow.id, WorkflowState.COMPLETED)
-        return
-    _queue_step(conn, settings, workflow, index, outcome)
-    wrepo.set_workflow_state(conn, workflow.id, WorkflowState.RUNNING, current_step=index)
-
-
-def _queue_step(
-    conn: Connection,
-    settings: Settings,
-    workflow: Workflow,
-    index: int,
-    outcome: Outcome,
-    *,
-    attempt: int = 1,
-    notes: str | None = None,
-    rejected: str | None = None,
-) -> None:
-    """A normal task for one step attempt, its run queued in this same transaction."""
-    definition = workflow.definition
-    step = definition.steps[index]
-    results = wrepo.final_results(conn, workflow.id)
-    previous = results.get(definition.steps[index - 1].name, "") if index else ""
-    context = StepContext(workflow.input, results, previous, notes or "")
-    prompt, argv = render_step(step, context)
-    if rejected is not None:
-        prompt = with_notes(prompt, rejected, notes or "")
-    _add_attempt(
-        conn, settings, workflow, index, outcome,
-        attempt=attempt, prompt=prompt, argv=argv, notes=notes,
-    )  # fmt: skip
-
-
-def _add_attempt(
-    conn: Connection,
-    settings: Settings,
-    workflow: Workflow,
-    index: int,
-    outcome: Outcome,
-    *,
-    attempt: int,
-    prompt: str | None,
-    argv: tuple[str, ...],
-    notes: str | None,
-) -> None:
-    """The task of one attempt of step ``index``, its run queued in this transaction."""
-    step = workflow.definition.steps[index]
-    title = f"{workflow.definition.name} #{workflow.id} · {step.name}"
-    spec = TaskSpec(
-        argv=argv,
-        cwd=workflow.cwd,
-        agent=step.agent,
-        prompt=prompt,
-        title=title if attempt == 1 else f"{title} (attempt {attempt})",
-        timeout=step.timeout,
-        options={"model": step.model} if step.model else {},
-    )
-    task_id, run_id = repo.create_task(conn, spec, resolve_timeout(step.timeout, settings))
-    wrepo.insert_step(
-        conn,
-        workflow.id,
-        index,
-        step.name,
-        attempt,
-        task_id=task_id,
-        run_id=run_id,
-        prompt=prompt,
-        argv=argv,
-        notes=notes,
-    )
-    outcome.queued.append((task_id, run_id))
-
-
-def _cancel_step(conn: Connection, step: Step, outcome: Outcome) -> None:
-    run = repo.get_run(conn, step.run_id)
-    if run.state is RunState.QUEUED:
-        moved = cancel_queued(conn, run.id, "its workflow was cancelled")
-        wrepo.end_step(conn, step.id, StepState.CANCELLED)
-        if moved is not None:
-            outcome.cancelled_runs.append(moved)
-    elif run.state.is_active:
-        outcome.stopping_runs.append(run)  # the step ends when its run does
-    else:
-        wrepo.end_step(conn, step.id, _step_state_for(run))
 
 
 def _replay(
@@ -549,12 +407,6 @@ def _result_of(conn: Connection, locations: Locations, run: Run) -> str:
     agent = repo.get_task(conn, run.task_id).agent
     path = protocol.output_log(locations.run_dir(run.dir))
     return step_result(path, get_adapter_or_none(agent))
-
-
-def _step_state_for(run: Run) -> StepState:
-    if run.state is RunState.SUCCEEDED:
-        return StepState.SUCCEEDED
-    return StepState.CANCELLED if run.state is RunState.CANCELLED else StepState.FAILED
 
 
 def _failure_message(step: Step, run: Run) -> str:

@@ -24,8 +24,9 @@ from app.store.db import Connection, data_version
 from app.supervisor import workflow_transitions as transitions
 from app.supervisor.events import Notice, RunStateChanged, TaskAdded
 from app.supervisor.host import ExtensionHost
+from app.supervisor.workflow_attempts import Outcome
 from app.supervisor.workflow_catalog import Catalog, load_catalog
-from app.supervisor.workflow_transitions import Outcome, TransitionFailed
+from app.supervisor.workflow_guard import TransitionFailed
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,7 @@ from app.supervisor.commands import CommandRefused
 from app.supervisor.events import Event, Notice
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.workflow_catalog import load_catalog
+from app.supervisor.workflow_guard import TransitionFailed
 from app.supervisor.workflows import CheckpointRequested, WorkflowChanged, WorkflowEngine
 
 # plan (checkpoint) -> build (checkpoint) -> report; values reach sh as arguments.
@@ -476,7 +477,7 @@ def test_a_fault_inside_a_step_transition_leaves_the_database_as_it_was(
     with opened(home) as conn, monkeypatch.context() as patch:
         patch.setattr(wrepo, "set_workflow_state", explode)
         step_id = transitions.steps_to_finish(conn)[0]
-        with pytest.raises(transitions.TransitionFailed, match="No space left"):
+        with pytest.raises(TransitionFailed, match="No space left"):
             transitions.finish_step(conn, home.locations, settings, step_id)
         assert transitions.steps_to_finish(conn) == []  # no retry loop: a person decides
     assert dump(home, mask_errors=True) == before
@@ -505,7 +506,7 @@ def test_a_fault_inside_a_checkpoint_resolution_leaves_the_database_as_it_was(
         transitions.finish_step(conn, home.locations, load_settings(home.locations.settings), 1)
     checkpoint = pending(home)[0]
     before = dump(home)
-    with monkeypatch.context() as patch, pytest.raises(transitions.TransitionFailed) as caught:
+    with monkeypatch.context() as patch, pytest.raises(TransitionFailed) as caught:
         patch.setattr(repo, "create_task", explode)  # the next step's task, last of all
         cli.cmd_checkpoint_edit(ns(id=checkpoint.id, text="better plan", file=None))
     assert f"agentry workflow retry {workflow_id}" in str(caught.value)
