@@ -116,3 +116,19 @@ class Checkpoint:
             "notes": self.notes,
             "rerun": self.rerun,
         }
+
+
+@dataclass(frozen=True)
+class WorkflowDetail:
+    """A workflow with every attempt of its steps and its checkpoints, as views show it."""
+
+    workflow: Workflow
+    steps: list[Step]
+    checkpoints: list[Checkpoint]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.workflow.summary(),
+            "attempts": [step.summary() for step in self.steps],
+            "checkpoints": [c.summary() for c in self.checkpoints],
+        }

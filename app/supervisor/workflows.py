@@ -17,7 +17,7 @@ from typing import Any
 
 from app.core.models import Run
 from app.core.states import RunState
-from app.core.workflow_models import Checkpoint, Step, Workflow
+from app.core.workflow_models import Checkpoint, Workflow, WorkflowDetail
 from app.core.workflow_states import Resolution
 from app.store import workflow_repo as wrepo
 from app.store.db import Connection, data_version
@@ -29,6 +29,9 @@ from app.supervisor.workflow_catalog import Catalog, load_catalog
 from app.supervisor.workflow_guard import TransitionFailed
 
 log = logging.getLogger(__name__)
+
+# WorkflowDetail: re-export for ui/cli until they import from the new home
+# (app.core.workflow_models).
 
 
 @dataclass(frozen=True)
@@ -44,20 +47,6 @@ class CheckpointRequested:
 
     checkpoint_id: int
     workflow_id: int
-
-
-@dataclass(frozen=True)
-class WorkflowDetail:
-    workflow: Workflow
-    steps: list[Step]
-    checkpoints: list[Checkpoint]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            **self.workflow.summary(),
-            "attempts": [step.summary() for step in self.steps],
-            "checkpoints": [c.summary() for c in self.checkpoints],
-        }
 
 
 def workflow_detail(conn: Connection, workflow_id: int) -> WorkflowDetail:

@@ -10,10 +10,9 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel
 
 from app.core.workflow_defs import StepDef, WorkflowDef
-from app.core.workflow_models import Checkpoint, Step, Workflow
+from app.core.workflow_models import Checkpoint, Step, Workflow, WorkflowDetail
 from app.core.workflow_states import CheckpointState, StepState, WorkflowState
 from app.supervisor.workflow_catalog import Catalog
-from app.supervisor.workflows import WorkflowDetail
 from app.ui.workflows_view import (
     CheckpointDialog,
     RunWorkflowDialog,
