@@ -1,31 +1,12 @@
-"""Tests for app.core.workflow_defs, workflow_templates and workflow_states: parsing, every
-kind of error with its line, templates, states."""
+"""Tests for app.core.workflow_defs: parsing, and every kind of error with its line."""
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import pytest
 
-from app.core.workflow_defs import StepDef, WorkflowDef, WorkflowError, parse_workflow
-from app.core.workflow_states import (
-    CHECKPOINT_ALLOWED,
-    WORKFLOW_ALLOWED,
-    CheckpointState,
-    IllegalWorkflowTransition,
-    WorkflowState,
-    check_checkpoint_transition,
-    check_workflow_transition,
-)
-from app.core.workflow_templates import (
-    StepContext,
-    TemplateError,
-    render_prompt,
-    render_step,
-    template_fields,
-    with_notes,
-)
+from app.core.workflow_defs import WorkflowDef, WorkflowError, parse_workflow
 
 AGENTS = frozenset({"shell", "demo", "claude", "codex"})
 BUILTINS = Path(__file__).resolve().parents[3] / "app" / "workflows"
@@ -200,74 +181,3 @@ def test_keys_inside_a_multiline_prompt_do_not_mislead_the_line_finder() -> None
         "model = 4\n"
     )
     assert error_of(text).line == 8
-
-
-# ---------------------------------------------------------------- templates
-
-
-def test_templates_fill_input_previous_notes_and_named_results() -> None:
-    context = StepContext("the bug", {"plan": "P"}, previous="prev", notes="N")
-    text = "{input}|{previous}|{steps.plan}|{notes}|{{literal}}|{ input }"
-    assert render_prompt(text, context) == "the bug|prev|P|N|{literal}|the bug"
-    assert template_fields(text) == ["input", "previous", "steps.plan", "notes", "input"]
-
-
-def test_a_value_containing_braces_is_inserted_verbatim() -> None:
-    assert render_prompt("x {input} y", StepContext("{steps.z} }{")) == "x {steps.z} }{ y"
-
-
-def test_rendering_a_field_without_a_value_raises() -> None:
-    with pytest.raises(TemplateError):
-        render_prompt("{steps.missing}", StepContext())
-
-
-def test_render_step_fills_the_prompt_and_every_word_of_the_command() -> None:
-    step = StepDef(name="s", agent="shell", prompt="say {input}", command=("echo", "{input}!"))
-    assert render_step(step, StepContext("hi")) == ("say hi", ("echo", "hi!"))
-
-
-def test_a_rerun_prompt_keeps_the_original_and_appends_the_result_and_notes() -> None:
-    prompt = with_notes("Plan it", "old plan", "add tests")
-    assert prompt.startswith("Plan it\n") and "old plan" in prompt
-    assert prompt.rstrip().endswith("add tests")
-
-
-# ---------------------------------------------------------------- state tables
-
-
-def test_workflow_states_follow_design_section_4() -> None:
-    allowed = {
-        (old, new) for old, new in itertools.product(WorkflowState, WorkflowState)
-        if new in WORKFLOW_ALLOWED[old]
-    }  # fmt: skip
-    s = WorkflowState
-    assert allowed == {
-        (s.PENDING, s.RUNNING), (s.PENDING, s.FAILED), (s.PENDING, s.CANCELLED),
-        (s.RUNNING, s.AWAITING_CHECKPOINT), (s.RUNNING, s.COMPLETED), (s.RUNNING, s.FAILED),
-        (s.RUNNING, s.CANCELLED), (s.AWAITING_CHECKPOINT, s.RUNNING),
-        (s.AWAITING_CHECKPOINT, s.COMPLETED), (s.AWAITING_CHECKPOINT, s.REJECTED),
-        (s.AWAITING_CHECKPOINT, s.FAILED), (s.AWAITING_CHECKPOINT, s.CANCELLED),
-        # retrying the step a workflow failed or was cancelled on
-        (s.FAILED, s.RUNNING), (s.CANCELLED, s.RUNNING),
-    }  # fmt: skip
-    assert {x for x in s if x.is_terminal} == {s.COMPLETED, s.REJECTED, s.FAILED, s.CANCELLED}
-
-
-@pytest.mark.parametrize("old", list(WorkflowState))
-@pytest.mark.parametrize("new", list(WorkflowState))
-def test_every_workflow_change_is_checked_against_the_table(
-    old: WorkflowState, new: WorkflowState
-) -> None:
-    if new in WORKFLOW_ALLOWED[old]:
-        check_workflow_transition(old, new)
-    else:
-        with pytest.raises(IllegalWorkflowTransition):
-            check_workflow_transition(old, new)
-
-
-def test_a_checkpoint_is_resolved_exactly_once() -> None:
-    for new in CHECKPOINT_ALLOWED[CheckpointState.PENDING]:
-        check_checkpoint_transition(CheckpointState.PENDING, new)
-        for again in CheckpointState:
-            with pytest.raises(IllegalWorkflowTransition):
-                check_checkpoint_transition(new, again)
