@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from app.core.approvals import Approval
 from app.core.models import RecoveryReport
@@ -91,6 +91,21 @@ class Notice:
     task_id: int | None = None
 
 
+@dataclass(frozen=True)
+class WorkflowChanged:
+    """A workflow's state, step, checkpoint or error changed; views should refresh it."""
+
+    workflow_id: int
+
+
+@dataclass(frozen=True)
+class CheckpointRequested:
+    """A step's result waits for a person to approve, edit or reject it."""
+
+    checkpoint_id: int
+    workflow_id: int
+
+
 Event = (
     TaskAdded
     | TaskUpdated
@@ -102,9 +117,10 @@ Event = (
     | ApprovalResolved
     | AgentsDetected
     | Notice
+    | WorkflowChanged
+    | CheckpointRequested
 )
-# Extensions (workflows) publish event classes of their own on the same bus.
-Subscriber = Callable[[Any], None]
+Subscriber = Callable[[Event], None]
 
 
 @dataclass
@@ -121,7 +137,7 @@ class EventBus:
 
         return unsubscribe
 
-    def publish(self, event: Event | object) -> None:
+    def publish(self, event: Event) -> None:
         for subscriber in list(self._subscribers):
             try:
                 subscriber(event)

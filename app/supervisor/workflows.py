@@ -11,7 +11,6 @@ transition for the step that owns the run, ``on_tick`` catches up when another p
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,13 @@ from app.core.workflow_states import Resolution
 from app.store import workflow_repo as wrepo
 from app.store.db import Connection, data_version
 from app.supervisor import workflow_transitions as transitions
-from app.supervisor.events import Notice, RunStateChanged, TaskAdded
+from app.supervisor.events import (
+    CheckpointRequested,
+    Notice,
+    RunStateChanged,
+    TaskAdded,
+    WorkflowChanged,
+)
 from app.supervisor.host import ExtensionHost
 from app.supervisor.workflow_attempts import Outcome
 from app.supervisor.workflow_catalog import Catalog, load_catalog
@@ -30,23 +35,8 @@ from app.supervisor.workflow_guard import TransitionFailed
 
 log = logging.getLogger(__name__)
 
-# WorkflowDetail: re-export for ui/cli until they import from the new home
-# (app.core.workflow_models).
-
-
-@dataclass(frozen=True)
-class WorkflowChanged:
-    """A workflow's state, step, checkpoint or error changed; views should refresh it."""
-
-    workflow_id: int
-
-
-@dataclass(frozen=True)
-class CheckpointRequested:
-    """A step's result waits for a person to approve, edit or reject it."""
-
-    checkpoint_id: int
-    workflow_id: int
+# WorkflowDetail, WorkflowChanged, CheckpointRequested: re-export for ui/cli until they
+# import from the new homes (app.core.workflow_models, app.supervisor.events).
 
 
 def workflow_detail(conn: Connection, workflow_id: int) -> WorkflowDetail:
