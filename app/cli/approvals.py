@@ -95,7 +95,7 @@ def cmd_deny(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from app.core.approvals import Decision
+    from app.core.approvals import Decision, NewRule, RuleScope
     from app.store import approval_repo
     from app.store.db import transaction
 
@@ -105,15 +105,15 @@ def cmd_rules(args: argparse.Namespace) -> int:
             return usage_error("rules add needs allow|deny, --tool and --folder or --task")
         folder = str(Path(args.folder).expanduser().resolve()) if args.folder else None
         with transaction(conn):
-            rule_id = approval_repo.add_rule(
-                conn,
-                scope="task" if args.task else "project",
+            new = NewRule(
+                RuleScope.TASK if args.task else RuleScope.PROJECT,
+                args.tool,
+                Decision(args.decision),
                 folder=folder,
                 task_id=args.task,
-                tool=args.tool,
                 pattern=args.pattern,
-                decision=Decision(args.decision),
             )
+            rule_id = approval_repo.add_rule(conn, new)
         print(f"Rule {rule_id} added.")
         return EXIT_OK
     if args.action == "remove":

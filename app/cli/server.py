@@ -67,10 +67,8 @@ async def _serve(locations: Locations) -> int:
     import asyncio
 
     from app.supervisor.supervisor import Supervisor
-    from app.supervisor.workflows import WorkflowEngine
 
     supervisor = Supervisor(locations, mode="headless")
-    WorkflowEngine(supervisor).attach()
     supervisor.bus.subscribe(_log_event)
     report = await supervisor.start()
     print(report.describe(), flush=True)

@@ -202,11 +202,9 @@ async def _wait_for_run(
     locations: Locations, conn: Connection, run_id: int, *, raw: bool = False
 ) -> Run:
     from app.supervisor.supervisor import Supervisor
-    from app.supervisor.workflows import WorkflowEngine
 
     supervisor: Supervisor | None = Supervisor(locations, mode="cli")
     assert supervisor is not None
-    WorkflowEngine(supervisor).attach()
     try:
         await supervisor.start()
     except AlreadyRunning:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from app.cli.common import EXIT_OK, EXIT_USAGE, Handler, Subparsers, open_store, print_json
 from app.core.platform import current_user
-from app.core.workflow import Resolution
+from app.core.workflow_models import Checkpoint, Step, Workflow
+from app.core.workflow_states import Resolution
 from app.store import workflow_repo as wrepo
 from app.store.settings import load_settings
 from app.supervisor.commands import CommandRefused
@@ -172,7 +173,7 @@ def cmd_workflow_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_workflow_line(workflow: wrepo.Workflow) -> None:
+def _print_workflow_line(workflow: Workflow) -> None:
     summary = workflow.summary()
     created = time.strftime("%Y-%m-%d %H:%M", time.localtime(workflow.created_at))
     flag = "  (transition failed: retry)" if workflow.error else ""
@@ -210,7 +211,7 @@ def cmd_workflow_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_step(step: wrepo.Step, checkpoint: wrepo.Checkpoint | None) -> None:
+def _print_step(step: Step, checkpoint: Checkpoint | None) -> None:
     attempt = f" (attempt {step.attempt})" if step.attempt > 1 else ""
     print(f"\n  step {step.name}{attempt}: {step.state.value}, task {step.task_id}")
     if step.result_text is not None:

@@ -181,14 +181,8 @@ def rules(conn: sqlite3.Connection) -> list[Rule]:
 _STORED_SCOPES = (RuleScope.TASK, RuleScope.PROJECT)
 
 
-def add_rule(conn: sqlite3.Connection, rule: NewRule | None = None, /, **fields: Any) -> int:
-    """Store a rule; returns its id.
-
-    Temporary: ``**fields`` (scope, tool, decision, folder, task_id, pattern as keywords)
-    is kept for the CLI until it passes a NewRule; remove it then.
-    """
-    if rule is None:
-        rule = legacy_rule(fields)
+def add_rule(conn: sqlite3.Connection, rule: NewRule) -> int:
+    """Store a rule; returns its id."""
     if rule.scope not in _STORED_SCOPES:
         raise ValueError(f"a rule's scope is task or project, not {rule.scope.value!r}")
     cur = conn.execute(
@@ -212,15 +206,6 @@ def add_rule(conn: sqlite3.Connection, rule: NewRule | None = None, /, **fields:
         },
     )
     return rule_id
-
-
-def legacy_rule(fields: dict[str, Any]) -> NewRule:
-    """Temporary: a NewRule from add_rule's old keywords, for ui/cli callers until they
-    build the NewRule themselves."""
-    scope = fields.pop("scope", None)
-    if scope not in _STORED_SCOPES:
-        raise ValueError(f"a rule's scope is task or project, not {scope!r}")
-    return NewRule(scope=RuleScope(scope), **fields)
 
 
 def remove_rule(conn: sqlite3.Connection, rule_id: int) -> bool:

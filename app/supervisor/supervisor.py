@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.agent_events import RunSummary
-from app.core.approvals import Approval, NewRule, Rule
+from app.core.approvals import Approval, NewRule, Rule, RuleScope
 from app.core.models import RecoveryReport, Run, Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import RunState
@@ -218,7 +218,10 @@ class Supervisor:
         passes a NewRule; remove it then.
         """
         with transaction(self.conn):
-            return approval_repo.add_rule(self.conn, rule or approval_repo.legacy_rule(fields))
+            if rule is None:  # temporary, see above
+                scope = RuleScope(fields.pop("scope"))
+                rule = NewRule(scope=scope, **fields)
+            return approval_repo.add_rule(self.conn, rule)
 
     def remove_rule(self, rule_id: int) -> bool:
         with transaction(self.conn):

@@ -26,11 +26,11 @@ from app.store import workflow_repo as wrepo
 from app.store.settings import load_settings
 from app.supervisor import workflow_transitions as transitions
 from app.supervisor.commands import CommandRefused
-from app.supervisor.events import Event, Notice
+from app.supervisor.events import CheckpointRequested, Event, Notice, WorkflowChanged
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.workflow_catalog import load_catalog
 from app.supervisor.workflow_guard import TransitionFailed
-from app.supervisor.workflows import CheckpointRequested, WorkflowChanged, WorkflowEngine
+from app.supervisor.workflows import WorkflowEngine
 
 # plan (checkpoint) -> build (checkpoint) -> report; values reach sh as arguments.
 THREE_STEPS = """\

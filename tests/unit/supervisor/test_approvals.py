@@ -98,8 +98,6 @@ def test_a_rule_is_stored_from_its_record_and_read_back_typed(conn) -> None:
 def test_only_task_and_project_rules_are_stored(conn) -> None:
     with pytest.raises(ValueError, match="task or project"):
         approval_repo.add_rule(conn, NewRule(RuleScope.ANY, "Read", Decision.ALLOW))
-    with pytest.raises(ValueError, match="task or project"):
-        approval_repo.add_rule(conn, scope="folder", tool="Read", decision=Decision.ALLOW)
 
 
 def test_deny_rules_win_over_allow_and_task_rules_over_folder_rules() -> None:
