@@ -147,9 +147,7 @@ def test_a_task_without_a_timeout_gets_the_default_and_none_means_no_limit(
 
 
 # The injected bug in launcher.prepare is logged with its traceback, then the run fails.
-@pytest.mark.expect_error_log(
-    r"^launching run \d+ failed$", r"could not be launched \(RuntimeError: something unforeseen\)"
-)
+@pytest.mark.expect_error_log(r"^launching run \d+ failed$")
 def test_a_run_that_cannot_be_launched_fails_with_the_reason_and_does_not_block_the_queue(
     home: Home, work_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
