@@ -34,7 +34,7 @@ from app.supervisor.supervisor import Supervisor
 from app.supervisor.workflows import CheckpointRequested, WorkflowChanged, WorkflowEngine
 from app.ui.approvals_view import ApprovalDialog, ApprovalsInbox
 from app.ui.bridge import Bridge
-from app.ui.dialogs import QuitChoice, QuitDialog
+from app.ui.dialogs.quit import QuitChoice, QuitDialog
 from app.ui.icons import app_icon
 from app.ui.main_window import MainWindow
 from app.ui.notify import Notifier, TrayIcon, tray_available

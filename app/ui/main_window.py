@@ -54,7 +54,8 @@ from app.supervisor.workflows import (
     WorkflowEngine,
 )
 from app.ui.bridge import Bridge
-from app.ui.dialogs import NewTaskDialog, SettingsDialog
+from app.ui.dialogs.new_task import NewTaskDialog
+from app.ui.dialogs.settings import SettingsDialog
 from app.ui.icons import app_icon, state_icon
 from app.ui.notify import Banner
 from app.ui.output_pane import OutputPane

@@ -20,7 +20,7 @@ from app.core.settings import Settings
 from app.store import approval_repo
 from app.supervisor.adapters import detect_all
 from app.ui.approval_text import describe_input
-from app.ui.dialogs import NewTaskDialog
+from app.ui.dialogs.new_task import NewTaskDialog
 
 COMMAND = {"command": "echo from-dialog > made.txt", "description": "make a file"}
 

@@ -11,7 +11,7 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from app.ui.application import AgentryApp
-from app.ui.dialogs import QuitChoice
+from app.ui.dialogs.quit import QuitChoice
 from helpers.agentry import Home
 
 

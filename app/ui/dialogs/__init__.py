@@ -1,0 +1,11 @@
+"""The app's dialogs, one module each: ``new_task`` (with the spec it builds), ``settings``
+(with its rules editor) and ``quit``. Each validates what it returns and says why a value
+is refused; none of them sends a command itself (the window does).
+
+Dialogs that belong to one view live with it (recovery history, workflows, approvals).
+"""
+
+from app.ui.dialogs.quit import QuitChoice, QuitDialog
+
+# Where callers outside app/ui (tests/benchmarks) expect the quit answer.
+__all__ = ["QuitChoice", "QuitDialog"]
