@@ -38,7 +38,7 @@ from app.ui.dialogs.quit import QuitChoice, QuitDialog
 from app.ui.icons import app_icon
 from app.ui.main_window import MainWindow
 from app.ui.notify import Notifier, TrayIcon, tray_available
-from app.ui.recovery_view import RecoveryScreen
+from app.ui.recovery_screen import RecoveryScreen
 from app.ui.single_instance import InstanceServer, server_name
 from app.ui.startup_error import StartupErrorScreen
 from app.ui.theme import apply_theme

@@ -59,7 +59,8 @@ from app.ui.dialogs.settings import SettingsDialog
 from app.ui.icons import app_icon, state_icon
 from app.ui.notify import Banner
 from app.ui.output_pane import OutputPane
-from app.ui.recovery_view import RecoveryHistoryDialog, TaskLine
+from app.ui.recovery_history import RecoveryHistoryDialog
+from app.ui.recovery_report import TaskLine
 from app.ui.task_model import (
     STATE_FILTERS,
     StateBadgeDelegate,

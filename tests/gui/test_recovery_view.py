@@ -22,13 +22,9 @@ from app.core.models import RecoveryCause, RecoveryReport
 from app.core.states import RunState
 from app.ui.icons import state_icon
 from app.ui.labels import STATE_LABELS
-from app.ui.recovery_view import (
-    UNCLEAN_FLAG,
-    RecoveryHistoryDialog,
-    RecoveryReportView,
-    RecoveryScreen,
-    TaskLine,
-)
+from app.ui.recovery_history import UNCLEAN_FLAG, RecoveryHistoryDialog
+from app.ui.recovery_report import RecoveryReportView, TaskLine
+from app.ui.recovery_screen import RecoveryScreen
 from app.ui.startup_error import StartupErrorScreen
 
 LONG_TITLE = "Migrate the database to the new schema with zero downtime and a rollback plan"
@@ -360,7 +356,7 @@ def test_an_empty_history_is_a_short_message_not_two_empty_panes(qtbot: Any) -> 
 
 def test_the_summary_line_names_only_what_happened() -> None:
     from app.core.models import RecoveryReport
-    from app.ui.recovery_view import summary
+    from app.ui.recovery_report import summary
 
     report = RecoveryReport(started_at=0.0, previous_clean=False, duration_ms=3, reattached=[1, 2])
     assert summary(report) == "2 reattached — recovered in 3 ms"
