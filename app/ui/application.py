@@ -31,7 +31,7 @@ from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
 from app.supervisor.lock import AlreadyRunning
 from app.supervisor.supervisor import Supervisor
-from app.supervisor.workflows import CheckpointRequested, WorkflowChanged, WorkflowEngine
+from app.supervisor.workflows import WorkflowEngine
 from app.ui.approvals_view import ApprovalDialog, ApprovalsInbox
 from app.ui.bridge import Bridge
 from app.ui.dialogs.quit import QuitChoice, QuitDialog
@@ -157,7 +157,8 @@ class AgentryApp(QObject):
         window.approvalsRequested.connect(self.show_inbox)
         # workflow checkpoints
         window.checkpointReviewRequested.connect(self.open_checkpoint)
-        self.bridge.other.connect(self._on_extension_event)
+        self.bridge.checkpointRequested.connect(self._on_checkpoint_requested)
+        self.bridge.workflowChanged.connect(self._on_workflow_changed)
         # another launch
         self.instance_server.activated.connect(lambda _argv: self.activate())
         self.instance_server.quitRequested.connect(lambda: self.quit(QuitChoice.KEEP_RUNNING))
@@ -223,20 +224,21 @@ class AgentryApp(QObject):
 
     # ------------------------------------------------------------------ checkpoints
 
-    def _on_extension_event(self, event: object) -> None:
-        if isinstance(event, CheckpointRequested) and self.notifier is not None:
-            checkpoint = self._pending_checkpoint(event.checkpoint_id)
-            if checkpoint is not None:
-                self.notifier.notify(
-                    "Checkpoint waiting",
-                    f"{checkpoint.workflow_name} · {checkpoint.step_name}: review its result",
-                    level="warning",
-                    force=True,
-                    action=functools.partial(self.open_checkpoint, checkpoint.id),
-                )
-        if isinstance(event, CheckpointRequested | WorkflowChanged):
-            self._approvals_changed()
-            self._mark_resolved_elsewhere()
+    def _on_checkpoint_requested(self, checkpoint_id: int, workflow_id: int) -> None:
+        checkpoint = self._pending_checkpoint(checkpoint_id)
+        if checkpoint is not None and self.notifier is not None:
+            self.notifier.notify(
+                "Checkpoint waiting",
+                f"{checkpoint.workflow_name} · {checkpoint.step_name}: review its result",
+                level="warning",
+                force=True,
+                action=functools.partial(self.open_checkpoint, checkpoint.id),
+            )
+        self._on_workflow_changed(workflow_id)
+
+    def _on_workflow_changed(self, _workflow_id: int) -> None:
+        self._approvals_changed()
+        self._mark_resolved_elsewhere()
 
     def _mark_resolved_elsewhere(self) -> None:
         if not self.checkpoint_dialogs:

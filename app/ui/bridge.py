@@ -6,12 +6,15 @@ signals are emitted directly and every slot runs on the GUI thread.
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QObject, Signal
 
 from app.supervisor.events import (
     AgentsDetected,
     ApprovalRequested,
     ApprovalResolved,
+    CheckpointRequested,
     Event,
     EventBus,
     Notice,
@@ -21,7 +24,10 @@ from app.supervisor.events import (
     StoreChanged,
     TaskAdded,
     TaskUpdated,
+    WorkflowChanged,
 )
+
+log = logging.getLogger(__name__)
 
 
 class Bridge(QObject):
@@ -35,7 +41,8 @@ class Bridge(QObject):
     approvalRequested = Signal(object)  # Approval
     approvalResolved = Signal(object)  # Approval
     agentsDetected = Signal(object)  # Mapping[str, Detection]: agent name -> what was found
-    other = Signal(object)  # events of extensions (workflows)
+    workflowChanged = Signal(int)  # workflow id
+    checkpointRequested = Signal(int, int)  # checkpoint id, workflow id
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -44,7 +51,7 @@ class Bridge(QObject):
     def close(self) -> None:
         self._unsubscribe()
 
-    def _deliver(self, event: Event | object) -> None:
+    def _deliver(self, event: Event) -> None:
         if isinstance(event, OutputLines):
             self.outputLines.emit(event.task_id, event.run_id, event.lines)
         elif isinstance(event, RunStateChanged):
@@ -65,5 +72,9 @@ class Bridge(QObject):
             self.approvalResolved.emit(event.approval)
         elif isinstance(event, AgentsDetected):
             self.agentsDetected.emit(event.detections)
-        else:
-            self.other.emit(event)
+        elif isinstance(event, WorkflowChanged):
+            self.workflowChanged.emit(event.workflow_id)
+        elif isinstance(event, CheckpointRequested):
+            self.checkpointRequested.emit(event.checkpoint_id, event.workflow_id)
+        else:  # an Event type added to the union before any view shows it
+            log.debug("no signal for %r", event)

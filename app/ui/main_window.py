@@ -47,12 +47,7 @@ from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.tail import OutputTail
-from app.supervisor.workflows import (
-    CheckpointRequested,
-    WorkflowChanged,
-    WorkflowDetail,
-    WorkflowEngine,
-)
+from app.supervisor.workflows import WorkflowDetail, WorkflowEngine
 from app.ui.bridge import Bridge
 from app.ui.dialogs.new_task import NewTaskDialog
 from app.ui.dialogs.settings import SettingsDialog
@@ -325,7 +320,8 @@ class MainWindow(QMainWindow):
         self.run_workflow_action.triggered.connect(self.show_run_workflow)
         self.workflows_panel.runRequested.connect(self.show_run_workflow)
         self.workflows_panel.openWorkflow.connect(self.open_workflow)
-        self.bridge.other.connect(self._on_extension_event)
+        self.bridge.workflowChanged.connect(lambda _w: self.refresh_workflows())
+        self.bridge.checkpointRequested.connect(lambda _c, _w: self.refresh_workflows())
         self.about_action.triggered.connect(self._about)
         # clock: durations of running tasks
         self._clock.timeout.connect(self.model.tick)
@@ -756,10 +752,6 @@ class MainWindow(QMainWindow):
         view.show_detail(detail)
         icon = WORKFLOW_ICONS.get(detail.workflow.state.value, "queued")
         self.tabs.setTabIcon(self.tabs.indexOf(view), state_icon(icon))
-
-    def _on_extension_event(self, event: object) -> None:
-        if isinstance(event, WorkflowChanged | CheckpointRequested):
-            self.refresh_workflows()
 
     def _retry_transition(self, workflow_id: int) -> None:
         assert self.workflows is not None
