@@ -147,7 +147,7 @@ class AgentryApp(QObject):
             self.tray.show_action.triggered.connect(self.activate)
             self.tray.new_task_action.triggered.connect(self._tray_new_task)
             self.tray.pause_action.toggled.connect(window.set_paused)
-            window.pause_action.toggled.connect(self.tray.pause_action.setChecked)
+            window.action_set.pause_action.toggled.connect(self.tray.pause_action.setChecked)
             self.tray.quit_action.triggered.connect(self.request_quit)
             self.tray.activated.connect(self._tray_activated)
             self._update_tray()
@@ -305,7 +305,7 @@ class AgentryApp(QObject):
             return False
         finally:
             if self.window is not None:
-                self.window.refresh_workflows()
+                self.window.workflow_tabs.refresh()
             self._approvals_changed()
         return True
 

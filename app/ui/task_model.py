@@ -30,11 +30,12 @@ STATE_ROLE = Qt.ItemDataRole.UserRole + 3
 
 Index = QModelIndex | QPersistentModelIndex
 
+NEEDS_ATTENTION = frozenset({RunState.FAILED, RunState.TIMED_OUT, RunState.INTERRUPTED})
 # What the state filter offers, and the states each choice shows.
 STATE_FILTERS: dict[str, frozenset[RunState] | None] = {
     "All tasks": None,
     "Active": frozenset({RunState.QUEUED, *ACTIVE}),
-    "Needs attention": frozenset({RunState.FAILED, RunState.TIMED_OUT, RunState.INTERRUPTED}),
+    "Needs attention": NEEDS_ATTENTION,
     "Succeeded": frozenset({RunState.SUCCEEDED}),
     "Failed": frozenset({RunState.FAILED, RunState.TIMED_OUT}),
     "Interrupted": frozenset({RunState.INTERRUPTED}),

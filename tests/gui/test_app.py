@@ -74,7 +74,7 @@ def test_the_demo_task_runs_with_nothing_installed(driver: AppDriver) -> None:
     app = driver.start()
     window = app.window
     assert window is not None
-    window.demo_button.click()
+    window.welcome.demo_button.click()
     driver.wait(lambda: window.model.rowCount() == 1)
     task = window.model.task_at(0)
     assert task is not None and task.agent == "demo"
@@ -322,10 +322,10 @@ def test_a_search_that_hides_every_task_says_so(
     assert window is not None
     window.submit(_spec(["true"], work_dir))
     driver.wait(lambda: window.model.rowCount() == 1)
-    window.search.setText("zebra")
-    assert window.no_match.isVisible() and "“zebra”" in window.no_match.text()
-    window.search.clear()
-    assert not window.no_match.isVisible()
+    window.task_list.search.setText("zebra")
+    assert window.task_list.no_match.isVisible() and "“zebra”" in window.task_list.no_match.text()
+    window.task_list.search.clear()
+    assert not window.task_list.no_match.isVisible()
 
 
 def test_selecting_tasks_in_the_list_reuses_one_preview_tab_and_double_click_keeps_it(
@@ -344,15 +344,15 @@ def test_selecting_tasks_in_the_list_reuses_one_preview_tab_and_double_click_kee
     def index(task_id: int) -> QModelIndex:
         row = window.model.row_of(task_id)
         assert row is not None
-        return window.proxy.mapFromSource(window.model.index(row, 0))
+        return window.task_list.proxy.mapFromSource(window.model.index(row, 0))
 
     def select(task_id: int) -> None:
-        window.table.selectRow(index(task_id).row())
+        window.task_list.table.selectRow(index(task_id).row())
 
     select(ids[0])
     select(ids[1])
     assert list(window.panes) == [ids[1]], "selecting replaces the preview tab"
-    window.table.doubleClicked.emit(index(ids[1]))
+    window.task_list.table.doubleClicked.emit(index(ids[1]))
     select(ids[2])
     assert sorted(window.panes) == sorted([ids[1], ids[2]]), "the double-clicked tab stays"
     assert "Preview" in window.tabs.tabToolTip(window.tabs.indexOf(window.panes[ids[2]]))

@@ -53,7 +53,7 @@ def test_enter_does_not_approve_until_the_dialog_has_been_seen_then_allow_runs_t
     with home.db() as conn:
         assert approval_repo.get(conn, dialog.approval.id).state is ApprovalState.PENDING
     assert app.window is not None
-    assert "Approvals (1)" in app.window.approvals_action.text().replace("&", "")
+    assert "Approvals (1)" in app.window.action_set.approvals_action.text().replace("&", "")
     assert any(n.title == "Approval needed" for n in app.notifier.history)
 
     driver.wait(lambda: dialog.armed, timeout_ms=5_000)
@@ -65,7 +65,7 @@ def test_enter_does_not_approve_until_the_dialog_has_been_seen_then_allow_runs_t
         assert approval_repo.get(conn, dialog.approval.id).state is ApprovalState.ALLOWED
         rules = approval_repo.rules(conn)
     assert [(r.scope, r.task_id, r.tool) for r in rules] == [("task", 1, "Bash")]
-    driver.wait(lambda: app.window.approvals_action.text() == "&Approvals…")
+    driver.wait(lambda: app.window.action_set.approvals_action.text() == "&Approvals…")
 
 
 def test_deny_from_the_dialog_keeps_the_call_from_running_and_tells_the_agent_why(

@@ -17,16 +17,18 @@ def test_a_checkpoint_is_notified_listed_and_resolved_with_an_edit_from_its_dial
     app = driver.start()
     window = app.window
     assert window is not None
-    workflow_id = window.start_workflow("shell-demo", "the login page", str(work_dir))
+    workflow_id = window.workflow_tabs.start("shell-demo", "the login page", str(work_dir))
     assert workflow_id is not None
-    view = window.workflow_views[workflow_id]
+    view = window.workflow_tabs.views[workflow_id]
     driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)
     (checkpoint,) = app.workflows.pending_checkpoints()
     assert "Plan for: the login page" in checkpoint.result_text
     notifier = app.notifier
     assert notifier is not None
     driver.wait(lambda: any(n.title == "Checkpoint waiting" for n in notifier.history))
-    driver.wait(lambda: "Approvals (1)" in window.approvals_action.text().replace("&", ""))
+    driver.wait(
+        lambda: "Approvals (1)" in window.action_set.approvals_action.text().replace("&", "")
+    )
     inbox = app.show_inbox()
     assert inbox.table.item(0, 2).text() == "Checkpoint"  # type: ignore[union-attr]
     driver.wait(lambda: "Review checkpoint" in _buttons(view))
@@ -45,7 +47,7 @@ def test_a_checkpoint_is_notified_listed_and_resolved_with_an_edit_from_its_dial
     (resolved,) = detail.checkpoints
     assert resolved.action == "edit" and "Plan for" in resolved.result_text
     driver.wait(lambda: "completed" in view.header.text())
-    assert window.approvals_action.text() == "&Approvals…"
+    assert window.action_set.approvals_action.text() == "&Approvals…"
 
 
 def test_rejecting_a_checkpoint_from_its_dialog_ends_the_workflow(
@@ -53,7 +55,7 @@ def test_rejecting_a_checkpoint_from_its_dialog_ends_the_workflow(
 ) -> None:
     app = driver.start()
     assert app.window is not None
-    workflow_id = app.window.start_workflow("shell-demo", "x", str(work_dir))
+    workflow_id = app.window.workflow_tabs.start("shell-demo", "x", str(work_dir))
     driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)
     dialog = app.open_checkpoint(app.workflows.pending_checkpoints()[0].id)
     assert dialog is not None
@@ -78,7 +80,7 @@ def test_the_checkpoint_notice_opens_it_and_a_decision_made_elsewhere_closes_the
     notifier = app.notifier
     assert window is not None and notifier is not None
     window.hide()
-    window.start_workflow("shell-demo", "x", str(work_dir))
+    window.workflow_tabs.start("shell-demo", "x", str(work_dir))
     driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)
     (checkpoint,) = app.workflows.pending_checkpoints()
     driver.wait(lambda: any(n.title == "Checkpoint waiting" for n in notifier.history))
@@ -123,9 +125,9 @@ def test_a_failed_step_is_retried_from_the_workflow_view(
     app = driver.start()
     window = app.window
     assert window is not None
-    workflow_id = window.start_workflow("flaky", "", str(work_dir))
+    workflow_id = window.workflow_tabs.start("flaky", "", str(work_dir))
     assert workflow_id is not None
-    view = window.workflow_views[workflow_id]
+    view = window.workflow_tabs.views[workflow_id]
     driver.wait(lambda: view.retry_button.isVisible(), timeout_ms=30_000)
     assert view.retry_button.text() == "Retry step “b”" and "failed" in view.error.text()
     from app.ui.icons import state_icon

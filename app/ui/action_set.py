@@ -1,0 +1,102 @@
+"""The main window's commands as QActions: their texts, shortcuts and tips, the menus and the
+toolbar that show them, and when each is enabled.
+
+The actions only say what the person asked for; the window connects each one to what it
+does (in ``MainWindow._connect_signals``).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow
+
+from app.core.models import Task
+
+
+class ActionSet:
+    def __init__(self, window: QMainWindow) -> None:
+        self._window = window
+        action = self._action
+        self.new_task_action = action(
+            "&New task…", QKeySequence.StandardKey.New, tip="Start an agent or command"
+        )
+        self.demo_action = action("Try a &demo task", tip="A built-in agent that needs nothing")
+        self.cancel_action = action("&Cancel task", "Ctrl+.", tip="Stop the selected task")
+        self.retry_action = action("&Retry task", "F5", "Ctrl+R", tip="Run the task again")
+        self.open_folder_action = action("Open &working folder", "Ctrl+Shift+O")
+        self.reveal_run_action = action("Reveal &run folder", "Ctrl+Shift+R")
+        self.open_log_action = action("Open &log file", "Ctrl+L")
+        self.settings_action = action("&Settings…", QKeySequence.StandardKey.Preferences)
+        self.quit_action = action("&Quit", QKeySequence.StandardKey.Quit)
+        self.pause_action = action("&Pause queue", "Ctrl+P", tip="Start no new tasks")
+        self.pause_action.setCheckable(True)
+        self.jump_action = action("&Jump to end", "End")
+        self.find_action = action("&Find in output…", QKeySequence.StandardKey.Find)
+        self.history_action = action("Recovery &history…")
+        self.run_workflow_action = action(
+            "Run &workflow…", "Ctrl+Shift+W", tip="Steps with checkpoints where you approve"
+        )
+        self.approvals_action = action(
+            "&Approvals…", "Ctrl+Shift+A", tip="Tool calls waiting for your yes or no"
+        )
+        self.about_action = action("&About Agentry")
+
+    def _action(
+        self, text: str, *shortcuts: QKeySequence | QKeySequence.StandardKey | str, tip: str = ""
+    ) -> QAction:
+        act = QAction(text, self._window)
+        if shortcuts:
+            act.setShortcuts([QKeySequence(s) for s in shortcuts])
+        act.setStatusTip(tip)
+        return act
+
+    def add_toolbar(self) -> None:
+        toolbar = self._window.addToolBar("Tasks")
+        toolbar.setObjectName("tasksToolbar")
+        toolbar.setMovable(False)
+        for act in (self.new_task_action, self.cancel_action, self.retry_action):
+            toolbar.addAction(act)
+        toolbar.addSeparator()
+        for act in (self.open_folder_action, self.reveal_run_action, self.pause_action):
+            toolbar.addAction(act)
+        toolbar.addSeparator()
+        toolbar.addAction(self.approvals_action)
+
+    def add_menus(self) -> None:
+        bar = self._window.menuBar()
+        file_menu = bar.addMenu("&File")
+        for act in (self.new_task_action, self.run_workflow_action, self.demo_action,
+                    self.settings_action):  # fmt: skip
+            file_menu.addAction(act)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        task_menu = bar.addMenu("&Task")
+        for act in (
+            self.cancel_action,
+            self.retry_action,
+            self.open_folder_action,
+            self.reveal_run_action,
+            self.open_log_action,
+        ):
+            task_menu.addAction(act)
+        task_menu.addSeparator()
+        task_menu.addAction(self.approvals_action)
+        view_menu = bar.addMenu("&View")
+        for act in (self.pause_action, self.jump_action, self.find_action):
+            view_menu.addAction(act)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.history_action)
+        help_menu.addAction(self.about_action)
+
+    def update_enabled(self, task: Task | None, *, pane_open: bool) -> None:
+        """What can be done to the selected task, and to the output pane in front."""
+        state = task.state if task else None
+        self.cancel_action.setEnabled(state is not None and not state.is_terminal)
+        self.retry_action.setEnabled(state is not None and state.is_terminal)
+        for act in (self.open_folder_action, self.reveal_run_action):
+            act.setEnabled(task is not None)
+        self.open_log_action.setEnabled(pane_open)
+
+    def show_waiting_approvals(self, count: int) -> None:
+        """The badge: how many tool calls wait for a person."""
+        self.approvals_action.setText(f"&Approvals ({count})…" if count else "&Approvals…")

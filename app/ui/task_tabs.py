@@ -1,0 +1,229 @@
+"""Task output panes among the main window's tabs.
+
+Owns which panes are open, which run each one follows (a Retry or a Follow-up starts a new
+run in the same pane, below a separator), the one reused preview tab, and what a pane
+asks of its task: follow-up messages and resuming the agent's session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
+
+from app.core.models import Run, Task
+from app.core.render import Renderer
+from app.core.states import RunState
+from app.supervisor.adapters import get_adapter_or_none, session_ability
+from app.supervisor.commands import CommandRefused
+from app.supervisor.events import RunStateChanged
+from app.supervisor.supervisor import Supervisor
+from app.supervisor.tail import OutputTail
+from app.ui.icons import state_icon
+from app.ui.output_pane import OutputPane
+
+EARLIER_RUN_BYTES = 64 * 1024
+RUN_KINDS = {"start": "started", "retry": "retried", "resume": "resumed session",
+             "follow_up": "follow-up"}  # fmt: skip
+PREVIEW_TIP = "\n\nPreview: the next task you select replaces it. Double-click to keep it."
+
+
+def run_caption(run: Run) -> str:
+    caption = f"run {run.attempt} · {RUN_KINDS.get(run.kind, run.kind)}"
+    if run.kind == "follow_up" and run.prompt:
+        first = run.prompt.strip().splitlines()[0]
+        caption += f": {first[:100]}"
+    return caption
+
+
+class TaskTabs(QObject):
+    followedUp = Signal(int)  # task id: a conversation in progress, its tab is kept
+
+    def __init__(
+        self,
+        supervisor: Supervisor,
+        tabs: QTabWidget,
+        *,
+        max_blocks: int | None = None,
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.supervisor = supervisor
+        self.tabs = tabs
+        self._parent = parent
+        self._max_blocks = max_blocks
+        self.panes: dict[int, OutputPane] = {}
+        self._watched: dict[int, int] = {}  # task id -> run id whose output its pane shows
+        self._preview: int | None = None  # the task whose pane is the reused preview tab
+
+    def show(self, task: Task, *, preview: bool) -> OutputPane:
+        """The task's pane in front, opened if needed (see ``MainWindow.open_task``)."""
+        pane = self.panes.get(task.id)
+        if pane is None:
+            previous = self.panes.get(self._preview) if self._preview is not None else None
+            pane = self._open_pane(task)
+            if previous is not None:
+                self.close(previous)
+            self._preview = task.id if preview else None
+            self._set_tab_look(task)
+        elif not preview and self._preview == task.id:
+            self._preview = None
+            self._set_tab_look(task)
+        self.tabs.setCurrentWidget(pane)
+        return pane
+
+    def close(self, pane: OutputPane) -> None:
+        run_id = self._watched.pop(pane.task_id, None)
+        if run_id is not None:
+            self.supervisor.unwatch_output(run_id)
+        self.panes.pop(pane.task_id, None)
+        if self._preview == pane.task_id:
+            self._preview = None
+        self.tabs.removeTab(self.tabs.indexOf(pane))
+        pane.deleteLater()
+
+    def current_pane(self) -> OutputPane | None:
+        widget = self.tabs.currentWidget()
+        return widget if isinstance(widget, OutputPane) else None
+
+    # ------------------------------------------------------------------ what the task did
+
+    def task_changed(self, task: Task) -> None:
+        """The task's header, command and log file as the model now knows them."""
+        pane = self.panes.get(task.id)
+        if pane is not None:
+            pane.set_task(task, self._log_path(task))
+
+    def task_updated(self, task: Task) -> None:
+        if task.id in self.panes:
+            self._update_follow_up(task)
+
+    def run_state_changed(self, task: Task, event: RunStateChanged) -> None:
+        pane = self.panes.get(task.id)
+        if pane is None:
+            return
+        if self._watched.get(task.id) != event.run_id and event.new is RunState.QUEUED:
+            self._follow_new_run(task, event.run_id)
+        pane.set_task(task, self._log_path(task))
+        self._set_tab_look(task)
+        self._update_follow_up(task)
+
+    def output(self, task_id: int, run_id: int, lines: tuple[str, ...]) -> None:
+        pane = self.panes.get(task_id)
+        if pane is not None and self._watched.get(task_id) == run_id:
+            pane.append_lines(lines)
+
+    # ------------------------------------------------------------------ the pane in front
+
+    def open_log(self) -> None:
+        pane = self.current_pane()
+        if pane is not None:
+            pane.open_log_file()
+
+    def jump_to_end(self) -> None:
+        pane = self.current_pane()
+        if pane is not None:
+            pane.jump_to_end()
+
+    def find(self) -> None:
+        pane = self.current_pane()
+        if pane is not None:
+            pane.show_find()
+
+    # ------------------------------------------------------------------ follow-up and resume
+
+    def send_follow_up(self, task_id: int, message: str) -> bool:
+        try:
+            self.supervisor.follow_up(task_id, message)
+        except CommandRefused as exc:
+            QMessageBox.warning(self._parent, "Could not send the follow-up", str(exc))
+            return False
+        self.followedUp.emit(task_id)
+        return True
+
+    def resume_task(self, task_id: int) -> bool:
+        try:
+            self.supervisor.resume(task_id)
+        except CommandRefused as exc:
+            QMessageBox.warning(self._parent, "Could not resume the session", str(exc))
+            return False
+        return True
+
+    # ------------------------------------------------------------------ building a pane
+
+    def _open_pane(self, task: Task) -> OutputPane:
+        kwargs = {} if self._max_blocks is None else {"max_blocks": self._max_blocks}
+        pane = OutputPane(task.id, self._log_path(task), parent=self.tabs, **kwargs)
+        adapter = get_adapter_or_none(task.agent)
+        if adapter is not None and adapter.structured:
+            pane.set_renderer(lambda: Renderer(adapter.parser()))
+        pane.set_task(task, self._log_path(task))
+        pane.followUpRequested.connect(self.send_follow_up)
+        pane.resumeRequested.connect(self.resume_task)
+        self.panes[task.id] = pane
+        self.tabs.addTab(pane, "")
+        self._set_tab_look(task)
+        self._update_follow_up(task)
+        self._show_earlier_runs(task, pane)
+        if task.latest_run is not None:
+            self._watched[task.id] = task.latest_run.id
+            self.supervisor.watch_output(task.latest_run.id, from_end=True)
+        return pane
+
+    def _show_earlier_runs(self, task: Task, pane: OutputPane) -> None:
+        """The task is a conversation: every run in order, then the live one."""
+        runs = self.supervisor.runs(task.id)
+        if len(runs) < 2:
+            return
+        for run in runs[:-1]:
+            pane.add_separator(run_caption(run))
+            tail = OutputTail.from_end(self.supervisor.output_log(run),
+                                       EARLIER_RUN_BYTES)  # fmt: skip
+            while lines := tail.read_lines():
+                pane.append_lines(lines)
+            pane.append_lines(tail.flush())
+        pane.add_separator(run_caption(runs[-1]))
+
+    def _follow_new_run(self, task: Task, run_id: int) -> None:
+        old = self._watched.get(task.id)
+        if old is not None:
+            self.supervisor.unwatch_output(old)
+        self._watched[task.id] = run_id
+        run = task.latest_run
+        if run is not None:
+            self.panes[task.id].add_separator(run_caption(run))
+        self.supervisor.watch_output(run_id)
+
+    def _update_follow_up(self, task: Task) -> None:
+        pane = self.panes.get(task.id)
+        if pane is None:
+            return
+        ended = task.state is not None and task.state.is_terminal
+        ability = session_ability(task)
+        pane.set_follow_up(
+            available=ability.supported,
+            can_send=ended and ability.can_continue,
+            can_resume=ended and ability.can_continue and task.state is RunState.INTERRUPTED,
+        )
+
+    def _set_tab_look(self, task: Task) -> None:
+        index = self.tabs.indexOf(self.panes[task.id])
+        title = task.title if len(task.title) <= 28 else task.title[:27] + "…"
+        self.tabs.setTabText(index, f"#{task.id} {title}")
+        if task.state is not None:
+            self.tabs.setTabIcon(index, state_icon(task.state.value))
+        preview = task.id == self._preview
+        self.tabs.setTabToolTip(index, task.title + (PREVIEW_TIP if preview else ""))
+        color = (
+            self._parent.palette().color(QPalette.ColorRole.PlaceholderText)
+            if preview
+            else QColor()
+        )
+        self.tabs.tabBar().setTabTextColor(index, color)
+
+    def _log_path(self, task: Task) -> Path | None:
+        if task.latest_run is None:
+            return None
+        return self.supervisor.output_log(task.latest_run)
