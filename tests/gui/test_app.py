@@ -41,8 +41,8 @@ def test_a_new_task_from_the_dialog_streams_into_its_pane_and_notifies_on_succes
     driver.wait(lambda: "30" in pane.plain_text().split("\n"))
     assert pane.plain_text().split("\n") == [str(i) for i in range(1, 31)]
     assert window.right.currentWidget() is window.tabs
-    notifier = app.notifier
-    assert notifier is not None
+    assert app.attention is not None
+    notifier = app.attention.notifier
     driver.wait(lambda: any(n.title == "Task succeeded" for n in notifier.history))
     note = next(n for n in notifier.history if n.title == "Task succeeded")
     assert note.via == "banner" and note.task_id == task.id  # offscreen: no system tray
@@ -136,10 +136,12 @@ def test_quit_keep_running_leaves_agents_alive_and_a_relaunch_reattaches_them(
     driver.wait(lambda: home.run(task_id).state.value == "running")
     agent = home.runner_info(task_id).agent_pid
 
-    app.request_quit()
-    assert app.quit_dialog is not None and app.quit_dialog.isVisible()
-    assert app.quit_dialog.defaultButton() is app.quit_dialog.keep_button
-    app.quit_dialog.keep_button.click()
+    quitter = app.quitter
+    assert quitter is not None
+    quitter.request_quit()
+    assert quitter.quit_dialog is not None and quitter.quit_dialog.isVisible()
+    assert quitter.quit_dialog.defaultButton() is quitter.quit_dialog.keep_button
+    quitter.quit_dialog.keep_button.click()
     driver.wait(app.finished.is_set)
     assert alive(agent)
 
@@ -159,9 +161,11 @@ def test_quit_stop_them_leaves_no_agent_running(
     driver.wait(lambda: all(home.run(t).state.value == "running" for t in ids))  # type: ignore[arg-type]
     agents = [home.runner_info(t).agent_pid for t in ids]  # type: ignore[arg-type]
 
-    app.request_quit()
-    assert app.quit_dialog is not None
-    app.quit_dialog.stop_button.click()
+    quitter = app.quitter
+    assert quitter is not None
+    quitter.request_quit()
+    assert quitter.quit_dialog is not None
+    quitter.quit_dialog.stop_button.click()
     driver.wait(app.finished.is_set, timeout_ms=30_000)
     assert not any(alive(pid) for pid in agents)
     assert {home.run(t).state.value for t in ids} == {"cancelled"}  # type: ignore[arg-type]
@@ -174,9 +178,11 @@ def test_cancelling_from_the_quit_dialog_keeps_the_app_running(
     assert app.window is not None
     task_id = app.window.submit(_spec(["sleep", "30"], work_dir))
     driver.wait(lambda: home.run(task_id).state.value == "running")  # type: ignore[arg-type]
-    app.request_quit()
-    assert app.quit_dialog is not None
-    app.quit_dialog.cancel_button.click()
+    quitter = app.quitter
+    assert quitter is not None
+    quitter.request_quit()
+    assert quitter.quit_dialog is not None
+    quitter.quit_dialog.cancel_button.click()
     assert not app.finished.is_set() and app.supervisor.running
 
 
@@ -251,8 +257,10 @@ def test_closing_the_window_without_a_tray_asks_to_quit_like_quit_does(
     task_id = app.window.submit(_spec(["sleep", "30"], work_dir))
     driver.wait(lambda: home.run(task_id).state.value == "running")  # type: ignore[arg-type]
     app.window.close()
-    assert app.quit_dialog is not None and app.quit_dialog.isVisible()
-    app.quit_dialog.cancel_button.click()
+    quitter = app.quitter
+    assert quitter is not None
+    assert quitter.quit_dialog is not None and quitter.quit_dialog.isVisible()
+    quitter.quit_dialog.cancel_button.click()
     assert app.window.isVisible()
 
 

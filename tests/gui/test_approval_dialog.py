@@ -39,8 +39,10 @@ def _ask(driver: AppDriver, work_dir: Path):
     app = driver.start()
     assert app.window is not None
     app.window.submit(TaskSpec(argv=(), cwd=str(work_dir), agent="claude", prompt="make it"))
-    driver.wait(lambda: app.approval_dialogs, timeout_ms=60_000)
-    return app, next(iter(app.approval_dialogs.values()))
+    attention = app.attention
+    assert attention is not None
+    driver.wait(lambda: attention.approval_dialogs, timeout_ms=60_000)
+    return app, next(iter(attention.approval_dialogs.values()))
 
 
 def test_enter_does_not_approve_until_the_dialog_has_been_seen_then_allow_runs_the_call(
@@ -54,7 +56,8 @@ def test_enter_does_not_approve_until_the_dialog_has_been_seen_then_allow_runs_t
         assert approval_repo.get(conn, dialog.approval.id).state is ApprovalState.PENDING
     assert app.window is not None
     assert "Approvals (1)" in app.window.action_set.approvals_action.text().replace("&", "")
-    assert any(n.title == "Approval needed" for n in app.notifier.history)
+    assert app.attention is not None
+    assert any(n.title == "Approval needed" for n in app.attention.notifier.history)
 
     driver.wait(lambda: dialog.armed, timeout_ms=5_000)
     dialog.for_task.setChecked(True)
@@ -78,7 +81,8 @@ def test_deny_from_the_dialog_keeps_the_call_from_running_and_tells_the_agent_wh
     assert not (work_dir / "made.txt").exists()
     result = last_tool_result(fake_claude.main_requests()[-1])
     assert result is not None and "use the Makefile instead" in tool_result_text(result)
-    inbox = app.show_inbox()
+    assert app.attention is not None
+    inbox = app.attention.show_inbox()
     assert inbox.table.rowCount() >= 1
     assert inbox.table.item(0, 4).text() == "Denied"
 

@@ -390,13 +390,15 @@ def test_allow_once_from_the_inbox_takes_the_dialogs_decision_path(
     )  # fmt: skip
     if conn.in_transaction:
         conn.commit()
-    driver.wait(lambda: approval.id in app.approval_dialogs)
-    dialog = app.approval_dialogs[approval.id]
+    attention = app.attention
+    assert attention is not None
+    driver.wait(lambda: approval.id in attention.approval_dialogs)
+    dialog = attention.approval_dialogs[approval.id]
 
-    inbox = app.show_inbox()
-    # As ApprovalDialog.decided is: the inbox's decisions go to AgentryApp.decide.
+    inbox = attention.show_inbox()
+    # As ApprovalDialog.decided is: the inbox's decisions go to Attention.decide.
     if not inbox.isSignalConnected(QMetaMethod.fromSignal(inbox.decided)):
-        inbox.decided.connect(app.decide)
+        inbox.decided.connect(attention.decide)
         inbox.show_approvals(app.supervisor.pending_approvals(), [], [])
     row = inbox._ids.index(approval.id)
     inbox.table.selectRow(row)

@@ -23,17 +23,18 @@ def test_a_checkpoint_is_notified_listed_and_resolved_with_an_edit_from_its_dial
     driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)
     (checkpoint,) = app.workflows.pending_checkpoints()
     assert "Plan for: the login page" in checkpoint.result_text
-    notifier = app.notifier
-    assert notifier is not None
+    attention = app.attention
+    assert attention is not None
+    notifier = attention.notifier
     driver.wait(lambda: any(n.title == "Checkpoint waiting" for n in notifier.history))
     driver.wait(
         lambda: "Approvals (1)" in window.action_set.approvals_action.text().replace("&", "")
     )
-    inbox = app.show_inbox()
+    inbox = attention.show_inbox()
     assert inbox.table.item(0, 2).text() == "Checkpoint"  # type: ignore[union-attr]
     driver.wait(lambda: "Review checkpoint" in _buttons(view))
 
-    dialog = app.open_checkpoint(checkpoint.id)
+    dialog = attention.open_checkpoint(checkpoint.id)
     assert dialog is not None and dialog.approve_button.text() == "Approve"
     dialog.text.setPlainText("1. only touch the login form")
     assert dialog.approve_button.text() == "Approve with edits"
@@ -57,7 +58,8 @@ def test_rejecting_a_checkpoint_from_its_dialog_ends_the_workflow(
     assert app.window is not None
     workflow_id = app.window.workflow_tabs.start("shell-demo", "x", str(work_dir))
     driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)
-    dialog = app.open_checkpoint(app.workflows.pending_checkpoints()[0].id)
+    assert app.attention is not None
+    dialog = app.attention.open_checkpoint(app.workflows.pending_checkpoints()[0].id)
     assert dialog is not None
     dialog.notes.setText("wrong approach")
     dialog.reject_button.click()
@@ -77,8 +79,9 @@ def test_the_checkpoint_notice_opens_it_and_a_decision_made_elsewhere_closes_the
 ) -> None:
     app = driver.start()
     window = app.window
-    notifier = app.notifier
-    assert window is not None and notifier is not None
+    attention = app.attention
+    assert window is not None and attention is not None
+    notifier = attention.notifier
     window.hide()
     window.workflow_tabs.start("shell-demo", "x", str(work_dir))
     driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)
@@ -87,7 +90,7 @@ def test_the_checkpoint_notice_opens_it_and_a_decision_made_elsewhere_closes_the
     banner = notifier.banner
     assert banner.show_button.isVisibleTo(banner), "the notice leads somewhere"
     banner.show_button.click()
-    dialog = app.checkpoint_dialogs.get(checkpoint.id)
+    dialog = attention.checkpoint_dialogs.get(checkpoint.id)
     assert dialog is not None and dialog.isVisible() and window.isVisible()
 
     dialog.text.setPlainText("my careful edit")
@@ -109,8 +112,8 @@ def test_a_checkpoint_reached_while_the_app_was_closed_is_announced_at_start(
     server.terminate()
     server.wait(timeout=30)
     app = driver.start()
-    assert app.notifier is not None
-    note = next(n for n in app.notifier.history if n.title == "Checkpoint waiting")
+    assert app.attention is not None
+    note = next(n for n in app.attention.notifier.history if n.title == "Checkpoint waiting")
     assert "shell-demo" in note.text and "review its result" in note.text
 
 

@@ -67,7 +67,8 @@ class AppDriver:
         for app in self.apps:
             if app.supervisor.running and not app.finished.is_set():
                 self.quit(app)
-            for widget in (app.window, app.recovery_screen, app.error_screen, app.quit_dialog):
+            quit_dialog = app.quitter.quit_dialog if app.quitter is not None else None
+            for widget in (app.window, app.recovery_screen, app.error_screen, quit_dialog):
                 if widget is not None:
                     widget.hide()
                     widget.deleteLater()

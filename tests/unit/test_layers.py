@@ -54,8 +54,8 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     # the workflow records move to core.
     ("app.ui.application", "app.store.locations"),
     ("app.ui.application", "app.store.settings"),
-    ("app.ui.application", "app.store.workflow_repo"),
     ("app.ui.approvals_view", "app.store.workflow_repo"),
+    ("app.ui.attention", "app.store.workflow_repo"),
     ("app.ui.dialogs.new_task", "app.store.settings"),
     ("app.ui.dialogs.settings", "app.store.settings"),
     ("app.ui.main_window", "app.store.settings"),

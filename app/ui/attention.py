@@ -1,0 +1,274 @@
+"""What asks for the person: the tray icon, notifications (the tray's, or the window's
+banner), approval dialogs, checkpoint dialogs and the approvals inbox.
+
+Notifications say what happened and offer the one thing to do about it; a decision made
+in a dialog or in the inbox goes the same way to the supervisor or the workflow engine.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core.approvals import Approval
+from app.core.platform import current_user
+from app.core.states import RunState
+from app.store.workflow_repo import Checkpoint
+from app.supervisor.commands import CommandRefused
+from app.supervisor.events import RunStateChanged
+from app.supervisor.supervisor import Supervisor
+from app.supervisor.workflows import WorkflowEngine
+from app.ui.approvals_view import ApprovalDialog, ApprovalsInbox
+from app.ui.main_window import MainWindow
+from app.ui.notify import Notifier, TrayIcon, tray_available
+from app.ui.workflows_view import CheckpointDialog
+
+
+class Attention(QObject):
+    activateRequested = Signal()  # bring the window to the front: something needs the person
+
+    def __init__(
+        self,
+        supervisor: Supervisor,
+        workflows: WorkflowEngine,
+        window: MainWindow,
+        *,
+        use_tray: bool,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.supervisor = supervisor
+        self.workflows = workflows
+        self.window = window
+        self.tray: TrayIcon | None = None
+        if use_tray and tray_available():
+            self.tray = TrayIcon(self)
+            self.tray.show()
+        self.notifier = Notifier(window.banner, self.tray, self)
+        self.set_notifications(supervisor.settings.notifications)
+        self.approval_dialogs: dict[str, ApprovalDialog] = {}
+        self.checkpoint_dialogs: dict[int, CheckpointDialog] = {}
+        self.inbox: ApprovalsInbox | None = None
+
+    def ask_what_waits(self) -> None:
+        """At start-up: what was asked while Agentry was away is asked now."""
+        for approval in self.supervisor.pending_approvals():
+            self.on_approval_requested(approval)
+        self._announce_waiting_checkpoints()
+        self.approvals_changed()
+
+    # ------------------------------------------------------------------ approvals
+
+    def on_approval_requested(self, approval: Approval) -> None:
+        if approval.id in self.approval_dialogs:
+            return
+        task = self.window.model.task(approval.task_id)
+        title = task.title if task else f"task {approval.task_id}"
+        dialog = ApprovalDialog(approval, title, self.window)
+        dialog.decided.connect(self.decide)
+        dialog.finished.connect(lambda _r, a=approval.id: self.approval_dialogs.pop(a, None))
+        self.approval_dialogs[approval.id] = dialog
+        dialog.show()
+        dialog.raise_()
+        self.notifier.notify(
+            "Approval needed",
+            f"#{approval.task_id} {approval.tool}: {approval.main_argument[:120]}",
+            level="warning",
+            task_id=approval.task_id,
+            force=True,
+        )
+        self.approvals_changed()
+
+    def on_approval_resolved(self, approval: Approval) -> None:
+        dialog = self.approval_dialogs.get(approval.id)
+        if dialog is not None and dialog.isVisible():
+            dialog.resolved_elsewhere(approval)
+        self.approvals_changed()
+
+    def decide(self, approval_id: str, allow: bool, reason: object, remember: object) -> bool:
+        try:
+            self.supervisor.decide(
+                approval_id,
+                allow=allow,
+                reason=reason if isinstance(reason, str) else None,
+                remember=remember if isinstance(remember, str) else None,
+            )
+        except CommandRefused as exc:
+            self._error("Could not record the decision", str(exc))
+            return False
+        return True
+
+    def show_inbox(self) -> ApprovalsInbox:
+        if self.inbox is None:
+            self.inbox = ApprovalsInbox(self.window, task_title=self._task_title)
+            self.inbox.openRequested.connect(self._open_approval)
+            self.inbox.checkpointRequested.connect(self.open_checkpoint)
+            self.inbox.decided.connect(self.decide)  # the same path as the dialog's answer
+        self.approvals_changed()
+        self.inbox.show()
+        self.inbox.raise_()
+        return self.inbox
+
+    def _task_title(self, task_id: int) -> str | None:
+        task = self.window.model.task(task_id)
+        return task.title if task is not None else None
+
+    def _open_approval(self, approval_id: str) -> None:
+        dialog = self.approval_dialogs.get(approval_id)
+        if dialog is not None:
+            dialog.show()
+            dialog.raise_()
+            return
+        pending = {a.id: a for a in self.supervisor.pending_approvals()}
+        if approval_id in pending:
+            self.on_approval_requested(pending[approval_id])
+
+    def approvals_changed(self) -> None:
+        """The window's badge and the inbox show what waits for a person now."""
+        if not self.supervisor.running:
+            return
+        pending = self.supervisor.pending_approvals()
+        checkpoints = self.workflows.pending_checkpoints()
+        self.window.set_waiting_approvals(len(pending) + len(checkpoints))
+        if self.inbox is not None:
+            self.inbox.show_approvals(pending, self.supervisor.recent_approvals(), checkpoints)
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def on_checkpoint_requested(self, checkpoint_id: int, workflow_id: int) -> None:
+        checkpoint = self._pending_checkpoint(checkpoint_id)
+        if checkpoint is not None:
+            self.notifier.notify(
+                "Checkpoint waiting",
+                f"{checkpoint.workflow_name} · {checkpoint.step_name}: review its result",
+                level="warning",
+                force=True,
+                action=functools.partial(self.open_checkpoint, checkpoint.id),
+            )
+        self.on_workflow_changed(workflow_id)
+
+    def on_workflow_changed(self, _workflow_id: int) -> None:
+        self.approvals_changed()
+        self._mark_resolved_elsewhere()
+
+    def _mark_resolved_elsewhere(self) -> None:
+        if not self.checkpoint_dialogs:
+            return
+        pending = {c.id for c in self.workflows.pending_checkpoints()}
+        for checkpoint_id, dialog in self.checkpoint_dialogs.items():
+            if checkpoint_id not in pending and dialog.approve_button.isEnabled():
+                dialog.resolved_elsewhere(self.workflows.checkpoint(checkpoint_id))
+
+    def _announce_waiting_checkpoints(self) -> None:
+        """Checkpoints reached while Agentry was away are announced like new ones."""
+        waiting = self.workflows.pending_checkpoints()
+        if not waiting:
+            return
+        action: Callable[[], object]
+        if len(waiting) == 1:
+            only = waiting[0]
+            text = f"{only.workflow_name} · {only.step_name}: review its result"
+            action = functools.partial(self.open_checkpoint, only.id)
+        else:
+            text = f"{len(waiting)} workflow steps wait for your review"
+            action = self.show_inbox
+        self.notifier.notify("Checkpoint waiting", text, level="warning", force=True, action=action)
+
+    def _pending_checkpoint(self, checkpoint_id: int) -> Checkpoint | None:
+        return next(
+            (c for c in self.workflows.pending_checkpoints() if c.id == checkpoint_id), None
+        )
+
+    def open_checkpoint(self, checkpoint_id: int) -> CheckpointDialog | None:
+        dialog = self.checkpoint_dialogs.get(checkpoint_id)
+        if dialog is None:
+            checkpoint = self._pending_checkpoint(checkpoint_id)
+            if checkpoint is None:
+                return None
+            dialog = CheckpointDialog(checkpoint, self.window)
+            dialog.resolver = self.resolve_checkpoint
+            dialog.finished.connect(
+                lambda _r, c=checkpoint_id: self.checkpoint_dialogs.pop(c, None)
+            )
+            self.checkpoint_dialogs[checkpoint_id] = dialog
+        self.activateRequested.emit()
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def resolve_checkpoint(
+        self, checkpoint_id: int, action: str, edited: object, notes: object, rerun: bool
+    ) -> bool:
+        try:
+            self.workflows.resolve(
+                checkpoint_id,
+                action,
+                edited_text=edited if isinstance(edited, str) else None,
+                notes=notes if isinstance(notes, str) else None,
+                rerun=rerun,
+                who=current_user(),
+            )
+        except CommandRefused as exc:
+            self._error("Could not resolve the checkpoint", str(exc))
+            return False
+        finally:
+            self.window.workflow_tabs.refresh()
+            self.approvals_changed()
+        return True
+
+    # ------------------------------------------------------------------ notifications
+
+    def notify_finished(self, event: RunStateChanged) -> None:
+        task = self.window.model.task(event.task_id)
+        title = task.title if task else f"Task {event.task_id}"
+        if event.new is RunState.SUCCEEDED:
+            self.notifier.notify(
+                "Task succeeded", f"#{event.task_id} {title}", task_id=event.task_id
+            )
+        elif event.new in (RunState.FAILED, RunState.TIMED_OUT):
+            what = (
+                "timed out"
+                if event.new is RunState.TIMED_OUT
+                else (
+                    f"failed (exit code {event.exit_code})"
+                    if event.exit_code is not None
+                    else "failed"
+                )
+            )
+            self.notifier.notify(
+                f"Task {what}", f"#{event.task_id} {title}", level="error", task_id=event.task_id
+            )
+        elif event.new is RunState.INTERRUPTED:
+            self.notifier.notify(
+                "Task needs you",
+                f"#{event.task_id} {title} was interrupted",
+                level="warning",
+                task_id=event.task_id,
+            )
+        self.update_tray()
+
+    def on_notice(self, level: str, text: str, task_id: object) -> None:
+        if level in ("warning", "error"):
+            self.notifier.notify(
+                "Agentry",
+                text,
+                level=level,
+                task_id=task_id if isinstance(task_id, int) else None,
+                force=level == "error",
+            )
+
+    def internal_error(self, exc: BaseException) -> None:
+        self._error("Agentry", f"Internal error: {exc}")
+
+    def _error(self, title: str, text: str) -> None:
+        self.notifier.notify(title, text, level="error", force=True)
+
+    def update_tray(self) -> None:
+        if self.tray is not None:
+            self.tray.set_counts(*self.window.counts())
+
+    def set_notifications(self, enabled: bool) -> None:
+        """The Settings choice; approvals, checkpoints and errors show even when it is off."""
+        self.notifier.enabled = enabled
