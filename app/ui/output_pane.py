@@ -8,8 +8,6 @@ because older ones would be dropped at once. A pane that is not visible only buf
 from __future__ import annotations
 
 import collections
-import html
-import shlex
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -33,8 +31,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSizePolicy,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -43,9 +39,7 @@ from app.core import ansi
 from app.core.models import Task
 from app.core.render import Renderer, footer_text
 from app.core.states import RunState
-from app.ui.labels import state_label
-from app.ui.task_model import exit_label
-from app.ui.widgets import ElidedLabel
+from app.ui.output_tools import FindBar, PaneHeader
 
 DEFAULT_MAX_BLOCKS = 10_000
 FLUSH_MS = 40
@@ -91,24 +85,10 @@ class OutputPane(QWidget):
     # ------------------------------------------------------------------ building
 
     def _build(self) -> None:
-        self.header = QLabel(self, textFormat=Qt.TextFormat.RichText)
-        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.command_label = ElidedLabel(self)
-        self.command_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.command_label.setStyleSheet("color: gray")
-        for label in (self.header, self.command_label):  # long titles elide, never squeeze
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.open_log_button = tool_button(self, "Open log file")
-        self.copy_button = tool_button(self, "Copy")
-        self.find_button = tool_button(self, "Find")
-        self.raw_button = tool_button(self, "Raw log")
-        self.raw_button.setCheckable(True)
-        self.raw_button.setToolTip("Show the agent's output exactly as it printed it")
-        self.raw_button.hide()
-        self.expand_button = tool_button(self, "Expand tool output")
-        self.expand_button.setCheckable(True)
-        self.expand_button.setToolTip("Show every tool call's output in full, or one line each")
-        self.expand_button.hide()
+        self.header = PaneHeader(self)
+        # The header shows these two switches; what they switch is the pane's drawing.
+        self.raw_button = self.header.raw_button
+        self.expand_button = self.header.expand_button
         self.footer = QLabel(self)
         self.footer.setStyleSheet("color: gray")
         self.footer.hide()
@@ -131,21 +111,12 @@ class OutputPane(QWidget):
         self.jump_button = QPushButton("↓ Jump to end", self.view)
         self.jump_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.jump_button.hide()
-        self.find_bar = _FindBar(self)
+        self.find_bar = FindBar(self.find_text, self)
         self.find_bar.hide()
 
-        titles = QVBoxLayout()
-        titles.setSpacing(2)
-        titles.addWidget(self.header)
-        titles.addWidget(self.command_label)
-        tools = QHBoxLayout()
-        tools.addLayout(titles, 1)
-        for button in (self.expand_button, self.raw_button, self.find_button, self.copy_button,
-                       self.open_log_button):  # fmt: skip
-            tools.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(tools)
+        layout.addWidget(self.header)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.find_bar)
         layout.addWidget(self.footer)
@@ -157,9 +128,9 @@ class OutputPane(QWidget):
         self.view.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
         self.jump_button.clicked.connect(self.jump_to_end)
         # tools
-        self.open_log_button.clicked.connect(self.open_log_file)
-        self.copy_button.clicked.connect(self.copy)
-        self.find_button.clicked.connect(self.show_find)
+        self.header.open_log_button.clicked.connect(self.open_log_file)
+        self.header.copy_button.clicked.connect(self.copy)
+        self.header.find_button.clicked.connect(self.show_find)
         QShortcut(
             QKeySequence.StandardKey.Find,
             self,
@@ -179,33 +150,14 @@ class OutputPane(QWidget):
 
     def set_task(self, task: Task, log_path: Path | None) -> None:
         self.log_path = log_path
-        self.open_log_button.setEnabled(log_path is not None)
-        run = task.latest_run
-        state = state_label(task.state)
-        extra = ""
-        if run is not None and run.exit_code is not None:
-            extra = f" · exit {exit_label(run.exit_code)}"
-        why = run.message if run is not None and task.state and task.state.is_terminal else None
-        # The state first: a long title or message is what gets cut off, never the state.
-        self.header.setText(
-            f"<b>{state}</b>{extra} &nbsp; <b>{html.escape(_elide(task.title, 90))}</b> "
-            f"<span style='color:gray'>#{task.id} · {html.escape(task.agent)}</span>"
-        )
-        self.header.setToolTip(
-            f"{task.title} — #{task.id} · {task.agent} · {state}" + (f"\n{why}" if why else "")
-        )
+        self.header.show_task(task, log_path)
         self.view.setPlaceholderText(_empty_text(task.state))
-        argv = (run.argv if run is not None and run.argv else None) or task.spec.argv
-        command = f"{shlex.join(argv)}   in {task.spec.cwd}" if argv else f"in {task.spec.cwd}"
-        self.command_label.setToolTip(command)
-        self.command_label.set_full_text(command)
 
     def set_renderer(self, make: Callable[[], Renderer] | None) -> None:
         """Structured agents: show their JSON lines as readable events (Raw log toggles)."""
         self._make_renderer = make
         self._renderer = self._new_renderer()
-        self.raw_button.setVisible(make is not None)
-        self.expand_button.setVisible(make is not None)
+        self.header.set_structured(make is not None)
 
     def _new_renderer(self) -> Renderer | None:
         if self._make_renderer is None:
@@ -411,9 +363,7 @@ class OutputPane(QWidget):
         QApplication.clipboard().setText(text)
 
     def show_find(self) -> None:
-        self.find_bar.show()
-        self.find_bar.edit.setFocus()
-        self.find_bar.edit.selectAll()
+        self.find_bar.open()
 
     def find_text(self, text: str, *, backward: bool = False) -> bool:
         """Select the next match (wrapping around); False when there is none."""
@@ -448,30 +398,6 @@ class OutputPane(QWidget):
         return self.view.toPlainText()
 
 
-class _FindBar(QWidget):
-    def __init__(self, pane: OutputPane) -> None:
-        super().__init__(pane)
-        self.pane = pane
-        self.edit = QLineEdit(self, placeholderText="Find in output")
-        self.status = QLabel(self)
-        previous = tool_button(self, "↑")
-        following = tool_button(self, "↓")
-        close = tool_button(self, "✕")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.edit, previous, following, self.status, close):
-            layout.addWidget(widget)
-        self.edit.returnPressed.connect(lambda: self._go(backward=False))
-        following.clicked.connect(lambda: self._go(backward=False))
-        previous.clicked.connect(lambda: self._go(backward=True))
-        close.clicked.connect(self.hide)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.edit, self.hide)
-
-    def _go(self, *, backward: bool) -> None:
-        found = self.pane.find_text(self.edit.text(), backward=backward)
-        self.status.setText("" if found else "No matches")
-
-
 def _empty_text(state: RunState | None) -> str:
     """What an empty pane says instead of being a blank box."""
     if state is RunState.QUEUED:
@@ -481,16 +407,6 @@ def _empty_text(state: RunState | None) -> str:
     if state in (RunState.STARTING, RunState.RUNNING):
         return "No output yet."
     return "This run printed nothing."
-
-
-def _elide(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def tool_button(parent: QWidget, text: str) -> QToolButton:
-    button = QToolButton(parent)
-    button.setText(text)
-    return button
 
 
 def _char_format(style: ansi.Style, default_fg: QColor, default_bg: QColor) -> QTextCharFormat:
