@@ -157,7 +157,7 @@ class AgentryApp(QObject):
         assert self.window is not None
         screen = RecoveryScreen(report, self.window.describe, self.window)
         screen.retryRequested.connect(self.window.retry_task)
-        screen.resumeRequested.connect(self.window.resume_task)
+        screen.resumeRequested.connect(self.window.task_tabs.resume_task)
         screen.dismissRequested.connect(self.supervisor.dismiss)
         screen.showTaskRequested.connect(self.show_task)
         self.recovery_screen = screen

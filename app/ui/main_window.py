@@ -49,7 +49,7 @@ from app.ui.task_model import NEEDS_ATTENTION, TaskTableModel
 from app.ui.task_tabs import TaskTabs
 from app.ui.welcome import WelcomePage
 from app.ui.workflow_tabs import WorkflowTabs
-from app.ui.workflows_view import WorkflowView
+from app.ui.workflows_view import RunWorkflowDialog, WorkflowView
 
 
 class MainWindow(QMainWindow):
@@ -325,9 +325,6 @@ class MainWindow(QMainWindow):
             return False
         return True
 
-    def resume_task(self, task_id: int) -> bool:
-        return self.task_tabs.resume_task(task_id)
-
     def set_paused(self, paused: bool) -> None:
         self.supervisor.set_paused(paused)
         if self.action_set.pause_action.isChecked() != paused:
@@ -388,8 +385,8 @@ class MainWindow(QMainWindow):
                         run.exit_code if run else None,
                         session_ability(task).can_continue)  # fmt: skip
 
-    def show_run_workflow(self) -> None:
-        self.workflow_tabs.show_run_dialog(self._selected_cwd())
+    def show_run_workflow(self) -> RunWorkflowDialog | None:
+        return self.workflow_tabs.show_run_dialog(self._selected_cwd())
 
     def _about(self) -> None:
         QMessageBox.about(

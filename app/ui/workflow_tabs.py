@@ -6,8 +6,6 @@ Present only when the app hosts a workflow engine; without one every method does
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
 
@@ -33,11 +31,10 @@ class WorkflowTabs(QObject):
         self.panel = WorkflowsPanel(parent)
         self.views: dict[int, WorkflowView] = {}
 
-    def show_run_dialog(self, cwd: str | None) -> RunWorkflowDialog | None:
+    def show_run_dialog(self, cwd: str) -> RunWorkflowDialog | None:
         if self.workflows is None:
             return None
-        dialog = RunWorkflowDialog(self.workflows.definitions(), cwd or str(Path.home()),
-                                   self._parent)  # fmt: skip
+        dialog = RunWorkflowDialog(self.workflows.definitions(), cwd, self._parent)
         dialog.started.connect(self.start)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
