@@ -20,8 +20,9 @@ from PySide6.QtWidgets import QApplication
 
 from app.core.errors import AgentryError
 from app.core.models import RecoveryReport
+from app.core.settings import Settings
 from app.store.locations import Locations
-from app.store.settings import Settings, peek_theme
+from app.store.settings import peek_theme
 from app.supervisor.lock import AlreadyRunning
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.workflows import WorkflowEngine

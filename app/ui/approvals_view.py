@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.approvals import Approval, ApprovalState
-from app.store.workflow_repo import Checkpoint
+from app.core.workflow_models import Checkpoint
 from app.ui.approval_text import (
     DiffHighlighter,
     agent_label,

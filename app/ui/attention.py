@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from app.core.approvals import Approval
 from app.core.platform import current_user
 from app.core.states import RunState
-from app.store.workflow_repo import Checkpoint
+from app.core.workflow_models import Checkpoint
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
 from app.supervisor.supervisor import Supervisor

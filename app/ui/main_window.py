@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 
 from app import __version__, demo_agent
 from app.core.models import Task, TaskSpec
+from app.core.settings import Settings
 from app.core.states import ACTIVE, RunState
-from app.store.settings import Settings
 from app.supervisor.adapters import session_ability
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged

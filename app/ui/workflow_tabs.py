@@ -10,8 +10,9 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
 
 from app.core.platform import current_user
+from app.core.workflow_models import WorkflowDetail
 from app.supervisor.commands import CommandRefused
-from app.supervisor.workflows import WorkflowDetail, WorkflowEngine
+from app.supervisor.workflows import WorkflowEngine
 from app.ui.icons import state_icon
 from app.ui.workflows_view import WORKFLOW_ICONS, RunWorkflowDialog, WorkflowsPanel, WorkflowView
 

@@ -31,10 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.workflow import CheckpointState, StepState, WorkflowDef, WorkflowState
-from app.store import workflow_repo as wrepo
+from app.core.workflow_models import Checkpoint, Step, Workflow, WorkflowDetail
 from app.supervisor.workflow_catalog import Catalog
 from app.supervisor.workflow_transitions import retryable_of
-from app.supervisor.workflows import WorkflowDetail
 from app.ui.icons import state_icon
 from app.ui.theme import error_style, warning_style
 
@@ -74,7 +73,7 @@ class CheckpointDialog(QDialog):
 
     resolved = Signal(int, str, object, object, bool)  # id, action, edited text, notes, rerun
 
-    def __init__(self, checkpoint: wrepo.Checkpoint, parent: QWidget | None = None) -> None:
+    def __init__(self, checkpoint: Checkpoint, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.checkpoint = checkpoint
         # Records a resolution and says whether it took; without one, the signal is sent
@@ -141,7 +140,7 @@ class CheckpointDialog(QDialog):
             self.accept()
         # else: it stays open with the person's text; the app said why it did not take
 
-    def resolved_elsewhere(self, checkpoint: wrepo.Checkpoint) -> None:
+    def resolved_elsewhere(self, checkpoint: Checkpoint) -> None:
         """Someone else (the CLI, another window) decided first: say so, keep the text."""
         who = f" by {checkpoint.resolved_by}" if checkpoint.resolved_by else ""
         self.status.setText(
@@ -341,7 +340,7 @@ class WorkflowView(QWidget):
         return card
 
 
-def _pending_checkpoint(detail: WorkflowDetail, step: wrepo.Step | None) -> wrepo.Checkpoint | None:
+def _pending_checkpoint(detail: WorkflowDetail, step: Step | None) -> Checkpoint | None:
     """The checkpoint of this attempt that waits for a person, if any."""
     if step is None:
         return None
@@ -382,7 +381,7 @@ class WorkflowsPanel(QWidget):
         self.list.itemActivated.connect(self._open)
         self.list.itemClicked.connect(self._open)
 
-    def show_workflows(self, workflows: list[wrepo.Workflow]) -> None:
+    def show_workflows(self, workflows: list[Workflow]) -> None:
         current = self.list.currentItem()
         keep = current.data(Qt.ItemDataRole.UserRole) if current else None
         self.list.clear()

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from app import demo_agent
 from app.core.durations import DurationError, format_duration, parse_duration
 from app.core.models import TaskSpec
-from app.store.settings import Settings
+from app.core.settings import Settings
 from app.supervisor.adapters import Detection, all_adapters, get_adapter
 from app.ui.theme import error_style
 

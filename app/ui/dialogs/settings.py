@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.core.approvals import Decision, Rule
 from app.core.durations import DurationError, format_duration, parse_duration
-from app.store.settings import Settings
+from app.core.settings import Settings
 from app.supervisor.adapters import Detection, all_adapters, get_adapter
 from app.ui.dialogs.new_task import InvalidInput
 from app.ui.theme import error_style
