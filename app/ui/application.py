@@ -25,7 +25,6 @@ from app.store.locations import Locations
 from app.store.settings import peek_theme
 from app.supervisor.lock import AlreadyRunning
 from app.supervisor.supervisor import Supervisor
-from app.supervisor.workflows import WorkflowEngine
 from app.ui.attention import Attention
 from app.ui.bridge import Bridge
 from app.ui.dialogs.quit import QuitChoice
@@ -57,8 +56,7 @@ class AgentryApp(QObject):
         self.qapp = qapp
         self.locations = locations
         self.supervisor = Supervisor(locations, mode="gui")
-        self.workflows = WorkflowEngine(self.supervisor)
-        self.workflows.attach()
+        self.workflows = self.supervisor.workflows
         self.bridge = Bridge(self.supervisor.bus, self)
         self.window: MainWindow | None = None
         self.attention: Attention | None = None

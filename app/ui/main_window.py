@@ -10,7 +10,6 @@ menus and toolbar in :mod:`app.ui.action_set`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__, demo_agent
+from app.core.approvals import NewRule
 from app.core.models import Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import ACTIVE, RunState
@@ -358,10 +358,10 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def _rules_changed(self, dialog: SettingsDialog, *, add: dict[str, Any] | None = None,
+    def _rules_changed(self, dialog: SettingsDialog, *, add: NewRule | None = None,
                        remove: int | None = None) -> None:  # fmt: skip
         if add is not None:
-            self.supervisor.add_rule(**add)
+            self.supervisor.add_rule(add)
         if remove is not None:
             self.supervisor.remove_rule(remove)
         dialog.rules.show_rules(self.supervisor.rules())

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.approvals import Decision, Rule
+from app.core.approvals import Decision, NewRule, Rule, RuleScope
 from app.core.durations import DurationError, format_duration, parse_duration
 from app.core.settings import Settings
 from app.supervisor.adapters import Detection, all_adapters, get_adapter
@@ -41,7 +41,7 @@ from app.ui.theme import error_style
 
 class SettingsDialog(QDialog):
     applied = Signal(object)  # Settings
-    ruleAdded = Signal(object)  # dict of add_rule keyword arguments
+    ruleAdded = Signal(object)  # NewRule
     ruleRemoved = Signal(int)  # rule id
 
     def __init__(
@@ -214,8 +214,8 @@ class RulesEditor(QWidget):
     """Approval rules per project folder: tool, optional pattern on its main argument,
     allow or deny. They apply at once; the hook reads them before asking anyone."""
 
-    ruleAdded = Signal(object)
-    ruleRemoved = Signal(int)
+    ruleAdded = Signal(object)  # NewRule
+    ruleRemoved = Signal(int)  # rule id
 
     def __init__(self, rules: list[Rule], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -278,13 +278,13 @@ class RulesEditor(QWidget):
         if not tool:
             return self._refuse("Rule: name the tool (or * for any tool)")
         self.error.hide()
-        rule = {
-            "scope": "project",
-            "folder": str(folder.resolve()),
-            "tool": tool,
-            "pattern": self.pattern.text().strip() or None,
-            "decision": Decision(self.decision.currentData()),
-        }
+        rule = NewRule(
+            scope=RuleScope.PROJECT,
+            folder=str(folder.resolve()),
+            tool=tool,
+            pattern=self.pattern.text().strip() or None,
+            decision=Decision(self.decision.currentData()),
+        )
         self.ruleAdded.emit(rule)
         return True
 
