@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from app.core.approvals import Approval
 from app.core.platform import current_user
 from app.core.states import RunState
+from app.core.workflow import Resolution
 from app.core.workflow_models import Checkpoint
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
@@ -199,14 +200,19 @@ class Attention(QObject):
         return dialog
 
     def resolve_checkpoint(
-        self, checkpoint_id: int, action: str, edited: object, notes: object, rerun: bool
+        self,
+        checkpoint_id: int,
+        action: Resolution,
+        edited: str | None,
+        notes: str | None,
+        rerun: bool,
     ) -> bool:
         try:
             self.workflows.resolve(
                 checkpoint_id,
                 action,
-                edited_text=edited if isinstance(edited, str) else None,
-                notes=notes if isinstance(notes, str) else None,
+                edited_text=edited,
+                notes=notes,
                 rerun=rerun,
                 who=current_user(),
             )

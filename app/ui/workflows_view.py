@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.workflow import CheckpointState, StepState, WorkflowDef, WorkflowState
+from app.core.workflow import CheckpointState, Resolution, StepState, WorkflowDef, WorkflowState
 from app.core.workflow_models import Checkpoint, Step, Workflow, WorkflowDetail
 from app.supervisor.workflow_catalog import Catalog
 from app.supervisor.workflow_transitions import retryable_of
@@ -64,6 +64,10 @@ WORKFLOW_LABELS = {  # a workflow's state as the app says it
 CHECKPOINT_NOTE = "Checkpoint steps wait for your review before the next step starts."
 
 
+# (checkpoint id, action, edited text, notes, rerun the step) -> whether it was recorded
+Resolver = Callable[[int, Resolution, str | None, str | None, bool], bool]
+
+
 def workflow_label(state: WorkflowState) -> str:
     return WORKFLOW_LABELS.get(state, state.value.replace("_", " ").capitalize())
 
@@ -71,14 +75,15 @@ def workflow_label(state: WorkflowState) -> str:
 class CheckpointDialog(QDialog):
     """A step's result waits: approve it, approve an edited version, or reject with notes."""
 
-    resolved = Signal(int, str, object, object, bool)  # id, action, edited text, notes, rerun
+    # checkpoint id, Resolution, edited text or None, notes or None, rerun
+    resolved = Signal(int, object, object, object, bool)
 
     def __init__(self, checkpoint: Checkpoint, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.checkpoint = checkpoint
         # Records a resolution and says whether it took; without one, the signal is sent
         # and the dialog closes (as before).
-        self.resolver: Callable[[int, str, object, object, bool], bool] | None = None
+        self.resolver: Resolver | None = None
         self.setWindowTitle(f"Checkpoint — {checkpoint.workflow_name} · {checkpoint.step_name}")
         self.resize(760, 540)
         intro = QLabel(
@@ -124,15 +129,17 @@ class CheckpointDialog(QDialog):
 
     def approve(self) -> None:
         if self.edited:
-            self._resolve("edit", self.text.toPlainText(), None, False)
+            self._resolve(Resolution.EDIT, self.text.toPlainText(), None, False)
         else:
-            self._resolve("approve", None, None, False)
+            self._resolve(Resolution.APPROVE, None, None, False)
 
     def reject_checkpoint(self) -> None:
         notes = self.notes.text().strip() or None
-        self._resolve("reject", None, notes, self.rerun.isChecked())
+        self._resolve(Resolution.REJECT, None, notes, self.rerun.isChecked())
 
-    def _resolve(self, action: str, edited: object, notes: object, rerun: bool) -> None:
+    def _resolve(
+        self, action: Resolution, edited: str | None, notes: str | None, rerun: bool
+    ) -> None:
         if self.resolver is None:
             self.resolved.emit(self.checkpoint.id, action, edited, notes, rerun)
             self.accept()
