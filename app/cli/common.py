@@ -12,8 +12,9 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
+from app.core.locations import Locations
 from app.store.db import Connection, open_database
-from app.store.locations import Locations
+from app.store.locations import ensure_folders, locations_from_env
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -28,8 +29,8 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 def open_store() -> tuple[Locations, Connection]:
     """The data folder (made if missing) and a connection to its database."""
-    locations = Locations.from_env()
-    locations.ensure()
+    locations = locations_from_env()
+    ensure_folders(locations)
     return locations, open_database(locations.database)
 
 

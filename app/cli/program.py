@@ -19,7 +19,7 @@ from app.cli import approvals, server, tasks, workflows
 from app.cli.common import EXIT_ERROR, EXIT_OK
 from app.core.errors import AgentryError
 from app.store.db import DatabaseError, describe_sqlite_error
-from app.store.locations import Locations
+from app.store.locations import locations_from_env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"agentry: {exc}", file=sys.stderr)
         return exc.exit_code
     except DatabaseError as exc:
-        path = Locations.from_env().database
+        path = locations_from_env().database
         print(f"agentry: {describe_sqlite_error(exc, path)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -100,7 +100,7 @@ def _setup_logging(args: argparse.Namespace) -> None:
     root.setLevel(logging.DEBUG if args.verbose else logging.INFO)
     root.addHandler(console)
     if serving:
-        locations = Locations.from_env()
+        locations = locations_from_env()
         locations.logs.mkdir(parents=True, exist_ok=True)
         from logging.handlers import RotatingFileHandler
 

@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable
 
 from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store, print_json
+from app.core.locations import Locations
 from app.store import repo
-from app.store.locations import Locations
+from app.store.locations import locations_from_env
 from app.supervisor.events import Event, Notice, RunStateChanged
 
 log = logging.getLogger("agentry")
@@ -50,7 +51,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     from app.ui.application import run_gui
 
     return run_gui(
-        Locations.from_env(),
+        locations_from_env(),
         smoke_test=args.smoke_test,
         screenshot=args.screenshot,
         screenshot_delay=args.screenshot_delay,
@@ -60,7 +61,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
 
-    return asyncio.run(_serve(Locations.from_env()))
+    return asyncio.run(_serve(locations_from_env()))
 
 
 async def _serve(locations: Locations) -> int:
@@ -127,7 +128,7 @@ def cmd_quit(args: argparse.Namespace) -> int:
     new version reattaches them."""
     from app.supervisor.lock import is_locked
 
-    locations = Locations.from_env()
+    locations = locations_from_env()
     if not is_locked(locations.lock):
         print("Agentry is not running.")
         return EXIT_OK
@@ -152,5 +153,5 @@ def cmd_quit(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from app.supervisor.doctor import run_checks
 
-    problems = run_checks(Locations.from_env(), sys.stdout)
+    problems = run_checks(locations_from_env(), sys.stdout)
     return EXIT_ERROR if problems else EXIT_OK

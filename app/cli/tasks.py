@@ -20,12 +20,13 @@ from app.cli.common import (
     usage_error,
 )
 from app.core import durations
+from app.core.locations import Locations
 from app.core.models import Run, TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, RunState
 from app.runner import protocol
 from app.store import repo
 from app.store.db import Connection
-from app.store.locations import Locations
+from app.store.locations import locations_from_env
 from app.store.settings import load_settings
 from app.supervisor import commands
 from app.supervisor.lock import AlreadyRunning
@@ -186,7 +187,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def cmd_agents(args: argparse.Namespace) -> int:
     from app.supervisor.adapters import detect_all
 
-    paths = load_settings(Locations.from_env().settings).agent_paths
+    paths = load_settings(locations_from_env().settings).agent_paths
     detections = list(detect_all(paths).values())
     if args.json:
         print_json([{"agent": d.agent, "label": d.label, "found": d.found, "path": d.path,

@@ -18,9 +18,6 @@ from typing import Any
 from app.core.settings import THEMES, Settings, SettingsError
 from app.store import fsops
 
-# Settings, SettingsError: re-export for ui/cli until they import from the new home
-# (app.core.settings).
-
 log = logging.getLogger(__name__)
 
 

@@ -27,9 +27,6 @@ from app.core.workflow_states import (
 )
 from app.store.repo import add_event
 
-# Workflow, Step, Checkpoint: re-export for ui/cli until they import from the new home
-# (app.core.workflow_models).
-
 
 class NotFound(AgentryError, LookupError):
     pass

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.core.errors import AgentryError
+from app.core.locations import Locations
 from app.core.models import NO_TIMEOUT, Run, RunKind, Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import RunState
 from app.runner import protocol
 from app.store import repo
 from app.store.db import Connection, transaction
-from app.store.locations import Locations
 from app.supervisor.adapters import UnknownAgent, get_adapter, session_ability
 
 

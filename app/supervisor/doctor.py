@@ -7,10 +7,11 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from app.core.locations import Locations
 from app.runner import procs, protocol
 from app.store import fsops, repo
 from app.store.db import SCHEMA_VERSION, Connection, StoreError, check_integrity, open_database
-from app.store.locations import Locations
+from app.store.locations import ensure_folders
 from app.store.settings import load_settings
 from app.supervisor.lock import is_locked, read_holder, running_holder
 
@@ -58,7 +59,7 @@ def _check_folders(locations: Locations, report: _Report) -> None:
     report.ok(f"data {locations.data}")
     report.ok(f"config {locations.config}; logs {locations.logs}")
     try:
-        locations.ensure()
+        ensure_folders(locations)
         probe = locations.data / ".doctor-probe"
         fsops.atomic_write(probe, b"ok")
         probe.unlink()

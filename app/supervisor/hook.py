@@ -33,7 +33,7 @@ from app.core.settings import Settings
 from app.runner import procs
 from app.store import approval_repo, repo
 from app.store.db import Connection, StoreError, open_database, transaction
-from app.store.locations import Locations
+from app.store.locations import locations_from_env
 from app.store.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ def _decide(run_id: int, raw: str, timeout: float | None = None) -> tuple[str, s
         request = parse_request(raw)
     except HookInputError as exc:
         return "deny", f"Agentry could not read this request: {exc}. Denied to be safe."
-    locations = Locations.from_env()
+    locations = locations_from_env()
     try:
         conn = open_database(locations.database)
     except StoreError as exc:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from app.core.locations import Locations
     from app.core.models import Run
     from app.core.settings import Settings
     from app.store.db import Connection
-    from app.store.locations import Locations
     from app.supervisor.events import EventBus
 
 

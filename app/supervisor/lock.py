@@ -13,9 +13,9 @@ import filelock
 import psutil
 
 from app.core.errors import AgentryError
+from app.core.locations import Locations
 from app.runner import procs
 from app.store import fsops
-from app.store.locations import Locations
 
 SupervisorMode = Literal["headless", "cli", "gui"]
 """Who hosts a supervisor: `agentry serve`, a CLI command waiting for its run, the app."""

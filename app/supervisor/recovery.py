@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 from app.core.errors import AgentryError
+from app.core.locations import Locations
 from app.core.models import RecoveryCause, RecoveryReport
 from app.runner import procs
 from app.store import approval_repo, fsops, repo
 from app.store.db import Connection, transaction
-from app.store.locations import Locations
 from app.supervisor.reconcile import Observation, Outcome, reconcile, stop_orphans
 
 log = logging.getLogger(__name__)

@@ -11,11 +11,11 @@ import logging
 from pathlib import Path
 
 from app.core.agent_events import RunSummary
+from app.core.locations import Locations
 from app.core.models import RecoveryReport
 from app.runner import protocol
 from app.store import repo
 from app.store.db import Connection, transaction
-from app.store.locations import Locations
 from app.supervisor.adapters import Adapter, get_adapter_or_none
 
 log = logging.getLogger(__name__)

@@ -13,18 +13,18 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from app.core.agent_events import RunSummary
-from app.core.approvals import Approval, NewRule, Rule, RuleScope
+from app.core.approvals import Approval, NewRule, Rule
+from app.core.locations import Locations
 from app.core.models import RecoveryReport, Run, Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import RunState
 from app.runner import procs, protocol
 from app.store import approval_repo, repo
 from app.store.db import Connection, data_version, open_database, transaction
-from app.store.locations import Locations
-from app.store.settings import load_settings, save_settings
+from app.store.locations import ensure_folders
+from app.store.settings import load_settings, peek_theme, save_settings
 from app.supervisor import approvals, commands
 from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher
@@ -90,13 +90,14 @@ class Supervisor:
         # through their on_started / on_run_ended / on_tick hooks (app.supervisor.host).
         self.approvals = ApprovalWatcher(self)
         self.workflows = WorkflowEngine(self)
+        self._extensions: tuple[Extension, ...] = (self.approvals, self.workflows)
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> RecoveryReport:
         """Take the data folder, reconcile it, and begin scheduling. Raises AlreadyRunning,
         StoreError or RecoveryFailed with a message for the user; nothing runs then."""
-        self.locations.ensure()
+        ensure_folders(self.locations)
         self._lock.acquire()
         try:
             self._conn = open_database(self.locations.database)
@@ -113,7 +114,7 @@ class Supervisor:
         self._launches.start(self._loop_ended)
         self.tails.start()
         summarize_recovered(self.conn, self.locations, self.report)
-        self._call_hooks([ext.on_started for ext in self._extensions()])
+        self._call_hooks([ext.on_started for ext in self._extensions])
         for task_id in (*self.report.finished, *self.report.interrupted):
             latest = repo.get_task(self.conn, task_id).latest_run
             if latest is not None:
@@ -211,16 +212,9 @@ class Supervisor:
     def rules(self) -> list[Rule]:
         return approval_repo.rules(self.conn)
 
-    def add_rule(self, rule: NewRule | None = None, /, **fields: Any) -> int:
-        """Add an approval rule; returns its id.
-
-        Temporary: ``**fields`` (add_rule's old keywords) is kept for the UI until it
-        passes a NewRule; remove it then.
-        """
+    def add_rule(self, rule: NewRule) -> int:
+        """Add an approval rule; returns its id."""
         with transaction(self.conn):
-            if rule is None:  # temporary, see above
-                scope = RuleScope(fields.pop("scope"))
-                rule = NewRule(scope=scope, **fields)
             return approval_repo.add_rule(self.conn, rule)
 
     def remove_rule(self, rule_id: int) -> bool:
@@ -241,6 +235,11 @@ class Supervisor:
     @property
     def paused(self) -> bool:
         return self._paused
+
+    def theme_before_start(self) -> str:
+        """The theme the settings file names, for screens shown before ``start()``: read
+        without loading, so a bad file stays where it is for whoever holds the folder."""
+        return peek_theme(self.locations.settings)
 
     def apply_settings(self, settings: Settings) -> None:
         save_settings(self.locations.settings, settings)
@@ -352,7 +351,7 @@ class Supervisor:
         if full:
             self._next_liveness = now + LIVENESS_S
         active = self._monitor(full)
-        self._call_hooks([ext.on_tick for ext in self._extensions()])
+        self._call_hooks([ext.on_tick for ext in self._extensions])
         if self._accepting and not self._paused:
             self._schedule(active)
 
@@ -426,13 +425,8 @@ class Supervisor:
             )
         )
 
-    def _extensions(self) -> tuple[Extension, ...]:
-        # Looked up at each call: until ui/cli stop building their own WorkflowEngine, theirs
-        # may take the place of self.workflows before start() (WorkflowEngine.attach).
-        return (self.approvals, self.workflows)
-
     def _run_ended(self, run: Run) -> None:
-        self._call_hooks([ext.on_run_ended for ext in self._extensions()], run)
+        self._call_hooks([ext.on_run_ended for ext in self._extensions], run)
 
     def _call_hooks(self, hooks: list[Callable[..., None]], *args: object) -> None:
         for hook in list(hooks):

@@ -13,8 +13,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from app.core.locations import Locations
 from app.core.workflow_defs import WorkflowDef, WorkflowError, parse_workflow
-from app.store.locations import Locations
 from app.supervisor.adapters import all_adapters
 from app.supervisor.commands import CommandRefused
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.core.locations import Locations
 from app.core.models import Run
 from app.core.settings import Settings
 from app.core.states import RunState
@@ -31,7 +32,6 @@ from app.runner import protocol
 from app.store import repo
 from app.store import workflow_repo as wrepo
 from app.store.db import Connection, transaction
-from app.store.locations import Locations
 from app.supervisor.adapters import get_adapter_or_none
 from app.supervisor.commands import CommandRefused, ensure_utf8
 from app.supervisor.step_results import step_result

@@ -35,9 +35,6 @@ from app.supervisor.workflow_guard import TransitionFailed
 
 log = logging.getLogger(__name__)
 
-# WorkflowDetail, WorkflowChanged, CheckpointRequested: re-export for ui/cli until they
-# import from the new homes (app.core.workflow_models, app.supervisor.events).
-
 
 def workflow_detail(conn: Connection, workflow_id: int) -> WorkflowDetail:
     return WorkflowDetail(
@@ -53,13 +50,6 @@ class WorkflowEngine:
         self._seen_version: int | None = None
         self._marks: dict[int, tuple[Any, ...]] = {}
         self._last_checkpoint = 0
-
-    def attach(self) -> None:
-        """Temporary, until ui/cli use ``supervisor.workflows`` instead of building an engine
-        of their own: such a host engine takes the place of the one the supervisor built
-        (call it before ``start()``, as hosts did), so there is still exactly one. Remove
-        this with those calls."""
-        self._sup.workflows = self  # type: ignore[attr-defined]
 
     @property
     def _conn(self) -> Connection:

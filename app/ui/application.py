@@ -19,10 +19,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from app.core.errors import AgentryError
+from app.core.locations import Locations
 from app.core.models import RecoveryReport
 from app.core.settings import Settings
-from app.store.locations import Locations
-from app.store.settings import peek_theme
 from app.supervisor.lock import AlreadyRunning
 from app.supervisor.supervisor import Supervisor
 from app.ui.attention import Attention
@@ -76,7 +75,7 @@ class AgentryApp(QObject):
         """True when the window is up and supervising; False after showing why it is not."""
         # The error screen, too, in the chosen theme (read before the data folder is ours,
         # so without load_settings' setting aside of a bad file).
-        apply_theme(self.qapp, peek_theme(self.locations.settings))
+        apply_theme(self.qapp, self.supervisor.theme_before_start())
         try:
             report = await self.supervisor.start()
         except AgentryError as exc:
@@ -95,10 +94,11 @@ class AgentryApp(QObject):
         return True
 
     def _show_startup_error(self, message: str, *, already_running: bool = False) -> None:
-        log.error("start-up failed: %s", message)
+        # The person's to act on (the screen says how), not a bug of ours: a warning.
+        log.warning("start-up failed: %s", message)
         self.exit_code = 1
         self.error_screen = StartupErrorScreen(
-            message, str(self.locations.data), already_running=already_running
+            message, self.locations, already_running=already_running
         )
         self.error_screen.finished.connect(lambda _r: self.finished.set())
         self.error_screen.show()

@@ -15,8 +15,8 @@ from PySide6.QtCore import QObject, Signal
 from app.core.approvals import Approval
 from app.core.platform import current_user
 from app.core.states import RunState
-from app.core.workflow import Resolution
 from app.core.workflow_models import Checkpoint
+from app.core.workflow_states import Resolution
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
 from app.supervisor.supervisor import Supervisor

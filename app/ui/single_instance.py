@@ -15,8 +15,8 @@ import signal
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from app.core.locations import Locations
 from app.core.platform import current_user
-from app.store.locations import Locations
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_MS = 500

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QProcess, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -24,13 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.store.locations import Locations
+from app.core.locations import Locations
 from app.supervisor.lock import is_locked
 from app.ui.icons import app_icon
 from app.ui.single_instance import ask_running_to_quit
 from app.ui.widgets import ElidedLabel
 
-ALREADY_RUNNING_MARK = "is already running"  # how app.supervisor.lock words AlreadyRunning
 STOP_TIMEOUT_S = 15.0
 
 
@@ -51,21 +49,18 @@ class StartupErrorScreen(QDialog):
     def __init__(
         self,
         message: str,
-        data_folder: str,
+        locations: Locations,
         parent: QWidget | None = None,
         *,
-        already_running: bool | None = None,
+        already_running: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Agentry could not start")
         self.setWindowIcon(app_icon())
         self.setMinimumWidth(480)
-        self.data_folder = data_folder
-        self.already_running = (
-            ALREADY_RUNNING_MARK in message if already_running is None else already_running
-        )
-        folder = Path(data_folder)
-        self.locations = Locations(data=folder, config=folder, logs=folder / "logs")
+        self.locations = locations
+        self.data_folder = str(locations.data)
+        self.already_running = already_running
         # Seams for tests; the defaults do what `agentry quit` does, then start a new window.
         self.stop_other: Callable[[], bool] = self._ask_other_to_stop
         self.other_running: Callable[[], bool] = lambda: is_locked(self.locations.lock)
@@ -82,8 +77,8 @@ class StartupErrorScreen(QDialog):
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.folder_label = ElidedLabel(self)  # a long path loses its middle, never wraps
-        self.folder_label.set_full_text(f"Data folder: {data_folder}")
-        self.folder_label.setToolTip(data_folder)
+        self.folder_label.set_full_text(f"Data folder: {self.data_folder}")
+        self.folder_label.setToolTip(self.data_folder)
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.folder_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.status = QLabel(self, wordWrap=True)

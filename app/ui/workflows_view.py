@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.workflow import CheckpointState, Resolution, StepState, WorkflowDef, WorkflowState
+from app.core.workflow_defs import WorkflowDef
 from app.core.workflow_models import Checkpoint, Step, Workflow, WorkflowDetail
+from app.core.workflow_states import CheckpointState, Resolution, StepState, WorkflowState
 from app.supervisor.workflow_catalog import Catalog
 from app.supervisor.workflow_transitions import retryable_of
 from app.ui.icons import state_icon

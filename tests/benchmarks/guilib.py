@@ -220,9 +220,9 @@ def memory_main(home: str, immortal: bool) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from app.store.locations import Locations
+    from app.store.locations import locations_from_env
     from app.ui.application import AgentryApp
-    from app.ui.dialogs import QuitChoice
+    from app.ui.dialogs.quit import QuitChoice
 
     proc = psutil.Process()
     result: dict[str, Any] = {"rss_after_import_mib": _rss_mib(proc)}
@@ -233,7 +233,7 @@ def memory_main(home: str, immortal: bool) -> int:
         print(json.dumps(result), flush=True)
 
     async def main() -> int:
-        controller = AgentryApp(qapp, Locations.from_env(), use_tray=False)
+        controller = AgentryApp(qapp, locations_from_env(), use_tray=False)
         if not await controller.start():
             print(json.dumps({"error": "the app did not start"}), flush=True)
             return 1

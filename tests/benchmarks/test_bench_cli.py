@@ -20,6 +20,7 @@ from benchlib import ROOT, Bench, Home
 
 from app.core.models import TaskSpec
 from app.store.db import open_database
+from app.store.locations import ensure_folders
 from app.store.settings import load_settings
 from app.supervisor import commands
 
@@ -59,7 +60,7 @@ def _slowest_imports(env: dict[str, str], top: int = 12) -> list[tuple[str, floa
 @pytest.mark.benchmark
 def test_list_json_100_tasks(home: Home, tmp_path: Path, bench: Bench) -> None:
     settings = load_settings(home.locations.settings)
-    home.locations.ensure()
+    ensure_folders(home.locations)
     conn = open_database(home.locations.database)
     try:
         for i in range(TASKS):

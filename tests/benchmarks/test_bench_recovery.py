@@ -23,6 +23,7 @@ from app.core.states import RunState
 from app.runner import protocol
 from app.runner.protocol import RunnerInfo, RunSpec
 from app.store.db import open_database, transaction
+from app.store.locations import ensure_folders
 from app.supervisor.recovery import recover
 from app.supervisor.supervisor import Supervisor
 
@@ -49,7 +50,7 @@ def _build_database(home: Home, stand_ins: list[subprocess.Popen[bytes]], cwd: P
     would have, so the database has a realistic size.
     """
     locations = home.locations
-    locations.ensure()
+    ensure_folders(locations)
     rng = random.Random(42)
     now = time.time()
     # Rows for executemany, columns in the tables' order.

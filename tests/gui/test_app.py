@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from helpers.agentry import Home, alive, counting_agent, kill_group
 from helpers.gui import AppDriver
 from helpers.wait import wait_until
@@ -204,8 +203,6 @@ def test_a_second_launch_brings_the_first_window_forward_and_exits(
     assert app.window.isVisible()
 
 
-# The app logs why it cannot start, as it shows the error screen.
-@pytest.mark.expect_error_log(r"^start-up failed: .* is a SQLite database of another program")
 def test_a_data_folder_with_a_foreign_database_shows_the_error_screen_only(
     driver: AppDriver, home: Home
 ) -> None:

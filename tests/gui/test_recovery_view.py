@@ -12,12 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from helpers.agentry import Home, alive
 from helpers.gui import AppDriver
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView
 
+from app.core.locations import Locations
 from app.core.models import RecoveryCause, RecoveryReport
 from app.core.states import RunState
 from app.ui.icons import state_icon
@@ -225,8 +225,15 @@ def test_history_without_unclean_starts_has_no_legend(qtbot: Any) -> None:
 # ------------------------------------------------------------------ start-up error screen
 
 
-def _error(qtbot: Any, message: str, folder: str = "/tmp/x/home-corrupt") -> StartupErrorScreen:
-    screen = StartupErrorScreen(message, folder)
+def _error(
+    qtbot: Any,
+    message: str,
+    folder: str = "/tmp/x/home-corrupt",
+    *,
+    already_running: bool = False,
+) -> StartupErrorScreen:
+    locations = Locations.in_one_folder(Path(folder))
+    screen = StartupErrorScreen(message, locations, already_running=already_running)
     qtbot.addWidget(screen)
     screen.show()
     qtbot.waitExposed(screen)
@@ -253,7 +260,7 @@ def test_a_long_data_folder_is_elided_in_the_middle_not_wrapped(qtbot: Any) -> N
 
 
 def test_already_running_offers_to_stop_the_other_and_open_here(qtbot: Any) -> None:
-    screen = _error(qtbot, ALREADY_RUNNING, "/tmp/x/home-err")
+    screen = _error(qtbot, ALREADY_RUNNING, "/tmp/x/home-err", already_running=True)
     assert screen.already_running and screen.stop_button.isVisible()
     running = [True]
     calls: list[str] = []
@@ -277,7 +284,7 @@ def test_already_running_offers_to_stop_the_other_and_open_here(qtbot: Any) -> N
 
 
 def test_when_the_other_does_not_answer_the_screen_says_what_to_do(qtbot: Any) -> None:
-    screen = _error(qtbot, ALREADY_RUNNING, "/tmp/x/home-err")
+    screen = _error(qtbot, ALREADY_RUNNING, "/tmp/x/home-err", already_running=True)
     screen.other_running = lambda: True
     screen.stop_other = lambda: False
     screen.stop_button.click()
@@ -289,8 +296,6 @@ def test_when_the_other_does_not_answer_the_screen_says_what_to_do(qtbot: Any) -
 # ------------------------------------------------------------------ end to end
 
 
-# The app logs why it cannot start, as it shows the error screen.
-@pytest.mark.expect_error_log(r"^start-up failed: Another Agentry supervisor is already running")
 def test_a_real_headless_supervisor_is_stopped_from_the_error_screen_and_agents_survive(
     driver: AppDriver, home: Home, work_dir: Path
 ) -> None:

@@ -17,12 +17,13 @@ from typing import Any, TypeVar
 
 import psutil
 
+from app.core.locations import Locations
 from app.core.models import Run, TaskSpec
 from app.core.settings import Settings
 from app.runner import procs, protocol
 from app.store import repo
 from app.store.db import open_database
-from app.store.locations import Locations
+from app.store.locations import locations_from_env
 from app.store.settings import load_settings
 from app.supervisor import commands
 from app.supervisor.supervisor import Supervisor
@@ -53,7 +54,7 @@ class Home:
 
     @property
     def locations(self) -> Locations:
-        return Locations.from_env({"AGENTRY_HOME": str(self.path)})
+        return locations_from_env({"AGENTRY_HOME": str(self.path)})
 
     @property
     def env(self) -> dict[str, str]:

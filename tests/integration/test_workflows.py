@@ -25,6 +25,7 @@ from app.store import repo
 from app.store import workflow_repo as wrepo
 from app.store.settings import load_settings
 from app.supervisor import workflow_transitions as transitions
+from app.supervisor.approvals import ApprovalWatcher
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import CheckpointRequested, Event, Notice, WorkflowChanged
 from app.supervisor.supervisor import Supervisor
@@ -320,27 +321,23 @@ def test_cancelling_a_workflow_stops_its_running_step(home: Home, work_dir: Path
     assert workflow(home, 1).state.value == "cancelled"
 
 
-def test_a_supervisor_builds_its_own_workflow_engine_and_a_hosts_old_one_replaces_it(
+def test_a_supervisor_comes_with_its_extensions_so_no_host_can_forget_them(
     home: Home,
 ) -> None:
-    """No host can forget the engine; one that still builds its own (the old way) does
-    not get a second engine announcing every checkpoint twice."""
     sup = Supervisor(home.locations)
     assert isinstance(sup.workflows, WorkflowEngine)
-    legacy = WorkflowEngine(sup)
-    legacy.attach()
-    assert sup.workflows is legacy
+    assert isinstance(sup.approvals, ApprovalWatcher)
 
 
 # ---------------------------------------------------------------- crash survival
 
 SERVE_WITH_ENGINE = """
 import asyncio
-from app.store.locations import Locations
+from app.store.locations import locations_from_env
 from app.supervisor.supervisor import Supervisor
 
 async def main():
-    sup = Supervisor(Locations.from_env())  # its workflow engine comes with it
+    sup = Supervisor(locations_from_env())  # its workflow engine comes with it
     await sup.start()
     print("Supervising", flush=True)
     await asyncio.Event().wait()

@@ -47,17 +47,6 @@ LAYERS: dict[str, Layer] = {
     "leaf": Layer(app=("app.core", *ROOT_LEAVES)),
 }
 
-# Imports that break the rules today and are being removed. This set may only shrink: the
-# test also fails when an entry here no longer happens, so it cannot go stale. Goal: empty.
-KNOWN_VIOLATIONS: set[tuple[str, str]] = {
-    # issue 10: the UI still names the data folder (Locations) and reads the theme before
-    # the supervisor starts (peek_theme); both belong to the store.
-    ("app.ui.application", "app.store.locations"),
-    ("app.ui.application", "app.store.settings"),
-    ("app.ui.single_instance", "app.store.locations"),
-    ("app.ui.startup_error", "app.store.locations"),
-}
-
 
 def layer_of(module: str) -> str | None:
     parts = module.split(".")
@@ -127,16 +116,9 @@ def violations() -> set[tuple[str, str]]:
 
 
 def test_no_module_imports_outward_of_its_layer() -> None:
-    new = sorted(violations() - KNOWN_VIOLATIONS)
-    assert not new, "imports that reach outward (DESIGN §1):\n" + "\n".join(
-        f"  {module} imports {target}" for module, target in new
-    )
-
-
-def test_every_known_violation_still_exists() -> None:
-    gone = sorted(KNOWN_VIOLATIONS - violations())
-    assert not gone, "fixed, so take them out of KNOWN_VIOLATIONS:\n" + "\n".join(
-        f"  {module} imports {target}" for module, target in gone
+    found = sorted(violations())
+    assert not found, "imports that reach outward (DESIGN §1):\n" + "\n".join(
+        f"  {module} imports {target}" for module, target in found
     )
 
 

@@ -4,8 +4,3 @@ says why a value is refused; none of them sends a command itself (the window doe
 
 Dialogs that belong to one view live with it (recovery history, workflows, approvals).
 """
-
-from app.ui.dialogs.quit import QuitChoice, QuitDialog
-
-# Where callers outside app/ui (tests/benchmarks) expect the quit answer.
-__all__ = ["QuitChoice", "QuitDialog"]

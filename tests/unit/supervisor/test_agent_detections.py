@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from helpers.agent_cli import fake_cli, only_path
 
-from app.store.locations import Locations
+from app.store.locations import ensure_folders, locations_from_env
 from app.supervisor.events import AgentsDetected
 from app.supervisor.supervisor import Supervisor
 
 
 def _supervisor(home: Path) -> tuple[Supervisor, list[Any]]:
-    locations = Locations.from_env({"AGENTRY_HOME": str(home)})
-    locations.ensure()
+    locations = locations_from_env({"AGENTRY_HOME": str(home)})
+    ensure_folders(locations)
     supervisor = Supervisor(locations)
     seen: list[Any] = []
     supervisor.bus.subscribe(seen.append)
