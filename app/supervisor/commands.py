@@ -108,16 +108,20 @@ def cancel_queued(conn: Connection, run_id: int, message: str) -> Run | None:
 def retry(conn: Connection, task_ref: str | int, settings: Settings) -> tuple[int, int]:
     """A new run of the same task, queued; returns (task id, run id)."""
     with transaction(conn):
-        task = repo.resolve_task(conn, str(task_ref))
-        run = task.latest_run
-        if run is not None and not run.state.is_terminal:
-            raise CommandRefused(
-                f"task {task.id} is still {run.state.value}; cancel it first or wait for it to end"
-            )
+        task = _ended_task(conn, task_ref, "cancel it first or wait for it to end")
         timeout = resolve_timeout(task.spec.timeout, settings)
         return task.id, repo.add_run(
             conn, task.id, timeout, kind=RunKind.RETRY, prompt=task.spec.prompt
         )
+
+
+def _ended_task(conn: Connection, task_ref: str | int, advice: str) -> Task:
+    """The task, refused (with ``advice``) while its latest run has not ended."""
+    task = repo.resolve_task(conn, str(task_ref))
+    run = task.latest_run
+    if run is not None and not run.state.is_terminal:
+        raise CommandRefused(f"task {task.id} is still {run.state.value}; {advice}")
+    return task
 
 
 RESUME_MESSAGE = (
@@ -137,12 +141,7 @@ def follow_up(
     if not message.strip():
         raise CommandRefused("the follow-up message is empty")
     with transaction(conn):
-        task = repo.resolve_task(conn, str(task_ref))
-        run = task.latest_run
-        if run is not None and not run.state.is_terminal:
-            raise CommandRefused(
-                f"task {task.id} is still {run.state.value}; wait for it to end, or cancel it"
-            )
+        task = _ended_task(conn, task_ref, "wait for it to end, or cancel it")
         session = _session_to_continue(task)
         timeout = resolve_timeout(task.spec.timeout, settings)
         run_id = repo.add_run(conn, task.id, timeout, kind=kind, prompt=message,

@@ -90,7 +90,6 @@ class Supervisor:
         # through their on_started / on_run_ended / on_tick hooks (app.supervisor.host).
         self.approvals = ApprovalWatcher(self)
         self.workflows = WorkflowEngine(self)
-        self._extensions: tuple[Extension, ...] = (self.approvals, self.workflows)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -424,6 +423,10 @@ class Supervisor:
                 run.task_id, run.id, old, run.state, run.exit_code, run.reason, run.message
             )
         )
+
+    @property
+    def _extensions(self) -> tuple[Extension, ...]:
+        return (self.approvals, self.workflows)
 
     def _run_ended(self, run: Run) -> None:
         self._call_hooks([ext.on_run_ended for ext in self._extensions], run)

@@ -85,7 +85,7 @@ def resolve_checkpoint(
     conn: Connection,
     settings: Settings,
     checkpoint_id: int,
-    action: Resolution | str,
+    action: Resolution,
     *,
     edited_text: str | None = None,
     notes: str | None = None,
@@ -365,10 +365,10 @@ def _replay(
 # ---------------------------------------------------------------------- helpers
 
 
-def _resolution(action: Resolution | str, edited_text: str | None, rerun: bool) -> Resolution:
-    resolution = Resolution(action) if action in tuple(Resolution) else None
-    if resolution is None or resolution not in PERSON_RESOLUTIONS:
-        raise CommandRefused(f"unknown action {action!r}; use approve, edit or reject")
+def _resolution(action: Resolution, edited_text: str | None, rerun: bool) -> Resolution:
+    resolution = action
+    if resolution not in PERSON_RESOLUTIONS:
+        raise CommandRefused(f"unknown action {action.value!r}; use approve, edit or reject")
     if resolution is Resolution.EDIT and not (edited_text or "").strip():
         raise CommandRefused("the edited text is empty; give the text later steps should receive")
     if resolution is not Resolution.EDIT and edited_text is not None:

@@ -76,7 +76,7 @@ class WorkflowEngine:
     def resolve(
         self,
         checkpoint_id: int,
-        action: Resolution | str,
+        action: Resolution,
         *,
         edited_text: str | None = None,
         notes: str | None = None,

@@ -21,6 +21,7 @@ from app.cli import workflows as cli
 from app.core.models import Run
 from app.core.platform import current_user
 from app.core.workflow_models import Checkpoint, Step, Workflow
+from app.core.workflow_states import Resolution
 from app.store import repo
 from app.store import workflow_repo as wrepo
 from app.store.settings import load_settings
@@ -147,10 +148,10 @@ def test_three_steps_run_through_an_approved_and_an_edited_checkpoint(
             first = await h.checkpoint("plan")
             assert workflow(home, workflow_id).state.value == "awaiting_checkpoint"
             assert first.result_text == "plan for the bug"
-            h.engine.resolve(first.id, "approve", who="ann")
+            h.engine.resolve(first.id, Resolution.APPROVE, who="ann")
             second = await h.checkpoint("build")
             assert second.result_text == "built from: plan for the bug"
-            h.engine.resolve(second.id, "edit", edited_text="EDITED BUILD", who="bob")
+            h.engine.resolve(second.id, Resolution.EDIT, edited_text="EDITED BUILD", who="bob")
             await h.state(workflow_id, "completed", "failed")
             return workflow_id, h.events
 
@@ -228,8 +229,8 @@ def test_a_resolved_checkpoint_cannot_be_resolved_again(home: Home, work_dir: Pa
             workflow_id = h.engine.start("two", "x", work_dir)
             checkpoint = await h.checkpoint("plan")
             with pytest.raises(CommandRefused, match="edited text is empty"):
-                h.engine.resolve(checkpoint.id, "edit", edited_text="  ")
-            h.engine.resolve(checkpoint.id, "approve")
+                h.engine.resolve(checkpoint.id, Resolution.EDIT, edited_text="  ")
+            h.engine.resolve(checkpoint.id, Resolution.APPROVE)
             with pytest.raises(CommandRefused, match="already approved"):
                 cli.cmd_checkpoint_reject(ns(id=checkpoint.id, notes=None, rerun=False))
             await h.state(workflow_id, "completed")
