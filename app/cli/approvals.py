@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from app.cli.common import EXIT_OK, Subparsers, open_store, print_json, usage_error
+from app.core.approvals import RuleScope
 from app.supervisor.commands import CommandRefused
 
 
@@ -50,9 +51,13 @@ def add_commands(sub: Subparsers) -> None:
 def _add_remember(parser: argparse.ArgumentParser, decision: str) -> None:
     parser.add_argument(
         "--remember",
-        choices=("task", "project"),
+        choices=(RuleScope.TASK.value, RuleScope.PROJECT.value),
         help=f"also {decision} this tool from now on for the task or its folder",
     )
+
+
+def _scope(remember: str | None) -> RuleScope | None:
+    return RuleScope(remember) if remember else None
 
 
 def cmd_approvals(args: argparse.Namespace) -> int:
@@ -78,7 +83,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
     from app.supervisor import approvals
 
     _, conn = open_store()
-    decided = approvals.decide(conn, args.id, allow=True, remember=args.remember)
+    decided = approvals.decide(conn, args.id, allow=True, remember=_scope(args.remember))
     print(f"Allowed {decided.tool} for task {decided.task_id}.")
     return EXIT_OK
 
@@ -88,7 +93,7 @@ def cmd_deny(args: argparse.Namespace) -> int:
 
     _, conn = open_store()
     decided = approvals.decide(
-        conn, args.id, allow=False, reason=args.reason, remember=args.remember
+        conn, args.id, allow=False, reason=args.reason, remember=_scope(args.remember)
     )
     print(f"Denied {decided.tool} for task {decided.task_id}: {decided.reason}")
     return EXIT_OK

@@ -22,7 +22,7 @@ from app.cli.common import (
 from app.core import durations
 from app.core.locations import Locations
 from app.core.models import Run, TaskSpec
-from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, RunState
+from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, ExitReason, RunState
 from app.runner import protocol
 from app.store import repo
 from app.store.db import Connection
@@ -156,7 +156,7 @@ def _queued(
     import asyncio
 
     run = asyncio.run(_wait_for_run(locations, conn, run_id, raw=getattr(args, "raw", False)))
-    if run.reason == "spawn_error" and run.message:
+    if run.reason is ExitReason.SPAWN_ERROR and run.message:
         print(f"agentry: task {task_id} could not start: {run.message}", file=sys.stderr)
     return exit_status(run)
 
@@ -265,7 +265,7 @@ def _write(out: TextIO, lines: list[str]) -> None:
 
 def exit_status(run: Run) -> int:
     """The agent's own exit code where it has one; shell conventions otherwise."""
-    if run.reason == "spawn_error":
+    if run.reason is ExitReason.SPAWN_ERROR:
         return SPAWN_ERROR_EXIT
     if run.state in CLI_EXIT_FOR_STATE:
         return CLI_EXIT_FOR_STATE[run.state]

@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from app.core.states import RunState
+from app.core.states import ExitReason, RunState
 
 NO_TIMEOUT = 0.0
 """A task timeout of 0 means the user explicitly chose to let it run without a limit."""
@@ -74,7 +74,7 @@ class Run:
     started_at: float | None = None
     ended_at: float | None = None
     exit_code: int | None = None
-    reason: str | None = None
+    reason: ExitReason | None = None  # how the run ended, once it has
     message: str | None = None
     runner_pid: int | None = None
     runner_create_time: float | None = None

@@ -16,7 +16,7 @@ from typing import Any
 from app.core.agent_events import RunSummary
 from app.core.errors import AgentryError
 from app.core.models import RecoveryReport, Run, RunKind, Task, TaskSpec
-from app.core.states import ACTIVE, RunState, check_transition
+from app.core.states import ACTIVE, ExitReason, RunState, check_transition
 
 _RUN_FIELDS = frozenset(
     {
@@ -54,7 +54,7 @@ def _run(row: sqlite3.Row) -> Run:
         started_at=row["started_at"],
         ended_at=row["ended_at"],
         exit_code=row["exit_code"],
-        reason=row["reason"],
+        reason=_exit_reason(row["reason"]),
         message=row["message"],
         runner_pid=row["runner_pid"],
         runner_create_time=row["runner_create_time"],
@@ -130,6 +130,15 @@ def events_for_task(conn: sqlite3.Connection, task_id: int) -> list[dict[str, An
 
 
 # ---------------------------------------------------------------- tasks and runs
+
+
+def _exit_reason(value: str | None) -> ExitReason | None:
+    """How a run ended; a reason this version does not know (a newer one wrote it) is None,
+    as for a run that has not ended: its state and message still say what happened."""
+    try:
+        return None if value is None else ExitReason(value)
+    except ValueError:
+        return None
 
 
 def _new_run_dir(run_id: int) -> str:

@@ -29,10 +29,10 @@ def decide(
     *,
     allow: bool,
     reason: str | None = None,
-    remember: str | None = None,
+    remember: RuleScope | None = None,
     who: str | None = None,
 ) -> Approval:
-    """Allow or deny a pending request, exactly once; ``remember`` ("task" or "project")
+    """Allow or deny a pending request, exactly once; ``remember`` (the task or the project)
     also adds a rule so the same tool is not asked about again there."""
     who = who or current_user()  # the login name, as checkpoints record it
     with transaction(conn):
@@ -67,14 +67,14 @@ def _decidable(conn: Connection, approval_id: str) -> Approval:
     return approval
 
 
-def _remember(conn: Connection, approval: Approval, scope: str, decision: Decision) -> None:
-    if scope == RuleScope.TASK:
+def _remember(conn: Connection, approval: Approval, scope: RuleScope, decision: Decision) -> None:
+    if scope is RuleScope.TASK:
         rule = NewRule(RuleScope.TASK, approval.tool, decision, task_id=approval.task_id)
-    elif scope == RuleScope.PROJECT:
+    elif scope is RuleScope.PROJECT:
         folder = approval.cwd or repo.get_task(conn, approval.task_id).spec.cwd
         rule = NewRule(RuleScope.PROJECT, approval.tool, decision, folder=folder)
     else:
-        raise CommandRefused(f"remember must be 'task' or 'project', not {scope!r}")
+        raise CommandRefused(f"remember must be 'task' or 'project', not {scope.value!r}")
     approval_repo.add_rule(conn, rule)
 
 

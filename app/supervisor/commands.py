@@ -12,7 +12,7 @@ from app.core.errors import AgentryError
 from app.core.locations import Locations
 from app.core.models import NO_TIMEOUT, Run, RunKind, Task, TaskSpec
 from app.core.settings import Settings
-from app.core.states import RunState
+from app.core.states import ExitReason, RunState
 from app.runner import protocol
 from app.store import repo
 from app.store.db import Connection, transaction
@@ -100,7 +100,7 @@ def cancel_queued(conn: Connection, run_id: int, message: str) -> Run | None:
         run_id,
         RunState.CANCELLED,
         only_from={RunState.QUEUED},
-        reason="cancelled",
+        reason=ExitReason.CANCELLED,
         message=message,
     )
 

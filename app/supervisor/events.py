@@ -13,7 +13,7 @@ from typing import Literal
 
 from app.core.approvals import Approval
 from app.core.models import RecoveryReport
-from app.core.states import RunState
+from app.core.states import ExitReason, RunState
 from app.supervisor.adapters.base import Detection
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class RunStateChanged:
     old: RunState | None
     new: RunState
     exit_code: int | None = None
-    reason: str | None = None
+    reason: ExitReason | None = None
     message: str | None = None
 
 

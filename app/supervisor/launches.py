@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from app.core.models import Run
-from app.core.states import RunState
+from app.core.states import ExitReason, RunState
 from app.store import repo
 from app.store.db import transaction
 from app.supervisor import launcher
@@ -157,7 +157,7 @@ class Launches:
                 run.id,
                 RunState.FAILED,
                 only_from={RunState.STARTING},
-                reason="spawn_error",
+                reason=ExitReason.SPAWN_ERROR,
                 message=message,
                 ended_at=time.time(),
             )

@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 
 from app.core.models import RecoveryCause, Run
-from app.core.states import RunState, state_for_exit
+from app.core.states import ExitReason, RunState, state_for_exit
 from app.runner import procs, protocol
 from app.store import repo
 from app.store.db import Connection
@@ -141,7 +141,7 @@ def _ingest(conn: Connection, run: Run, ended: protocol.ExitInfo, run_dir: Path)
         new,
         only_from={RunState.STARTING, RunState.RUNNING},
         exit_code=ended.returncode,
-        reason=ended.reason.value,
+        reason=ended.reason,
         message=ended.message or None,
         ended_at=ended.ended_at,
         **started,
@@ -162,7 +162,7 @@ def _interrupt(
         run.id,
         RunState.INTERRUPTED,
         only_from={RunState.STARTING, RunState.RUNNING},
-        reason="interrupted",
+        reason=ExitReason.INTERRUPTED,
         message=why,
         ended_at=time.time(),
     )

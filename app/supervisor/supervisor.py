@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.core.agent_events import RunSummary
-from app.core.approvals import Approval, NewRule, Rule
+from app.core.approvals import Approval, NewRule, Rule, RuleScope
 from app.core.locations import Locations
 from app.core.models import RecoveryReport, Run, Task, TaskSpec
 from app.core.settings import Settings
@@ -199,7 +199,7 @@ class Supervisor:
         *,
         allow: bool,
         reason: str | None = None,
-        remember: str | None = None,
+        remember: RuleScope | None = None,
     ) -> Approval:
         """A person's answer to a tool call; exactly once (CommandRefused otherwise)."""
         decided = approvals.decide(
@@ -312,6 +312,11 @@ class Supervisor:
 
     def runs(self, task_id: int) -> list[Run]:
         return repo.runs_for_task(self.conn, task_id)
+
+    @property
+    def launching(self) -> frozenset[int]:
+        """Run ids handed to the launcher and not yet started (or failed)."""
+        return self._launches.pending
 
     def counts(self) -> dict[str, int]:
         """Tasks by the state of their latest run."""

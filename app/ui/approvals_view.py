@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.approvals import Approval, ApprovalState
+from app.core.approvals import Approval, ApprovalState, RuleScope
 from app.core.workflow_models import Checkpoint
 from app.ui.approval_text import (
     DiffHighlighter,
@@ -73,7 +73,7 @@ class _Details(QPlainTextEdit):
 
 
 class ApprovalDialog(QDialog):
-    # approval id, allow, reason, remember ("task" | "project" | None)
+    # approval id, allow, reason (str | None), remember (RuleScope | None)
     decided = Signal(str, bool, object, object)
 
     def __init__(self, approval: Approval, task_title: str, parent: QWidget | None = None):
@@ -212,11 +212,11 @@ class ApprovalDialog(QDialog):
             return
         self.expiry.setText(f"Denied automatically in {left // 60}:{left % 60:02d}")
 
-    def remember(self) -> str | None:
+    def remember(self) -> RuleScope | None:
         if self.for_task.isChecked():
-            return "task"
+            return RuleScope.TASK
         if self.for_project.isChecked():
-            return "project"
+            return RuleScope.PROJECT
         return None
 
     def allow(self) -> None:

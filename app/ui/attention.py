@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.approvals import Approval
+from app.core.approvals import Approval, RuleScope
 from app.core.platform import current_user
 from app.core.states import RunState
 from app.core.workflow_models import Checkpoint
@@ -94,7 +94,7 @@ class Attention(QObject):
                 approval_id,
                 allow=allow,
                 reason=reason if isinstance(reason, str) else None,
-                remember=remember if isinstance(remember, str) else None,
+                remember=remember if isinstance(remember, RuleScope) else None,
             )
         except CommandRefused as exc:
             self._error("Could not record the decision", str(exc))

@@ -225,7 +225,7 @@ def tick(sup: Supervisor, times: int = 5) -> None:
     of sleeping: when tick() returns, the supervisor has decided."""
     for _ in range(times):
         sup.tick()
-        launching = sup._launches.pending
+        launching = sup.launching
         assert not launching, f"the supervisor started runs {sorted(launching)}"
 
 

@@ -10,7 +10,7 @@ import pytest
 from app.cli.common import EXIT_ERROR
 from app.cli.tasks import exit_status, parse_duration
 from app.core.models import Run
-from app.core.states import RunState
+from app.core.states import ExitReason, RunState
 
 # --- parse_duration --------------------------------------------------------------------
 
@@ -81,7 +81,7 @@ def _run(state: RunState, exit_code: int | None = None, reason: str | None = Non
         "timeout": None,
         "created_at": 0.0,
         "exit_code": exit_code,
-        "reason": reason,
+        "reason": ExitReason(reason) if reason else None,
     }
     return Run(**values)
 

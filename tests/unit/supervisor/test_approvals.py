@@ -79,7 +79,9 @@ def test_an_unknown_approval_names_the_command_that_lists_them(conn) -> None:
 
 def test_remembering_adds_a_rule_for_the_task_or_the_project_folder(conn) -> None:
     task_id, run_id = _running_run(conn)
-    approvals.decide(conn, _pending(conn, run_id, task_id).id, allow=True, remember="project")
+    approvals.decide(
+        conn, _pending(conn, run_id, task_id).id, allow=True, remember=RuleScope.PROJECT
+    )
     (rule,) = approval_repo.rules(conn)
     assert (rule.scope, rule.folder, rule.tool, rule.decision) == (
         RuleScope.PROJECT, "/proj", "Bash", Decision.ALLOW)  # fmt: skip
