@@ -28,7 +28,15 @@ from typing import Any, TextIO
 
 import psutil
 
-from app.core.approvals import ApprovalState, Decision, Rule, RuleScope, first_match, main_argument
+from app.core.approvals import (
+    Approval,
+    ApprovalState,
+    Decision,
+    Rule,
+    RuleScope,
+    first_match,
+    main_argument,
+)
 from app.core.settings import Settings
 from app.runner import procs
 from app.store import approval_repo, repo
@@ -197,9 +205,10 @@ def _ask(
         task_id=task.id,
         cwd=cwd,
     )
+    call = _Call(run.id, task.id, task.agent, request, cwd)
     if rule is not None:
-        return _by_rule(conn, run.id, task.id, task.agent, request, cwd, rule)
-    return _wait_for_person(conn, settings, run.id, task.id, task.agent, request, cwd)
+        return _by_rule(conn, call, rule)
+    return _wait_for_person(conn, settings, call)
 
 
 def _rules(conn: Connection, settings: Settings, mcp: bool = False) -> list[Rule]:
@@ -211,28 +220,38 @@ def _rules(conn: Connection, settings: Settings, mcp: bool = False) -> list[Rule
     return [*approval_repo.rules(conn), *builtin]
 
 
-def _by_rule(
-    conn: Connection,
-    run_id: int,
-    task_id: int,
-    agent: str,
-    request: ToolRequest,
-    cwd: str,
-    rule: Rule,
-) -> tuple[str, str]:
+@dataclass(frozen=True)
+class _Call:
+    """One tool call of one run, as the approvals table records it."""
+
+    run_id: int
+    task_id: int
+    agent: str
+    request: ToolRequest
+    cwd: str
+
+    def record(self, conn: Connection, *, expires_in: float, **extra: Any) -> Approval:
+        return approval_repo.create(
+            conn,
+            run_id=self.run_id,
+            task_id=self.task_id,
+            agent=self.agent,
+            tool=self.request.tool,
+            tool_input=self.request.input,
+            cwd=self.cwd,
+            expires_in=expires_in,
+            tool_use_id=self.request.tool_use_id,
+            **extra,
+        )
+
+
+def _by_rule(conn: Connection, call: _Call, rule: Rule) -> tuple[str, str]:
     allowed = rule.decision is Decision.ALLOW
     reason = f"Agentry rule: {rule.describe()}" if rule.id > 0 else "read-only tool"
     with transaction(conn):
-        approval_repo.create(
+        call.record(
             conn,
-            run_id=run_id,
-            task_id=task_id,
-            agent=agent,
-            tool=request.tool,
-            tool_input=request.input,
-            cwd=cwd,
             expires_in=0,
-            tool_use_id=request.tool_use_id,
             decided=(
                 ApprovalState.ALLOWED if allowed else ApprovalState.DENIED,
                 reason,
@@ -242,35 +261,18 @@ def _by_rule(
     return ("allow" if allowed else "deny"), reason
 
 
-def _wait_for_person(
-    conn: Connection,
-    settings: Settings,
-    run_id: int,
-    task_id: int,
-    agent: str,
-    request: ToolRequest,
-    cwd: str,
-) -> tuple[str, str]:
+def _wait_for_person(conn: Connection, settings: Settings, call: _Call) -> tuple[str, str]:
     me = psutil.Process()
     with transaction(conn):
-        approval = approval_repo.create(
-            conn,
-            run_id=run_id,
-            task_id=task_id,
-            agent=agent,
-            tool=request.tool,
-            tool_input=request.input,
-            cwd=cwd,
-            expires_in=settings.approval_timeout_s,
-            tool_use_id=request.tool_use_id,
-            hook=procs.identity(me),
+        approval = call.record(
+            conn, expires_in=settings.approval_timeout_s, hook=procs.identity(me)
         )
     _abandon_on_signal(conn, approval.id)
     next_check = time.monotonic() + ASKER_CHECK_S
     while True:
         if time.monotonic() >= next_check:
             next_check = time.monotonic() + ASKER_CHECK_S
-            gone = _asker_gone(conn, run_id)
+            gone = _asker_gone(conn, call.run_id)
             if gone:
                 _abandon(conn, approval.id, gone)
         current = approval_repo.get(conn, approval.id)
