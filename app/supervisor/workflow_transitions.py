@@ -348,7 +348,9 @@ def _replay(
                 wrepo.clear_error(conn, workflow_id)
         return done
     if kind == "resolve":
-        resolution = _resolution(intent["action"], intent.get("edited_text"), intent["rerun"])
+        resolution = _resolution(
+            _stored_action(intent["action"]), intent.get("edited_text"), intent["rerun"]
+        )
         return _resolve(
             conn,
             settings,
@@ -363,6 +365,14 @@ def _replay(
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _stored_action(value: object) -> Resolution:
+    """The action of a transition recorded for a retry (its JSON holds the enum's value)."""
+    try:
+        return Resolution(str(value))
+    except ValueError:
+        raise CommandRefused(f"unknown action {value!r}; use approve, edit or reject") from None
 
 
 def _resolution(action: Resolution, edited_text: str | None, rerun: bool) -> Resolution:
