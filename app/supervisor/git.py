@@ -1,0 +1,593 @@
+"""Every git call Agentry makes, and the typed errors they raise (DESIGN §7a, CONVENTIONS 14).
+
+Nothing else spawns ``git``: one place knows the argv (lists, never a shell), the
+environment that makes git's output parseable and non-interactive, the oldest git that
+works, and how git's failures read, so the rest of Agentry handles ``GitError``s instead of
+exit codes and stderr text. Every call blocks: callers run it off the UI thread and the
+event loop (``asyncio.to_thread``).
+
+Paths given to the worktree methods are a worktree's top folder (as :meth:`Git.toplevel`
+returns it); paths in the results are relative to it, as git prints them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from app.core.errors import AgentryError
+from app.core.platform import CREATE_NO_WINDOW, IS_WINDOWS
+
+log = logging.getLogger(__name__)
+
+MIN_VERSION = (2, 25)
+WORKTREE_LIST_Z = (2, 36)  # `git worktree list -z` is newer than MIN_VERSION
+TIMEOUT_S = 120.0  # a read, or a change to a few refs
+CHECKOUT_TIMEOUT_S = 1800.0  # writing or deleting every file of a worktree (and its hooks)
+NULL_SHA = "0" * 40
+STDERR_LINES = 3  # how much of git's stderr an error message quotes
+
+# Variables a git hook or alias sets for *its* repository; inherited, they would point our
+# `git -C <folder>` at another repository or index (`git rev-parse --local-env-vars`).
+REPOSITORY_ENV = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_PREFIX", "GIT_IMPLICIT_WORK_TREE",
+    "GIT_NAMESPACE", "GIT_SHALLOW_FILE", "GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE",
+    "GIT_NO_REPLACE_OBJECTS", "GIT_INTERNAL_SUPER_PREFIX",
+)  # fmt: skip
+
+# User settings that would change the output parsed or shown below (plus --no-color etc.).
+OUTPUT_CONFIG = ("-c", "core.quotePath=false", "-c", "color.ui=never")
+DIFF_OPTIONS = (
+    "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames",
+    "--src-prefix=a/", "--dst-prefix=b/",
+)  # fmt: skip
+
+STATUS = ("status", "--porcelain=v1", "-z", "--find-renames")
+NAME_STATUS = ("--name-status", "-z", "--find-renames")
+NUMSTAT = ("--numstat", "-z")
+UNTRACKED = ("ls-files", "-z", "--others", "--exclude-standard")
+
+ChangeStatus = Literal["added", "modified", "deleted", "renamed", "untracked", "conflicted"]
+UNMERGED = frozenset({"DD", "AU", "UD", "UA", "DU", "AA", "UU"})
+
+
+class GitError(AgentryError):
+    """A git command failed; the message says what was being done, where, and git's words."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        argv: list[str] | None = None,
+        returncode: int | None = None,
+        stderr: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.argv = argv or []
+        self.returncode = returncode
+        self.stderr = stderr
+
+
+class GitMissing(GitError):
+    """git is not installed where Agentry looks, does not run, or is older than MIN_VERSION."""
+
+
+class NotARepository(GitError):
+    """The folder is not inside a git working tree."""
+
+
+class UnknownRef(GitError):
+    """A name that is not a branch, tag or commit of the repository."""
+
+
+@dataclass(frozen=True)
+class WorktreeInfo:
+    path: Path
+    head: str | None  # None before the first commit of its branch
+    branch: str | None  # short name ("main"); None when HEAD is detached
+    locked: str | None = None  # the lock reason ("" without one); "initializing": half-made
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    status: ChangeStatus
+    old_path: str | None = None  # for "renamed"
+
+
+@dataclass(frozen=True)
+class DiffStat:
+    path: str
+    added: int | None  # None for a binary file
+    removed: int | None
+
+
+Completed = subprocess.CompletedProcess[str]
+
+
+class Git:
+    """One owner of every git call. Holds the executable and checks its version once."""
+
+    timeout_s = TIMEOUT_S
+    checkout_timeout_s = CHECKOUT_TIMEOUT_S
+
+    def __init__(self, executable: str | None = None) -> None:
+        self._executable = executable or "git"
+        self._path = ""
+        self._version: tuple[int, ...] = ()
+        self._version_text = ""
+
+    # --- the executable ----------------------------------------------------------------
+
+    def check(self) -> str:
+        """The version string ("git version 2.39.5"); raises GitMissing. Cached once it passes."""
+        if self._version_text:
+            return self._version_text
+        path = shutil.which(self._executable)
+        if path is None:
+            where = "on PATH" if self._executable == "git" else f"at {self._executable}"
+            raise GitMissing(
+                f"git was not found {where}; {install_hint()}", argv=[self._executable]
+            )
+        text, version = _read_version(path)
+        if version[:2] < MIN_VERSION:
+            raise GitMissing(
+                f"{text} at {path} is too old: Agentry needs git "
+                f"{'.'.join(map(str, MIN_VERSION))} or newer for worktrees; {install_hint()}",
+                argv=[path, "--version"],
+                returncode=0,
+            )
+        self._path, self._version, self._version_text = path, version, text
+        return text
+
+    # --- repositories and refs -----------------------------------------------------------
+
+    def toplevel(self, folder: Path) -> Path:
+        """The top folder of the working tree that holds ``folder``; raises NotARepository."""
+        out = self._output(folder, "rev-parse", "--show-toplevel", doing="find the repository")
+        return Path(out.removesuffix("\n"))
+
+    def current_branch(self, repo: Path) -> str | None:
+        """The checked-out branch ("main"), None when HEAD is detached."""
+        done = self._run(repo, "symbolic-ref", "--quiet", "HEAD")
+        if done.returncode == 1 and not done.stderr.strip():
+            return None
+        _raise_unless_ok(done, "read the current branch", repo)
+        return _short_branch(done.stdout.strip())
+
+    def resolve(self, repo: Path, ref: str) -> str:
+        """The full sha of the commit ``ref`` names; raises UnknownRef."""
+        _check_ref(repo, ref)
+        done = self._run(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        if done.returncode == 1:
+            raise _unknown_ref(repo, ref, done)
+        _raise_unless_ok(done, f"resolve {ref}", repo)
+        return done.stdout.strip()
+
+    def branch_exists(self, repo: Path, branch: str) -> bool:
+        done = self._run(repo, "show-ref", "--verify", "--quiet", f"refs/heads/{branch}")
+        if done.returncode == 1:
+            return False
+        _raise_unless_ok(done, f"look up the branch {branch}", repo)
+        return True
+
+    def merge_base(self, repo: Path, a: str, b: str) -> str:
+        """The best common ancestor of two commits; UnknownRef when one is not a commit."""
+        _check_ref(repo, a)
+        _check_ref(repo, b)
+        done = self._run(repo, "merge-base", a, b)
+        if done.returncode == 1 and not done.stderr.strip():
+            raise GitError(
+                f"{a} and {b} have no commit in common in {repo}", argv=done.args, returncode=1
+            )
+        if done.returncode != 0:
+            self._explain_refs(repo, done, a, b)
+        _raise_unless_ok(done, f"find where {a} and {b} diverge", repo)
+        return done.stdout.strip()
+
+    def delete_branch(self, repo: Path, branch: str, *, force: bool = False) -> None:
+        """Delete a local branch; nothing to do when it is absent. Without ``force`` git
+        refuses a branch whose commits are not merged (a GitError saying so)."""
+        if not self.branch_exists(repo, branch):
+            return
+        done = self._run(repo, "branch", "-D" if force else "-d", "--", branch, read=False)
+        if done.returncode != 0 and not self.branch_exists(repo, branch):
+            return  # deleted meanwhile
+        _raise_unless_ok(done, f"delete the branch {branch}", repo)
+
+    # --- worktrees ------------------------------------------------------------------------
+
+    def worktree_add(self, repo: Path, path: Path, branch: str, base: str) -> None:
+        """Check out a new branch ``branch``, made from ``base``, in a new worktree ``path``.
+
+        Safe to call again after a crash: when the branch is already there (git made it
+        before the crash), the worktree is added on it, a half-made one at ``path`` is
+        removed first, and a finished one is left as it is.
+        """
+        doing = f"create the worktree {path} for branch {branch}"
+        if not self.branch_exists(repo, branch):
+            start = self.resolve(repo, base)
+            self._checkout(repo, doing, "worktree", "add", "-b", branch, "--", str(path), start)
+            return
+        made = self._registered(repo, path)
+        if made is not None and made.branch == branch:
+            if made.locked != "initializing" and path.is_dir():
+                return
+            self._checkout(repo, doing, "worktree", "remove", "--force", "--force", str(path))
+        self.worktree_prune(repo)
+        self._checkout(repo, doing, "worktree", "add", "--", str(path), branch)
+
+    def worktree_remove(self, repo: Path, path: Path, *, force: bool = False) -> None:
+        """Remove a worktree (its folder and git's record of it). ``force`` also discards
+        uncommitted and untracked files and overrides a lock. A folder already gone is no
+        error: git's record of it is pruned."""
+        forced = ["--force", "--force"] if force else []
+        gone = not os.path.lexists(path)
+        if not gone or (force and self._registered(repo, path) is not None):  # a locked record
+            doing = f"remove the worktree {path}"
+            self._checkout(repo, doing, "worktree", "remove", *forced, "--", str(path))
+        if gone:
+            self.worktree_prune(repo)
+
+    def worktree_prune(self, repo: Path) -> None:
+        """Drop git's records of worktrees whose folders are gone (unless locked)."""
+        self._output(repo, "worktree", "prune", doing="prune worktree records", read=False)
+
+    def worktrees(self, repo: Path) -> list[WorktreeInfo]:
+        """Every worktree of the repository, the main one first."""
+        self.check()
+        z = self._version[:2] >= WORKTREE_LIST_Z
+        args = ["worktree", "list", "--porcelain", *(["-z"] if z else [])]
+        out = self._output(repo, *args, doing="list worktrees")
+        return parse_worktrees(out, "\0" if z else "\n")
+
+    # --- what changed ---------------------------------------------------------------------
+
+    def status(self, worktree: Path) -> list[FileChange]:
+        """Uncommitted changes against the worktree's HEAD, untracked files one by one."""
+        out = self._output(worktree, *STATUS, "--untracked-files=all", doing="read the status")
+        return parse_status(out)
+
+    def dirty(self, worktree: Path) -> bool:
+        """Whether anything is uncommitted: a tracked change or an untracked (not ignored) file."""
+        out = self._output(worktree, *STATUS, "--untracked-files=normal", doing="read the status")
+        return bool(out)
+
+    def changes(self, worktree: Path, base: str) -> list[FileChange]:
+        """Changed files of the worktree (commits, uncommitted, untracked) since it left
+        ``base``: what :meth:`diff` shows, file by file."""
+        since = self.merge_base(worktree, base, "HEAD")
+        doing = f"list the changes since {base}"
+        out = self._output(worktree, "diff", *NAME_STATUS, since, "--", doing=doing)
+        untracked = [FileChange(p, "untracked") for p in self._untracked(worktree)]
+        return parse_name_status(out) + untracked
+
+    def diff(self, worktree: Path, base: str) -> str:
+        """A unified diff of the worktree against merge-base(base, HEAD): its commits, its
+        uncommitted changes, and each untracked file as added. The index is not touched."""
+        since = self.merge_base(worktree, base, "HEAD")
+        doing = f"diff against {base}"
+        parts = [self._output(worktree, "diff", *DIFF_OPTIONS, since, "--", doing=doing)]
+        for path in self._untracked(worktree):
+            parts.append(self._diff_new_file(worktree, path, DIFF_OPTIONS))
+        return "".join(parts)
+
+    def diff_stat(self, worktree: Path, base: str) -> list[DiffStat]:
+        """Lines added and removed per file, on the same terms as :meth:`diff`."""
+        since = self.merge_base(worktree, base, "HEAD")
+        doing = f"count the changes since {base}"
+        out = self._output(worktree, "diff", *NUMSTAT, "--find-renames", since, "--", doing=doing)
+        for path in self._untracked(worktree):
+            out += self._diff_new_file(worktree, path, NUMSTAT)
+        return parse_numstat(out)
+
+    def commits(self, worktree: Path, base: str) -> list[tuple[str, str]]:
+        """(sha, subject) of each commit in ``base..HEAD``, oldest first."""
+        _check_ref(worktree, base)
+        done = self._run(
+            worktree,
+            "log",
+            "--reverse",
+            "--no-show-signature",
+            "--encoding=UTF-8",
+            "--format=%H %s",
+            f"{base}..HEAD",
+            "--",
+        )
+        if done.returncode != 0:
+            self._explain_refs(worktree, done, base, "HEAD")
+        _raise_unless_ok(done, f"list the commits since {base}", worktree)
+        return [_sha_and_subject(line) for line in done.stdout.splitlines() if line]
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _registered(self, repo: Path, path: Path) -> WorktreeInfo | None:
+        wanted = path.resolve()
+        return next((w for w in self.worktrees(repo) if w.path.resolve() == wanted), None)
+
+    def _untracked(self, worktree: Path) -> list[str]:
+        out = self._output(worktree, *UNTRACKED, doing="list untracked files")
+        # "dir/" is a nested repository: git shows it, but cannot diff it as a file.
+        return sorted(p for p in out.split("\0") if p and not p.endswith("/"))
+
+    def _diff_new_file(self, worktree: Path, path: str, options: tuple[str, ...]) -> str:
+        """``git diff --no-index /dev/null <path>`` (git knows "/dev/null" on Windows too);
+        "" when the file went away meanwhile (the agent is still working)."""
+        done = self._run(worktree, "diff", "--no-index", *options, "--", "/dev/null", path)
+        if done.returncode == 1:  # --no-index exits 1 when the files differ
+            return done.stdout
+        if not os.path.lexists(worktree / path):
+            return ""
+        _raise_unless_ok(done, f"diff the new file {path}", worktree)
+        return done.stdout
+
+    def _explain_refs(self, repo: Path, done: Completed, *refs: str) -> None:
+        """Raise UnknownRef for the first of ``refs`` that is not a commit (a failed
+        command's most likely reason); return when they all are."""
+        if not _says(done.stderr, "not a git repository"):
+            for ref in refs:
+                self.resolve(repo, ref)
+
+    def _checkout(self, repo: Path, doing: str, *args: str) -> None:
+        """A command that writes a whole worktree: a long timeout, and it takes locks."""
+        done = self._run(repo, *args, read=False, timeout=self.checkout_timeout_s)
+        _raise_unless_ok(done, doing, repo)
+
+    def _output(self, folder: Path, *args: str, doing: str, read: bool = True) -> str:
+        done = self._run(folder, *args, read=read)
+        _raise_unless_ok(done, doing, folder)
+        return done.stdout
+
+    def _run(
+        self, folder: Path, *args: str, read: bool = True, timeout: float | None = None
+    ) -> Completed:
+        """Run git in ``folder``; raises only when it could not run (or ran too long)."""
+        self.check()
+        argv = [self._path, "-C", str(folder), *OUTPUT_CONFIG]
+        argv += ["--no-optional-locks", *args] if read else list(args)
+        limit = timeout or self.timeout_s
+        started = time.monotonic()
+        try:
+            done = _spawn(argv, read=read, timeout=limit)
+        except subprocess.TimeoutExpired:
+            raise GitError(
+                f"git did not finish `git {' '.join(args)}` in {folder} within {limit:g} s "
+                "and was stopped",
+                argv=argv,
+            ) from None
+        except OSError as exc:
+            raise GitError(f"git could not be started ({self._path}): {exc}", argv=argv) from None
+        log.debug(
+            "git %s in %s: exit %d after %.0f ms",
+            " ".join(args),
+            folder,
+            done.returncode,
+            (time.monotonic() - started) * 1000,
+        )
+        return done
+
+
+# --- module helpers ------------------------------------------------------------------------
+
+
+def install_hint(platform: str = sys.platform) -> str:
+    if platform == "win32":
+        return "install Git for Windows from https://git-scm.com/download/win"
+    if platform == "darwin":
+        return "install it with `xcode-select --install` or `brew install git`"
+    return "install it with your package manager (e.g. `sudo apt install git`)"
+
+
+def _read_version(path: str) -> tuple[str, tuple[int, ...]]:
+    argv = [path, "--version"]
+    try:
+        done = _spawn(argv, read=True, timeout=TIMEOUT_S)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise GitMissing(
+            f"git at {path} could not be run ({exc}); {install_hint()}", argv=argv
+        ) from None
+    match = re.search(r"^git version (\d+)\.(\d+)(?:\.(\d+))?", done.stdout.strip())
+    if done.returncode != 0 or match is None:
+        said = _last_lines(done.stderr or done.stdout) or f"exit code {done.returncode}"
+        raise GitMissing(
+            f"{path} did not say which git it is ({said}); {install_hint()}",
+            argv=argv,
+            returncode=done.returncode,
+            stderr=done.stderr,
+        )
+    version = tuple(int(part) for part in match.groups(default="0"))
+    return done.stdout.strip(), version
+
+
+def _spawn(argv: list[str], *, read: bool, timeout: float) -> Completed:
+    return subprocess.run(
+        argv,
+        check=False,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",  # git's paths and messages, whatever the locale's code page
+        errors="replace",
+        stdin=subprocess.DEVNULL,
+        env=_environment(read=read),
+        timeout=timeout,
+        creationflags=CREATE_NO_WINDOW if IS_WINDOWS else 0,  # no console window flashing up
+    )
+
+
+def _environment(*, read: bool) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.upper() not in REPOSITORY_ENV}
+    env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    if read:
+        env["GIT_OPTIONAL_LOCKS"] = "0"
+    return env
+
+
+def _raise_unless_ok(done: Completed, doing: str, folder: Path) -> None:
+    if done.returncode == 0:
+        return
+    details = {"argv": done.args, "returncode": done.returncode, "stderr": done.stderr}
+    if _says(done.stderr, "not a git repository", "must be run in a work tree"):
+        raise NotARepository(
+            f"{folder} is not inside a git repository; run the task in place "
+            "(without --worktree), or `git init` it first",
+            **details,
+        )
+    said = _last_lines(done.stderr) or f"exit code {done.returncode}"
+    raise GitError(f"git could not {doing} in {folder}: {said}", **details)
+
+
+def _check_ref(repo: Path, ref: str) -> None:
+    """Refuse what git would read as an option (or nothing): argv safety for revisions."""
+    if not ref or ref.startswith("-"):
+        raise UnknownRef(f"{ref!r} is not a branch, tag or commit of {repo}")
+
+
+def _unknown_ref(repo: Path, ref: str, done: Completed) -> UnknownRef:
+    return UnknownRef(
+        f"{ref} is not a branch, tag or commit of {repo}",
+        argv=done.args,
+        returncode=done.returncode,
+        stderr=done.stderr,
+    )
+
+
+def _says(stderr: str, *phrases: str) -> bool:
+    return any(phrase in stderr for phrase in phrases)
+
+
+def _last_lines(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " ".join(lines[-STDERR_LINES:])
+
+
+def _short_branch(ref: str) -> str:
+    return ref.removeprefix("refs/heads/")
+
+
+def _sha_and_subject(line: str) -> tuple[str, str]:
+    sha, _, subject = line.partition(" ")
+    return sha, subject
+
+
+# --- parsers (pure, so every quirk is tested without git) ----------------------------------
+
+
+def parse_worktrees(text: str, sep: str = "\0") -> list[WorktreeInfo]:
+    """``git worktree list --porcelain`` (``-z``: sep "\\0"): records of "key value" lines,
+    each record ended by an empty line."""
+    found: list[WorktreeInfo] = []
+    record: dict[str, str] = {}
+    for line in text.split(sep):
+        if line:
+            key, _, value = line.partition(" ")
+            record[key] = value
+            continue
+        if "worktree" in record:
+            found.append(_worktree_info(record))
+        record = {}
+    if "worktree" in record:
+        found.append(_worktree_info(record))
+    return found
+
+
+def _worktree_info(record: dict[str, str]) -> WorktreeInfo:
+    head = record.get("HEAD")
+    branch = record.get("branch")
+    return WorktreeInfo(
+        path=Path(record["worktree"]),
+        head=head if head and head != NULL_SHA else None,
+        branch=_short_branch(branch) if branch else None,
+        locked=record.get("locked"),
+    )
+
+
+def parse_status(text: str) -> list[FileChange]:
+    """``git status --porcelain=v1 -z``: "XY path", and for a rename or copy "XY new" then
+    the old path as the next field. X is the index against HEAD, Y the worktree against
+    the index."""
+    fields = text.split("\0")
+    changes: list[FileChange] = []
+    i = 0
+    while i < len(fields):
+        entry = fields[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        xy, path = entry[:2], entry[3:]
+        old = None
+        if xy[0] in "RC":
+            old, i = fields[i], i + 1
+        changes.append(FileChange(path, _status_of(xy), old if xy[0] == "R" else None))
+    return changes
+
+
+def _status_of(xy: str) -> ChangeStatus:
+    if xy == "??":
+        return "untracked"
+    if xy in UNMERGED:
+        return "conflicted"
+    if xy[0] == "R":
+        return "renamed"
+    if "A" in xy or xy[0] == "C":
+        return "added"
+    if "D" in xy:
+        return "deleted"
+    return "modified"
+
+
+def parse_name_status(text: str) -> list[FileChange]:
+    """``git diff --name-status -z``: a status letter (with a score for R and C) then the
+    path, or the old and the new path for R and C."""
+    fields = text.split("\0")
+    changes: list[FileChange] = []
+    i = 0
+    while i < len(fields):
+        letter = fields[i][:1]
+        if not letter or i + 1 >= len(fields):
+            break
+        if letter in "RC":
+            old, path, i = fields[i + 1], fields[i + 2], i + 3
+            changes.append(
+                FileChange(
+                    path, "renamed" if letter == "R" else "added", old if letter == "R" else None
+                )
+            )
+            continue
+        changes.append(FileChange(fields[i + 1], _NAME_STATUS.get(letter, "modified")))
+        i += 2
+    return changes
+
+
+_NAME_STATUS: dict[str, ChangeStatus] = {"A": "added", "D": "deleted", "U": "conflicted"}
+
+
+def parse_numstat(text: str) -> list[DiffStat]:
+    """``git diff --numstat -z``: "added<TAB>removed<TAB>path", or for a rename (and for
+    ``--no-index`` against /dev/null) "added<TAB>removed<TAB>" then the old and the new
+    path as fields. Binary files count "-"."""
+    fields = text.split("\0")
+    stats: list[DiffStat] = []
+    i = 0
+    while i < len(fields):
+        if not fields[i]:
+            i += 1
+            continue
+        added, removed, path = fields[i].split("\t", 2)
+        i += 1
+        if not path:
+            path, i = fields[i + 1], i + 2
+        stats.append(DiffStat(path, _count(added), _count(removed)))
+    return stats
+
+
+def _count(text: str) -> int | None:
+    return None if text == "-" else int(text)
