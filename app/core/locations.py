@@ -31,6 +31,11 @@ class Locations:
         return self.data / "runs"
 
     @property
+    def worktrees(self) -> Path:
+        """Tasks' own git worktrees (DESIGN §7a), one folder each."""
+        return self.data / "worktrees"
+
+    @property
     def lock(self) -> Path:
         return self.data / "agentry.lock"
 

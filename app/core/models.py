@@ -26,6 +26,8 @@ class TaskSpec:
     timeout: float | None = None
     priority: int = 0
     options: dict[str, Any] = field(default_factory=dict)  # agent options: model, permissions
+    worktree: bool = False  # run in a git worktree of its own (DESIGN §7a)
+    base: str | None = None  # the worktree's base branch or commit; None: the checked-out one
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -49,6 +51,8 @@ class TaskSpec:
             timeout=data.get("timeout"),
             priority=int(data.get("priority", 0)),
             options=dict(data.get("options") or {}),
+            worktree=bool(data.get("worktree", False)),
+            base=str(data["base"]) if data.get("base") else None,
         )
 
 
@@ -167,6 +171,8 @@ class RecoveryReport:
     exit_codes: dict[int, int | None] = field(default_factory=dict)  # of finished_away tasks
     temp_files_removed: int = 0
     approvals: list[str] = field(default_factory=list)  # tool calls still waiting for a person
+    # task id -> "created" or "removed": worktrees a crash left half made or half removed
+    worktrees: dict[int, str] = field(default_factory=dict)
 
     @property
     def needs_attention(self) -> bool:
@@ -185,6 +191,7 @@ class RecoveryReport:
         data["notes"] = {str(k): v for k, v in self.notes.items()}
         data["causes"] = {str(k): v.value for k, v in self.causes.items()}
         data["exit_codes"] = {str(k): v for k, v in self.exit_codes.items()}
+        data["worktrees"] = {str(k): v for k, v in self.worktrees.items()}
         data["counts"] = self.counts()
         return data
 
@@ -227,6 +234,7 @@ class RecoveryReport:
             exit_codes=exit_codes,
             temp_files_removed=int(data.get("temp_files_removed", 0)),
             approvals=[str(a) for a in data.get("approvals", [])],
+            worktrees={int(k): str(v) for k, v in dict(data.get("worktrees", {})).items()},
         )
 
     def describe(self) -> str:
@@ -241,6 +249,7 @@ class RecoveryReport:
             f"{c['finished']} finished while away, {c['interrupted']} interrupted, "
             f"{c['queued']} queued"
             + (f", {len(self.approvals)} tool call(s) waiting for you" if self.approvals else "")
+            + (f", {len(self.worktrees)} worktree(s) repaired" if self.worktrees else "")
         )
 
 

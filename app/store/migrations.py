@@ -161,4 +161,20 @@ MIGRATIONS: list[str] = [
     CREATE INDEX checkpoints_by_state ON checkpoints(state, id);
     CREATE INDEX checkpoints_by_workflow ON checkpoints(workflow_id, id)
     """,
+    # 5: a task's own git worktree (DESIGN §7a): the row is the intent, written before git acts
+    """
+    CREATE TABLE workspaces (
+        task_id    INTEGER PRIMARY KEY REFERENCES tasks(id),
+        repo       TEXT    NOT NULL,
+        path       TEXT    NOT NULL UNIQUE,
+        branch     TEXT    NOT NULL,
+        base       TEXT    NOT NULL,
+        base_sha   TEXT    NOT NULL,
+        subdir     TEXT    NOT NULL DEFAULT '',
+        state      TEXT    NOT NULL,
+        created_at REAL    NOT NULL,
+        updated_at REAL    NOT NULL
+    );
+    CREATE INDEX workspaces_by_state ON workspaces(state)
+    """,
 ]
