@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import subprocess
@@ -46,6 +47,7 @@ def prepare(
     sessions_dir: Path | None = None,
     approvals: float | None = None,
     prober: HookProber | None = None,
+    cwd: str | None = None,
 ) -> list[str]:
     """Write spec.json (and the prompt) atomically; they are immutable from here on.
 
@@ -53,7 +55,10 @@ def prepare(
     ``approvals`` is the approval expiry in seconds when tool calls need a person's yes
     (agents with a pre-tool hook then get Agentry's hook), None when they do not.
     ``prober`` checks that hook starts; without one, every hook is probed afresh.
+    ``cwd`` is where the run works when not in the task's folder (its own worktree).
     """
+    if cwd is not None:
+        task = dataclasses.replace(task, spec=dataclasses.replace(task.spec, cwd=cwd))
     sessions = sessions_dir or run_dir.parent.parent / "sessions"
     argv, stdin_text, env, files, links = _invocation(
         task, run, agent_paths or {}, run_dir, sessions, approvals, prober or HookProber()

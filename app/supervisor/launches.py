@@ -15,13 +15,18 @@ import logging
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from app.core.models import Run
+from app.core.errors import AgentryError
+from app.core.models import Run, Task
 from app.core.states import ExitReason, RunState
-from app.store import repo
+from app.core.workspaces import WorkspaceState
+from app.store import repo, workspace_repo
 from app.store.db import transaction
-from app.supervisor import launcher
+from app.supervisor import launcher, workspaces
+from app.supervisor.commands import CommandRefused
 from app.supervisor.events import Notice
+from app.supervisor.git import Git
 from app.supervisor.host import ExtensionHost
 
 log = logging.getLogger(__name__)
@@ -33,6 +38,7 @@ class Launches:
     def __init__(
         self,
         host: ExtensionHost,
+        git: Git,
         *,
         accepting: Callable[[], bool],
         changed: Callable[[Run, RunState | None], None],
@@ -40,6 +46,7 @@ class Launches:
         wake: Callable[[], None],
     ) -> None:
         self._host = host
+        self._git = git
         self._accepting = accepting  # False: skip what is queued (stopping)
         self._changed = changed  # publish a run's state change
         self._ended = ended  # a run reached a terminal state
@@ -101,8 +108,19 @@ class Launches:
             return  # cancelled by someone else a moment ago
         run_dir = self._host.locations.run_dir(run.dir)
         loop = asyncio.get_running_loop()
+        task = repo.get_task(conn, run.task_id)
+        cwd = None
+        if task.spec.worktree:
+            try:
+                cwd = await self._worktree(task)
+            except AgentryError as exc:  # git missing, not a repository, an unknown base
+                self._fail(run, str(exc))
+                return
+            except OSError as exc:
+                self._fail(run, f"could not create its worktree: {exc}")
+                return
         try:
-            argv = await loop.run_in_executor(None, self._preparation(run))
+            argv = await loop.run_in_executor(None, self._preparation(run, cwd))
         except launcher.LaunchError as exc:
             self._fail(run, str(exc))
             return
@@ -126,7 +144,35 @@ class Launches:
             repo.update_run_processes(conn, run.id, runner_pid=pid, runner_create_time=create_time)
         self._wake()  # look for its runner.json soon
 
-    def _preparation(self, run: Run) -> Callable[[], list[str]]:
+    async def _worktree(self, task: Task) -> str:
+        """The folder the task's runs work in, inside its own worktree, made if need be.
+
+        The row (the intent) is committed before git creates anything, and each step is
+        repeatable, so a crash at any point is completed by the next launch."""
+        conn = self._host.conn
+        loop = asyncio.get_running_loop()
+        workspace = workspace_repo.get(conn, task.id)
+        if workspace is None:
+            plan = await loop.run_in_executor(
+                None, workspaces.plan, self._git, self._host.locations, task
+            )
+            with transaction(conn):
+                workspace = workspace_repo.record_intent(conn, task.id, **vars(plan))
+        if workspace.state in (WorkspaceState.REMOVING, WorkspaceState.REMOVED):
+            raise CommandRefused(
+                f"the worktree of task {task.id} was discarded; submit the task again to "
+                "start afresh"
+            )
+        if workspace.state is WorkspaceState.READY and not Path(workspace.cwd).is_dir():
+            with transaction(conn):  # deleted behind our back: made again on its branch
+                workspace = workspace_repo.transition(conn, task.id, WorkspaceState.CREATING)
+        if workspace.state is WorkspaceState.CREATING:
+            await loop.run_in_executor(None, workspaces.create, self._git, workspace)
+            with transaction(conn):
+                workspace = workspace_repo.transition(conn, task.id, WorkspaceState.READY)
+        return workspace.cwd
+
+    def _preparation(self, run: Run, cwd: str | None = None) -> Callable[[], list[str]]:
         """launcher.prepare with everything it needs read now, on the loop."""
         settings = self._host.settings
         task = repo.get_task(self._host.conn, run.task_id)
@@ -139,6 +185,7 @@ class Launches:
             dict(settings.agent_paths),
             approvals=settings.approval_timeout_s if settings.approvals else None,
             prober=self._prober,
+            cwd=cwd,
         )
 
     def _fail(self, run: Run, message: str) -> None:

@@ -27,9 +27,16 @@ class RecoveryFailed(AgentryError, RuntimeError):
     """Reconciliation could not finish; starting anyway would mean an inconsistent state."""
 
 
-def recover(conn: Connection, locations: Locations, *, grace: float) -> RecoveryReport:
+def recover(
+    conn: Connection,
+    locations: Locations,
+    *,
+    grace: float,
+    worktrees: dict[int, str] | None = None,
+) -> RecoveryReport:
+    """``worktrees``: what the caller completed of worktrees a crash left half done."""
     started = time.perf_counter()
-    report = RecoveryReport(started_at=time.time())
+    report = RecoveryReport(started_at=time.time(), worktrees=dict(worktrees or {}))
     try:
         observations = _reconcile_all(conn, locations, report, started)
     except Exception as exc:

@@ -25,7 +25,7 @@ from app.store import approval_repo, repo
 from app.store.db import Connection, data_version, open_database, transaction
 from app.store.locations import ensure_folders
 from app.store.settings import load_settings, peek_theme, save_settings
-from app.supervisor import approvals, commands
+from app.supervisor import approvals, commands, workspaces
 from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher
 from app.supervisor.background import BackgroundJobs
@@ -40,6 +40,7 @@ from app.supervisor.events import (
     TaskUpdated,
 )
 from app.supervisor.gate import ResourceGate
+from app.supervisor.git import Git
 from app.supervisor.host import Extension
 from app.supervisor.launches import Launches
 from app.supervisor.lock import InstanceLock, SupervisorMode
@@ -77,8 +78,10 @@ class Supervisor:
         self._gate: ResourceGate | None = None
         self._gate_reason: str | None = None
         self._jobs = BackgroundJobs()
+        self.git = Git()  # every git call of this supervisor; checks git's version once
         self._launches = Launches(
             self,
+            self.git,
             accepting=lambda: self._accepting,
             changed=self._publish_run,
             ended=self._run_ended,
@@ -101,7 +104,10 @@ class Supervisor:
         try:
             self._conn = open_database(self.locations.database)
             self.settings = load_settings(self.locations.settings)
-            self.report = recover(self._conn, self.locations, grace=self.settings.kill_grace_s)
+            repaired = await workspaces.repair_recorded(self._conn, self.git)
+            self.report = recover(
+                self._conn, self.locations, grace=self.settings.kill_grace_s, worktrees=repaired
+            )
         except BaseException:
             self._close()
             raise

@@ -154,6 +154,8 @@ def summary(report: RecoveryReport) -> str:
     ]
     if report.approvals:
         parts.append(f"{len(report.approvals)} tool call(s) wait for your approval")
+    if report.worktrees:
+        parts.append(f"{len(report.worktrees)} half-finished worktree change(s) completed")
     return " · ".join(parts or ["nothing to recover"]) + (
         f" — recovered in {report.duration_ms:.0f} ms"
     )
