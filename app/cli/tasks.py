@@ -4,6 +4,7 @@ and retry, and following a run's output (``--wait``, ``logs -f``) until it ends.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -53,6 +54,16 @@ def add_commands(sub: Subparsers) -> None:
     p.add_argument("--model", default=None, help="the agent's model")
     p.add_argument("--permission-mode", default=None, help="the agent's permission mode")
     p.add_argument("--raw", action="store_true", help="with --wait: the agent's raw output")
+    p.add_argument(
+        "--worktree",
+        action="store_true",
+        help="run in a git worktree of its own, on a new branch agentry/ID-TITLE",
+    )
+    p.add_argument(
+        "--base",
+        default=None,
+        help="with --worktree: branch or commit to start from (default: the one checked out)",
+    )
     p.add_argument(
         "command",
         nargs=argparse.REMAINDER,
@@ -133,6 +144,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         spec = TaskSpec(argv=(), cwd=str(cwd), title=args.title or _title_from(prompt),
                         agent=args.agent, prompt=prompt or None, timeout=args.timeout,
                         priority=args.priority, options=options)  # fmt: skip
+    if args.base and not args.worktree:
+        return usage_error("--base goes with --worktree")
+    if args.worktree:
+        from app.cli.worktrees import check_worktree_folder
+
+        check_worktree_folder(cwd, args.base)  # refused here, before anything is queued
+        spec = dataclasses.replace(spec, worktree=True, base=args.base)
     locations, conn = open_store()
     task_id, run_id = commands.submit(conn, spec, load_settings(locations.settings))
     return _queued(locations, conn, task_id, run_id, args)

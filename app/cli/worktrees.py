@@ -1,0 +1,105 @@
+"""The ``agentry`` commands about tasks' own git worktrees (DESIGN §7a): diff and discard,
+and the check ``run --worktree`` makes before anything is queued."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store
+from app.core.workspaces import Workspace, WorkspaceState
+from app.store import repo, workspace_repo
+from app.store.db import Connection, transaction
+from app.supervisor import workspaces
+from app.supervisor.commands import CommandRefused
+from app.supervisor.git import Git
+
+
+def add_commands(sub: Subparsers) -> None:
+    p = sub.add_parser("diff", help="what a worktree task changed, against its base")
+    p.add_argument("task", help="task id")
+    p.add_argument("--stat", action="store_true", help="only the files and their line counts")
+    p.set_defaults(handler=cmd_diff)
+
+    p = sub.add_parser("discard", help="remove a task's worktree and branch")
+    p.add_argument("task", help="task id")
+    p.add_argument(
+        "--yes", action="store_true", help="even if uncommitted or unmerged work is lost"
+    )
+    p.set_defaults(handler=cmd_discard)
+
+
+def check_worktree_folder(folder: Path, base: str | None) -> None:
+    """Refuse ``--worktree`` for a folder outside a git repository or an unknown base."""
+    git = Git()
+    git.check()
+    top = git.toplevel(folder)
+    if base:
+        git.resolve(top, base)
+
+
+def _workspace(conn: Connection, task_ref: str) -> Workspace:
+    task = repo.resolve_task(conn, task_ref)
+    workspace = workspace_repo.get(conn, task.id)
+    if workspace is None:
+        raise CommandRefused(
+            f"task {task.id} has no worktree of its own (it runs in {task.spec.cwd}); "
+            "`git diff` there shows its changes"
+        )
+    if workspace.state is WorkspaceState.REMOVED:
+        raise CommandRefused(f"the worktree of task {task.id} was discarded")
+    if workspace.state is not WorkspaceState.READY:
+        raise CommandRefused(
+            f"the worktree of task {task.id} is {workspace.state.value}; try again when its "
+            "run has started"
+        )
+    return workspace
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    _, conn = open_store()
+    workspace = _workspace(conn, args.task)
+    git = Git()
+    path = Path(workspace.path)
+    if args.stat:
+        for stat in git.diff_stat(path, workspace.base_sha):
+            counts = "binary" if stat.added is None else f"+{stat.added} -{stat.removed}"
+            print(f"{counts:>14}  {stat.path}")
+        return EXIT_OK
+    sys.stdout.write(git.diff(path, workspace.base_sha))
+    return EXIT_OK
+
+
+def cmd_discard(args: argparse.Namespace) -> int:
+    _, conn = open_store()
+    workspace = _workspace(conn, args.task)
+    run = repo.get_task(conn, workspace.task_id).latest_run
+    if run is not None and not run.state.is_terminal:
+        raise CommandRefused(
+            f"task {workspace.task_id} is still {run.state.value} in its worktree; cancel it "
+            "first or wait for it to end"
+        )
+    git = Git()
+    risk = workspaces.at_risk(git, workspace)
+    if not risk.nothing and not args.yes and not _confirmed(workspace, risk):
+        print("Nothing was removed.")
+        return EXIT_ERROR
+    with transaction(conn):  # the intent, before git removes anything
+        workspace_repo.transition(conn, workspace.task_id, WorkspaceState.REMOVING)
+    workspaces.remove(git, workspace)
+    with transaction(conn):
+        workspace_repo.transition(conn, workspace.task_id, WorkspaceState.REMOVED)
+    print(f"Removed the worktree {workspace.path} and the branch {workspace.branch}.")
+    return EXIT_OK
+
+
+def _confirmed(workspace: Workspace, risk: workspaces.AtRisk) -> bool:
+    """Name what would be lost; ask when a person is at the terminal, else refuse."""
+    lines = [f"Discarding the worktree of task {workspace.task_id} loses:"]
+    lines += [f"  uncommitted  {change.status:<9} {change.path}" for change in risk.uncommitted]
+    lines += [f"  commit       {sha[:10]}  {subject}" for sha, subject in risk.commits]
+    print("\n".join(lines))
+    if not sys.stdin.isatty():
+        raise CommandRefused("pass --yes to discard it anyway (nothing was removed)")
+    return input("Discard it? [y/N] ").strip().lower() in ("y", "yes")

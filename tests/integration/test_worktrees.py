@@ -1,0 +1,244 @@
+"""Tasks in git worktrees of their own (DESIGN §7a), with the real git CLI and real runners."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+from helpers.agentry import Home, run_async
+from helpers.wait import async_wait_until, wait_until
+
+from app.core.workspaces import Workspace, WorkspaceState
+from app.store import workspace_repo
+from app.store.db import transaction
+from app.supervisor.supervisor import Supervisor
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(folder: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(folder), *args],
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository on branch main with one committed file, and an isolated git config."""
+    monkeypatch.setenv("HOME", str(tmp_path / "git-home"))
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    path = tmp_path / "project"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    (path / "a.txt").write_text("line\n")
+    git(path, "add", "a.txt")
+    git(path, "commit", "-q", "-m", "first")
+    return path
+
+
+def commit_change(text: str) -> list[str]:
+    return ["sh", "-c", f"echo {text} > a.txt && git commit -q -am '{text}' && pwd"]
+
+
+def workspace(home: Home, task_id: int) -> Workspace:
+    with home.db() as conn:
+        found = workspace_repo.get(conn, task_id)
+    assert found is not None
+    return found
+
+
+def test_two_worktree_tasks_change_the_same_line_on_their_own_branches(
+    home: Home, repo: Path
+) -> None:
+    one = int(home.cli("run", "--worktree", "--title", "First", "--cwd", str(repo), "--",
+                       *commit_change("one"), check=True).stdout)  # fmt: skip
+    two = int(home.cli("run", "--worktree", "--title", "Second", "--cwd", str(repo), "--",
+                       *commit_change("two"), check=True).stdout)  # fmt: skip
+    server = home.serve()
+    for task_id in (one, two):
+        home.wait_state(task_id, "succeeded", "failed")
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=30)
+
+    for task_id, text in ((one, "one"), (two, "two")):
+        assert home.run(task_id).state.value == "succeeded", home.output(task_id)
+        ws = workspace(home, task_id)
+        assert ws.state is WorkspaceState.READY
+        assert Path(ws.path).parent == home.locations.worktrees
+        assert home.output(task_id).strip() == ws.path  # the agent worked in its worktree
+        assert git(repo, "show", f"{ws.branch}:a.txt") == f"{text}\n"
+    assert workspace(home, one).branch == f"agentry/{one}-first"
+    # The person's checkout is exactly as it was: same branch, same file, nothing dirty.
+    assert (repo / "a.txt").read_text() == "line\n"
+    assert git(repo, "status", "--porcelain") == ""
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+
+
+def test_a_folder_outside_a_repository_refuses_worktree_and_queues_nothing(
+    home: Home, work_dir: Path
+) -> None:
+    refused = home.cli("run", "--worktree", "--cwd", str(work_dir), "--", "true")
+    assert refused.returncode == 1
+    assert "is not inside a git repository" in refused.stderr
+    assert "without --worktree" in refused.stderr
+    assert home.cli("list", "--json", check=True).stdout.strip() == "[]"
+
+
+def test_an_unknown_base_is_refused_by_name(home: Home, repo: Path) -> None:
+    refused = home.cli("run", "--worktree", "--base", "no-such-branch", "--cwd", str(repo),
+                       "--", "true")  # fmt: skip
+    assert refused.returncode == 1 and "no-such-branch" in refused.stderr
+
+
+def test_a_task_in_a_subfolder_works_in_the_same_subfolder_of_its_worktree(
+    home: Home, repo: Path
+) -> None:
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "b.txt").write_text("b\n")
+    git(repo, "add", "pkg")
+    git(repo, "commit", "-q", "-m", "pkg")
+    ran = home.cli("run", "--worktree", "--wait", "--cwd", str(repo / "pkg"), "--", "pwd")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == str(Path(workspace(home, 1).path) / "pkg")
+
+
+def test_retry_and_a_deleted_worktree_reuse_the_tasks_branch(home: Home, repo: Path) -> None:
+    first = home.cli("run", "--worktree", "--wait", "--cwd", str(repo), "--",
+                     "sh", "-c", "echo more >> a.txt; git commit -q -am more; pwd")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    ws = workspace(home, 1)
+    home.cli("retry", "1", check=True)
+    again = home.cli("run", "--wait", "--", "true")  # hosts a supervisor that runs both
+    assert again.returncode == 0
+    home.wait_state(1, "succeeded")
+    assert home.output(1).strip() == ws.path, "the retry ran in the same worktree"
+
+    subprocess.run(["rm", "-rf", ws.path], check=True)  # deleted behind Agentry's back
+    home.cli("retry", "1", check=True)
+    home.cli("run", "--wait", "--", "true")
+    home.wait_state(1, "succeeded")
+    # made again on its branch: both earlier runs' commits are there, then the third's
+    assert (Path(ws.path) / "a.txt").read_text() == "line\nmore\nmore\nmore\n"
+
+
+def test_diff_shows_what_the_task_changed_and_discard_names_what_would_be_lost(
+    home: Home, repo: Path
+) -> None:
+    ran = home.cli("run", "--worktree", "--wait", "--cwd", str(repo), "--",
+                   "sh", "-c", "echo changed > a.txt; echo new > b.txt")  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    ws = workspace(home, 1)
+
+    diff = home.cli("diff", "1", check=True).stdout
+    assert "-line" in diff and "+changed" in diff and "+new" in diff
+    stat = home.cli("diff", "1", "--stat", check=True).stdout
+    assert "+1 -1  a.txt" in stat and "+1 -0  b.txt" in stat
+
+    refused = home.cli("discard", "1")  # no terminal to ask, and work would be lost
+    assert refused.returncode == 1
+    assert "a.txt" in refused.stdout and "b.txt" in refused.stdout
+    assert "--yes" in refused.stderr and Path(ws.path).is_dir()
+
+    home.cli("discard", "1", "--yes", check=True)
+    assert not Path(ws.path).exists()
+    assert ws.branch not in git(repo, "branch", "--list")
+    assert workspace(home, 1).state is WorkspaceState.REMOVED
+    assert (repo / "a.txt").read_text() == "line\n"
+    again = home.cli("diff", "1")
+    assert again.returncode == 1 and "discarded" in again.stderr
+
+
+def test_a_task_in_place_has_no_worktree_to_diff(home: Home, repo: Path) -> None:
+    home.cli("run", "--wait", "--cwd", str(repo), "--", "true", check=True)
+    refused = home.cli("diff", "1")
+    assert refused.returncode == 1 and "no worktree of its own" in refused.stderr
+
+
+SLOW_GIT = """#!/bin/sh
+# git, but `worktree add` first says it started and then hangs: a crash lands mid-add
+case "$*" in *"worktree add"*) touch "{marker}"; sleep 120;; esac
+exec {git} "$@"
+"""
+
+
+def test_a_sigkill_while_the_worktree_is_being_created_is_repaired_on_the_next_start(
+    home: Home, repo: Path, tmp_path: Path
+) -> None:
+    wrapper = tmp_path / "slow-bin"
+    wrapper.mkdir()
+    marker = tmp_path / "adding"
+    real_git = subprocess.run(["which", "git"], capture_output=True, text=True).stdout.strip()
+    (wrapper / "git").write_text(SLOW_GIT.format(marker=marker, git=real_git))
+    (wrapper / "git").chmod(0o755)
+    slow_env = {**home.env, "PATH": f"{wrapper}{os.pathsep}{os.environ['PATH']}"}
+    task_id = int(home.cli("run", "--worktree", "--cwd", str(repo), "--", "pwd",
+                           check=True).stdout)  # fmt: skip
+
+    server = home.serve(env=slow_env)
+    wait_until(marker.exists, message="git worktree add under way")
+    assert workspace(home, task_id).state is WorkspaceState.CREATING  # the intent came first
+    doomed = [server.pid, *(p.pid for p in psutil.Process(server.pid).children(recursive=True))]
+    for pid in doomed:  # the supervisor and the git it is waiting for, at once
+        os.kill(pid, signal.SIGKILL)
+    server.wait()
+
+    async def restart() -> None:
+        sup = Supervisor(home.locations)
+        await sup.start()
+        try:
+            await async_wait_until(
+                lambda: home.run(task_id).state.value == "succeeded",
+                timeout=30,
+                message="the task to run in its repaired worktree",
+            )
+        finally:
+            await sup.stop()
+
+    run_async(restart())
+    ws = workspace(home, task_id)
+    assert ws.state is WorkspaceState.READY
+    assert home.output(task_id).strip() == ws.path
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_discard_cut_short_by_a_crash_is_completed_and_reported_at_start(
+    home: Home, repo: Path
+) -> None:
+    ran = home.cli("run", "--worktree", "--wait", "--cwd", str(repo), "--", "true")
+    assert ran.returncode == 0, ran.stderr
+    ws = workspace(home, 1)
+    with home.db() as conn, transaction(conn):  # the discard's intent, then a crash
+        workspace_repo.transition(conn, 1, WorkspaceState.REMOVING)
+
+    async def restart() -> dict[int, str]:
+        sup = Supervisor(home.locations)
+        report = await sup.start()
+        await sup.stop()
+        return report.worktrees
+
+    assert run_async(restart()) == {1: "removed"}
+    assert not Path(ws.path).exists() and ws.branch not in git(repo, "branch", "--list")
+    assert workspace(home, 1).state is WorkspaceState.REMOVED
+    listed = home.cli("recovery", check=True).stdout
+    assert "1 worktree(s) repaired" in listed
+
+
+if sys.platform == "win32":  # pragma: no cover
+    pytestmark = pytest.mark.skip(reason="POSIX shells drive these tasks")
