@@ -18,7 +18,8 @@ from app.core.models import Task
 from app.core.workspaces import Workspace, WorkspaceState, branch_name, folder_name, subdir_of
 from app.store import workspace_repo
 from app.store.db import Connection, transaction
-from app.supervisor.git import FileChange, Git, GitError
+from app.supervisor.git import Git, GitError
+from app.supervisor.git_output import FileChange
 
 log = logging.getLogger(__name__)
 

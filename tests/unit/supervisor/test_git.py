@@ -11,15 +11,17 @@ import pytest
 from app.core.platform import IS_WINDOWS
 from app.supervisor.git import (
     REPOSITORY_ENV,
-    DiffStat,
-    FileChange,
     Git,
     GitError,
     GitMissing,
     NotARepository,
     UnknownRef,
-    WorktreeInfo,
     install_hint,
+)
+from app.supervisor.git_output import (
+    DiffStat,
+    FileChange,
+    WorktreeInfo,
     parse_name_status,
     parse_numstat,
     parse_status,
