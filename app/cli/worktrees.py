@@ -1,5 +1,5 @@
-"""The ``agentry`` commands about tasks' own git worktrees (DESIGN §7a): diff and discard,
-and the check ``run --worktree`` makes before anything is queued."""
+"""The ``agentry`` commands about tasks' own git worktrees (DESIGN §7a): diff, merge and
+discard, and the check ``run --worktree`` makes before anything is queued."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 
 from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store
+from app.core.models import Task
 from app.core.workspaces import Workspace, WorkspaceState
 from app.store import repo, workspace_repo
 from app.store.db import Connection, transaction
 from app.supervisor import workspaces
 from app.supervisor.commands import CommandRefused
-from app.supervisor.git import Git
+from app.supervisor.git import Git, MergeHow
 
 
 def add_commands(sub: Subparsers) -> None:
@@ -21,6 +22,13 @@ def add_commands(sub: Subparsers) -> None:
     p.add_argument("task", help="task id")
     p.add_argument("--stat", action="store_true", help="only the files and their line counts")
     p.set_defaults(handler=cmd_diff)
+
+    p = sub.add_parser("merge", help="merge a worktree task's branch into its base")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--squash", action="store_true", help="as one commit")
+    how.add_argument("--rebase", action="store_true", help="its commits replayed on the base")
+    p.add_argument("task", help="task id")
+    p.set_defaults(handler=cmd_merge)
 
     p = sub.add_parser("discard", help="remove a task's worktree and branch")
     p.add_argument("task", help="task id")
@@ -71,15 +79,35 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    locations, conn = open_store()
+    workspace = _workspace(conn, args.task)
+    task = _ended(conn, workspace, "merge")
+    how: MergeHow = "squash" if args.squash else "rebase" if args.rebase else "merge"
+    merged = workspaces.merge(Git(), locations, workspace, task, how)
+    if merged.committed_changes:
+        print(f"Committed the uncommitted changes of task {task.id} on {workspace.branch}.")
+    way = "fast-forward" if merged.fast_forward else f"{how} commit {merged.commit[:10]}"
+    print(f"Merged task {task.id} into {merged.base} ({way}).")
+    return EXIT_OK
+
+
+def _ended(conn: Connection, workspace: Workspace, doing: str) -> Task:
+    """The worktree's task, refused while a run of it may still change the worktree."""
+    task = repo.get_task(conn, workspace.task_id)
+    run = task.latest_run
+    if run is not None and not run.state.is_terminal:
+        raise CommandRefused(
+            f"task {task.id} is still {run.state.value} in its worktree; cancel it first or "
+            f"wait for it to end, then {doing}"
+        )
+    return task
+
+
 def cmd_discard(args: argparse.Namespace) -> int:
     _, conn = open_store()
     workspace = _workspace(conn, args.task)
-    run = repo.get_task(conn, workspace.task_id).latest_run
-    if run is not None and not run.state.is_terminal:
-        raise CommandRefused(
-            f"task {workspace.task_id} is still {run.state.value} in its worktree; cancel it "
-            "first or wait for it to end"
-        )
+    _ended(conn, workspace, "discard")
     git = Git()
     risk = workspaces.at_risk(git, workspace)
     if not risk.nothing and not args.yes and not _confirmed(workspace, risk):

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Literal
 
 from app.core.errors import AgentryError
 from app.core.platform import CREATE_NO_WINDOW, IS_WINDOWS
@@ -62,6 +63,9 @@ STATUS = ("status", "--porcelain=v1", "-z", "--find-renames")
 NAME_STATUS = ("--name-status", "-z", "--find-renames")
 NUMSTAT = ("--numstat", "-z")
 UNTRACKED = ("ls-files", "-z", "--others", "--exclude-standard")
+
+
+MergeHow = Literal["merge", "squash", "rebase"]
 
 
 class GitError(AgentryError):
@@ -208,6 +212,12 @@ class Git:
         self.worktree_prune(repo)
         self._checkout(repo, doing, "worktree", "add", "--", str(path), branch)
 
+    def worktree_add_detached(self, repo: Path, path: Path, commit: str) -> None:
+        """A throw-away worktree at ``commit`` on no branch (where a merge is tried out)."""
+        _check_ref(repo, commit)
+        doing = f"create a scratch worktree {path}"
+        self._checkout(repo, doing, "worktree", "add", "--detach", "--", str(path), commit)
+
     def worktree_remove(self, repo: Path, path: Path, *, force: bool = False) -> None:
         """Remove a worktree (its folder and git's record of it). ``force`` also discards
         uncommitted and untracked files and overrides a lock. A folder already gone is no
@@ -289,6 +299,63 @@ class Git:
             self._explain_refs(worktree, done, base, "HEAD")
         _raise_unless_ok(done, f"list the commits since {base}", worktree)
         return [_sha_and_subject(line) for line in done.stdout.splitlines() if line]
+
+    # --- merging ----------------------------------------------------------------------------
+
+    def commit_all(self, worktree: Path, message: str) -> bool:
+        """Commit every change of the worktree, new files included; False when there was
+        nothing to commit. The person's identity and hooks apply, as for their own commits."""
+        if not self.dirty(worktree):
+            return False
+        self._output(worktree, "add", "--all", "--", ".", doing="stage the changes", read=False)
+        self._output(worktree, "commit", "--quiet", "--message", message,
+                     doing="commit the changes", read=False)  # fmt: skip
+        return True
+
+    def is_ancestor(self, repo: Path, ancestor: str, descendant: str) -> bool:
+        done = self._run(repo, "merge-base", "--is-ancestor", ancestor, descendant)
+        if done.returncode in (0, 1) and not done.stderr.strip():
+            return done.returncode == 0
+        _raise_unless_ok(done, f"compare {ancestor} with {descendant}", repo)
+        return False
+
+    def combine(
+        self, scratch: Path, branch: str, onto: str, how: MergeHow, message: str
+    ) -> list[str]:
+        """In ``scratch`` (a detached worktree at ``onto``, the base's commit), merge,
+        squash or rebase ``branch`` and commit; returns the conflicting files, [] on
+        success, when ``scratch``'s HEAD is the result. A conflict is aborted before
+        returning, so nothing of it stays."""
+        if how == "rebase":
+            self._output(scratch, "checkout", "--quiet", "--detach", branch,
+                         doing=f"check out {branch}", read=False)  # fmt: skip
+            args, abort = ["rebase", "--quiet", onto], ["rebase", "--abort"]
+        elif how == "squash":
+            args, abort = ["merge", "--squash", "--quiet", branch], ["reset", "--hard", "--quiet"]
+        else:
+            args = ["merge", "--no-ff", "--no-edit", "--quiet", "--message", message, branch]
+            abort = ["merge", "--abort"]
+        done = self._run(scratch, *args, read=False, timeout=self.checkout_timeout_s)
+        if done.returncode != 0:
+            conflicts = [c.path for c in self.status(scratch) if c.status == "conflicted"]
+            if not conflicts:
+                _raise_unless_ok(done, f"{how} {branch}", scratch)
+            self._run(scratch, *abort, read=False)
+            return sorted(conflicts)
+        if how == "squash":
+            self._output(scratch, "commit", "--quiet", "--message", message,
+                         doing="commit the squashed changes", read=False)  # fmt: skip
+        return []
+
+    def update_branch(self, repo: Path, branch: str, new: str, old: str) -> None:
+        """Move ``branch`` from ``old`` to ``new`` in one step, only if it is still at ``old``."""
+        self._output(repo, "update-ref", "-m", "agentry: merge", f"refs/heads/{branch}", new, old,
+                     doing=f"move {branch} to {new[:10]}", read=False)  # fmt: skip
+
+    def fast_forward(self, checkout: Path, commit: str) -> None:
+        """Bring the checked-out branch of ``checkout`` forward to ``commit``, files too."""
+        self._checkout(checkout, f"fast-forward to {commit[:10]}", "merge", "--ff-only",
+                       "--quiet", commit)  # fmt: skip
 
     # --- helpers --------------------------------------------------------------------------
 

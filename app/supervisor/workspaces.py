@@ -13,12 +13,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.errors import AgentryError
 from app.core.locations import Locations
 from app.core.models import Task
 from app.core.workspaces import Workspace, WorkspaceState, branch_name, folder_name, subdir_of
 from app.store import workspace_repo
 from app.store.db import Connection, transaction
-from app.supervisor.git import Git, GitError
+from app.supervisor.commands import CommandRefused
+from app.supervisor.git import Git, GitError, MergeHow
 from app.supervisor.git_output import FileChange
 
 log = logging.getLogger(__name__)
@@ -131,3 +133,100 @@ async def repair_recorded(conn: Connection, git: Git) -> dict[int, str]:
             workspace_repo.transition(conn, workspace.task_id, state)
             repaired[workspace.task_id] = "created" if state is WorkspaceState.READY else "removed"
     return repaired
+
+
+class MergeConflict(AgentryError):
+    """Merging would conflict; nothing was changed. ``files`` are the conflicting paths."""
+
+    def __init__(self, message: str, files: list[str]) -> None:
+        super().__init__(message)
+        self.files = files
+
+
+@dataclass(frozen=True)
+class Merged:
+    base: str  # the branch that moved
+    commit: str  # where it is now
+    fast_forward: bool
+    committed_changes: bool  # the task's uncommitted changes were committed first
+
+
+def merge(
+    git: Git, locations: Locations, workspace: Workspace, task: Task, how: MergeHow
+) -> Merged:
+    """Merge (or squash, or rebase) the task's branch into its base, or change nothing.
+
+    Uncommitted changes are committed on the task branch first. The combining happens in
+    a scratch worktree, so a conflict never reaches the base or the person's checkout;
+    the base then moves in one step: a fast-forward of the checkout that has it checked
+    out (which must be clean), or a compare-and-swap of the branch."""
+    repo, worktree = Path(workspace.repo), Path(workspace.path)
+    if not exists(git, workspace):
+        raise CommandRefused(f"the worktree of task {task.id} ({workspace.path}) is missing")
+    if not git.branch_exists(repo, workspace.base):
+        raise CommandRefused(
+            f"task {task.id} was made from {workspace.base}, which is not a branch of {repo}; "
+            f"merge or push its branch {workspace.branch} yourself"
+        )
+    committed = git.commit_all(worktree, _commit_message(task))
+    base_tip = git.resolve(repo, workspace.base)
+    tip = git.resolve(repo, workspace.branch)
+    if git.is_ancestor(repo, tip, base_tip):
+        raise CommandRefused(
+            f"{workspace.branch} has nothing that {workspace.base} does not have already"
+        )
+    checkout = _checked_out(git, repo, workspace.base)
+    if checkout is not None:
+        dirty = git.status(checkout)
+        if dirty:
+            names = ", ".join(change.path for change in dirty[:5])
+            raise CommandRefused(
+                f"{checkout} has {workspace.base} checked out with uncommitted changes "
+                f"({names}); commit or stash them, then merge again. Nothing was changed."
+            )
+    fast_forward = how == "merge" and git.is_ancestor(repo, base_tip, tip)
+    new = tip if fast_forward else _combined(git, locations, workspace, task, base_tip, how)
+    if checkout is not None:
+        git.fast_forward(checkout, new)
+    else:
+        git.update_branch(repo, workspace.base, new, base_tip)
+    return Merged(workspace.base, new, fast_forward, committed)
+
+
+def _checked_out(git: Git, repo: Path, branch: str) -> Path | None:
+    return next((w.path for w in git.worktrees(repo) if w.branch == branch), None)
+
+
+def _combined(
+    git: Git, locations: Locations, workspace: Workspace, task: Task, onto: str, how: MergeHow
+) -> str:
+    repo = Path(workspace.repo)
+    scratch = locations.data / "scratch" / f"{workspace.task_id}-merge"
+    git.worktree_remove(repo, scratch, force=True)  # what a crash mid-merge left
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    git.worktree_add_detached(repo, scratch, onto)
+    try:
+        message = _merge_message(task, workspace, how)
+        conflicts = git.combine(scratch, workspace.branch, onto, how, message)
+        if conflicts:
+            raise MergeConflict(
+                f"merging task {task.id} ({workspace.branch}) into {workspace.base} conflicts "
+                f"in {', '.join(conflicts)}; nothing was changed. Ask the agent to rebase onto "
+                f"{workspace.base} and resolve them, or merge it yourself.",
+                conflicts,
+            )
+        return git.resolve(scratch, "HEAD")
+    finally:
+        git.worktree_remove(repo, scratch, force=True)
+
+
+def _commit_message(task: Task) -> str:
+    """For the task's own uncommitted changes: its title, then its prompt's first line."""
+    first = (task.spec.prompt or "").strip().splitlines()[:1]
+    return "\n\n".join([task.title, *first]) + f"\n\nAgentry task {task.id}\n"
+
+
+def _merge_message(task: Task, workspace: Workspace, how: MergeHow) -> str:
+    if how == "squash":
+        return _commit_message(task)
+    return f"Merge task {task.id}: {task.title}\n\nBranch {workspace.branch}\n"

@@ -242,3 +242,98 @@ def test_a_discard_cut_short_by_a_crash_is_completed_and_reported_at_start(
 
 if sys.platform == "win32":  # pragma: no cover
     pytestmark = pytest.mark.skip(reason="POSIX shells drive these tasks")
+
+
+# ---------------------------------------------------------------- merging
+
+
+def _two_tasks_on_one_line(home: Home, repo: Path) -> tuple[int, int]:
+    ids = []
+    for title, text in (("First", "one"), ("Second", "two")):
+        ran = home.cli("run", "--worktree", "--wait", "--title", title, "--cwd", str(repo),
+                       "--", *commit_change(text))  # fmt: skip
+        assert ran.returncode == 0, ran.stderr
+        ids.append(len(ids) + 1)
+    return ids[0], ids[1]
+
+
+def test_merging_the_first_fast_forwards_and_a_conflicting_second_changes_nothing(
+    home: Home, repo: Path
+) -> None:
+    first, second = _two_tasks_on_one_line(home, repo)
+
+    merged = home.cli("merge", str(first), check=True)
+    assert "fast-forward" in merged.stdout
+    assert (repo / "a.txt").read_text() == "one\n"  # the checkout moved with its branch
+    assert git(repo, "rev-parse", "main") == git(repo, "rev-parse", workspace(home, first).branch)
+    before = git(repo, "rev-parse", "main")
+
+    refused = home.cli("merge", str(second))
+    assert refused.returncode == 1
+    assert "conflicts in a.txt" in refused.stderr and "nothing was changed" in refused.stderr
+    assert git(repo, "rev-parse", "main") == before
+    assert (repo / "a.txt").read_text() == "one\n"
+    assert git(repo, "status", "--porcelain") == ""
+    assert not (repo / ".git" / "MERGE_HEAD").exists()
+    assert git(repo, "worktree", "list").count("\n") == 3  # no scratch worktree left behind
+
+
+def test_uncommitted_work_is_committed_then_merged_with_a_merge_commit(
+    home: Home, repo: Path
+) -> None:
+    ran = home.cli("run", "--worktree", "--wait", "--title", "Add b", "--cwd", str(repo), "--",
+                   "sh", "-c", "echo b > b.txt")  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    (repo / "c.txt").write_text("c\n")  # the base moves on meanwhile: no fast-forward
+    git(repo, "add", "c.txt")
+    git(repo, "commit", "-q", "-m", "c")
+
+    merged = home.cli("merge", "1", check=True).stdout
+    assert "Committed the uncommitted changes" in merged and "merge commit" in merged
+    assert (repo / "b.txt").read_text() == "b\n" and (repo / "c.txt").exists()
+    assert git(repo, "log", "-1", "--format=%s") == "Merge task 1: Add b\n"
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_squash_makes_one_commit_and_rebase_keeps_history_linear(home: Home, repo: Path) -> None:
+    for title in ("Squashed", "Rebased"):
+        ran = home.cli("run", "--worktree", "--wait", "--title", title, "--cwd", str(repo), "--",
+                       "sh", "-c", f"echo 1 > {title}.txt && git add . && git commit -qm one && "
+                       f"echo 2 >> {title}.txt && git commit -qam two")  # fmt: skip
+        assert ran.returncode == 0, ran.stderr
+    git(repo, "commit", "-q", "--allow-empty", "-m", "base moved")
+
+    home.cli("merge", "1", "--squash", check=True)
+    assert git(repo, "log", "-1", "--format=%s") == "Squashed\n"
+    assert git(repo, "rev-list", "--count", "HEAD^..HEAD") == "1\n"
+    home.cli("merge", "2", "--rebase", check=True)
+    assert git(repo, "log", "-2", "--format=%s") == "two\none\n"
+    assert git(repo, "rev-list", "--merges", "--count", "HEAD") == "0\n"
+    assert (repo / "Squashed.txt").exists() and (repo / "Rebased.txt").exists()
+
+
+def test_a_dirty_checkout_of_the_base_refuses_the_merge_and_names_the_file(
+    home: Home, repo: Path
+) -> None:
+    first, _ = _two_tasks_on_one_line(home, repo)
+    (repo / "a.txt").write_text("my own edit\n")
+    before = git(repo, "rev-parse", "main")
+    refused = home.cli("merge", str(first))
+    assert refused.returncode == 1
+    assert "uncommitted changes (a.txt)" in refused.stderr
+    assert git(repo, "rev-parse", "main") == before
+    assert (repo / "a.txt").read_text() == "my own edit\n"
+
+
+def test_a_base_not_checked_out_anywhere_moves_without_touching_the_checkout(
+    home: Home, repo: Path
+) -> None:
+    git(repo, "branch", "release")
+    ran = home.cli("run", "--worktree", "--base", "release", "--wait", "--cwd", str(repo), "--",
+                   *commit_change("for-release"))  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    home.cli("merge", "1", check=True)
+    assert git(repo, "show", "release:a.txt") == "for-release\n"
+    assert (repo / "a.txt").read_text() == "line\n" and git(repo, "rev-parse", "main") != git(
+        repo, "rev-parse", "release"
+    )
