@@ -248,13 +248,12 @@ if sys.platform == "win32":  # pragma: no cover
 
 
 def _two_tasks_on_one_line(home: Home, repo: Path) -> tuple[int, int]:
-    ids = []
+    """Tasks 1 and 2, each having committed its own text on the same line of a.txt."""
     for title, text in (("First", "one"), ("Second", "two")):
         ran = home.cli("run", "--worktree", "--wait", "--title", title, "--cwd", str(repo),
                        "--", *commit_change(text))  # fmt: skip
         assert ran.returncode == 0, ran.stderr
-        ids.append(len(ids) + 1)
-    return ids[0], ids[1]
+    return 1, 2
 
 
 def test_merging_the_first_fast_forwards_and_a_conflicting_second_changes_nothing(
