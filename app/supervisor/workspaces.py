@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,26 @@ def create(git: Git, workspace: Workspace) -> None:
     git.worktree_prune(repo)  # a folder deleted behind git's back blocks adding it again
     Path(workspace.path).parent.mkdir(parents=True, exist_ok=True)
     git.worktree_add(repo, Path(workspace.path), workspace.branch, workspace.base_sha)
+    copy_untracked_setup(repo, Path(workspace.path))
+
+
+SETUP_FILES = (".env*",)  # what a new worktree gets from the checkout: git does not carry them
+
+
+def copy_untracked_setup(
+    checkout: Path, worktree: Path, patterns: tuple[str, ...] = SETUP_FILES
+) -> list[str]:
+    """Copy the checkout's files that git leaves out (``.env`` and the like: ignored, so
+    never committed) into a new worktree, where the agent and its tests expect them.
+    A file the worktree already has (tracked, or copied before a crash) is left alone."""
+    copied: list[str] = []
+    for pattern in patterns:
+        for source in sorted(checkout.glob(pattern)):
+            target = worktree / source.name
+            if source.is_file() and not source.is_symlink() and not target.exists():
+                shutil.copy2(source, target)
+                copied.append(source.name)
+    return copied
 
 
 def remove(git: Git, workspace: Workspace) -> None:

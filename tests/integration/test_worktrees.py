@@ -336,3 +336,16 @@ def test_a_base_not_checked_out_anywhere_moves_without_touching_the_checkout(
     assert (repo / "a.txt").read_text() == "line\n" and git(repo, "rev-parse", "main") != git(
         repo, "rev-parse", "release"
     )
+
+
+def test_a_new_worktree_gets_the_checkouts_env_files_git_leaves_out(home: Home, repo: Path) -> None:
+    (repo / ".gitignore").write_text(".env*\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-q", "-m", "ignore env")
+    (repo / ".env").write_text("API_KEY=local\n")
+    (repo / ".env.test").write_text("DB=test\n")
+    ran = home.cli("run", "--worktree", "--wait", "--cwd", str(repo), "--", "cat", ".env",
+                   ".env.test")  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "API_KEY=local\nDB=test\n"
+    assert git(Path(workspace(home, 1).path), "status", "--porcelain") == ""  # still ignored
