@@ -22,7 +22,7 @@ from app.cli.common import (
 )
 from app.core import durations
 from app.core.locations import Locations
-from app.core.models import Run, TaskSpec
+from app.core.models import Run, Task, TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, ExitReason, RunState
 from app.runner import protocol
 from app.store import repo
@@ -58,6 +58,12 @@ def add_commands(sub: Subparsers) -> None:
         "--worktree",
         action="store_true",
         help="run in a git worktree of its own, on a new branch agentry/ID-TITLE",
+    )
+    p.add_argument(
+        "--lock",
+        action="store_true",
+        help="hold the folder (its repository) while it runs: other holding tasks there "
+        "wait their turn (coding agents in place always do)",
     )
     p.add_argument(
         "--base",
@@ -146,6 +152,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                         priority=args.priority, options=options)  # fmt: skip
     if args.base and not args.worktree:
         return usage_error("--base goes with --worktree")
+    if args.lock:
+        if args.worktree:
+            return usage_error("--lock is for tasks in place; a worktree is never shared")
+        spec = dataclasses.replace(spec, lock=True)
     if args.worktree:
         from app.cli.worktrees import check_worktree_folder
 
@@ -319,8 +329,9 @@ def cmd_logs(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     _, conn = open_store()
     tasks = repo.list_tasks(conn, args.limit)
+    waits = {t.id: w for t in tasks if t.lock_key and (w := _waiting(conn, t))}
     if args.json:
-        print_json([t.summary() for t in tasks])
+        print_json([t.summary() | {"waiting_for": waits.get(t.id)} for t in tasks])
         return EXIT_OK
     if not tasks:
         print("No tasks yet. Start one with: agentry run -- COMMAND")
@@ -330,11 +341,21 @@ def cmd_list(args: argparse.Namespace) -> int:
         s = task.summary()
         code = "" if s["exit_code"] is None else str(s["exit_code"])
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(task.created_at))
+        wait = waits.get(task.id)
+        note = f"  (waiting for #{wait['task']} on {wait['folder']})" if wait else ""
         print(
             f"{task.id:>5}  {s['state'] or '-':<11} {code:>4}  {task.agent:<7} {created:<16}  "
-            f"{task.title}"
+            f"{task.title}{note}"
         )
     return EXIT_OK
+
+
+def _waiting(conn: Connection, task: Task) -> dict[str, object] | None:
+    """What a queued task that holds its folder waits for: {"task": id, "folder": path}."""
+    if task.state is not RunState.QUEUED:
+        return None
+    found = repo.waiting_for(conn, task.id)
+    return {"task": found[0], "folder": found[1]} if found else None
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:

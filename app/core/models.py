@@ -28,6 +28,7 @@ class TaskSpec:
     options: dict[str, Any] = field(default_factory=dict)  # agent options: model, permissions
     worktree: bool = False  # run in a git worktree of its own (DESIGN §7a)
     base: str | None = None  # the worktree's base branch or commit; None: the checked-out one
+    lock: bool | None = None  # hold its folder while it runs in place; None: coding agents do
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -53,6 +54,7 @@ class TaskSpec:
             options=dict(data.get("options") or {}),
             worktree=bool(data.get("worktree", False)),
             base=str(data["base"]) if data.get("base") else None,
+            lock=None if data.get("lock") is None else bool(data["lock"]),
         )
 
 
@@ -107,6 +109,7 @@ class Task:
     latest_run: Run | None
     total_cost_usd: float | None = None
     session_id: str | None = None  # the newest agent session any of its runs reported
+    lock_key: str | None = None  # the folder it holds while a run of it is active
 
     @property
     def model(self) -> str | None:

@@ -177,4 +177,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX workspaces_by_state ON workspaces(state)
     """,
+    # 6: the folder a task locks while it runs in place (DESIGN §7a): a repository's top, or
+    # the folder itself; NULL for tasks that do not lock (worktrees, plain commands)
+    """
+    ALTER TABLE tasks ADD COLUMN lock_key TEXT;
+    CREATE INDEX tasks_by_lock ON tasks(lock_key) WHERE lock_key IS NOT NULL
+    """,
 ]

@@ -75,7 +75,7 @@ def _run(row: sqlite3.Row) -> Run:
 
 _TASK_COLUMNS = (
     "t.id AS t_id, t.title, t.agent, t.spec_json, t.priority AS t_priority, "
-    "t.created_at AS t_created_at, "
+    "t.created_at AS t_created_at, t.lock_key AS t_lock_key, "
     "(SELECT sum(c.cost_usd) FROM runs c WHERE c.task_id = t.id) AS t_cost, "
     "(SELECT s.session_id FROM runs s WHERE s.task_id = t.id AND s.session_id IS NOT NULL "
     "ORDER BY s.id DESC LIMIT 1) AS t_session, r.*"
@@ -93,6 +93,7 @@ def _task(row: sqlite3.Row) -> Task:
         latest_run=_run(row) if row["id"] is not None else None,
         total_cost_usd=row["t_cost"],
         session_id=row["t_session"],
+        lock_key=row["t_lock_key"],
     )
 
 
@@ -146,12 +147,20 @@ def _new_run_dir(run_id: int) -> str:
     return f"{run_id:06d}-{secrets.token_hex(3)}"
 
 
-def create_task(conn: sqlite3.Connection, spec: TaskSpec, timeout: float | None) -> tuple[int, int]:
-    """Insert a task and its first, queued run. ``timeout`` is resolved (None = no limit)."""
+def create_task(
+    conn: sqlite3.Connection,
+    spec: TaskSpec,
+    timeout: float | None,
+    *,
+    lock_key: str | None = None,
+) -> tuple[int, int]:
+    """Insert a task and its first, queued run. ``timeout`` is resolved (None = no limit);
+    ``lock_key`` is the folder its runs hold while active (None: they hold none)."""
     title = spec.title or " ".join(spec.argv)[:120] or spec.agent
     cur = conn.execute(
-        "INSERT INTO tasks (title, agent, spec_json, priority, created_at) VALUES (?, ?, ?, ?, ?)",
-        (title, spec.agent, json.dumps(spec.to_json()), spec.priority, time.time()),
+        "INSERT INTO tasks (title, agent, spec_json, priority, created_at, lock_key) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (title, spec.agent, json.dumps(spec.to_json()), spec.priority, time.time(), lock_key),
     )
     task_id = int(cur.lastrowid or 0)
     add_event(conn, "task_created", task_id=task_id, detail={"title": title})
@@ -329,6 +338,41 @@ def queued_runs(conn: sqlite3.Connection, limit: int | None = None) -> list[Run]
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return [_run(row) for row in conn.execute(sql)]
+
+
+# A run "holds" its task's folder while it is active; a queued run of a locking task also
+# keeps later ones in line, so they start in submission order (DESIGN §7a). Nothing but run
+# states decides it: recovery settles a dead runner's run, and with it the lock.
+_LOCK_HELD_BY = (
+    "SELECT r2.task_id FROM runs r2 JOIN tasks t2 ON t2.id = r2.task_id "
+    "WHERE t2.lock_key = t.lock_key AND r2.task_id != r.task_id "
+    "AND (r2.state IN ('starting', 'running') OR (r2.state = 'queued' AND r2.id < r.id)) "
+    "ORDER BY (r2.state = 'queued'), r2.id LIMIT 1"
+)
+
+
+def startable_runs(conn: sqlite3.Connection, limit: int) -> list[Run]:
+    """:func:`queued_runs` without those waiting for another task's hold on their folder."""
+    sql = (
+        "SELECT r.* FROM runs r JOIN tasks t ON t.id = r.task_id WHERE r.state = 'queued' "
+        f"AND (t.lock_key IS NULL OR NOT EXISTS ({_LOCK_HELD_BY})) "
+        "ORDER BY r.priority DESC, r.id LIMIT ?"
+    )
+    return [_run(row) for row in conn.execute(sql, (int(limit),))]
+
+
+def waiting_for(conn: sqlite3.Connection, task_id: int) -> tuple[int, str] | None:
+    """(task id, folder) a queued task waits for before it may start, or None."""
+    row = conn.execute(
+        f"SELECT ({_LOCK_HELD_BY}) AS holder, t.lock_key FROM runs r "
+        "JOIN tasks t ON t.id = r.task_id "
+        "WHERE r.id = t.latest_run_id AND t.id = ? AND r.state = 'queued' "
+        "AND t.lock_key IS NOT NULL",
+        (task_id,),
+    ).fetchone()
+    if row is None or row["holder"] is None:
+        return None
+    return int(row["holder"]), str(row["lock_key"])
 
 
 def queued_task_ids(conn: sqlite3.Connection) -> list[int]:

@@ -7,6 +7,7 @@ a supervisor is running; a running supervisor notices the change within a tick.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.core.errors import AgentryError
 from app.core.locations import Locations
@@ -66,7 +67,22 @@ def submit(conn: Connection, spec: TaskSpec, settings: Settings) -> tuple[int, i
     _check_text(spec)
     timeout = resolve_timeout(spec.timeout, settings)
     with transaction(conn):
-        return repo.create_task(conn, spec, timeout)
+        return repo.create_task(conn, spec, timeout, lock_key=lock_key(spec))
+
+
+PLAIN_AGENTS = frozenset({"shell", "demo"})  # run commands, not coding agents: no lock unasked
+
+
+def lock_key(spec: TaskSpec) -> str | None:
+    """The folder a task holds while it runs in place (DESIGN §7a): its repository's top,
+    or the folder itself outside one. Coding agents hold it unless told not to; commands
+    only when asked; a task in its own worktree never needs to."""
+    locks = spec.lock if spec.lock is not None else spec.agent not in PLAIN_AGENTS
+    if spec.worktree or not locks:
+        return None
+    folder = Path(spec.cwd).resolve()
+    top = next((p for p in (folder, *folder.parents) if (p / ".git").exists()), folder)
+    return str(top)
 
 
 @dataclass(frozen=True)

@@ -409,7 +409,7 @@ class Supervisor:
         capacity = self.settings.max_concurrency - active - len(launching)
         if capacity <= 0:
             return
-        queued = repo.queued_runs(self.conn, limit=capacity + len(launching))
+        queued = repo.startable_runs(self.conn, limit=capacity + len(launching))
         queued = [run for run in queued if run.id not in launching][:capacity]
         if not queued or self._gate_blocks(len(queued)):
             return
