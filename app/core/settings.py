@@ -37,6 +37,9 @@ class Settings:
             "write_todos",
         ]
     )
+    # repository top folder -> whether coding agents run in a worktree of their own there:
+    # the person's last choice in the New task dialog where it differed from the proposal
+    worktree_by_project: dict[str, bool] = field(default_factory=dict)
 
     def problems(self) -> list[str]:
         """Human-readable reasons this configuration is not usable; empty when it is."""
@@ -55,6 +58,10 @@ class Settings:
         for agent, path in self.agent_paths.items():
             if not isinstance(path, str) or not isinstance(agent, str):
                 found.append("agent_paths must map agent names to executable paths")
+        for project, choice in self.worktree_by_project.items():
+            if not isinstance(project, str) or not project or not isinstance(choice, bool):
+                found.append("worktree_by_project must map repository folders to true or false")
+                break
         if self.theme not in THEMES:
             found.append("theme must be one of system, light, dark")
         return found

@@ -40,7 +40,7 @@ from app.supervisor.events import (
     TaskUpdated,
 )
 from app.supervisor.gate import ResourceGate
-from app.supervisor.git import Git
+from app.supervisor.git import Git, NotARepository
 from app.supervisor.host import Extension
 from app.supervisor.launches import Launches
 from app.supervisor.lock import InstanceLock, SupervisorMode
@@ -253,6 +253,23 @@ class Supervisor:
         self._wake.set()
         if paths_changed and self._detections is not None:
             self.agent_detections(refresh=True)
+
+    async def repository_of(self, folder: str) -> str | None:
+        """The top folder of the git repository that holds ``folder``; None when it is not
+        a folder or not in a repository. Asked off the event loop (the New task dialog asks
+        as the person types). Raises GitError, whose message is for the person, when git is
+        missing, too old or fails: "not a repository" would be the wrong reason to give."""
+
+        def find() -> str | None:
+            path = Path(folder)
+            if not path.is_dir():
+                return None
+            try:
+                return str(self.git.toplevel(path))
+            except NotARepository:
+                return None
+
+        return await asyncio.get_running_loop().run_in_executor(None, find)
 
     def agent_detections(self, *, refresh: bool = False) -> dict[str, Detection]:
         """Which agent CLIs are installed: looked up once (it runs `--version`), again on
