@@ -270,9 +270,10 @@ class MainWindow(QMainWindow):
     def show_new_task(self) -> NewTaskDialog:
         dialog = NewTaskDialog(
             self.supervisor.settings, self._selected_cwd(), self.supervisor.agent_detections(),
-            self,
+            self, repository_of=self.supervisor.repository_of,
         )  # fmt: skip
         dialog.submitted.connect(self.submit)
+        dialog.worktreeChosen.connect(self.remember_worktree_choice)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -285,6 +286,12 @@ class MainWindow(QMainWindow):
             return None
         self.open_task(task_id)
         return task_id
+
+    def remember_worktree_choice(self, project: str, worktree: bool) -> None:
+        """The next New task dialog on this repository proposes what the person chose."""
+        settings = self.supervisor.settings
+        chosen = {**settings.worktree_by_project, project: worktree}
+        self.apply_settings(settings.replace(worktree_by_project=chosen))
 
     def start_demo(self) -> int | None:
         return self.submit(

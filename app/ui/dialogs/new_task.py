@@ -1,16 +1,23 @@
 """The New task dialog and the spec it builds: every field checked, and a refusal that
-names the field to fix. The dialog sends no command itself; the window submits the spec."""
+names the field to fix. The dialog sends no command itself; the window submits the spec.
+
+Whether the working folder is in a git repository (and so may run in a worktree of its
+own) is asked of the supervisor off the UI thread, through the ``repository_of`` callable.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import html
+import logging
 import shlex
 import sys
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -30,7 +37,17 @@ from app.core.durations import DurationError, format_duration, parse_duration
 from app.core.models import TaskSpec
 from app.core.settings import Settings
 from app.supervisor.adapters import Detection, all_adapters, get_adapter
+from app.supervisor.git import GitError
 from app.ui.theme import error_style
+
+log = logging.getLogger(__name__)
+
+RepositoryOf = Callable[[str], Awaitable[str | None]]
+"""A folder's repository top folder, or None (``Supervisor.repository_of``)."""
+
+NOT_CODING = ("shell", "demo")  # the agents that run in place unless asked otherwise
+BASE_TIP = "The branch or commit the worktree's new branch starts from"
+CHECK_DELAY_MS = 300  # typing a path asks git once it pauses, not at every keystroke
 
 
 def _install_html(hint: str) -> str:
@@ -59,6 +76,8 @@ def build_spec(
     title: str,
     model: str = "",
     permission_mode: str = "",
+    worktree: bool = False,
+    base: str = "",
 ) -> TaskSpec:
     """A TaskSpec from the New task form, or InvalidInput naming the field to fix."""
     folder = Path(cwd.strip()).expanduser() if cwd.strip() else None
@@ -95,6 +114,8 @@ def build_spec(
         prompt=prompt if prompt.strip() else None,
         timeout=seconds,
         options=options,
+        worktree=worktree,
+        base=(base.strip() or None) if worktree else None,
     )
 
 
@@ -112,8 +133,162 @@ def _split_command(command: str) -> list[str]:
         raise InvalidInput(f"Command: {exc} (check the quotes)") from None
 
 
+class WorktreeChoice(QWidget):
+    known = Signal()  # the folder was looked up: the choice shown is the one that counts
+
+    """The choice to run in a git worktree of its own, and its base: offered only for a
+    folder in a git repository, looked up off the UI thread a moment after the folder changes.
+
+    Proposed on for coding agents, off for shell commands and the demo; for coding agents
+    a project's remembered choice (``Settings.worktree_by_project``) wins."""
+
+    def __init__(
+        self, repository_of: RepositoryOf, remembered: Mapping[str, bool], parent: QWidget
+    ) -> None:
+        super().__init__(parent)
+        self.repository_of = repository_of
+        self.remembered = remembered
+        self.check = QCheckBox(
+            "Run in its own git worktree (a new branch; your checkout is not touched)", self
+        )
+        self.base = QLineEdit(self, placeholderText="the checked-out branch")
+        self.base.setToolTip(BASE_TIP)
+        self.base_label = QLabel("Base", self)
+        self.base_label.setBuddy(self.base)
+        # The base sits under the checkbox's text, not beside it: side by side they need
+        # ~800 px, more than a dialog may take on a 1024 px wide screen (it clipped the text).
+        style = self.check.style()
+        indent = style.pixelMetric(style.PixelMetric.PM_IndicatorWidth) + style.pixelMetric(
+            style.PixelMetric.PM_CheckBoxLabelSpacing
+        )
+        base_row = QHBoxLayout()
+        base_row.setContentsMargins(indent, 0, 0, 0)
+        base_row.addWidget(self.base_label)
+        base_row.addWidget(self.base)
+        base_row.addStretch(1)
+        self.base.setMinimumWidth(self.base.fontMetrics().horizontalAdvance("x" * 28))
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.check)
+        column.addLayout(base_row)
+        self.repository: str | None = None  # top folder of the folder last looked up
+        self.agent = ""
+        self._folder = ""
+        self._choice: bool | None = None  # the person's click: agent or folder changes keep it
+        self._lookup: asyncio.Future[str | None] | None = None
+        self._timer = QTimer(self, singleShot=True, interval=CHECK_DELAY_MS)
+        self._timer.timeout.connect(self._look_up)
+        self.check.clicked.connect(self._clicked)
+        self.check.toggled.connect(lambda _on: self._update_base())
+        self.check.setEnabled(False)
+        self._update_base()
+
+    @property
+    def chosen(self) -> bool:
+        return self.check.isEnabled() and self.check.isChecked()
+
+    @property
+    def pending(self) -> bool:
+        return self._timer.isActive() or self._lookup is not None
+
+    def proposal(self) -> bool:
+        """What the dialog offers before the person chooses."""
+        if self.repository is None or self.agent in NOT_CODING:
+            return False
+        return self.remembered.get(self.repository, True)
+
+    def remember(self) -> tuple[str, bool] | None:
+        """(project, choice) to keep for next time: a coding agent's choice that differs
+        from what was proposed."""
+        if self.repository is None or self.agent in NOT_CODING:
+            return None
+        return (self.repository, self.chosen) if self.chosen != self.proposal() else None
+
+    def set_agent(self, name: str) -> None:
+        self.agent = name
+        if self._choice is None and self.check.isEnabled():
+            self.check.setChecked(self.proposal())
+
+    def set_folder(self, text: str, *, delay: bool = True) -> None:
+        """Look the folder up again, after a pause in typing unless ``delay`` is off."""
+        self._folder = str(Path(text.strip()).expanduser()) if text.strip() else ""
+        self._cancel()
+        self.repository = None
+        self.check.setEnabled(False)
+        self.check.setToolTip(f"Checking whether {self._folder} is in a git repository…")
+        self._update_base()
+        if delay:
+            self._timer.start()
+        else:
+            self._look_up()
+
+    def look_up_now(self) -> None:
+        """Skip the pause in typing (the person wants to start now)."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self._look_up()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._cancel()
+
+    def _look_up(self) -> None:
+        if not self._folder:
+            self._found(None, "Choose a working folder first")
+            return
+        self._lookup = asyncio.ensure_future(self.repository_of(self._folder))
+        self._lookup.add_done_callback(self._looked_up)
+
+    def _looked_up(self, lookup: asyncio.Future[str | None]) -> None:
+        if lookup is not self._lookup:  # a newer folder is being looked up; or we stopped
+            return
+        self._lookup = None
+        if lookup.cancelled():
+            return
+        exc = lookup.exception()
+        if isinstance(exc, GitError):
+            log.info("no worktree offered for %s: %s", self._folder, exc)
+            self._found(None, f"Worktrees need git: {exc}")
+        elif exc is not None:
+            log.error("looking up the repository of %s failed", self._folder, exc_info=exc)
+            self._found(None, f"Could not tell whether {self._folder} is in a git repository")
+        else:
+            top = lookup.result()
+            self._found(top, f"{self._folder} is not in a git repository")
+
+    def _found(self, top: str | None, why_not: str) -> None:
+        self.repository = top
+        self.check.setEnabled(top is not None)
+        self.check.setToolTip(
+            f"A worktree of {top} under Agentry's data folder, on a branch agentry/<id>-<title>"
+            if top is not None
+            else why_not
+        )
+        self.base.setToolTip(self.check.toolTip() if top is None else BASE_TIP)
+        if top is None:
+            self.check.setChecked(False)
+        else:
+            self.check.setChecked(self.proposal() if self._choice is None else self._choice)
+        self._update_base()
+        self.known.emit()
+
+    def _cancel(self) -> None:
+        lookup, self._lookup = self._lookup, None
+        if lookup is not None:
+            lookup.cancel()
+
+    def _clicked(self, on: bool) -> None:
+        self._choice = on
+
+    def _update_base(self) -> None:
+        on = self.chosen
+        self.base.setEnabled(on)
+        self.base_label.setEnabled(on)
+
+
 class NewTaskDialog(QDialog):
     submitted = Signal(object)  # TaskSpec
+    worktreeChosen = Signal(str, bool)  # a project's worktree choice to remember
 
     def __init__(
         self,
@@ -121,6 +296,8 @@ class NewTaskDialog(QDialog):
         cwd: str,
         detections: Mapping[str, Detection],
         parent: QWidget | None = None,
+        *,
+        repository_of: RepositoryOf | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("New task")
@@ -138,6 +315,10 @@ class NewTaskDialog(QDialog):
         self.permission = QComboBox(self)
         self.cwd = QLineEdit(cwd, self)
         browse = QPushButton("Browse…", self)
+        # without a way to ask (a dialog built on its own), no worktree is offered
+        self.worktree = WorktreeChoice(
+            repository_of or _no_repository, settings.worktree_by_project, self
+        )
         self.timeout = QLineEdit(self)
         self.timeout.setPlaceholderText(
             f"default: {format_duration(settings.default_timeout_s, none='no limit')}"
@@ -171,6 +352,7 @@ class NewTaskDialog(QDialog):
         self.form.addRow("Model", self.model)
         self.form.addRow("Permissions", self.permission)
         self.form.addRow("Working folder", folder_row)
+        self.form.addRow("", self.worktree)
         self.form.addRow("Timeout", self.timeout)
         self.form.addRow("Title", self.title_edit)
         layout = QVBoxLayout(self)
@@ -180,9 +362,16 @@ class NewTaskDialog(QDialog):
 
         self.agent.currentIndexChanged.connect(self._agent_changed)
         browse.clicked.connect(self._browse)
+        self.cwd.textChanged.connect(self.worktree.set_folder)
+        self.worktree.known.connect(self._folder_known)
+        self.finished.connect(lambda _result: self.worktree.stop())
         buttons.accepted.connect(self.try_accept)
         buttons.rejected.connect(self.reject)
+        self.form.setRowVisible(self.worktree, repository_of is not None)
+        self._start_when_known = False
         self._agent_changed()
+        if repository_of is not None:
+            self.worktree.set_folder(cwd, delay=False)
 
     def _agent_changed(self) -> None:
         name = self.agent.currentData()
@@ -234,6 +423,7 @@ class NewTaskDialog(QDialog):
         self.hint.setText(hint)
         self.form.setRowVisible(self.hint, bool(self.hint.text()))
         self.start_button.setEnabled(detection.found)
+        self.worktree.set_agent(name)
         if self.isVisible():  # rows came and went: take the height they need, no blank bands
             self.adjustSize()
 
@@ -241,6 +431,11 @@ class NewTaskDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Working folder", self.cwd.text())
         if folder:
             self.cwd.setText(folder)
+
+    def _folder_known(self) -> None:
+        if self._start_when_known:
+            self._start_when_known = False
+            self.try_accept()
 
     def select_agent(self, key: str) -> None:
         self.agent.setCurrentIndex(max(0, self.agent.findData(key)))
@@ -256,11 +451,24 @@ class NewTaskDialog(QDialog):
                 title=self.title_edit.text(),
                 model=self.model.text(),
                 permission_mode=self.permission.currentData() or "",
+                worktree=self.worktree.chosen,
+                base=self.worktree.base.text(),
             )
         except InvalidInput as exc:
             self.error.setText(str(exc))
             self.error.show()
             return
         self.error.hide()
+        if self.worktree.pending:  # e.g. a path pasted, then Enter: start as it will show
+            self._start_when_known = True
+            self.worktree.look_up_now()
+            return
+        remember = self.worktree.remember()
         self.submitted.emit(spec)
+        if remember is not None:
+            self.worktreeChosen.emit(*remember)
         self.accept()
+
+
+async def _no_repository(_folder: str) -> str | None:
+    return None
