@@ -6,15 +6,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store
 from app.core.models import Task
 from app.core.workspaces import Workspace, WorkspaceState
 from app.store import repo, workspace_repo
 from app.store.db import Connection, transaction
-from app.supervisor import workspaces
 from app.supervisor.commands import CommandRefused
-from app.supervisor.git import Git, MergeHow
+
+if TYPE_CHECKING:  # git and the worktree work load only for the commands that use them
+    from app.supervisor.git import MergeHow
+    from app.supervisor.workspaces import AtRisk
 
 
 def add_commands(sub: Subparsers) -> None:
@@ -40,6 +43,8 @@ def add_commands(sub: Subparsers) -> None:
 
 def check_worktree_folder(folder: Path, base: str | None) -> None:
     """Refuse ``--worktree`` for a folder outside a git repository or an unknown base."""
+    from app.supervisor.git import Git
+
     git = Git()
     git.check()
     top = git.toplevel(folder)
@@ -66,6 +71,8 @@ def _workspace(conn: Connection, task_ref: str) -> Workspace:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from app.supervisor.git import Git
+
     _, conn = open_store()
     workspace = _workspace(conn, args.task)
     git = Git()
@@ -80,6 +87,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
+    from app.supervisor import workspaces
+    from app.supervisor.git import Git
+
     locations, conn = open_store()
     workspace = _workspace(conn, args.task)
     task = _ended(conn, workspace, "merge")
@@ -105,6 +115,9 @@ def _ended(conn: Connection, workspace: Workspace, doing: str) -> Task:
 
 
 def cmd_discard(args: argparse.Namespace) -> int:
+    from app.supervisor import workspaces
+    from app.supervisor.git import Git
+
     _, conn = open_store()
     workspace = _workspace(conn, args.task)
     _ended(conn, workspace, "discard")
@@ -122,7 +135,7 @@ def cmd_discard(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _confirmed(workspace: Workspace, risk: workspaces.AtRisk) -> bool:
+def _confirmed(workspace: Workspace, risk: AtRisk) -> bool:
     """Name what would be lost; ask when a person is at the terminal, else refuse."""
     lines = [f"Discarding the worktree of task {workspace.task_id} loses:"]
     lines += [f"  uncommitted  {change.status:<9} {change.path}" for change in risk.uncommitted]
