@@ -1,5 +1,5 @@
-"""The ``agentry`` commands about tasks' own git worktrees (DESIGN §7a): diff, merge and
-discard, and the check ``run --worktree`` makes before anything is queued."""
+"""The ``agentry`` commands about tasks' own git worktrees (DESIGN §7a): diff, merge, push
+and discard, and the check ``run --worktree`` makes before anything is queued."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ def add_commands(sub: Subparsers) -> None:
     how.add_argument("--rebase", action="store_true", help="its commits replayed on the base")
     p.add_argument("task", help="task id")
     p.set_defaults(handler=cmd_merge)
+
+    p = sub.add_parser("push", help="push a worktree task's branch to the base's remote")
+    p.add_argument("task", help="task id")
+    p.add_argument("--pr", action="store_true", help="and open a pull/merge request for it")
+    p.set_defaults(handler=cmd_push)
 
     p = sub.add_parser("discard", help="remove a task's worktree and branch")
     p.add_argument("task", help="task id")
@@ -99,6 +104,41 @@ def cmd_merge(args: argparse.Namespace) -> int:
         print(f"Committed the uncommitted changes of task {task.id} on {workspace.branch}.")
     way = "fast-forward" if merged.fast_forward else f"{how} commit {merged.commit[:10]}"
     print(f"Merged task {task.id} into {merged.base} ({way}).")
+    return EXIT_OK
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from app.supervisor import forges
+    from app.supervisor.git import Git
+
+    _, conn = open_store()
+    workspace = _workspace(conn, args.task)
+    task = _ended(conn, workspace, "push")
+    git, repo = Git(), Path(workspace.repo)
+    remote = git.remote_for(repo, workspace.base)
+    if remote is None:
+        raise CommandRefused(
+            f"{repo} has no remote to push to (or several and none is origin); add one with "
+            "`git remote add origin URL`"
+        )
+    git.push(Path(workspace.path), remote, workspace.branch)
+    print(f"Pushed {workspace.branch} to {remote}.")
+    forge = forges.forge_of(git.remote_url(repo, remote))
+    if forge is None:
+        return EXIT_OK
+    url = forge.compare_url(workspace.base, workspace.branch)
+    if args.pr:
+        body = f"{task.spec.prompt or task.title}\n\n(Agentry task {task.id})"
+        opened, said = forges.open_request(
+            forge, Path(workspace.path), workspace.base, workspace.branch, task.title, body
+        )
+        if opened:
+            print(f"Opened: {said}")
+            return EXIT_OK
+        print(f"Could not open it here ({said}); open it in your browser:")
+    else:
+        print("To open a pull request:")
+    print(f"  {url}")
     return EXIT_OK
 
 

@@ -6,6 +6,9 @@ works, and how git's failures read, so the rest of Agentry handles ``GitError``s
 exit codes and stderr text. Every call blocks: callers run it off the UI thread and the
 event loop (``asyncio.to_thread``).
 
+It does one job, and reads best whole: each method is a git command and its failure
+modes; the pure readers of git's output live in :mod:`app.supervisor.git_output`.
+
 Paths given to the worktree methods are a worktree's top folder (as :meth:`Git.toplevel`
 returns it); paths in the results are relative to it, as git prints them.
 """
@@ -356,6 +359,31 @@ class Git:
         """Bring the checked-out branch of ``checkout`` forward to ``commit``, files too."""
         self._checkout(checkout, f"fast-forward to {commit[:10]}", "merge", "--ff-only",
                        "--quiet", commit)  # fmt: skip
+
+    # --- remotes ----------------------------------------------------------------------------
+
+    def remote_for(self, repo: Path, branch: str) -> str | None:
+        """The remote ``branch`` tracks, else ``origin``, else the only remote; None without."""
+        done = self._run(repo, "config", "--get", f"branch.{branch}.remote")
+        if done.returncode == 0 and done.stdout.strip():
+            return done.stdout.strip()
+        remotes = self._output(repo, "remote", doing="list remotes").split()
+        if "origin" in remotes:
+            return "origin"
+        return remotes[0] if len(remotes) == 1 else None
+
+    def remote_url(self, repo: Path, remote: str) -> str:
+        return self._output(
+            repo, "remote", "get-url", "--", remote, doing=f"read {remote}'s URL"
+        ).strip()
+
+    def push(self, worktree: Path, remote: str, branch: str) -> None:
+        """Push ``branch`` to ``remote`` and track it there (never asks for a password:
+        credentials come from the person's helpers, or git says why it cannot)."""
+        refspec = f"{branch}:{branch}"
+        args = ("push", "--quiet", "--set-upstream", remote, refspec)
+        done = self._run(worktree, *args, read=False, timeout=self.checkout_timeout_s)
+        _raise_unless_ok(done, f"push {branch} to {remote}", worktree)
 
     # --- helpers --------------------------------------------------------------------------
 

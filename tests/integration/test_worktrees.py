@@ -349,3 +349,36 @@ def test_a_new_worktree_gets_the_checkouts_env_files_git_leaves_out(home: Home, 
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout == "API_KEY=local\nDB=test\n"
     assert git(Path(workspace(home, 1).path), "status", "--porcelain") == ""  # still ignored
+
+
+# ---------------------------------------------------------------- pushing
+
+
+def test_push_sends_the_branch_to_the_bases_remote_and_says_where_to_open_a_request(
+    home: Home, repo: Path, tmp_path: Path
+) -> None:
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(repo, "remote", "add", "origin", str(remote))
+    ran = home.cli("run", "--worktree", "--wait", "--title", "Docs", "--cwd", str(repo), "--",
+                   *commit_change("docs"))  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    branch = workspace(home, 1).branch
+
+    pushed = home.cli("push", "1", check=True).stdout
+    assert f"Pushed {branch} to origin." in pushed
+    assert git(remote, "show", f"{branch}:a.txt") == "docs\n"
+
+    # With a GitHub remote and no gh installed, --pr gives the compare URL instead.
+    git(repo, "remote", "set-url", "origin", "git@github.com:me/project.git")
+    git(repo, "remote", "set-url", "--push", "origin", str(remote))  # pushes still go here
+    no_gh = {**home.env, "PATH": "/usr/bin:/bin"}
+    with_pr = home.cli("push", "1", "--pr", env=no_gh, check=True).stdout
+    assert "gh is not installed" in with_pr
+    assert f"https://github.com/me/project/compare/main...{branch}?expand=1" in with_pr
+
+
+def test_push_without_a_remote_says_how_to_add_one(home: Home, repo: Path) -> None:
+    home.cli("run", "--worktree", "--wait", "--cwd", str(repo), "--", "true", check=True)
+    refused = home.cli("push", "1")
+    assert refused.returncode == 1 and "git remote add origin" in refused.stderr
