@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store
+from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store, print_json
 from app.core.models import Task
 from app.core.workspaces import Workspace, WorkspaceState
 from app.store import repo, workspace_repo
@@ -37,6 +37,18 @@ def add_commands(sub: Subparsers) -> None:
     p.add_argument("task", help="task id")
     p.add_argument("--pr", action="store_true", help="and open a pull/merge request for it")
     p.set_defaults(handler=cmd_push)
+
+    p = sub.add_parser("cleanup", help="remove merged worktrees, and list what no task knows about")
+    p.add_argument("--dry-run", action="store_true", help="only list; remove nothing")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--include",
+        nargs="+",
+        default=[],
+        metavar="ID",
+        help="also remove these (from the listing), though they may hold work",
+    )
+    p.set_defaults(handler=cmd_cleanup)
 
     p = sub.add_parser("discard", help="remove a task's worktree and branch")
     p.add_argument("task", help="task id")
@@ -140,6 +152,42 @@ def cmd_push(args: argparse.Namespace) -> int:
         print("To open a pull request:")
     print(f"  {url}")
     return EXIT_OK
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    """Lists candidates; removes the safe ones (merged, empty) and those named with
+    --include; never anything that may hold work unless it is named."""
+    from app.supervisor import cleanup
+    from app.supervisor.git import Git
+
+    locations, conn = open_store()
+    git = Git()
+    found = cleanup.find(conn, locations, git)
+    unknown = set(args.include) - {c.id for c in found}
+    if unknown:
+        raise CommandRefused(
+            f"nothing to clean up is called {', '.join(sorted(unknown))}; "
+            "`agentry cleanup --dry-run` lists what there is"
+        )
+    chosen = [c for c in found if c.safe or c.id in args.include]
+    removed = [] if args.dry_run else cleanup.remove(conn, locations, git, chosen)
+    gone = {c.id for c in removed}
+    if args.json:
+        print_json([c.to_json() | {"removed": c.id in gone} for c in found])
+        return EXIT_OK
+    if not found:
+        print("Nothing to clean up.")
+    for c in found:
+        mark = "removed" if c.id in gone else ("safe" if c.safe else "kept")
+        print(f"{c.id:>6}  {mark:<7} {c.kind:<18} {_megabytes(c.size):>9}  {c.what}  ({c.why})")
+    kept = [c.id for c in found if c.id not in gone and not c.safe]
+    if kept and not args.dry_run:
+        print("Kept what may hold work; name it with --include ID to remove it anyway.")
+    return EXIT_OK
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MiB" if size else "-"
 
 
 def _ended(conn: Connection, workspace: Workspace, doing: str) -> Task:

@@ -375,6 +375,11 @@ def waiting_for(conn: sqlite3.Connection, task_id: int) -> tuple[int, str] | Non
     return int(row["holder"]), str(row["lock_key"])
 
 
+def run_folders(conn: sqlite3.Connection) -> list[str]:
+    """The folder name of every run the database knows."""
+    return [row[0] for row in conn.execute("SELECT dir FROM runs")]
+
+
 def queued_task_ids(conn: sqlite3.Connection) -> list[int]:
     rows = conn.execute(
         "SELECT task_id FROM runs WHERE state = 'queued' ORDER BY priority DESC, id"

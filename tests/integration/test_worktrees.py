@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -382,3 +383,61 @@ def test_push_without_a_remote_says_how_to_add_one(home: Home, repo: Path) -> No
     home.cli("run", "--worktree", "--wait", "--cwd", str(repo), "--", "true", check=True)
     refused = home.cli("push", "1")
     assert refused.returncode == 1 and "git remote add origin" in refused.stderr
+
+
+# ---------------------------------------------------------------- clean-up
+
+
+def test_cleanup_removes_merged_worktrees_and_keeps_what_may_hold_work_unless_named(
+    home: Home, repo: Path
+) -> None:
+    first, second = _two_tasks_on_one_line(home, repo)
+    home.cli("merge", str(first), check=True)  # task 1's work is in main; task 2's is not
+    stray = home.locations.worktrees / "left-by-hand"
+    stray.mkdir()
+    (stray / "notes.txt").write_text("mine\n")
+    orphan_run = home.locations.runs / "000099-abcdef"
+    orphan_run.mkdir()
+
+    listed = json.loads(home.cli("cleanup", "--dry-run", "--json", check=True).stdout)
+    by_id = {c["id"]: c for c in listed}
+    assert by_id[f"W{first}"]["kind"] == "merged worktree" and by_id[f"W{first}"]["safe"]
+    assert f"W{second}" not in by_id  # unmerged work is not even offered
+    strays = [c for c in listed if c["what"] == str(stray)]
+    assert strays and not strays[0]["safe"] and strays[0]["size"] > 0
+    assert any(c["what"] == str(orphan_run) and c["safe"] for c in listed)  # empty
+    assert not any(c["removed"] for c in listed) and Path(workspace(home, first).path).exists()
+
+    out = home.cli("cleanup", check=True).stdout
+    assert "Kept what may hold work" in out
+    assert workspace(home, first).state is WorkspaceState.REMOVED
+    assert not Path(workspace(home, first).path).exists() and stray.is_dir()
+    assert Path(workspace(home, second).path).is_dir()
+
+    stray_id = next(c["id"] for c in listed if c["what"] == str(stray))
+    home.cli("cleanup", "--include", stray_id, check=True)
+    assert not stray.exists()
+    assert home.cli("cleanup", "--include", "Z9").returncode == 1
+
+
+def test_cleanup_lists_a_runner_no_task_knows_and_stops_it_only_when_named(
+    home: Home, work_dir: Path
+) -> None:
+    folder = home.locations.runs / "000042-stray00"
+    folder.mkdir(parents=True)
+    stray = subprocess.Popen(  # looks like a runner of this data folder to the process table
+        [sys.executable, "-c", "import time; time.sleep(60)", "app.runner", str(folder)],
+        start_new_session=True,
+    )
+    try:
+        listed = json.loads(home.cli("cleanup", "--dry-run", "--json", check=True).stdout)
+        runner = next(c for c in listed if c["kind"] == "unknown runner")
+        assert runner["id"] == f"P{stray.pid}" and not runner["safe"]
+        home.cli("cleanup", check=True)
+        assert stray.poll() is None, "a runner is never stopped unless named"
+        home.cli("cleanup", "--include", runner["id"], check=True)
+        assert stray.wait(timeout=10) is not None
+    finally:
+        if stray.poll() is None:
+            stray.kill()
+            stray.wait()
