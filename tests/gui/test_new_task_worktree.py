@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 from helpers.agentry import Home, py
+from helpers.gitrepo import git, isolate_git, make_repo
 from helpers.gui import AppDriver
 
 from app.core.settings import Settings
@@ -19,40 +18,12 @@ from app.ui.application import AgentryApp
 from app.ui.dialogs.new_task import NewTaskDialog, build_spec
 from app.ui.main_window import MainWindow
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(folder: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(folder), *args],
-        env={**os.environ, **GIT_ENV},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
-
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A repository on branch main with one commit, and a git config of its own."""
-    (tmp_path / "git-home").mkdir()
-    monkeypatch.setenv("HOME", str(tmp_path / "git-home"))
-    for key, value in GIT_ENV.items():
-        monkeypatch.setenv(key, value)
-    path = tmp_path / "project"
-    (path / "src").mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    (path / "src" / "a.txt").write_text("line\n")
-    git(path, "add", ".")
-    git(path, "commit", "-q", "-m", "first")
-    return path
+    isolate_git(tmp_path, monkeypatch)
+    return make_repo(tmp_path / "project", {"src/a.txt": "line\n"})
 
 
 def window_of(app: AgentryApp) -> MainWindow:

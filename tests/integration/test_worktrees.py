@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 from helpers.agentry import Home, run_async
+from helpers.gitrepo import git, isolate_git, make_repo
 from helpers.wait import async_wait_until, wait_until
 
 from app.core.workspaces import Workspace, WorkspaceState
@@ -19,39 +20,12 @@ from app.store import workspace_repo
 from app.store.db import transaction
 from app.supervisor.supervisor import Supervisor
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(folder: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(folder), *args],
-        env={**os.environ, **GIT_ENV},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
-
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A repository on branch main with one committed file, and an isolated git config."""
-    monkeypatch.setenv("HOME", str(tmp_path / "git-home"))
-    for key, value in GIT_ENV.items():
-        monkeypatch.setenv(key, value)
-    path = tmp_path / "project"
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    (path / "a.txt").write_text("line\n")
-    git(path, "add", "a.txt")
-    git(path, "commit", "-q", "-m", "first")
-    return path
+    isolate_git(tmp_path, monkeypatch)
+    return make_repo(tmp_path / "project", {"a.txt": "line\n"})
 
 
 def commit_change(text: str) -> list[str]:
