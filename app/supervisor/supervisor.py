@@ -26,6 +26,7 @@ from app.store.db import Connection, data_version, open_database, transaction
 from app.store.locations import ensure_folders
 from app.store.settings import load_settings, peek_theme, save_settings
 from app.supervisor import approvals, commands, workspaces
+from app.supervisor import changes as task_changes
 from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher
 from app.supervisor.background import BackgroundJobs
@@ -340,6 +341,15 @@ class Supervisor:
     def launching(self) -> frozenset[int]:
         """Run ids handed to the launcher and not yet started (or failed)."""
         return self._launches.pending
+
+    async def changes(self, task_id: int) -> task_changes.Changes | None:
+        """What the task changed in its worktree (None without a ready one); git runs in the
+        executor, so the loop and the UI never wait on it."""
+        wanted = task_changes.request(self.conn, task_id)
+        if wanted is None:
+            return None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, task_changes.build, self.git, wanted)
 
     def counts(self) -> dict[str, int]:
         """Tasks by the state of their latest run."""
