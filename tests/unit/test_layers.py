@@ -41,7 +41,7 @@ LAYERS: dict[str, Layer] = {
     ),
     "ui": Layer(
         app=("app.core", "app.supervisor", "app.ui", *ROOT_LEAVES),
-        third_party=("PySide6", "qasync"),
+        third_party=("PySide6", "qasync", "pygments"),  # pygments: the diffs' syntax colours
     ),
     "cli": Layer(app=(), anything=True),
     "leaf": Layer(app=("app.core", *ROOT_LEAVES)),
