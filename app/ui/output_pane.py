@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -114,12 +115,22 @@ class OutputPane(QWidget):
         self.find_bar = FindBar(self.find_text, self)
         self.find_bar.hide()
 
+        # The output, and beside it whatever else the task has (a worktree's Changes tab);
+        # with the output alone, no tab bar.
+        output = QWidget(self)
+        output_layout = QVBoxLayout(output)
+        output_layout.setContentsMargins(0, 0, 0, 0)
+        output_layout.addWidget(self.view, 1)
+        output_layout.addWidget(self.find_bar)
+        output_layout.addWidget(self.footer)
+        self.sections = QTabWidget(self, documentMode=True)
+        self.sections.setTabBarAutoHide(True)
+        self.sections.addTab(output, "Output")
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.header)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.find_bar)
-        layout.addWidget(self.footer)
+        layout.addWidget(self.sections, 1)
         layout.addWidget(self.follow_up_bar)
 
     def _connect_signals(self) -> None:
@@ -152,6 +163,10 @@ class OutputPane(QWidget):
         self.log_path = log_path
         self.header.show_task(task, log_path)
         self.view.setPlaceholderText(_empty_text(task.state))
+
+    def add_section(self, widget: QWidget, title: str) -> None:
+        """Another tab of the task beside its output (the output stays the first)."""
+        self.sections.addTab(widget, title)
 
     def set_renderer(self, make: Callable[[], Renderer] | None) -> None:
         """Structured agents: show their JSON lines as readable events (Raw log toggles)."""

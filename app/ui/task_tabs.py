@@ -21,6 +21,7 @@ from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.tail import OutputTail
+from app.ui.changes_view import ChangesView
 from app.ui.icons import state_icon
 from app.ui.output_pane import OutputPane
 
@@ -55,6 +56,7 @@ class TaskTabs(QObject):
         self._parent = parent
         self._max_blocks = max_blocks
         self.panes: dict[int, OutputPane] = {}
+        self.changes: dict[int, ChangesView] = {}  # task id -> its worktree's Changes tab
         self._watched: dict[int, int] = {}  # task id -> run id whose output its pane shows
         self._preview: int | None = None  # the task whose pane is the reused preview tab
 
@@ -79,6 +81,9 @@ class TaskTabs(QObject):
         if run_id is not None:
             self.supervisor.unwatch_output(run_id)
         self.panes.pop(pane.task_id, None)
+        changes = self.changes.pop(pane.task_id, None)
+        if changes is not None:
+            changes.close_view()
         if self._preview == pane.task_id:
             self._preview = None
         self.tabs.removeTab(self.tabs.indexOf(pane))
@@ -99,6 +104,8 @@ class TaskTabs(QObject):
     def task_updated(self, task: Task) -> None:
         if task.id in self.panes:
             self._update_follow_up(task)
+        if task.id in self.changes:
+            self.changes[task.id].set_task(task)
 
     def run_state_changed(self, task: Task, event: RunStateChanged) -> None:
         pane = self.panes.get(task.id)
@@ -109,6 +116,8 @@ class TaskTabs(QObject):
         pane.set_task(task, self._log_path(task))
         self._set_tab_look(task)
         self._update_follow_up(task)
+        if task.id in self.changes:
+            self.changes[task.id].set_task(task)
 
     def output(self, task_id: int, run_id: int, lines: tuple[str, ...]) -> None:
         pane = self.panes.get(task_id)
@@ -162,6 +171,10 @@ class TaskTabs(QObject):
         pane.set_task(task, self._log_path(task))
         pane.followUpRequested.connect(self.send_follow_up)
         pane.resumeRequested.connect(self.resume_task)
+        if task.spec.worktree:
+            changes = ChangesView(self.supervisor, task, self.send_follow_up, parent=pane)
+            pane.add_section(changes, "Changes")
+            self.changes[task.id] = changes
         self.panes[task.id] = pane
         self.tabs.addTab(pane, "")
         self._set_tab_look(task)
