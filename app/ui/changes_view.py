@@ -85,9 +85,9 @@ class ChangesView(QWidget):
         self.files.setUniformRowHeights(True)
         self.files.setHeaderLabels(["", "File", "+", MINUS, ""])
         header = self.files.header()
-        header.setStretchLastSection(False)
+        header.setStretchLastSection(True)  # the notes give way to the file names
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.commits = QListWidget(self)
         self.commits_label = QLabel(self)
         self.diff = DiffView(self)
@@ -108,6 +108,7 @@ class ChangesView(QWidget):
         top.addWidget(commits)
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 1)
+        top.setSizes([600, 200])
         bottom = QWidget(self)
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
@@ -118,7 +119,8 @@ class ChangesView(QWidget):
         self.split.addWidget(top)
         self.split.addWidget(bottom)
         self.split.setStretchFactor(0, 1)
-        self.split.setStretchFactor(1, 3)
+        self.split.setStretchFactor(1, 4)
+        self.split.setSizes([130, 520])  # the diff gets the room; a long file list scrolls
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(bar)
@@ -149,7 +151,7 @@ class ChangesView(QWidget):
         self._update_timer()
         ability = session_ability(task)
         if not ability.supported:
-            why = f"{task.agent} cannot take follow-ups"
+            why = f"{task.agent} tasks cannot take follow-ups"
         elif not ability.can_continue:
             why = "no agent session to continue yet"
         else:

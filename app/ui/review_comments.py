@@ -124,8 +124,7 @@ class PendingComments(QWidget):
         self.comments: list[Comment] = []
         self.title = QLabel(self)
         self.list = QListWidget(self)
-        self.list.setWordWrap(True)
-        self.list.setMaximumHeight(140)
+        self.list.setMaximumHeight(self.list.fontMetrics().height() * 4 + 8)
         self.remove_button = QPushButton("Remove", self)
         self.send_button = QPushButton("Send to agent", self)
         self.hint = QLabel(self)
@@ -161,8 +160,8 @@ class PendingComments(QWidget):
     def _refill(self) -> None:
         self.list.clear()
         for comment in self.comments:
-            quote = "\n".join(comment.quote[:3]) + ("\n…" if len(comment.quote) > 3 else "")
-            item = QListWidgetItem(f"{comment.where}\n{quote}\n→ {comment.text}")
+            item = QListWidgetItem(f"{comment.where}: {comment.text}")
+            item.setToolTip("\n".join([*comment.quote, "", comment.text]))
             self.list.addItem(item)
         self.title.setText(f"{len(self.comments)} comment(s) for the agent")
         self.setVisible(bool(self.comments))
