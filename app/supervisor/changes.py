@@ -87,14 +87,9 @@ def build(git: Git, wanted: Request, peers: PeerCache | None = None) -> Changes:
     workspace = wanted.workspace
     path, base = Path(workspace.path), workspace.base_sha
     listed = git.changes(path, base)
-    counts = {stat.path: stat for stat in git.diff_stat(path, base)}
+    diffs = split_diff(git.diff(path, base))
     files = tuple(
-        ChangedFile(
-            change,
-            counts[change.path].added if change.path in counts else None,
-            counts[change.path].removed if change.path in counts else None,
-        )
-        for change in listed
+        ChangedFile(change, *count_lines(diffs.get(change.path, ""))) for change in listed
     )
     mine = frozenset(f.path for f in files)
     cache = peers if peers is not None else PEERS
@@ -111,7 +106,7 @@ def build(git: Git, wanted: Request, peers: PeerCache | None = None) -> Changes:
         files=files,
         commits=tuple(git.commits(path, base)),
         uncommitted=frozenset(c.path for c in git.status(path)),
-        diffs=split_diff(git.diff(path, base)),
+        diffs=diffs,
         overlaps={p: tuple(ids) for p, ids in overlaps.items()},
     )
 
@@ -163,6 +158,23 @@ def split_diff(text: str) -> dict[str, str]:
     if chunk:
         parts[_path_of(chunk)] = "".join(chunk)
     return parts
+
+
+def count_lines(diff: str) -> tuple[int | None, int | None]:
+    """Lines added and removed in one file's part of a diff; (None, None) for a binary file
+    (or none at all). Counted from the diff shown, so the counts always match it."""
+    if not diff or ("\nBinary files " in diff and "\n@@ " not in diff):
+        return None, None
+    added = removed = 0
+    in_hunk = False
+    for line in diff.splitlines():
+        if line.startswith("@@ "):
+            in_hunk = True
+        elif in_hunk and line.startswith("+"):
+            added += 1
+        elif in_hunk and line.startswith("-"):
+            removed += 1
+    return added, removed
 
 
 def _path_of(chunk: list[str]) -> str:

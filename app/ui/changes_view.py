@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -49,6 +49,8 @@ SendFollowUp = Callable[[int, str], bool]  # task id, message -> sent
 
 
 class ChangesView(QWidget):
+    titleChanged = Signal(str)  # what its tab should say: "Changes 4", "Changes 4 ⚠"
+
     def __init__(
         self, supervisor: Supervisor, task: Task, send: SendFollowUp, parent: QWidget
     ) -> None:
@@ -175,6 +177,11 @@ class ChangesView(QWidget):
         self.refresh()
         self._update_timer()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.changes is not None:
+            self._fill_files(self.changes)  # status colours for the new theme
+
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self._update_timer()
@@ -230,6 +237,7 @@ class ChangesView(QWidget):
 
     def show_changes(self, changes: Changes | None) -> None:
         self.changes = changes
+        self.titleChanged.emit(_title(changes))
         if changes is None:
             self.summary.setText(NO_WORKTREE)
             self.files.clear()
@@ -322,6 +330,12 @@ class ChangesView(QWidget):
     def _send_comments(self, message: str) -> None:
         if self._send(self.task.id, message):
             self.pending.clear()
+
+
+def _title(changes: Changes | None) -> str:
+    if changes is None or not changes.files:
+        return "Changes"
+    return f"Changes {len(changes.files)}" + (" \u26a0" if changes.overlaps else "")
 
 
 def _summary(changes: Changes) -> str:

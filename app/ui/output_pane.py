@@ -168,6 +168,9 @@ class OutputPane(QWidget):
         """Another tab of the task beside its output (the output stays the first)."""
         self.sections.addTab(widget, title)
 
+    def set_section_title(self, widget: QWidget, title: str) -> None:
+        self.sections.setTabText(self.sections.indexOf(widget), title)
+
     def set_renderer(self, make: Callable[[], Renderer] | None) -> None:
         """Structured agents: show their JSON lines as readable events (Raw log toggles)."""
         self._make_renderer = make

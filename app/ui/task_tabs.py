@@ -174,6 +174,7 @@ class TaskTabs(QObject):
         if task.spec.worktree:
             changes = ChangesView(self.supervisor, task, self.send_follow_up, parent=pane)
             pane.add_section(changes, "Changes")
+            changes.titleChanged.connect(lambda title: pane.set_section_title(changes, title))
             self.changes[task.id] = changes
         self.panes[task.id] = pane
         self.tabs.addTab(pane, "")

@@ -117,6 +117,8 @@ def test_the_changes_tab_shows_a_worktree_tasks_files_commits_and_diff(
     commits = [view.commits.item(n).text()[10:] for n in range(view.commits.count())]
     assert commits == ["Return two"]
     assert view.selected_path() == "app.py"
+    pane = app.window.panes[task_id]
+    assert pane.sections.tabText(pane.sections.indexOf(view)) == "Changes 2"
     text = view.diff.unified.toPlainText()
     assert "-     return 1" in text and "+     return 2" in text
     view.side_button.setChecked(True)

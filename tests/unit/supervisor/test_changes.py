@@ -15,7 +15,7 @@ from app.core.workspaces import WorkspaceState
 from app.store import repo, workspace_repo
 from app.store.db import Connection, open_database, transaction
 from app.supervisor import commands
-from app.supervisor.changes import PeerCache, build, request, split_diff
+from app.supervisor.changes import PeerCache, build, count_lines, request, split_diff
 from app.supervisor.git import REPOSITORY_ENV, Git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
@@ -178,3 +178,20 @@ def test_split_diff_names_renamed_binary_and_quoted_files() -> None:
     parts = split_diff(text)
     assert list(parts) == ["new.py", "logo.png", "tab\there"]
     assert parts["tab\there"].endswith("+x\n")
+
+
+def test_counts_come_from_the_diff_shown_and_a_binary_file_has_none() -> None:
+    parts = split_diff(
+        "diff --git a/logo.png b/logo.png\n"
+        "Binary files a/logo.png and b/logo.png differ\n"
+        "diff --git a/a.py b/a.py\n"
+        "--- a/a.py\n"
+        "+++ b/a.py\n"
+        "@@ -1,2 +1,2 @@\n"
+        "--- a comment that starts with dashes\n"
+        "+++ and its replacement\n"
+        " kept\n"
+        "\\ No newline at end of file\n"
+    )
+    assert count_lines(parts["logo.png"]) == (None, None)
+    assert count_lines(parts["a.py"]) == (1, 1)
