@@ -162,7 +162,7 @@ class ChangesView(QWidget):
 
     @property
     def _active(self) -> bool:
-        state = getattr(self, "task", None) and self.task.state
+        state = self.task.state
         return state is not None and not state.is_terminal
 
     def close_view(self) -> None:
