@@ -110,6 +110,7 @@ class Task:
     total_cost_usd: float | None = None
     session_id: str | None = None  # the newest agent session any of its runs reported
     lock_key: str | None = None  # the folder it holds while a run of it is active
+    waiting_for: int | None = None  # queued behind this task's hold on lock_key
 
     @property
     def model(self) -> str | None:

@@ -73,12 +73,25 @@ def _run(row: sqlite3.Row) -> Run:
     )
 
 
+# A run "holds" its task's folder while it is active; a queued run of a locking task also
+# keeps later ones in line, so they start in submission order (DESIGN §7a). Nothing but run
+# states decides it: recovery settles a dead runner's run, and with it the lock.
+_LOCK_HELD_BY = (
+    "SELECT r2.task_id FROM runs r2 JOIN tasks t2 ON t2.id = r2.task_id "
+    "WHERE t2.lock_key = t.lock_key AND r2.task_id != r.task_id "
+    "AND (r2.state IN ('starting', 'running') OR (r2.state = 'queued' AND r2.id < r.id)) "
+    "ORDER BY (r2.state = 'queued'), r2.id LIMIT 1"
+)
+
+
 _TASK_COLUMNS = (
     "t.id AS t_id, t.title, t.agent, t.spec_json, t.priority AS t_priority, "
     "t.created_at AS t_created_at, t.lock_key AS t_lock_key, "
     "(SELECT sum(c.cost_usd) FROM runs c WHERE c.task_id = t.id) AS t_cost, "
     "(SELECT s.session_id FROM runs s WHERE s.task_id = t.id AND s.session_id IS NOT NULL "
-    "ORDER BY s.id DESC LIMIT 1) AS t_session, r.*"
+    "ORDER BY s.id DESC LIMIT 1) AS t_session, "
+    f"CASE WHEN r.state = 'queued' AND t.lock_key IS NOT NULL THEN ({_LOCK_HELD_BY}) END "
+    "AS t_waiting, r.*"
 )
 
 
@@ -94,6 +107,7 @@ def _task(row: sqlite3.Row) -> Task:
         total_cost_usd=row["t_cost"],
         session_id=row["t_session"],
         lock_key=row["t_lock_key"],
+        waiting_for=row["t_waiting"],
     )
 
 
@@ -338,17 +352,6 @@ def queued_runs(conn: sqlite3.Connection, limit: int | None = None) -> list[Run]
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return [_run(row) for row in conn.execute(sql)]
-
-
-# A run "holds" its task's folder while it is active; a queued run of a locking task also
-# keeps later ones in line, so they start in submission order (DESIGN §7a). Nothing but run
-# states decides it: recovery settles a dead runner's run, and with it the lock.
-_LOCK_HELD_BY = (
-    "SELECT r2.task_id FROM runs r2 JOIN tasks t2 ON t2.id = r2.task_id "
-    "WHERE t2.lock_key = t.lock_key AND r2.task_id != r.task_id "
-    "AND (r2.state IN ('starting', 'running') OR (r2.state = 'queued' AND r2.id < r.id)) "
-    "ORDER BY (r2.state = 'queued'), r2.id LIMIT 1"
-)
 
 
 def startable_runs(conn: sqlite3.Connection, limit: int) -> list[Run]:

@@ -194,6 +194,10 @@ class MainWindow(QMainWindow):
     def _on_run_state(self, event: RunStateChanged) -> None:
         task = self.supervisor.task(event.task_id)
         self.model.upsert(task)
+        if task.lock_key is not None:  # who the others on its folder wait for has changed
+            for other in self.model.tasks():
+                if other.lock_key == task.lock_key and other.waiting_for is not None:
+                    self.model.upsert(self.supervisor.task(other.id))
         self.task_tabs.run_state_changed(task, event)
         if event.new.is_terminal:
             self.runFinished.emit(event)

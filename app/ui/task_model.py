@@ -156,6 +156,8 @@ def _display(task: Task, column: int) -> str:
     if column == TaskTableModel.STATE:
         return state_label(task.state)
     if column == TaskTableModel.STARTED:
+        if task.waiting_for is not None:
+            return f"waiting for #{task.waiting_for}"
         started = run.started_at if run else None
         return _short_time(started) if started else ""
     if column == TaskTableModel.DURATION:
@@ -207,6 +209,8 @@ def _tooltip(task: Task) -> str:
         f"Command: {' '.join(task.spec.argv)}",
         f"Folder: {task.spec.cwd}",
     ]
+    if task.waiting_for is not None:
+        lines.append(f"Waiting for #{task.waiting_for} on {task.lock_key}: one task at a time")
     if run is not None:
         lines.append(f"Run {run.attempt}: {state_label(run.state)}")
         if run.message:
