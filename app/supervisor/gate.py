@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psutil
 
 from app.core.settings import Settings
+from app.supervisor.events import Notice
+
+log = logging.getLogger(__name__)
 
 CPU_WINDOW_S = 2.0  # CPU load is judged over at least this long, never one noisy instant
 
@@ -36,6 +41,7 @@ class ResourceGate:
     """Samples memory each time and CPU as the busy share over the last full window."""
 
     def __init__(self) -> None:
+        self._holding: str | None = None  # why queued work is held back now, if it is
         self._mark_time = time.monotonic()
         self._mark_cpu = psutil.cpu_times()
         self._cpu_percent = 0.0  # unknown until a window has passed: do not hold work back
@@ -47,6 +53,18 @@ class ResourceGate:
             self._cpu_percent = _busy_percent(self._mark_cpu, current)
             self._mark_time, self._mark_cpu = now, current
         return GateReading(psutil.virtual_memory().percent, self._cpu_percent)
+
+    def holds(self, settings: Settings, waiting: int, publish: Callable[[Notice], None]) -> bool:
+        """Whether queued work must wait now; says so (and when it may go again) once."""
+        reason = self.read().blocked_by(settings)
+        if reason != self._holding:
+            self._holding = reason
+            if reason:
+                log.warning("holding queued tasks: %s", reason)
+                publish(Notice("warning", f"Holding {waiting} queued task(s): {reason}"))
+            else:
+                publish(Notice("info", "Resources are available again; starting tasks"))
+        return reason is not None
 
 
 def _busy_percent(before: object, after: object) -> float:

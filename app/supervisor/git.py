@@ -9,6 +9,9 @@ event loop (``asyncio.to_thread``).
 It does one job, and reads best whole: each method is a git command and its failure
 modes; the pure readers of git's output live in :mod:`app.supervisor.git_output`.
 
+The typed errors come from :mod:`app.supervisor.git_process` (how git is run) and are
+the ones callers catch: ``from app.supervisor.git import GitError`` is the public name.
+
 Paths given to the worktree methods are a worktree's top folder (as :meth:`Git.toplevel`
 returns it); paths in the results are relative to it, as git prints them.
 """
@@ -17,16 +20,12 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Literal
 
-from app.core.errors import AgentryError
-from app.core.platform import CREATE_NO_WINDOW, IS_WINDOWS
 from app.supervisor.git_output import (
     DiffStat,
     FileChange,
@@ -37,23 +36,27 @@ from app.supervisor.git_output import (
     parse_worktrees,
     short_branch,
 )
+from app.supervisor.git_process import (
+    CHECKOUT_TIMEOUT_S,
+    MIN_VERSION,
+    TIMEOUT_S,
+    Completed,
+    GitError,
+    GitMissing,
+    NotARepository,
+    UnknownRef,
+    check_ref,
+    install_hint,
+    raise_unless_ok,
+    read_version,
+    says,
+    spawn,
+    unknown_ref,
+)
 
 log = logging.getLogger(__name__)
 
-MIN_VERSION = (2, 25)
 WORKTREE_LIST_Z = (2, 36)  # `git worktree list -z` is newer than MIN_VERSION
-TIMEOUT_S = 120.0  # a read, or a change to a few refs
-CHECKOUT_TIMEOUT_S = 1800.0  # writing or deleting every file of a worktree (and its hooks)
-STDERR_LINES = 3  # how much of git's stderr an error message quotes
-
-# Variables a git hook or alias sets for *its* repository; inherited, they would point our
-# `git -C <folder>` at another repository or index (`git rev-parse --local-env-vars`).
-REPOSITORY_ENV = (
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_PREFIX", "GIT_IMPLICIT_WORK_TREE",
-    "GIT_NAMESPACE", "GIT_SHALLOW_FILE", "GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE",
-    "GIT_NO_REPLACE_OBJECTS", "GIT_INTERNAL_SUPER_PREFIX",
-)  # fmt: skip
 
 # User settings that would change the output parsed or shown below (plus --no-color etc.).
 OUTPUT_CONFIG = ("-c", "core.quotePath=false", "-c", "color.ui=never")
@@ -69,38 +72,6 @@ UNTRACKED = ("ls-files", "-z", "--others", "--exclude-standard")
 
 
 MergeHow = Literal["merge", "squash", "rebase"]
-
-
-class GitError(AgentryError):
-    """A git command failed; the message says what was being done, where, and git's words."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        argv: list[str] | None = None,
-        returncode: int | None = None,
-        stderr: str = "",
-    ) -> None:
-        super().__init__(message)
-        self.argv = argv or []
-        self.returncode = returncode
-        self.stderr = stderr
-
-
-class GitMissing(GitError):
-    """git is not installed where Agentry looks, does not run, or is older than MIN_VERSION."""
-
-
-class NotARepository(GitError):
-    """The folder is not inside a git working tree."""
-
-
-class UnknownRef(GitError):
-    """A name that is not a branch, tag or commit of the repository."""
-
-
-Completed = subprocess.CompletedProcess[str]
 
 
 class Git:
@@ -127,7 +98,7 @@ class Git:
             raise GitMissing(
                 f"git was not found {where}; {install_hint()}", argv=[self._executable]
             )
-        text, version = _read_version(path)
+        text, version = read_version(path)
         if version[:2] < MIN_VERSION:
             raise GitMissing(
                 f"{text} at {path} is too old: Agentry needs git "
@@ -150,29 +121,29 @@ class Git:
         done = self._run(repo, "symbolic-ref", "--quiet", "HEAD")
         if done.returncode == 1 and not done.stderr.strip():
             return None
-        _raise_unless_ok(done, "read the current branch", repo)
+        raise_unless_ok(done, "read the current branch", repo)
         return short_branch(done.stdout.strip())
 
     def resolve(self, repo: Path, ref: str) -> str:
         """The full sha of the commit ``ref`` names; raises UnknownRef."""
-        _check_ref(repo, ref)
+        check_ref(repo, ref)
         done = self._run(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
         if done.returncode == 1:
-            raise _unknown_ref(repo, ref, done)
-        _raise_unless_ok(done, f"resolve {ref}", repo)
+            raise unknown_ref(repo, ref, done)
+        raise_unless_ok(done, f"resolve {ref}", repo)
         return done.stdout.strip()
 
     def branch_exists(self, repo: Path, branch: str) -> bool:
         done = self._run(repo, "show-ref", "--verify", "--quiet", f"refs/heads/{branch}")
         if done.returncode == 1:
             return False
-        _raise_unless_ok(done, f"look up the branch {branch}", repo)
+        raise_unless_ok(done, f"look up the branch {branch}", repo)
         return True
 
     def merge_base(self, repo: Path, a: str, b: str) -> str:
         """The best common ancestor of two commits; UnknownRef when one is not a commit."""
-        _check_ref(repo, a)
-        _check_ref(repo, b)
+        check_ref(repo, a)
+        check_ref(repo, b)
         done = self._run(repo, "merge-base", a, b)
         if done.returncode == 1 and not done.stderr.strip():
             raise GitError(
@@ -180,7 +151,7 @@ class Git:
             )
         if done.returncode != 0:
             self._explain_refs(repo, done, a, b)
-        _raise_unless_ok(done, f"find where {a} and {b} diverge", repo)
+        raise_unless_ok(done, f"find where {a} and {b} diverge", repo)
         return done.stdout.strip()
 
     def delete_branch(self, repo: Path, branch: str, *, force: bool = False) -> None:
@@ -191,7 +162,7 @@ class Git:
         done = self._run(repo, "branch", "-D" if force else "-d", "--", branch, read=False)
         if done.returncode != 0 and not self.branch_exists(repo, branch):
             return  # deleted meanwhile
-        _raise_unless_ok(done, f"delete the branch {branch}", repo)
+        raise_unless_ok(done, f"delete the branch {branch}", repo)
 
     # --- worktrees ------------------------------------------------------------------------
 
@@ -217,7 +188,7 @@ class Git:
 
     def worktree_add_detached(self, repo: Path, path: Path, commit: str) -> None:
         """A throw-away worktree at ``commit`` on no branch (where a merge is tried out)."""
-        _check_ref(repo, commit)
+        check_ref(repo, commit)
         doing = f"create a scratch worktree {path}"
         self._checkout(repo, doing, "worktree", "add", "--detach", "--", str(path), commit)
 
@@ -287,7 +258,7 @@ class Git:
 
     def commits(self, worktree: Path, base: str) -> list[tuple[str, str]]:
         """(sha, subject) of each commit in ``base..HEAD``, oldest first."""
-        _check_ref(worktree, base)
+        check_ref(worktree, base)
         done = self._run(
             worktree,
             "log",
@@ -300,7 +271,7 @@ class Git:
         )
         if done.returncode != 0:
             self._explain_refs(worktree, done, base, "HEAD")
-        _raise_unless_ok(done, f"list the commits since {base}", worktree)
+        raise_unless_ok(done, f"list the commits since {base}", worktree)
         return [_sha_and_subject(line) for line in done.stdout.splitlines() if line]
 
     # --- merging ----------------------------------------------------------------------------
@@ -319,7 +290,7 @@ class Git:
         done = self._run(repo, "merge-base", "--is-ancestor", ancestor, descendant)
         if done.returncode in (0, 1) and not done.stderr.strip():
             return done.returncode == 0
-        _raise_unless_ok(done, f"compare {ancestor} with {descendant}", repo)
+        raise_unless_ok(done, f"compare {ancestor} with {descendant}", repo)
         return False
 
     def combine(
@@ -342,7 +313,7 @@ class Git:
         if done.returncode != 0:
             conflicts = [c.path for c in self.status(scratch) if c.status == "conflicted"]
             if not conflicts:
-                _raise_unless_ok(done, f"{how} {branch}", scratch)
+                raise_unless_ok(done, f"{how} {branch}", scratch)
             self._run(scratch, *abort, read=False)
             return sorted(conflicts)
         if how == "squash":
@@ -383,7 +354,7 @@ class Git:
         refspec = f"{branch}:{branch}"
         args = ("push", "--quiet", "--set-upstream", remote, refspec)
         done = self._run(worktree, *args, read=False, timeout=self.checkout_timeout_s)
-        _raise_unless_ok(done, f"push {branch} to {remote}", worktree)
+        raise_unless_ok(done, f"push {branch} to {remote}", worktree)
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -404,24 +375,24 @@ class Git:
             return done.stdout
         if not os.path.lexists(worktree / path):
             return ""
-        _raise_unless_ok(done, f"diff the new file {path}", worktree)
+        raise_unless_ok(done, f"diff the new file {path}", worktree)
         return done.stdout
 
     def _explain_refs(self, repo: Path, done: Completed, *refs: str) -> None:
         """Raise UnknownRef for the first of ``refs`` that is not a commit (a failed
         command's most likely reason); return when they all are."""
-        if not _says(done.stderr, "not a git repository"):
+        if not says(done.stderr, "not a git repository"):
             for ref in refs:
                 self.resolve(repo, ref)
 
     def _checkout(self, repo: Path, doing: str, *args: str) -> None:
         """A command that writes a whole worktree: a long timeout, and it takes locks."""
         done = self._run(repo, *args, read=False, timeout=self.checkout_timeout_s)
-        _raise_unless_ok(done, doing, repo)
+        raise_unless_ok(done, doing, repo)
 
     def _output(self, folder: Path, *args: str, doing: str, read: bool = True) -> str:
         done = self._run(folder, *args, read=read)
-        _raise_unless_ok(done, doing, folder)
+        raise_unless_ok(done, doing, folder)
         return done.stdout
 
     def _run(
@@ -434,7 +405,7 @@ class Git:
         limit = timeout or self.timeout_s
         started = time.monotonic()
         try:
-            done = _spawn(argv, read=read, timeout=limit)
+            done = spawn(argv, read=read, timeout=limit)
         except subprocess.TimeoutExpired:
             raise GitError(
                 f"git did not finish `git {' '.join(args)}` in {folder} within {limit:g} s "
@@ -453,99 +424,17 @@ class Git:
         return done
 
 
-# --- module helpers ------------------------------------------------------------------------
-
-
-def install_hint(platform: str = sys.platform) -> str:
-    if platform == "win32":
-        return "install Git for Windows from https://git-scm.com/download/win"
-    if platform == "darwin":
-        return "install it with `xcode-select --install` or `brew install git`"
-    return "install it with your package manager (e.g. `sudo apt install git`)"
-
-
-def _read_version(path: str) -> tuple[str, tuple[int, ...]]:
-    argv = [path, "--version"]
-    try:
-        done = _spawn(argv, read=True, timeout=TIMEOUT_S)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise GitMissing(
-            f"git at {path} could not be run ({exc}); {install_hint()}", argv=argv
-        ) from None
-    match = re.search(r"^git version (\d+)\.(\d+)(?:\.(\d+))?", done.stdout.strip())
-    if done.returncode != 0 or match is None:
-        said = _last_lines(done.stderr or done.stdout) or f"exit code {done.returncode}"
-        raise GitMissing(
-            f"{path} did not say which git it is ({said}); {install_hint()}",
-            argv=argv,
-            returncode=done.returncode,
-            stderr=done.stderr,
-        )
-    version = tuple(int(part) for part in match.groups(default="0"))
-    return done.stdout.strip(), version
-
-
-def _spawn(argv: list[str], *, read: bool, timeout: float) -> Completed:
-    return subprocess.run(
-        argv,
-        check=False,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",  # git's paths and messages, whatever the locale's code page
-        errors="replace",
-        stdin=subprocess.DEVNULL,
-        env=_environment(read=read),
-        timeout=timeout,
-        creationflags=CREATE_NO_WINDOW if IS_WINDOWS else 0,  # no console window flashing up
-    )
-
-
-def _environment(*, read: bool) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k.upper() not in REPOSITORY_ENV}
-    env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C")
-    if read:
-        env["GIT_OPTIONAL_LOCKS"] = "0"
-    return env
-
-
-def _raise_unless_ok(done: Completed, doing: str, folder: Path) -> None:
-    if done.returncode == 0:
-        return
-    details = {"argv": done.args, "returncode": done.returncode, "stderr": done.stderr}
-    if _says(done.stderr, "not a git repository", "must be run in a work tree"):
-        raise NotARepository(
-            f"{folder} is not inside a git repository; run the task in place "
-            "(without --worktree), or `git init` it first",
-            **details,
-        )
-    said = _last_lines(done.stderr) or f"exit code {done.returncode}"
-    raise GitError(f"git could not {doing} in {folder}: {said}", **details)
-
-
-def _check_ref(repo: Path, ref: str) -> None:
-    """Refuse what git would read as an option (or nothing): argv safety for revisions."""
-    if not ref or ref.startswith("-"):
-        raise UnknownRef(f"{ref!r} is not a branch, tag or commit of {repo}")
-
-
-def _unknown_ref(repo: Path, ref: str, done: Completed) -> UnknownRef:
-    return UnknownRef(
-        f"{ref} is not a branch, tag or commit of {repo}",
-        argv=done.args,
-        returncode=done.returncode,
-        stderr=done.stderr,
-    )
-
-
-def _says(stderr: str, *phrases: str) -> bool:
-    return any(phrase in stderr for phrase in phrases)
-
-
-def _last_lines(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return " ".join(lines[-STDERR_LINES:])
-
-
 def _sha_and_subject(line: str) -> tuple[str, str]:
     sha, _, subject = line.partition(" ")
     return sha, subject
+
+
+__all__ = [
+    "Git",
+    "GitError",
+    "GitMissing",
+    "MergeHow",
+    "NotARepository",
+    "UnknownRef",
+    "install_hint",
+]

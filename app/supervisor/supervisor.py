@@ -41,7 +41,7 @@ from app.supervisor.events import (
     TaskUpdated,
 )
 from app.supervisor.gate import ResourceGate
-from app.supervisor.git import Git, NotARepository
+from app.supervisor.git import Git
 from app.supervisor.host import Extension
 from app.supervisor.launches import Launches
 from app.supervisor.lock import InstanceLock, SupervisorMode
@@ -77,7 +77,6 @@ class Supervisor:
         self._seen_version = 0
         self._next_liveness = 0.0
         self._gate: ResourceGate | None = None
-        self._gate_reason: str | None = None
         self._jobs = BackgroundJobs()
         self.git = Git()  # every git call of this supervisor; checks git's version once
         self._launches = Launches(
@@ -261,16 +260,8 @@ class Supervisor:
         as the person types). Raises GitError, whose message is for the person, when git is
         missing, too old or fails: "not a repository" would be the wrong reason to give."""
 
-        def find() -> str | None:
-            path = Path(folder)
-            if not path.is_dir():
-                return None
-            try:
-                return str(self.git.toplevel(path))
-            except NotARepository:
-                return None
-
-        return await asyncio.get_running_loop().run_in_executor(None, find)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, workspaces.repository_of, self.git, folder)
 
     def agent_detections(self, *, refresh: bool = False) -> dict[str, Detection]:
         """Which agent CLIs are installed: looked up once (it runs `--version`), again on
@@ -438,22 +429,11 @@ class Supervisor:
             return
         queued = repo.startable_runs(self.conn, limit=capacity + len(launching))
         queued = [run for run in queued if run.id not in launching][:capacity]
-        if not queued or self._gate_blocks(len(queued)):
+        assert self._gate is not None
+        if not queued or self._gate.holds(self.settings, len(queued), self.bus.publish):
             return
         for run in queued:
             self._launches.request(run.id)
-
-    def _gate_blocks(self, waiting: int) -> bool:
-        assert self._gate is not None
-        reason = self._gate.read().blocked_by(self.settings)
-        if reason != self._gate_reason:
-            self._gate_reason = reason
-            if reason:
-                log.warning("holding queued tasks: %s", reason)
-                self.bus.publish(Notice("warning", f"Holding {waiting} queued task(s): {reason}"))
-            else:
-                self.bus.publish(Notice("info", "Resources are available again; starting tasks"))
-        return reason is not None
 
     def _publish_run(self, run: Run, old: RunState | None) -> None:
         self.bus.publish(

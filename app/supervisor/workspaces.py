@@ -21,7 +21,7 @@ from app.core.workspaces import Workspace, WorkspaceState, branch_name, folder_n
 from app.store import workspace_repo
 from app.store.db import Connection, transaction
 from app.supervisor.commands import CommandRefused
-from app.supervisor.git import Git, GitError, MergeHow
+from app.supervisor.git import Git, GitError, MergeHow, NotARepository
 from app.supervisor.git_output import FileChange
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,18 @@ def plan(git: Git, locations: Locations, task: Task) -> Plan:
         base_sha=sha,
         subdir=subdir_of(folder, top),
     )
+
+
+def repository_of(git: Git, folder: str) -> str | None:
+    """The top folder of the repository holding ``folder``; None when it is not a folder
+    or not in a repository (GitError when git itself is missing or fails)."""
+    path = Path(folder)
+    if not path.is_dir():
+        return None
+    try:
+        return str(git.toplevel(path))
+    except NotARepository:
+        return None
 
 
 def exists(git: Git, workspace: Workspace) -> bool:

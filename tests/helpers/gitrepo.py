@@ -48,3 +48,28 @@ def make_repo(path: Path, files: dict[str, str]) -> Path:
     git(path, "add", ".")
     git(path, "commit", "-q", "-m", "first")
     return path
+
+
+def sealed_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither the machine's nor the user's git config (nor a hook's GIT_DIR, nor a
+    repository above ``tmp_path``) reaches any git this test starts."""
+    from app.supervisor.git_process import REPOSITORY_ENV
+
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    for name in REPOSITORY_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+def sh(folder: Path, *args: str) -> str:
+    """git as a person would run it, to set a test up (not the code under test)."""
+    done = subprocess.run(
+        ["git", "-C", str(folder), *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

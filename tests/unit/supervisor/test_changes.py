@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitrepo import sealed_git, sh
 
 from app.core.models import TaskSpec
 from app.core.settings import Settings
@@ -16,32 +16,14 @@ from app.store import repo, workspace_repo
 from app.store.db import Connection, open_database, transaction
 from app.supervisor import commands
 from app.supervisor.changes import PeerCache, build, count_lines, request, split_diff
-from app.supervisor.git import REPOSITORY_ENV, Git
+from app.supervisor.git import Git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
 
 @pytest.fixture(autouse=True)
 def no_git_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    for name in REPOSITORY_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Test")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
-
-
-def sh(folder: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(folder), *args], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    sealed_git(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitrepo import sealed_git, sh
 
 from app.core.platform import IS_WINDOWS
 from app.supervisor.git import (
-    REPOSITORY_ENV,
     Git,
     GitError,
     GitMissing,
@@ -33,27 +32,7 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
 @pytest.fixture(autouse=True)
 def no_git_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Neither the machine's nor the user's git config (nor a hook's GIT_DIR) leaks in."""
-    home = tmp_path / "home"
-    home.mkdir()
-    for name in REPOSITORY_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # no repository above
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Test")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
-
-
-def sh(folder: Path, *args: str) -> str:
-    """git, as a person would run it, to set up a test (not the code under test)."""
-    done = subprocess.run(
-        ["git", "-C", str(folder), *args], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    sealed_git(tmp_path, monkeypatch)
 
 
 def commit(repo: Path, name: str, text: str, message: str) -> str:
