@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store, print_json
 from app.core.locations import Locations
-from app.store import repo
+from app.store import recovery_repo
 from app.store.locations import locations_from_env
 from app.supervisor.events import Event, Notice, RunStateChanged
 
@@ -109,7 +109,7 @@ def _log_event(event: Event) -> None:
 
 def cmd_recovery(args: argparse.Namespace) -> int:
     _, conn = open_store()
-    reports = repo.recovery_reports(conn, args.limit)
+    reports = recovery_repo.recovery_reports(conn, args.limit)
     if args.json:
         print_json([r.to_json() for r in reports])
         return EXIT_OK

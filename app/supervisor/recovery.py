@@ -14,7 +14,7 @@ from app.core.errors import AgentryError
 from app.core.locations import Locations
 from app.core.models import RecoveryCause, RecoveryReport
 from app.runner import procs
-from app.store import approval_repo, fsops, repo
+from app.store import approval_repo, fsops, recovery_repo, repo
 from app.store.db import Connection, transaction
 from app.supervisor.reconcile import Observation, Outcome, reconcile, stop_orphans
 
@@ -53,7 +53,7 @@ def _reconcile_all(
     conn: Connection, locations: Locations, report: RecoveryReport, started: float
 ) -> list[Observation]:
     with transaction(conn):
-        report.previous_clean = repo.get_meta(conn, SESSION_KEY, "clean") == "clean"
+        report.previous_clean = recovery_repo.get_meta(conn, SESSION_KEY, "clean") == "clean"
         report.temp_files_removed = _clean_temp_files(locations.data)
         observations = []
         for run in repo.active_runs(conn):
@@ -64,9 +64,9 @@ def _reconcile_all(
             observations.append(obs)
         report.queued = repo.queued_task_ids(conn)
         report.approvals = [a.id for a in approval_repo.pending(conn)]
-        repo.set_meta(conn, SESSION_KEY, "running")
+        recovery_repo.set_meta(conn, SESSION_KEY, "running")
         report.duration_ms = (time.perf_counter() - started) * 1000
-        repo.save_recovery_report(conn, report)
+        recovery_repo.save_recovery_report(conn, report)
     return observations
 
 
@@ -90,7 +90,7 @@ def _record(report: RecoveryReport, obs: Observation) -> None:
 
 def mark_clean_shutdown(conn: Connection) -> None:
     with transaction(conn):
-        repo.set_meta(conn, SESSION_KEY, "clean")
+        recovery_repo.set_meta(conn, SESSION_KEY, "clean")
 
 
 def _clean_temp_files(folder: Path) -> int:

@@ -21,7 +21,7 @@ from app.core.models import RecoveryReport, Run, Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import RunState
 from app.runner import procs, protocol
-from app.store import approval_repo, repo
+from app.store import approval_repo, recovery_repo, repo
 from app.store.db import Connection, data_version, open_database, transaction
 from app.store.locations import ensure_folders
 from app.store.settings import load_settings, peek_theme, save_settings
@@ -347,7 +347,7 @@ class Supervisor:
         return repo.count_by_state(self.conn)
 
     def recovery_history(self, limit: int = 50) -> list[RecoveryReport]:
-        return repo.recovery_reports(self.conn, limit)
+        return recovery_repo.recovery_reports(self.conn, limit)
 
     # ------------------------------------------------------------------ the loop
 

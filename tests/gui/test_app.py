@@ -15,7 +15,7 @@ from PySide6.QtCore import QModelIndex
 
 from app.core.states import RunState
 from app.runner import protocol
-from app.store import repo
+from app.store import recovery_repo
 from app.ui.theme import is_dark
 
 
@@ -268,7 +268,7 @@ def test_history_lists_every_recovery(driver: AppDriver, home: Home) -> None:
     dialog = app.window.show_recovery_history()
     assert dialog.list.count() == 2
     with home.db() as conn:
-        assert len(repo.recovery_reports(conn)) == 2
+        assert len(recovery_repo.recovery_reports(conn)) == 2
 
 
 def _spec(argv: list[str], cwd: Path):

@@ -13,7 +13,7 @@ from helpers.wait import async_wait_until, wait_until
 
 from app.core.models import RecoveryCause
 from app.runner import protocol
-from app.store import repo
+from app.store import recovery_repo, repo
 from app.supervisor.recovery import RecoveryFailed
 from app.supervisor.supervisor import Supervisor
 
@@ -125,7 +125,7 @@ def test_the_timeout_is_enforced_while_no_supervisor_runs_and_kills_the_agents_c
 
 def test_a_supervisor_killed_mid_session_is_reported_as_not_clean(home: Home) -> None:
     with home.db() as conn:
-        repo.set_meta(conn, "session", "running")
+        recovery_repo.set_meta(conn, "session", "running")
     report = run_async(_recover(home))
     assert not report.previous_clean
     assert report.needs_attention

@@ -22,7 +22,7 @@ from app.core.models import Run
 from app.core.platform import current_user
 from app.core.workflow_models import Checkpoint, Step, Workflow
 from app.core.workflow_states import Resolution
-from app.store import repo
+from app.store import recovery_repo, repo
 from app.store import workflow_repo as wrepo
 from app.store.settings import load_settings
 from app.supervisor import workflow_transitions as transitions
@@ -377,7 +377,7 @@ def test_a_killed_supervisor_resumes_at_exactly_the_pending_checkpoint(
         async with Harness(home) as h:  # recovery and the engine's start-up have run
             tick(h.sup)  # rounds in which anything could (wrongly) start again
             with opened(home) as conn:
-                assert len(repo.recovery_reports(conn)) == 2
+                assert len(recovery_repo.recovery_reports(conn)) == 2
                 runs_now = conn.execute("SELECT id, state FROM runs ORDER BY id").fetchall()
             assert runs_now == runs_before
             assert [c.id for c in pending(home)] == [checkpoint.id]

@@ -10,7 +10,7 @@ import pytest
 
 from app.core.models import RecoveryReport, TaskSpec
 from app.core.states import IllegalTransition, RunState
-from app.store import repo
+from app.store import recovery_repo, repo
 from app.store.db import open_database, transaction
 
 
@@ -310,39 +310,39 @@ def test_recovery_report_is_saved_and_loaded_back(conn: sqlite3.Connection) -> N
         notes={3: "runner gone"},
     )
     with transaction(conn):
-        repo.save_recovery_report(conn, report)
-    assert repo.recovery_reports(conn) == [report]
+        recovery_repo.save_recovery_report(conn, report)
+    assert recovery_repo.recovery_reports(conn) == [report]
 
 
 def test_recovery_reports_come_newest_first(conn: sqlite3.Connection) -> None:
     for started in (1.0, 2.0, 3.0):
         with transaction(conn):
-            repo.save_recovery_report(conn, RecoveryReport(started_at=started))
-    assert [r.started_at for r in repo.recovery_reports(conn, limit=2)] == [3.0, 2.0]
+            recovery_repo.save_recovery_report(conn, RecoveryReport(started_at=started))
+    assert [r.started_at for r in recovery_repo.recovery_reports(conn, limit=2)] == [3.0, 2.0]
 
 
 def test_saving_a_recovery_report_logs_an_event(conn: sqlite3.Connection) -> None:
     with transaction(conn):
-        repo.save_recovery_report(conn, RecoveryReport(started_at=1.0, queued=[1, 2]))
+        recovery_repo.save_recovery_report(conn, RecoveryReport(started_at=1.0, queued=[1, 2]))
     kinds = [row[0] for row in conn.execute("SELECT kind FROM events")]
     assert kinds == ["recovery"]
 
 
 def test_get_meta_of_a_missing_key_returns_the_default(conn: sqlite3.Connection) -> None:
-    assert repo.get_meta(conn, "clean_exit") is None
-    assert repo.get_meta(conn, "clean_exit", "unknown") == "unknown"
+    assert recovery_repo.get_meta(conn, "clean_exit") is None
+    assert recovery_repo.get_meta(conn, "clean_exit", "unknown") == "unknown"
 
 
 def test_set_meta_stores_a_value(conn: sqlite3.Connection) -> None:
     with transaction(conn):
-        repo.set_meta(conn, "clean_exit", "1")
-    assert repo.get_meta(conn, "clean_exit") == "1"
+        recovery_repo.set_meta(conn, "clean_exit", "1")
+    assert recovery_repo.get_meta(conn, "clean_exit") == "1"
 
 
 def test_set_meta_overwrites_the_previous_value(conn: sqlite3.Connection) -> None:
     with transaction(conn):
-        repo.set_meta(conn, "clean_exit", "1")
+        recovery_repo.set_meta(conn, "clean_exit", "1")
     with transaction(conn):
-        repo.set_meta(conn, "clean_exit", "0")
-    assert repo.get_meta(conn, "clean_exit") == "0"
+        recovery_repo.set_meta(conn, "clean_exit", "0")
+    assert recovery_repo.get_meta(conn, "clean_exit") == "0"
     assert _count(conn, "meta") == 1
