@@ -329,7 +329,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     _, conn = open_store()
     tasks = repo.list_tasks(conn, args.limit)
-    waits = {t.id: w for t in tasks if t.lock_key and (w := _waiting(conn, t))}
+    waits = {t.id: _waiting(t) for t in tasks if t.waiting_for is not None}
     if args.json:
         print_json([t.summary() | {"waiting_for": waits.get(t.id)} for t in tasks])
         return EXIT_OK
@@ -350,12 +350,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _waiting(conn: Connection, task: Task) -> dict[str, object] | None:
+def _waiting(task: Task) -> dict[str, object]:
     """What a queued task that holds its folder waits for: {"task": id, "folder": path}."""
-    if task.state is not RunState.QUEUED:
-        return None
-    found = repo.waiting_for(conn, task.id)
-    return {"task": found[0], "folder": found[1]} if found else None
+    return {"task": task.waiting_for, "folder": task.lock_key}
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:

@@ -364,20 +364,6 @@ def startable_runs(conn: sqlite3.Connection, limit: int) -> list[Run]:
     return [_run(row) for row in conn.execute(sql, (int(limit),))]
 
 
-def waiting_for(conn: sqlite3.Connection, task_id: int) -> tuple[int, str] | None:
-    """(task id, folder) a queued task waits for before it may start, or None."""
-    row = conn.execute(
-        f"SELECT ({_LOCK_HELD_BY}) AS holder, t.lock_key FROM runs r "
-        "JOIN tasks t ON t.id = r.task_id "
-        "WHERE r.id = t.latest_run_id AND t.id = ? AND r.state = 'queued' "
-        "AND t.lock_key IS NOT NULL",
-        (task_id,),
-    ).fetchone()
-    if row is None or row["holder"] is None:
-        return None
-    return int(row["holder"]), str(row["lock_key"])
-
-
 def run_folders(conn: sqlite3.Connection) -> list[str]:
     """The folder name of every run the database knows."""
     return [row[0] for row in conn.execute("SELECT dir FROM runs")]
