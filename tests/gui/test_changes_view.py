@@ -3,15 +3,14 @@ one follow-up, and refreshes that never run git on the event loop."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
 from helpers.agentry import Home
+from helpers.gitrepo import isolate_git, make_repo
 from helpers.gui import AppDriver
 from PySide6.QtGui import QTextCursor
 
@@ -27,13 +26,6 @@ pytestmark = [
     pytest.mark.skipif(sys.platform == "win32", reason="the fake agents are sh scripts"),
 ]
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 APP_PY = "def hello():\n    return 1\n\n\ndef bye():\n    return 0\n"
 EDIT = (
     "printf 'def hello():\\n    return 2\\n\\n\\ndef bye():\\n    return 0\\n' > app.py"
@@ -46,25 +38,11 @@ echo "Edited app.py"
 """
 
 
-def git(folder: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(folder), *args], env={**os.environ, **GIT_ENV},
-                          capture_output=True, text=True, check=True)  # fmt: skip
-    return done.stdout
-
-
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A repository on main with app.py committed; git's config isolated (runners too)."""
-    monkeypatch.setenv("HOME", str(tmp_path / "git-home"))
-    for key, value in GIT_ENV.items():
-        monkeypatch.setenv(key, value)
-    path = tmp_path / "project"
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    (path / "app.py").write_text(APP_PY)
-    git(path, "add", "app.py")
-    git(path, "commit", "-q", "-m", "first")
-    return path
+    isolate_git(tmp_path, monkeypatch)
+    return make_repo(tmp_path / "project", {"app.py": APP_PY})
 
 
 def changes_tab(driver: AppDriver, app: AgentryApp, task_id: int) -> ChangesView:
