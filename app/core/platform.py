@@ -158,3 +158,11 @@ def current_user() -> str:
         return getpass.getuser()
     except Exception:
         return "user"
+
+
+def shell_argv(command: str, *, windows: bool = IS_WINDOWS) -> list[str]:
+    """The argv that runs a person's command line (a project's setup or check command, as
+    they would type it in a terminal) through the platform's shell."""
+    if windows:
+        return [os.environ.get("COMSPEC") or "cmd.exe", "/d", "/s", "/c", command]
+    return ["/bin/sh", "-c", command]

@@ -13,6 +13,31 @@ from typing import Any
 from app.core.errors import AgentryError
 
 THEMES = ("system", "light", "dark")
+DEFAULT_COPY_FILES = (".env*",)
+"""Files copied from the checkout into a new worktree: git leaves ignored files behind."""
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """How Agentry treats one repository's worktrees. Commands are command lines, run by the
+    platform's shell in the worktree (:func:`app.core.platform.shell_argv`)."""
+
+    copy_files: tuple[str, ...] = DEFAULT_COPY_FILES  # glob patterns, relative to the top
+    setup: str = ""  # run before the agent in a new worktree, e.g. ``npm ci``; "" for none
+    check: str = ""  # must pass before ``agentry land`` moves the base, e.g. ``make test``
+
+    def problems(self) -> list[str]:
+        found = []
+        for pattern in self.copy_files:
+            if not isinstance(pattern, str) or not pattern.strip():
+                found.append("files to copy must be non-empty glob patterns")
+            elif pattern.startswith(("/", "\\")) or ".." in pattern.replace("\\", "/").split("/"):
+                found.append(f"the pattern {pattern!r} must stay inside the repository")
+        for name in ("setup", "check"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or "\n" in value or "\r" in value:
+                found.append(f"the {name} command must be a single command line")
+        return found
 
 
 @dataclass(frozen=True)
@@ -40,6 +65,38 @@ class Settings:
     # repository top folder -> whether coding agents run in a worktree of their own there:
     # the person's last choice in the New task dialog where it differed from the proposal
     worktree_by_project: dict[str, bool] = field(default_factory=dict)
+    # Per project (repository top folder), what differs from the defaults: see ProjectSettings
+    project_copy_files: dict[str, list[str]] = field(default_factory=dict)
+    project_setup: dict[str, str] = field(default_factory=dict)
+    project_check: dict[str, str] = field(default_factory=dict)
+    editor_command: str = ""  # "Open in editor": empty picks `code` when installed, else the OS
+    prune_merged_after_days: int = 0  # remove worktrees whose work is merged; 0: never
+
+    def project(self, top: str) -> ProjectSettings:
+        """The settings of the repository whose top folder is ``top``."""
+        copy = self.project_copy_files.get(top)
+        return ProjectSettings(
+            copy_files=DEFAULT_COPY_FILES if copy is None else tuple(copy),
+            setup=self.project_setup.get(top, ""),
+            check=self.project_check.get(top, ""),
+        )
+
+    def with_project(self, top: str, project: ProjectSettings) -> Settings:
+        """These settings with ``top``'s replaced (defaults are not stored)."""
+
+        def put(mapping: dict[str, Any], value: Any, default: Any) -> dict[str, Any]:
+            changed = {k: v for k, v in mapping.items() if k != top}
+            if value != default:
+                changed[top] = value
+            return changed
+
+        return self.replace(
+            project_copy_files=put(
+                self.project_copy_files, list(project.copy_files), list(DEFAULT_COPY_FILES)
+            ),
+            project_setup=put(self.project_setup, project.setup, ""),
+            project_check=put(self.project_check, project.check, ""),
+        )
 
     def problems(self) -> list[str]:
         """Human-readable reasons this configuration is not usable; empty when it is."""
@@ -62,12 +119,33 @@ class Settings:
             if not isinstance(project, str) or not project or not isinstance(choice, bool):
                 found.append("worktree_by_project must map repository folders to true or false")
                 break
+        found.extend(_project_problems(self))
+        if not 0 <= self.prune_merged_after_days <= 3650:
+            found.append("prune_merged_after_days must be 0 (never) or a number of days")
         if self.theme not in THEMES:
             found.append("theme must be one of system, light, dark")
         return found
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+def _project_problems(settings: Settings) -> list[str]:
+    mappings: list[tuple[str, dict[str, Any], type]] = [
+        ("project_copy_files", settings.project_copy_files, list),
+        ("project_setup", settings.project_setup, str),
+        ("project_check", settings.project_check, str),
+    ]
+    for name, mapping, kind in mappings:
+        for top, value in mapping.items():
+            if not isinstance(top, str) or not top or not isinstance(value, kind):
+                return [f"{name} must map repository folders to {kind.__name__} values"]
+            if kind is list and not all(isinstance(v, str) for v in value):
+                return [f"{name} must map repository folders to lists of patterns"]
+    found: list[str] = []
+    for top in {*settings.project_copy_files, *settings.project_setup, *settings.project_check}:
+        found.extend(f"{top}: {p}" for p in settings.project(top).problems())
+    return found
 
 
 class SettingsError(AgentryError, ValueError):

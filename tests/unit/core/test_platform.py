@@ -207,3 +207,9 @@ def test_cmd_line_uses_short_names_for_paths_with_spaces_and_never_quotes() -> N
     # 8.3 names switched off on that volume: no line at all, rather than a broken one
     assert cmd_line_without_quotes(["C:\\No Short\\a.exe", "hook"], lambda _p: None) is None
     assert cmd_line_without_quotes(["C:\\a.exe", "a&b"], shorts.get) is None
+
+
+def test_a_persons_command_line_runs_through_the_platforms_shell() -> None:
+    assert platform.shell_argv("make test", windows=False) == ["/bin/sh", "-c", "make test"]
+    argv = platform.shell_argv("npm ci && npm test", windows=True)
+    assert argv[1:] == ["/d", "/s", "/c", "npm ci && npm test"]
