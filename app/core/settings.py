@@ -140,7 +140,7 @@ def _project_problems(settings: Settings) -> list[str]:
         for top, value in mapping.items():
             if not isinstance(top, str) or not top or not isinstance(value, kind):
                 return [f"{name} must map repository folders to {kind.__name__} values"]
-            if kind is list and not all(isinstance(v, str) for v in value):
+            if isinstance(value, list) and not all(isinstance(v, str) for v in value):
                 return [f"{name} must map repository folders to lists of patterns"]
     found: list[str] = []
     for top in {*settings.project_copy_files, *settings.project_setup, *settings.project_check}:
