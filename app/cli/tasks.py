@@ -22,7 +22,7 @@ from app.cli.common import (
 )
 from app.core import durations
 from app.core.locations import Locations
-from app.core.models import Run, Task, TaskSpec
+from app.core.models import Run, RunKind, Task, TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, ExitReason, RunState
 from app.runner import protocol
 from app.store import repo
@@ -255,7 +255,8 @@ async def follow(
     import asyncio
 
     run = repo.get_run(conn, run_id)
-    show = _display(repo.get_task(conn, run.task_id).agent, out, raw)
+    agent = "shell" if run.kind is RunKind.CHECK else repo.get_task(conn, run.task_id).agent
+    show = _display(agent, out, raw)
     tail = OutputTail(protocol.output_log(locations.run_dir(run.dir)))
     while True:
         lines = tail.read_lines()

@@ -65,6 +65,7 @@ class RunKind(enum.StrEnum):
     RETRY = "retry"
     RESUME = "resume"  # continue an interrupted run in the agent's own session
     FOLLOW_UP = "follow_up"  # the next message in the agent's session
+    CHECK = "check"  # a land's check command (its argv is the run's own), not the agent
 
 
 @dataclass(frozen=True)

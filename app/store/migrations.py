@@ -183,4 +183,24 @@ MIGRATIONS: list[str] = [
     ALTER TABLE tasks ADD COLUMN lock_key TEXT;
     CREATE INDEX tasks_by_lock ON tasks(lock_key) WHERE lock_key IS NOT NULL
     """,
+    # 7: lands (DESIGN §7a): a local merge queue, one repository's lands one at a time
+    """
+    CREATE TABLE lands (
+        id          INTEGER PRIMARY KEY,
+        task_id     INTEGER NOT NULL REFERENCES tasks(id),
+        repo        TEXT    NOT NULL,
+        base        TEXT    NOT NULL,
+        check_cmd   TEXT    NOT NULL DEFAULT '',
+        state       TEXT    NOT NULL,
+        head_before TEXT,
+        base_sha    TEXT,
+        head_sha    TEXT,
+        run_id      INTEGER REFERENCES runs(id),
+        message     TEXT    NOT NULL DEFAULT '',
+        created_at  REAL    NOT NULL,
+        updated_at  REAL    NOT NULL
+    );
+    CREATE INDEX lands_by_state ON lands(state, id);
+    CREATE INDEX lands_by_run ON lands(run_id) WHERE run_id IS NOT NULL
+    """,
 ]

@@ -321,6 +321,34 @@ class Git:
                          doing="commit the squashed changes", read=False)  # fmt: skip
         return []
 
+    def rebase(self, worktree: Path, onto: str) -> list[str]:
+        """Rebase the branch checked out in ``worktree`` onto the commit ``onto``; returns
+        the conflicting files, [] on success. A conflict is aborted before returning, so
+        the branch and its files stay as they were."""
+        done = self._run(worktree, "rebase", "--quiet", onto, read=False,
+                         timeout=self.checkout_timeout_s)  # fmt: skip
+        if done.returncode == 0:
+            return []
+        conflicts = [c.path for c in self.status(worktree) if c.status == "conflicted"]
+        self.rebase_abort(worktree)
+        if not conflicts:
+            raise_unless_ok(done, f"rebase onto {onto[:10]}", worktree)
+        return sorted(conflicts)
+
+    def rebase_in_progress(self, worktree: Path) -> bool:
+        for name in ("rebase-merge", "rebase-apply"):
+            out = self._output(worktree, "rev-parse", "--git-path", name,
+                               doing="look for a rebase in progress")  # fmt: skip
+            path = Path(out.removesuffix("\n"))
+            if (path if path.is_absolute() else worktree / path).exists():
+                return True
+        return False
+
+    def rebase_abort(self, worktree: Path) -> None:
+        """Undo a rebase left in progress (by a conflict, or a crash in the middle)."""
+        if self.rebase_in_progress(worktree):
+            self._checkout(worktree, "abort the rebase in progress", "rebase", "--abort")
+
     def update_branch(self, repo: Path, branch: str, new: str, old: str) -> None:
         """Move ``branch`` from ``old`` to ``new`` in one step, only if it is still at ``old``."""
         self._output(repo, "update-ref", "-m", "agentry: merge", f"refs/heads/{branch}", new, old,

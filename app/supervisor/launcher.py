@@ -17,6 +17,7 @@ from app.core.platform import (
     detached_popen_kwargs,
     frozen_cli_executable,
     is_breakaway_refused,
+    shell_argv,
 )
 from app.runner import procs, protocol
 from app.runner.protocol import RunSpec
@@ -181,6 +182,8 @@ def _invocation(
     approvals: float | None,
     prober: HookProber,
 ) -> tuple[list[str], str | None, dict[str, str], dict[str, str], dict[str, str]]:
+    if run.kind is RunKind.CHECK:  # a land's check: the project's command, not the agent
+        return shell_argv(run.prompt or ""), None, {}, {}, {}
     if task.agent == "shell":
         prompt = run.prompt if run.kind is RunKind.FOLLOW_UP else task.spec.prompt
         return list(task.spec.argv), prompt, {}, {}, {}

@@ -17,7 +17,7 @@ from pathlib import Path
 from app.core.agent_events import RunSummary
 from app.core.approvals import Approval, NewRule, Rule, RuleScope
 from app.core.locations import Locations
-from app.core.models import RecoveryReport, Run, Task, TaskSpec
+from app.core.models import RecoveryReport, Run, RunKind, Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import RunState
 from app.runner import procs, protocol
@@ -43,6 +43,7 @@ from app.supervisor.events import (
 from app.supervisor.gate import ResourceGate
 from app.supervisor.git import Git
 from app.supervisor.host import Extension
+from app.supervisor.lander import Lander
 from app.supervisor.launches import Launches
 from app.supervisor.lock import InstanceLock, SupervisorMode
 from app.supervisor.output import TailHub
@@ -93,6 +94,7 @@ class Supervisor:
         # through their on_started / on_run_ended / on_tick hooks (app.supervisor.host).
         self.approvals = ApprovalWatcher(self)
         self.workflows = WorkflowEngine(self)
+        self.lander = Lander(self, self.git, wake=self._wake.set)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -139,6 +141,7 @@ class Supervisor:
                 await self._loop_task
             self._loop_task = None
         await self._launches.stop()
+        await self.lander.stop()
         await self.tails.stop()
         await self._jobs.drain()
         try:
@@ -444,7 +447,7 @@ class Supervisor:
 
     @property
     def _extensions(self) -> tuple[Extension, ...]:
-        return (self.approvals, self.workflows)
+        return (self.approvals, self.workflows, self.lander)
 
     def _run_ended(self, run: Run) -> None:
         self._call_hooks([ext.on_run_ended for ext in self._extensions], run)
@@ -460,7 +463,7 @@ class Supervisor:
     def _summarize_later(self, run: Run) -> None:
         """Read the session id and totals from a structured agent's log, off the loop."""
         adapter = get_adapter_or_none(repo.get_task(self.conn, run.task_id).agent)
-        if adapter is None or not adapter.structured:
+        if adapter is None or not adapter.structured or run.kind is RunKind.CHECK:
             return
 
         def record(summary: RunSummary) -> None:

@@ -201,14 +201,14 @@ def merge(
             f"task {task.id} was made from {workspace.base}, which is not a branch of {repo}; "
             f"merge or push its branch {workspace.branch} yourself"
         )
-    committed = git.commit_all(worktree, _commit_message(task))
+    committed = git.commit_all(worktree, commit_message(task))
     base_tip = git.resolve(repo, workspace.base)
     tip = git.resolve(repo, workspace.branch)
     if git.is_ancestor(repo, tip, base_tip):
         raise CommandRefused(
             f"{workspace.branch} has nothing that {workspace.base} does not have already"
         )
-    checkout = _checked_out(git, repo, workspace.base)
+    checkout = checked_out(git, repo, workspace.base)
     if checkout is not None:
         dirty = git.status(checkout)
         if dirty:
@@ -226,7 +226,7 @@ def merge(
     return Merged(workspace.base, new, fast_forward, committed)
 
 
-def _checked_out(git: Git, repo: Path, branch: str) -> Path | None:
+def checked_out(git: Git, repo: Path, branch: str) -> Path | None:
     return next((w.path for w in git.worktrees(repo) if w.branch == branch), None)
 
 
@@ -253,7 +253,7 @@ def _combined(
         git.worktree_remove(repo, scratch, force=True)
 
 
-def _commit_message(task: Task) -> str:
+def commit_message(task: Task) -> str:
     """For the task's own uncommitted changes: its title, then its prompt's first line."""
     first = (task.spec.prompt or "").strip().splitlines()[:1]
     return "\n\n".join([task.title, *first]) + f"\n\nAgentry task {task.id}\n"
@@ -261,5 +261,5 @@ def _commit_message(task: Task) -> str:
 
 def _merge_message(task: Task, workspace: Workspace, how: MergeHow) -> str:
     if how == "squash":
-        return _commit_message(task)
+        return commit_message(task)
     return f"Merge task {task.id}: {task.title}\n\nBranch {workspace.branch}\n"

@@ -27,13 +27,13 @@ from app.ui.output_pane import OutputPane
 
 EARLIER_RUN_BYTES = 64 * 1024
 RUN_KINDS = {"start": "started", "retry": "retried", "resume": "resumed session",
-             "follow_up": "follow-up"}  # fmt: skip
+             "follow_up": "follow-up", "check": "land check"}  # fmt: skip
 PREVIEW_TIP = "\n\nPreview: the next task you select replaces it. Double-click to keep it."
 
 
 def run_caption(run: Run) -> str:
     caption = f"run {run.attempt} · {RUN_KINDS.get(run.kind, run.kind)}"
-    if run.kind == "follow_up" and run.prompt:
+    if run.kind in ("follow_up", "check") and run.prompt:
         first = run.prompt.strip().splitlines()[0]
         caption += f": {first[:100]}"
     return caption
