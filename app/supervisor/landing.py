@@ -75,6 +75,12 @@ def checked(land: Land, outcome: str, git: Git, workspace: Workspace | None) -> 
     """After the check run ended with ``outcome`` (its state's value)."""
     if outcome == "cancelled":
         return Step(LandState.CANCELLED, {"message": f"the check `{land.check}` was cancelled"})
+    if outcome in ("interrupted", "lost"):
+        return Step.failed(
+            f"the check `{land.check}` was interrupted before it finished (its runner "
+            f"stopped with the machine or was killed); {land.base} was not changed. Land "
+            "it again to run the check afresh."
+        )
     if outcome != "succeeded":
         return Step.failed(
             f"the check `{land.check}` did not pass ({outcome}; its output is in the task's "
