@@ -3,6 +3,8 @@ with the real git CLI, real runners and real supervisors (some of them SIGKILLed
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import time
 from pathlib import Path
@@ -241,4 +243,27 @@ def test_a_queued_land_can_be_cancelled(home: Home, repo: Path) -> None:
     cancelled = home.cli("land", "--cancel", str(task))
     assert cancelled.returncode == 0, cancelled.stderr
     assert lands(home, task)[0].state is LandState.CANCELLED
+    assert (repo / "a.txt").read_text() == "line\n"
+
+
+def test_a_check_whose_runner_dies_fails_the_land_saying_so(home: Home, repo: Path) -> None:
+    task = worktree_task(home, repo, "echo done >> a.txt")
+    set_check(home, repo, "sleep 60")
+    home.cli("land", "--detach", str(task), check=True)
+    server = home.serve()
+    wait_until(lambda: home.run(task).kind.value == "check" and
+               home.run(task).state.value == "running", timeout=30,
+               message="the check to run")  # fmt: skip
+    info = home.runner_info(task)
+    for pid in (info.runner_pid, info.agent_pid):  # the machine went down under it
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: lands(home, task)[0].state.is_terminal, timeout=30,
+               message="the land to end")  # fmt: skip
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=30)
+    land = lands(home, task)[0]
+    assert land.state is LandState.FAILED
+    assert "was interrupted before it finished" in land.message
+    assert "main was not changed" in land.message
     assert (repo / "a.txt").read_text() == "line\n"
