@@ -250,14 +250,18 @@ async def follow(
 ) -> Run:
     """Print a run's output as it grows until the run has ended; returns the final run.
 
-    A structured agent's JSON lines are shown as readable text unless ``raw``.
+    A structured agent's JSON lines are shown as readable text unless ``raw``; anything else
+    (a command's output, or ``raw``) is copied byte for byte, so it can be piped on.
     """
-    import asyncio
-
     run = repo.get_run(conn, run_id)
     agent = "shell" if run.kind is RunKind.CHECK else repo.get_task(conn, run.task_id).agent
+    path = protocol.output_log(locations.run_dir(run.dir))
     show = _display(agent, out, raw)
-    tail = OutputTail(protocol.output_log(locations.run_dir(run.dir)))
+    if show is None:
+        return await _copy(conn, run_id, path, out)
+    import asyncio
+
+    tail = OutputTail(path)
     while True:
         lines = tail.read_lines()
         _write(out, show(lines))
@@ -270,18 +274,60 @@ async def follow(
         await asyncio.sleep(0.02 if lines else 0.1)
 
 
-def _display(agent: str, out: TextIO, raw: bool) -> Callable[[list[str]], list[str]]:
+COPY_CHUNK = 1024 * 1024
+
+
+async def _copy(conn: Connection, run_id: int, path: Path, out: TextIO) -> Run:
+    """Copy ``path`` to ``out`` as it grows, unchanged: invalid UTF-8, CR LF and endless
+    lines included (a text stream without bytes underneath gets it decoded)."""
+    import asyncio
+
+    out.flush()
+    sink = getattr(out, "buffer", None)
+    offset = 0
+    while True:
+        run = repo.get_run(conn, run_id)  # read before the file: its end is all there then
+        data = _read_from(path, offset, COPY_CHUNK)
+        while data:
+            offset += len(data)
+            if sink is not None:
+                sink.write(data)
+                sink.flush()
+            else:
+                out.write(data.decode("utf-8", "replace"))
+                out.flush()
+            if len(data) < COPY_CHUNK:
+                break
+            data = _read_from(path, offset, COPY_CHUNK)
+        if run.state.is_terminal:
+            return run
+        await asyncio.sleep(0.1)
+
+
+def _read_from(path: Path, offset: int, size: int) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read(size)
+    except FileNotFoundError:
+        return b""  # the runner has not made it yet
+
+
+def _display(agent: str, out: TextIO, raw: bool) -> Callable[[list[str]], list[str]] | None:
+    """How a structured agent's lines are shown; None when its bytes are copied as they are."""
     from app.core import ansi
     from app.core.render import Renderer
     from app.supervisor.adapters import get_adapter_or_none
 
     adapter = get_adapter_or_none(agent)
-    renderer = Renderer(adapter.parser()) if adapter and adapter.structured and not raw else None
+    if raw or adapter is None or not adapter.structured:
+        return None
+    renderer = Renderer(adapter.parser())
     colour = out.isatty() and not os.environ.get("NO_COLOR")
 
     def show(lines: list[str]) -> list[str]:
-        shown = [d for line in lines for d in renderer.feed(line)] if renderer else lines
-        return shown if colour or renderer is None else [ansi.strip(line) for line in shown]
+        shown = [d for line in lines for d in renderer.feed(line)]
+        return shown if colour else [ansi.strip(line) for line in shown]
 
     return show
 
@@ -310,7 +356,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
     if args.follow:
         import asyncio
 
-        asyncio.run(follow(conn, locations, task.latest_run.id, sys.stdout))
+        asyncio.run(follow(conn, locations, task.latest_run.id, sys.stdout, raw=True))
         return EXIT_OK
     path = protocol.output_log(locations.run_dir(task.latest_run.dir))
     try:
