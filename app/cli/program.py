@@ -92,24 +92,37 @@ def _setup_logging(args: argparse.Namespace) -> None:
     """Warnings on stderr (everything with -v, progress too for serve); a log file for
     every command that hosts a supervisor."""
     serving = args.handler in (server.cmd_serve, server.cmd_gui) or getattr(args, "wait", False)
+    root = logging.getLogger()
+    if args.handler is approvals.cmd_hook:
+        # The agent reads the hook's stderr as the reason for a deny: one plain line, never
+        # a traceback. What went wrong goes to the log file.
+        root.setLevel(logging.INFO)
+        try:
+            root.addHandler(_log_file())
+        except OSError:  # an unwritable data folder must not stop the hook from denying
+            root.addHandler(logging.NullHandler())
+        return
     console = logging.StreamHandler()
     console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     verbose = args.verbose or args.handler is server.cmd_serve
     console.setLevel(
         logging.DEBUG if args.verbose else logging.INFO if verbose else logging.WARNING
     )
-    root = logging.getLogger()
     root.setLevel(logging.DEBUG if args.verbose else logging.INFO)
     root.addHandler(console)
     if serving:
-        locations = locations_from_env()
-        locations.logs.mkdir(parents=True, exist_ok=True)
-        from logging.handlers import RotatingFileHandler
+        root.addHandler(_log_file())
 
-        handler = RotatingFileHandler(
-            locations.logs / "agentry.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
-        )
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
-        )
-        logging.getLogger().addHandler(handler)
+
+def _log_file() -> logging.Handler:
+    from logging.handlers import RotatingFileHandler
+
+    locations = locations_from_env()
+    locations.logs.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(
+        locations.logs / "agentry.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    )
+    return handler

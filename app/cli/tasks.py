@@ -138,7 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not cwd.is_dir():
         return usage_error(f"working folder {cwd} does not exist; create it or pass another --cwd")
     if args.agent == "shell":
-        if not words:
+        if not words or not words[0].strip():
             return usage_error("give the command to run after --, e.g. agentry run -- make test")
         spec = TaskSpec(argv=tuple(words), cwd=str(cwd), title=args.title, timeout=args.timeout,
                         priority=args.priority)  # fmt: skip

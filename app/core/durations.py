@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from app.core.errors import AgentryError
 
 NO_LIMIT_WORDS = ("none", "never", "no limit", "0")
+MAX_DURATION_S = 30 * 24 * 3600.0
+"""The longest limit anyone means (a longer one is a typo); "none" says "no limit"."""
 _PATTERN = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")
 
 
@@ -25,7 +28,20 @@ def parse_duration(text: str) -> float:
             f"{text!r} is not a duration; use seconds (90), minutes (30m), hours (2h) or 'none'"
         )
     hours, minutes, seconds = (float(g) if g else 0.0 for g in parts.groups())
-    return hours * 3600 + minutes * 60 + seconds
+    total = hours * 3600 + minutes * 60 + seconds
+    problem = duration_problem(total)
+    if problem:
+        raise DurationError(f"{text!r} {problem}")
+    return total
+
+
+def duration_problem(seconds: float) -> str | None:
+    """Why ``seconds`` is not a usable limit (to follow the value's name), or None."""
+    if math.isnan(seconds) or seconds < 0:
+        return "must be 0 (no limit) or a positive number of seconds"
+    if seconds > MAX_DURATION_S:
+        return "is longer than 30 days; use 'none' for no limit"
+    return None
 
 
 def format_duration(seconds: float | None, *, none: str = "none") -> str:

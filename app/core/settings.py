@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.durations import duration_problem
 from app.core.errors import AgentryError
 
 THEMES = ("system", "light", "dark")
@@ -103,8 +104,9 @@ class Settings:
         found = []
         if not 1 <= self.max_concurrency <= 256:
             found.append("max_concurrency must be between 1 and 256")
-        if self.default_timeout_s < 0:
-            found.append("default_timeout_s must be 0 (no limit) or a positive number of seconds")
+        problem = duration_problem(self.default_timeout_s)
+        if problem:
+            found.append(f"default_timeout_s {problem}")
         for name in ("gate_max_memory_percent", "gate_max_cpu_percent"):
             if not 1 <= getattr(self, name) <= 100:
                 found.append(f"{name} must be between 1 and 100")

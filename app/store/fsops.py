@@ -292,7 +292,8 @@ def write_json(path: StrPath, obj: Any) -> None:
 
     Serialising first means an unserialisable object never touches the disk.
     """
-    text = json.dumps(obj, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    # Strict JSON: NaN or Infinity would make a file no other JSON reader accepts.
+    text = json.dumps(obj, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False) + "\n"
     atomic_write(path, text.encode("utf-8"))
 
 

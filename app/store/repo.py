@@ -134,7 +134,7 @@ def add_event(
             run_id,
             old_state,
             new_state,
-            json.dumps(detail) if detail else None,
+            json.dumps(detail, allow_nan=False) if detail else None,
         ),
     )
 
@@ -171,10 +171,11 @@ def create_task(
     """Insert a task and its first, queued run. ``timeout`` is resolved (None = no limit);
     ``lock_key`` is the folder its runs hold while active (None: they hold none)."""
     title = spec.title or " ".join(spec.argv)[:120] or spec.agent
+    spec_json = json.dumps(spec.to_json(), allow_nan=False)
     cur = conn.execute(
         "INSERT INTO tasks (title, agent, spec_json, priority, created_at, lock_key) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (title, spec.agent, json.dumps(spec.to_json()), spec.priority, time.time(), lock_key),
+        (title, spec.agent, spec_json, spec.priority, time.time(), lock_key),
     )
     task_id = int(cur.lastrowid or 0)
     add_event(conn, "task_created", task_id=task_id, detail={"title": title})

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.durations import duration_problem
 from app.core.errors import AgentryError
 from app.core.locations import Locations
 from app.core.models import NO_TIMEOUT, Run, RunKind, Task, TaskSpec
@@ -28,8 +29,9 @@ def resolve_timeout(requested: float | None, settings: Settings) -> float | None
     """Seconds a run may take, or None for no limit (only when someone chose that explicitly)."""
     if requested is None:
         requested = settings.default_timeout_s
-    if requested < 0:
-        raise CommandRefused(f"timeout must be 0 (no limit) or positive, not {requested:g}")
+    problem = duration_problem(requested)
+    if problem:
+        raise CommandRefused(f"the timeout {requested:g} s {problem}")
     return None if requested == NO_TIMEOUT else float(requested)
 
 
@@ -60,8 +62,8 @@ def submit(conn: Connection, spec: TaskSpec, settings: Settings) -> tuple[int, i
         adapter = get_adapter(spec.agent)
     except UnknownAgent as exc:
         raise CommandRefused(str(exc)) from None
-    if spec.agent == "shell" and not spec.argv:
-        raise CommandRefused("nothing to run: give a command")
+    if spec.agent == "shell" and (not spec.argv or not spec.argv[0].strip()):
+        raise CommandRefused("nothing to run: give a command (its name may not be empty)")
     if adapter.needs_prompt and not (spec.prompt or "").strip():
         raise CommandRefused(f"{adapter.label} needs a prompt: say what it should do")
     _check_text(spec)

@@ -78,12 +78,19 @@ class ToolRequest:
     mcp: bool = False  # a tool of an MCP server, whatever its name looks like
 
 
-def parse_request(raw: str) -> ToolRequest:
+def parse_request(raw: str | bytes) -> ToolRequest:
     """The hook JSON the agent sends (Claude's PreToolUse, Gemini's BeforeTool); never guessed."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise HookInputError(f"the hook input is not UTF-8 text (byte {exc.start})") from None
     try:
         data = json.loads(raw)
     except ValueError as exc:
         raise HookInputError(f"the hook input is not JSON ({exc})") from None
+    except RecursionError:
+        raise HookInputError("the hook input is JSON nested too deeply to read") from None
     if not isinstance(data, dict):
         raise HookInputError("the hook input is not a JSON object")
     tool, tool_input = data.get("tool_name"), data.get("tool_input", {})
@@ -141,7 +148,8 @@ def main(
         stdout.flush()
         return 0
     try:
-        decision, reason = _decide(run_id, stdin.read(), timeout)
+        raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read()
+        decision, reason = _decide(run_id, raw, timeout)
     except HookStopped as stop:
         decision, reason = "deny", f"Agentry stopped waiting for an answer ({stop}); denied."
     except BaseException as exc:  # fail closed on anything, Ctrl-C included
@@ -156,8 +164,9 @@ def main(
 def respond(agent: str, decision: str, reason: str, stdout: TextIO, stderr: TextIO) -> int:
     """Give the answer; returns the hook's exit code (see the module docstring)."""
     if decision != "allow":
-        # An empty reason would make Codex ignore the exit code and run the call.
-        stderr.write((reason.strip() or "Denied in Agentry.") + "\n")
+        # An empty reason would make Codex ignore the exit code and run the call; the
+        # agents read stderr as the reason, so it is one plain line.
+        stderr.write((" ".join(reason.split()) or "Denied in Agentry.") + "\n")
         stderr.flush()
         return DENY_EXIT
     if agent != "codex":  # Codex: a clean exit; its stdout passes through a login shell
@@ -166,7 +175,7 @@ def respond(agent: str, decision: str, reason: str, stdout: TextIO, stderr: Text
     return 0
 
 
-def _decide(run_id: int, raw: str, timeout: float | None = None) -> tuple[str, str]:
+def _decide(run_id: int, raw: str | bytes, timeout: float | None = None) -> tuple[str, str]:
     try:
         request = parse_request(raw)
     except HookInputError as exc:
