@@ -154,6 +154,7 @@ class RecoveryCause(enum.StrEnum):
     FINISHED_AWAY = "finished_away"  # exit.json says how it ended while Agentry was away
     RUNNER_DIED = "runner_died"  # runner gone with no exit.json; nothing left running
     AGENT_ORPHANED = "agent_orphaned"  # runner gone, its agent was left behind and is stopped
+    REQUEUED = "requeued"  # Agentry stopped before its runner could start: queued again
     NEVER_STARTED = "never_started"  # Agentry stopped between committing and starting the runner
     CORRUPT_FILE = "corrupt_file"  # a run file could not be read
     CORRUPT_FILE_STOPPED = "corrupt_file_stopped"  # ... and its still-running runner was stopped

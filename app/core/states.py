@@ -51,8 +51,9 @@ _ENDINGS = frozenset(
 
 ALLOWED: dict[RunState, frozenset[RunState]] = {
     RunState.QUEUED: frozenset({RunState.STARTING, RunState.CANCELLED}),
-    # A runner can finish (or be found finished) before we ever saw runner.json.
-    RunState.STARTING: frozenset({RunState.RUNNING}) | _ENDINGS,
+    # A runner can finish (or be found finished) before we ever saw runner.json. A run
+    # whose runner provably never started goes back to the queue at recovery.
+    RunState.STARTING: frozenset({RunState.RUNNING, RunState.QUEUED}) | _ENDINGS,
     RunState.RUNNING: _ENDINGS,
     RunState.SUCCEEDED: frozenset(),
     RunState.FAILED: frozenset(),

@@ -28,6 +28,7 @@ class Outcome(enum.Enum):
     ENDED = "ended"  # exit.json ingested
     ALIVE = "alive"  # runner alive (state running, or still starting)
     INTERRUPTED = "interrupted"  # neither: the run is marked interrupted
+    REQUEUED = "requeued"  # its runner provably never started: queued again
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,14 @@ class Observation:
         return self.run.state is not self.old_state
 
 
-def reconcile(conn: Connection, run: Run, run_dir: Path, *, check_spec: bool) -> Observation:
-    """Bring one active run's row in line with its folder. Call inside a write transaction."""
+def reconcile(
+    conn: Connection, run: Run, run_dir: Path, *, check_spec: bool, requeue: bool = False
+) -> Observation:
+    """Bring one active run's row in line with its folder. Call inside a write transaction.
+
+    ``requeue`` (recovery only): a run whose runner provably never started goes back to
+    the queue. The live monitor never does that, so a runner that dies at start cannot be
+    launched again and again."""
     if check_spec:
         bad_spec = _spec_problem(run_dir)
         if bad_spec:
@@ -67,7 +74,7 @@ def reconcile(conn: Connection, run: Run, run_dir: Path, *, check_spec: bool) ->
             protocol.request_cancel(run_dir)
         return _interrupt(conn, run, str(exc), RecoveryCause.CORRUPT_FILE)
     if info is None:
-        return _not_started(conn, run, run_dir)
+        return _not_started(conn, run, run_dir, requeue)
     return _started(conn, run, run_dir, info)
 
 
@@ -100,7 +107,7 @@ def _started(conn: Connection, run: Run, run_dir: Path, info: protocol.RunnerInf
     return _interrupt(conn, run, why, RecoveryCause.RUNNER_DIED)
 
 
-def _not_started(conn: Connection, run: Run, run_dir: Path) -> Observation:
+def _not_started(conn: Connection, run: Run, run_dir: Path, requeue: bool) -> Observation:
     if procs.is_alive(run.runner_pid, run.runner_create_time):
         return Observation(Outcome.ALIVE, run, run.state)
     if run.runner_pid is None:
@@ -115,8 +122,26 @@ def _not_started(conn: Connection, run: Run, run_dir: Path) -> Observation:
     late = _late_exit(conn, run, run_dir)
     if late is not None:
         return late
+    if requeue and not protocol.output_log(run_dir).exists():
+        # The runner opens output.log before it starts the agent: without it, the agent
+        # never ran, so running it now cannot run it twice.
+        return _requeue(conn, run)
     why = "its runner never started (Agentry stopped while launching it)"
     return _interrupt(conn, run, why, RecoveryCause.NEVER_STARTED)
+
+
+def _requeue(conn: Connection, run: Run) -> Observation:
+    log.warning("run %s of task %s never started; queued again", run.id, run.task_id)
+    moved = repo.transition(
+        conn,
+        run.id,
+        RunState.QUEUED,
+        only_from={RunState.STARTING},
+        runner_pid=None,
+        runner_create_time=None,
+        message="Agentry stopped before its runner started; queued again",
+    )
+    return Observation(Outcome.REQUEUED, moved or run, run.state, cause=RecoveryCause.REQUEUED)
 
 
 def _late_exit(conn: Connection, run: Run, run_dir: Path) -> Observation | None:

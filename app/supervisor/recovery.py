@@ -59,7 +59,7 @@ def _reconcile_all(
         for run in repo.active_runs(conn):
             run_dir = locations.run_dir(run.dir)
             report.temp_files_removed += _clean_temp_files(run_dir)
-            obs = reconcile(conn, run, run_dir, check_spec=True)
+            obs = reconcile(conn, run, run_dir, check_spec=True, requeue=True)
             _record(report, obs)
             observations.append(obs)
         report.queued = repo.queued_task_ids(conn)
@@ -82,6 +82,10 @@ def _record(report: RecoveryReport, obs: Observation) -> None:
         report.causes[task_id] = RecoveryCause.FINISHED_AWAY
         report.exit_codes[task_id] = code
         report.notes[task_id] = f"ended while Agentry was away — exit code {code}"
+        return
+    if obs.outcome is Outcome.REQUEUED:  # listed with the queue, which is read afterwards
+        report.causes[task_id] = RecoveryCause.REQUEUED
+        report.notes[task_id] = obs.run.message or "queued again"
         return
     report.interrupted.append(task_id)
     report.causes[task_id] = obs.cause or RecoveryCause.INTERRUPTED

@@ -76,6 +76,8 @@ def what_happened(
         return "Still running — reattached" if live else "Kept running — reattached"
     if cause is RecoveryCause.QUEUED:
         return "Waiting in the queue" if live else "Was waiting in the queue"
+    if cause is RecoveryCause.REQUEUED:
+        return "Queued again (it never started)" if live else "Was queued again (never started)"
     if cause is RecoveryCause.FINISHED_AWAY:
         if exit_code == 0:
             return "Finished successfully"

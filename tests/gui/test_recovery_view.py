@@ -366,3 +366,17 @@ def test_the_summary_line_names_only_what_happened() -> None:
     report = RecoveryReport(started_at=0.0, previous_clean=False, duration_ms=3, reattached=[1, 2])
     assert summary(report) == "2 reattached — recovered in 3 ms"
     assert summary(RecoveryReport(started_at=0.0)) == "nothing to recover — recovered in 0 ms"
+
+
+def test_a_requeued_task_is_listed_with_the_queue_saying_it_never_started(qtbot: Any) -> None:
+    report = RecoveryReport(
+        started_at=time.time(),
+        queued=[6],
+        causes={6: RecoveryCause.REQUEUED},
+        notes={6: "Agentry stopped before its runner started; queued again"},
+    )
+    screen = _screen(qtbot, report)
+    row = screen.view.rows[6]
+    assert row.parent() is screen.view.group("queued")
+    assert row.text(RecoveryReportView.WHAT_COLUMN) == "Queued again (it never started)"
+    assert "before its runner started" in row.toolTip(RecoveryReportView.WHAT_COLUMN)

@@ -217,5 +217,43 @@ def test_a_runner_started_just_before_agentry_died_is_found_not_launched_twice(
     finally:
         stand_in.kill()
         stand_in.wait()
-    run_async(_recover(home))
-    assert home.run(task_id).state is RunState.INTERRUPTED
+    # It died before opening output.log, so the agent provably never ran: queued again.
+    report = run_async(_recover(home))
+    assert report.causes[task_id] is RecoveryCause.REQUEUED
+    assert task_id in report.queued and task_id not in report.interrupted
+    assert home.run(task_id).state is not RunState.INTERRUPTED
+
+
+def test_a_run_whose_runner_never_started_is_requeued_and_runs_exactly_once(
+    home: Home, work_dir: Path
+) -> None:
+    """The audit's SIGKILL while launching: spec.json written, the run `starting`, no
+    runner ever started. Recovery queues it again (audited) instead of leaving it
+    interrupted; one whose runner got as far as output.log is not run again."""
+    from app.core.states import RunState
+    from app.store.db import transaction
+    from app.supervisor import launcher
+
+    marks = work_dir / "marks"
+    never = home.submit(["sh", "-c", f"echo ran >> {marks}"], work_dir)
+    halfway = home.submit(["sh", "-c", f"echo halfway >> {marks}"], work_dir)
+    for task_id in (never, halfway):
+        with home.db() as conn, transaction(conn):
+            repo.transition(conn, home.run(task_id).id, RunState.STARTING)
+        launcher.prepare(home.run_dir(task_id), home.task(task_id), home.run(task_id), 1.0)
+    protocol.output_log(home.run_dir(halfway)).write_bytes(b"")  # the runner got this far
+
+    report = run_async(_recover(home))
+
+    assert report.causes[never] is RecoveryCause.REQUEUED
+    assert report.causes[halfway] is RecoveryCause.NEVER_STARTED
+    assert home.run(halfway).state is RunState.INTERRUPTED
+    with home.db() as conn:
+        events = [e["new_state"] for e in conn.execute(
+            "SELECT new_state FROM events WHERE run_id = ? ORDER BY id", (home.run(never).id,)
+        )]  # fmt: skip
+    assert events[:3] == ["queued", "starting", "queued"]  # the requeue is in the audit trail
+    home.cli("run", "--wait", "--", "true", check=True)  # a supervisor that runs the queue
+    home.wait_state(never, "succeeded")
+    assert marks.read_text() == "ran\n"  # once, and the half-started one not at all
+    assert len(home.runs(never)) == 1

@@ -26,6 +26,7 @@ EXPECTED_ALLOWED = {
     (RunState.QUEUED, RunState.STARTING),
     (RunState.QUEUED, RunState.CANCELLED),
     (RunState.STARTING, RunState.RUNNING),
+    (RunState.STARTING, RunState.QUEUED),  # its runner provably never started (recovery)
     (RunState.STARTING, RunState.SUCCEEDED),
     (RunState.STARTING, RunState.FAILED),
     (RunState.STARTING, RunState.TIMED_OUT),
