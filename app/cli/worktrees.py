@@ -170,20 +170,25 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             "`agentry cleanup --dry-run` lists what there is"
         )
     chosen = [c for c in found if c.safe or c.id in args.include]
-    removed = [] if args.dry_run else cleanup.remove(conn, locations, git, chosen)
-    gone = {c.id for c in removed}
+    outcome = None if args.dry_run else cleanup.remove(conn, locations, git, chosen, by="cli")
+    gone = {c.id for c in outcome.removed} if outcome else set()
+    failed = {c.id: why for c, why in outcome.failed} if outcome else {}
     if args.json:
-        print_json([c.to_json() | {"removed": c.id in gone} for c in found])
-        return EXIT_OK
+        print_json([c.to_json() | {"removed": c.id in gone, "error": failed.get(c.id)}
+                    for c in found])  # fmt: skip
+        return EXIT_ERROR if failed else EXIT_OK
     if not found:
         print("Nothing to clean up.")
     for c in found:
-        mark = "removed" if c.id in gone else ("safe" if c.safe else "kept")
+        mark = "removed" if c.id in gone else "failed" if c.id in failed else "kept"
+        mark = "safe" if mark == "kept" and c.safe else mark
         print(f"{c.id:>6}  {mark:<7} {c.kind:<18} {_megabytes(c.size):>9}  {c.what}  ({c.why})")
     kept = [c.id for c in found if c.id not in gone and not c.safe]
     if kept and not args.dry_run:
         print("Kept what may hold work; name it with --include ID to remove it anyway.")
-    return EXIT_OK
+    for ident, why in failed.items():
+        print(f"Could not remove {ident}: {why}. Try again later.", file=sys.stderr)
+    return EXIT_ERROR if failed else EXIT_OK
 
 
 def _megabytes(size: int) -> str:

@@ -161,6 +161,13 @@ class RecoveryCause(enum.StrEnum):
     INTERRUPTED = "interrupted"  # interrupted for a reason older reports did not record
 
 
+class WorktreeRepair(enum.StrEnum):
+    """What start-up did to a worktree a crash left half done (its row said so)."""
+
+    CREATED = "created"  # `git worktree add` had finished: the row caught up with it
+    REMOVED = "removed"  # a discard was cut short: the worktree and its branch are now gone
+
+
 @dataclass
 class RecoveryReport:
     """What start-up reconciliation found; stored, printed, and shown on the recovery screen."""
@@ -177,8 +184,8 @@ class RecoveryReport:
     exit_codes: dict[int, int | None] = field(default_factory=dict)  # of finished_away tasks
     temp_files_removed: int = 0
     approvals: list[str] = field(default_factory=list)  # tool calls still waiting for a person
-    # task id -> "created" or "removed": worktrees a crash left half made or half removed
-    worktrees: dict[int, str] = field(default_factory=dict)
+    # task id -> what was completed of a worktree a crash left half made or half removed
+    worktrees: dict[int, WorktreeRepair] = field(default_factory=dict)
 
     @property
     def needs_attention(self) -> bool:
@@ -197,7 +204,7 @@ class RecoveryReport:
         data["notes"] = {str(k): v for k, v in self.notes.items()}
         data["causes"] = {str(k): v.value for k, v in self.causes.items()}
         data["exit_codes"] = {str(k): v for k, v in self.exit_codes.items()}
-        data["worktrees"] = {str(k): v for k, v in self.worktrees.items()}
+        data["worktrees"] = {str(k): v.value for k, v in self.worktrees.items()}
         data["counts"] = self.counts()
         return data
 
@@ -240,7 +247,11 @@ class RecoveryReport:
             exit_codes=exit_codes,
             temp_files_removed=int(data.get("temp_files_removed", 0)),
             approvals=[str(a) for a in data.get("approvals", [])],
-            worktrees={int(k): str(v) for k, v in dict(data.get("worktrees", {})).items()},
+            worktrees={
+                int(k): WorktreeRepair(v)
+                for k, v in dict(data.get("worktrees", {})).items()
+                if v in {r.value for r in WorktreeRepair}
+            },
         )
 
     def describe(self) -> str:

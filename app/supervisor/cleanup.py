@@ -2,12 +2,15 @@
 
 :func:`find` lists candidates, each with its size and whether removing it can lose work;
 :func:`remove` removes the chosen ones and notes each in the audit trail. A candidate
-that may hold work (a worktree or run folder no task knows, a runner no task knows) is
-never removed unless named explicitly. Blocking: run it off the UI thread.
+that may hold work (a worktree with uncommitted or unmerged work, a worktree or run folder
+no task knows, a runner no task knows) is never removed unless named explicitly.
+Blocking: run it off the UI thread and off the supervisor's loop (:mod:`housekeeping`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -24,7 +27,13 @@ from app.store.db import Connection, transaction
 from app.supervisor import workspaces
 from app.supervisor.git import Git, GitError
 
-Kind = Literal["merged worktree", "unknown worktree", "unknown run folder", "unknown runner"]
+log = logging.getLogger(__name__)
+
+Kind = Literal[
+    "merged worktree", "unmerged worktree", "unknown worktree", "unknown run folder",
+    "unknown runner",
+]  # fmt: skip
+WORKTREE_KINDS: frozenset[Kind] = frozenset({"merged worktree", "unmerged worktree"})
 
 
 @dataclass(frozen=True)
@@ -34,16 +43,28 @@ class Candidate:
     what: str  # a path, or a process
     size: int  # bytes on disk (0 for a process)
     safe: bool  # removing it loses nothing (its work is merged, or it is empty)
-    why: str
+    why: str  # why it is offered and, when it is not safe, what work it holds
+    task_id: int | None = None  # the task whose worktree it is
+    ended_at: float | None = None  # when that task's latest run ended
 
     def to_json(self) -> dict[str, object]:
         return {"id": self.id, "kind": self.kind, "what": self.what, "size": self.size,
-                "safe": self.safe, "why": self.why}  # fmt: skip
+                "safe": self.safe, "why": self.why, "task_id": self.task_id}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Outcome:
+    removed: tuple[Candidate, ...]
+    failed: tuple[tuple[Candidate, str], ...]  # each with what went wrong, for the person
+
+
+class Refused(Exception):
+    """What was listed must not be removed any more (its task runs again)."""
 
 
 def find(conn: Connection, locations: Locations, git: Git) -> list[Candidate]:
+    found = worktrees(conn, git)
     rows = workspace_repo.in_states(conn, WorkspaceState.READY, WorkspaceState.CREATING)
-    found = [c for ws in rows if (c := _merged(git, ws, conn)) is not None]
     known = {Path(ws.path).resolve() for ws in rows}
     found += _unknown_folders(locations.worktrees, known, "unknown worktree", "U")
     run_dirs = {Path(locations.run_dir(d)).resolve() for d in repo.run_folders(conn)}
@@ -53,53 +74,106 @@ def find(conn: Connection, locations: Locations, git: Git) -> list[Candidate]:
     return found
 
 
+def worktrees(conn: Connection, git: Git) -> list[Candidate]:
+    """The worktrees of ended tasks: safe ones (merged, nothing uncommitted) and the rest."""
+    rows = workspace_repo.in_states(conn, WorkspaceState.READY, WorkspaceState.CREATING)
+    return [c for ws in rows if (c := _worktree(git, ws, conn)) is not None]
+
+
 def remove(
-    conn: Connection, locations: Locations, git: Git, chosen: list[Candidate]
-) -> list[Candidate]:
-    """Remove each chosen candidate; returns those removed (a failure is left for later)."""
-    done = []
+    conn: Connection, locations: Locations, git: Git, chosen: list[Candidate], *, by: str
+) -> Outcome:
+    """Remove each chosen candidate and note it, with ``by`` (who asked), in the audit
+    trail. A failure is reported and left for later; the others are still removed."""
+    removed: list[Candidate] = []
+    failed: list[tuple[Candidate, str]] = []
     for candidate in chosen:
-        if candidate.kind == "merged worktree":
-            task_id = int(candidate.id[1:])
-            workspace = workspace_repo.get(conn, task_id)
-            if workspace is None:
-                continue
-            with transaction(conn):
-                workspace_repo.transition(conn, task_id, WorkspaceState.REMOVING)
-            workspaces.remove(git, workspace)
-            with transaction(conn):
-                workspace_repo.transition(conn, task_id, WorkspaceState.REMOVED)
-        elif candidate.kind == "unknown runner":
-            process = _runner_of(int(candidate.id[1:]), locations.runs)
-            if process is not None:
-                procs.kill_tree(process, 5.0)
-        else:
-            shutil.rmtree(candidate.what, ignore_errors=True)
+        try:
+            _remove_one(conn, locations, git, candidate)
+        except (GitError, OSError, psutil.Error, Refused) as exc:
+            log.warning("could not clean up %s (%s): %s", candidate.id, candidate.what, exc)
+            failed.append((candidate, str(exc)))
+            continue
         with transaction(conn):
-            repo.add_event(conn, "cleaned_up", detail=candidate.to_json())
-        done.append(candidate)
-    return done
+            repo.add_event(conn, "cleaned_up", task_id=candidate.task_id,
+                           detail=candidate.to_json() | {"by": by})  # fmt: skip
+        removed.append(candidate)
+    return Outcome(tuple(removed), tuple(failed))
 
 
-def _merged(git: Git, workspace: Workspace, conn: Connection) -> Candidate | None:
-    """A worktree whose branch is merged into its base and that holds nothing uncommitted."""
+def _remove_one(conn: Connection, locations: Locations, git: Git, candidate: Candidate) -> None:
+    if candidate.kind in WORKTREE_KINDS:
+        assert candidate.task_id is not None
+        _remove_worktree(conn, git, candidate.task_id)
+    elif candidate.kind == "unknown runner":
+        process = _runner_of(int(candidate.id[1:]), locations.runs)
+        if process is not None:
+            procs.kill_tree(process, 5.0)
+    else:
+        with contextlib.suppress(FileNotFoundError):  # gone already: nothing left to do
+            shutil.rmtree(candidate.what)
+
+
+def _remove_worktree(conn: Connection, git: Git, task_id: int) -> None:
+    workspace = workspace_repo.get(conn, task_id)
+    if workspace is None or workspace.state is WorkspaceState.REMOVED:
+        return
+    if not _ended(conn, task_id):  # retried since it was listed: its worktree is in use
+        raise Refused(f"task {task_id} is running again; its worktree was kept")
+    with transaction(conn):  # the intent first: a crash now is completed at the next start
+        workspace_repo.transition(conn, task_id, WorkspaceState.REMOVING)
+    workspaces.remove(git, workspace)
+    with transaction(conn):
+        workspace_repo.transition(conn, task_id, WorkspaceState.REMOVED)
+
+
+def _ended(conn: Connection, task_id: int) -> bool:
+    run = repo.get_task(conn, task_id).latest_run
+    return run is None or run.state.is_terminal
+
+
+def _worktree(git: Git, workspace: Workspace, conn: Connection) -> Candidate | None:
+    """The worktree of an ended task: safe when its branch is merged into its base and it
+    holds nothing uncommitted, otherwise offered with what it holds."""
     run = repo.get_task(conn, workspace.task_id).latest_run
     if run is not None and not run.state.is_terminal:
         return None
-    repo_path = Path(workspace.repo)
+    repo_path, path = Path(workspace.repo), Path(workspace.path)
     try:
-        if not workspaces.exists(git, workspace) or git.dirty(Path(workspace.path)):
+        if not workspaces.exists(git, workspace):
             return None
-        tip = git.resolve(repo_path, workspace.branch)
-        if not git.branch_exists(repo_path, workspace.base):
-            return None
-        if not git.is_ancestor(repo_path, tip, git.resolve(repo_path, workspace.base)):
-            return None
-    except GitError:
+        base = workspace.base
+        if not git.branch_exists(repo_path, base):  # a commit, or a branch deleted since
+            base = workspace.base_sha
+        uncommitted = len(git.status(path))
+        unmerged = len(git.commits(path, base))
+    except GitError as exc:
+        log.warning("could not look at the worktree of task %s: %s", workspace.task_id, exc)
         return None
-    why = f"task {workspace.task_id}'s branch is merged into {workspace.base}"
-    size = _size(Path(workspace.path))
-    return Candidate(f"W{workspace.task_id}", "merged worktree", workspace.path, size, True, why)
+    safe = not uncommitted and not unmerged
+    kind: Kind = "merged worktree" if safe else "unmerged worktree"
+    why = f"task {workspace.task_id} has ended; " + (
+        f"its work is merged into {_short(base)}" if safe else _holds(uncommitted, unmerged, base)
+    )
+    ended = run.ended_at if run is not None else None
+    return Candidate(f"W{workspace.task_id}", kind, workspace.path, _size(path), safe, why,
+                     workspace.task_id, ended)  # fmt: skip
+
+
+def _holds(uncommitted: int, unmerged: int, base: str) -> str:
+    parts = []
+    if uncommitted:
+        parts.append(f"{uncommitted} uncommitted file{'s' if uncommitted != 1 else ''}")
+    if unmerged:
+        commits = f"{unmerged} commit{'s' if unmerged != 1 else ''}"
+        parts.append(f"{commits} not in {_short(base)}")
+    return "it holds " + " and ".join(parts)
+
+
+def _short(ref: str) -> str:
+    """A branch name as it is, a commit by its first ten hex digits."""
+    is_sha = len(ref) == 40 and all(c in "0123456789abcdef" for c in ref)
+    return ref[:10] if is_sha else ref
 
 
 def _unknown_folders(parent: Path, known: set[Path], kind: Kind, prefix: str) -> list[Candidate]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.core.errors import AgentryError
 from app.core.locations import Locations
-from app.core.models import RecoveryCause, RecoveryReport
+from app.core.models import RecoveryCause, RecoveryReport, WorktreeRepair
 from app.runner import procs
 from app.store import approval_repo, fsops, recovery_repo, repo
 from app.store.db import Connection, transaction
@@ -32,7 +32,7 @@ def recover(
     locations: Locations,
     *,
     grace: float,
-    worktrees: dict[int, str] | None = None,
+    worktrees: dict[int, WorktreeRepair] | None = None,
 ) -> RecoveryReport:
     """``worktrees``: what the caller completed of worktrees a crash left half done."""
     started = time.perf_counter()

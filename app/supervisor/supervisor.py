@@ -43,6 +43,7 @@ from app.supervisor.events import (
 from app.supervisor.gate import ResourceGate
 from app.supervisor.git import Git
 from app.supervisor.host import Extension
+from app.supervisor.housekeeping import Housekeeping
 from app.supervisor.lander import Lander
 from app.supervisor.launches import Launches
 from app.supervisor.lock import InstanceLock, SupervisorMode
@@ -95,6 +96,7 @@ class Supervisor:
         self.approvals = ApprovalWatcher(self)
         self.workflows = WorkflowEngine(self)
         self.lander = Lander(self, self.git, wake=self._wake.set)
+        self.housekeeping = Housekeeping(self, self.git)  # clean-up and pruning, off the loop
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -144,6 +146,7 @@ class Supervisor:
         await self.lander.stop()
         await self.tails.stop()
         await self._jobs.drain()
+        await self.housekeeping.drain()
         try:
             mark_clean_shutdown(self._conn)
         finally:
@@ -447,7 +450,7 @@ class Supervisor:
 
     @property
     def _extensions(self) -> tuple[Extension, ...]:
-        return (self.approvals, self.workflows, self.lander)
+        return (self.approvals, self.workflows, self.lander, self.housekeeping)
 
     def _run_ended(self, run: Run) -> None:
         self._call_hooks([ext.on_run_ended for ext in self._extensions], run)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from app.core.errors import AgentryError
 from app.core.locations import Locations
-from app.core.models import Task
+from app.core.models import Task, WorktreeRepair
 from app.core.workspaces import Workspace, WorkspaceState, branch_name, folder_name, subdir_of
 from app.store import workspace_repo
 from app.store.db import Connection, transaction
@@ -153,18 +153,21 @@ def repair(git: Git, workspaces: list[Workspace]) -> list[tuple[Workspace, Works
     return done
 
 
-async def repair_recorded(conn: Connection, git: Git) -> dict[int, str]:
+async def repair_recorded(conn: Connection, git: Git) -> dict[int, WorktreeRepair]:
     """At start-up, before recovery: complete what the database says a crash left half
-    done. Returns task id -> "created" or "removed", for the recovery report."""
+    done. Returns task id -> what was completed, for the recovery report."""
     pending = workspace_repo.in_states(conn, WorkspaceState.CREATING, WorkspaceState.REMOVING)
     if not pending:
         return {}
     done = await asyncio.get_running_loop().run_in_executor(None, repair, git, pending)
-    repaired: dict[int, str] = {}
+    repaired: dict[int, WorktreeRepair] = {}
     with transaction(conn):
         for workspace, state in done:
             workspace_repo.transition(conn, workspace.task_id, state)
-            repaired[workspace.task_id] = "created" if state is WorkspaceState.READY else "removed"
+            ready = state is WorkspaceState.READY
+            repaired[workspace.task_id] = (
+                WorktreeRepair.CREATED if ready else WorktreeRepair.REMOVED
+            )
     return repaired
 
 

@@ -15,6 +15,7 @@ from helpers.agentry import Home, run_async
 from helpers.gitrepo import git, isolate_git, make_repo
 from helpers.wait import async_wait_until, wait_until
 
+from app.core.models import WorktreeRepair
 from app.core.workspaces import Workspace, WorkspaceState
 from app.store import workspace_repo
 from app.store.db import transaction
@@ -202,13 +203,13 @@ def test_a_discard_cut_short_by_a_crash_is_completed_and_reported_at_start(
     with home.db() as conn, transaction(conn):  # the discard's intent, then a crash
         workspace_repo.transition(conn, 1, WorkspaceState.REMOVING)
 
-    async def restart() -> dict[int, str]:
+    async def restart() -> dict[int, WorktreeRepair]:
         sup = Supervisor(home.locations)
         report = await sup.start()
         await sup.stop()
         return report.worktrees
 
-    assert run_async(restart()) == {1: "removed"}
+    assert run_async(restart()) == {1: WorktreeRepair.REMOVED}
     assert not Path(ws.path).exists() and ws.branch not in git(repo, "branch", "--list")
     assert workspace(home, 1).state is WorkspaceState.REMOVED
     listed = home.cli("recovery", check=True).stdout
@@ -376,7 +377,9 @@ def test_cleanup_removes_merged_worktrees_and_keeps_what_may_hold_work_unless_na
     listed = json.loads(home.cli("cleanup", "--dry-run", "--json", check=True).stdout)
     by_id = {c["id"]: c for c in listed}
     assert by_id[f"W{first}"]["kind"] == "merged worktree" and by_id[f"W{first}"]["safe"]
-    assert f"W{second}" not in by_id  # unmerged work is not even offered
+    unmerged = by_id[f"W{second}"]  # offered, but never removed unless named
+    assert unmerged["kind"] == "unmerged worktree" and not unmerged["safe"]
+    assert "1 commit not in main" in unmerged["why"]
     strays = [c for c in listed if c["what"] == str(stray)]
     assert strays and not strays[0]["safe"] and strays[0]["size"] > 0
     assert any(c["what"] == str(orphan_run) and c["safe"] for c in listed)  # empty
