@@ -189,7 +189,11 @@ class RecoveryReport:
 
     @property
     def needs_attention(self) -> bool:
-        return not self.previous_clean or bool(self.interrupted or self.finished or self.approvals)
+        """Worth the recovery screen: a crash, or anything that changed or waits meanwhile
+        (a worktree completed at start counts: the person did not see it happen)."""
+        return not self.previous_clean or bool(
+            self.interrupted or self.finished or self.approvals or self.worktrees
+        )
 
     def counts(self) -> dict[str, int]:
         return {

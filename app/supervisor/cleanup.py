@@ -152,9 +152,7 @@ def _worktree(git: Git, workspace: Workspace, conn: Connection) -> Candidate | N
         return None
     safe = not uncommitted and not unmerged
     kind: Kind = "merged worktree" if safe else "unmerged worktree"
-    why = f"task {workspace.task_id} has ended; " + (
-        f"its work is merged into {_short(base)}" if safe else _holds(uncommitted, unmerged, base)
-    )
+    why = f"its work is merged into {_short(base)}" if safe else _holds(uncommitted, unmerged, base)
     ended = run.ended_at if run is not None else None
     return Candidate(f"W{workspace.task_id}", kind, workspace.path, _size(path), safe, why,
                      workspace.task_id, ended)  # fmt: skip
@@ -167,7 +165,7 @@ def _holds(uncommitted: int, unmerged: int, base: str) -> str:
     if unmerged:
         commits = f"{unmerged} commit{'s' if unmerged != 1 else ''}"
         parts.append(f"{commits} not in {_short(base)}")
-    return "it holds " + " and ".join(parts)
+    return "holds " + " and ".join(parts)
 
 
 def _short(ref: str) -> str:

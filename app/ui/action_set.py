@@ -33,6 +33,9 @@ class ActionSet:
         self.jump_action = action("&Jump to end", "End")
         self.find_action = action("&Find in output…", QKeySequence.StandardKey.Find)
         self.history_action = action("Recovery &history…")
+        self.cleanup_action = action(
+            "&Clean up…", tip="Remove worktrees, folders and runners that no task needs"
+        )
         self.run_workflow_action = action(
             "Run &workflow…", "Ctrl+Shift+W", tip="Steps with checkpoints where you approve"
         )
@@ -84,6 +87,8 @@ class ActionSet:
         view_menu = bar.addMenu("&View")
         for act in (self.pause_action, self.jump_action, self.find_action):
             view_menu.addAction(act)
+        tools_menu = bar.addMenu("T&ools")
+        tools_menu.addAction(self.cleanup_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.history_action)
         help_menu.addAction(self.about_action)

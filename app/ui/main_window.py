@@ -37,6 +37,7 @@ from app.supervisor.workflows import WorkflowEngine
 from app.ui.action_set import ActionSet
 from app.ui.bridge import Bridge
 from app.ui.dialogs.cancel_task import CancelTaskBox
+from app.ui.dialogs.cleanup import CleanupDialog
 from app.ui.dialogs.new_task import NewTaskDialog
 from app.ui.dialogs.settings import SettingsDialog
 from app.ui.icons import app_icon
@@ -158,6 +159,7 @@ class MainWindow(QMainWindow):
         actions.jump_action.triggered.connect(task_tabs.jump_to_end)
         actions.find_action.triggered.connect(task_tabs.find)
         actions.history_action.triggered.connect(self.show_recovery_history)
+        actions.cleanup_action.triggered.connect(self.show_cleanup)
         actions.approvals_action.triggered.connect(self.approvalsRequested)
         actions.about_action.triggered.connect(self._about)
         # workflows
@@ -383,6 +385,12 @@ class MainWindow(QMainWindow):
 
     def show_recovery_history(self) -> RecoveryHistoryDialog:
         dialog = RecoveryHistoryDialog(self.supervisor.recovery_history(), self.describe, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_cleanup(self) -> CleanupDialog:
+        dialog = CleanupDialog(self.supervisor.housekeeping, self.describe, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog

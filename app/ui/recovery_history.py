@@ -36,6 +36,9 @@ def history_entry(report: RecoveryReport) -> tuple[str, str]:
     parts = [f"{n} {what}" for what, n in c.items() if n]
     if report.approvals:
         parts.append(f"{len(report.approvals)} approvals")
+    if report.worktrees:
+        n = len(report.worktrees)
+        parts.append(f"{n} worktree{'' if n == 1 else 's'} repaired")
     flag = "" if report.previous_clean else f"  {UNCLEAN_FLAG}"
     text = f"{when}{flag}\n" + (" · ".join(parts) if parts else "nothing to recover")
     tooltip = (

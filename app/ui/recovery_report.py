@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.models import RecoveryCause, RecoveryReport
+from app.core.models import RecoveryCause, RecoveryReport, WorktreeRepair
 from app.core.states import RunState
 from app.ui.icons import state_icon
 from app.ui.labels import state_label
@@ -46,6 +46,21 @@ GROUPS = (
     ("interrupted", "Interrupted — needs you", "interrupted"),
     ("queued", "Queue restored", "queued"),
 )
+
+
+WORKTREES_GROUP = "worktrees"
+REPAIRED = {
+    WorktreeRepair.CREATED: (
+        "Worktree creation finished",
+        "Agentry stopped while git was creating this task's worktree. Git had finished, so "
+        "the task works in it.",
+    ),
+    WorktreeRepair.REMOVED: (
+        "Half-removed worktree removed",
+        "Agentry stopped while this task's worktree was being discarded. The worktree and "
+        "its branch are now removed.",
+    ),
+}
 
 
 def finished_failed(report: RecoveryReport, task_id: int, line: TaskLine | None) -> bool:
@@ -157,7 +172,7 @@ def summary(report: RecoveryReport) -> str:
     if report.approvals:
         parts.append(f"{len(report.approvals)} tool call(s) wait for your approval")
     if report.worktrees:
-        parts.append(f"{len(report.worktrees)} half-finished worktree change(s) completed")
+        parts.append(f"{_plural(len(report.worktrees), 'worktree')} repaired")
     return " · ".join(parts or ["nothing to recover"]) + (
         f" — recovered in {report.duration_ms:.0f} ms"
     )
@@ -199,11 +214,13 @@ class RecoveryReportView(QTreeWidget):
         header.setSectionResizeMode(self.ACTIONS_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
         self.setColumnHidden(self.ACTIONS_COLUMN, True)
         self.rows: dict[int, QTreeWidgetItem] = {}
+        self.worktree_rows: dict[int, QTreeWidgetItem] = {}  # a task may be in both
         self.failed_finished: list[int] = []
 
     def show_report(self, report: RecoveryReport, describe: Describe) -> None:
         self.clear()
         self.rows = {}
+        self.worktree_rows = {}
         self.failed_finished = []
         for key, label, icon in GROUPS:
             task_ids: list[int] = getattr(report, key)
@@ -220,6 +237,8 @@ class RecoveryReportView(QTreeWidget):
                 group.setToolTip(0, f"{failed} of {len(task_ids)} did not finish successfully")
             group.setExpanded(bool(task_ids) and key != "queued")
             group.setHidden(not task_ids)  # the summary line still counts the empty ones
+        if report.worktrees:
+            self._worktree_group(report, describe)
         self.setColumnHidden(self.ACTIONS_COLUMN, not (self.live and report.interrupted))
         fit = self.sizeHintForColumn(self.WHAT_COLUMN) + 8
         self.setColumnWidth(self.WHAT_COLUMN, max(140, min(fit, self.WHAT_MAX_WIDTH)))
@@ -248,6 +267,26 @@ class RecoveryReportView(QTreeWidget):
         if key == "finished" and finished_failed(report, task_id, line):
             self.failed_finished.append(task_id)
         return item
+
+    def _worktree_group(self, report: RecoveryReport, describe: Describe) -> None:
+        """What start-up completed of worktrees a crash left half made or half removed."""
+        group = QTreeWidgetItem(self, [f"Worktrees repaired ({len(report.worktrees)})"])
+        group.setIcon(0, standard_icon(self, QStyle.StandardPixmap.SP_DirIcon))
+        group.setFirstColumnSpanned(True)
+        group.setData(0, Qt.ItemDataRole.UserRole, WORKTREES_GROUP)
+        for task_id, repair in sorted(report.worktrees.items()):
+            line = describe(task_id)
+            title = f"#{task_id}  " + (line.title if line else "(task no longer exists)")
+            state = line.state if line else ""
+            happened, why = REPAIRED[repair]
+            item = QTreeWidgetItem(group, [title, state_label(state) if state else "", happened])
+            item.setData(0, Qt.ItemDataRole.UserRole, task_id)
+            item.setToolTip(self.TITLE_COLUMN, title)
+            item.setToolTip(self.WHAT_COLUMN, why)
+            if state:
+                item.setIcon(self.STATE_COLUMN, state_icon(state))
+            self.worktree_rows[task_id] = item
+        group.setExpanded(True)
 
     def group(self, key: str) -> QTreeWidgetItem:
         for i in range(self.topLevelItemCount()):

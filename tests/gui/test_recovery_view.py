@@ -12,14 +12,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpers.agentry import Home, alive
+from helpers.gitrepo import isolate_git, make_repo
 from helpers.gui import AppDriver
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView
 
 from app.core.locations import Locations
-from app.core.models import RecoveryCause, RecoveryReport
+from app.core.models import RecoveryCause, RecoveryReport, WorktreeRepair
 from app.core.states import RunState
+from app.core.workspaces import WorkspaceState
+from app.store import workspace_repo
+from app.store.db import transaction
 from app.ui.icons import state_icon
 from app.ui.labels import STATE_LABELS
 from app.ui.recovery_history import UNCLEAN_FLAG, RecoveryHistoryDialog
@@ -380,3 +385,54 @@ def test_a_requeued_task_is_listed_with_the_queue_saying_it_never_started(qtbot:
     assert row.parent() is screen.view.group("queued")
     assert row.text(RecoveryReportView.WHAT_COLUMN) == "Queued again (it never started)"
     assert "before its runner started" in row.toolTip(RecoveryReportView.WHAT_COLUMN)
+
+
+# ------------------------------------------------------------------ repaired worktrees
+
+
+def _with_worktrees() -> RecoveryReport:
+    report = _troubled()
+    report.worktrees = {4: WorktreeRepair.CREATED, 6: WorktreeRepair.REMOVED}
+    return report
+
+
+def test_each_repaired_worktree_is_listed_with_what_was_done(qtbot: Any) -> None:
+    screen = _screen(qtbot, _with_worktrees())
+    view, what = screen.view, RecoveryReportView.WHAT_COLUMN
+    assert view.task_ids("worktrees") == [4, 6]
+    assert "Worktrees repaired (2)" in view.group("worktrees").text(0)
+    created, removed = view.worktree_rows[4], view.worktree_rows[6]
+    assert created.text(what) == "Worktree creation finished"
+    assert removed.text(what) == "Half-removed worktree removed"
+    assert removed.text(RecoveryReportView.TITLE_COLUMN) == "#6  (task no longer exists)"
+    assert "branch are now removed" in removed.toolTip(what)
+    assert view.rows[4].text(what).startswith("Stopped unexpectedly")  # its own row stays
+    assert "2 worktrees repaired" in screen.summary.text()
+
+
+def test_the_history_lists_repaired_worktrees_too(qtbot: Any) -> None:
+    dialog = RecoveryHistoryDialog([_with_worktrees()], describe)
+    qtbot.addWidget(dialog)
+    item = dialog.list.item(0)
+    assert item is not None and "2 worktrees repaired" in item.text()
+    assert dialog.view.task_ids("worktrees") == [4, 6]
+    assert "2 worktrees repaired" in dialog.summary.text()
+
+
+def test_the_real_app_shows_a_discard_a_crash_cut_short_as_completed(
+    driver: AppDriver, home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    isolate_git(tmp_path, monkeypatch)
+    repo = make_repo(tmp_path / "project", {"a.txt": "line\n"})
+    ran = home.cli("run", "--worktree", "--wait", "--title", "Try a new parser",
+                   "--cwd", str(repo), "--", "true")  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    with home.db() as conn, transaction(conn):  # a discard's intent, then a crash
+        workspace_repo.transition(conn, 1, WorkspaceState.REMOVING)
+
+    app = driver.start()
+    screen = app.recovery_screen
+    assert screen is not None and screen.isVisible()
+    row = screen.view.worktree_rows[1]
+    assert row.text(RecoveryReportView.TITLE_COLUMN) == "#1  Try a new parser"
+    assert row.text(RecoveryReportView.WHAT_COLUMN) == "Half-removed worktree removed"

@@ -146,8 +146,8 @@ def test_clean_up_lists_safe_and_risky_worktrees_and_removes_only_what_was_chose
 
     safe, why, outcome = run_async(clean())
     assert safe == {f"W{merged}": True, f"W{unmerged}": False, f"W{dirty}": False}
-    assert why[f"W{unmerged}"].endswith("it holds 1 commit not in main")
-    assert why[f"W{dirty}"].endswith("it holds 1 uncommitted file")
+    assert why[f"W{unmerged}"] == "holds 1 commit not in main"
+    assert why[f"W{dirty}"] == "holds 1 uncommitted file"
     assert sorted(c.task_id or 0 for c in outcome.removed) == [merged, dirty]
     assert workspace(home, unmerged).state is WorkspaceState.READY
     for task_id in (merged, dirty):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.core.models import RecoveryCause, RecoveryReport, Run, Task, TaskSpec
+from app.core.models import RecoveryCause, RecoveryReport, Run, Task, TaskSpec, WorktreeRepair
 from app.core.states import RunState
 
 
@@ -217,9 +217,23 @@ def test_recovery_report_describe_says_a_clean_previous_session_was_clean() -> N
         pytest.param(RecoveryReport(started_at=0.0, previous_clean=False), True, id="unclean"),
         pytest.param(RecoveryReport(started_at=0.0, finished=[1]), True, id="finished-away"),
         pytest.param(RecoveryReport(started_at=0.0, interrupted=[1]), True, id="interrupted"),
+        pytest.param(
+            RecoveryReport(started_at=0.0, worktrees={1: WorktreeRepair.REMOVED}),
+            True,
+            id="worktree-repaired",
+        ),
     ],
 )
 def test_recovery_report_needs_attention_when_something_happened_while_away(
     report: RecoveryReport, expected: bool
 ) -> None:
     assert report.needs_attention is expected
+
+
+def test_worktree_repairs_survive_a_json_round_trip_and_an_unknown_one_is_dropped() -> None:
+    report = RecoveryReport(started_at=0.0, worktrees={3: WorktreeRepair.CREATED})
+    data = json.loads(json.dumps(report.to_json()))
+    assert data["worktrees"] == {"3": "created"}
+    assert RecoveryReport.from_json(data).worktrees == {3: WorktreeRepair.CREATED}
+    newer = data | {"worktrees": {"3": "created", "4": "moved"}}  # a newer Agentry's word
+    assert RecoveryReport.from_json(newer).worktrees == {3: WorktreeRepair.CREATED}
