@@ -119,4 +119,4 @@ def test_with_nothing_to_clean_up_the_dialog_says_so(driver: AppDriver, home: Ho
     _, dialog = open_cleanup(driver)
     assert dialog.pages.currentWidget() is dialog.empty
     assert "Nothing to clean up" in dialog.empty.text()
-    assert not dialog.remove_button.isEnabled()
+    assert not dialog.remove_button.isEnabled() and dialog.close_button.text() == "Close"

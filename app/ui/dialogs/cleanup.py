@@ -66,7 +66,7 @@ def size_text(size: int) -> str:
 
 
 class CleanupDialog(QDialog):
-    ITEM, KIND, SIZE, DETAILS = range(4)
+    ITEM, KIND, DETAILS, SIZE = range(4)
 
     def __init__(
         self,
@@ -116,7 +116,7 @@ class CleanupDialog(QDialog):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.report)
         layout.addLayout(buttons)
-        self.resize(920, 460)
+        self.resize(960, 460)
         self.table.itemChanged.connect(lambda _item, _col: self._update_total())
         self.remove_button.clicked.connect(self.ask_to_remove)
         self.close_button.clicked.connect(self.reject)
@@ -126,17 +126,18 @@ class CleanupDialog(QDialog):
     def _make_table(self) -> QTreeWidget:
         table = QTreeWidget(self)
         table.setColumnCount(4)
-        table.setHeaderLabels(["Item", "Kind", "Size", "Why it can go, or what it holds"])
+        table.setHeaderLabels(["Item", "Kind", "Why it can go, or what it holds", "Size"])
         table.setRootIsDecorated(False)
         table.setUniformRowHeights(True)
         table.setTextElideMode(Qt.TextElideMode.ElideRight)
         table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        table.setStyleSheet("QTreeView::item { padding: 3px 6px 3px 2px; }")
         table.headerItem().setTextAlignment(self.SIZE, Qt.AlignmentFlag.AlignRight)
         header = table.header()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(self.ITEM, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(self.KIND, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(self.SIZE, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
+        for column in (self.ITEM, self.KIND, self.SIZE):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(self.DETAILS, QHeaderView.ResizeMode.Stretch)
         return table
 
     # ------------------------------------------------------------------ listing
@@ -153,17 +154,28 @@ class CleanupDialog(QDialog):
         for candidate in found:
             self._add_row(candidate)
         self.table.blockSignals(False)
-        fit = self.table.sizeHintForColumn(self.ITEM) + 24
-        self.table.setColumnWidth(self.ITEM, max(160, min(fit, 300)))
+        self._fit_columns()
         self.pages.setCurrentWidget(self.table if found else self.empty)
+        if not found:
+            self.close_button.setText("Close")
         self._update_total()
+
+    def _fit_columns(self) -> None:
+        """Kind and size as wide as their text; the item's name up to a third of the width;
+        the reason takes the rest."""
+        header = self.table.header()
+        for column in (self.KIND, self.SIZE):
+            wanted = max(self.table.sizeHintForColumn(column), header.sectionSizeHint(column))
+            self.table.setColumnWidth(column, wanted + 12)
+        fit = self.table.sizeHintForColumn(self.ITEM) + 24
+        self.table.setColumnWidth(self.ITEM, max(160, min(fit, self.width() // 3)))
 
     def _add_row(self, candidate: Candidate) -> None:
         name, where = self._item_text(candidate)
         size = "—" if candidate.kind == "unknown runner" else size_text(candidate.size)
         item = QTreeWidgetItem(
             self.table,
-            [name, KIND_LABELS[candidate.kind], size, _sentence(candidate.why)],
+            [name, KIND_LABELS[candidate.kind], _sentence(candidate.why), size],
         )
         item.setData(self.ITEM, Qt.ItemDataRole.UserRole, candidate.id)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

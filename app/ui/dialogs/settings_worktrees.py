@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -20,9 +21,8 @@ from app.core.settings import Settings
 DEFAULT_PRUNE_DAYS = 30  # offered when the person turns pruning on
 EDITOR_PLACEHOLDER = "code (when installed), else the system's choice"
 PRUNE_NOTE = (
-    "Only the worktree of an ended task whose branch is merged into its base and that holds "
-    "nothing uncommitted is removed, with its branch; each removal is announced and noted "
-    "in the task's history. Tools → Clean up… lists the rest."
+    "Only an ended task's worktree whose branch is merged into its base and that holds "
+    "nothing uncommitted; each removal is announced and noted in the task's history."
 )
 
 
@@ -46,9 +46,11 @@ class WorktreeSettings(QWidget):
         prune_row.addStretch(1)
         note = QLabel(PRUNE_NOTE, self, wordWrap=True)
         note.setStyleSheet("color: gray")
+        prune = QVBoxLayout()
+        prune.addLayout(prune_row)
+        prune.addWidget(note)
         form = QFormLayout(self)
-        form.addRow("Pruning", prune_row)
-        form.addRow("", note)
+        form.addRow("Pruning", prune)
         form.addRow("Open in editor command", self.editor)
         self.prune.toggled.connect(self.days.setEnabled)
 
