@@ -22,7 +22,7 @@ import psutil
 from app.core.locations import Locations
 from app.core.workspaces import Workspace, WorkspaceState
 from app.runner import procs
-from app.store import repo, workspace_repo
+from app.store import land_repo, repo, workspace_repo
 from app.store.db import Connection, transaction
 from app.supervisor import workspaces
 from app.supervisor.git import Git, GitError
@@ -59,7 +59,7 @@ class Outcome:
 
 
 class Refused(Exception):
-    """What was listed must not be removed any more (its task runs again)."""
+    """What was listed must not be removed any more (its task runs or lands again)."""
 
 
 def find(conn: Connection, locations: Locations, git: Git) -> list[Candidate]:
@@ -119,7 +119,7 @@ def _remove_worktree(conn: Connection, git: Git, task_id: int) -> None:
     if workspace is None or workspace.state is WorkspaceState.REMOVED:
         return
     if not _ended(conn, task_id):  # retried since it was listed: its worktree is in use
-        raise Refused(f"task {task_id} is running again; its worktree was kept")
+        raise Refused(f"task {task_id} is running or landing again; its worktree was kept")
     with transaction(conn):  # the intent first: a crash now is completed at the next start
         workspace_repo.transition(conn, task_id, WorkspaceState.REMOVING)
     workspaces.remove(git, workspace)
@@ -128,16 +128,19 @@ def _remove_worktree(conn: Connection, git: Git, task_id: int) -> None:
 
 
 def _ended(conn: Connection, task_id: int) -> bool:
+    """No run of the task may still change its worktree, and no land of it is under way."""
     run = repo.get_task(conn, task_id).latest_run
-    return run is None or run.state.is_terminal
+    if run is not None and not run.state.is_terminal:
+        return False
+    return not any(land.is_active for land in land_repo.of_task(conn, task_id))
 
 
 def _worktree(git: Git, workspace: Workspace, conn: Connection) -> Candidate | None:
     """The worktree of an ended task: safe when its branch is merged into its base and it
     holds nothing uncommitted, otherwise offered with what it holds."""
-    run = repo.get_task(conn, workspace.task_id).latest_run
-    if run is not None and not run.state.is_terminal:
+    if not _ended(conn, workspace.task_id):
         return None
+    run = repo.get_task(conn, workspace.task_id).latest_run
     repo_path, path = Path(workspace.repo), Path(workspace.path)
     try:
         if not workspaces.exists(git, workspace):

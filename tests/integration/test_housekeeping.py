@@ -13,9 +13,11 @@ from helpers.agentry import Home, run_async
 from helpers.gitrepo import git, isolate_git, make_repo
 from helpers.wait import async_wait_until
 
+from app.core.settings import Settings
 from app.core.workspaces import Workspace, WorkspaceState
+from app.store import land_repo, workspace_repo
 from app.store import repo as task_repo
-from app.store import workspace_repo
+from app.store.db import transaction
 from app.supervisor import housekeeping
 from app.supervisor.cleanup import Outcome
 from app.supervisor.events import Event, Notice
@@ -155,3 +157,22 @@ def test_clean_up_lists_safe_and_risky_worktrees_and_removes_only_what_was_chose
         with home.db() as conn:
             kinds = [e["kind"] for e in task_repo.events_for_task(conn, task_id)]
         assert "cleaned_up" in kinds
+
+
+def test_a_worktree_whose_task_is_being_landed_is_neither_listed_nor_pruned(
+    home: Home, repo: Path
+) -> None:
+    merged, _unmerged, _dirty = merged_unmerged_and_dirty(home, repo)
+    with home.db() as conn, transaction(conn):  # a land of it, queued
+        land_repo.create(conn, merged, repo=str(repo), base="main", check="")
+
+    async def look() -> tuple[list[str], Outcome]:
+        sup = Supervisor(home.locations)  # not started: its lander would move the land on
+        sup.settings = Settings(prune_merged_after_days=1)
+        sup.housekeeping.clock = lambda: time.time() + 8 * DAY
+        found = [c.id for c in await sup.housekeeping.find()]
+        return found, await sup.housekeeping.prune()
+
+    found, pruned = run_async(look())
+    assert f"W{merged}" not in found and pruned.removed == ()
+    assert workspace(home, merged).state is WorkspaceState.READY
