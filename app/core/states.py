@@ -85,6 +85,7 @@ class ExitReason(enum.StrEnum):
     CANCELLED = "cancelled"
     SPAWN_ERROR = "spawn_error"
     INTERRUPTED = "interrupted"  # the runner itself was told to stop (e.g. SIGTERM at logout)
+    SETUP_FAILED = "setup_failed"  # the worktree's setup command failed: the agent never ran
 
 
 def state_for_exit(reason: ExitReason, returncode: int | None) -> RunState:
@@ -95,6 +96,7 @@ def state_for_exit(reason: ExitReason, returncode: int | None) -> RunState:
         ExitReason.TIMEOUT: RunState.TIMED_OUT,
         ExitReason.CANCELLED: RunState.CANCELLED,
         ExitReason.SPAWN_ERROR: RunState.FAILED,
+        ExitReason.SETUP_FAILED: RunState.FAILED,
         ExitReason.INTERRUPTED: RunState.INTERRUPTED,
     }[reason]
 

@@ -51,6 +51,9 @@ class Workspace:
     state: WorkspaceState
     created_at: float
     updated_at: float
+    # when the project's setup command last passed in this worktree; None: it has not (yet),
+    # so the next run sets it up first (a worktree made again starts over)
+    setup_done_at: float | None = None
 
     @property
     def cwd(self) -> str:

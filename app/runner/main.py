@@ -20,27 +20,35 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import psutil
 
 from app.core.platform import agent_popen_kwargs
 from app.core.states import ExitReason
 from app.runner import procs, protocol
-from app.runner.protocol import ExitInfo, RunnerInfo, RunSpec
+from app.runner.protocol import ExitInfo, RunnerInfo, RunSpec, SetupInfo
 
 log = logging.getLogger("agentry.runner")
 
 POLL_S = 0.25
 HEARTBEAT_S = 2.0
 EXIT_WRITE_ATTEMPTS = 2000  # about three hours at the 5 s cap between attempts
+BOLD, RESET = "\x1b[1m", "\x1b[0m"  # the Setup section's frame stands out in the transcript
+
+
+class Ending(NamedTuple):
+    """How a run ends before its agent ran: what ``exit.json`` will say."""
+
+    returncode: int | None
+    reason: ExitReason
+    message: str
 
 
 class Runner:
     def __init__(self, run_dir: Path) -> None:
         self.run_dir = run_dir
         self._stop_signal: int | None = None
-        self._agent_done = threading.Event()
 
     # ------------------------------------------------------------------ entry
 
@@ -60,23 +68,31 @@ class Runner:
             message = "[agentry] cancelled by the user before the agent started"
             self._note(output, message)
             return self._finish(None, ExitReason.CANCELLED, message)
-        agent, problem = None, self._precheck(spec)
-        if problem is None:
-            try:
-                agent = self._spawn(spec, output)
-            except OSError as exc:
-                problem = f"could not start {spec.argv[0]!r} in {spec.cwd}: {exc.strerror or exc}"
-        if agent is None:
-            self._note(output, problem or "could not start the agent")
-            return self._finish(None, ExitReason.SPAWN_ERROR, problem or "")
-        started = time.time()
-        deadline = started + spec.timeout if spec.timeout else None
-        self._record(agent, started, deadline)
+        problem = self._precheck(spec)
+        if problem is not None:
+            self._note(output, problem)
+            return self._finish(None, ExitReason.SPAWN_ERROR, problem)
+        began = time.time()
         # The limit is kept on the monotonic clock: a wall-clock step must not end a run
-        # early or let it run on (runner.json keeps the wall-clock deadline to show).
+        # early or let it run on (runner.json keeps the wall-clock deadline to show). It
+        # counts from the setup's start: the setup is part of the run.
         limit = time.monotonic() + spec.timeout if spec.timeout else None
-        reason, message = self._wait(agent, spec, limit)
-        self._agent_done.wait()  # the reaper thread alone waits on the agent: no ECHILD race
+        setup_s = None
+        if spec.setup:
+            passed = self._setup(spec, spec.setup, output, limit)
+            if isinstance(passed, Ending):
+                return self._finish(*passed)
+            setup_s = passed
+        try:
+            agent = self._spawn(spec.argv, spec, output, stdin=spec.stdin)
+        except OSError as exc:
+            problem = f"could not start {spec.argv[0]!r} in {spec.cwd}: {exc.strerror or exc}"
+            self._note(output, problem)
+            return self._finish(None, ExitReason.SPAWN_ERROR, problem)
+        deadline = began + spec.timeout if spec.timeout else None
+        done = self._record(agent, time.time(), deadline, setup_s)
+        reason, message = self._wait(agent, done, spec, limit, "the agent")
+        done.wait()  # the reaper thread alone waits on the agent: no ECHILD race
         returncode = agent.returncode
         if message:
             self._note(output, message)
@@ -95,76 +111,142 @@ class Runner:
             return f"the prompt file {self.run_dir / spec.stdin} is missing"
         return None
 
-    def _spawn(self, spec: RunSpec, output: IO[bytes]) -> subprocess.Popen[bytes]:
+    def _setup(
+        self, spec: RunSpec, argv: list[str], output: IO[bytes], limit: float | None
+    ) -> float | Ending:
+        """Run the worktree's setup command before the agent, its output framed as the
+        transcript's Setup section. Returns its duration when it passed; otherwise how
+        the run ends (the agent is never started)."""
+        command = spec.setup_command or " ".join(argv)
+        self._note(output, f"{BOLD}[agentry] ── Setup: {command} ──{RESET}")
+        began = time.monotonic()
+        try:
+            setup = self._spawn(argv, spec, output, stdin=None)
+        except OSError as exc:
+            problem = f"could not start the setup command `{command}`: {exc.strerror or exc}"
+            self._note(output, f"{BOLD}[agentry] ── Setup failed: {problem} ──{RESET}")
+            return Ending(None, ExitReason.SETUP_FAILED, problem)
+        done = self._watch(setup)
+        self._record_setup(setup)
+        reason, message = self._wait(setup, done, spec, limit, "the setup command")
+        done.wait()
+        if message:
+            self._note(output, message)
+        left = procs.stop_group(setup.pid, spec.grace)
+        if left:
+            self._note(output, f"[agentry] stopped {left} process(es) the setup left running")
+        took = time.monotonic() - began
+        code = setup.returncode
+        if reason is ExitReason.EXIT and code == 0:
+            self._note(output, f"{BOLD}[agentry] ── Setup passed in {took:.1f} s ──{RESET}")
+            return took
+        if reason is not ExitReason.EXIT:  # cancelled, timed out, told to stop
+            self._note(output, f"{BOLD}[agentry] ── Setup stopped after {took:.1f} s ──{RESET}")
+            return Ending(None, reason, message)
+        ended = f"exit code {code}" if code >= 0 else f"signal {-code}"
+        self._note(output, f"{BOLD}[agentry] ── Setup failed: {ended} after {took:.1f} s ──{RESET}")
+        failed = f"the setup command `{command}` failed with {ended} (see the Setup section)"
+        return Ending(None, ExitReason.SETUP_FAILED, failed)
+
+    def _spawn(
+        self, argv: list[str], spec: RunSpec, output: IO[bytes], *, stdin: str | None
+    ) -> subprocess.Popen[bytes]:
         env = {**os.environ, **spec.env}
-        stdin: Any = subprocess.DEVNULL
-        if spec.stdin:
-            stdin = open(self.run_dir / spec.stdin, "rb")  # noqa: SIM115 - closed below
+        source: Any = subprocess.DEVNULL
+        if stdin:
+            source = open(self.run_dir / stdin, "rb")  # noqa: SIM115 - closed below
         try:
             return subprocess.Popen(
-                spec.argv,
+                argv,
                 cwd=spec.cwd,
                 env=env,
-                stdin=stdin,
+                stdin=source,
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 **agent_popen_kwargs(),
             )
         finally:
-            if stdin is not subprocess.DEVNULL:
-                stdin.close()
+            if source is not subprocess.DEVNULL:
+                source.close()
 
     def _record(
-        self, agent: subprocess.Popen[bytes], started: float, deadline: float | None
-    ) -> None:
+        self,
+        agent: subprocess.Popen[bytes],
+        started: float,
+        deadline: float | None,
+        setup_s: float | None,
+    ) -> threading.Event:
         me = psutil.Process()
         try:
             agent_ct = procs.start_stamp(psutil.Process(agent.pid))
         except psutil.NoSuchProcess:
             agent_ct = started  # already gone; the waiter reaps it and exit.json follows
-        info = RunnerInfo(me.pid, procs.start_stamp(me), agent.pid, agent_ct, started, deadline)
+        info = RunnerInfo(
+            me.pid, procs.start_stamp(me), agent.pid, agent_ct, started, deadline, setup_s
+        )
         protocol.write_runner_info(self.run_dir, info)
-        threading.Thread(target=self._reap, args=(agent,), daemon=True).start()
+        return self._watch(agent)
 
-    def _reap(self, agent: subprocess.Popen[bytes]) -> None:
-        agent.wait()
-        self._agent_done.set()
+    def _record_setup(self, setup: subprocess.Popen[bytes]) -> None:
+        """setup.json, so a runner that dies now is known to have started, and its setup
+        can be found and stopped."""
+        started = time.time()
+        try:
+            stamp = procs.start_stamp(psutil.Process(setup.pid))
+        except psutil.NoSuchProcess:
+            stamp = started
+        protocol.write_setup_info(self.run_dir, SetupInfo(setup.pid, stamp, started))
+
+    def _watch(self, process: subprocess.Popen[bytes]) -> threading.Event:
+        """A thread that alone waits on ``process``; the event is set when it has ended."""
+        done = threading.Event()
+        threading.Thread(target=self._reap, args=(process, done), daemon=True).start()
+        return done
+
+    def _reap(self, process: subprocess.Popen[bytes], done: threading.Event) -> None:
+        process.wait()
+        done.set()
 
     def _wait(
-        self, agent: subprocess.Popen[bytes], spec: RunSpec, deadline: float | None
+        self,
+        process: subprocess.Popen[bytes],
+        done: threading.Event,
+        spec: RunSpec,
+        deadline: float | None,
+        what: str,
     ) -> tuple[ExitReason, str]:
         next_beat = 0.0
-        while not self._agent_done.wait(POLL_S):
+        while not done.wait(POLL_S):
             now = time.monotonic()
             if now >= next_beat:
                 self._beat()
                 next_beat = now + HEARTBEAT_S
-            stop = self._stop_reason(now, spec, deadline)
+            stop = self._stop_reason(now, spec, deadline, what)
             if stop is not None:
-                self._kill(agent, spec.grace)
+                self._kill(process, spec.grace)
                 return stop
         return ExitReason.EXIT, ""
 
     def _stop_reason(
-        self, now: float, spec: RunSpec, deadline: float | None
+        self, now: float, spec: RunSpec, deadline: float | None, what: str
     ) -> tuple[ExitReason, str] | None:
         if protocol.cancel_requested(self.run_dir):
-            return ExitReason.CANCELLED, "[agentry] cancelled by the user; stopped the agent"
+            return ExitReason.CANCELLED, f"[agentry] cancelled by the user; stopped {what}"
         if deadline is not None and now >= deadline:
             return (
                 ExitReason.TIMEOUT,
-                f"[agentry] timed out after {spec.timeout:g} s; stopped the agent",
+                f"[agentry] timed out after {spec.timeout:g} s; stopped {what}",
             )
         if self._stop_signal is not None:
             return (
                 ExitReason.INTERRUPTED,
-                f"[agentry] the runner received signal {self._stop_signal}; stopped the agent",
+                f"[agentry] the runner received signal {self._stop_signal}; stopped {what}",
             )
         return None
 
-    def _kill(self, agent: subprocess.Popen[bytes], grace: float) -> None:
+    def _kill(self, process: subprocess.Popen[bytes], grace: float) -> None:
         try:
-            root = psutil.Process(agent.pid)
+            root = psutil.Process(process.pid)
         except psutil.NoSuchProcess:
             return
         procs.kill_tree(root, grace)

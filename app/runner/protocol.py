@@ -3,6 +3,15 @@
 ``spec.json`` is written by the supervisor before launch; ``runner.json`` and ``exit.json``
 by the runner, once each, atomically; ``cancel`` is a request (its existence is the fact);
 ``output.log`` is the agent's own stdout and stderr.
+
+A run whose spec has a ``setup`` command (a new worktree's ``npm ci``) runs it first, in
+the run's folder, with its output in ``output.log`` between two ``[agentry] ── Setup``
+lines. The runner writes ``setup.json`` (the setup process) once when it starts it, so a
+runner that dies during setup is told apart from one that never started and its setup is
+stopped. Only a setup that passed lets the agent start: then ``runner.json`` says how long
+it took (``setup_s``), which is how the supervisor learns the worktree is set up; one
+that fails ends the run with ``exit.json`` reason ``setup_failed``. Cancel and the
+deadline count from the setup's start.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ RUNNER = "runner.json"
 EXIT = "exit.json"
 CANCEL = "cancel"
 HEARTBEAT = "heartbeat"
+SETUP = "setup.json"
 OUTPUT = "output.log"
 RUNNER_LOG = "runner.log"
 
@@ -43,6 +53,8 @@ class RunSpec:
     timeout: float | None = None  # seconds; None: no limit
     grace: float = 5.0
     adapter: str = "shell"
+    setup: list[str] | None = None  # run before the agent, in cwd; the agent starts if it passes
+    setup_command: str = ""  # the setup as the person wrote it, for the transcript and messages
     version: int = PROTOCOL_VERSION
 
     def __post_init__(self) -> None:
@@ -58,6 +70,14 @@ class RunSpec:
             raise ValueError("env must map names to string values")
         if self.stdin is not None and not isinstance(self.stdin, str):
             raise ValueError("stdin must be a file name or null")
+        if self.setup is not None and (
+            not isinstance(self.setup, list)
+            or not self.setup
+            or not all(isinstance(a, str) for a in self.setup)
+        ):
+            raise ValueError("setup must be null or a non-empty list of strings")
+        if not isinstance(self.setup_command, str):
+            raise ValueError("setup_command must be text")
         _check_number("timeout", self.timeout, optional=True)
         _check_number("grace", self.grace)
 
@@ -70,15 +90,34 @@ class RunnerInfo:
     agent_create_time: float
     started_at: float
     deadline: float | None
+    setup_s: float | None = None  # how long the setup took; None: the run had none
 
     def __post_init__(self) -> None:
         for name in ("runner_pid", "agent_pid"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+            _check_pid(name, getattr(self, name))
         for name in ("runner_create_time", "agent_create_time", "started_at"):
             _check_number(name, getattr(self, name))
         _check_number("deadline", self.deadline, optional=True)
+        _check_number("setup_s", self.setup_s, optional=True)
+
+
+@dataclass(frozen=True)
+class SetupInfo:
+    """The setup process, recorded as it starts (runner.json comes after it passed)."""
+
+    pid: int
+    create_time: float
+    started_at: float
+
+    def __post_init__(self) -> None:
+        _check_pid("pid", self.pid)
+        _check_number("create_time", self.create_time)
+        _check_number("started_at", self.started_at)
+
+
+def _check_pid(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, not {value!r}")
 
 
 def _check_number(name: str, value: object, *, optional: bool = False) -> None:
@@ -111,6 +150,10 @@ def write_runner_info(run_dir: Path, info: RunnerInfo) -> None:
     fsops.write_json(run_dir / RUNNER, asdict(info))
 
 
+def write_setup_info(run_dir: Path, info: SetupInfo) -> None:
+    fsops.write_json(run_dir / SETUP, asdict(info))
+
+
 def write_exit(run_dir: Path, info: ExitInfo) -> None:
     data = asdict(info)
     data["reason"] = info.reason.value
@@ -129,6 +172,15 @@ def read_runner_info(run_dir: Path) -> RunnerInfo | None:
     except FileNotFoundError:
         return None
     return _build(run_dir / RUNNER, lambda: RunnerInfo(**_known(RunnerInfo, data)))
+
+
+def read_setup_info(run_dir: Path) -> SetupInfo | None:
+    """None when no setup was started (none asked for, or the runner never got to it)."""
+    try:
+        data = _read(run_dir / SETUP)
+    except FileNotFoundError:
+        return None
+    return _build(run_dir / SETUP, lambda: SetupInfo(**_known(SetupInfo, data)))
 
 
 def read_exit(run_dir: Path) -> ExitInfo | None:

@@ -203,4 +203,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX lands_by_state ON lands(state, id);
     CREATE INDEX lands_by_run ON lands(run_id) WHERE run_id IS NOT NULL
     """,
+    # 8: when a worktree's setup command passed (DESIGN §7a); NULL: not yet, set it up first
+    """
+    ALTER TABLE workspaces ADD COLUMN setup_done_at REAL
+    """,
 ]

@@ -49,6 +49,7 @@ def prepare(
     approvals: float | None = None,
     prober: HookProber | None = None,
     cwd: str | None = None,
+    setup: str = "",
 ) -> list[str]:
     """Write spec.json (and the prompt) atomically; they are immutable from here on.
 
@@ -57,6 +58,8 @@ def prepare(
     (agents with a pre-tool hook then get Agentry's hook), None when they do not.
     ``prober`` checks that hook starts; without one, every hook is probed afresh.
     ``cwd`` is where the run works when not in the task's folder (its own worktree).
+    ``setup`` is a command line the runner runs there first, through the platform's shell;
+    the agent starts only if it passes ("" for none).
     """
     if cwd is not None:
         task = dataclasses.replace(task, spec=dataclasses.replace(task.spec, cwd=cwd))
@@ -84,6 +87,8 @@ def prepare(
         timeout=run.timeout,
         grace=grace,
         adapter=task.agent,
+        setup=shell_argv(setup) if setup else None,
+        setup_command=setup,
     )
     protocol.write_spec(run_dir, spec)
     return argv

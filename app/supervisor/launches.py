@@ -20,7 +20,7 @@ from pathlib import Path
 from app.core.errors import AgentryError
 from app.core.models import Run, Task
 from app.core.states import ExitReason, RunState
-from app.core.workspaces import WorkspaceState
+from app.core.workspaces import Workspace, WorkspaceState
 from app.store import repo, workspace_repo
 from app.store.db import transaction
 from app.supervisor import launcher, workspaces
@@ -109,18 +109,21 @@ class Launches:
         run_dir = self._host.locations.run_dir(run.dir)
         loop = asyncio.get_running_loop()
         task = repo.get_task(conn, run.task_id)
-        cwd = None
+        cwd, setup = None, ""
         if task.spec.worktree:
             try:
-                cwd = await self._worktree(task)
+                workspace = await self._worktree(task)
             except AgentryError as exc:  # git missing, not a repository, an unknown base
                 self._fail(run, str(exc))
                 return
             except OSError as exc:
                 self._fail(run, f"could not create its worktree: {exc}")
                 return
+            cwd = workspace.cwd
+            if workspace.setup_done_at is None:  # a new worktree, or its setup never passed
+                setup = self._host.settings.project(workspace.repo).setup
         try:
-            argv = await loop.run_in_executor(None, self._preparation(run, cwd))
+            argv = await loop.run_in_executor(None, self._preparation(run, cwd, setup))
         except launcher.LaunchError as exc:
             self._fail(run, str(exc))
             return
@@ -144,8 +147,8 @@ class Launches:
             repo.update_run_processes(conn, run.id, runner_pid=pid, runner_create_time=create_time)
         self._wake()  # look for its runner.json soon
 
-    async def _worktree(self, task: Task) -> str:
-        """The folder the task's runs work in, inside its own worktree, made if need be.
+    async def _worktree(self, task: Task) -> Workspace:
+        """The task's own worktree, made if need be (with the project's files to copy).
 
         The row (the intent) is committed before git creates anything, and each step is
         repeatable, so a crash at any point is completed by the next launch."""
@@ -167,13 +170,17 @@ class Launches:
             with transaction(conn):  # deleted behind our back: made again on its branch
                 workspace = workspace_repo.transition(conn, task.id, WorkspaceState.CREATING)
         if workspace.state is WorkspaceState.CREATING:
-            await loop.run_in_executor(None, workspaces.create, self._git, workspace)
+            copy = self._host.settings.project(workspace.repo).copy_files
+            await loop.run_in_executor(None, workspaces.create, self._git, workspace, copy)
             with transaction(conn):
                 workspace = workspace_repo.transition(conn, task.id, WorkspaceState.READY)
-        return workspace.cwd
+        return workspace
 
-    def _preparation(self, run: Run, cwd: str | None = None) -> Callable[[], list[str]]:
-        """launcher.prepare with everything it needs read now, on the loop."""
+    def _preparation(
+        self, run: Run, cwd: str | None = None, setup: str = ""
+    ) -> Callable[[], list[str]]:
+        """launcher.prepare with everything it needs read now, on the loop. ``setup`` is
+        the command line to run before the agent ("" for none)."""
         settings = self._host.settings
         task = repo.get_task(self._host.conn, run.task_id)
         return functools.partial(
@@ -186,6 +193,7 @@ class Launches:
             approvals=settings.approval_timeout_s if settings.approvals else None,
             prober=self._prober,
             cwd=cwd,
+            setup=setup,
         )
 
     def _fail(self, run: Run, message: str) -> None:

@@ -18,7 +18,7 @@ import psutil
 from app.core.models import RecoveryCause, Run
 from app.core.states import ExitReason, RunState, state_for_exit
 from app.runner import procs, protocol
-from app.store import repo
+from app.store import repo, workspace_repo
 from app.store.db import Connection
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ def reconcile(
 
 
 def _started(conn: Connection, run: Run, run_dir: Path, info: protocol.RunnerInfo) -> Observation:
+    if run.state is RunState.STARTING:  # the first sight of runner.json
+        _note_setup(conn, run, info)
     if procs.is_alive(info.runner_pid, info.runner_create_time):
         if run.state is RunState.STARTING:
             moved = repo.transition(
@@ -122,6 +124,12 @@ def _not_started(conn: Connection, run: Run, run_dir: Path, requeue: bool) -> Ob
     late = _late_exit(conn, run, run_dir)
     if late is not None:
         return late
+    try:
+        setup = protocol.read_setup_info(run_dir)
+    except protocol.ProtocolError as exc:
+        return _interrupt(conn, run, str(exc), RecoveryCause.CORRUPT_FILE)
+    if setup is not None:
+        return _died_in_setup(conn, run, setup)
     if requeue and not protocol.output_log(run_dir).exists():
         # The runner opens output.log before it starts the agent: without it, the agent
         # never ran, so running it now cannot run it twice.
@@ -144,6 +152,16 @@ def _requeue(conn: Connection, run: Run) -> Observation:
     return Observation(Outcome.REQUEUED, moved or run, run.state, cause=RecoveryCause.REQUEUED)
 
 
+def _died_in_setup(conn: Connection, run: Run, setup: protocol.SetupInfo) -> Observation:
+    """The runner died while the worktree's setup command ran: the agent never started."""
+    why = "its runner died during the worktree's setup and left no exit.json"
+    orphan = procs.find_process(setup.pid, setup.create_time)
+    if orphan is not None:
+        why += f"; the setup command it left behind (pid {setup.pid}) is being stopped"
+        return _interrupt(conn, run, why, RecoveryCause.AGENT_ORPHANED, orphan=orphan)
+    return _interrupt(conn, run, why, RecoveryCause.RUNNER_DIED)
+
+
 def _late_exit(conn: Connection, run: Run, run_dir: Path) -> Observation | None:
     try:
         ended = protocol.read_exit(run_dir)
@@ -160,6 +178,7 @@ def _ingest(conn: Connection, run: Run, ended: protocol.ExitInfo, run_dir: Path)
             info = protocol.read_runner_info(run_dir)
             if info is not None:
                 started["started_at"] = info.started_at
+                _note_setup(conn, run, info)
     moved = repo.transition(
         conn,
         run.id,
@@ -172,6 +191,13 @@ def _ingest(conn: Connection, run: Run, ended: protocol.ExitInfo, run_dir: Path)
         **started,
     )
     return Observation(Outcome.ENDED, moved or run, run.state)
+
+
+def _note_setup(conn: Connection, run: Run, info: protocol.RunnerInfo) -> None:
+    """A runner.json after a setup means the setup passed (the agent starts only then):
+    the task's worktree is set up, and its later runs skip the setup."""
+    if info.setup_s is not None:
+        workspace_repo.record_setup_done(conn, run.task_id, run.id)
 
 
 def _interrupt(

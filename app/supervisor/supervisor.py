@@ -69,6 +69,7 @@ class Supervisor:
         self.mode = mode
         self.bus = EventBus()
         self.settings = Settings()
+        self._settings_stamp: tuple[int, int, int] | None = None  # of the file we last read
         self.report: RecoveryReport | None = None
         self._conn: Connection | None = None
         self._lock = InstanceLock(locations, mode)
@@ -107,6 +108,7 @@ class Supervisor:
         self._lock.acquire()
         try:
             self._conn = open_database(self.locations.database)
+            self._settings_stamp = self._settings_file_stamp()
             self.settings = load_settings(self.locations.settings)
             repaired = await workspaces.repair_recorded(self._conn, self.git)
             self.report = recover(
@@ -254,11 +256,32 @@ class Supervisor:
 
     def apply_settings(self, settings: Settings) -> None:
         save_settings(self.locations.settings, settings)
+        self._settings_stamp = self._settings_file_stamp()
+        self._use_settings(settings)
+
+    def _use_settings(self, settings: Settings) -> None:
         paths_changed = settings.agent_paths != self.settings.agent_paths
         self.settings = settings
         self._wake.set()
         if paths_changed and self._detections is not None:
             self.agent_detections(refresh=True)
+
+    def _settings_file_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            found = self.locations.settings.stat()
+        except OSError:
+            return None
+        return found.st_ino, found.st_mtime_ns, found.st_size
+
+    def _reload_settings(self) -> None:
+        """Use settings another process saved (``agentry project --setup …``): a run that
+        starts after the change follows it, and the app does not save over it later."""
+        stamp = self._settings_file_stamp()
+        if stamp == self._settings_stamp:
+            return
+        self._settings_stamp = stamp
+        if stamp is not None:  # a deleted file changes nothing until someone saves again
+            self._use_settings(load_settings(self.locations.settings))
 
     async def repository_of(self, folder: str) -> str | None:
         """The top folder of the git repository that holds ``folder``; None when it is not
@@ -384,6 +407,7 @@ class Supervisor:
         full = now >= self._next_liveness
         if full:
             self._next_liveness = now + LIVENESS_S
+            self._reload_settings()
         active = self._monitor(full)
         self._call_hooks([ext.on_tick for ext in self._extensions])
         if self._accepting and not self._paused:

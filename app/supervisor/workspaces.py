@@ -17,6 +17,7 @@ from pathlib import Path
 from app.core.errors import AgentryError
 from app.core.locations import Locations
 from app.core.models import Task, WorktreeRepair
+from app.core.settings import DEFAULT_COPY_FILES
 from app.core.workspaces import Workspace, WorkspaceState, branch_name, folder_name, subdir_of
 from app.store import workspace_repo
 from app.store.db import Connection, transaction
@@ -65,7 +66,7 @@ def repository_of(git: Git, folder: str) -> str | None:
     if not path.is_dir():
         return None
     try:
-        return str(git.toplevel(path))
+        return str(git.toplevel(path).resolve())  # as plan() records it: the settings' key
     except NotARepository:
         return None
 
@@ -78,34 +79,69 @@ def exists(git: Git, workspace: Workspace) -> bool:
     return any(w.path.resolve() == path.resolve() for w in git.worktrees(Path(workspace.repo)))
 
 
-def create(git: Git, workspace: Workspace) -> None:
-    """Make the worktree the row describes; safe to repeat after a crash at any point."""
+def create(
+    git: Git, workspace: Workspace, copy_files: tuple[str, ...] = DEFAULT_COPY_FILES
+) -> None:
+    """Make the worktree the row describes, with the checkout's ``copy_files`` (the
+    project's patterns) copied in; safe to repeat after a crash at any point."""
     if exists(git, workspace):
         return
     repo = Path(workspace.repo)
     git.worktree_prune(repo)  # a folder deleted behind git's back blocks adding it again
     Path(workspace.path).parent.mkdir(parents=True, exist_ok=True)
     git.worktree_add(repo, Path(workspace.path), workspace.branch, workspace.base_sha)
-    copy_untracked_setup(repo, Path(workspace.path))
-
-
-SETUP_FILES = (".env*",)  # what a new worktree gets from the checkout: git does not carry them
+    copied = copy_untracked_setup(repo, Path(workspace.path), copy_files)
+    if copied:
+        log.info("copied into the worktree of task %s: %s", workspace.task_id, ", ".join(copied))
 
 
 def copy_untracked_setup(
-    checkout: Path, worktree: Path, patterns: tuple[str, ...] = SETUP_FILES
+    checkout: Path, worktree: Path, patterns: tuple[str, ...] = DEFAULT_COPY_FILES
 ) -> list[str]:
     """Copy the checkout's files that git leaves out (``.env`` and the like: ignored, so
     never committed) into a new worktree, where the agent and its tests expect them.
-    A file the worktree already has (tracked, or copied before a crash) is left alone."""
+
+    ``patterns`` are globs relative to the checkout's top (``config/*.local.toml``); each
+    file keeps its place, its folders made as needed. Only regular files inside the
+    checkout are copied: never a folder, a symlink, anything reached through a symlink
+    that leads out, or git's own files. A file the worktree already has (tracked, or
+    copied before a crash) is left alone. Returns the copied paths, relative."""
+    top, into = checkout.resolve(), worktree.resolve()
     copied: list[str] = []
     for pattern in patterns:
-        for source in sorted(checkout.glob(pattern)):
-            target = worktree / source.name
-            if source.is_file() and not source.is_symlink() and not target.exists():
-                shutil.copy2(source, target)
-                copied.append(source.name)
+        try:
+            matches = sorted(top.glob(pattern))
+        except (ValueError, NotImplementedError) as exc:  # checked in settings; never fatal
+            log.warning("files to copy: skipping the pattern %r: %s", pattern, exc)
+            continue
+        for source in matches:
+            if not source.is_file() or source.is_symlink():
+                continue  # folders, and links that could point anywhere
+            relative = _real_relative(source, top)
+            if relative is None or relative.as_posix() in copied:
+                continue
+            target = into / relative
+            if target.is_symlink() or target.exists():
+                continue
+            if _real_relative(target.parent, into) is None:
+                continue  # the worktree has a link there: writing through it could go anywhere
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target, follow_symlinks=False)
+            copied.append(relative.as_posix())
     return copied
+
+
+def _real_relative(path: Path, top: Path) -> Path | None:
+    """``path`` relative to ``top``, when no symlink on the way leads elsewhere and it is
+    not git's own; None otherwise."""
+    try:
+        relative = path.relative_to(top)
+        real = path.resolve()
+    except (ValueError, OSError):
+        return None
+    if relative.parts[:1] == (".git",) or real != top / relative:
+        return None
+    return relative
 
 
 def remove(git: Git, workspace: Workspace) -> None:
