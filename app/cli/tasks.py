@@ -186,6 +186,8 @@ def _queued(
     run = asyncio.run(_wait_for_run(locations, conn, run_id, raw=getattr(args, "raw", False)))
     if run.reason is ExitReason.SPAWN_ERROR and run.message:
         print(f"agentry: task {task_id} could not start: {run.message}", file=sys.stderr)
+    elif run.reason is ExitReason.SETUP_FAILED and run.message:
+        print(f"agentry: task {task_id} did not start: {run.message}", file=sys.stderr)
     return exit_status(run)
 
 
