@@ -15,7 +15,7 @@ import os
 import sys
 
 from app import __version__
-from app.cli import approvals, lands, server, tasks, workflows, worktrees
+from app.cli import approvals, lands, projects, server, tasks, workflows, worktrees
 from app.cli.common import EXIT_ERROR, EXIT_OK
 from app.core.errors import AgentryError
 from app.store.db import DatabaseError, describe_sqlite_error
@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_commands(sub)
     worktrees.add_commands(sub)
     lands.add_commands(sub)
+    projects.add_commands(sub)
     server.add_recovery(sub)
     approvals.add_commands(sub)
     server.add_quit(sub)

@@ -399,6 +399,7 @@ class Supervisor:
     def tick(self) -> None:
         """One round: notice other processes' writes, ingest run folders, start queued runs."""
         self._launches.reap()
+        self._reload_settings()  # one stat; a run this tick starts follows a change just saved
         version = data_version(self.conn)
         if version != self._seen_version:
             self._seen_version = version
@@ -407,7 +408,6 @@ class Supervisor:
         full = now >= self._next_liveness
         if full:
             self._next_liveness = now + LIVENESS_S
-            self._reload_settings()
         active = self._monitor(full)
         self._call_hooks([ext.on_tick for ext in self._extensions])
         if self._accepting and not self._paused:
