@@ -81,7 +81,9 @@ def _record(report: RecoveryReport, obs: Observation) -> None:
         code = obs.run.exit_code
         report.causes[task_id] = RecoveryCause.FINISHED_AWAY
         report.exit_codes[task_id] = code
-        report.notes[task_id] = f"ended while Agentry was away — exit code {code}"
+        # No exit code of its own: it never ran (its setup failed, it could not start).
+        said = f"exit code {code}" if code is not None else obs.run.message or "did not start"
+        report.notes[task_id] = f"ended while Agentry was away — {said}"
         return
     if obs.outcome is Outcome.REQUEUED:  # listed with the queue, which is read afterwards
         report.causes[task_id] = RecoveryCause.REQUEUED

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.agentry import Home
+from helpers.agentry import Home, alive, run_async
 from helpers.gitrepo import isolate_git, make_repo
+from helpers.wait import async_wait_until, wait_until
 
 from app.core import ansi
+from app.core.models import RecoveryCause, RecoveryReport
+from app.runner import protocol
 from app.store import workspace_repo
 from app.store.settings import load_settings
+from app.supervisor.supervisor import Supervisor
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell commands")
 
@@ -137,3 +142,43 @@ def test_project_outside_a_repository_says_so(home: Home, work_dir: Path) -> Non
     assert refused.returncode == 1
     assert f"{work_dir.resolve()} is not inside a git repository" in refused.stderr
     assert load_settings(home.locations.settings).project_setup == {}, "nothing was saved"
+
+
+async def _launch_then_leave(home: Home, task_id: int) -> protocol.SetupInfo:
+    """A supervisor that starts the task and stops while its setup runs (agents keep on)."""
+    sup = Supervisor(home.locations)
+    await sup.start()
+    try:
+        return await async_wait_until(
+            lambda: protocol.read_setup_info(home.run_dir(task_id)), message="setup.json"
+        )
+    finally:
+        await sup.stop()
+
+
+async def _recover(home: Home) -> RecoveryReport:
+    sup = Supervisor(home.locations)
+    report = await sup.start()
+    await sup.stop()
+    return report
+
+
+def test_a_runner_killed_during_setup_is_interrupted_and_its_setup_stopped(
+    home: Home, repo: Path
+) -> None:
+    home.cli("project", str(repo), "--setup", "exec sleep 300", check=True)
+    task_id = int(home.cli("run", "--worktree", "--cwd", str(repo), "--", "true",
+                           check=True).stdout)  # fmt: skip
+    setup = run_async(_launch_then_leave(home, task_id))
+    runner_pid = home.run(task_id).runner_pid
+    assert runner_pid is not None and alive(setup.pid)
+    os.kill(runner_pid, signal.SIGKILL)
+    wait_until(lambda: not alive(runner_pid), message="the runner's death")
+
+    report = run_async(_recover(home))
+
+    assert report.interrupted == [task_id]
+    assert report.cause(task_id) is RecoveryCause.AGENT_ORPHANED
+    assert "died during the worktree's setup" in (home.run(task_id).message or "")
+    wait_until(lambda: not alive(setup.pid), message="the orphaned setup to be stopped")
+    assert setup_done_at(home, task_id) is None, "a retry sets it up again"
