@@ -43,6 +43,10 @@ class ActionSet:
             "&Approvals…", "Ctrl+Shift+A", tip="Tool calls waiting for your yes or no"
         )
         self.about_action = action("&About Agentry")
+        self.project_settings_action = action(
+            "&Project settings…",
+            tip="A repository's worktrees: files to copy, setup and check commands",
+        )
 
     def _action(
         self, text: str, *shortcuts: QKeySequence | QKeySequence.StandardKey | str, tip: str = ""
@@ -88,6 +92,7 @@ class ActionSet:
         for act in (self.pause_action, self.jump_action, self.find_action):
             view_menu.addAction(act)
         tools_menu = bar.addMenu("T&ools")
+        tools_menu.addAction(self.project_settings_action)
         tools_menu.addAction(self.cleanup_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.history_action)

@@ -39,6 +39,7 @@ from app.ui.bridge import Bridge
 from app.ui.dialogs.cancel_task import CancelTaskBox
 from app.ui.dialogs.cleanup import CleanupDialog
 from app.ui.dialogs.new_task import NewTaskDialog
+from app.ui.dialogs.project_settings import ProjectSettingsOpener
 from app.ui.dialogs.settings import SettingsDialog
 from app.ui.icons import app_icon
 from app.ui.notify import Banner
@@ -124,6 +125,10 @@ class MainWindow(QMainWindow):
         self.counts_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.counts_label)
         self._clock = QTimer(self, interval=1000)
+        self.project_settings = ProjectSettingsOpener(
+            self, self.supervisor.repository_of, lambda: self.supervisor.settings,
+            self.apply_settings,
+        )  # fmt: skip
 
     def _connect_signals(self) -> None:
         actions, task_tabs, workflow_tabs = self.action_set, self.task_tabs, self.workflow_tabs
@@ -162,6 +167,9 @@ class MainWindow(QMainWindow):
         actions.cleanup_action.triggered.connect(self.show_cleanup)
         actions.approvals_action.triggered.connect(self.approvalsRequested)
         actions.about_action.triggered.connect(self._about)
+        actions.project_settings_action.triggered.connect(
+            lambda: self.project_settings.open(self._selected_folder())
+        )
         # workflows
         actions.run_workflow_action.triggered.connect(self.show_run_workflow)
         workflow_tabs.panel.runRequested.connect(self.show_run_workflow)
@@ -256,9 +264,12 @@ class MainWindow(QMainWindow):
         pane = self.task_tabs.current_pane()
         return self.model.task(pane.task_id) if pane else None
 
-    def _selected_cwd(self) -> str:
+    def _selected_folder(self) -> str | None:
         task = self.selected_task()
-        return task.spec.cwd if task else str(Path.home())
+        return task.spec.cwd if task else None
+
+    def _selected_cwd(self) -> str:
+        return self._selected_folder() or str(Path.home())
 
     def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         task = self.selected_task()
