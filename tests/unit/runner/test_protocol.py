@@ -11,7 +11,7 @@ import pytest
 
 from app.core.states import ExitReason
 from app.runner import protocol
-from app.runner.protocol import ExitInfo, ProtocolError, RunnerInfo, RunSpec
+from app.runner.protocol import ExitInfo, ProtocolError, RunnerInfo, RunSpec, SetupInfo
 
 
 @pytest.fixture
@@ -57,6 +57,7 @@ def _read(name: str, run_dir: Path) -> object:
         protocol.SPEC: protocol.read_spec,
         protocol.RUNNER: protocol.read_runner_info,
         protocol.EXIT: protocol.read_exit,
+        protocol.SETUP: protocol.read_setup_info,
     }[name]
     return reader(run_dir)
 
@@ -87,6 +88,30 @@ def test_spec_with_defaults_round_trips(run_dir: Path) -> None:
 
 def test_runner_info_round_trips(run_dir: Path) -> None:
     info = RunnerInfo(100, 1700000000.25, 101, 1700000000.5, 1700000001.0, 1700000091.0)
+    protocol.write_runner_info(run_dir, info)
+    assert protocol.read_runner_info(run_dir) == info
+
+
+def test_a_spec_with_a_setup_round_trips(run_dir: Path) -> None:
+    spec = _spec(setup=["/bin/sh", "-c", "npm ci"], setup_command="npm ci")
+    protocol.write_spec(run_dir, spec)
+    assert protocol.read_spec(run_dir) == spec
+
+
+def test_setup_info_round_trips_and_is_none_until_a_setup_started(run_dir: Path) -> None:
+    assert protocol.read_setup_info(run_dir) is None
+    info = SetupInfo(4242, 1700000000.25, 1700000000.5)
+    protocol.write_setup_info(run_dir, info)
+    assert protocol.read_setup_info(run_dir) == info
+
+
+def test_a_setup_json_with_a_bad_pid_is_a_protocol_error_naming_the_file(run_dir: Path) -> None:
+    data = {"pid": 0, "create_time": 1.0, "started_at": 2.0}
+    _assert_refused_and_kept(run_dir, protocol.SETUP, json.dumps(data).encode())
+
+
+def test_runner_info_keeps_how_long_the_setup_took(run_dir: Path) -> None:
+    info = RunnerInfo(100, 1.0, 101, 2.0, 3.0, None, setup_s=12.5)
     protocol.write_runner_info(run_dir, info)
     assert protocol.read_runner_info(run_dir) == info
 
@@ -186,6 +211,10 @@ def test_spec_with_argv_as_a_string_is_a_protocol_error(run_dir: Path) -> None:
         pytest.param({"cwd": ""}, id="empty-cwd"),
         pytest.param({"cwd": 5}, id="cwd-a-number"),
         pytest.param({"timeout": "90"}, id="timeout-a-string"),
+        pytest.param({"setup": "npm ci"}, id="setup-a-string"),
+        pytest.param({"setup": []}, id="setup-empty"),
+        pytest.param({"setup": ["sh", 1]}, id="setup-not-strings"),
+        pytest.param({"setup_command": None}, id="setup-command-null"),
     ],
 )
 def test_spec_with_bad_values_is_a_protocol_error(
