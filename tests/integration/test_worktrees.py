@@ -100,16 +100,21 @@ def test_retry_and_a_deleted_worktree_reuse_the_tasks_branch(home: Home, repo: P
                      "sh", "-c", "echo more >> a.txt; git commit -q -am more; pwd")  # fmt: skip
     assert first.returncode == 0, first.stderr
     ws = workspace(home, 1)
-    home.cli("retry", "1", check=True)
-    again = home.cli("run", "--wait", "--", "true")  # hosts a supervisor that runs both
-    assert again.returncode == 0
-    home.wait_state(1, "succeeded")
-    assert home.output(1).strip() == ws.path, "the retry ran in the same worktree"
+    # A supervisor that stays until the retries end (`run --wait` of another task would
+    # stop when that task ends, and could leave a retry running unrecorded).
+    server = home.serve()
+    try:
+        home.cli("retry", "1", check=True)
+        home.wait_state(1, "succeeded", "failed")
+        assert home.output(1).strip() == ws.path, "the retry ran in the same worktree"
 
-    subprocess.run(["rm", "-rf", ws.path], check=True)  # deleted behind Agentry's back
-    home.cli("retry", "1", check=True)
-    home.cli("run", "--wait", "--", "true")
-    home.wait_state(1, "succeeded")
+        subprocess.run(["rm", "-rf", ws.path], check=True)  # deleted behind Agentry's back
+        home.cli("retry", "1", check=True)
+        home.wait_state(1, "succeeded", "failed")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert home.run(1).state.value == "succeeded", home.output(1)
     # made again on its branch: both earlier runs' commits are there, then the third's
     assert (Path(ws.path) / "a.txt").read_text() == "line\nmore\nmore\nmore\n"
 
