@@ -125,10 +125,7 @@ class MainWindow(QMainWindow):
         self.counts_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.counts_label)
         self._clock = QTimer(self, interval=1000)
-        self.project_settings = ProjectSettingsOpener(
-            self, self.supervisor.repository_of, lambda: self.supervisor.settings,
-            self.apply_settings,
-        )  # fmt: skip
+        self.project_settings = ProjectSettingsOpener(self, self.supervisor, self.apply_settings)
 
     def _connect_signals(self) -> None:
         actions, task_tabs, workflow_tabs = self.action_set, self.task_tabs, self.workflow_tabs

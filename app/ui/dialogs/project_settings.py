@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.core.settings import ProjectSettings, Settings
 from app.supervisor.git import GitError
-from app.ui.dialogs.worktree_choice import RepositoryOf
+from app.supervisor.supervisor import Supervisor
 from app.ui.theme import error_style
 
 log = logging.getLogger(__name__)
@@ -113,15 +113,10 @@ class ProjectSettingsOpener:
     (the window's ``apply_settings``), with the settings as they are at that moment."""
 
     def __init__(
-        self,
-        parent: QWidget,
-        repository_of: RepositoryOf,
-        settings: Callable[[], Settings],
-        apply: Callable[[Settings], None],
+        self, parent: QWidget, supervisor: Supervisor, apply: Callable[[Settings], None]
     ) -> None:
         self._parent = parent
-        self._repository_of = repository_of
-        self._settings = settings
+        self._supervisor = supervisor
         self._apply = apply
         self._lookup: asyncio.Future[str | None] | None = None
         self.dialog: ProjectSettingsDialog | None = None  # the one open now, if any
@@ -148,7 +143,7 @@ class ProjectSettingsOpener:
     def look_up(self, folder: str) -> None:
         if self._lookup is not None:
             self._lookup.cancel()
-        lookup = asyncio.ensure_future(self._repository_of(folder))
+        lookup = asyncio.ensure_future(self._supervisor.repository_of(folder))
         self._lookup = lookup
         lookup.add_done_callback(lambda done: self._looked_up(done, folder))
 
@@ -173,7 +168,7 @@ class ProjectSettingsOpener:
             self._show(top)
 
     def _show(self, top: str) -> None:
-        dialog = ProjectSettingsDialog(top, self._settings().project(top), self._parent)
+        dialog = ProjectSettingsDialog(top, self._supervisor.settings.project(top), self._parent)
         dialog.applied.connect(self._save)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(lambda: self._forget(dialog))
@@ -185,7 +180,7 @@ class ProjectSettingsOpener:
             self.dialog = None
 
     def _save(self, top: str, project: ProjectSettings) -> None:
-        self._apply(self._settings().with_project(top, project))
+        self._apply(self._supervisor.settings.with_project(top, project))
 
     def _say(self, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "Project settings", text,
