@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store, print_json
 from app.core.models import Task
 from app.core.workspaces import Workspace, WorkspaceState
-from app.store import repo, workspace_repo
+from app.store import workspace_repo
 from app.store.db import Connection, transaction
 from app.supervisor.commands import CommandRefused
 
@@ -70,21 +70,9 @@ def check_worktree_folder(folder: Path, base: str | None) -> None:
 
 
 def _workspace(conn: Connection, task_ref: str) -> Workspace:
-    task = repo.resolve_task(conn, task_ref)
-    workspace = workspace_repo.get(conn, task.id)
-    if workspace is None:
-        raise CommandRefused(
-            f"task {task.id} has no worktree of its own (it runs in {task.spec.cwd}); "
-            "`git diff` there shows its changes"
-        )
-    if workspace.state is WorkspaceState.REMOVED:
-        raise CommandRefused(f"the worktree of task {task.id} was discarded")
-    if workspace.state is not WorkspaceState.READY:
-        raise CommandRefused(
-            f"the worktree of task {task.id} is {workspace.state.value}; try again when its "
-            "run has started"
-        )
-    return workspace
+    from app.supervisor.worktree_ops import ready_workspace
+
+    return ready_workspace(conn, task_ref)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -120,37 +108,24 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from app.supervisor import forges
+    from app.supervisor import worktree_ops
     from app.supervisor.git import Git
 
     _, conn = open_store()
     workspace = _workspace(conn, args.task)
     task = _ended(conn, workspace, "push")
-    git, repo = Git(), Path(workspace.repo)
-    remote = git.remote_for(repo, workspace.base)
-    if remote is None:
-        raise CommandRefused(
-            f"{repo} has no remote to push to (or several and none is origin); add one with "
-            "`git remote add origin URL`"
-        )
-    git.push(Path(workspace.path), remote, workspace.branch)
-    print(f"Pushed {workspace.branch} to {remote}.")
-    forge = forges.forge_of(git.remote_url(repo, remote))
-    if forge is None:
+    pushed = worktree_ops.push(Git(), workspace, task, request=args.pr)
+    print(f"Pushed {pushed.branch} to {pushed.remote}.")
+    if pushed.request is not None:
+        print(f"Opened: {pushed.request}")
         return EXIT_OK
-    url = forge.compare_url(workspace.base, workspace.branch)
-    if args.pr:
-        body = f"{task.spec.prompt or task.title}\n\n(Agentry task {task.id})"
-        opened, said = forges.open_request(
-            forge, Path(workspace.path), workspace.base, workspace.branch, task.title, body
-        )
-        if opened:
-            print(f"Opened: {said}")
-            return EXIT_OK
-        print(f"Could not open it here ({said}); open it in your browser:")
+    if pushed.compare_url is None:
+        return EXIT_OK
+    if pushed.request_failed is not None:
+        print(f"Could not open it here ({pushed.request_failed}); open it in your browser:")
     else:
         print("To open a pull request:")
-    print(f"  {url}")
+    print(f"  {pushed.compare_url}")
     return EXIT_OK
 
 
@@ -196,15 +171,9 @@ def _megabytes(size: int) -> str:
 
 
 def _ended(conn: Connection, workspace: Workspace, doing: str) -> Task:
-    """The worktree's task, refused while a run of it may still change the worktree."""
-    task = repo.get_task(conn, workspace.task_id)
-    run = task.latest_run
-    if run is not None and not run.state.is_terminal:
-        raise CommandRefused(
-            f"task {task.id} is still {run.state.value} in its worktree; cancel it first or "
-            f"wait for it to end, then {doing}"
-        )
-    return task
+    from app.supervisor.worktree_ops import ended_task
+
+    return ended_task(conn, workspace, doing)
 
 
 def cmd_discard(args: argparse.Namespace) -> int:

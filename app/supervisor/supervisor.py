@@ -52,6 +52,7 @@ from app.supervisor.reconcile import Observation, reconcile, stop_orphans
 from app.supervisor.recovery import mark_clean_shutdown, recover
 from app.supervisor.summary import summarize, summarize_recovered
 from app.supervisor.workflows import WorkflowEngine
+from app.supervisor.worktree_ops import WorktreeOps
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class Supervisor:
         self.workflows = WorkflowEngine(self)
         self.lander = Lander(self, self.git, wake=self._wake.set)
         self.housekeeping = Housekeeping(self, self.git)  # clean-up and pruning, off the loop
+        self.worktrees = WorktreeOps(self)  # merge, push, discard, open: off the loop
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -165,10 +165,13 @@ class AtRisk:
 
 
 def at_risk(git: Git, workspace: Workspace) -> AtRisk:
+    """Against the base as it is now, so commits already merged into it are not named."""
     if not exists(git, workspace):
         return AtRisk([], [])
     path = Path(workspace.path)
-    return AtRisk(git.status(path), git.commits(path, workspace.base_sha))
+    top = Path(workspace.repo)
+    base = workspace.base if git.branch_exists(top, workspace.base) else workspace.base_sha
+    return AtRisk(git.status(path), git.commits(path, base))
 
 
 def repair(git: Git, workspaces: list[Workspace]) -> list[tuple[Workspace, WorkspaceState]]:
