@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import AgentryError
 from app.core.models import Task
+from app.core.workspaces import WorkspaceState
 from app.supervisor.adapters import session_ability
 from app.supervisor.changes import ChangedFile, Changes
 from app.supervisor.supervisor import Supervisor
@@ -37,6 +38,7 @@ from app.ui.approval_text import DIFF_COLORS
 from app.ui.diff_view import DiffView
 from app.ui.review_comments import Comment, CommentEditor, PendingComments
 from app.ui.theme import WARNING_COLORS, error_style, palette_is_dark
+from app.ui.worktree_actions import WorktreeActions
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ REFRESH_MS = 2_000
 LETTERS = {"added": "A", "modified": "M", "deleted": "D", "renamed": "R", "untracked": "?",
            "conflicted": "U"}  # fmt: skip
 NO_WORKTREE = "The task's worktree is made when its run starts; its changes will show here."
+DISCARDED = "The task's worktree was discarded, and its branch with it."
 MINUS = "\u2212"  # a true minus sign lines up with the plus in proportional fonts
 SendFollowUp = Callable[[int, str], bool]  # task id, message -> sent
 
@@ -71,6 +74,7 @@ class ChangesView(QWidget):
     # ------------------------------------------------------------------ building
 
     def _build(self) -> None:
+        self.worktree = WorktreeActions(self.supervisor, self.task, self._send, self)
         self.summary = QLabel(self)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status = QLabel(self)
@@ -125,13 +129,17 @@ class ChangesView(QWidget):
         self.split.setSizes([130, 520])  # the diff gets the room; a long file list scrolls
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.worktree)
         layout.addLayout(bar)
+        layout.addWidget(self.worktree.place)  # the worktree's size and folder
         layout.addWidget(self.status)
         layout.addWidget(self.split, 1)
 
     def _connect_signals(self) -> None:
         # refreshing
         self._timer.timeout.connect(self.refresh)
+        self.worktree.changed.connect(self.refresh)
+        self.worktree.statusRead.connect(self._status_read)
         # the file shown, and how
         self.files.currentItemChanged.connect(lambda *_: self._show_selected_file())
         self.side_button.toggled.connect(self.diff.set_side_by_side)
@@ -150,6 +158,7 @@ class ChangesView(QWidget):
         self.task = task
         if was_active and not self._active:
             self.refresh()
+        self.worktree.set_task(task)
         self._update_timer()
         ability = session_ability(task)
         if not ability.supported:
@@ -169,6 +178,7 @@ class ChangesView(QWidget):
         """The pane is closing: no more refreshes, and one in flight is dropped."""
         self._closed = True
         self._timer.stop()
+        self.worktree.close_view()
         if self._inflight is not None:
             self._inflight.cancel()
 
@@ -176,6 +186,7 @@ class ChangesView(QWidget):
         super().showEvent(event)
         self.refresh()
         self._update_timer()
+        self.worktree.shown()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -185,6 +196,7 @@ class ChangesView(QWidget):
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self._update_timer()
+        self.worktree.hidden()
 
     def _update_timer(self) -> None:
         if self._active and self.isVisible() and not self._closed:
@@ -238,8 +250,9 @@ class ChangesView(QWidget):
     def show_changes(self, changes: Changes | None) -> None:
         self.changes = changes
         self.titleChanged.emit(_title(changes))
+        self.worktree.set_uncommitted(changes is not None and bool(changes.uncommitted))
         if changes is None:
-            self.summary.setText(NO_WORKTREE)
+            self.summary.setText(self._no_changes_text())
             self.files.clear()
             self.commits.clear()
             self.commits_label.setText("")
@@ -249,6 +262,16 @@ class ChangesView(QWidget):
         self._fill_files(changes)
         self._fill_commits(changes)
         self._show_selected_file()
+
+    def _no_changes_text(self) -> str:
+        status = self.worktree.status
+        gone = status is not None and status.state in (WorkspaceState.REMOVING,
+                                                       WorkspaceState.REMOVED)  # fmt: skip
+        return DISCARDED if gone else NO_WORKTREE
+
+    def _status_read(self) -> None:
+        if self.changes is None and self.refreshes:
+            self.summary.setText(self._no_changes_text())
 
     def _fill_files(self, changes: Changes) -> None:
         current = self.files.currentItem()

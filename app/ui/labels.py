@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from app.core.approvals import ApprovalState
+from app.core.models import Task
 from app.core.states import RunState
 
 STATE_LABELS: dict[RunState, str] = {
@@ -26,6 +29,28 @@ def state_label(state: RunState | str | None) -> str:
         return STATE_LABELS[RunState(state)]
     except ValueError:
         return str(state)
+
+
+def waiting_label(task: Task, *, where: bool = True) -> str:
+    """ "waiting for #7 on ~/project" for a queued task held back by another's hold on its
+    folder ("" when it is not); ``where=False`` leaves the folder out (a narrow column)."""
+    if task.waiting_for is None:
+        return ""
+    text = f"waiting for #{task.waiting_for}"
+    return f"{text} on {short_path(task.lock_key)}" if where and task.lock_key else text
+
+
+def capitalized(text: str) -> str:
+    """A message that may start a sentence or follow a colon, as a sentence's start."""
+    return text[:1].upper() + text[1:]
+
+
+def short_path(path: str) -> str:
+    """The home folder as ``~`` (the rest is elided in the middle when it must be)."""
+    home = os.path.expanduser("~")
+    if home and home != "~" and (path == home or path.startswith(home + os.sep)):
+        return "~" + path[len(home) :]
+    return path
 
 
 APPROVAL_LABELS: dict[ApprovalState, str] = {

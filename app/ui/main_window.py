@@ -204,7 +204,9 @@ class MainWindow(QMainWindow):
         if task.lock_key is not None:  # who the others on its folder wait for has changed
             for other in self.model.tasks():
                 if other.lock_key == task.lock_key and other.waiting_for is not None:
-                    self.model.upsert(self.supervisor.task(other.id))
+                    waiting = self.supervisor.task(other.id)
+                    self.model.upsert(waiting)
+                    self.task_tabs.task_changed(waiting)
         self.task_tabs.run_state_changed(task, event)
         if event.new.is_terminal:
             self.runFinished.emit(event)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.models import Task
-from app.ui.labels import state_label
+from app.ui.labels import capitalized, state_label, waiting_label
 from app.ui.task_model import exit_label
 from app.ui.widgets import ElidedLabel
 
@@ -71,13 +71,18 @@ class PaneHeader(QWidget):
         if run is not None and run.exit_code is not None:
             extra = f" · exit {exit_label(run.exit_code)}"
         why = run.message if run is not None and task.state and task.state.is_terminal else None
+        waiting = waiting_label(task)
+        if waiting:  # queued behind another task's hold on the folder: which one, and where
+            extra += f" · {html.escape(waiting)}"
         # The state first: a long title or message is what gets cut off, never the state.
         self.title.setText(
             f"<b>{state}</b>{extra} &nbsp; <b>{html.escape(_elide(task.title, 90))}</b> "
             f"<span style='color:gray'>#{task.id} · {html.escape(task.agent)}</span>"
         )
         self.title.setToolTip(
-            f"{task.title} — #{task.id} · {task.agent} · {state}" + (f"\n{why}" if why else "")
+            f"{task.title} — #{task.id} · {task.agent} · {state}"
+            + (f"\n{why}" if why else "")
+            + (f"\n{capitalized(waiting)}: one task at a time" if waiting else "")
         )
         argv = (run.argv if run is not None and run.argv else None) or task.spec.argv
         command = f"{shlex.join(argv)}   in {task.spec.cwd}" if argv else f"in {task.spec.cwd}"

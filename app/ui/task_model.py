@@ -22,7 +22,7 @@ from app.core.durations import format_elapsed
 from app.core.models import Task
 from app.core.states import ACTIVE, RunState
 from app.ui.icons import state_color, state_icon
-from app.ui.labels import state_label
+from app.ui.labels import capitalized, state_label, waiting_label
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 TASK_ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -157,7 +157,7 @@ def _display(task: Task, column: int) -> str:
         return state_label(task.state)
     if column == TaskTableModel.STARTED:
         if task.waiting_for is not None:
-            return f"waiting for #{task.waiting_for}"
+            return waiting_label(task, where=False)
         started = run.started_at if run else None
         return _short_time(started) if started else ""
     if column == TaskTableModel.DURATION:
@@ -210,7 +210,8 @@ def _tooltip(task: Task) -> str:
         f"Folder: {task.spec.cwd}",
     ]
     if task.waiting_for is not None:
-        lines.append(f"Waiting for #{task.waiting_for} on {task.lock_key}: one task at a time")
+        waiting = waiting_label(task)
+        lines.append(f"{capitalized(waiting)}: one task at a time")
     if run is not None:
         lines.append(f"Run {run.attempt}: {state_label(run.state)}")
         if run.message:
