@@ -42,3 +42,26 @@ def test_the_task_list_says_which_task_a_queued_holder_waits_for_until_its_turn(
     gate.touch()  # the holder ends: the others run in turn, and stop saying they wait
     driver.wait(lambda: home.run(third).state.value == "succeeded")
     driver.wait(lambda: "waiting" not in started_text(second) + started_text(third))
+
+
+def test_the_output_pane_header_says_which_task_and_folder_it_waits_for(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app = driver.start()
+    window = app.window
+    assert window is not None
+    gate = work_dir / "go"
+    holder = ("sh", "-c", f"while [ ! -e {gate} ]; do sleep 0.05; done")
+    first = window.submit(TaskSpec(argv=holder, cwd=str(work_dir), lock=True))
+    driver.wait(lambda: first is not None and home.run(first).state.value == "running")
+    second = window.submit(TaskSpec(argv=("true",), cwd=str(work_dir), lock=True))
+    assert second is not None
+    pane = window.open_task(second)
+    assert pane is not None
+    waiting = f"waiting for #{first} on {work_dir.resolve()}"
+    driver.wait(lambda: waiting in pane.header.title.text())
+    assert f"Waiting for #{first} on" in pane.header.title.toolTip()
+
+    gate.touch()  # its turn comes: the header stops saying it waits
+    driver.wait(lambda: home.run(second).state.value == "succeeded")
+    driver.wait(lambda: "waiting for" not in pane.header.title.text())
