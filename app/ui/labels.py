@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 from app.core.approvals import ApprovalState
 from app.core.models import Task
@@ -31,13 +32,17 @@ def state_label(state: RunState | str | None) -> str:
         return str(state)
 
 
-def waiting_label(task: Task, *, where: bool = True) -> str:
+def waiting_label(task: Task, *, where: Literal["path", "name", ""] = "path") -> str:
     """ "waiting for #7 on ~/project" for a queued task held back by another's hold on its
-    folder ("" when it is not); ``where=False`` leaves the folder out (a narrow column)."""
+    folder ("" when it is not). ``where``: the folder's path, only its name (a header whose
+    next line shows the path), or nothing (a narrow column)."""
     if task.waiting_for is None:
         return ""
     text = f"waiting for #{task.waiting_for}"
-    return f"{text} on {short_path(task.lock_key)}" if where and task.lock_key else text
+    if not where or not task.lock_key:
+        return text
+    folder = short_path(task.lock_key) if where == "path" else os.path.basename(task.lock_key)
+    return f"{text} on {folder or task.lock_key}"
 
 
 def capitalized(text: str) -> str:

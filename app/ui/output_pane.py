@@ -40,6 +40,7 @@ from app.core import ansi
 from app.core.models import Task
 from app.core.render import Renderer, footer_text
 from app.core.states import RunState
+from app.ui.labels import waiting_label
 from app.ui.output_tools import FindBar, PaneHeader
 
 DEFAULT_MAX_BLOCKS = 10_000
@@ -162,7 +163,7 @@ class OutputPane(QWidget):
     def set_task(self, task: Task, log_path: Path | None) -> None:
         self.log_path = log_path
         self.header.show_task(task, log_path)
-        self.view.setPlaceholderText(_empty_text(task.state))
+        self.view.setPlaceholderText(_empty_text(task))
 
     def add_section(self, widget: QWidget, title: str) -> None:
         """Another tab of the task beside its output (the output stays the first)."""
@@ -416,8 +417,11 @@ class OutputPane(QWidget):
         return self.view.toPlainText()
 
 
-def _empty_text(state: RunState | None) -> str:
+def _empty_text(task: Task) -> str:
     """What an empty pane says instead of being a blank box."""
+    state = task.state
+    if state is RunState.QUEUED and task.waiting_for is not None:
+        return f"Queued, {waiting_label(task)}: one task at a time in a folder."
     if state is RunState.QUEUED:
         return (
             "Queued: it starts when one of the agents now running ends (Settings → Agents at once)."

@@ -72,8 +72,8 @@ class PaneHeader(QWidget):
             extra = f" · exit {exit_label(run.exit_code)}"
         why = run.message if run is not None and task.state and task.state.is_terminal else None
         waiting = waiting_label(task)
-        if waiting:  # queued behind another task's hold on the folder: which one, and where
-            extra += f" · {html.escape(waiting)}"
+        if waiting:  # queued behind another task's hold on the folder (its path: below)
+            extra += f" · {html.escape(waiting_label(task, where='name'))}"
         # The state first: a long title or message is what gets cut off, never the state.
         self.title.setText(
             f"<b>{state}</b>{extra} &nbsp; <b>{html.escape(_elide(task.title, 90))}</b> "

@@ -157,7 +157,7 @@ def _display(task: Task, column: int) -> str:
         return state_label(task.state)
     if column == TaskTableModel.STARTED:
         if task.waiting_for is not None:
-            return waiting_label(task, where=False)
+            return waiting_label(task, where="")
         started = run.started_at if run else None
         return _short_time(started) if started else ""
     if column == TaskTableModel.DURATION:

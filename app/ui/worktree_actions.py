@@ -254,7 +254,10 @@ class WorktreeActions(QWidget):
         self.conflict.hide()
         way = "fast-forward" if merged.fast_forward else f"commit {merged.commit[:8]}"
         first = " The uncommitted changes were committed first." if merged.committed_changes else ""
-        self.note.say(f"Merged into <b>{html.escape(merged.base)}</b> ({way}).{first}")
+        self.note.say(
+            f"Merged into <b>{html.escape(merged.base)}</b> ({way}).{first}",
+            action=("Discard worktree…", self.ask_discard),
+        )  # done with it?
 
     def push(self, *, request: bool) -> None:
         self._start(f"pushing to {self._remote}", self.supervisor.worktrees.push(

@@ -90,7 +90,8 @@ def test_the_home_folder_is_shortened(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_waiting_is_said_in_one_wording_with_or_without_the_folder() -> None:
     waiting = task(RunState.QUEUED, waiting_for=7, lock_key="/srv/project")
     assert waiting_label(waiting) == "waiting for #7 on /srv/project"
-    assert waiting_label(waiting, where=False) == "waiting for #7"
+    assert waiting_label(waiting, where="name") == "waiting for #7 on project"
+    assert waiting_label(waiting, where="") == "waiting for #7"
     assert waiting_label(task(RunState.QUEUED)) == ""
 
 
