@@ -14,6 +14,7 @@ import pytest
 from helpers.agentry import Home
 from helpers.gitrepo import git, isolate_git, make_repo
 from helpers.gui import AppDriver
+from PySide6.QtGui import QDesktopServices
 
 from app.core.models import TaskSpec
 from app.core.states import RunState
@@ -108,6 +109,20 @@ def test_merge_fast_forwards_the_base_and_the_tab_says_so(driver: AppDriver, rep
     assert "nothing to merge" in actions.merge_button.toolTip()
 
 
+def test_squash_from_the_merge_menu_makes_one_commit(driver: AppDriver, repo: Path) -> None:
+    app = driver.start()
+    argv = ("sh", "-c", "echo 1 > b.txt && git add b.txt && git commit -qm one && "
+            "echo 2 >> b.txt && git commit -qam two")  # fmt: skip
+    actions = changes_tab(driver, app, submit(app, repo, argv, "Squashed")).worktree
+    git(repo, "commit", "-q", "--allow-empty", "-m", "base moved")
+    assert actions.merge_actions["squash"].text() == "Squash and merge into main"
+
+    act(driver, actions, actions.merge_actions["squash"].trigger)
+    assert "Merged into <b>main</b> (commit " in actions.note.label.text()
+    assert git(repo, "log", "-2", "--format=%s") == "Squashed\nbase moved\n"
+    assert (repo / "b.txt").read_text() == "1\n2\n"
+
+
 def test_a_conflicting_merge_shows_the_files_and_changes_nothing(
     driver: AppDriver, repo: Path
 ) -> None:
@@ -194,8 +209,8 @@ def test_discard_asks_first_and_cancel_keeps_everything(driver: AppDriver, repo:
         assert not button.isEnabled() and "discarded" in button.toolTip()
 
 
-def test_push_sends_the_branch_to_the_bases_remote(
-    driver: AppDriver, repo: Path, tmp_path: Path
+def test_push_sends_the_branch_to_the_bases_remote_and_offers_the_pull_request_page(
+    driver: AppDriver, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
@@ -210,6 +225,20 @@ def test_push_sends_the_branch_to_the_bases_remote(
     assert git(remote, "show", f"{branch}:a.txt") == "pushed\n"
     assert f"Pushed <b>{branch}</b> to origin." in actions.note.label.text()
     assert not actions.note.action_button.isVisible()  # not GitHub or GitLab: no page to open
+
+    # A GitHub remote without gh: the page that opens the pull request, one click away.
+    git(repo, "remote", "set-url", "origin", "git@github.com:me/project.git")
+    git(repo, "remote", "set-url", "--push", "origin", str(remote))  # pushes still go here
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    act(driver, actions, actions.request_action.trigger)
+    assert "Could not open a pull request here (gh is not installed)" in actions.note.label.text()
+    assert actions.note.level == "warning"
+    assert actions.note.action_button.isVisible()
+    assert actions.note.action_button.text() == "Open in browser"
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
+    actions.note.action_button.click()
+    assert opened == [f"https://github.com/me/project/compare/main...{branch}?expand=1"]
 
 
 def test_a_repository_without_remote_disables_push_and_says_how_to_add_one(
