@@ -156,10 +156,13 @@ class WorktreeActions(QWidget):
         self._timer.stop()
 
     def close_view(self) -> None:
+        """The pane is closing: a status read is dropped; an action under way is not (a
+        discard cut short would leave its worktree half removed until the next start), its
+        answer is only no longer shown."""
         self._closed = True
         self._timer.stop()
-        for future in list(self._pending):
-            future.cancel()
+        if self._reading is not None:
+            self._reading.cancel()
 
     # ------------------------------------------------------------------ status
 
