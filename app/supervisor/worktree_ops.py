@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from app.core.models import Task
 from app.core.workspaces import Workspace, WorkspaceState
-from app.store import repo, workspace_repo
+from app.store import land_repo, repo, workspace_repo
 from app.store.db import Connection, transaction
 from app.supervisor import forges, opener, workspaces
 from app.supervisor.cleanup import _size as disk_use
@@ -48,6 +49,7 @@ class WorktreeStatus:
     size: int | None = None  # bytes on disk; None when the folder is not there
     merged: bool = False  # the base has every commit of the branch
     remote: str | None = None  # where Push sends the branch; None: nowhere
+    landing: bool = False  # a land of the task is queued or under way
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,17 @@ def ended_task(conn: Connection, workspace: Workspace, doing: str) -> Task:
             f"task {task.id} is still {run.state.value} in its worktree; cancel it first or "
             f"wait for it to end, then {doing}"
         )
+    if landing(conn, task.id):
+        raise CommandRefused(
+            f"task {task.id} is being landed on {workspace.base}; wait for the land to end "
+            f"(or cancel it: `agentry land {task.id} --cancel`), then {doing}"
+        )
     return task
+
+
+def landing(conn: Connection, task_id: int) -> bool:
+    """A land of the task is queued or under way (it works on the same branch)."""
+    return any(land.is_active for land in land_repo.of_task(conn, task_id))
 
 
 def rebase_request(branch: str, base: str, files: list[str]) -> str:
@@ -170,7 +182,8 @@ class WorktreeOps:
         if workspace.state is not WorkspaceState.READY:
             return WorktreeStatus(task_id, workspace.state, workspace.path, workspace.branch,
                                   workspace.base)  # fmt: skip
-        return await self._off_loop(read_status, self._host.git, workspace)
+        status = await self._off_loop(read_status, self._host.git, workspace)
+        return dataclasses.replace(status, landing=landing(self._host.conn, task_id))
 
     async def merge(self, task_id: int, how: MergeHow = "merge") -> workspaces.Merged:
         workspace = ready_workspace(self._host.conn, task_id)

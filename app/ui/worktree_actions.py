@@ -135,9 +135,10 @@ class WorktreeActions(QWidget):
     def set_task(self, task: Task) -> None:
         ended = _active(self.task) and not _active(task)
         self.task = task
-        ready = self.status is not None and self.status.state is WorkspaceState.READY
-        if ended or not ready:  # it ended, or its worktree may be made now
-            self.refresh_status()
+        status = self.status
+        ready = status is not None and status.state is WorkspaceState.READY
+        if ended or not ready or (status is not None and status.landing):
+            self.refresh_status()  # it ended, its worktree may be made now, or a land moved on
         self._update()
 
     def set_uncommitted(self, uncommitted: bool) -> None:

@@ -32,6 +32,9 @@ def availability(
         return _all("The worktree was discarded, and its branch with it")
     if busy:
         return Availability(*(f"Wait: {busy}…",) * 3)
+    if status.landing:
+        why = f"Task #{task.id} is being landed on {status.base}: wait for the land to end"
+        return Availability(why, why, why)
     if task.state is not None and not task.state.is_terminal:
         why = (f"Task #{task.id} is still {task.state.value} in its worktree: wait for it to "
                "end, or cancel it")  # fmt: skip

@@ -68,6 +68,13 @@ def test_without_a_ready_worktree_nothing_can_be_done(
     assert can == Availability(why, why, why, why)
 
 
+def test_a_land_in_progress_blocks_what_changes_the_worktree() -> None:
+    landing = dataclasses.replace(READY, landing=True)
+    can = availability(task(RunState.SUCCEEDED), landing, uncommitted=False, busy="")
+    why = "Task #3 is being landed on main: wait for the land to end"
+    assert (can.merge, can.push, can.discard, can.open) == (why, why, why, "")
+
+
 def test_one_action_at_a_time() -> None:
     can = availability(task(RunState.SUCCEEDED), READY, uncommitted=False, busy="merging")
     assert (can.merge, can.push, can.discard, can.open) == ("Wait: merging…",) * 3 + ("",)

@@ -14,6 +14,8 @@ from helpers.wait import async_wait_until
 
 from app.core.models import TaskSpec
 from app.core.workspaces import WorkspaceState
+from app.store import land_repo
+from app.store.db import transaction
 from app.supervisor.commands import CommandRefused
 from app.supervisor.supervisor import Supervisor
 
@@ -22,6 +24,10 @@ from app.supervisor.supervisor import Supervisor
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     isolate_git(tmp_path, monkeypatch)
     return make_repo(tmp_path / "project", {"a.txt": "line\n"})
+
+
+def commit(text: str) -> tuple[str, ...]:
+    return ("sh", "-c", f"echo {text} > a.txt && git commit -q -am '{text}'")
 
 
 async def ended_task(sup: Supervisor, repo: Path, argv: tuple[str, ...]) -> int:
@@ -110,3 +116,16 @@ def test_actions_that_change_the_worktree_are_refused_while_its_run_is_active(
             await sup.stop()
 
     run_async(scenario())
+
+
+def test_a_land_in_progress_keeps_merge_and_discard_off_its_branch(home: Home, repo: Path) -> None:
+    ran = home.cli("run", "--worktree", "--wait", "--cwd", str(repo), "--", *commit("x"))
+    assert ran.returncode == 0, ran.stderr
+    with home.db() as conn, transaction(conn):  # queued behind others: no supervisor runs it
+        land_repo.create(conn, 1, repo=str(repo), base="main", check="")
+
+    for command in ("merge", "discard"):
+        refused = home.cli(command, "1", "--yes" if command == "discard" else "--squash")
+        assert refused.returncode == 1
+        assert "task 1 is being landed on main; wait for the land to end" in refused.stderr
+    assert git(repo, "log", "-1", "--format=%s") == "first\n"
