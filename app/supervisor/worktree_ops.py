@@ -182,8 +182,9 @@ class WorktreeOps:
         if workspace.state is not WorkspaceState.READY:
             return WorktreeStatus(task_id, workspace.state, workspace.path, workspace.branch,
                                   workspace.base)  # fmt: skip
+        landed_on = landing(self._host.conn, task_id)  # the database, before leaving the loop
         status = await self._off_loop(read_status, self._host.git, workspace)
-        return dataclasses.replace(status, landing=landing(self._host.conn, task_id))
+        return dataclasses.replace(status, landing=landed_on)
 
     async def merge(self, task_id: int, how: MergeHow = "merge") -> workspaces.Merged:
         workspace = ready_workspace(self._host.conn, task_id)

@@ -374,6 +374,10 @@ class WorktreeActions(QWidget):
         self._pending.discard(future)
         if self._closed or future.cancelled():
             return
+        if not self.supervisor.running:  # the app is quitting: nobody is left to tell
+            what = "done" if future.exception() is None else f"failed: {future.exception()}"
+            log.info("a worktree action of task %s %s while stopping", self.task.id, what)
+            return
         exc = future.exception()
         if exc is None:
             done(future.result())

@@ -129,3 +129,29 @@ def test_a_land_in_progress_keeps_merge_and_discard_off_its_branch(home: Home, r
         assert refused.returncode == 1
         assert "task 1 is being landed on main; wait for the land to end" in refused.stderr
     assert git(repo, "log", "-1", "--format=%s") == "first\n"
+
+
+def test_a_status_read_in_flight_when_the_supervisor_stops_still_answers(
+    home: Home, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario() -> None:
+        sup = Supervisor(home.locations)
+        await sup.start()
+        task_id = await ended_task(sup, repo, commit("x"))
+        entered, release = threading.Event(), threading.Event()
+        real = sup.git.is_ancestor
+
+        def slow_is_ancestor(top: Path, ancestor: str, descendant: str) -> bool:
+            entered.set()
+            release.wait(10)
+            return real(top, ancestor, descendant)
+
+        monkeypatch.setattr(sup.git, "is_ancestor", slow_is_ancestor)
+        reading = asyncio.ensure_future(sup.worktrees.status(task_id))
+        await async_wait_until(entered.is_set)
+        await sup.stop()  # the app quits while git is still being asked
+        release.set()
+        status = await reading  # the database was read before leaving the loop
+        assert status.state is WorkspaceState.READY and not status.landing
+
+    run_async(scenario())
