@@ -17,13 +17,6 @@ from app.store import land_repo
 from app.store.db import Connection
 from app.store.settings import load_settings
 
-PROGRESS = {
-    LandState.QUEUED: "waiting for the lands before it on this repository",
-    LandState.REBASING: "rebasing onto the latest {base}",
-    LandState.CHECKING: "checking: {check}",
-    LandState.LANDING: "the check passed; moving {base}",
-}
-
 
 def add_commands(sub: Subparsers) -> None:
     p = sub.add_parser(
@@ -88,7 +81,7 @@ async def _follow_land(locations: Locations, conn: Connection, land_id: int) -> 
                 return land
             if land.state is not said:
                 said = land.state
-                _say(PROGRESS[land.state].format(base=land.base, check=land.check))
+                _say(land.progress)
             if land.state is LandState.CHECKING and land.run_id not in followed:
                 assert land.run_id is not None
                 followed.add(land.run_id)

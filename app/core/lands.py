@@ -73,3 +73,13 @@ class Land:
     @property
     def is_active(self) -> bool:
         return not self.state.is_terminal
+
+    @property
+    def progress(self) -> str:
+        """Where an active land is, in a few words ("checking: make test")."""
+        return {
+            LandState.QUEUED: "waiting for the lands before it on this repository",
+            LandState.REBASING: f"rebasing onto the latest {self.base}",
+            LandState.CHECKING: f"checking: {self.check}",
+            LandState.LANDING: f"the check passed; moving {self.base}",
+        }.get(self.state, self.state.value)

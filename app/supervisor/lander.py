@@ -30,7 +30,7 @@ from app.store import land_repo, repo, workspace_repo
 from app.store.db import Connection, transaction
 from app.supervisor import commands, landing
 from app.supervisor.commands import CommandRefused, resolve_timeout
-from app.supervisor.events import Notice, TaskUpdated
+from app.supervisor.events import Notice, RunStateChanged, TaskUpdated
 from app.supervisor.git import Git
 from app.supervisor.host import ExtensionHost
 
@@ -232,7 +232,9 @@ class Lander:
     def _announce(self, land: Land) -> None:
         bus = self._host.bus
         bus.publish(TaskUpdated(land.task_id))
-        if land.state is LandState.CHECKING:
+        if land.state is LandState.CHECKING and land.run_id is not None:
+            # a new run of the task, as a follow-up is: panes follow its output
+            bus.publish(RunStateChanged(land.task_id, land.run_id, None, RunState.QUEUED))
             self._wake()
         elif land.state is LandState.LANDED:
             bus.publish(Notice("info", f"Task {land.task_id} landed: {land.message}",

@@ -50,6 +50,7 @@ class WorktreeStatus:
     merged: bool = False  # the base has every commit of the branch
     remote: str | None = None  # where Push sends the branch; None: nowhere
     landing: bool = False  # a land of the task is queued or under way
+    repo: str = ""  # the repository's top folder (whose project settings apply)
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,8 @@ def read_status(git: Git, workspace: Workspace) -> WorktreeStatus:
     except GitError:
         remote = None
     return WorktreeStatus(workspace.task_id, workspace.state, workspace.path,
-                          workspace.branch, workspace.base, size, merged, remote)  # fmt: skip
+                          workspace.branch, workspace.base, size, merged, remote,
+                          repo=workspace.repo)  # fmt: skip
 
 
 # ---------------------------------------------------------------- the facade

@@ -39,8 +39,9 @@ from app.supervisor.workspaces import AtRisk, MergeConflict, Merged
 from app.supervisor.worktree_ops import Pushed, WorktreeStatus, rebase_request
 from app.ui.dialogs.discard_worktree import DiscardWorktreeBox
 from app.ui.labels import capitalized, short_path
+from app.ui.land_control import LandControl
 from app.ui.widgets import ElidedLabel
-from app.ui.worktree_state import availability, size_text
+from app.ui.worktree_state import availability, land_availability, size_text
 from app.ui.worktree_strips import ConflictBanner, ResultNote, tool_button
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ class WorktreeActions(QWidget):
         self.merge_menu = QMenu(self)
         self.merge_actions = {how: self.merge_menu.addAction("") for how in HOW_LABELS}
         self.merge_button.setMenu(self.merge_menu)
+        self.land_button = _menu_button(self, "Land")
+        self.land = LandControl(self, self.land_button)
         self.push_button = _menu_button(self, "Push")
         self.push_menu = QMenu(self)
         self.push_action = self.push_menu.addAction("Push")
@@ -101,8 +104,8 @@ class WorktreeActions(QWidget):
         self.conflict = ConflictBanner(self)
         self.note = ResultNote(self)
 
-        self.bar = QHBoxLayout()  # a Land button goes right after Merge
-        for button in (self.merge_button, self.push_button, self.discard_button):
+        self.bar = QHBoxLayout()
+        for button in (self.merge_button, self.land_button, self.push_button, self.discard_button):
             self.bar.addWidget(button)
         self.bar.addSpacing(12)
         self.bar.addWidget(self.editor_button)
@@ -140,6 +143,7 @@ class WorktreeActions(QWidget):
         if ended or not ready or (status is not None and status.landing):
             self.refresh_status()  # it ended, its worktree may be made now, or a land moved on
         self._update()
+        self.land.task_changed()
 
     def set_uncommitted(self, uncommitted: bool) -> None:
         """What the last read of the changes found (uncommitted work is worth merging)."""
@@ -211,6 +215,8 @@ class WorktreeActions(QWidget):
         _enable(self.merge_button, can.merge, f"Merge {branch} into {base}: a fast-forward "
                 f"when {base} has not moved, else a merge commit (the arrow offers squash "
                 "and rebase). Uncommitted changes are committed first.")  # fmt: skip
+        self.land.update(land_availability(self.task, status, uncommitted=self._uncommitted,
+                                           busy=self._busy))  # fmt: skip
         _enable(self.push_button, can.push, f"Push {branch} to {remote} (the arrow also "
                 "opens a pull request)")  # fmt: skip
         _enable(self.discard_button, can.discard, "Remove the worktree and its branch; asks "
@@ -339,6 +345,12 @@ class WorktreeActions(QWidget):
     def _remote(self) -> str:
         remote = self.status.remote if self.status is not None else None
         return remote or "the remote"
+
+    def start_action(
+        self, doing: str, coro: Coroutine[Any, Any, Any], done: Callable[[Any], None]
+    ) -> None:
+        """An action that may change the worktree (see :meth:`_start`): the Land button's."""
+        self._start(doing, coro, done)
 
     def _start(self, doing: str, coro: Coroutine[Any, Any, Any], done: Callable[[Any], None],
                *, changes: bool = True) -> None:  # fmt: skip

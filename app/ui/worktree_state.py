@@ -48,6 +48,16 @@ def availability(
     return Availability(merge, push)
 
 
+def land_availability(
+    task: Task, status: WorktreeStatus | None, *, uncommitted: bool, busy: str
+) -> str:
+    """ "" when Land may be clicked (Cancel land, while a land is under way), else why not."""
+    if status is not None and status.state is WorkspaceState.READY and status.landing:
+        return f"Wait: {busy}…" if busy else ""
+    why = availability(task, status, uncommitted=uncommitted, busy=busy).merge
+    return why.replace("nothing to merge", "nothing to land")
+
+
 def _all(why: str) -> Availability:
     return Availability(why, why, why, why)
 

@@ -17,6 +17,7 @@ from helpers.gui import AppDriver
 from PySide6.QtGui import QDesktopServices
 
 from app.core.models import TaskSpec
+from app.core.settings import ProjectSettings
 from app.core.states import RunState
 from app.core.workspaces import WorkspaceState
 from app.supervisor.worktree_ops import rebase_request
@@ -273,3 +274,81 @@ def test_changing_actions_wait_for_the_run_to_end(
     gate.touch()
     driver.wait(lambda: actions.merge_button.isEnabled(), timeout_ms=30_000)
     assert actions.discard_button.isEnabled()
+
+
+# ---------------------------------------------------------------- Land
+
+
+def set_check(app: AgentryApp, repo: Path, command: str) -> None:
+    supervisor = app.supervisor
+    top = str(repo.resolve())
+    project = ProjectSettings(check=command)
+    supervisor.apply_settings(supervisor.settings.with_project(top, project))
+
+
+def test_land_rebases_checks_and_moves_the_base_and_the_tab_follows_it(
+    driver: AppDriver, repo: Path
+) -> None:
+    app = driver.start()
+    task_id = submit(app, repo, ("sh", "-c", "echo landed >> a.txt"), "Land me")
+    view = changes_tab(driver, app, task_id)
+    actions = view.worktree
+    git(repo, "commit", "-q", "--allow-empty", "-m", "the base moved on")
+    set_check(app, repo, "echo checking the landing; grep -q landed a.txt")
+    actions.refresh_status()
+    driver.wait(lambda: not actions.reading)
+    assert actions.land_button.text() == "Land" and actions.land_button.isEnabled()
+    assert "run `echo checking the landing; grep -q landed a.txt`" in actions.land_button.toolTip()
+
+    actions.land_button.click()
+    driver.wait(lambda: "Landing on <b>main</b>" in actions.note.label.text())
+    driver.wait(lambda: "Landed: main is now at" in actions.note.label.text(), timeout_ms=30_000)
+
+    assert git(repo, "log", "--format=%s", "-2", "main").split("\n")[:2] == [
+        "Land me", "the base moved on"
+    ]  # fmt: skip
+    assert (repo / "a.txt").read_text() == "line\nlanded\n"
+    pane = app.window.panes[task_id]  # type: ignore[union-attr]
+    driver.wait(lambda: "checking the landing" in pane.view.toPlainText())
+    assert "land check" in pane.view.toPlainText()  # the check run's separator
+    driver.wait(lambda: not actions.reading and actions.land_button.text() == "Land")
+
+
+def test_land_without_a_check_command_says_so_and_offers_to_land_without_one(
+    driver: AppDriver, repo: Path
+) -> None:
+    app = driver.start()
+    task_id = submit(app, repo, commit_line("unchecked"), "No check")
+    actions = changes_tab(driver, app, task_id).worktree
+    assert "No check command is set" in actions.land_button.toolTip()
+    assert not actions.land.checked_action.isEnabled()
+
+    actions.land_button.click()
+    assert actions.note.level == "warning"
+    assert "No check command is set for this repository" in actions.note.label.text()
+    assert actions.note.action_button.text() == "Land without a check"
+    actions.note.action_button.click()
+    driver.wait(lambda: "Landed: main is now at" in actions.note.label.text(), timeout_ms=30_000)
+    assert (repo / "a.txt").read_text() == "unchecked\n"
+
+
+def test_cancel_land_stops_the_check_and_leaves_the_base(driver: AppDriver, repo: Path) -> None:
+    app = driver.start()
+    task_id = submit(app, repo, commit_line("cancelled"), "Cancel me")
+    actions = changes_tab(driver, app, task_id).worktree
+    set_check(app, repo, "sleep 60")
+    actions.refresh_status()
+    driver.wait(lambda: not actions.reading)
+    before = git(repo, "rev-parse", "main")
+
+    actions.land_button.click()
+    driver.wait(lambda: "checking: sleep 60" in actions.note.label.text(), timeout_ms=30_000)
+    driver.wait(lambda: actions.land_button.text() == "Cancel land" and
+                actions.land_button.isEnabled())  # fmt: skip
+    assert not actions.merge_button.isEnabled()  # the land works on the same branch
+    driver.wait(lambda: app.window.model.task(task_id).state is RunState.RUNNING)  # type: ignore[union-attr]
+    actions.land_button.click()
+    driver.wait(lambda: "The land was cancelled; <b>main</b> was not changed."
+                in actions.note.label.text(), timeout_ms=30_000)  # fmt: skip
+    assert git(repo, "rev-parse", "main") == before
+    driver.wait(lambda: not actions.reading and actions.land_button.text() == "Land")
