@@ -200,7 +200,9 @@ class Lander:
             if check is not None and not check.state.is_terminal:
                 return None  # the check is queued or running
             outcome = check.state.value if check is not None else "lost"
-            work = functools.partial(landing.checked, land, outcome, git, workspace)
+            code = check.exit_code if check is not None else None
+            detail = f"exit code {code}" if code is not None else ""
+            work = functools.partial(landing.checked, land, outcome, git, workspace, detail)
         elif land.state is LandState.QUEUED:
             work = functools.partial(landing.start, git, land, workspace, task)
         elif land.state is LandState.REBASING:

@@ -71,8 +71,11 @@ def rebase(git: Git, land: Land, workspace: Workspace | None, task: Task) -> Ste
     return Step(next_state, {"base_sha": base_tip, "head_sha": tip})
 
 
-def checked(land: Land, outcome: str, git: Git, workspace: Workspace | None) -> Step:
-    """After the check run ended with ``outcome`` (its state's value)."""
+def checked(
+    land: Land, outcome: str, git: Git, workspace: Workspace | None, detail: str = ""
+) -> Step:
+    """After the check run ended with ``outcome`` (its state's value); ``detail`` says how
+    ("exit code 2")."""
     if outcome == "cancelled":
         return Step(LandState.CANCELLED, {"message": f"the check `{land.check}` was cancelled"})
     if outcome in ("interrupted", "lost"):
@@ -83,8 +86,8 @@ def checked(land: Land, outcome: str, git: Git, workspace: Workspace | None) -> 
         )
     if outcome != "succeeded":
         return Step.failed(
-            f"the check `{land.check}` did not pass ({outcome}; its output is in the task's "
-            f"transcript); {land.base} was not changed"
+            f"the check `{land.check}` did not pass ({detail or outcome.replace('_', ' ')}; its "
+            f"output is in the task's transcript); {land.base} was not changed"
         )
     if workspace is None or land.head_sha is None:
         return Step.failed("the land lost its worktree during the check")

@@ -91,7 +91,7 @@ def test_a_failing_check_leaves_the_base_untouched(home: Home, repo: Path) -> No
 
     assert failed.returncode == 1
     assert "FAILED test_login" in failed.stdout
-    assert "the check `echo 'FAILED test_login'; exit 3` did not pass" in failed.stderr
+    assert "`echo 'FAILED test_login'; exit 3` did not pass (exit code 3;" in failed.stderr
     assert "main was not changed" in failed.stderr
     assert head(repo) == before and (repo / "a.txt").read_text() == "line\n"
     # what the agent left uncommitted was committed on its own branch, nothing lost
