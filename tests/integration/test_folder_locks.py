@@ -10,21 +10,25 @@ from pathlib import Path
 
 import pytest
 from helpers.agentry import Home
+from helpers.wait import wait_until
 
 from app.core.models import TaskSpec
 from app.supervisor.commands import lock_key
 
 
-def _turn(n: int, log: Path) -> list[str]:
-    return ["sh", "-c", f"echo start {n} >> {log}; sleep 1; echo end {n} >> {log}"]
+def _turn(n: int, log: Path, gate: Path | None = None) -> list[str]:
+    """A turn that notes its start and end; with ``gate``, it ends only once that exists."""
+    wait = f"while [ ! -e {gate} ]; do sleep 0.05; done" if gate else "sleep 0.3"
+    return ["sh", "-c", f"echo start {n} >> {log}; {wait}; echo end {n} >> {log}"]
 
 
 def test_three_locking_tasks_run_one_at_a_time_in_order_across_a_sigkill(
     home: Home, work_dir: Path
 ) -> None:
-    log = work_dir / "turns.log"
-    for n in (1, 2, 3):
-        home.cli("run", "--lock", "--cwd", str(work_dir), "--", *_turn(n, log), check=True)
+    log, gate = work_dir / "turns.log", work_dir / "gate"
+    for n in (1, 2, 3):  # the first holds the folder until the supervisor has been killed
+        turn = _turn(n, log, gate if n == 1 else None)
+        home.cli("run", "--lock", "--cwd", str(work_dir), "--", *turn, check=True)
     free = int(home.cli("run", "--cwd", str(work_dir), "--", "sleep", "0.2", check=True).stdout)
 
     server = home.serve()
@@ -38,8 +42,11 @@ def test_three_locking_tasks_run_one_at_a_time_in_order_across_a_sigkill(
 
     server.send_signal(signal.SIGKILL)  # the first task's runner and agent keep going
     server.wait()
-    home.wait_state(1, "running")  # nobody ingests its end while no supervisor runs
+    home.wait_state(1, "running")
     assert home.run(2).state.value == "queued" and home.run(3).state.value == "queued"
+    gate.touch()  # the first ends while no supervisor runs: nobody ingests its end
+    wait_until(lambda: log.read_text().endswith("end 1\n"), message="the first turn to end")
+    assert home.run(1).state.value == "running" and home.run(2).state.value == "queued"
 
     server = home.serve()
     for n in (1, 2, 3):
