@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
-from app.core.approvals import Approval, ApprovalState, Decision, NewRule, RuleScope
+from app.core.approvals import Approval, ApprovalState, Decision, NewRule, Rule, RuleScope
 from app.core.models import Run
 from app.core.platform import current_user
 from app.runner import procs
@@ -111,6 +111,44 @@ class ApprovalWatcher:
         self.supervisor = supervisor
         self.pending: dict[str, Approval] = {}
         self._next_orphan_check = 0.0
+
+    # --- commands for the views (``supervisor.approvals``) ---------------------------------
+
+    def decide(
+        self,
+        approval_id: str,
+        *,
+        allow: bool,
+        reason: str | None = None,
+        remember: RuleScope | None = None,
+    ) -> Approval:
+        """A person's answer to a tool call; exactly once (CommandRefused otherwise)."""
+        decided = decide(
+            self.supervisor.conn, approval_id, allow=allow, reason=reason, remember=remember
+        )
+        self.refresh()
+        return decided
+
+    def rules(self) -> list[Rule]:
+        return approval_repo.rules(self.supervisor.conn)
+
+    def add_rule(self, rule: NewRule) -> int:
+        """Add an approval rule; returns its id."""
+        with transaction(self.supervisor.conn):
+            return approval_repo.add_rule(self.supervisor.conn, rule)
+
+    def remove_rule(self, rule_id: int) -> bool:
+        with transaction(self.supervisor.conn):
+            return approval_repo.remove_rule(self.supervisor.conn, rule_id)
+
+    def waiting(self) -> list[Approval]:
+        """Tool calls waiting for a person, oldest first."""
+        return approval_repo.pending(self.supervisor.conn)
+
+    def recent(self, limit: int = 200) -> list[Approval]:
+        return approval_repo.recent(self.supervisor.conn, limit)
+
+    # --- the supervisor's hooks -----------------------------------------------------------
 
     def on_started(self) -> None:
         self.refresh()

@@ -15,18 +15,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.core.agent_events import RunSummary
-from app.core.approvals import Approval, NewRule, Rule, RuleScope
 from app.core.locations import Locations
 from app.core.models import RecoveryReport, Run, RunKind, Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import RunState
 from app.runner import procs, protocol
-from app.store import approval_repo, recovery_repo, repo
+from app.store import recovery_repo, repo
 from app.store.db import Connection, data_version, open_database, transaction
 from app.store.locations import ensure_folders
 from app.store.settings import load_settings, peek_theme, save_settings
-from app.supervisor import approvals, commands, workspaces
 from app.supervisor import changes as task_changes
+from app.supervisor import commands, workspaces
 from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher
 from app.supervisor.background import BackgroundJobs
@@ -208,39 +207,6 @@ class Supervisor:
         self.bus.publish(RunStateChanged(task_id, run_id, None, RunState.QUEUED))
         self._wake.set()
         return run_id
-
-    def decide(
-        self,
-        approval_id: str,
-        *,
-        allow: bool,
-        reason: str | None = None,
-        remember: RuleScope | None = None,
-    ) -> Approval:
-        """A person's answer to a tool call; exactly once (CommandRefused otherwise)."""
-        decided = approvals.decide(
-            self.conn, approval_id, allow=allow, reason=reason, remember=remember
-        )
-        self.approvals.refresh()
-        return decided
-
-    def rules(self) -> list[Rule]:
-        return approval_repo.rules(self.conn)
-
-    def add_rule(self, rule: NewRule) -> int:
-        """Add an approval rule; returns its id."""
-        with transaction(self.conn):
-            return approval_repo.add_rule(self.conn, rule)
-
-    def remove_rule(self, rule_id: int) -> bool:
-        with transaction(self.conn):
-            return approval_repo.remove_rule(self.conn, rule_id)
-
-    def pending_approvals(self) -> list[Approval]:
-        return approval_repo.pending(self.conn)
-
-    def recent_approvals(self, limit: int = 200) -> list[Approval]:
-        return approval_repo.recent(self.conn, limit)
 
     def set_paused(self, paused: bool) -> None:
         """A paused queue starts nothing new; running agents are not touched."""

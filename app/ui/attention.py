@@ -55,7 +55,7 @@ class Attention(QObject):
 
     def ask_what_waits(self) -> None:
         """At start-up: what was asked while Agentry was away is asked now."""
-        for approval in self.supervisor.pending_approvals():
+        for approval in self.supervisor.approvals.waiting():
             self.on_approval_requested(approval)
         self._announce_waiting_checkpoints()
         self.approvals_changed()
@@ -90,7 +90,7 @@ class Attention(QObject):
 
     def decide(self, approval_id: str, allow: bool, reason: object, remember: object) -> bool:
         try:
-            self.supervisor.decide(
+            self.supervisor.approvals.decide(
                 approval_id,
                 allow=allow,
                 reason=reason if isinstance(reason, str) else None,
@@ -122,7 +122,7 @@ class Attention(QObject):
             dialog.show()
             dialog.raise_()
             return
-        pending = {a.id: a for a in self.supervisor.pending_approvals()}
+        pending = {a.id: a for a in self.supervisor.approvals.waiting()}
         if approval_id in pending:
             self.on_approval_requested(pending[approval_id])
 
@@ -130,11 +130,11 @@ class Attention(QObject):
         """The window's badge and the inbox show what waits for a person now."""
         if not self.supervisor.running:
             return
-        pending = self.supervisor.pending_approvals()
+        pending = self.supervisor.approvals.waiting()
         checkpoints = self.workflows.pending_checkpoints()
         self.window.set_waiting_approvals(len(pending) + len(checkpoints))
         if self.inbox is not None:
-            self.inbox.show_approvals(pending, self.supervisor.recent_approvals(), checkpoints)
+            self.inbox.show_approvals(pending, self.supervisor.approvals.recent(), checkpoints)
 
     # ------------------------------------------------------------------ checkpoints
 

@@ -372,7 +372,7 @@ class MainWindow(QMainWindow):
             self.supervisor.settings,
             self.supervisor.agent_detections(),
             self,
-            self.supervisor.rules(),
+            self.supervisor.approvals.rules(),
         )
         dialog.applied.connect(self.apply_settings)
         dialog.ruleAdded.connect(lambda rule: self._rules_changed(dialog, add=rule))
@@ -384,10 +384,10 @@ class MainWindow(QMainWindow):
     def _rules_changed(self, dialog: SettingsDialog, *, add: NewRule | None = None,
                        remove: int | None = None) -> None:  # fmt: skip
         if add is not None:
-            self.supervisor.add_rule(add)
+            self.supervisor.approvals.add_rule(add)
         if remove is not None:
-            self.supervisor.remove_rule(remove)
-        dialog.rules.show_rules(self.supervisor.rules())
+            self.supervisor.approvals.remove_rule(remove)
+        dialog.rules.show_rules(self.supervisor.approvals.rules())
 
     def apply_settings(self, settings: Settings) -> None:
         self.supervisor.apply_settings(settings)

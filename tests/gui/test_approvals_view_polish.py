@@ -399,7 +399,7 @@ def test_allow_once_from_the_inbox_takes_the_dialogs_decision_path(
     # As ApprovalDialog.decided is: the inbox's decisions go to Attention.decide.
     if not inbox.isSignalConnected(QMetaMethod.fromSignal(inbox.decided)):
         inbox.decided.connect(attention.decide)
-        inbox.show_approvals(app.supervisor.pending_approvals(), [], [])
+        inbox.show_approvals(app.supervisor.approvals.waiting(), [], [])
     row = inbox._ids.index(approval.id)
     inbox.table.selectRow(row)
     inbox.allow_button.click()
