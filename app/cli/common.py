@@ -27,9 +27,12 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What ``add_subparsers()`` returns; each group of subcommands registers on it."""
 
 
-def open_store() -> tuple[Locations, Connection]:
-    """The data folder (made if missing) and a connection to its database."""
+def open_store(*, read_only: bool = False) -> tuple[Locations, Connection]:
+    """The data folder (made if missing) and a connection to its database. ``read_only``
+    commands create and migrate nothing: NoDatabase or DatabaseNeedsUpgrade instead."""
     locations = locations_from_env()
+    if read_only:
+        return locations, open_database(locations.database, create=False)
     ensure_folders(locations)
     return locations, open_database(locations.database)
 

@@ -15,7 +15,7 @@ import os
 import sys
 
 from app import __version__
-from app.cli import approvals, lands, projects, server, tasks, workflows, worktrees
+from app.cli import approvals, lands, projects, recover, server, tasks, workflows, worktrees
 from app.cli.common import EXIT_ERROR, EXIT_OK
 from app.core.errors import AgentryError
 from app.store.db import DatabaseError, describe_sqlite_error
@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     lands.add_commands(sub)
     projects.add_commands(sub)
     server.add_recovery(sub)
+    recover.add_commands(sub)
     approvals.add_commands(sub)
     server.add_quit(sub)
     workflows.add_commands(sub)

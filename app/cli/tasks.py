@@ -166,6 +166,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _queued(locations, conn, task_id, run_id, args)
 
 
+def _read_store() -> Connection | None:
+    """The database for a command that only reads (None when there is none yet: it makes
+    none). Runs in the run folders that the database does not know are said, never hidden:
+    with no database at all that is an error (DatabaseLost)."""
+    from app.store.db import NoDatabase
+    from app.supervisor import rebuild
+
+    locations = locations_from_env()
+    try:
+        _, conn = open_store(read_only=True)
+    except NoDatabase:
+        rebuild.check_nothing_lost(None, locations)
+        return None
+    try:
+        rebuild.check_nothing_lost(conn, locations)
+    except rebuild.DatabaseLost as lost:
+        print(f"agentry: warning: {lost}", file=sys.stderr)
+    return conn
+
+
 def _title_from(prompt: str) -> str:
     first = prompt.strip().splitlines()[0] if prompt.strip() else ""
     return first if len(first) <= 80 else first[:79] + "…"
@@ -351,7 +371,7 @@ def exit_status(run: Run) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    locations, conn = open_store()
+    locations, conn = open_store(read_only=True)
     task = repo.resolve_task(conn, args.task)
     if task.latest_run is None:
         return EXIT_OK
@@ -376,8 +396,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    _, conn = open_store()
-    tasks = repo.list_tasks(conn, args.limit)
+    conn = _read_store()
+    tasks = repo.list_tasks(conn, args.limit) if conn is not None else []
     waits = {t.id: _waiting(t) for t in tasks if t.waiting_for is not None}
     if args.json:
         print_json([t.summary() | {"waiting_for": waits.get(t.id)} for t in tasks])

@@ -35,18 +35,32 @@ class DatabaseTooNew(StoreError):
     pass
 
 
-def open_database(path: Path) -> sqlite3.Connection:
+class NoDatabase(StoreError):
+    """A read-only command found no database (or an empty file) and made none."""
+
+
+class DatabaseNeedsUpgrade(StoreError):
+    """A read-only command found a database of an older schema and did not migrate it."""
+
+
+def open_database(path: Path, *, create: bool = True) -> sqlite3.Connection:
     """Open (creating or migrating if needed) the Agentry database at ``path``.
 
     A file that is not an Agentry database, or one written by a newer Agentry, is refused
-    and left exactly as it was.
+    and left exactly as it was. Without ``create`` (read-only commands: list, logs,
+    doctor), a missing or empty file raises NoDatabase and an older schema
+    DatabaseNeedsUpgrade: nothing is created or migrated.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     existed = path.exists() and path.stat().st_size > 0
+    if not create and not existed:
+        raise NoDatabase(f"there is no Agentry database at {path} (nothing has run here yet)")
+    path.parent.mkdir(parents=True, exist_ok=True)
     conn = _connect(path)
     try:
         _check_identity(conn, path, existed)
         _configure(conn)
+        if not create:
+            _check_current(conn, path)
         _migrate(conn, path)
     except BaseException:
         conn.close()
@@ -114,6 +128,16 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
 
 
+def _check_current(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version < SCHEMA_VERSION:
+        raise DatabaseNeedsUpgrade(
+            f"{path} was written by an older Agentry (schema {version} of {SCHEMA_VERSION}) "
+            "and is upgraded by the next command that changes something (or the app); "
+            "this one only reads, so it left it as it is"
+        )
+
+
 def _statements(script: str) -> list[str]:
     return [part.strip() for part in script.split(";") if part.strip()]
 
@@ -168,3 +192,37 @@ def describe_sqlite_error(exc: sqlite3.Error, path: Path) -> str:
     text = str(exc)
     advice = next((a for key, a in _ADVICE if key in text.lower()), "run `agentry doctor`")
     return f"the database {path} reported: {text}. {advice[0].upper()}{advice[1:]}."
+
+
+def set_aside(path: Path, why: str) -> Path | None:
+    """Move the database at ``path`` (with its -wal and -shm) to ``<name>.<why>-<time>``,
+    never over an earlier copy; returns the new path (None when there was no file)."""
+    import time
+
+    if not path.exists():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.name}.{why}-{stamp}")
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = path.with_name(f"{path.name}.{why}-{stamp}-{n}")
+    for suffix in ("-wal", "-shm"):  # the WAL first: it holds what the file does not yet
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(kept.with_name(kept.name + suffix))
+    path.rename(kept)
+    return kept
+
+
+def copy_aside(conn: sqlite3.Connection, path: Path, why: str) -> Path:
+    """A consistent copy of the open database next to it (SQLite's online backup)."""
+    import time
+
+    kept = path.with_name(f"{path.name}.{why}-{time.strftime('%Y%m%d-%H%M%S')}")
+    target = sqlite3.connect(kept)
+    try:
+        conn.backup(target)
+    finally:
+        target.close()
+    return kept

@@ -10,9 +10,17 @@ from typing import TextIO
 from app.core.locations import Locations
 from app.runner import procs, protocol
 from app.store import fsops, repo
-from app.store.db import SCHEMA_VERSION, Connection, StoreError, check_integrity, open_database
+from app.store.db import (
+    SCHEMA_VERSION,
+    Connection,
+    NoDatabase,
+    StoreError,
+    check_integrity,
+    open_database,
+)
 from app.store.locations import ensure_folders
 from app.store.settings import load_settings
+from app.supervisor import rebuild
 from app.supervisor.lock import is_locked, read_holder, running_holder
 
 LOW_DISK_BYTES = 1 << 30
@@ -98,7 +106,15 @@ def _check_supervisor(locations: Locations, report: _Report) -> None:
 def _check_database_and_runs(locations: Locations, report: _Report) -> None:
     report.section("Database")
     try:
-        conn = open_database(locations.database)
+        conn = open_database(locations.database, create=False)  # doctor only looks
+    except NoDatabase as exc:
+        lost = rebuild.unknown_run_folders(None, locations)
+        if lost:
+            report.fail(f"{exc}, but {len(lost)} run folder(s) hold runs: bring them back "
+                        "with `agentry recover --rebuild`")  # fmt: skip
+        else:
+            report.ok(str(exc))
+        return
     except StoreError as exc:
         report.fail(str(exc))
         return
@@ -111,6 +127,11 @@ def _check_database_and_runs(locations: Locations, report: _Report) -> None:
         counts = repo.count_by_state(conn)
         summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no tasks"
         report.ok(f"tasks: {summary}")
+        lost = rebuild.unknown_run_folders(conn, locations)
+        if lost:
+            report.fail(f"{len(lost)} run folder(s) hold runs the database does not know "
+                        "(was it replaced or emptied?): `agentry recover --rebuild` brings "
+                        "them back")  # fmt: skip
         _check_runs(locations, conn, report)
     finally:
         conn.close()

@@ -25,7 +25,7 @@ from app.store.db import Connection, data_version, open_database, transaction
 from app.store.locations import ensure_folders
 from app.store.settings import load_settings, peek_theme, save_settings
 from app.supervisor import changes as task_changes
-from app.supervisor import commands, workspaces
+from app.supervisor import commands, rebuild, workspaces
 from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher
 from app.supervisor.background import BackgroundJobs
@@ -111,6 +111,7 @@ class Supervisor:
             self._conn = open_database(self.locations.database)
             self._settings_stamp = self._settings_file_stamp()
             self.settings = load_settings(self.locations.settings)
+            rebuild.check_nothing_lost(self._conn, self.locations)  # never a silent fresh start
             repaired = await workspaces.repair_recorded(self._conn, self.git)
             self.report = recover(
                 self._conn, self.locations, grace=self.settings.kill_grace_s, worktrees=repaired
