@@ -88,7 +88,7 @@ def check_nothing_lost(conn: Connection | None, locations: Locations) -> None:
         return
     tasks = rebuild_repo.count_tasks(conn) if conn is not None else 0
     if conn is None:
-        what = "is missing"
+        what = "is missing or empty"
     else:
         what = "is empty" if tasks == 0 else f"knows {tasks} task(s) but not these runs"
     raise DatabaseLost(
@@ -228,3 +228,41 @@ def _moved(run: RecoveredRun, task_id: int) -> RecoveredRun:
     from dataclasses import replace
 
     return replace(run, task_id=task_id)
+
+
+# ---------------------------------------------------------------- the whole data folder
+
+
+def rebuild_data_folder(locations: Locations) -> tuple[RebuildReport, Path | None]:
+    """``agentry recover --rebuild`` (and the app's Rebuild button), while no supervisor
+    holds the data folder (AlreadyRunning otherwise). The runs are written into the
+    database when it can be opened and holds tasks (a consistent copy of it is kept
+    first), else into a new one, the old file kept aside; returns what was done and where
+    the old database is kept. Blocks: run it off the event loop."""
+    from app.store.db import StoreError, copy_aside, open_database, set_aside
+    from app.store.locations import ensure_folders
+    from app.supervisor.lock import InstanceLock
+
+    ensure_folders(locations)
+    lock = InstanceLock(locations, "cli")
+    lock.acquire()
+    try:
+        path = locations.database
+        try:
+            conn = open_database(path)
+        except StoreError:
+            kept = set_aside(path, "unreadable")
+            conn = open_database(path)
+        else:
+            if rebuild_repo.count_tasks(conn) > 0:
+                kept = copy_aside(conn, path, "before-rebuild")
+            else:
+                conn.close()
+                kept = set_aside(path, "empty")
+                conn = open_database(path)
+        try:
+            return ingest_unknown_runs(conn, locations), kept
+        finally:
+            conn.close()
+    finally:
+        lock.release()

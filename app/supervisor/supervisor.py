@@ -108,6 +108,8 @@ class Supervisor:
         ensure_folders(self.locations)
         self._lock.acquire()
         try:
+            if not _has_database(self.locations):  # lost: say so before making a new one
+                rebuild.check_nothing_lost(None, self.locations)
             self._conn = open_database(self.locations.database)
             self._settings_stamp = self._settings_file_stamp()
             self.settings = load_settings(self.locations.settings)
@@ -471,3 +473,10 @@ class Supervisor:
 
         path = self.output_log(run)
         self._jobs.run(f"summarizing run {run.id}", summarize, path, adapter, then=record)
+
+
+def _has_database(locations: Locations) -> bool:
+    try:
+        return locations.database.stat().st_size > 0
+    except FileNotFoundError:
+        return False

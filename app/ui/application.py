@@ -23,6 +23,7 @@ from app.core.locations import Locations
 from app.core.models import RecoveryReport
 from app.core.settings import Settings
 from app.supervisor.lock import AlreadyRunning
+from app.supervisor.rebuild import DatabaseLost
 from app.supervisor.supervisor import Supervisor
 from app.ui.attention import Attention
 from app.ui.bridge import Bridge
@@ -79,7 +80,8 @@ class AgentryApp(QObject):
         try:
             report = await self.supervisor.start()
         except AgentryError as exc:
-            self._show_startup_error(str(exc), already_running=isinstance(exc, AlreadyRunning))
+            self._show_startup_error(str(exc), already_running=isinstance(exc, AlreadyRunning),
+                                     lost=isinstance(exc, DatabaseLost))  # fmt: skip
             return False
         self.instance_server.listen()
         apply_theme(self.qapp, self.supervisor.settings.theme)
@@ -93,12 +95,14 @@ class AgentryApp(QObject):
         self.started.emit()
         return True
 
-    def _show_startup_error(self, message: str, *, already_running: bool = False) -> None:
+    def _show_startup_error(
+        self, message: str, *, already_running: bool = False, lost: bool = False
+    ) -> None:
         # The person's to act on (the screen says how), not a bug of ours: a warning.
         log.warning("start-up failed: %s", message)
         self.exit_code = 1
         self.error_screen = StartupErrorScreen(
-            message, self.locations, already_running=already_running
+            message, self.locations, already_running=already_running, lost=lost
         )
         self.error_screen.finished.connect(lambda _r: self.finished.set())
         self.error_screen.show()

@@ -6,9 +6,12 @@ way to stop that one (its agents keep running) and open Agentry here instead.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QProcess, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -23,11 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.errors import AgentryError
 from app.core.locations import Locations
 from app.supervisor.lock import is_locked
+from app.supervisor.rebuild import rebuild_data_folder
 from app.ui.icons import app_icon
 from app.ui.single_instance import ask_running_to_quit
 from app.ui.widgets import ElidedLabel
+
+log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 15.0
 
@@ -53,6 +60,7 @@ class StartupErrorScreen(QDialog):
         parent: QWidget | None = None,
         *,
         already_running: bool = False,
+        lost: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Agentry could not start")
@@ -92,6 +100,18 @@ class StartupErrorScreen(QDialog):
             "Asks the running Agentry to quit (its agents keep running), then opens Agentry"
         )
         self.stop_button.setVisible(self.already_running)
+        self.rebuild_button = QPushButton("Rebuild from run folders", self)
+        self.rebuild_button.setToolTip(
+            "Writes the runs the database does not know back into it, from their run "
+            "folders (the old database is kept aside), then opens Agentry"
+        )
+        self.rebuild_button.setVisible(lost)
+        if lost:
+            self.status.setText(
+                "Rebuild brings back each task and run from its folder: states, exit codes, "
+                "times and prompts. The database as it is now is kept aside."
+            )
+            self.status.show()
         self.open_button = QPushButton("Open data folder", self)
         self.quit_button = QPushButton("Quit", self)
         self.quit_button.setDefault(True)
@@ -99,6 +119,7 @@ class StartupErrorScreen(QDialog):
         buttons.addWidget(self.open_button)
         buttons.addStretch(1)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.rebuild_button)
         buttons.addWidget(self.quit_button)
         texts = QVBoxLayout()
         texts.addWidget(heading)
@@ -117,12 +138,45 @@ class StartupErrorScreen(QDialog):
         self.open_button.clicked.connect(self.open_data_folder)
         self.quit_button.clicked.connect(self.reject)
         self.stop_button.clicked.connect(self.stop_other_and_open)
+        self.rebuild_button.clicked.connect(self.rebuild)
+        self.rebuilt: str | None = None  # what the rebuild said, once it is done
         self._poll = QTimer(self)
         self._poll.setInterval(200)
         self._poll.timeout.connect(self._check_stopped)
         self._deadline = 0.0
         width = max(self.minimumWidth(), self.sizeHint().width())
         self.resize(width, self.heightForWidth(width))
+
+    # ------------------------------------------------------------ the database was lost
+
+    def rebuild(self) -> None:
+        """Rebuild off the UI thread, then open Agentry (a new window process)."""
+        self.rebuild_button.setEnabled(False)
+        self.status.setText("Bringing the runs back from their folders…")
+        loop = asyncio.get_event_loop()
+        future = loop.run_in_executor(None, rebuild_data_folder, self.locations)
+        self._rebuilding = future
+        future.add_done_callback(self._rebuild_done)
+
+    def _rebuild_done(self, future: asyncio.Future[Any]) -> None:
+        exc = future.exception()
+        if exc is not None:
+            if not isinstance(exc, AgentryError | OSError):
+                log.error("rebuilding from the run folders failed", exc_info=exc)
+            self.status.setText(f"The rebuild did not finish: {exc}")
+            self.rebuild_button.setText("Try again")
+            self.rebuild_button.setEnabled(True)
+            return
+        report, kept = future.result()
+        said = report.describe()
+        if kept is not None:
+            said += f". The old database is kept as {kept}"
+        self.rebuilt = said
+        self.status.setText(f"Rebuilt: {said}. Opening Agentry…")
+        if self.relaunch():
+            self.accept()
+        else:
+            self.status.setText(f"Rebuilt: {said}. Open Agentry again to continue.")
 
     def open_data_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(self.data_folder))

@@ -219,6 +219,34 @@ def test_a_data_folder_with_a_foreign_database_shows_the_error_screen_only(
     assert app.exit_code == 1
 
 
+def test_a_lost_database_shows_why_and_rebuild_brings_the_tasks_back_then_reopens(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    done = home.cli("run", "--wait", "--cwd", str(work_dir), "--", "sh", "-c", "exit 6")
+    assert done.returncode == 6
+    home.locations.database.unlink()  # the WAL was checkpointed when the command closed it
+
+    app = driver.start_expecting_failure()
+    screen = app.error_screen
+    assert app.window is None and screen is not None
+    assert "hold runs that the database" in screen.message.text()
+    assert screen.rebuild_button.isVisible() and not screen.stop_button.isVisible()
+    reopened: list[bool] = []
+
+    def relaunch() -> bool:
+        reopened.append(True)
+        return True
+
+    screen.relaunch = relaunch
+    screen.rebuild_button.click()
+    driver.wait(lambda: screen.rebuilt is not None)
+    assert "1 task(s) and 1 run(s) brought back" in (screen.rebuilt or "")
+    assert reopened == [True]
+    driver.wait(app.finished.is_set)
+    listed = json.loads(home.cli("list", "--json", check=True).stdout)
+    assert [(t["id"], t["state"], t["exit_code"]) for t in listed] == [(1, "failed", 6)]
+
+
 def test_settings_apply_without_restart_and_bad_values_are_refused(
     driver: AppDriver, home: Home
 ) -> None:

@@ -160,7 +160,7 @@ def test_an_emptied_database_is_refused_not_started_fresh(home: Home, work_dir: 
     home.locations.database.write_bytes(b"")
     serve = home.cli("serve", "--headless", timeout=30)
     assert serve.returncode == EXIT_DATABASE_LOST, serve.stderr
-    assert "it is empty" in serve.stderr
+    assert "it is missing or empty" in serve.stderr
 
 
 def test_a_wal_deleted_after_a_crash_is_refused_not_started_fresh(
