@@ -32,9 +32,26 @@ def open_store(*, read_only: bool = False) -> tuple[Locations, Connection]:
     commands create and migrate nothing: NoDatabase or DatabaseNeedsUpgrade instead."""
     locations = locations_from_env()
     if read_only:
-        return locations, open_database(locations.database, create=False)
-    ensure_folders(locations)
-    return locations, open_database(locations.database)
+        conn = open_database(locations.database, create=False)
+    else:
+        ensure_folders(locations)
+        conn = open_database(locations.database)
+    _enforce_deadlines(locations, conn)
+    return locations, conn
+
+
+def _enforce_deadlines(locations: Locations, conn: Connection) -> None:
+    """Any command that notices an agent past its limit whose runner is gone stops it
+    (no supervisor may run for a long time); see app.supervisor.deadlines."""
+    from app.store import repo
+
+    if not repo.active_runs(conn):
+        return  # the usual case: one small query, nothing more imported
+    from app.supervisor import deadlines
+
+    for task_id in deadlines.enforce(conn, locations):
+        print(f"agentry: task {task_id} was past its time limit with its runner gone; "
+              "stopped its agent", file=sys.stderr)  # fmt: skip
 
 
 def usage_error(message: str) -> int:

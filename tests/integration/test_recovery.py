@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,37 @@ def test_the_timeout_is_enforced_while_no_supervisor_runs_and_kills_the_agents_c
     run_async(_recover(home))
     assert home.run(task_id).state.value == "timed_out"
     assert "timed out after 1 s" in home.output(task_id)
+
+
+def test_an_agent_past_its_limit_whose_runner_died_is_stopped_by_the_next_command(
+    home: Home, work_dir: Path
+) -> None:
+    """The runner was killed while no supervisor ran: nobody enforced the limit. Any
+    `agentry` command that notices now stops the agent, once its deadline has passed."""
+    late = home.submit(["sleep", "60"], work_dir, timeout=2.0)
+    within = home.submit(["sleep", "60"], work_dir, timeout=600.0)
+    run_async(_start_then_leave(home, late, within))
+    agents = {}
+    for task_id in (late, within):
+        info = home.runner_info(task_id)
+        os.kill(info.runner_pid, signal.SIGKILL)  # the runner alone: its agent runs on
+        agents[task_id] = info.agent_pid
+        wait_until(lambda p=info.runner_pid: not alive(p), message="the runner gone")  # type: ignore[misc]
+    assert alive(agents[late])
+    early = home.cli("list", check=True)  # before the deadline: nothing is stopped
+    assert "past its time limit" not in early.stderr and alive(agents[late])
+
+    wait_until(lambda: time.time() > home.runner_info(late).deadline + 0.2,  # type: ignore[operator]
+               timeout=10, message="the deadline to pass")  # fmt: skip
+    listed = home.cli("list", check=True)
+
+    assert f"task {late} was past its time limit" in listed.stderr
+    wait_until(lambda: not alive(agents[late]), timeout=10, message="the late agent stopped")
+    assert alive(agents[within]), "an agent within its limit is never touched"
+    run = home.run(late)
+    assert (run.state.value, run.reason.value if run.reason else None) == ("timed_out", "timeout")
+    assert "its runner was gone" in home.output(late)
+    os.kill(agents[within], signal.SIGKILL)
 
 
 def test_a_supervisor_killed_mid_session_is_reported_as_not_clean(home: Home) -> None:
