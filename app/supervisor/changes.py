@@ -3,15 +3,22 @@
 :func:`request` reads the database on the event loop (quick); :func:`build` runs git and
 blocks, so the supervisor runs it in the executor. The overlap warning compares the task's
 files with those of the other *active* worktree tasks of the same repository, before
-anyone merges. Their file lists are cached for a few seconds, so twenty open Changes tabs
-refreshing every two seconds do not each ask git about all twenty worktrees.
+anyone merges. Their file lists are cached for half a minute, so twenty open Changes tabs
+refreshing every two seconds do not each ask git about all twenty worktrees: on a
+repository of 100,000 files, reading a list takes a pass over every file, and with a
+few seconds' cache one tab in view kept re-reading its nineteen peers (a core's worth).
+A peer's edit may so reach the warning half a minute late; merging checks for itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError, Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +31,7 @@ from app.supervisor.git_output import FileChange
 
 # A task whose latest run may still change its worktree.
 WORKING = frozenset({RunState.QUEUED, RunState.STARTING, RunState.RUNNING})
-PEER_TTL_S = 5.0
+PEER_TTL_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -85,15 +92,15 @@ def _working(conn: Connection, workspace: Workspace) -> bool:
 def build(git: Git, wanted: Request, peers: PeerCache | None = None) -> Changes:
     """Blocking: every git call for one refresh of the task's Changes tab."""
     workspace = wanted.workspace
-    path, base = Path(workspace.path), workspace.base_sha
-    listed = git.changes(path, base)
-    diffs = split_diff(git.diff(path, base))
+    cache = peers if peers is not None else PEERS
+    with cache.reading(workspace.path) as found:  # a peer's refresh waits for this list
+        review = git.review(Path(workspace.path), workspace.base_sha)
+        found(frozenset(c.path for c in review.changes))
+    diffs = split_diff(review.diff)
     files = tuple(
-        ChangedFile(change, *count_lines(diffs.get(change.path, ""))) for change in listed
+        ChangedFile(change, *count_lines(diffs.get(change.path, ""))) for change in review.changes
     )
     mine = frozenset(f.path for f in files)
-    cache = peers if peers is not None else PEERS
-    cache.put(workspace.path, mine)
     overlaps: dict[str, list[int]] = {}
     for peer in wanted.peers:
         for shared in sorted(mine & cache.files(git, peer)):
@@ -104,36 +111,71 @@ def build(git: Git, wanted: Request, peers: PeerCache | None = None) -> Changes:
         branch=workspace.branch,
         base=workspace.base,
         files=files,
-        commits=tuple(git.commits(path, base)),
-        uncommitted=frozenset(c.path for c in git.status(path)),
+        commits=review.commits,
+        uncommitted=frozenset(c.path for c in review.uncommitted),
         diffs=diffs,
         overlaps={p: tuple(ids) for p, ids in overlaps.items()},
     )
 
 
 class PeerCache:
-    """Recently read file sets of worktrees, shared by every refresh (any thread)."""
+    """Recently read file sets of worktrees, shared by every refresh (any thread).
+
+    Reading one costs a pass over the whole worktree, so a list is read by one thread at
+    a time: whoever else wants it meanwhile waits for that reading instead of starting
+    another. Without that, twenty tabs refreshing together each read all nineteen peers
+    (380 passes over 100,000 files instead of 20; tests/benchmarks/test_bench_worktrees).
+    """
 
     def __init__(self, ttl_s: float = PEER_TTL_S) -> None:
         self.ttl_s = ttl_s
         self._lock = threading.Lock()
         self._files: dict[str, tuple[float, frozenset[str]]] = {}
+        self._reading: dict[str, Future[frozenset[str]]] = {}
 
     def put(self, worktree: str, files: frozenset[str]) -> None:
         with self._lock:
             self._files[worktree] = (time.monotonic(), files)
 
+    @contextmanager
+    def reading(self, worktree: str) -> Iterator[Callable[[frozenset[str]], None]]:
+        """Read ``worktree``'s files inside (and hand them to the callable yielded):
+        meanwhile :meth:`files` waits for them. A reading that fails leaves the waiters to
+        read for themselves."""
+        pending: Future[frozenset[str]] = Future()
+        with self._lock:
+            self._reading[worktree] = pending
+
+        def found(files: frozenset[str]) -> None:
+            self.put(worktree, files)
+            pending.set_result(files)
+
+        try:
+            yield found
+        finally:
+            with self._lock:
+                if self._reading.get(worktree) is pending:
+                    del self._reading[worktree]
+            if not pending.done():
+                pending.cancel()
+
     def files(self, git: Git, workspace: Workspace) -> frozenset[str]:
         with self._lock:
             seen = self._files.get(workspace.path)
+            pending = self._reading.get(workspace.path)
         if seen is not None and time.monotonic() - seen[0] < self.ttl_s:
             return seen[1]
-        try:
-            found = frozenset(c.path for c in git.changes(Path(workspace.path), workspace.base_sha))
-        except GitError:  # its worktree is being removed or repaired: no warning from it
-            found = frozenset()
-        self.put(workspace.path, found)
-        return found
+        if pending is not None:
+            with contextlib.suppress(CancelledError):
+                return pending.result()
+        with self.reading(workspace.path) as found:
+            try:
+                listed = git.changes(Path(workspace.path), workspace.base_sha)
+            except GitError:  # its worktree is being removed or repaired: no warning from it
+                listed = []
+            files = frozenset(c.path for c in listed)
+            found(files)
+        return files
 
 
 PEERS = PeerCache()

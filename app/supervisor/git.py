@@ -29,6 +29,7 @@ from typing import Literal
 from app.supervisor.git_output import (
     DiffStat,
     FileChange,
+    Review,
     WorktreeInfo,
     parse_name_status,
     parse_numstat,
@@ -232,20 +233,30 @@ class Git:
         """Changed files of the worktree (commits, uncommitted, untracked) since it left
         ``base``: what :meth:`diff` shows, file by file."""
         since = self.merge_base(worktree, base, "HEAD")
-        doing = f"list the changes since {base}"
-        out = self._output(worktree, "diff", *NAME_STATUS, since, "--", doing=doing)
-        untracked = [FileChange(p, "untracked") for p in self._untracked(worktree)]
-        return parse_name_status(out) + untracked
+        return self._changes_since(worktree, base, since, self._untracked(worktree))
 
     def diff(self, worktree: Path, base: str) -> str:
         """A unified diff of the worktree against merge-base(base, HEAD): its commits, its
         uncommitted changes, and each untracked file as added. The index is not touched."""
         since = self.merge_base(worktree, base, "HEAD")
-        doing = f"diff against {base}"
-        parts = [self._output(worktree, "diff", *DIFF_OPTIONS, since, "--", doing=doing)]
-        for path in self._untracked(worktree):
-            parts.append(self._diff_new_file(worktree, path, DIFF_OPTIONS))
-        return "".join(parts)
+        return self._diff_since(worktree, base, since, self._untracked(worktree))
+
+    def review(self, worktree: Path, base: str) -> Review:
+        """:meth:`changes`, :meth:`diff`, :meth:`status` and :meth:`commits` at once, with
+        one merge-base and one status (its untracked files stand for ``ls-files``): on a
+        big repository every pass over the worktree stats all its files, and a Changes tab
+        refreshing every two seconds pays for each (tests/benchmarks/test_bench_worktrees)."""
+        since = self.merge_base(worktree, base, "HEAD")
+        status = self.status(worktree)
+        untracked = sorted(
+            c.path for c in status if c.status == "untracked" and not c.path.endswith("/")
+        )  # "dir/" is a nested repository, as in _untracked
+        return Review(
+            changes=tuple(self._changes_since(worktree, base, since, untracked)),
+            diff=self._diff_since(worktree, base, since, untracked),
+            uncommitted=tuple(status),
+            commits=tuple(self.commits(worktree, base)),
+        )
 
     def diff_stat(self, worktree: Path, base: str) -> list[DiffStat]:
         """Lines added and removed per file, on the same terms as :meth:`diff`."""
@@ -389,6 +400,20 @@ class Git:
     def _registered(self, repo: Path, path: Path) -> WorktreeInfo | None:
         wanted = path.resolve()
         return next((w for w in self.worktrees(repo) if w.path.resolve() == wanted), None)
+
+    def _changes_since(
+        self, worktree: Path, base: str, since: str, untracked: list[str]
+    ) -> list[FileChange]:
+        doing = f"list the changes since {base}"
+        out = self._output(worktree, "diff", *NAME_STATUS, since, "--", doing=doing)
+        return parse_name_status(out) + [FileChange(p, "untracked") for p in untracked]
+
+    def _diff_since(self, worktree: Path, base: str, since: str, untracked: list[str]) -> str:
+        doing = f"diff against {base}"
+        parts = [self._output(worktree, "diff", *DIFF_OPTIONS, since, "--", doing=doing)]
+        for path in untracked:
+            parts.append(self._diff_new_file(worktree, path, DIFF_OPTIONS))
+        return "".join(parts)
 
     def _untracked(self, worktree: Path) -> list[str]:
         out = self._output(worktree, *UNTRACKED, doing="list untracked files")

@@ -32,6 +32,16 @@ class FileChange:
 
 
 @dataclass(frozen=True)
+class Review:
+    """A worktree against the merge-base with its base, read in one go (``Git.review``)."""
+
+    changes: tuple[FileChange, ...]  # as Git.changes: committed, uncommitted, untracked
+    diff: str  # as Git.diff
+    uncommitted: tuple[FileChange, ...]  # as Git.status
+    commits: tuple[tuple[str, str], ...]  # as Git.commits
+
+
+@dataclass(frozen=True)
 class DiffStat:
     path: str
     added: int | None  # None for a binary file

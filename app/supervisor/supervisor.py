@@ -57,6 +57,10 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.25  # also bounds how late a task enqueued by another process is picked up
 LIVENESS_S = 2.0
+# Changes tabs read at once: each read is git passing over the whole worktree (CPU and
+# disk), so more at a time only share the cores more thinly, slow the UI thread, and hold
+# the executor's threads that launches need (tests/benchmarks/test_bench_worktrees).
+CHANGES_AT_ONCE = 2
 
 
 class NotStarted(RuntimeError):
@@ -75,6 +79,7 @@ class Supervisor:
         self._lock = InstanceLock(locations, mode)
         self._loop_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._changes_slots = asyncio.Semaphore(CHANGES_AT_ONCE)
         self._accepting = False
         self._paused = False
         self._seen_version = 0
@@ -335,12 +340,13 @@ class Supervisor:
 
     async def changes(self, task_id: int) -> task_changes.Changes | None:
         """What the task changed in its worktree (None without a ready one); git runs in the
-        executor, so the loop and the UI never wait on it."""
-        wanted = task_changes.request(self.conn, task_id)
-        if wanted is None:
-            return None
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, task_changes.build, self.git, wanted)
+        executor, so the loop and the UI never wait on it; ``CHANGES_AT_ONCE`` at a time."""
+        async with self._changes_slots:
+            wanted = task_changes.request(self.conn, task_id)
+            if wanted is None:
+                return None
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, task_changes.build, self.git, wanted)
 
     def counts(self) -> dict[str, int]:
         """Tasks by the state of their latest run."""

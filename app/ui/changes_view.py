@@ -3,8 +3,10 @@
 Everything git knows is read by :meth:`Supervisor.changes` in the executor; this view only
 asks and draws. While the task is active and the tab is in view it asks every
 ``REFRESH_MS``, and once more when the task ends; a refresh still in flight is never
-started twice (one more is run after it instead). Redrawing keeps the selected file and
-both scroll positions, and the diff is not redrawn at all when it did not change.
+started twice (one more is run after it instead), and the timer skips its turn while one
+is, so a worktree slower to read than the cadence is not read back to back. Redrawing
+keeps the selected file and both scroll positions, and the diff is not redrawn at all
+when it did not change.
 """
 
 from __future__ import annotations
@@ -137,7 +139,7 @@ class ChangesView(QWidget):
 
     def _connect_signals(self) -> None:
         # refreshing
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._tick)
         self.worktree.changed.connect(self.refresh)
         self.worktree.statusRead.connect(self._status_read)
         # the file shown, and how
@@ -211,6 +213,10 @@ class ChangesView(QWidget):
     def busy(self) -> bool:
         """A refresh is in flight (or noted to follow the one that is)."""
         return self._inflight is not None or self._again
+
+    def _tick(self) -> None:
+        if self._inflight is None:
+            self.refresh()
 
     def refresh(self) -> None:
         """Ask for the task's changes, off the event loop; never two at once."""

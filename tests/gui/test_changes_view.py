@@ -16,6 +16,7 @@ from PySide6.QtGui import QTextCursor
 
 from app.core.models import TaskSpec
 from app.core.states import RunState
+from app.supervisor.git_output import Review
 from app.ui.application import AgentryApp
 from app.ui.changes_view import ChangesView
 from app.ui.diff_view import DiffEdit
@@ -174,15 +175,15 @@ def test_a_refresh_runs_git_off_the_event_loop_and_never_twice_at_once(
     git = app.supervisor.git
     threads: list[threading.Thread] = []
     release = threading.Event()
-    real_changes = git.changes
+    real_review = git.review
 
-    def slow_changes(worktree: Path, base: str) -> list:
+    def slow_review(worktree: Path, base: str) -> Review:
         threads.append(threading.current_thread())
         release.wait(10)  # blocks its thread: were it the UI's, nothing below could run
-        return real_changes(worktree, base)
+        return real_review(worktree, base)
 
     driver.wait(lambda: not view.busy)  # the refreshes of the task's ending are over
-    monkeypatch.setattr(git, "changes", slow_changes)
+    monkeypatch.setattr(git, "review", slow_review)
     done = view.refreshes
     view.refresh()
     driver.wait(lambda: threads)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from app.store.db import Connection, open_database, transaction
 from app.supervisor import commands
 from app.supervisor.changes import PeerCache, build, count_lines, request, split_diff
 from app.supervisor.git import Git
+from app.supervisor.git_output import FileChange
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -177,3 +181,77 @@ def test_counts_come_from_the_diff_shown_and_a_binary_file_has_none() -> None:
     )
     assert count_lines(parts["logo.png"]) == (None, None)
     assert count_lines(parts["a.py"]) == (1, 1)
+
+
+def test_one_review_reads_what_changes_diff_status_and_commits_read_apart(
+    conn: Connection, project: Path, tmp_path: Path
+) -> None:
+    git = Git()
+    _, path = worktree_task(conn, git, project, tmp_path)
+    (path / "app.py").write_text("def hello():\n    return 2\n")
+    sh(path, "commit", "-q", "-am", "Return two")
+    (path / "old.txt").unlink()
+    (path / "notes.md").write_text("# notes\n")
+    sh(path, "mv", "app.py", "main.py")
+    nested = path / "vendor"  # a nested repository: listed by status, not diffed as a file
+    nested.mkdir()
+    sh(nested, "init", "-q")
+
+    review = git.review(path, "main")
+    assert list(review.changes) == git.changes(path, "main")
+    assert review.diff == git.diff(path, "main")
+    assert list(review.uncommitted) == git.status(path)
+    assert list(review.commits) == git.commits(path, "main")
+    assert {c.status for c in review.changes} >= {"deleted", "untracked"}
+    assert "vendor/" not in {c.path for c in review.changes}
+
+
+class CountingGit(Git):
+    """A real Git that counts the worktree passes for a peer's file list, and can hold one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listed: list[str] = []
+        self.hold = threading.Event()
+        self.hold.set()
+
+    def changes(self, worktree: Path, base: str) -> list[FileChange]:
+        self.listed.append(worktree.name)
+        self.hold.wait(10)
+        return super().changes(worktree, base)
+
+
+def test_a_peers_file_list_is_read_once_by_whoever_asks_first(
+    conn: Connection, project: Path, tmp_path: Path
+) -> None:
+    git = CountingGit()
+    task_id, path = worktree_task(conn, git, project, tmp_path)
+    (path / "app.py").write_text("changed\n")
+    peer = workspace_repo.get(conn, task_id)
+    assert peer is not None
+    cache = PeerCache()
+    git.hold.clear()  # the first reading stays in flight until both have asked
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(cache.files, git, peer)
+        second = pool.submit(cache.files, git, peer)
+        time.sleep(0.3)
+        git.hold.set()
+        assert first.result(timeout=30) == second.result(timeout=30) == {"app.py"}
+    assert git.listed == [path.name]
+
+
+def test_a_peer_waits_for_the_list_its_own_refresh_is_reading(
+    conn: Connection, project: Path, tmp_path: Path
+) -> None:
+    git = CountingGit()
+    task_id, _ = worktree_task(conn, git, project, tmp_path)
+    peer = workspace_repo.get(conn, task_id)
+    assert peer is not None
+    cache = PeerCache()
+    with ThreadPoolExecutor(1) as pool, cache.reading(peer.path) as found:
+        asked = pool.submit(cache.files, git, peer)
+        time.sleep(0.3)
+        assert not asked.done()
+        found(frozenset({"read.py"}))
+        assert asked.result(timeout=30) == {"read.py"}
+    assert git.listed == []  # nothing read twice
