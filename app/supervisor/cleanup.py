@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from app.runner import procs
 from app.store import land_repo, repo, workspace_repo
 from app.store.db import Connection, transaction
 from app.supervisor import workspaces
+from app.supervisor.disk_use import disk_use
 from app.supervisor.git import Git, GitError
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def _worktree(git: Git, workspace: Workspace, conn: Connection) -> Candidate | N
     kind: Kind = "merged worktree" if safe else "unmerged worktree"
     why = f"its work is merged into {_short(base)}" if safe else _holds(uncommitted, unmerged, base)
     ended = run.ended_at if run is not None else None
-    return Candidate(f"W{workspace.task_id}", kind, workspace.path, _size(path), safe, why,
+    return Candidate(f"W{workspace.task_id}", kind, workspace.path, disk_use(path), safe, why,
                      workspace.task_id, ended)  # fmt: skip
 
 
@@ -187,7 +187,7 @@ def _unknown_folders(parent: Path, known: set[Path], kind: Kind, prefix: str) ->
         empty = not any(folder.iterdir())
         why = "no task knows it" + ("; it is empty" if empty else "; it may hold work")
         ident = f"{prefix}:{folder.name}"  # stable across listings, unlike a number
-        found.append(Candidate(ident, kind, str(folder), _size(folder), empty, why))
+        found.append(Candidate(ident, kind, str(folder), disk_use(folder), empty, why))
     return found
 
 
@@ -218,14 +218,3 @@ def _unknown_runners(runs: Path, active: set[Path]) -> list[Candidate]:
         why = "a runner of this data folder that no active run knows"
         found.append(Candidate(f"P{pid}", "unknown runner", f"pid {pid}: {folder}", 0, False, why))
     return found
-
-
-def _size(path: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path, onerror=lambda _e: None):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                continue
-    return total

@@ -23,8 +23,8 @@ from app.core.workspaces import Workspace, WorkspaceState
 from app.store import land_repo, repo, workspace_repo
 from app.store.db import Connection, transaction
 from app.supervisor import forges, opener, workspaces
-from app.supervisor.cleanup import _size as disk_use
 from app.supervisor.commands import CommandRefused
+from app.supervisor.disk_use import disk_use
 from app.supervisor.git import Git, GitError, MergeHow
 
 if TYPE_CHECKING:

