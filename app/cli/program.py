@@ -10,14 +10,17 @@ with the error's `exit_code`. Bugs keep their traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import sys
+from logging.handlers import RotatingFileHandler
 
 from app import __version__
 from app.cli import approvals, lands, projects, recover, server, tasks, workflows, worktrees
 from app.cli.common import EXIT_ERROR, EXIT_OK
 from app.core.errors import AgentryError
+from app.store import fsops
 from app.store.db import DatabaseError, describe_sqlite_error
 from app.store.locations import locations_from_env
 
@@ -117,14 +120,26 @@ def _setup_logging(args: argparse.Namespace) -> None:
 
 
 def _log_file() -> logging.Handler:
-    from logging.handlers import RotatingFileHandler
-
     locations = locations_from_env()
-    locations.logs.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(
+    fsops.make_private_dir(locations.logs)
+    handler = _PrivateLogFile(
         locations.logs / "agentry.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
     )
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
     )
     return handler
+
+
+class _PrivateLogFile(RotatingFileHandler):
+    """The log file, and each one it starts when it rotates, made 0600 whatever the umask:
+    a log names prompts, folders and commands."""
+
+    def _open(self) -> io.TextIOWrapper:
+        return open(  # always appends, as RotatingFileHandler does
+            self.baseFilename,
+            "a",
+            encoding=self.encoding,
+            errors=self.errors,
+            opener=fsops.private_opener,
+        )

@@ -28,6 +28,7 @@ from app.core.platform import agent_popen_kwargs
 from app.core.states import ExitReason
 from app.runner import procs, protocol
 from app.runner.protocol import ExitInfo, RunnerInfo, RunSpec, SetupInfo
+from app.store.fsops import private_opener
 
 log = logging.getLogger("agentry.runner")
 
@@ -60,7 +61,9 @@ class Runner:
             spec = protocol.read_spec(self.run_dir)
         except (protocol.ProtocolError, FileNotFoundError) as exc:
             return self._finish(None, ExitReason.SPAWN_ERROR, f"cannot read the run spec: {exc}")
-        with open(protocol.output_log(self.run_dir), "ab", buffering=0) as output:
+        # Private (0600) whatever the umask: the agent inherits the user's own umask.
+        output_log = protocol.output_log(self.run_dir)
+        with open(output_log, "ab", buffering=0, opener=private_opener) as output:
             return self._supervise(spec, output)
 
     def _supervise(self, spec: RunSpec, output: IO[bytes]) -> int:
@@ -254,7 +257,8 @@ class Runner:
     def _beat(self) -> None:
         path = self.run_dir / protocol.HEARTBEAT
         try:
-            path.write_bytes(f"{time.time():.3f}\n".encode())
+            with open(path, "wb", opener=private_opener) as beat:
+                beat.write(f"{time.time():.3f}\n".encode())
         except OSError as exc:  # a full disk must not stop the supervision itself
             log.warning("could not touch %s: %s", path, exc)
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from app.core.errors import AgentryError
+from app.store import fsops
 from app.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,14 @@ def open_database(path: Path, *, create: bool = True) -> sqlite3.Connection:
     A file that is not an Agentry database, or one written by a newer Agentry, is refused
     and left exactly as it was. Without ``create`` (read-only commands: list, logs,
     doctor), a missing or empty file raises NoDatabase and an older schema
-    DatabaseNeedsUpgrade: nothing is created or migrated.
+    DatabaseNeedsUpgrade: nothing is created or migrated. The file and its WAL and
+    shared-memory files are private (0600 on POSIX).
     """
     existed = path.exists() and path.stat().st_size > 0
     if not create and not existed:
         raise NoDatabase(f"there is no Agentry database at {path} (nothing has run here yet)")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    fsops.make_private_dir(path.parent)
+    _make_private(path)
     conn = _connect(path)
     try:
         _check_identity(conn, path, existed)
@@ -66,6 +69,19 @@ def open_database(path: Path, *, create: bool = True) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _make_private(path: Path) -> None:
+    """SQLite makes the -wal and -shm files with the database file's mode, so the file is
+    made 0600 before SQLite sees it (a new one then starts empty, which SQLite treats as a
+    new database), and those an older Agentry left readable are tightened."""
+    try:
+        if not path.exists():
+            fsops.touch_private(path)
+        for name in (path.name, path.name + "-wal", path.name + "-shm"):
+            fsops.make_private(path.with_name(name))
+    except OSError as exc:  # a read-only or full disk: SQLite says what is wrong
+        log.info("could not make %s private: %s", path, exc)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -220,6 +236,7 @@ def copy_aside(conn: sqlite3.Connection, path: Path, why: str) -> Path:
     import time
 
     kept = path.with_name(f"{path.name}.{why}-{time.strftime('%Y%m%d-%H%M%S')}")
+    fsops.touch_private(kept)  # SQLite would make it with the umask's mode
     target = sqlite3.connect(kept)
     try:
         conn.backup(target)

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -67,6 +68,12 @@ _ERRNO_ADVICE = {
     "data folder still exists.",
 }
 _DEFAULT_ADVICE = "Check that the folder exists, is writable and that the disk is healthy."
+
+# Private by default (POSIX): what Agentry keeps (prompts, output, settings, the database)
+# is readable by its user alone, whatever the umask. Modes are set on each file and folder
+# as it is made, never through the process umask, which the agents would inherit.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
 
 
 class FileOperationError(OSError):
@@ -153,6 +160,76 @@ def _as_file_error(path: StrPath, operation: str, source: StrPath | None = None)
         raise
     except OSError as exc:
         raise FileOperationError(path, operation, 1, exc, source=source) from exc
+
+
+def private_opener(path: str, flags: int) -> int:
+    """An ``opener`` for :func:`open` that makes a new file 0600 whatever the umask, and
+    tightens an existing one of ours that an older Agentry left readable to others.
+
+    Never logs: the log file handler opens its files through it.
+    """
+    fd = os.open(path, flags, PRIVATE_FILE_MODE)
+    if not IS_WINDOWS:
+        try:
+            if stat.S_IMODE(os.fstat(fd).st_mode) != PRIVATE_FILE_MODE:
+                os.fchmod(fd, PRIVATE_FILE_MODE)
+        except PermissionError:
+            pass  # another user's file we may write to: its mode is theirs to set
+    return fd
+
+
+def touch_private(path: StrPath) -> None:
+    """Create ``path`` empty and 0600 if it is missing (never truncating it), e.g. so a
+    program that copies the mode of a file it finds (SQLite's WAL) copies a private one."""
+    os.close(private_opener(os.fspath(path), os.O_WRONLY | os.O_CREAT))
+
+
+def make_private_dir(path: StrPath) -> Path:
+    """``mkdir -p`` where every folder made is 0700 whatever the umask; folders that exist
+    are left as they are (see :func:`make_private`). Raises ``NotADirectoryError`` when
+    ``path`` is something else."""
+    folder = Path(path)
+    missing: list[Path] = []
+    walk = folder
+    while not walk.exists() and walk.parent != walk:
+        missing.append(walk)
+        walk = walk.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir(mode=PRIVATE_DIR_MODE)  # the umask may still take bits away ...
+        except FileExistsError:
+            continue  # ... made meanwhile by another process of ours, which sets its mode
+        if not IS_WINDOWS:
+            os.chmod(made, PRIVATE_DIR_MODE)  # ... so the mode is set exactly
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder))
+    return folder
+
+
+def make_private(path: StrPath) -> bool:
+    """Tighten an existing file to 0600 or folder to 0700 (POSIX); True if it changed.
+
+    A missing path, or one that is another user's, is left alone (False). Symlinks are
+    not followed: what one points to is not ours to change.
+    """
+    if IS_WINDOWS:
+        return False  # the per-user profile folders already restrict access
+    try:
+        info = os.lstat(path)
+        if info.st_uid != os.getuid():
+            return False
+        if stat.S_ISDIR(info.st_mode):
+            wanted = PRIVATE_DIR_MODE
+        elif stat.S_ISREG(info.st_mode):
+            wanted = PRIVATE_FILE_MODE
+        else:
+            return False
+        if stat.S_IMODE(info.st_mode) == wanted:
+            return False
+        os.chmod(path, wanted)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def temp_path_for(path: Path) -> Path:
@@ -250,7 +327,10 @@ def _log_failed_attempt(
 
 def _write_temp(tmp: Path, payload: bytes, target: Path) -> None:
     """Create ``tmp`` (never reusing an existing file) and make its content durable."""
-    with _as_file_error(target, "write", source=tmp), open(tmp, "xb") as stream:
+    with (
+        _as_file_error(target, "write", source=tmp),
+        open(tmp, "xb", opener=private_opener) as stream,
+    ):
         stream.write(payload)
         stream.flush()
         with _as_file_error(target, "fsync", source=tmp):
@@ -270,13 +350,14 @@ def _remove_quietly(path: Path) -> None:
 def atomic_write(path: StrPath, data: bytes | str, *, encoding: str = "utf-8") -> None:
     """Replace ``path`` with ``data`` so that readers and crashes see old or new, never half.
 
-    Missing parent folders are created (handy for new run folders). On any failure the
-    temp file is removed and the target keeps its old content (or stays absent).
+    The file is 0600 and missing parent folders are made 0700 (handy for new run
+    folders). On any failure the temp file is removed and the target keeps its old content
+    (or stays absent).
     """
     target = Path(path)
     payload = data.encode(encoding) if isinstance(data, str) else data
     with _as_file_error(target.parent, "mkdir"):
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(target.parent)
     tmp = temp_path_for(target)
     try:
         _write_temp(tmp, payload, target)
@@ -406,7 +487,7 @@ def link_or_copy(target: Path, link: Path) -> str:
     CLI's home with Agentry's hook settings), so what the agent writes there lands in the
     real place. A copy is the last resort: writes to it stay in the run folder.
     """
-    link.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(link.parent)
     is_dir = target.is_dir()
     with _as_file_error(link, "link", target):
         try:

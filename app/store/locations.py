@@ -7,11 +7,15 @@ themselves are a core value, :class:`app.core.locations.Locations`.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from app.core.locations import Locations
+from app.store import fsops
+
+log = logging.getLogger(__name__)
 
 APP_NAME = "Agentry"
 HOME_ENV = "AGENTRY_HOME"
@@ -32,5 +36,30 @@ def locations_from_env(environ: Mapping[str, str] | None = None) -> Locations:
 
 
 def ensure_folders(locations: Locations) -> None:
+    """Make Agentry's folders (0700 on POSIX), and tighten what an older Agentry left
+    readable to others."""
     for folder in (locations.data, locations.config, locations.logs, locations.runs):
-        folder.mkdir(parents=True, exist_ok=True)
+        fsops.make_private_dir(folder)
+    tightened = [str(path) for path in _kept_at_top(locations) if fsops.make_private(path)]
+    if tightened:
+        log.info(
+            "made Agentry's files readable by their user alone (0600 files, 0700 folders): %s",
+            ", ".join(tightened),
+        )
+
+
+def _kept_at_top(locations: Locations) -> Iterator[Path]:
+    """The folders and top-level files an older Agentry may have left readable to others.
+
+    A handful of paths, so checking them at every start costs nothing; the run folders
+    inside ``runs/`` are not walked (they are only reachable through it, now 0700).
+    """
+    yield from (locations.data, locations.config, locations.logs, locations.runs)
+    yield from (locations.worktrees, locations.data / "scratch", locations.data / "sessions")
+    database = locations.database
+    yield from (database, database.with_name(database.name + "-wal"))
+    yield database.with_name(database.name + "-shm")
+    yield from locations.data.glob(f"{database.name}.*")  # copies kept aside
+    yield from (locations.settings, locations.holder, locations.lock)
+    yield from locations.config.glob(f"{locations.settings.name}.corrupt-*")
+    yield from locations.logs.glob("*.log*")

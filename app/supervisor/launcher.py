@@ -67,10 +67,9 @@ def prepare(
     argv, stdin_text, env, files, links = _invocation(
         task, run, agent_paths or {}, run_dir, sessions, approvals, prober or HookProber()
     )
-    run_dir.mkdir(parents=True, exist_ok=True)
+    fsops.make_private_dir(run_dir)
     for name, content in files.items():
-        (run_dir / name).parent.mkdir(parents=True, exist_ok=True)
-        fsops.atomic_write(run_dir / name, content)
+        fsops.atomic_write(run_dir / name, content)  # 0600, in 0700 folders
     for name, target in links.items():
         fsops.link_or_copy(Path(target), run_dir / name)
     stdin = None
@@ -206,7 +205,7 @@ def _invocation(
     options = AgentOptions.from_json(task.spec.options)
     session = run.resume_session
     if adapter.session_is_file:  # one conversation file per task, from the first run on
-        sessions_dir.mkdir(parents=True, exist_ok=True)
+        fsops.make_private_dir(sessions_dir)
         name = session or adapter.default_session(task.id)
         session = str(sessions_dir / f"{name}.{adapter.name}.chat.history.md")
     hook = hook_for(run, approvals, adapter.hook_kind) if approvals and adapter.hook_kind else None
@@ -223,7 +222,7 @@ def _invocation(
 def launch(run_dir: Path) -> subprocess.Popen[bytes]:
     """Start the runner so that it outlives us; the caller keeps the Popen only to reap it."""
     command = protocol.runner_command(run_dir)
-    with open(run_dir / protocol.RUNNER_LOG, "ab") as runner_log:
+    with open(run_dir / protocol.RUNNER_LOG, "ab", opener=fsops.private_opener) as runner_log:
         try:
             return _popen(command, run_dir, runner_log, breakaway=True)
         except OSError as exc:

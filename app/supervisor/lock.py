@@ -17,6 +17,8 @@ from app.core.locations import Locations
 from app.runner import procs
 from app.store import fsops
 
+LOCK_MODE = fsops.PRIVATE_FILE_MODE  # filelock makes its file 0644 unless told otherwise
+
 SupervisorMode = Literal["headless", "cli", "gui"]
 """Who hosts a supervisor: `agentry serve`, a CLI command waiting for its run, the app."""
 
@@ -47,7 +49,7 @@ class InstanceLock:
     def __init__(self, locations: Locations, mode: SupervisorMode) -> None:
         self.locations = locations
         self.mode = mode
-        self._lock = filelock.FileLock(str(locations.lock), thread_local=False)
+        self._lock = filelock.FileLock(str(locations.lock), mode=LOCK_MODE, thread_local=False)
 
     def acquire(self) -> None:
         try:
@@ -100,7 +102,7 @@ def running_holder(locations: Locations) -> dict[str, Any] | None:
 
 
 def is_locked(path: Path) -> bool:
-    probe = filelock.FileLock(str(path), thread_local=False)
+    probe = filelock.FileLock(str(path), mode=LOCK_MODE, thread_local=False)
     try:
         probe.acquire(timeout=0)
     except filelock.Timeout:

@@ -19,7 +19,7 @@ from app.core.locations import Locations
 from app.core.models import Task, WorktreeRepair
 from app.core.settings import DEFAULT_COPY_FILES
 from app.core.workspaces import Workspace, WorkspaceState, branch_name, folder_name, subdir_of
-from app.store import workspace_repo
+from app.store import fsops, workspace_repo
 from app.store.db import Connection, transaction
 from app.supervisor.commands import CommandRefused
 from app.supervisor.git import Git, GitError, MergeHow, NotARepository
@@ -88,7 +88,7 @@ def create(
         return
     repo = Path(workspace.repo)
     git.worktree_prune(repo)  # a folder deleted behind git's back blocks adding it again
-    Path(workspace.path).parent.mkdir(parents=True, exist_ok=True)
+    fsops.make_private_dir(Path(workspace.path).parent)  # the worktree itself is git's
     git.worktree_add(repo, Path(workspace.path), workspace.branch, workspace.base_sha)
     copied = copy_untracked_setup(repo, Path(workspace.path), copy_files)
     if copied:
@@ -278,7 +278,7 @@ def _combined(
     repo = Path(workspace.repo)
     scratch = locations.data / "scratch" / f"{workspace.task_id}-merge"
     git.worktree_remove(repo, scratch, force=True)  # what a crash mid-merge left
-    scratch.parent.mkdir(parents=True, exist_ok=True)
+    fsops.make_private_dir(scratch.parent)
     git.worktree_add_detached(repo, scratch, onto)
     try:
         message = _merge_message(task, workspace, how)

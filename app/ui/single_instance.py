@@ -54,6 +54,8 @@ class InstanceServer(QObject):
         super().__init__(parent)
         self.name = name
         self._server = QLocalServer(self)
+        # Only this user may ask the app to show itself or to quit (POSIX: a 0700 socket).
+        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._accept)
 
     def listen(self) -> bool:
