@@ -40,12 +40,20 @@ def ensure_folders(locations: Locations) -> None:
     readable to others."""
     for folder in (locations.data, locations.config, locations.logs, locations.runs):
         fsops.make_private_dir(folder)
-    tightened = [str(path) for path in _kept_at_top(locations) if fsops.make_private(path)]
+    tightened = [str(path) for path in _kept_at_top(locations) if _tighten(path)]
     if tightened:
         log.info(
             "made Agentry's files readable by their user alone (0600 files, 0700 folders): %s",
             ", ".join(tightened),
         )
+
+
+def _tighten(path: Path) -> bool:
+    try:
+        return fsops.make_private(path)
+    except OSError as exc:  # a read-only disk: what fails there is reported where it fails
+        log.info("could not make %s readable by its user alone: %s", path, exc)
+        return False
 
 
 def _kept_at_top(locations: Locations) -> Iterator[Path]:

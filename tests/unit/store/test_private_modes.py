@@ -3,6 +3,7 @@ tightening of a data folder an older Agentry left readable to others (POSIX only
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
@@ -133,3 +134,17 @@ def test_an_older_readable_data_folder_is_tightened_at_start(
     with caplog.at_level(logging.INFO, logger="app.store.locations"):
         ensure_folders(locations)
     assert "readable by their user alone" not in caplog.text  # said once, when it changed
+
+
+def test_tightening_on_a_read_only_disk_does_not_stop_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locations = Locations.in_one_folder(tmp_path / "home")
+    locations.logs.mkdir(parents=True)
+    locations.runs.mkdir()
+
+    def read_only(path: object) -> bool:
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(fsops, "make_private", read_only)
+    ensure_folders(locations)  # what fails there is reported where it fails
