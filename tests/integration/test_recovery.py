@@ -285,7 +285,9 @@ def test_a_run_whose_runner_never_started_is_requeued_and_runs_exactly_once(
             "SELECT new_state FROM events WHERE run_id = ? ORDER BY id", (home.run(never).id,)
         )]  # fmt: skip
     assert events[:3] == ["queued", "starting", "queued"]  # the requeue is in the audit trail
-    home.cli("run", "--wait", "--", "true", check=True)  # a supervisor that runs the queue
-    home.wait_state(never, "succeeded")
+    server = home.serve()  # runs the queue, and stays until the requeued run has ended
+    home.wait_state(never, "succeeded", timeout=30)
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=30)
     assert marks.read_text() == "ran\n"  # once, and the half-started one not at all
     assert len(home.runs(never)) == 1
