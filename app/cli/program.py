@@ -17,7 +17,17 @@ import sys
 from logging.handlers import RotatingFileHandler
 
 from app import __version__
-from app.cli import approvals, lands, projects, recover, server, tasks, workflows, worktrees
+from app.cli import (
+    approvals,
+    backups,
+    lands,
+    projects,
+    recover,
+    server,
+    tasks,
+    workflows,
+    worktrees,
+)
 from app.cli.common import EXIT_ERROR, EXIT_OK
 from app.core.errors import AgentryError
 from app.store import fsops
@@ -86,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     projects.add_commands(sub)
     server.add_recovery(sub)
     recover.add_commands(sub)
+    backups.add_commands(sub)
     approvals.add_commands(sub)
     server.add_quit(sub)
     workflows.add_commands(sub)

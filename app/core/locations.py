@@ -36,6 +36,11 @@ class Locations:
         return self.data / "worktrees"
 
     @property
+    def backups(self) -> Path:
+        """Copies of the database (before migrations, daily, at clean shutdown)."""
+        return self.data / "backups"
+
+    @property
     def lock(self) -> Path:
         return self.data / "agentry.lock"
 

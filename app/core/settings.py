@@ -72,6 +72,8 @@ class Settings:
     project_check: dict[str, str] = field(default_factory=dict)
     editor_command: str = ""  # "Open in editor": empty picks `code` when installed, else the OS
     prune_merged_after_days: int = 0  # remove worktrees whose work is merged; 0: never
+    backups_keep: int = 10  # the newest this many database backups are kept, older ones go
+    backups_every_h: float = 24.0  # back up this often and at a clean shutdown; 0: neither
 
     def project(self, top: str) -> ProjectSettings:
         """The settings of the repository whose top folder is ``top``."""
@@ -124,6 +126,10 @@ class Settings:
         found.extend(_project_problems(self))
         if not 0 <= self.prune_merged_after_days <= 3650:
             found.append("prune_merged_after_days must be 0 (never) or a number of days")
+        if not 1 <= self.backups_keep <= 1000:
+            found.append("backups_keep must be between 1 and 1000 backups")
+        if not (self.backups_every_h == 0 or 1 <= self.backups_every_h <= 24 * 365):
+            found.append("backups_every_h must be 0 (off) or between 1 and 8760 hours")
         if self.theme not in THEMES:
             found.append("theme must be one of system, light, dark")
         return found

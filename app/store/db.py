@@ -133,6 +133,10 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
+    if version > 0:  # a database with data: never change its schema without a copy first
+        from app.store.backup import before_migration  # imported here: it imports this module
+
+        before_migration(conn, path, version)
     with transaction(conn):
         # Re-read inside the write lock: another process may have migrated meanwhile.
         version = conn.execute("PRAGMA user_version").fetchone()[0]

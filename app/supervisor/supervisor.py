@@ -21,6 +21,7 @@ from app.core.settings import Settings
 from app.core.states import RunState
 from app.runner import procs, protocol
 from app.store import recovery_repo, repo
+from app.store.backup import check_sound
 from app.store.db import Connection, data_version, open_database, transaction
 from app.store.locations import ensure_folders
 from app.store.settings import load_settings, peek_theme, save_settings
@@ -29,6 +30,7 @@ from app.supervisor import commands, rebuild, workspaces
 from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher
 from app.supervisor.background import BackgroundJobs
+from app.supervisor.backups import Backups
 from app.supervisor.events import (
     AgentsDetected,
     EventBus,
@@ -104,6 +106,7 @@ class Supervisor:
         self.lander = Lander(self, self.git, wake=self._wake.set)
         self.housekeeping = Housekeeping(self, self.git)  # clean-up and pruning, off the loop
         self.worktrees = WorktreeOps(self)  # merge, push, discard, open: off the loop
+        self.backups = Backups(self)  # of the database: scheduled and at a clean stop
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -116,6 +119,7 @@ class Supervisor:
             if not _has_database(self.locations):  # lost: say so before making a new one
                 rebuild.check_nothing_lost(None, self.locations)
             self._conn = open_database(self.locations.database)
+            check_sound(self._conn, self.locations)  # damage stops us here, naming a backup
             self._settings_stamp = self._settings_file_stamp()
             self.settings = load_settings(self.locations.settings)
             rebuild.check_nothing_lost(self._conn, self.locations)  # never a silent fresh start
@@ -160,6 +164,7 @@ class Supervisor:
         await self.housekeeping.drain()
         try:
             mark_clean_shutdown(self._conn)
+            await self.backups.at_shutdown()
         finally:
             self._close()
 
@@ -451,7 +456,7 @@ class Supervisor:
 
     @property
     def _extensions(self) -> tuple[Extension, ...]:
-        return (self.approvals, self.workflows, self.lander, self.housekeeping)
+        return (self.approvals, self.workflows, self.lander, self.housekeeping, self.backups)
 
     def _run_ended(self, run: Run) -> None:
         self._call_hooks([ext.on_run_ended for ext in self._extensions], run)
