@@ -75,9 +75,9 @@ async def _serve(locations: Locations) -> int:
     print(report.describe(), flush=True)
     for task_id, note in sorted(report.notes.items()):
         print(f"  task {task_id}: {note}", flush=True)
-    print(f"Supervising {locations.data} (pid {os.getpid()}); Ctrl+C to stop.", flush=True)
     stop = asyncio.Event()
-    _on_stop_signals(stop.set)
+    _on_stop_signals(stop.set)  # before saying so: a Ctrl+C from then on stops it cleanly
+    print(f"Supervising {locations.data} (pid {os.getpid()}); Ctrl+C to stop.", flush=True)
     await stop.wait()
     print("Stopping: agents keep running and will be reattached next time.", flush=True)
     await supervisor.stop()
