@@ -19,9 +19,16 @@ class BackupFile:
     size: int
 
     def describe(self) -> str:
-        """``2026-12-04 17:50  shutdown  1.2 MB  /path/agentry-….db``, for lists."""
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.made_at))
-        return f"{when}  {self.reason:<10} {_size(self.size):>9}  {self.path}"
+        """``2026-12-04 17:50:02  shutdown    147.5 KB  /path/agentry-….db``, for lists."""
+        return f"{self.when}  {self.reason:<10} {_size(self.size):>9}  {self.path}"
+
+    def summary(self) -> str:
+        """``2026-12-04 17:50:02 — shutdown, 147.5 KB``: for a list that names the folder."""
+        return f"{self.when} — {self.reason}, {_size(self.size)}"
+
+    @property
+    def when(self) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.made_at))
 
 
 @dataclass(frozen=True)

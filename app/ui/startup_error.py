@@ -1,7 +1,10 @@
 """Start-up failed: the screen that says why, instead of a half-working main window.
 
-It offers the data folder and Quit, and when another Agentry holds the data folder, a
-way to stop that one (its agents keep running) and open Agentry here instead.
+It offers the data folder and Quit; when another Agentry holds the data folder, a way to
+stop that one (its agents keep running) and open Agentry here instead; when the database
+does not know the runs in the folder, to rebuild it from them; and when there are backups
+of the database, to restore one and open again (a damaged or lost database is a way
+back, not a dead end).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QProcess, Qt, QTimer, QUrl
@@ -30,6 +34,8 @@ from app.core.errors import AgentryError
 from app.core.locations import Locations
 from app.supervisor.lock import is_locked
 from app.supervisor.rebuild import rebuild_data_folder
+from app.supervisor.restore import list_backups, restore_backup
+from app.ui.dialogs.restore import RestoreDialog
 from app.ui.icons import app_icon
 from app.ui.single_instance import ask_running_to_quit
 from app.ui.widgets import ElidedLabel
@@ -112,6 +118,16 @@ class StartupErrorScreen(QDialog):
                 "times and prompts. The database as it is now is kept aside."
             )
             self.status.show()
+        # Listing a folder of a few files: quick enough for the screen's construction.
+        self.backups = [] if already_running else list_backups(locations)
+        self.restore_button = QPushButton("Restore a backup…", self)
+        self.restore_button.setToolTip(
+            "Puts a backup of the database back (the current file is kept aside), then "
+            "opens Agentry"
+        )
+        self.restore_button.setVisible(bool(self.backups))
+        self.restore_dialog: RestoreDialog | None = None
+        self._restoring: asyncio.Future[None] | None = None
         self.open_button = QPushButton("Open data folder", self)
         self.quit_button = QPushButton("Quit", self)
         self.quit_button.setDefault(True)
@@ -120,6 +136,7 @@ class StartupErrorScreen(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.rebuild_button)
+        buttons.addWidget(self.restore_button)
         buttons.addWidget(self.quit_button)
         texts = QVBoxLayout()
         texts.addWidget(heading)
@@ -140,6 +157,7 @@ class StartupErrorScreen(QDialog):
         self.stop_button.clicked.connect(self.stop_other_and_open)
         self.rebuild_button.clicked.connect(self.rebuild)
         self.rebuilt: str | None = None  # what the rebuild said, once it is done
+        self.restore_button.clicked.connect(self.choose_backup)
         self._poll = QTimer(self)
         self._poll.setInterval(200)
         self._poll.timeout.connect(self._check_stopped)
@@ -224,3 +242,36 @@ class StartupErrorScreen(QDialog):
     def _ask_other_to_stop(self) -> bool:
         """What `agentry quit` does: ask the window to quit, else SIGTERM a headless one."""
         return ask_running_to_quit(self.locations)
+
+    # ------------------------------------------------------------ restoring a backup
+
+    def choose_backup(self) -> None:
+        dialog = RestoreDialog(
+            self.backups, self.locations.database, "Agentry then opens again.", self
+        )
+        dialog.chosen.connect(self.restore_from)
+        self.restore_dialog = dialog
+        dialog.open()
+
+    def restore_from(self, path: Path) -> None:
+        """Restore ``path`` off the UI thread, then open Agentry on it."""
+        self.restore_button.setEnabled(False)
+        self.status.setText(f"Restoring {path.name}…")
+        self.status.setVisible(True)
+        self._restoring = asyncio.ensure_future(self._restore(path))
+
+    async def _restore(self, path: Path) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            outcome = await loop.run_in_executor(None, restore_backup, self.locations, path)
+        except (AgentryError, OSError) as exc:
+            self.status.setText(f"Nothing was restored: {exc}")
+            self.restore_button.setEnabled(True)
+            return
+        kept = ", ".join(p.name for p in outcome.restored.kept_aside)
+        aside = f" The replaced database was kept as {kept}." if kept else ""
+        self.status.setText(f"Restored {path.name}.{aside} Opening Agentry…")
+        if self.relaunch():
+            self.accept()
+        else:
+            self.status.setText(f"Restored {path.name}.{aside} Open Agentry again to use it.")
