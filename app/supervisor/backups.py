@@ -36,6 +36,7 @@ class Backups:
         self._host = host
         self._due = float("inf")  # wall-clock time of the next scheduled backup
         self._running: asyncio.Task[Path] | None = None
+        self._at_shutdown = True
 
     async def back_up_now(self, reason: str = "manual") -> Path:
         """A backup into the backups folder, pruned to ``backups_keep``; raises BackupFailed."""
@@ -50,7 +51,7 @@ class Backups:
         """The backup of a clean stop (when the schedule is on); a failure is logged, not
         raised: the stop must go on, and the database itself is untouched."""
         await self.drain()
-        if self._host.settings.backups_every_h <= 0:
+        if self._host.settings.backups_every_h <= 0 or not self._at_shutdown:
             return
         try:
             made = await self.back_up_now("shutdown")
@@ -58,6 +59,11 @@ class Backups:
             log.warning("no backup at shutdown: %s", exc)
             return
         log.info("backed up the database to %s", made)
+
+    def skip_shutdown_backup(self) -> None:
+        """No backup at this stop: a restore follows, which keeps the current file aside
+        anyway, and pruning could remove the very backup about to be restored."""
+        self._at_shutdown = False
 
     async def drain(self) -> None:
         """Let a scheduled backup under way finish (its failure was already reported)."""

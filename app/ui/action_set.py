@@ -27,6 +27,10 @@ class ActionSet:
         self.reveal_run_action = action("Reveal &run folder", "Ctrl+Shift+R")
         self.open_log_action = action("Open &log file", "Ctrl+L")
         self.settings_action = action("&Settings…", QKeySequence.StandardKey.Preferences)
+        self.restore_action = action(
+            "Restore a &backup…",
+            tip="Put an earlier copy of the database back; Agentry restarts to do it",
+        )
         self.quit_action = action("&Quit", QKeySequence.StandardKey.Quit)
         self.pause_action = action("&Pause queue", "Ctrl+P", tip="Start no new tasks")
         self.pause_action.setCheckable(True)
@@ -75,6 +79,8 @@ class ActionSet:
         for act in (self.new_task_action, self.run_workflow_action, self.demo_action,
                     self.settings_action):  # fmt: skip
             file_menu.addAction(act)
+        file_menu.addSeparator()
+        file_menu.addAction(self.restore_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         task_menu = bar.addMenu("&Task")

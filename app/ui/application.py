@@ -12,7 +12,8 @@ import asyncio
 import gc
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -24,6 +25,7 @@ from app.core.models import RecoveryReport
 from app.core.settings import Settings
 from app.supervisor.lock import AlreadyRunning
 from app.supervisor.rebuild import DatabaseLost
+from app.supervisor.restore import restore_backup
 from app.supervisor.supervisor import Supervisor
 from app.ui.attention import Attention
 from app.ui.bridge import Bridge
@@ -34,7 +36,7 @@ from app.ui.notify import TrayIcon
 from app.ui.quitting import Quitter
 from app.ui.recovery_screen import RecoveryScreen
 from app.ui.single_instance import InstanceServer, server_name
-from app.ui.startup_error import StartupErrorScreen
+from app.ui.startup_error import StartupErrorScreen, relaunch
 from app.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,8 @@ class AgentryApp(QObject):
         self._use_tray = use_tray
         self._max_blocks = max_blocks
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._restore_after: Path | None = None  # File → Restore a backup…, once quit
+        self.relaunch: Callable[[], bool] = relaunch  # a seam for tests
 
     # ------------------------------------------------------------------ start-up
 
@@ -126,6 +130,7 @@ class AgentryApp(QObject):
         window.quitRequested.connect(quitter.request_quit)
         window.runFinished.connect(attention.notify_finished)
         window.settingsApplied.connect(self._settings_applied)
+        window.restoreRequested.connect(self.restore_and_restart)
         # notifications and supervisor notices
         attention.notifier.showTask.connect(self.show_task)
         attention.activateRequested.connect(self.activate)
@@ -206,9 +211,32 @@ class AgentryApp(QObject):
             return
         self.quitter.quit(choice)
 
+    def restore_and_restart(self, backup: Path) -> None:
+        """Quit keeping the agents (a restore needs the data folder to itself), put the
+        backup back, and open a new window on it."""
+        self._restore_after = backup
+        self.supervisor.backups.skip_shutdown_backup()  # it could prune the chosen backup
+        self.quit(QuitChoice.KEEP_RUNNING)
+
     def _let_go(self) -> None:
         self.instance_server.close()
         self.bridge.close()
+        if self._restore_after is not None:
+            self.spawn(self._restore_then_reopen(self._restore_after))
+            return
+        self.finished.set()
+
+    async def _restore_then_reopen(self, backup: Path) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, restore_backup, self.locations, backup)
+        except (AgentryError, OSError) as exc:
+            if self.window is not None:
+                self.window.hide()
+            self._show_startup_error(f"Nothing was restored: {exc}")
+            return
+        if not self.relaunch():
+            log.warning("restored %s but could not open a new window", backup)
         self.finished.set()
 
     # ------------------------------------------------------------------ tasks

@@ -32,6 +32,7 @@ from app.core.states import ACTIVE, RunState
 from app.supervisor.adapters import session_ability
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
+from app.supervisor.restore import list_backups
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.workflows import WorkflowEngine
 from app.ui.action_set import ActionSet
@@ -40,6 +41,7 @@ from app.ui.dialogs.cancel_task import CancelTaskBox
 from app.ui.dialogs.cleanup import CleanupDialog
 from app.ui.dialogs.new_task import NewTaskDialog
 from app.ui.dialogs.project_settings import ProjectSettingsOpener
+from app.ui.dialogs.restore import RestoreDialog
 from app.ui.dialogs.settings import SettingsDialog
 from app.ui.icons import app_icon
 from app.ui.notify import Banner
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
     settingsApplied = Signal(object)  # Settings
     approvalsRequested = Signal()
     checkpointReviewRequested = Signal(int)
+    restoreRequested = Signal(Path)  # a backup to put back: the app quits, restores, reopens
 
     def __init__(
         self,
@@ -162,6 +165,7 @@ class MainWindow(QMainWindow):
         actions.find_action.triggered.connect(task_tabs.find)
         actions.history_action.triggered.connect(self.show_recovery_history)
         actions.cleanup_action.triggered.connect(self.show_cleanup)
+        actions.restore_action.triggered.connect(self.show_restore)
         actions.approvals_action.triggered.connect(self.approvalsRequested)
         actions.about_action.triggered.connect(self._about)
         actions.project_settings_action.triggered.connect(
@@ -402,6 +406,24 @@ class MainWindow(QMainWindow):
     def show_cleanup(self) -> CleanupDialog:
         dialog = CleanupDialog(self.supervisor.housekeeping, self.describe, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_restore(self) -> RestoreDialog:
+        """Choose a backup; restoring needs the data folder to itself, so the app quits
+        first (agents keep running), restores and opens again: what the person asked for
+        happens now, not at some later start."""
+        locations = self.supervisor.locations
+        backups = list_backups(locations)  # a folder of a few files: quick
+        note = (
+            "Agentry quits to do it (running agents keep running), then opens again and "
+            "takes them over."
+            if backups
+            else f"There are no backups in {locations.backups} yet."
+        )
+        dialog = RestoreDialog(backups, locations.database, note, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(self.restoreRequested)
         dialog.open()
         return dialog
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from helpers.agentry import Home
+from helpers.agentry import Home, alive
 from helpers.gui import AppDriver
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMenu
 
+from app.core.models import TaskSpec
 from app.store import backup
 
 
@@ -60,3 +63,41 @@ def test_no_restore_is_offered_without_backups(driver: AppDriver, home: Home) ->
     home.locations.database.write_text("not a database at all, and no backups")
     app = driver.start_expecting_failure()
     assert app.error_screen is not None and not app.error_screen.restore_button.isVisible()
+
+
+def test_file_restore_quits_keeping_agents_restores_and_opens_again(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    before = home.submit(["true"], work_dir, title="in the backup")
+    made = backup.backup(home.locations.database, home.locations.backups, "manual")
+    for _ in range(12):  # more than backups_keep: a shutdown backup would prune `made`
+        backup.backup(home.locations.database, home.locations.backups, "daily")
+    app = driver.start()
+    agent = app.supervisor.submit(TaskSpec(argv=("sleep", "30"), cwd=str(work_dir)))
+    driver.wait(lambda: home.run(agent).state.value == "running")
+    agent_pid = home.runner_info(agent).agent_pid
+    relaunched: list[bool] = []
+
+    def relaunch() -> bool:  # not a second app in a test
+        relaunched.append(True)
+        return True
+
+    app.relaunch = relaunch
+    assert app.window is not None
+    file_menu = app.window.menuBar().actions()[0].menu()
+    assert isinstance(file_menu, QMenu)
+    assert app.window.action_set.restore_action in file_menu.actions()
+
+    dialog = app.window.show_restore()
+    rows = [dialog.list.item(n).data(Qt.ItemDataRole.UserRole) for n in range(dialog.list.count())]
+    dialog.list.setCurrentRow(rows.index(str(made)))
+    dialog.restore_button.click()
+    driver.wait(lambda: relaunched)
+    driver.wait(app.finished.is_set)
+    assert not app.supervisor.running
+    assert alive(agent_pid)  # agents keep running through it
+    assert len(list(home.locations.data.glob("agentry.db.replaced-*"))) == 1
+    assert made.exists() and not any(
+        b.reason == "shutdown" for b in backup.list_backups(home.locations.backups)
+    )
+    assert [t.id for t in driver.start().supervisor.tasks()] == [before]
