@@ -66,9 +66,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print("Nothing was restored.")
         return EXIT_ERROR
     outcome = restore.restore_backup(locations, chosen)
-    print(f"Restored {outcome.restored.source} as {locations.database}.")
-    for kept in outcome.restored.kept_aside:
-        print(f"Kept the replaced file as {kept}")
+    print("\n".join(outcome.describe()))
     return EXIT_OK
 
 

@@ -2,7 +2,8 @@
 
 A restore replaces the file every Agentry process reads, so it takes the data folder the
 way a supervisor does (its lock): while a supervisor runs, it is refused. The replaced
-database is kept aside by the store, never deleted.
+database is kept aside by the store, never deleted. The runs made since the backup are
+then written back from their run folders, so a restore forgets no run.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from app.store import backup as store_backup
 from app.store.db import open_database
 from app.store.locations import ensure_folders
 from app.supervisor.lock import AlreadyRunning, InstanceLock
+from app.supervisor.rebuild import RebuildReport, ingest_unknown_runs
 
 
 class RestoreRefused(AgentryError, RuntimeError):
@@ -28,6 +30,16 @@ class RestoreRefused(AgentryError, RuntimeError):
 @dataclass(frozen=True)
 class RestoreOutcome:
     restored: Restored
+    rebuilt: RebuildReport  # the runs newer than the backup, brought back from their folders
+
+    def describe(self) -> list[str]:
+        """What was done, a line each: for the CLI and the app's screens."""
+        lines = [f"Restored {self.restored.source}."]
+        lines += [f"Kept the replaced file as {kept}" for kept in self.restored.kept_aside]
+        if self.rebuilt.runs or self.rebuilt.skipped:
+            lines.append(f"From the run folders newer than the backup: {self.rebuilt.describe()}.")
+        lines += [f"  could not read {name}: {why}" for name, why in self.rebuilt.skipped.items()]
+        return lines
 
 
 def list_backups(locations: Locations) -> list[BackupFile]:
@@ -66,9 +78,14 @@ def restore_backup(locations: Locations, file: Path) -> RestoreOutcome:
         ) from None
     try:
         restored = store_backup.restore(locations, file)
-        # Opened once here so an older backup is brought up to this version's schema now
-        # (backed up first, as every migration is), not by whichever command comes next.
-        open_database(locations.database).close()
+        # Opened here, still holding the folder: an older backup is brought up to this
+        # version's schema (backed up first, as every migration is), and the runs made
+        # since the backup come back from their folders before anyone starts over them.
+        conn = open_database(locations.database)
+        try:
+            rebuilt = ingest_unknown_runs(conn, locations)
+        finally:
+            conn.close()
     finally:
         lock.release()
-    return RestoreOutcome(restored)
+    return RestoreOutcome(restored, rebuilt)

@@ -268,10 +268,9 @@ class StartupErrorScreen(QDialog):
             self.status.setText(f"Nothing was restored: {exc}")
             self.restore_button.setEnabled(True)
             return
-        kept = ", ".join(p.name for p in outcome.restored.kept_aside)
-        aside = f" The replaced database was kept as {kept}." if kept else ""
-        self.status.setText(f"Restored {path.name}.{aside} Opening Agentry…")
+        said = " ".join(outcome.describe())
+        self.status.setText(f"{said} Opening Agentry…")
         if self.relaunch():
             self.accept()
         else:
-            self.status.setText(f"Restored {path.name}.{aside} Open Agentry again to use it.")
+            self.status.setText(f"{said} Open Agentry again to use it.")

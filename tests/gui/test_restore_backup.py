@@ -100,4 +100,7 @@ def test_file_restore_quits_keeping_agents_restores_and_opens_again(
     assert made.exists() and not any(
         b.reason == "shutdown" for b in backup.list_backups(home.locations.backups)
     )
-    assert [t.id for t in driver.start().supervisor.tasks()] == [before]
+    again = driver.start().supervisor  # the task made since the backup is back, and followed
+    assert [t.id for t in again.tasks()] == [agent, before]
+    latest = again.task(agent).latest_run
+    assert latest is not None and latest.state.value == "running"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from helpers.agentry import Home, counting_agent, run_async
-from helpers.wait import async_wait_until, wait_until
+from helpers.wait import async_wait_until
 
 from app.store import backup
 from app.store.backup import DatabaseDamaged
@@ -129,8 +129,8 @@ def test_restore_is_refused_while_serve_runs_and_works_once_it_stopped(
     serve = home.serve()
     home.wait_state(first, "failed")
     made = Path(home.cli("backup", check=True).stdout.strip())
-    later = home.submit(["true"], work_dir, title="after the backup")
-    home.wait_state(later, "succeeded")
+    later = home.submit(["sh", "-c", "exit 5"], work_dir, title="after the backup")
+    home.wait_state(later, "failed")
 
     refused = home.cli("restore", "--yes")
     assert refused.returncode == 2
@@ -141,10 +141,16 @@ def test_restore_is_refused_while_serve_runs_and_works_once_it_stopped(
     _stop(serve)
     declined = home.cli("restore", made.name, input="n\n")
     assert declined.returncode == 1 and "Nothing was restored" in declined.stdout
+    assert _task_ids(home.locations.database) == [first, later]
     restored = home.cli("restore", made.name, input="y\n")
     assert restored.returncode == 0, restored.stderr
     (aside,) = home.locations.data.glob("agentry.db.replaced-*")
     assert f"Kept the replaced file as {aside}" in restored.stdout
+    assert "1 task(s) and 1 run(s) brought back" in restored.stdout
     assert _task_ids(aside) == [first, later]  # the replaced database, whole
-    assert first in _listed(home)
-    wait_until(lambda: home.run(first).exit_code == 3, message="the restored task's exit code")
+
+    # The task made after the backup came back from its run folder, exit code and all.
+    assert _listed(home) == [later, first]
+    assert (home.run(first).exit_code, home.run(later).exit_code) == (3, 5)
+    restarted = home.serve()  # and nothing stops the next start
+    _stop(restarted)
