@@ -54,7 +54,7 @@ def backup(
     if not re.fullmatch(r"[a-z0-9-]+", reason):
         raise ValueError(f"a backup reason is lowercase letters, digits and dashes: {reason!r}")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, like the database
         target = _free_name(folder, reason)
         tmp = fsops.temp_path_for(target)
         try:
@@ -100,6 +100,7 @@ def _copy_into(source: sqlite3.Connection | Path, tmp: Path) -> None:
     finally:
         if own:
             src.close()
+    os.chmod(tmp, 0o600)  # a copy of every prompt and output: the user's alone
     with open(tmp, "rb+") as stream:
         os.fsync(stream.fileno())
 

@@ -234,3 +234,13 @@ def test_backup_settings_default_to_daily_keeping_ten() -> None:
     settings = Settings()
     assert (settings.backups_every_h, settings.backups_keep) == (24.0, 10)
     assert Settings(backups_every_h=0).problems() == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_backup_is_readable_by_the_user_alone(locations: Locations) -> None:
+    _database_with_notes(locations.database, 1)
+    made = backup.backup(locations.database, locations.backups, "manual")
+    assert (made.stat().st_mode & 0o777, locations.backups.stat().st_mode & 0o777) == (
+        0o600,
+        0o700,
+    )
