@@ -55,6 +55,7 @@ class RunSpec:
     adapter: str = "shell"
     setup: list[str] | None = None  # run before the agent, in cwd; the agent starts if it passes
     setup_command: str = ""  # the setup as the person wrote it, for the transcript and messages
+    title: str = ""  # the task's title: a rebuild from run folders gives it back
     version: int = PROTOCOL_VERSION
 
     def __post_init__(self) -> None:
@@ -78,6 +79,8 @@ class RunSpec:
             raise ValueError("setup must be null or a non-empty list of strings")
         if not isinstance(self.setup_command, str):
             raise ValueError("setup_command must be text")
+        if not isinstance(self.title, str):
+            raise ValueError("title must be text")
         _check_number("timeout", self.timeout, optional=True)
         _check_number("grace", self.grace)
 

@@ -88,6 +88,7 @@ def prepare(
         adapter=task.agent,
         setup=shell_argv(setup) if setup else None,
         setup_command=setup,
+        title=task.title,
     )
     protocol.write_spec(run_dir, spec)
     return argv

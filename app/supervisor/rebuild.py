@@ -119,6 +119,8 @@ class FoundRun:
                         prompt=self.prompt, timeout=self.spec.timeout)  # fmt: skip
 
     def title(self) -> str:
+        if self.spec.title:
+            return self.spec.title
         first = (self.prompt or "").strip().splitlines()[:1]
         text = first[0] if first else " ".join(self.spec.argv)
         return text if len(text) <= 80 else text[:79] + "…"

@@ -94,7 +94,7 @@ def test_a_deleted_database_of_fifty_tasks_is_refused_then_rebuilt_with_exit_cod
     for task_id, was in before.items():
         now = after[task_id]
         assert (now["state"], now["exit_code"]) == (was["state"], was["exit_code"]), task_id
-        assert now["agent"] == was["agent"]
+        assert (now["agent"], now["title"]) == (was["agent"], was["title"])
     # and the rebuilt data folder is a normal one: the live runs are followed to their end
     server = home.serve()
     for task_id in (t for t, s in expected.items() if s == "running"):
