@@ -12,9 +12,10 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from app.core.errors import AgentryError
-from app.store import fsops
+from app.store import diskspace, fsops
 from app.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,14 @@ class NotAnAgentryDatabase(StoreError):
 
 class DatabaseTooNew(StoreError):
     pass
+
+
+class DatabaseUnreachable(StoreError):
+    """The file may be fine, but its disk is full, read-only or failing: never move it aside."""
+
+
+class DatabaseDamaged(StoreError):
+    """SQLite's own file, damaged or without its write-ahead log: keep it for recovery."""
 
 
 class NoDatabase(StoreError):
@@ -98,10 +107,7 @@ def _check_identity(conn: sqlite3.Connection, path: Path, existed: bool) -> None
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     except sqlite3.DatabaseError as exc:
-        raise NotAnAgentryDatabase(
-            f"{path} is not an Agentry database ({exc}). It was left untouched. "
-            f"Move it aside, or point AGENTRY_HOME at another folder."
-        ) from exc
+        raise open_error(exc, path) from exc
     if app_id == 0 and version == 0 and tables == 0:
         return  # brand new (or empty) file: ours to initialise
     if app_id != APPLICATION_ID:
@@ -195,23 +201,123 @@ def check_integrity(conn: sqlite3.Connection) -> str:
     return str(conn.execute("PRAGMA quick_check").fetchone()[0])
 
 
-_ADVICE = (
-    ("locked", "another Agentry process is writing for too long; try again in a moment"),
-    ("busy", "another Agentry process is writing for too long; try again in a moment"),
-    ("disk is full", "free some disk space, then try again"),
-    ("readonly", "the data folder is read-only; check its permissions"),
-    ("read-only", "the data folder is read-only; check its permissions"),
-    ("malformed", "the database is damaged; keep a copy of it and run `agentry doctor`"),
-    ("not a database", "the file is not an Agentry database; move it aside"),
-    ("unable to open", "check that the data folder exists and is writable"),
+Cause = Literal["full", "read-only", "io", "damaged", "missing-wal", "not-ours", "busy", "other"]
+
+_PRIMARY: dict[int, Cause] = {
+    sqlite3.SQLITE_FULL: "full",
+    sqlite3.SQLITE_READONLY: "read-only",
+    sqlite3.SQLITE_IOERR: "io",
+    sqlite3.SQLITE_CORRUPT: "damaged",
+    sqlite3.SQLITE_NOTADB: "not-ours",
+    sqlite3.SQLITE_BUSY: "busy",
+    sqlite3.SQLITE_LOCKED: "busy",
+    sqlite3.SQLITE_CANTOPEN: "other",
+}
+_BY_TEXT: tuple[tuple[str, Cause], ...] = (  # for errors that carry no code
+    ("disk is full", "full"),
+    ("readonly", "read-only"),
+    ("read-only", "read-only"),
+    ("disk i/o error", "io"),
+    ("malformed", "damaged"),
+    ("not a database", "not-ours"),
+    ("locked", "busy"),
+    ("busy", "busy"),
 )
 
 
+def sqlite_cause(exc: sqlite3.Error, path: Path) -> Cause:
+    """What is actually wrong, judged by SQLite's code and then by the disk itself: an
+    I/O error on a full disk is the full disk, "unable to open" in a read-only folder is
+    the read-only folder, and a file SQLite cannot read beside a lone ``-shm`` has lost
+    its write-ahead log."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc).lower()
+    if code is not None:
+        cause = _PRIMARY.get(code & 0xFF, "other")
+    else:
+        cause = next((c for key, c in _BY_TEXT if key in text), "other")
+    if cause in ("io", "other", "read-only", "full"):
+        trouble = diskspace.trouble(path.parent)
+        if trouble is not None:
+            return "read-only" if trouble.startswith("read-only") else "full"
+    if cause in ("not-ours", "damaged") and _wal_missing(path):
+        return "missing-wal"
+    return cause
+
+
+def _wal_missing(path: Path) -> bool:
+    shm, wal = Path(f"{path}-shm"), Path(f"{path}-wal")
+    return shm.exists() and not wal.exists()
+
+
 def describe_sqlite_error(exc: sqlite3.Error, path: Path) -> str:
-    """A known SQLite failure (BUSY, FULL, CORRUPT, READONLY, …) as a message a user can act on."""
-    text = str(exc)
-    advice = next((a for key, a in _ADVICE if key in text.lower()), "run `agentry doctor`")
-    return f"the database {path} reported: {text}. {advice[0].upper()}{advice[1:]}."
+    """A SQLite failure (FULL, READONLY, IOERR, CORRUPT, BUSY, …) as a message a person can
+    act on: what is wrong, whether the file was touched, and what to do."""
+    return _message(sqlite_cause(exc, path), exc, path)
+
+
+def open_error(exc: sqlite3.Error, path: Path) -> StoreError:
+    """Why ``path`` could not be opened, as the StoreError of its cause: only a file that
+    is not SQLite's is "not an Agentry database"; a full disk or a damaged file is not."""
+    cause = sqlite_cause(exc, path)
+    kind = {
+        "full": DatabaseUnreachable,
+        "read-only": DatabaseUnreachable,
+        "io": DatabaseUnreachable,
+        "busy": DatabaseUnreachable,
+        "damaged": DatabaseDamaged,
+        "missing-wal": DatabaseDamaged,
+    }.get(cause, NotAnAgentryDatabase)
+    return kind(_message(cause, exc, path))
+
+
+def _message(cause: Cause, exc: sqlite3.Error, path: Path) -> str:
+    folder = path.parent
+    untouched = "It was left untouched; do not move it aside (that starts an empty database)."
+    if cause == "full":
+        state = diskspace.disk_state(folder)
+        return (
+            f"the database {path} cannot be used: the disk holding {folder} is full "
+            f"({state.describe_free()}; SQLite said: {exc}). {untouched} Free some space on "
+            "that disk, then try again."
+        )
+    if cause == "read-only":
+        return (
+            f"the database {path} cannot be used: {folder} is read-only (SQLite said: "
+            f"{exc}). {untouched} Make the folder writable (remount it read-write, fix its "
+            "permissions), or point AGENTRY_HOME at a writable copy of it."
+        )
+    if cause == "io":
+        return (
+            f"reading or writing {path} failed with an I/O error ({exc}): the disk or its "
+            f"file system reported a fault. {untouched} Copy the data folder somewhere "
+            "safe, check the disk, then run `agentry doctor`."
+        )
+    if cause == "missing-wal":
+        return (
+            f"the database {path} cannot be read ({exc}) and its write-ahead log "
+            f"{path.name}-wal is missing: recent changes were lost with it. {untouched} "
+            "Keep a copy of the data folder, then run `agentry doctor`."
+        )
+    if cause == "damaged":
+        return (
+            f"the database {path} is damaged ({exc}). {untouched} Keep a copy of the data "
+            "folder, then run `agentry doctor`."
+        )
+    if cause == "not-ours":
+        return (
+            f"{path} is not an Agentry database ({exc}). It was left untouched. Move it "
+            "aside, or point AGENTRY_HOME at another folder."
+        )
+    if cause == "busy":
+        return (
+            f"the database {path} is busy ({exc}): another Agentry process is writing for "
+            "too long. Try again in a moment."
+        )
+    return (
+        f"the database {path} reported: {exc}. Check that {folder} exists and is "
+        "writable, then run `agentry doctor`."
+    )
 
 
 def set_aside(path: Path, why: str) -> Path | None:

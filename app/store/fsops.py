@@ -344,6 +344,8 @@ def _remove_quietly(path: Path) -> None:
     except FileNotFoundError:
         pass
     except OSError as exc:
+        if exc.errno == errno.EROFS and not os.path.lexists(path):
+            return  # a read-only folder, where the temp file was never made
         logger.warning("could not remove temp file %s: %s", path, exc)
 
 
