@@ -10,11 +10,9 @@ with the error's `exit_code`. Bugs keep their traceback.
 from __future__ import annotations
 
 import argparse
-import io
 import logging
 import os
 import sys
-from logging.handlers import RotatingFileHandler
 
 from app import __version__
 from app.cli import (
@@ -29,8 +27,9 @@ from app.cli import (
     worktrees,
 )
 from app.cli.common import EXIT_ERROR, EXIT_OK
+from app.cli.logfiles import LogFile, RepeatFilter, collapse_repeats
 from app.core.errors import AgentryError
-from app.store import fsops
+from app.store import diskspace, fsops
 from app.store.db import DatabaseError, describe_sqlite_error
 from app.store.locations import locations_from_env
 
@@ -49,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(args_list)
     if args.handler is None:
         args.handler = server.cmd_gui
-    _setup_logging(args)
+    repeats = _setup_logging(args)
     try:
         code = int(args.handler(args))
         sys.stdout.flush()  # here, where a closed pipe is handled, not at interpreter exit
@@ -61,14 +60,22 @@ def main(argv: list[str] | None = None) -> int:
         path = locations_from_env().database
         print(f"agentry: {describe_sqlite_error(exc, path)}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:
         # `agentry list | head`: the reader has all it wanted. Point stdout at devnull so
         # the interpreter's final flush does not fail again on the closed pipe.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:
+        if not diskspace.is_disk_trouble(exc):  # a bug, or something we do not know yet
+            raise
+        print(f"agentry: {diskspace.describe(exc, locations_from_env().data)}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        for held in repeats:
+            held.flush()  # say how often the last errors repeated
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,9 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(args: argparse.Namespace) -> None:
+def _setup_logging(args: argparse.Namespace) -> list[RepeatFilter]:
     """Warnings on stderr (everything with -v, progress too for serve); a log file for
-    every command that hosts a supervisor."""
+    every command that hosts a supervisor. Returns the filters that collapse repeats."""
     serving = args.handler in (server.cmd_serve, server.cmd_gui) or getattr(args, "wait", False)
     root = logging.getLogger()
     if args.handler is approvals.cmd_hook:
@@ -117,7 +124,7 @@ def _setup_logging(args: argparse.Namespace) -> None:
             root.addHandler(_log_file())
         except OSError:  # an unwritable data folder must not stop the hook from denying
             root.addHandler(logging.NullHandler())
-        return
+        return []
     console = logging.StreamHandler()
     console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     verbose = args.verbose or args.handler is server.cmd_serve
@@ -126,31 +133,31 @@ def _setup_logging(args: argparse.Namespace) -> None:
     )
     root.setLevel(logging.DEBUG if args.verbose else logging.INFO)
     root.addHandler(console)
+    handlers: list[logging.Handler] = [console]
     if serving:
-        root.addHandler(_log_file())
+        try:
+            handlers.append(_log_file())
+        except OSError as exc:
+            _no_log_file(exc)
+        else:
+            root.addHandler(handlers[-1])
+    return [collapse_repeats(handler) for handler in handlers]
 
 
 def _log_file() -> logging.Handler:
     locations = locations_from_env()
     fsops.make_private_dir(locations.logs)
-    handler = _PrivateLogFile(
-        locations.logs / "agentry.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
-    )
+    handler = LogFile(locations.logs / "agentry.log")
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
     )
     return handler
 
 
-class _PrivateLogFile(RotatingFileHandler):
-    """The log file, and each one it starts when it rotates, made 0600 whatever the umask:
-    a log names prompts, folders and commands."""
-
-    def _open(self) -> io.TextIOWrapper:
-        return open(  # always appends, as RotatingFileHandler does
-            self.baseFilename,
-            "a",
-            encoding=self.encoding,
-            errors=self.errors,
-            opener=fsops.private_opener,
-        )
+def _no_log_file(exc: OSError) -> None:
+    """Go on without a log file. A full or read-only data folder is said once, by the
+    supervisor that cannot start there; anything else is said here."""
+    locations = locations_from_env()
+    if diskspace.is_disk_trouble(exc) and locations.logs.is_relative_to(locations.data):
+        return
+    logging.getLogger("agentry").warning("no log file: %s", diskspace.describe(exc, locations.logs))

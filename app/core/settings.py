@@ -48,6 +48,8 @@ class Settings:
     """Every task gets this limit unless it says otherwise; 0 means no limit at all."""
     gate_max_memory_percent: float = 90.0
     gate_max_cpu_percent: float = 95.0
+    gate_min_free_disk_mb: int = 500
+    """Queued tasks wait while the data folder's disk has less free (MiB); 0: never."""
     kill_grace_s: float = 5.0
     notifications: bool = True
     theme: str = "system"
@@ -112,6 +114,8 @@ class Settings:
         for name in ("gate_max_memory_percent", "gate_max_cpu_percent"):
             if not 1 <= getattr(self, name) <= 100:
                 found.append(f"{name} must be between 1 and 100")
+        if not 0 <= self.gate_min_free_disk_mb <= 1_000_000:
+            found.append("gate_min_free_disk_mb must be between 0 (no check) and 1000000 MiB")
         if not 0 <= self.kill_grace_s <= 600:
             found.append("kill_grace_s must be between 0 and 600 seconds")
         if not 10 <= self.approval_timeout_s <= 24 * 3600:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import TextIO
 
 from app.core.locations import Locations
 from app.runner import procs, protocol
-from app.store import fsops, repo
+from app.store import diskspace, fsops, repo
 from app.store.db import (
     SCHEMA_VERSION,
     Connection,
+    DatabaseError,
     NoDatabase,
     StoreError,
     check_integrity,
+    describe_sqlite_error,
     open_database,
 )
 from app.store.locations import ensure_folders
@@ -24,6 +25,7 @@ from app.supervisor import rebuild
 from app.supervisor.lock import is_locked, read_holder, running_holder
 
 LOW_DISK_BYTES = 1 << 30
+MIB = 1 << 20
 
 
 class _Report:
@@ -73,26 +75,45 @@ def _check_folders(locations: Locations, report: _Report) -> None:
         probe.unlink()
         report.ok("writable (atomic write and rename work)")
     except OSError as exc:
-        report.fail(f"cannot write in {locations.data}: {exc}")
+        report.fail(diskspace.describe(exc, locations.data))
 
 
 def _check_disk(locations: Locations, report: _Report) -> None:
     report.section("Disk")
-    try:
-        usage = shutil.disk_usage(locations.data)
-    except OSError as exc:
-        report.fail(f"cannot read free space of {locations.data}: {exc}")
+    state = diskspace.disk_state(locations.data)
+    if state.free is None:
+        report.fail(f"cannot read the free space of {locations.data}")
         return
-    free_gb = usage.free / (1 << 30)
-    line = f"{free_gb:.1f} GiB free of {usage.total / (1 << 30):.1f} GiB"
-    if usage.free < LOW_DISK_BYTES:
+    minimum = load_settings(locations.settings).gate_min_free_disk_mb
+    line = f"{state.describe_free()} on the disk holding {locations.data}"
+    trouble = diskspace.trouble(locations.data)
+    if trouble is not None:
+        report.fail(f"{trouble}. {diskspace.advice(locations.data)}")
+    elif minimum and state.free < minimum * MIB:
+        report.warn(
+            f"{line}: below the {minimum} MiB minimum (gate_min_free_disk_mb), so queued "
+            "tasks wait until space is freed"
+        )
+    elif state.free < LOW_DISK_BYTES:
         report.warn(f"{line}: agents' logs may soon fill the disk")
     else:
         report.ok(line)
+    if minimum:
+        report.ok(f"queued tasks wait while less than {minimum} MiB is free")
+    else:
+        report.ok("queued tasks never wait for disk space (gate_min_free_disk_mb is 0)")
 
 
 def _check_supervisor(locations: Locations, report: _Report) -> None:
     report.section("Supervisor")
+    try:
+        _report_supervisor(locations, report)
+    except OSError as exc:  # a read-only folder: the lock file cannot even be opened
+        problem = diskspace.describe(exc, locations.data)
+        report.fail(f"cannot tell whether a supervisor runs: {problem}")
+
+
+def _report_supervisor(locations: Locations, report: _Report) -> None:
     holder = running_holder(locations)
     if holder:
         report.ok(f"running: pid {holder['pid']} ({holder.get('mode')})")
@@ -117,6 +138,12 @@ def _check_database_and_runs(locations: Locations, report: _Report) -> None:
         return
     except StoreError as exc:
         report.fail(str(exc))
+        return
+    except DatabaseError as exc:  # a full disk, a read-only folder, an I/O error
+        report.fail(describe_sqlite_error(exc, locations.database))
+        return
+    except OSError as exc:
+        report.fail(diskspace.describe(exc, locations.data))
         return
     try:
         integrity = check_integrity(conn)

@@ -21,7 +21,7 @@ from app.core.errors import AgentryError
 from app.core.models import Run, Task
 from app.core.states import ExitReason, RunState
 from app.core.workspaces import Workspace, WorkspaceState
-from app.store import repo, workspace_repo
+from app.store import diskspace, repo, workspace_repo
 from app.store.db import transaction
 from app.supervisor import launcher, workspaces
 from app.supervisor.commands import CommandRefused
@@ -117,7 +117,7 @@ class Launches:
                 self._fail(run, str(exc))
                 return
             except OSError as exc:
-                self._fail(run, f"could not create its worktree: {exc}")
+                self._fail(run, _write_failure("create its worktree", exc, run_dir))
                 return
             cwd = workspace.cwd
             if workspace.setup_done_at is None:  # a new worktree, or its setup never passed
@@ -128,7 +128,7 @@ class Launches:
             self._fail(run, str(exc))
             return
         except OSError as exc:
-            self._fail(run, f"could not prepare its run folder {run_dir}: {exc}")
+            self._fail(run, _write_failure(f"prepare its run folder {run_dir}", exc, run_dir))
             return
         with transaction(conn):
             moved = repo.transition(conn, run.id, RunState.STARTING, only_from={RunState.QUEUED})
@@ -139,7 +139,7 @@ class Launches:
         try:
             popen = await loop.run_in_executor(None, launcher.launch, run_dir)
         except OSError as exc:
-            self._fail(moved, f"could not start its runner: {exc}")
+            self._fail(moved, _write_failure("start its runner", exc, run_dir))
             return
         self._popens[run.id] = popen
         pid, create_time = launcher.identity_of(popen)
@@ -222,3 +222,11 @@ class Launches:
         self._host.bus.publish(
             Notice("error", f"Task {run.task_id}: {message}", task_id=run.task_id)
         )
+
+
+def _write_failure(what: str, exc: OSError, folder: Path) -> str:
+    """Why a launch failed; a full or read-only disk is named as such, with its folder."""
+    trouble = diskspace.trouble(folder, exc)
+    if trouble is None:
+        return f"could not {what}: {exc}"
+    return f"could not {what}: {trouble}. {diskspace.advice(folder, exc)}, then retry the task"

@@ -15,7 +15,7 @@ import psutil
 from app.core.errors import AgentryError
 from app.core.locations import Locations
 from app.runner import procs
-from app.store import fsops
+from app.store import diskspace, fsops
 
 LOCK_MODE = fsops.PRIVATE_FILE_MODE  # filelock makes its file 0644 unless told otherwise
 
@@ -52,22 +52,30 @@ class InstanceLock:
         self._lock = filelock.FileLock(str(locations.lock), mode=LOCK_MODE, thread_local=False)
 
     def acquire(self) -> None:
+        """Take the data folder. Raises AlreadyRunning, or DataFolderError when the folder
+        cannot be written (a full disk, a read-only mount): nothing is held then."""
         try:
             self._lock.acquire(timeout=0)
         except filelock.Timeout:
             raise AlreadyRunning(self.locations, read_holder(self.locations)) from None
+        except OSError as exc:  # the lock file cannot even be created
+            raise diskspace.folder_error(exc, self.locations.data) from exc
         me = psutil.Process()
-        fsops.write_json(
-            self.locations.holder,
-            {
-                "pid": me.pid,
-                "create_time": procs.start_stamp(me),
-                "mode": self.mode,
-                "started_at": time.time(),
-                "host": socket.gethostname(),
-                "argv": sys.argv,
-            },
-        )
+        try:
+            fsops.write_json(
+                self.locations.holder,
+                {
+                    "pid": me.pid,
+                    "create_time": procs.start_stamp(me),
+                    "mode": self.mode,
+                    "started_at": time.time(),
+                    "host": socket.gethostname(),
+                    "argv": sys.argv,
+                },
+            )
+        except OSError as exc:
+            self._lock.release()
+            raise diskspace.folder_error(exc, self.locations.data) from exc
 
     def release(self) -> None:
         if not self._lock.is_locked:

@@ -20,9 +20,17 @@ from app.core.models import RecoveryReport, Run, RunKind, Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import RunState
 from app.runner import procs, protocol
-from app.store import recovery_repo, repo
+from app.store import diskspace, recovery_repo, repo
 from app.store.backup import check_sound
-from app.store.db import Connection, data_version, open_database, transaction
+from app.store.db import (
+    Connection,
+    DatabaseError,
+    StoreError,
+    data_version,
+    describe_sqlite_error,
+    open_database,
+    transaction,
+)
 from app.store.locations import ensure_folders
 from app.store.settings import load_settings, peek_theme, save_settings
 from app.supervisor import changes as task_changes
@@ -41,7 +49,7 @@ from app.supervisor.events import (
     TaskAdded,
     TaskUpdated,
 )
-from app.supervisor.gate import ResourceGate
+from app.supervisor.gate import Hold, ResourceGate
 from app.supervisor.git import Git
 from app.supervisor.host import Extension
 from app.supervisor.housekeeping import Housekeeping
@@ -112,8 +120,12 @@ class Supervisor:
 
     async def start(self) -> RecoveryReport:
         """Take the data folder, reconcile it, and begin scheduling. Raises AlreadyRunning,
-        StoreError or RecoveryFailed with a message for the user; nothing runs then."""
-        ensure_folders(self.locations)
+        StoreError, DataFolderError (a full or read-only disk) or RecoveryFailed with a
+        message for the user; nothing runs then."""
+        try:
+            ensure_folders(self.locations)
+        except OSError as exc:
+            raise diskspace.folder_error(exc, self.locations.data) from exc
         self._lock.acquire()
         try:
             if not _has_database(self.locations):  # lost: say so before making a new one
@@ -127,11 +139,19 @@ class Supervisor:
             self.report = recover(
                 self._conn, self.locations, grace=self.settings.kill_grace_s, worktrees=repaired
             )
+        except DatabaseError as exc:  # a full disk, a read-only folder, a damaged file
+            self._close()
+            raise StoreError(describe_sqlite_error(exc, self.locations.database)) from exc
+        except OSError as exc:
+            self._close()
+            if diskspace.is_disk_trouble(exc):
+                raise diskspace.folder_error(exc, self.locations.data) from exc
+            raise
         except BaseException:
             self._close()
             raise
         self._seen_version = data_version(self._conn)
-        self._gate = ResourceGate()
+        self._gate = ResourceGate((self.locations.data, self.locations.runs))
         self._accepting = True
         self._loop_task = asyncio.create_task(self._run(), name="supervisor")
         self._loop_task.add_done_callback(self._loop_ended)
@@ -229,6 +249,11 @@ class Supervisor:
     @property
     def paused(self) -> bool:
         return self._paused
+
+    @property
+    def holding(self) -> Hold | None:
+        """Why the resource gate holds queued tasks back now (memory, CPU, a full disk)."""
+        return self._gate.holding if self._gate is not None else None
 
     def theme_before_start(self) -> str:
         """The theme the settings file names, for screens shown before ``start()``: read
@@ -442,7 +467,10 @@ class Supervisor:
         queued = repo.startable_runs(self.conn, limit=capacity + len(launching))
         queued = [run for run in queued if run.id not in launching][:capacity]
         assert self._gate is not None
-        if not queued or self._gate.holds(self.settings, len(queued), self.bus.publish):
+        if not queued:
+            self._gate.idle()
+            return
+        if self._gate.holds(self.settings, len(queued), self.bus.publish):
             return
         for run in queued:
             self._launches.request(run.id)

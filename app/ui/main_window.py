@@ -55,6 +55,9 @@ from app.ui.welcome import WelcomePage
 from app.ui.workflow_tabs import WorkflowTabs
 from app.ui.workflows_view import RunWorkflowDialog, WorkflowView
 
+_HELD_BY = {"disk": "disk full", "memory": "memory low", "CPU": "CPU busy"}
+"""The status bar's word for what the resource gate holds queued tasks for."""
+
 
 class MainWindow(QMainWindow):
     closeRequested = Signal()  # the window's close button: hide to tray or quit, the app decides
@@ -218,6 +221,7 @@ class MainWindow(QMainWindow):
 
     def _on_notice(self, level: str, text: str, _task_id: object) -> None:
         self.statusBar().showMessage(text, 15_000)
+        self._refresh()  # the gate's hold (a full disk) is said by a notice
 
     # ------------------------------------------------------------------ tabs
 
@@ -472,6 +476,10 @@ class MainWindow(QMainWindow):
             text += f" · {attention} need attention"
         if self.supervisor.paused:
             text += " · queue paused"
+        hold = self.supervisor.holding
+        if hold is not None and queued:
+            text += f" · queue held: {_HELD_BY[hold.resource]}"
+        self.counts_label.setToolTip(hold.reason if hold is not None and queued else "")
         if self._waiting:
             text += f" · {self._waiting} waiting for your answer"
         self.counts_label.setText(text)

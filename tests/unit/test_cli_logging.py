@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli.program import _PrivateLogFile
+from app.cli.logfiles import LogFile
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32",
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 def test_every_log_file_is_private_when_it_rotates(tmp_path: Path) -> None:
     old = os.umask(0o022)
-    handler = _PrivateLogFile(tmp_path / "agentry.log", maxBytes=200, backupCount=2)
+    handler = LogFile(tmp_path / "agentry.log", max_bytes=200, backups=2)
     try:
         for i in range(20):
             record = logging.makeLogRecord({"msg": f"line {i} " + "x" * 40})

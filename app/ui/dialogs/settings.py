@@ -66,6 +66,14 @@ class SettingsDialog(QDialog):
             "agents are never stopped for it"
         )
         self.cpu.setToolTip("Queued tasks wait while CPU use is above this")
+        self.min_free_disk = QSpinBox(self, minimum=0, maximum=1_000_000, suffix=" MiB")
+        self.min_free_disk.setSpecialValueText("no check")
+        self.min_free_disk.setSingleStep(100)
+        self.min_free_disk.setValue(settings.gate_min_free_disk_mb)
+        self.min_free_disk.setToolTip(
+            "Queued tasks wait while the data folder's disk has less free space than this, "
+            "and start by themselves when space returns; running agents are never stopped"
+        )
         self.grace = QDoubleSpinBox(self, minimum=0, maximum=600, suffix=" s", decimals=1)
         self.grace.setValue(settings.kill_grace_s)
         self.grace.setToolTip(
@@ -111,6 +119,7 @@ class SettingsDialog(QDialog):
         general.addRow("Default timeout", self.default_timeout)
         general.addRow("Hold new tasks above memory", self.memory)
         general.addRow("Hold new tasks above CPU", self.cpu)
+        general.addRow("Hold new tasks below free disk", self.min_free_disk)
         general.addRow("Grace before kill", self.grace)
         general.addRow("", self.notifications)
         general.addRow("Theme", self.theme)
@@ -180,6 +189,7 @@ class SettingsDialog(QDialog):
             default_timeout_s=timeout,
             gate_max_memory_percent=self.memory.value(),
             gate_max_cpu_percent=self.cpu.value(),
+            gate_min_free_disk_mb=self.min_free_disk.value(),
             kill_grace_s=self.grace.value(),
             notifications=self.notifications.isChecked(),
             theme=self.theme.currentData(),

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections import namedtuple
+from pathlib import Path
 
 import pytest
 
 from app.core.settings import Settings
-from app.supervisor.gate import GateReading, _busy_percent
+from app.store.diskspace import DiskState
+from app.supervisor.events import Notice
+from app.supervisor.gate import GateReading, ResourceGate, _busy_percent
 
 SETTINGS = Settings(gate_max_memory_percent=80.0, gate_max_cpu_percent=90.0)
 
@@ -114,3 +117,45 @@ def test_busy_percent_is_never_below_0() -> None:
     before = _linux(user=50.0, idle=0.0)
     after = _linux(user=0.0, idle=100.0)  # user went down: a counter glitch
     assert _busy_percent(before, after) == 0.0
+
+
+# --- free disk space (issue 12 §2) ------------------------------------------------------
+
+MIB = 1 << 20
+
+
+def _disk(free: int) -> DiskState:
+    return DiskState(Path("/data"), free=free, total=100 * MIB, read_only=False)
+
+
+def test_a_disk_below_the_minimum_holds_queued_work_saying_disk_full() -> None:
+    settings = SETTINGS.replace(gate_min_free_disk_mb=500)
+    hold = GateReading(10.0, 10.0, _disk(20 * MIB)).hold(settings)
+    assert hold is not None and hold.resource == "disk"
+    assert "disk full" in hold.reason and "/data" in hold.reason
+    assert "20.0 MiB free" in hold.reason and "500 MiB minimum" in hold.reason
+
+
+def test_a_disk_above_the_minimum_or_a_minimum_of_zero_holds_nothing() -> None:
+    assert GateReading(10.0, 10.0, _disk(600 * MIB)).blocked_by(SETTINGS) is None
+    off = SETTINGS.replace(gate_min_free_disk_mb=0)
+    assert GateReading(10.0, 10.0, _disk(0)).blocked_by(off) is None
+
+
+def test_the_gate_says_a_hold_once_and_again_only_when_its_cause_changes(
+    tmp_path: Path,
+) -> None:
+    gate = ResourceGate([tmp_path])
+    notices: list[Notice] = []
+    huge = SETTINGS.replace(gate_min_free_disk_mb=1_000_000)  # more than any test disk has
+    assert gate.holds(huge, 2, notices.append) and gate.holds(huge, 2, notices.append)
+    assert [n.level for n in notices] == ["warning"] and "disk full" in notices[0].text
+    assert gate.holding is not None and gate.holding.resource == "disk"
+    assert not gate.holds(SETTINGS.replace(gate_min_free_disk_mb=0), 2, notices.append)
+    assert [n.level for n in notices] == ["warning", "info"] and gate.holding is None
+
+
+def test_the_minimum_free_disk_setting_is_validated() -> None:
+    assert Settings().gate_min_free_disk_mb == 500
+    assert Settings(gate_min_free_disk_mb=0).problems() == []
+    assert any("gate_min_free_disk_mb" in p for p in Settings(gate_min_free_disk_mb=-1).problems())
