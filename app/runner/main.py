@@ -28,6 +28,7 @@ from app.core.platform import agent_popen_kwargs
 from app.core.states import ExitReason
 from app.runner import procs, protocol
 from app.runner.protocol import ExitInfo, RunnerInfo, RunSpec, SetupInfo
+from app.store import diskspace
 from app.store.fsops import private_opener
 
 log = logging.getLogger("agentry.runner")
@@ -93,7 +94,16 @@ class Runner:
             self._note(output, problem)
             return self._finish(None, ExitReason.SPAWN_ERROR, problem)
         deadline = began + spec.timeout if spec.timeout else None
-        done = self._record(agent, time.time(), deadline, setup_s)
+        try:
+            done = self._record(agent, time.time(), deadline, setup_s)
+        except OSError as exc:
+            # Unrecorded, the agent would run on with nobody able to find or stop it.
+            self._kill(agent, spec.grace)
+            agent.wait()
+            unrecorded = _unrecorded(self.run_dir, protocol.RUNNER, exc)
+            problem = f"[agentry] {unrecorded}; the agent was stopped"
+            self._note(output, problem)
+            return self._finish(None, ExitReason.SPAWN_ERROR, problem)
         reason, message = self._wait(agent, done, spec, limit, "the agent")
         done.wait()  # the reaper thread alone waits on the agent: no ECHILD race
         returncode = agent.returncode
@@ -130,7 +140,14 @@ class Runner:
             self._note(output, f"{BOLD}[agentry] ── Setup failed: {problem} ──{RESET}")
             return Ending(None, ExitReason.SETUP_FAILED, problem)
         done = self._watch(setup)
-        self._record_setup(setup)
+        try:
+            self._record_setup(setup)
+        except OSError as exc:  # unrecorded, it could not be found and stopped later
+            self._kill(setup, spec.grace)
+            done.wait()
+            problem = f"{_unrecorded(self.run_dir, protocol.SETUP, exc)}; the setup was stopped"
+            self._note(output, f"[agentry] {problem}")
+            return Ending(None, ExitReason.SPAWN_ERROR, problem)
         reason, message = self._wait(setup, done, spec, limit, "the setup command")
         done.wait()
         if message:
@@ -298,6 +315,14 @@ class Runner:
 
     def on_signal(self, signum: int, _frame: object) -> None:
         self._stop_signal = signum
+
+
+def _unrecorded(run_dir: Path, name: str, exc: OSError) -> str:
+    """Why runner.json (or setup.json) could not be written: a full or read-only disk is
+    said as such."""
+    what = "the agent" if name == protocol.RUNNER else "the setup command"
+    trouble = diskspace.trouble(run_dir, exc)
+    return f"could not record {what} in {run_dir / name}: {trouble or exc}"
 
 
 def main(argv: list[str] | None = None) -> int:

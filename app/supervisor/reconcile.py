@@ -18,7 +18,7 @@ import psutil
 from app.core.models import RecoveryCause, Run
 from app.core.states import ExitReason, RunState, state_for_exit
 from app.runner import procs, protocol
-from app.store import repo, workspace_repo
+from app.store import diskspace, repo, workspace_repo
 from app.store.db import Connection
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,10 @@ def _not_started(conn: Connection, run: Run, run_dir: Path, requeue: bool) -> Ob
         # The runner opens output.log before it starts the agent: without it, the agent
         # never ran, so running it now cannot run it twice.
         return _requeue(conn, run)
+    trouble = diskspace.trouble(run_dir)
+    if trouble is not None:  # it died unable to write runner.json, not because we stopped
+        why = f"its runner could not write in its run folder and ended: {trouble}"
+        return _interrupt(conn, run, why, RecoveryCause.NEVER_STARTED)
     why = "its runner never started (Agentry stopped while launching it)"
     return _interrupt(conn, run, why, RecoveryCause.NEVER_STARTED)
 

@@ -31,7 +31,11 @@ RUNNER_API = ("app.runner.procs", "app.runner.protocol")
 LAYERS: dict[str, Layer] = {
     "core": Layer(app=("app.core",)),
     "store": Layer(app=("app.core", "app.store"), third_party=("filelock", "platformdirs")),
-    "runner": Layer(app=("app.core", "app.runner", "app.store.fsops"), third_party=("psutil",)),
+    # fsops and diskspace are stdlib-only: the runner writes its state files through them.
+    "runner": Layer(
+        app=("app.core", "app.runner", "app.store.fsops", "app.store.diskspace"),
+        third_party=("psutil",),
+    ),
     "supervisor": Layer(
         app=("app.core", "app.store", "app.supervisor", *RUNNER_API, *ROOT_LEAVES),
         # filelock: one supervisor per data folder (DESIGN §9) is the supervisor's own fact;
