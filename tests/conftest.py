@@ -61,6 +61,7 @@ def home(
     home.write_settings(
         gate_max_cpu_percent=100.0,  # tests load the CPU themselves; the gate has its own tests
         gate_max_memory_percent=100.0,
+        gate_min_free_disk_mb=0,  # a CI disk may be small; the full-disk tests set their own
         kill_grace_s=1.0,
     )
     yield home

@@ -29,6 +29,7 @@ from app.store.db import (
     data_version,
     describe_sqlite_error,
     open_database,
+    sqlite_cause,
     transaction,
 )
 from app.store.locations import ensure_folders
@@ -95,6 +96,7 @@ class Supervisor:
         self._seen_version = 0
         self._next_liveness = 0.0
         self._gate: ResourceGate | None = None
+        self._tick_error: str | None = None  # what the last failed tick announced
         self._jobs = BackgroundJobs()
         self.git = Git()  # every git call of this supervisor; checks git's version once
         self._launches = Launches(
@@ -392,11 +394,34 @@ class Supervisor:
             try:
                 self.tick()
             except Exception as exc:  # keep supervising; a bug must still reach a person
-                log.exception("supervisor tick failed")
-                self.bus.publish(Notice("error", f"Supervisor error: {exc}"))
+                self._tick_failed(exc)
+            else:
+                self._tick_error = None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), TICK_S)
             self._wake.clear()
+
+    def _tick_failed(self, exc: Exception) -> None:
+        """A full or read-only disk is the person's to fix and is said as such; anything
+        else is a bug, with its traceback. Either is announced once, not every tick."""
+        problem = self._disk_problem(exc)
+        if problem is None:
+            log.exception("supervisor tick failed")
+            text = f"Supervisor error: {exc}"
+        else:
+            log.warning("supervisor tick failed: %s", problem)
+            text = problem
+        if text != self._tick_error:
+            self._tick_error = text
+            self.bus.publish(Notice("error", text))
+
+    def _disk_problem(self, exc: Exception) -> str | None:
+        if isinstance(exc, DatabaseError):
+            if sqlite_cause(exc, self.locations.database) in ("full", "read-only"):
+                return describe_sqlite_error(exc, self.locations.database)
+        elif isinstance(exc, OSError) and diskspace.is_disk_trouble(exc):
+            return diskspace.describe(exc, self.locations.data)
+        return None
 
     def _loop_ended(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:

@@ -10,11 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.agentry import Home
+from helpers.agentry import Home, py, run_async
 from helpers.mounts import fill, read_only, read_write, tmpfs
-from helpers.wait import wait_until
+from helpers.wait import async_wait_until, wait_until
 
+from app.core.models import TaskSpec
 from app.store.db import open_database
+from app.supervisor.events import Notice
+from app.supervisor.supervisor import Supervisor
 
 pytestmark = pytest.mark.slow
 
@@ -118,3 +121,44 @@ def test_a_launch_that_meets_a_full_disk_fails_its_run_saying_disk_full(
         assert run.message is not None and "disk full" in run.message, run.message
         assert str(home.locations.runs) in run.message
         home.cleanup()
+
+
+def test_a_database_that_cannot_be_written_is_said_once_not_every_tick(
+    home: Home, work_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The audit saw 144 tracebacks in 6 s: every tick failed again on the full disk."""
+    go = work_dir / "go"
+    agent = py(f"import os, time\nwhile not os.path.exists({str(go)!r}): time.sleep(0.02)")
+    notices: list[Notice] = []
+
+    async def scenario(filler_at: Path) -> str:
+        sup = Supervisor(home.locations)
+        sup.bus.subscribe(lambda e: notices.append(e) if isinstance(e, Notice) else None)
+        await sup.start()
+        try:
+            task_id = sup.submit(TaskSpec(argv=tuple(agent), cwd=str(work_dir)))
+            await async_wait_until(lambda: home.run(task_id).state.value == "running")
+            filler = fill(filler_at)  # the database's disk; the run folder has room
+            go.touch()  # the agent ends: recording that needs a database write
+            await async_wait_until(lambda: _tick_failures(caplog) >= 3)
+            filler.unlink()
+            await async_wait_until(lambda: home.run(task_id).state.value == "succeeded")
+        finally:
+            await sup.stop()
+        return home.run(task_id).state.value
+
+    with tmpfs(home.path, "4m"):
+        home.write_settings(
+            gate_max_cpu_percent=100.0, gate_max_memory_percent=100.0, gate_min_free_disk_mb=0
+        )
+        with tmpfs(home.locations.runs, "4m"):
+            assert run_async(scenario(home.path)) == "succeeded"
+            home.cleanup()
+    said = [n.text for n in notices if n.level == "error"]
+    assert len(said) == 1, said
+    assert "is full" in said[0] and str(home.path) in said[0]
+    assert not any(r.exc_info for r in caplog.records if "tick failed" in r.getMessage())
+
+
+def _tick_failures(caplog: pytest.LogCaptureFixture) -> int:
+    return sum("supervisor tick failed" in r.getMessage() for r in caplog.records)
