@@ -4,6 +4,7 @@ why queued tasks wait."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from helpers.agentry import Home
@@ -50,3 +51,19 @@ def test_the_status_bar_says_queued_tasks_wait_for_disk_space(
         driver.wait(lambda: (t := window.model.task(task_id)) and t.state is RunState.SUCCEEDED)
         driver.wait(lambda: "queue held" not in window.counts_label.text())
         driver.quit(app)
+
+
+def test_the_free_disk_minimum_is_set_in_settings_general_and_zero_is_no_check(
+    driver: AppDriver, home: Home
+) -> None:
+    app = driver.start()
+    window = app.window
+    assert window is not None
+    dialog = window.show_settings()
+    assert dialog.min_free_disk.value() == 0  # the test home turns it off
+    assert dialog.min_free_disk.text() == "no check"
+    dialog.min_free_disk.setValue(800)
+    dialog.try_accept()
+    assert app.supervisor.settings.gate_min_free_disk_mb == 800
+    assert json.loads(home.locations.settings.read_text())["gate_min_free_disk_mb"] == 800
+    assert window.show_settings().min_free_disk.value() == 800
