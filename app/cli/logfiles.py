@@ -103,8 +103,9 @@ def _summary(seen: _Seen, now: float) -> logging.LogRecord:
 
 class LogFile(RotatingFileHandler):
     """agentry.log: rotated by size, each file 0600 whatever the umask (a log names
-    prompts, folders and commands); a write that fails (a full disk) is said once on
-    stderr, then dropped quietly until a write succeeds again."""
+    prompts, folders and commands). When writes start failing (the disk filled up), that
+    is said once on stderr and lines are dropped quietly until a write succeeds again;
+    a file never written is quiet (a supervisor that cannot start there says why)."""
 
     def __init__(
         self, path: Path, max_bytes: int = MAX_LOG_BYTES, backups: int = LOG_BACKUPS
@@ -112,6 +113,7 @@ class LogFile(RotatingFileHandler):
         super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
         self._failing = False  # said on stderr; quiet until a write succeeds
         self._failed = False  # the record being emitted now could not be written
+        self._wrote = False  # a write succeeded: a failure now is news
 
     def _open(self) -> io.TextIOWrapper:
         return open(  # always appends, as RotatingFileHandler does
@@ -127,10 +129,11 @@ class LogFile(RotatingFileHandler):
         super().emit(record)  # calls handleError when the write fails
         if not self._failed:
             self._failing = False
+            self._wrote = True
 
     def handleError(self, record: logging.LogRecord) -> None:
         self._failed = True
-        if self._failing:
+        if self._failing or not self._wrote:  # at start-up, the start itself says why
             return
         self._failing = True
         error = sys.exc_info()[1]

@@ -41,7 +41,7 @@ class DatabaseUnreachable(StoreError):
     """The file may be fine, but its disk is full, read-only or failing: never move it aside."""
 
 
-class DatabaseDamaged(StoreError):
+class DatabaseUnreadable(StoreError):
     """SQLite's own file, damaged or without its write-ahead log: keep it for recovery."""
 
 
@@ -265,8 +265,8 @@ def open_error(exc: sqlite3.Error, path: Path) -> StoreError:
         "read-only": DatabaseUnreachable,
         "io": DatabaseUnreachable,
         "busy": DatabaseUnreachable,
-        "damaged": DatabaseDamaged,
-        "missing-wal": DatabaseDamaged,
+        "damaged": DatabaseUnreadable,
+        "missing-wal": DatabaseUnreadable,
     }.get(cause, NotAnAgentryDatabase)
     return kind(_message(cause, exc, path))
 
@@ -293,17 +293,18 @@ def _message(cause: Cause, exc: sqlite3.Error, path: Path) -> str:
             f"file system reported a fault. {untouched} Copy the data folder somewhere "
             "safe, check the disk, then run `agentry doctor`."
         )
+    way_back = (
+        "Keep a copy of the data folder, then put the newest backup back with `agentry "
+        "restore`, or rebuild from the run folders with `agentry recover --rebuild`."
+    )
     if cause == "missing-wal":
         return (
             f"the database {path} cannot be read ({exc}) and its write-ahead log "
             f"{path.name}-wal is missing: recent changes were lost with it. {untouched} "
-            "Keep a copy of the data folder, then run `agentry doctor`."
+            f"{way_back}"
         )
     if cause == "damaged":
-        return (
-            f"the database {path} is damaged ({exc}). {untouched} Keep a copy of the data "
-            "folder, then run `agentry doctor`."
-        )
+        return f"the database {path} is damaged ({exc}). {untouched} {way_back}"
     if cause == "not-ours":
         return (
             f"{path} is not an Agentry database ({exc}). It was left untouched. Move it "

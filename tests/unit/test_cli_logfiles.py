@@ -104,6 +104,7 @@ def test_a_log_file_on_a_full_disk_says_so_once_and_no_traceback(
     with tmpfs(tmp_path / "disk", "1m") as disk:
         handler = LogFile(disk / "agentry.log")
         logger.addHandler(handler)
+        logger.warning("before")
         filler = fill(disk)
         for n in range(50):
             logger.warning("line %s %s", n, "x" * 5000)

@@ -9,8 +9,8 @@ import pytest
 from helpers.mounts import fill, read_only, read_write, tmpfs
 
 from app.store.db import (
-    DatabaseDamaged,
     DatabaseUnreachable,
+    DatabaseUnreadable,
     NotAnAgentryDatabase,
     StoreError,
     describe_sqlite_error,
@@ -89,7 +89,7 @@ def test_a_damaged_database_says_damaged_and_keeps_the_file(tmp_path: Path) -> N
         stream.write(b"\xa5" * 3000)
     before = path.read_bytes()
     error = _open_error(path)
-    assert isinstance(error, DatabaseDamaged), str(error)
+    assert isinstance(error, DatabaseUnreadable), str(error)
     assert "damaged" in str(error) and "Keep a copy" in str(error)
     assert "Move it aside" not in str(error)
     assert path.read_bytes() == before
@@ -100,7 +100,7 @@ def test_a_database_without_its_write_ahead_log_says_the_log_is_missing(tmp_path
     path.write_bytes(b"\x13" * 4096)  # SQLite cannot read it ...
     Path(f"{path}{SHM}").write_bytes(b"\0" * 32768)  # ... and its log's index is alone
     error = _open_error(path)
-    assert isinstance(error, DatabaseDamaged), str(error)
+    assert isinstance(error, DatabaseUnreadable), str(error)
     assert "agentry.db-wal is missing" in str(error)
     assert "Move it aside" not in str(error)
 
