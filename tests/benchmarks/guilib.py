@@ -282,3 +282,61 @@ if __name__ == "__main__":
     if len(args) in (2, 3) and args[0] == "memory" and args[2:] in ([], ["--immortal"]):
         sys.exit(memory_main(args[1], immortal=args[2:] == ["--immortal"]))
     sys.exit(f"usage: {sys.argv[0]} memory AGENTRY_HOME [--immortal]")
+
+
+class StallSampler:
+    """Where the GUI thread is when it runs late: a thread samples its stack (and what the
+    other threads run) while the LagProbe's timer is overdue. Names the code behind a
+    lag figure rather than guessing it."""
+
+    def __init__(self, probe: LagProbe, late_s: float = 0.040, every_s: float = 0.005) -> None:
+        import threading
+
+        self.probe = probe
+        self.late_s = late_s
+        self.every_s = every_s
+        self.main = threading.main_thread().ident
+        self.gui: dict[str, int] = {}
+        self.others: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stall-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import sys
+
+        while not self._stop.wait(self.every_s):
+            if time.perf_counter() - self.probe._armed_at < self.probe.interval_s + self.late_s:
+                continue
+            for ident, frame in sys._current_frames().items():
+                where = _where(frame)
+                if where is None:
+                    continue
+                table = self.gui if ident == self.main else self.others
+                table[where] = table.get(where, 0) + 1
+
+    def top(self, n: int = 12) -> dict[str, list[tuple[str, int]]]:
+        def best(table: dict[str, int]) -> list[tuple[str, int]]:
+            return sorted(table.items(), key=lambda kv: -kv[1])[:n]
+
+        return {"gui_thread": best(self.gui), "other_threads": best(self.others)}
+
+
+def _where(frame: Any) -> str | None:
+    """The innermost frames of our code (app/, tests/) and the call it is in."""
+    import traceback
+
+    stack = traceback.extract_stack(frame)
+    ours = [f for f in stack if "/app/" in f.filename or "/tests/" in f.filename]
+    if not ours:
+        return None
+    inner = stack[-1]
+    names = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in ours[-3:]]
+    path = " < ".join(reversed(names))
+    return f"{inner.filename.rsplit('/', 1)[-1]}:{inner.name} | {path}"

@@ -37,7 +37,7 @@ from typing import Any
 
 import pytest
 from benchlib import Bench, Home, kill_run_processes, percentile
-from guilib import LagProbe
+from guilib import LagProbe, StallSampler
 from helpers.gitrepo import GIT_ENV, isolate_git
 from helpers.gui import AppDriver
 from PySide6.QtWidgets import QApplication
@@ -377,6 +377,8 @@ def _changes_refresh(
     round_s: list[float] = []
     probe = LagProbe()
     probe.start()
+    stalls = StallSampler(probe)  # where the GUI thread is while it runs late
+    stalls.start()
     for _ in range(ROUNDS):  # every tab asks at once, on the tabs' own cadence
         began = time.perf_counter()
         before = [v.refreshes for v in views]
@@ -388,6 +390,7 @@ def _changes_refresh(
         if rest > 0:
             driver.qtbot.wait(round(rest * 1000))
     probe.stop()
+    stalls.stop()
     profile = times.summary()
 
     alone_s = []  # one tab refreshing while nothing else does
@@ -440,6 +443,7 @@ def _changes_refresh(
             "asyncio_p99_ms": round(percentile(probe.asyncio_ms, 99), 2),
             "git_commands_during_rounds": profile,
             "setup_20_worktrees_s": round(setup_s, 1),
+            "stalls": stalls.top(),
         },
     )
     assert lag_ok, f"event-loop lag p99 {p99:.1f} ms while 20 Changes tabs refresh"
