@@ -92,3 +92,25 @@ def test_every_run_state_has_one_label_and_no_state_reads_as_a_dash() -> None:
     assert state_label(RunState.TIMED_OUT) == state_label("timed_out") == "Timed out"
     assert state_label(None) == "—"
     assert state_label("from_a_newer_version") == "from_a_newer_version"
+
+
+def test_the_clock_refreshes_running_durations_in_one_change(qtbot: Any) -> None:
+    model = TaskTableModel()
+    model.reload([
+        _task(5, "e", RunState.SUCCEEDED, 0), _task(4, "d", RunState.RUNNING),
+        _task(3, "c", RunState.FAILED, 1), _task(2, "b", RunState.STARTING),
+        _task(1, "a", RunState.SUCCEEDED, 0),
+    ])  # fmt: skip
+    changes: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(
+        lambda top, bottom, _roles: changes.append(
+            (top.row(), bottom.row(), top.column(), bottom.column())
+        )
+    )
+    model.tick()
+    duration = TaskTableModel.DURATION
+    assert changes == [(1, 3, duration, duration)]  # the span of the active rows, once
+    model.reload([_task(1, "a", RunState.SUCCEEDED, 0)])
+    changes.clear()
+    model.tick()
+    assert changes == []  # nothing running: nothing to redraw
