@@ -62,17 +62,9 @@ def cmd_land(args: argparse.Namespace) -> int:
 async def _follow_land(locations: Locations, conn: Connection, land_id: int) -> Land:
     import asyncio
 
-    from app.cli.tasks import follow
-    from app.supervisor.lock import AlreadyRunning
-    from app.supervisor.supervisor import Supervisor
+    from app.cli.tasks import follow, hosting
 
-    supervisor: Supervisor | None = Supervisor(locations, mode="cli")
-    assert supervisor is not None
-    try:
-        await supervisor.start()
-    except AlreadyRunning:
-        supervisor = None  # the app that is running carries it through
-    try:
+    async with hosting(locations):
         said: LandState | None = None
         followed: set[int] = set()
         while True:
@@ -88,9 +80,6 @@ async def _follow_land(locations: Locations, conn: Connection, land_id: int) -> 
                 await follow(conn, locations, land.run_id, sys.stdout)
                 continue
             await asyncio.sleep(0.1)
-    finally:
-        if supervisor is not None:
-            await supervisor.stop()
 
 
 def _say(text: str) -> None:

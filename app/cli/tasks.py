@@ -4,11 +4,12 @@ and retry, and following a run's output (``--wait``, ``logs -f``) until it ends.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -249,9 +250,10 @@ def cmd_agents(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _wait_for_run(
-    locations: Locations, conn: Connection, run_id: int, *, raw: bool = False
-) -> Run:
+@contextlib.asynccontextmanager
+async def hosting(locations: Locations) -> AsyncIterator[None]:
+    """A supervisor of this command's own for as long as it follows work, unless one runs
+    already (the app, `serve`): that one carries the work through."""
     from app.supervisor.supervisor import Supervisor
 
     supervisor: Supervisor | None = Supervisor(locations, mode="cli")
@@ -259,12 +261,19 @@ async def _wait_for_run(
     try:
         await supervisor.start()
     except AlreadyRunning:
-        supervisor = None  # the supervisor that is running will start it
+        supervisor = None
     try:
-        return await follow(conn, locations, run_id, sys.stdout, raw=raw)
+        yield
     finally:
         if supervisor is not None:
             await supervisor.stop()
+
+
+async def _wait_for_run(
+    locations: Locations, conn: Connection, run_id: int, *, raw: bool = False
+) -> Run:
+    async with hosting(locations):
+        return await follow(conn, locations, run_id, sys.stdout, raw=raw)
 
 
 async def follow(

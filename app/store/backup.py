@@ -277,7 +277,7 @@ def _keep_aside(database: Path) -> tuple[Path, ...]:
     if not database.exists():
         return ()
     _checkpoint(database)
-    aside = _free_aside_name(database)
+    aside = fsops.aside_name(database, "replaced", _SIDECARS)
     kept = [aside]
     try:
         os.link(database, aside)
@@ -303,16 +303,6 @@ def _checkpoint(database: Path) -> None:
             conn.close()
     except sqlite3.Error:
         pass
-
-
-def _free_aside_name(database: Path) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    aside = database.with_name(f"{database.name}.replaced-{stamp}")
-    n = 1
-    while any(aside.with_name(aside.name + s).exists() for s in ("", *_SIDECARS)):
-        n += 1
-        aside = database.with_name(f"{database.name}.replaced-{stamp}-{n}")
-    return aside
 
 
 def _text(exc: BaseException) -> str:

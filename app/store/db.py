@@ -324,16 +324,9 @@ def _message(cause: Cause, exc: sqlite3.Error, path: Path) -> str:
 def set_aside(path: Path, why: str) -> Path | None:
     """Move the database at ``path`` (with its -wal and -shm) to ``<name>.<why>-<time>``,
     never over an earlier copy; returns the new path (None when there was no file)."""
-    import time
-
     if not path.exists():
         return None
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    kept = path.with_name(f"{path.name}.{why}-{stamp}")
-    n = 1
-    while kept.exists():
-        n += 1
-        kept = path.with_name(f"{path.name}.{why}-{stamp}-{n}")
+    kept = fsops.aside_name(path, why, ("-wal", "-shm"))
     for suffix in ("-wal", "-shm"):  # the WAL first: it holds what the file does not yet
         side = path.with_name(path.name + suffix)
         if side.exists():
@@ -344,9 +337,7 @@ def set_aside(path: Path, why: str) -> Path | None:
 
 def copy_aside(conn: sqlite3.Connection, path: Path, why: str) -> Path:
     """A consistent copy of the open database next to it (SQLite's online backup)."""
-    import time
-
-    kept = path.with_name(f"{path.name}.{why}-{time.strftime('%Y%m%d-%H%M%S')}")
+    kept = fsops.aside_name(path, why)
     fsops.touch_private(kept)  # SQLite would make it with the umask's mode
     target = sqlite3.connect(kept)
     try:

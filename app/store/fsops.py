@@ -511,3 +511,16 @@ def link_or_copy(target: Path, link: Path) -> str:
 
             shutil.copy2(target, link)
             return "copy"
+
+
+def aside_name(path: Path, label: str, sidecars: tuple[str, ...] = ()) -> Path:
+    """Where to keep ``path`` aside: ``<name>.<label>-<time>``, with ``-2``, ``-3``… so an
+    earlier kept copy (or one of its ``sidecars``, e.g. SQLite's ``-wal``) is never
+    overwritten."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.name}.{label}-{stamp}")
+    n = 1
+    while any(kept.with_name(kept.name + s).exists() for s in ("", *sidecars)):
+        n += 1
+        kept = path.with_name(f"{path.name}.{label}-{stamp}-{n}")
+    return kept

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import time
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -89,12 +88,7 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
 
 
 def _keep_aside(path: Path, why: str) -> None:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    kept = path.with_name(f"{path.name}.corrupt-{stamp}")
-    n = 1
-    while kept.exists():  # never overwrite an earlier kept copy
-        n += 1
-        kept = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    kept = fsops.aside_name(path, "corrupt")
     try:
         path.rename(kept)
     except OSError as exc:
