@@ -92,6 +92,7 @@ class Checkpoint:
     created_at: float
     step_name: str = ""
     workflow_name: str = ""
+    task_id: int | None = None  # the step's task, which "needs you" while this waits
     action: Resolution | None = None
     resolved_by: str | None = None
     resolved_at: float | None = None

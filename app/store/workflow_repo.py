@@ -81,6 +81,7 @@ def _checkpoint(row: sqlite3.Row) -> Checkpoint:
         created_at=row["created_at"],
         step_name=row["step_name"],
         workflow_name=row["workflow_name"],
+        task_id=row["task_id"],
         action=Resolution(row["action"]) if row["action"] else None,
         resolved_by=row["resolved_by"],
         resolved_at=row["resolved_at"],
@@ -323,7 +324,8 @@ def steps_with_ended_runs(conn: sqlite3.Connection) -> list[Step]:
 
 _PENDING = CheckpointState.PENDING.value
 _CHECKPOINT_SELECT = (
-    "SELECT c.*, s.name AS step_name, w.name AS workflow_name FROM checkpoints c "
+    "SELECT c.*, s.name AS step_name, s.task_id AS task_id, w.name AS workflow_name "
+    "FROM checkpoints c "
     "JOIN workflow_steps s ON s.id = c.step_id JOIN workflows w ON w.id = c.workflow_id"
 )
 

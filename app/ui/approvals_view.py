@@ -75,6 +75,7 @@ class _Details(QPlainTextEdit):
 class ApprovalDialog(QDialog):
     # approval id, allow, reason (str | None), remember (RuleScope | None)
     decided = Signal(str, bool, object, object)
+    stepRequested = Signal(int)  # -1 / +1: show the previous / next waiting call instead
 
     def __init__(self, approval: Approval, task_title: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -91,6 +92,15 @@ class ApprovalDialog(QDialog):
         )
         where = QLabel(f"in {approval.cwd or '?'}", self, textFormat=Qt.TextFormat.PlainText)
         where.setStyleSheet("color: gray")
+        self.position = QLabel(self)  # "1 of 3" when more calls wait than this one
+        self.previous_button = QPushButton("Previous", self, autoDefault=False)
+        self.next_button = QPushButton("Next", self, autoDefault=False)
+        self.previous_button.setShortcut("Alt+Left")
+        self.next_button.setShortcut("Alt+Right")
+        self.previous_button.setToolTip("The call that came before (Alt+Left)")
+        self.next_button.setToolTip("The call that came after (Alt+Right)")
+        self.previous_button.clicked.connect(lambda: self.stepRequested.emit(-1))
+        self.next_button.clicked.connect(lambda: self.stepRequested.emit(1))
         text = describe_input(approval)
         self.details = _Details(text, self)
         self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -127,9 +137,14 @@ class ApprovalDialog(QDialog):
         buttons.addWidget(self.expiry, 1)
         buttons.addWidget(self.deny_button)
         buttons.addWidget(self.allow_button)
+        queue = QHBoxLayout()
+        queue.addWidget(where, 1)
+        for widget in (self.position, self.previous_button, self.next_button):
+            queue.addWidget(widget)
+        self.set_position(0, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(head)
-        layout.addWidget(where)
+        layout.addLayout(queue)
         layout.addWidget(self.details, 1)
         self.caveat = QLabel(caveat(approval), self, wordWrap=True)
         self.caveat.setStyleSheet(warning_style())
@@ -150,6 +165,18 @@ class ApprovalDialog(QDialog):
         self.allow_button.clicked.connect(self.allow)
         self.deny_button.clicked.connect(self.deny)
         self._tick()
+
+    def set_position(self, index: int, total: int) -> None:
+        """Where this call stands among those waiting: "2 of 3", with the way to the
+        others; a lone call shows none of it."""
+        several = total > 1
+        self.position.setText(f"<b>{index + 1} of {total}</b> waiting" if several else "")
+        for widget in (self.position, self.previous_button, self.next_button):
+            widget.setVisible(several)
+        self.previous_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < total - 1)
+        title = f"Allow {self.approval.tool}? — Agentry"
+        self.setWindowTitle(f"({index + 1} of {total}) {title}" if several else title)
 
     def _fit_details(self, text: str, layout: QVBoxLayout) -> None:
         """As tall as the text (wrapped at the dialog's width), within the line bounds."""

@@ -50,6 +50,7 @@ class Attention(QObject):
         self.notifier = Notifier(window.banner, self.tray, self)
         self.set_notifications(supervisor.settings.notifications)
         self.approval_dialogs: dict[str, ApprovalDialog] = {}
+        self._front: str | None = None  # the approval whose dialog is on screen
         self.checkpoint_dialogs: dict[int, CheckpointDialog] = {}
         self.inbox: ApprovalsInbox | None = None
 
@@ -69,10 +70,10 @@ class Attention(QObject):
         title = task.title if task else f"task {approval.task_id}"
         dialog = ApprovalDialog(approval, title, self.window)
         dialog.decided.connect(self.decide)
-        dialog.finished.connect(lambda _r, a=approval.id: self.approval_dialogs.pop(a, None))
-        self.approval_dialogs[approval.id] = dialog
-        dialog.show()
-        dialog.raise_()
+        dialog.stepRequested.connect(self._step)
+        dialog.finished.connect(lambda _r, a=approval.id: self._approval_dialog_closed(a))
+        self.approval_dialogs[approval.id] = dialog  # in the order the calls came
+        self._show_approval(self._front if self._front is not None else approval.id)
         self.notifier.notify(
             "Approval needed",
             f"#{approval.task_id} {approval.tool}: {approval.main_argument[:120]}",
@@ -82,10 +83,54 @@ class Attention(QObject):
         )
         self.approvals_changed()
 
+    def _show_approval(self, approval_id: str) -> None:
+        """One approval dialog on screen at a time, saying "2 of 3": calls that come while
+        one is open wait behind it, counted, instead of piling up on top of each other."""
+        target = self.approval_dialogs[approval_id]
+        shown = self.approval_dialogs.get(self._front) if self._front is not None else None
+        if shown is not None and shown is not target and shown.isVisible():
+            target.move(shown.pos())  # the next call takes the place of the last
+            shown.hide()
+        self._front = approval_id
+        self._number_approvals()
+        target.show()
+        target.raise_()
+        target.activateWindow()
+
+    def _number_approvals(self) -> None:
+        total = len(self.approval_dialogs)
+        for index, dialog in enumerate(self.approval_dialogs.values()):
+            dialog.set_position(index, total)
+
+    def _step(self, step: int) -> None:
+        ids = list(self.approval_dialogs)
+        if self._front in ids:
+            index = ids.index(self._front) + step
+            if 0 <= index < len(ids):
+                self._show_approval(ids[index])
+
+    def _approval_dialog_closed(self, approval_id: str) -> None:
+        """Answered (or answered elsewhere): the call after it, or else before it, is next."""
+        ids = list(self.approval_dialogs)
+        if approval_id not in ids:
+            return
+        index = ids.index(approval_id)
+        del self.approval_dialogs[approval_id]
+        if self._front != approval_id:
+            self._number_approvals()
+            return
+        self._front = None
+        rest = list(self.approval_dialogs)
+        if rest:
+            self._show_approval(rest[min(index, len(rest) - 1)])
+
     def on_approval_resolved(self, approval: Approval) -> None:
         dialog = self.approval_dialogs.get(approval.id)
-        if dialog is not None and dialog.isVisible():
-            dialog.resolved_elsewhere(approval)
+        if dialog is not None:
+            if dialog.isVisible():
+                dialog.resolved_elsewhere(approval)
+            else:  # waiting behind another: nothing left to ask
+                dialog.reject()
         self.approvals_changed()
 
     def decide(self, approval_id: str, allow: bool, reason: object, remember: object) -> bool:
@@ -117,10 +162,8 @@ class Attention(QObject):
         return task.title if task is not None else None
 
     def _open_approval(self, approval_id: str) -> None:
-        dialog = self.approval_dialogs.get(approval_id)
-        if dialog is not None:
-            dialog.show()
-            dialog.raise_()
+        if approval_id in self.approval_dialogs:
+            self._show_approval(approval_id)
             return
         pending = {a.id: a for a in self.supervisor.approvals.waiting()}
         if approval_id in pending:
@@ -133,6 +176,7 @@ class Attention(QObject):
         pending = self.supervisor.approvals.waiting()
         checkpoints = self.workflows.pending_checkpoints()
         self.window.set_waiting_approvals(len(pending) + len(checkpoints))
+        self.update_tray()
         if self.inbox is not None:
             self.inbox.show_approvals(pending, self.supervisor.approvals.recent(), checkpoints)
 
@@ -273,7 +317,7 @@ class Attention(QObject):
 
     def update_tray(self) -> None:
         if self.tray is not None:
-            self.tray.set_counts(*self.window.counts())
+            self.tray.set_counts(*self.window.counts(), needs_you=self.window.waiting_count)
 
     def set_notifications(self, enabled: bool) -> None:
         """The Settings choice; approvals, checkpoints and errors show even when it is off."""

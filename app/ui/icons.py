@@ -18,7 +18,11 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QP
 
 log = logging.getLogger(__name__)
 
-# Colours by RunState value; readable on both light and dark backgrounds.
+NEEDS_YOU = "needs_you"
+"""Not a run state but what a task shows while a tool call or checkpoint of it waits for a
+person: it outranks "running" in the list, the tab and the tray."""
+
+# Colours by RunState value (and NEEDS_YOU); readable on both light and dark backgrounds.
 STATE_COLORS: dict[str, str] = {  # each 4.5:1 or better as text on the light palette
     "queued": "#656d76",
     "starting": "#9a6700",
@@ -28,6 +32,7 @@ STATE_COLORS: dict[str, str] = {  # each 4.5:1 or better as text on the light pa
     "timed_out": "#bc4c00",
     "cancelled": "#6e7781",
     "interrupted": "#8250df",
+    NEEDS_YOU: "#bf3989",
 }
 NEUTRAL_COLOR = "#8a8f98"  # for states this build does not know
 # The same, lighter, for badges and text on the dark palette (each 4:1 or better there;
@@ -41,6 +46,7 @@ STATE_COLORS_DARK: dict[str, str] = {
     "timed_out": "#e0823d",
     "cancelled": "#848d97",
     "interrupted": "#ab7df8",
+    NEEDS_YOU: "#db61a2",
 }
 
 APP_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512, 1024)
@@ -140,6 +146,33 @@ def _ring_pixmap(size: int, color: QColor) -> QPixmap:
     painter.drawEllipse(pixmap.rect().toRectF().adjusted(margin, margin, -margin, -margin))
     painter.end()
     return pixmap
+
+
+def badged_icon(icon: QIcon, count: int, size: int = 64) -> QIcon:
+    """``icon`` with a NEEDS_YOU-coloured disc in its corner holding ``count`` (9+ above
+    nine): how the tray says how many things wait for a person."""
+    if count <= 0:
+        return icon
+    pixmap = icon.pixmap(size, size)
+    if pixmap.isNull():
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    disc = pixmap.rect().toRectF()
+    disc.setLeft(disc.width() * 0.42)
+    disc.setBottom(disc.height() * 0.58)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(STATE_COLORS[NEEDS_YOU]))
+    painter.drawEllipse(disc)
+    font = painter.font()
+    font.setBold(True)
+    font.setPixelSize(int(disc.height() * 0.62))
+    painter.setFont(font)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(disc, Qt.AlignmentFlag.AlignCenter, str(count) if count < 10 else "9+")
+    painter.end()
+    return QIcon(pixmap)
 
 
 def state_color(state: str, dark: bool | None = None) -> QColor:

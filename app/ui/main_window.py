@@ -460,6 +460,11 @@ class MainWindow(QMainWindow):
         self._waiting = count
         self._refresh()
 
+    @property
+    def waiting_count(self) -> int:
+        """Tool calls and checkpoints waiting for a person's answer."""
+        return self._waiting
+
     def counts(self) -> tuple[int, int, int]:
         """(running, queued, needing attention) among the tasks shown."""
         tasks = self.model.tasks()

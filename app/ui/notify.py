@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.icons import app_icon
+from app.ui.icons import app_icon, badged_icon
 
 BANNER_MS = 10_000
 TRAY_MS = 8_000
@@ -121,12 +121,20 @@ class TrayIcon(QSystemTrayIcon):
         self.menu.addAction(self.quit_action)
         self.setContextMenu(self.menu)
         self.setToolTip("Agentry")
+        self.needs_you = 0
 
-    def set_counts(self, running: int, queued: int, attention: int) -> None:
+    def set_counts(self, running: int, queued: int, attention: int, needs_you: int = 0) -> None:
+        """The tooltip's counts; what waits for the person's answer also badges the icon,
+        so it can be seen without hovering."""
         parts = [f"{running} running", f"{queued} queued"]
+        if needs_you:
+            parts.insert(0, f"{needs_you} waiting for you")
         if attention:
             parts.append(f"{attention} need attention")
         self.setToolTip("Agentry — " + ", ".join(parts))
+        if needs_you != self.needs_you:
+            self.needs_you = needs_you
+            self.setIcon(badged_icon(app_icon(), needs_you))
 
 
 class Notifier(QObject):

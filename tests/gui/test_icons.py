@@ -53,8 +53,8 @@ def icons_dir() -> Path:
 
 
 def test_state_colors_cover_every_run_state() -> None:
-    assert set(icons.STATE_COLORS) == set(STATES)
-    assert len(set(icons.STATE_COLORS.values())) == len(STATES), "colours must be distinct"
+    assert set(icons.STATE_COLORS) == {*STATES, icons.NEEDS_YOU}
+    assert len(set(icons.STATE_COLORS.values())) == len(STATES) + 1, "colours must be distinct"
     for state in STATES:
         assert icons.state_color(state) == QColor(icons.STATE_COLORS[state])
         assert icons.state_color(RunState(state)) == QColor(icons.STATE_COLORS[state])
@@ -109,12 +109,26 @@ def test_state_icon_renders(qapp: object, state: str) -> None:
     assert icons.state_icon(RunState(state)) is icon, "cached, and RunState members work"
 
 
-@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("state", [*STATES, icons.NEEDS_YOU])
 def test_state_svg_is_valid_for_qt(qapp: object, icons_dir: Path, state: str) -> None:
     renderer = QSvgRenderer(str(icons_dir / "states" / f"{state}.svg"))
     assert renderer.isValid()
     assert renderer.viewBoxF().width() == 16
     assert renderer.viewBoxF().height() == 16
+
+
+def test_needs_you_has_its_own_icon(qapp: object) -> None:
+    icon = icons.state_icon(icons.NEEDS_YOU)
+    assert icon is not icons.neutral_icon()
+    assert _has_visible_pixel(icon.pixmap(QSize(16, 16)).toImage())
+
+
+def test_a_badged_icon_carries_a_needs_you_disc_only_when_something_waits(qapp: object) -> None:
+    plain = icons.app_icon()
+    assert icons.badged_icon(plain, 0) is plain
+    corner = icons.badged_icon(plain, 3).pixmap(QSize(64, 64)).toImage().pixelColor(52, 8)
+    assert corner.name() == icons.STATE_COLORS[icons.NEEDS_YOU]
+    assert not icons.badged_icon(plain, 12).isNull()
 
 
 def test_app_svg_is_valid_for_qt(qapp: object, icons_dir: Path) -> None:
