@@ -6,6 +6,8 @@ Present only when the app hosts a workflow engine; without one every method does
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
 
@@ -15,6 +17,8 @@ from app.supervisor.commands import CommandRefused
 from app.supervisor.workflows import WorkflowEngine
 from app.ui.icons import state_icon
 from app.ui.workflows_view import WORKFLOW_ICONS, RunWorkflowDialog, WorkflowsPanel, WorkflowView
+
+DEMO_WORKFLOW = "demo"  # app/workflows/demo.toml
 
 
 class WorkflowTabs(QObject):
@@ -30,6 +34,7 @@ class WorkflowTabs(QObject):
         self.tabs = tabs
         self._parent = parent
         self.panel = WorkflowsPanel(parent)
+        self.panel.demoRequested.connect(self.start_demo)
         self.views: dict[int, WorkflowView] = {}
 
     def show_run_dialog(self, cwd: str) -> RunWorkflowDialog | None:
@@ -50,6 +55,10 @@ class WorkflowTabs(QObject):
             return None
         self.started.emit(workflow_id)
         return workflow_id
+
+    def start_demo(self) -> int | None:
+        """The built-in demo workflow (the demo agent, a checkpoint): needs nothing."""
+        return self.start(DEMO_WORKFLOW, "Show me how a workflow works.", str(Path.home()))
 
     def open(self, workflow_id: int) -> WorkflowView | None:
         if self.workflows is None:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -369,23 +370,52 @@ def _preview(text: str, lines: int = 6) -> str:
 
 
 class WorkflowsPanel(QWidget):
-    """The Workflows tab beside the task list."""
+    """The Workflows tab beside the task list; with no workflow yet, it says what one is
+    and offers the built-in demo instead of an empty list."""
 
     openWorkflow = Signal(int)
     runRequested = Signal()
+    demoRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.list = QListWidget(self)
         self.run_button = QPushButton("Run workflow…", self)
+        self.empty = QWidget(self)
+        explain = QLabel(
+            "<p><b>No workflows yet.</b></p>"
+            "<p>A workflow runs agents in steps, one after another. At a <i>checkpoint</i> "
+            "it stops and shows you the step's result: you approve it, edit it, or reject "
+            "it with notes and the step runs again. Only then does the next step start, "
+            "with what you approved.</p>"
+            "<p>The demo runs the built-in demo agent twice with a checkpoint between; it "
+            "needs nothing installed.</p>",
+            self.empty,
+            wordWrap=True,
+            textFormat=Qt.TextFormat.RichText,
+        )
+        explain.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.demo_button = QPushButton("Try the demo workflow", self.empty)
+        empty_layout = QVBoxLayout(self.empty)
+        empty_layout.setContentsMargins(6, 12, 6, 6)
+        empty_layout.addWidget(explain)
+        demo_row = QHBoxLayout()
+        demo_row.addWidget(self.demo_button)
+        demo_row.addStretch(1)
+        empty_layout.addLayout(demo_row)
+        empty_layout.addStretch(1)
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.empty)
+        self.pages.addWidget(self.list)
         top = QHBoxLayout()
         top.addWidget(self.run_button)
         top.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 0, 6)  # as the Tasks tab beside it
         layout.addLayout(top)
-        layout.addWidget(self.list, 1)
+        layout.addWidget(self.pages, 1)
         self.run_button.clicked.connect(self.runRequested)
+        self.demo_button.clicked.connect(self.demoRequested)
         self.list.itemActivated.connect(self._open)
         self.list.itemClicked.connect(self._open)
 
@@ -393,6 +423,7 @@ class WorkflowsPanel(QWidget):
         current = self.list.currentItem()
         keep = current.data(Qt.ItemDataRole.UserRole) if current else None
         self.list.clear()
+        self.pages.setCurrentWidget(self.list if workflows else self.empty)
         for workflow in workflows:
             when = time.strftime("%b %d %H:%M", time.localtime(workflow.created_at))
             item = QListWidgetItem(

@@ -7,6 +7,7 @@ from pathlib import Path
 from helpers.agentry import Home
 from helpers.gui import AppDriver
 from helpers.wait import wait_until
+from PySide6.QtWidgets import QLabel
 
 from app.core.workflow_states import WorkflowState
 
@@ -142,3 +143,23 @@ def test_a_failed_step_is_retried_from_the_workflow_view(
     driver.wait(lambda: app.workflows.workflow(workflow_id).workflow.state
                 is WorkflowState.COMPLETED, timeout_ms=30_000)  # fmt: skip
     assert not view.retry_button.isVisible()
+
+
+def test_an_empty_workflows_tab_says_what_a_workflow_is_and_starts_the_demo(
+    driver: AppDriver, home: Home
+) -> None:
+    app = driver.start()
+    window = app.window
+    assert window is not None
+    panel = window.workflow_tabs.panel
+    assert panel.pages.currentWidget() is panel.empty
+    text = " ".join(label.text() for label in panel.empty.findChildren(QLabel))
+    assert "checkpoint" in text and "No workflows yet" in text
+
+    panel.demo_button.click()
+    driver.wait(lambda: window.workflow_tabs.views)
+    (workflow_id,) = window.workflow_tabs.views
+    assert app.workflows.workflow(workflow_id).workflow.name == "demo"
+    assert panel.pages.currentWidget() is panel.list and panel.list.count() == 1
+    assert window.tabs.currentWidget() is window.workflow_tabs.views[workflow_id]
+    driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)

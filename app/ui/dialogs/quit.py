@@ -23,14 +23,15 @@ class QuitDialog(QMessageBox):
         super().__init__(parent)
         self.setWindowTitle("Quit Agentry")
         self.setIcon(QMessageBox.Icon.Question)
-        noun = "agent is" if running == 1 else "agents are"
-        self.setText(f"{running} {noun} still running.")
+        one = running == 1
+        self.setText("1 agent is still running." if one else f"{running} agents are still running.")
+        them = "it" if one else "them"
         self.setInformativeText(
-            "Keep them running in the background and Agentry reattaches them when it starts "
-            "again, or stop them now."
+            f"Keep {them} running in the background and Agentry reattaches {them} when you "
+            f"open Agentry again, or stop {them} now."
         )
-        self.keep_button = self.addButton("Keep running", QMessageBox.ButtonRole.AcceptRole)
-        self.stop_button = self.addButton("Stop them", QMessageBox.ButtonRole.DestructiveRole)
+        self.keep_button = self.addButton(f"Keep {them} running", QMessageBox.ButtonRole.AcceptRole)
+        self.stop_button = self.addButton(f"Stop {them}", QMessageBox.ButtonRole.DestructiveRole)
         self.cancel_button = self.addButton(QMessageBox.StandardButton.Cancel)
         self.setDefaultButton(self.keep_button)
         self.setEscapeButton(self.cancel_button)
