@@ -26,10 +26,12 @@ MIB = 1 << 20
 
 @dataclass(frozen=True)
 class Hold:
-    """Queued work waits: for which resource (short, for a status bar) and why (a sentence)."""
+    """Queued work waits: for which resource (short, for a status bar), why (a sentence),
+    and the figure a queued task shows ("memory 93%")."""
 
     resource: Literal["memory", "CPU", "disk"]
     reason: str
+    brief: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,18 +48,20 @@ class GateReading:
     def hold(self, settings: Settings) -> Hold | None:
         low = self.low_disk(settings)
         if low is not None:
-            return Hold("disk", low)
+            return Hold("disk", low, "disk full")
         if self.memory_percent > settings.gate_max_memory_percent:
             return Hold(
                 "memory",
                 f"memory in use {self.memory_percent:.0f}% is above the "
                 f"{settings.gate_max_memory_percent:.0f}% limit",
+                f"memory {self.memory_percent:.0f}%",
             )
         if self.cpu_percent > settings.gate_max_cpu_percent:
             return Hold(
                 "CPU",
                 f"CPU in use {self.cpu_percent:.0f}% is above the "
                 f"{settings.gate_max_cpu_percent:.0f}% limit",
+                f"CPU {self.cpu_percent:.0f}%",
             )
         return None
 

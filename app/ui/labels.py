@@ -45,6 +45,25 @@ def waiting_label(task: Task, *, where: Literal["path", "name", ""] = "path") ->
     return f"{text} on {folder or task.lock_key}"
 
 
+def queue_label(
+    task: Task, *, paused: bool, running: int, limit: int, hold: str | None = None
+) -> str:
+    """Why a queued task has not started: "waiting for #7 on ~/p", "waiting: queue
+    paused", "waiting: memory 93%" (``hold``: the gate's brief figure), "waiting: 4 of 4
+    running"; "" for a task that is not queued or is about to start."""
+    if task.state is not RunState.QUEUED:
+        return ""
+    if task.waiting_for is not None:
+        return waiting_label(task, where="name")
+    if paused:
+        return "waiting: queue paused"
+    if hold:
+        return f"waiting: {hold}"
+    if running >= limit:
+        return f"waiting: {running} of {limit} running"
+    return ""
+
+
 def capitalized(text: str) -> str:
     """A message that may start a sentence or follow a colon, as a sentence's start."""
     return text[:1].upper() + text[1:]
