@@ -1,4 +1,5 @@
-"""Opening a folder in the person's editor or terminal (the Changes tab's "Open in …").
+"""Opening a folder in the person's editor or terminal (the Changes tab's "Open in …"),
+or in the file manager ("Open working folder", "Reveal run folder").
 
 Which program is a pure choice (:func:`editor_argv`, :func:`terminal_argv`), made from the
 settings, the environment and what is on PATH, all passed in so every platform's branch
@@ -13,6 +14,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 
 from app.core.errors import AgentryError
@@ -103,6 +105,75 @@ def launch(argv: list[str], cwd: str, *, console: bool = False,
         )
     except OSError as exc:
         raise CannotOpen(f"{argv[0]} could not be started in {cwd}: {exc}") from None
+
+
+XDG_OPEN_EXITS = {  # xdg-open(1): what each of its exit codes means
+    1: "it was called wrongly",
+    2: "it did not find the folder",
+    3: "no program to open folders is installed",
+    4: "the program it chose failed",
+}
+OPENED_WITHIN_S = 5.0  # a file manager still starting after this long has done its part
+
+
+def folder_argv(folder: str, *, platform: str = sys.platform,
+                which: Which = shutil.which) -> list[str] | None:  # fmt: skip
+    """The command that shows ``folder`` in the file manager; None where there is none
+    (Windows opens folders with ``os.startfile`` instead)."""
+    if platform == "darwin":
+        return ["open", folder]
+    if platform == "win32":
+        return None
+    for name, *args in (("xdg-open",), ("gio", "open")):
+        program = which(name)
+        if program is not None:
+            return [program, *args, folder]
+    return None
+
+
+def open_folder(folder: str, *, platform: str = sys.platform, which: Which = shutil.which,
+                wait_s: float = OPENED_WITHIN_S) -> None:  # fmt: skip
+    """Show ``folder`` in the file manager, or raise :class:`CannotOpen` saying why not:
+    the folder is gone, no opener exists, or the opener reported a failure (it is waited
+    for a few seconds, because xdg-open says what went wrong only by how it exits).
+    Blocking: run it off the event loop."""
+    if not os.path.isdir(folder):
+        raise CannotOpen(f"{folder} does not exist any more, so it cannot be opened")
+    if platform == "win32":
+        try:
+            os.startfile(folder)  # type: ignore[attr-defined]  # Windows only
+        except OSError as exc:
+            raise CannotOpen(f"Windows could not open {folder}: {exc}") from None
+        return
+    argv = folder_argv(folder, platform=platform, which=which)
+    if argv is None:
+        raise CannotOpen(
+            f"No program to open folders was found (xdg-open, gio); install xdg-utils, "
+            f"or open {folder} yourself"
+        )
+    with tempfile.TemporaryFile() as errors:
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                close_fds=True,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise CannotOpen(f"{argv[0]} could not be started: {exc}") from None
+        try:
+            code = proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            return  # still busy opening it: it started, which is all that can be known
+        if code == 0:
+            return
+        errors.seek(0)
+        said = errors.read().decode(errors="replace").strip().splitlines()
+    why = XDG_OPEN_EXITS.get(code, f"it exited with code {code}")
+    detail = f" ({said[-1].strip()})" if said else ""
+    raise CannotOpen(f"{os.path.basename(argv[0])} could not open {folder}: {why}{detail}")
 
 
 def _split(command: str, *, windows: bool) -> list[str]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -43,6 +43,7 @@ from app.ui.dialogs.new_task import NewTaskDialog
 from app.ui.dialogs.project_settings import ProjectSettingsOpener
 from app.ui.dialogs.restore import RestoreDialog
 from app.ui.dialogs.settings import SettingsDialog
+from app.ui.folder_open import open_folder_from
 from app.ui.icons import app_icon
 from app.ui.notify import Banner
 from app.ui.output_pane import OutputPane
@@ -365,15 +366,14 @@ class MainWindow(QMainWindow):
     def open_working_folder(self) -> None:
         task = self.selected_task()
         if task is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(task.spec.cwd))
+            open_folder_from(self, task.spec.cwd, "working folder")
 
     def reveal_run_folder(self) -> None:
         task = self.selected_task()
         if task is not None and task.latest_run is not None:
             folder = self.supervisor.run_dir(task.latest_run)
-            QDesktopServices.openUrl(
-                QUrl.fromLocalFile(str(folder if folder.exists() else folder.parent))
-            )
+            shown = folder if folder.exists() else folder.parent
+            open_folder_from(self, str(shown), "run folder")
 
     def show_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(

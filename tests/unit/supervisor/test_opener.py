@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from helpers.wait import wait_until
 
-from app.supervisor.opener import CannotOpen, editor_argv, launch, terminal_argv
+from app.supervisor.opener import (
+    CannotOpen,
+    editor_argv,
+    folder_argv,
+    launch,
+    open_folder,
+    terminal_argv,
+)
 
 
 def on_path(*names: str) -> Callable[[str], str | None]:
@@ -99,3 +106,48 @@ def test_launch_starts_the_program_in_the_folder_on_its_own(tmp_path: Path) -> N
 def test_a_program_that_cannot_start_is_a_message(tmp_path: Path) -> None:
     with pytest.raises(CannotOpen, match="could not be started in"):
         launch([str(tmp_path / "no-such-editor")], str(tmp_path))
+
+
+def _script(folder: Path, name: str, body: str) -> str:
+    path = folder / name
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_the_file_manager_command_per_platform() -> None:
+    assert folder_argv("/w", platform="darwin") == ["open", "/w"]
+    assert folder_argv("/w", platform="win32") is None
+    assert folder_argv("/w", platform="linux", which=on_path("xdg-open", "gio")) == [
+        "/usr/bin/xdg-open", "/w"
+    ]  # fmt: skip
+    assert folder_argv("/w", platform="linux", which=on_path("gio")) == [
+        "/usr/bin/gio", "open", "/w"
+    ]  # fmt: skip
+    assert folder_argv("/w", platform="linux", which=on_path()) is None
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell scripts as the opener")
+def test_a_folder_that_cannot_be_opened_says_why(tmp_path: Path) -> None:
+    target = tmp_path / "work"
+    target.mkdir()
+    failing = _script(tmp_path, "xdg-open", 'echo "xdg-open: no method available" >&2; exit 3')
+    with pytest.raises(CannotOpen, match=r"xdg-open could not open .*work: no program to open "
+                       r"folders is installed \(xdg-open: no method available\)"):  # fmt: skip
+        open_folder(str(target), platform="linux", which=lambda _n: failing)
+    with pytest.raises(CannotOpen, match=r"No program to open folders was found"):
+        open_folder(str(target), platform="linux", which=on_path())
+    with pytest.raises(CannotOpen, match=r"gone does not exist any more"):
+        open_folder(str(tmp_path / "gone"), platform="linux", which=lambda _n: failing)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell scripts as the opener")
+def test_an_opener_that_succeeds_or_is_still_starting_is_left_alone(tmp_path: Path) -> None:
+    target = tmp_path / "work"
+    target.mkdir()
+    seen = tmp_path / "seen"
+    ok = _script(tmp_path, "ok", f'echo "$1" > {seen}')
+    open_folder(str(target), platform="linux", which=lambda _n: ok)
+    assert seen.read_text().strip() == str(target)
+    slow = _script(tmp_path, "slow", "sleep 5")
+    open_folder(str(target), platform="linux", which=lambda _n: slow, wait_s=0.2)
