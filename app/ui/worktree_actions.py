@@ -38,6 +38,7 @@ from app.supervisor.supervisor import Supervisor
 from app.supervisor.workspaces import AtRisk, MergeConflict, Merged
 from app.supervisor.worktree_ops import Pushed, WorktreeStatus, rebase_request
 from app.ui.dialogs.discard_worktree import DiscardWorktreeBox
+from app.ui.folder_open import open_folder_from
 from app.ui.labels import capitalized, short_path
 from app.ui.land_control import LandControl
 from app.ui.widgets import ElidedLabel
@@ -330,7 +331,7 @@ class WorktreeActions(QWidget):
 
     def _editor_opened(self, started: bool) -> None:
         if not started and self.status is not None:  # no editor set, no `code`: the OS's choice
-            QDesktopServices.openUrl(QUrl.fromLocalFile(self.status.path))
+            open_folder_from(self, self.status.path, "worktree")
 
     def open_in_terminal(self) -> None:
         self._ask(self.supervisor.worktrees.open_in_terminal(self.task.id), lambda _: None)
