@@ -112,6 +112,20 @@ class Task:
     session_id: str | None = None  # the newest agent session any of its runs reported
     lock_key: str | None = None  # the folder it holds while a run of it is active
     waiting_for: int | None = None  # queued behind this task's hold on lock_key
+    archived_at: float | None = None  # when the person archived it (out of the default view)
+    dismissed_at: float | None = None  # when the person last dismissed how it ended
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def dismissed(self) -> bool:
+        """The person dismissed how its latest run ended (a later run is news again)."""
+        run = self.latest_run
+        if self.dismissed_at is None or run is None:
+            return False
+        return self.dismissed_at >= (run.ended_at or run.created_at)
 
     @property
     def model(self) -> str | None:
@@ -143,6 +157,7 @@ class Task:
             "model": self.model,
             "cost_usd": self.total_cost_usd,
             "session_id": self.session_id,
+            "archived": self.archived,
         }
 
 
@@ -186,6 +201,9 @@ class RecoveryReport:
     approvals: list[str] = field(default_factory=list)  # tool calls still waiting for a person
     # task id -> what was completed of a worktree a crash left half made or half removed
     worktrees: dict[int, WorktreeRepair] = field(default_factory=dict)
+    # tasks of finished / interrupted whose end another agentry command recorded (it
+    # reconciled while the app was closed): news to the person, but not to the supervisor
+    recorded_elsewhere: list[int] = field(default_factory=list)
 
     @property
     def needs_attention(self) -> bool:
@@ -256,6 +274,7 @@ class RecoveryReport:
                 for k, v in dict(data.get("worktrees", {})).items()
                 if v in {r.value for r in WorktreeRepair}
             },
+            recorded_elsewhere=[int(t) for t in data.get("recorded_elsewhere", [])],
         )
 
     def describe(self) -> str:

@@ -207,4 +207,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE workspaces ADD COLUMN setup_done_at REAL
     """,
+    # 9: organising tasks: archived ones leave the default view; a dismissed one (the person
+    # saw how its latest run ended and chose to leave it) no longer counts as needing them
+    """
+    ALTER TABLE tasks ADD COLUMN archived_at REAL;
+    ALTER TABLE tasks ADD COLUMN dismissed_at REAL
+    """,
 ]

@@ -87,6 +87,7 @@ _LOCK_HELD_BY = (
 _TASK_COLUMNS = (
     "t.id AS t_id, t.title, t.agent, t.spec_json, t.priority AS t_priority, "
     "t.created_at AS t_created_at, t.lock_key AS t_lock_key, "
+    "t.archived_at AS t_archived_at, t.dismissed_at AS t_dismissed_at, "
     "(SELECT sum(c.cost_usd) FROM runs c WHERE c.task_id = t.id) AS t_cost, "
     "(SELECT s.session_id FROM runs s WHERE s.task_id = t.id AND s.session_id IS NOT NULL "
     "ORDER BY s.id DESC LIMIT 1) AS t_session, "
@@ -108,6 +109,8 @@ def _task(row: sqlite3.Row) -> Task:
         session_id=row["t_session"],
         lock_key=row["t_lock_key"],
         waiting_for=row["t_waiting"],
+        archived_at=row["t_archived_at"],
+        dismissed_at=row["t_dismissed_at"],
     )
 
 
@@ -396,10 +399,18 @@ def get_task(conn: sqlite3.Connection, task_id: int) -> Task:
     return _task(row)
 
 
-def list_tasks(conn: sqlite3.Connection, limit: int | None = None) -> list[Task]:
+def list_tasks(
+    conn: sqlite3.Connection, limit: int | None = None, *, archived: bool | None = None
+) -> list[Task]:
+    """Newest first; ``archived`` True or False: only archived tasks, or only the others."""
+    where = {
+        None: "",
+        True: "WHERE t.archived_at IS NOT NULL ",
+        False: "WHERE t.archived_at IS NULL ",
+    }
     sql = (
         f"SELECT {_TASK_COLUMNS} FROM tasks t LEFT JOIN runs r ON r.id = t.latest_run_id "
-        "ORDER BY t.id DESC"
+        f"{where[archived]}ORDER BY t.id DESC"
     )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"

@@ -13,8 +13,9 @@ from pathlib import Path
 from app.core.errors import AgentryError
 from app.core.locations import Locations
 from app.core.models import RecoveryCause, RecoveryReport, WorktreeRepair
+from app.core.states import RunState
 from app.runner import procs
-from app.store import approval_repo, fsops, recovery_repo, repo
+from app.store import approval_repo, fsops, organise_repo, recovery_repo, repo
 from app.store.db import Connection, transaction
 from app.supervisor.reconcile import Observation, Outcome, reconcile, stop_orphans
 
@@ -33,12 +34,15 @@ def recover(
     *,
     grace: float,
     worktrees: dict[int, WorktreeRepair] | None = None,
+    unseen: bool = False,
 ) -> RecoveryReport:
-    """``worktrees``: what the caller completed of worktrees a crash left half done."""
+    """``worktrees``: what the caller completed of worktrees a crash left half done.
+    ``unseen`` (the app): the report also lists the tasks that ended since the app last
+    showed them (:func:`mark_seen`), though another agentry command recorded their end."""
     started = time.perf_counter()
     report = RecoveryReport(started_at=time.time(), worktrees=dict(worktrees or {}))
     try:
-        observations = _reconcile_all(conn, locations, report, started)
+        observations = _reconcile_all(conn, locations, report, started, unseen)
     except Exception as exc:
         raise RecoveryFailed(
             f"recovery of {locations.data} failed: {exc}. Nothing was started. "
@@ -50,10 +54,11 @@ def recover(
 
 
 def _reconcile_all(
-    conn: Connection, locations: Locations, report: RecoveryReport, started: float
+    conn: Connection, locations: Locations, report: RecoveryReport, started: float, unseen: bool
 ) -> list[Observation]:
     with transaction(conn):
         report.previous_clean = recovery_repo.get_meta(conn, SESSION_KEY, "clean") == "clean"
+        seen = recovery_repo.get_meta(conn, organise_repo.SEEN_KEY) if unseen else None
         report.temp_files_removed = _clean_temp_files(locations.data)
         observations = []
         for run in repo.active_runs(conn):
@@ -62,6 +67,8 @@ def _reconcile_all(
             obs = reconcile(conn, run, run_dir, check_spec=True, requeue=True)
             _record(report, obs)
             observations.append(obs)
+        if seen is not None:
+            _add_unseen(conn, report, float(seen))
         report.queued = repo.queued_task_ids(conn)
         report.approvals = [a.id for a in approval_repo.pending(conn)]
         recovery_repo.set_meta(conn, SESSION_KEY, "running")
@@ -92,6 +99,35 @@ def _record(report: RecoveryReport, obs: Observation) -> None:
     report.interrupted.append(task_id)
     report.causes[task_id] = obs.cause or RecoveryCause.INTERRUPTED
     report.notes[task_id] = obs.run.message or "interrupted"
+
+
+def _add_unseen(conn: Connection, report: RecoveryReport, since: float) -> None:
+    """Tasks that ended after the app last showed the list, recorded by someone else."""
+    listed = {*report.finished, *report.interrupted, *report.reattached}
+    for task in organise_repo.ended_since(conn, since):
+        run = task.latest_run
+        if task.id in listed or run is None:
+            continue
+        report.recorded_elsewhere.append(task.id)
+        if run.state is RunState.INTERRUPTED:
+            report.interrupted.append(task.id)
+            report.causes[task.id] = RecoveryCause.INTERRUPTED
+            report.notes[task.id] = run.message or "interrupted while Agentry was away"
+            continue
+        report.finished.append(task.id)
+        report.causes[task.id] = RecoveryCause.FINISHED_AWAY
+        report.exit_codes[task.id] = run.exit_code
+        said = f"exit code {run.exit_code}" if run.exit_code is not None else run.message or ""
+        report.notes[task.id] = "ended while Agentry was away" + (f" — {said}" if said else "")
+
+
+def mark_seen(conn: Connection, at: float) -> None:
+    """The app showed the task list at ``at`` (never moved back: a late write of an older
+    time must not bring back what was seen)."""
+    with transaction(conn):
+        old = recovery_repo.get_meta(conn, organise_repo.SEEN_KEY)
+        if old is None or float(old) < at:
+            recovery_repo.set_meta(conn, organise_repo.SEEN_KEY, repr(at))
 
 
 def mark_clean_shutdown(conn: Connection) -> None:

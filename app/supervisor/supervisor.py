@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from app.core.agent_events import RunSummary
 from app.core.locations import Locations
@@ -35,7 +36,7 @@ from app.store.db import (
 from app.store.locations import ensure_folders
 from app.store.settings import load_settings, peek_theme, save_settings
 from app.supervisor import changes as task_changes
-from app.supervisor import commands, rebuild, workspaces
+from app.supervisor import commands, organise, rebuild, workspaces
 from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher
 from app.supervisor.background import BackgroundJobs
@@ -59,12 +60,14 @@ from app.supervisor.launches import Launches
 from app.supervisor.lock import InstanceLock, SupervisorMode
 from app.supervisor.output import TailHub
 from app.supervisor.reconcile import Observation, reconcile, stop_orphans
-from app.supervisor.recovery import mark_clean_shutdown, recover
+from app.supervisor.recovery import mark_clean_shutdown, mark_seen, recover
 from app.supervisor.summary import summarize, summarize_recovered
 from app.supervisor.workflows import WorkflowEngine
 from app.supervisor.worktree_ops import WorktreeOps
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 TICK_S = 0.25  # also bounds how late a task enqueued by another process is picked up
 LIVENESS_S = 2.0
@@ -139,7 +142,11 @@ class Supervisor:
             rebuild.check_nothing_lost(self._conn, self.locations)  # never a silent fresh start
             repaired = await workspaces.repair_recorded(self._conn, self.git)
             self.report = recover(
-                self._conn, self.locations, grace=self.settings.kill_grace_s, worktrees=repaired
+                self._conn,
+                self.locations,
+                grace=self.settings.kill_grace_s,
+                worktrees=repaired,
+                unseen=self.mode == "gui",
             )
         except DatabaseError as exc:  # a full disk, a read-only folder, a damaged file
             self._close()
@@ -161,7 +168,10 @@ class Supervisor:
         self.tails.start()
         summarize_recovered(self.conn, self.locations, self.report)
         self._call_hooks([ext.on_started for ext in self._extensions])
+        elsewhere = set(self.report.recorded_elsewhere)  # their ends were handled then
         for task_id in (*self.report.finished, *self.report.interrupted):
+            if task_id in elsewhere:
+                continue
             latest = repo.get_task(self.conn, task_id).latest_run
             if latest is not None:
                 self._run_ended(latest)
@@ -325,9 +335,73 @@ class Supervisor:
         self.tails.unwatch(run_id)
 
     def dismiss(self, task_id: int) -> None:
-        """The person has seen what happened to this task and chose not to retry it."""
-        with transaction(self.conn):
-            repo.add_event(self.conn, "dismissed", task_id=task_id)
+        """The person has seen what happened to this task and chose not to retry it: it no
+        longer counts as needing attention (until a later run of it ends)."""
+        organise.dismiss(self.conn, task_id)
+        self.bus.publish(TaskUpdated(task_id))
+
+    # ------------------------------------------------------------------ organising
+
+    def archive(self, task_id: int) -> Task:
+        """Out of the default view and of "needs attention"; CommandRefused while it runs
+        or waits in the queue."""
+        task = organise.archive(self.conn, task_id)
+        self.bus.publish(TaskUpdated(task_id))
+        return task
+
+    def unarchive(self, task_id: int) -> Task:
+        task = organise.unarchive(self.conn, task_id)
+        self.bus.publish(TaskUpdated(task_id))
+        return task
+
+    async def delete_plan(self, task_ids: list[int]) -> list[organise.DeletePlan]:
+        """What deleting each task would remove (its run folders and their size), or why
+        it may not be deleted; measured off the loop."""
+        return await self._off_loop(
+            lambda conn: organise.plan(conn, self.locations, task_ids, measure=True)
+        )
+
+    async def delete(self, task_id: int) -> organise.Deleted:
+        """Delete an ended task with its run folders (CommandRefused for one that runs,
+        waits, lands or still has a worktree); the audit trail keeps that it was."""
+        try:
+            return await self._off_loop(lambda conn: organise.delete(conn, self.locations, task_id))
+        finally:
+            self.bus.publish(StoreChanged())
+
+    def clearable(self, which: organise.ClearFilter) -> list[Task]:
+        """The ended tasks "Clear finished…" would take, newest first."""
+        return organise.clearable(self.conn, which)
+
+    async def clear(self, task_ids: list[int], *, delete: bool) -> organise.Cleared:
+        """Archive (or delete) the tasks a person chose from :meth:`clearable`."""
+        try:
+            return await self._off_loop(
+                lambda conn: organise.clear(conn, self.locations, task_ids, delete_them=delete)
+            )
+        finally:
+            self.bus.publish(StoreChanged())
+
+    def mark_seen(self, at: float | None = None) -> None:
+        """The app showed the person the task list up to now: what ends after this is what
+        the next start's recovery screen shows, whoever records that it ended."""
+        try:
+            mark_seen(self.conn, time.time() if at is None else at)
+        except DatabaseError as exc:  # the next start shows more than needed, nothing less
+            log.warning("could not note what the app has shown: %s", exc)
+
+    async def _off_loop(self, job: Callable[[Connection], T]) -> T:
+        """Blocking work on a connection of its own in the executor (as housekeeping)."""
+        database = self.locations.database
+
+        def run() -> T:
+            conn = open_database(database)
+            try:
+                return job(conn)
+            finally:
+                conn.close()
+
+        return await asyncio.get_running_loop().run_in_executor(None, run)
 
     async def stop_agents(self, timeout: float = 30.0) -> list[int]:
         """Cancel every active run and wait until each has ended; returns their task ids.

@@ -96,6 +96,7 @@ class AgentryApp(QObject):
         attention.ask_what_waits()
         if report.needs_attention:
             self.show_recovery(report)
+        self.supervisor.mark_seen()  # shown now: the next start's screen begins from here
         self.started.emit()
         return True
 
@@ -129,6 +130,7 @@ class AgentryApp(QObject):
         window.closeRequested.connect(quitter.close_window)
         window.quitRequested.connect(quitter.request_quit)
         window.runFinished.connect(attention.notify_finished)
+        window.runFinished.connect(lambda *_: self.supervisor.mark_seen())
         window.settingsApplied.connect(self._settings_applied)
         window.restoreRequested.connect(self.restore_and_restart)
         # notifications and supervisor notices

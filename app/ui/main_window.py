@@ -470,7 +470,9 @@ class MainWindow(QMainWindow):
         tasks = self.model.tasks()
         running = sum(t.state in ACTIVE for t in tasks)
         queued = sum(t.state is RunState.QUEUED for t in tasks)
-        attention = sum(t.state in NEEDS_ATTENTION for t in tasks)
+        attention = sum(
+            t.state in NEEDS_ATTENTION and not (t.archived or t.dismissed) for t in tasks
+        )
         return running, queued, attention
 
     def _refresh(self) -> None:

@@ -86,6 +86,7 @@ class Quitter(QObject):
             if stop_agents:
                 self.window.statusBar().showMessage("Stopping agents…")
                 await self.supervisor.stop_agents()
+            self.supervisor.mark_seen()  # the next start shows only what ends after this
             await self.supervisor.stop()
         finally:
             if self.attention.tray is not None:
