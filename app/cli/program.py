@@ -19,6 +19,7 @@ from app.cli import (
     approvals,
     backups,
     lands,
+    organise,
     projects,
     recover,
     server,
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Registration order is the order `agentry --help` lists the commands in.
     server.add_serve(sub)
     tasks.add_commands(sub)
+    organise.add_commands(sub)
     worktrees.add_commands(sub)
     lands.add_commands(sub)
     projects.add_commands(sub)

@@ -96,6 +96,8 @@ def add_commands(sub: Subparsers) -> None:
     p = sub.add_parser("list", help="list tasks")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--limit", type=int, default=None, help="only the newest N tasks")
+    p.add_argument("--archived", action="store_true", help="only archived tasks")
+    p.add_argument("--all", action="store_true", help="archived tasks too")
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("logs", help="print a task's output")
@@ -406,7 +408,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     conn = _read_store()
-    tasks = repo.list_tasks(conn, args.limit) if conn is not None else []
+    archived = None if args.all else bool(args.archived)
+    tasks = repo.list_tasks(conn, args.limit, archived=archived) if conn is not None else []
     waits = {t.id: _waiting(t) for t in tasks if t.waiting_for is not None}
     if args.json:
         print_json([t.summary() | {"waiting_for": waits.get(t.id)} for t in tasks])
@@ -421,6 +424,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(task.created_at))
         wait = waits.get(task.id)
         note = f"  (waiting for #{wait['task']} on {wait['folder']})" if wait else ""
+        note += "  (archived)" if task.archived else ""
         print(
             f"{task.id:>5}  {s['state'] or '-':<11} {code:>4}  {task.agent:<7} {created:<16}  "
             f"{task.title}{note}"
