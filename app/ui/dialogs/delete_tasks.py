@@ -112,10 +112,10 @@ class DeleteTasksDialog(QDialog):
                 item.setDisabled(True)
         go = self.deletable()
         total = sum(plan.size or 0 for plan in go)
-        folders = sum(len(plan.folders) for plan in go)
+        count = sum(len(plan.folders) for plan in go)
         if go:
             self.title.setText(
-                f"<b>Delete {_plural(len(go), 'task')} and {_plural(folders, 'run folder')} "
+                f"<b>Delete {_plural(len(go), 'task')} and {_plural(count, 'run folder')} "
                 f"({size_text(total)})?</b> Their output and history are removed for good; "
                 "the audit trail keeps that they were deleted."
             )
