@@ -109,6 +109,8 @@ def test_the_delete_dialog_names_what_goes_keeps_a_running_task_and_deletes_on_r
     running = submitted(app, [*py(WAIT_FOR_FILE), str(flag)], work_dir, "Still going")
     driver.wait(lambda: home.run(running).state.value == "running")
     folder = home.run_dir(done)
+    assert app.window is not None
+    app.window.open_task(done)  # an open pane of a deleted task is no error
 
     dialog = DeleteTasksDialog(app.supervisor, [done, running], app.window)
     dialog.show()
