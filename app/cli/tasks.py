@@ -22,6 +22,7 @@ from app.cli.common import (
     usage_error,
 )
 from app.core import durations
+from app.core.command_shell import shell_task
 from app.core.locations import Locations
 from app.core.models import Run, RunKind, Task, TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, ExitReason, RunState
@@ -36,7 +37,10 @@ from app.supervisor.tail import OutputTail
 
 
 def add_commands(sub: Subparsers) -> None:
-    p = sub.add_parser("run", help="enqueue a command as a task (put it after --)")
+    p = sub.add_parser(
+        "run",
+        help="enqueue a command as a task (argv after --, or a command line with --shell)",
+    )
     p.add_argument("--cwd", type=Path, default=None, help="working folder (default: here)")
     p.add_argument(
         "--timeout",
@@ -45,6 +49,13 @@ def add_commands(sub: Subparsers) -> None:
         help="limit such as 90, 30m or 2h; 0 or 'none' for no limit (default: from settings)",
     )
     p.add_argument("--title", default="", help="a name for the task")
+    p.add_argument(
+        "--shell",
+        metavar="COMMAND",
+        default=None,
+        help="run COMMAND through your shell ($SHELL -lc, /bin/sh -c; on Windows cmd or "
+        "PowerShell as Settings say), pipes and globs included; instead of -- COMMAND ARGS",
+    )
     p.add_argument("--priority", type=int, default=0, help="higher starts first (default 0)")
     p.add_argument("--wait", action="store_true", help="follow its output; exit with its code")
     p.add_argument(
@@ -140,9 +151,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     cwd = (args.cwd or Path.cwd()).expanduser().resolve()
     if not cwd.is_dir():
         return usage_error(f"working folder {cwd} does not exist; create it or pass another --cwd")
-    if args.agent == "shell":
+    settings = load_settings(locations_from_env().settings)
+    if args.shell is not None and (args.agent != "shell" or words):
+        return usage_error(
+            "--shell COMMAND is the whole command: give it or an argv after --, not both"
+            if args.agent == "shell"
+            else f"--shell runs a command, not {args.agent}: leave out --agent or --shell"
+        )
+    if args.shell is not None:
+        if not args.shell.strip():
+            return usage_error('--shell needs a command line, e.g. --shell "make test | tee log"')
+        spec = shell_task(args.shell, str(cwd), shell=settings.command_shell, title=args.title,
+                          timeout=args.timeout, priority=args.priority)  # fmt: skip
+    elif args.agent == "shell":
         if not words or not words[0].strip():
-            return usage_error("give the command to run after --, e.g. agentry run -- make test")
+            return usage_error(
+                "give the command to run after -- (e.g. agentry run -- make test), or a "
+                'command line for your shell with --shell (e.g. --shell "make test | tee log")'
+            )
         spec = TaskSpec(argv=tuple(words), cwd=str(cwd), title=args.title, timeout=args.timeout,
                         priority=args.priority)  # fmt: skip
     else:
@@ -165,7 +191,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_worktree_folder(cwd, args.base)  # refused here, before anything is queued
         spec = dataclasses.replace(spec, worktree=True, base=args.base)
     locations, conn = open_store()
-    task_id, run_id = commands.submit(conn, spec, load_settings(locations.settings))
+    task_id, run_id = commands.submit(conn, spec, settings)
     return _queued(locations, conn, task_id, run_id, args)
 
 

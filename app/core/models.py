@@ -9,6 +9,9 @@ from typing import Any
 
 from app.core.states import ExitReason, RunState
 
+SHELL_COMMAND_OPTION = "shell_command"
+"""The option of a shell task that keeps its command line as typed (its argv runs it)."""
+
 NO_TIMEOUT = 0.0
 """A task timeout of 0 means the user explicitly chose to let it run without a limit."""
 
@@ -39,6 +42,13 @@ class TaskSpec:
     def model(self) -> str | None:
         value = self.options.get("model")
         return str(value) if value else None
+
+    @property
+    def shell_command(self) -> str | None:
+        """The command line as the person typed it, when the argv runs it through a shell
+        (:func:`app.core.command_shell.command_argv`); None for an argv given as words."""
+        value = self.options.get(SHELL_COMMAND_OPTION)
+        return str(value) if isinstance(value, str) and value else None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TaskSpec:

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.command_shell import SHELL_KEYS
 from app.core.durations import duration_problem
 from app.core.errors import AgentryError
 
@@ -72,6 +73,9 @@ class Settings:
     project_copy_files: dict[str, list[str]] = field(default_factory=dict)
     project_setup: dict[str, str] = field(default_factory=dict)
     project_check: dict[str, str] = field(default_factory=dict)
+    command_shell: str = "system"
+    """What runs a shell command (:mod:`app.core.command_shell`): "system" is $SHELL or
+    /bin/sh on POSIX and cmd.exe on Windows; "sh" or "powershell" choose those."""
     editor_command: str = ""  # "Open in editor": empty picks `code` when installed, else the OS
     prune_merged_after_days: int = 0  # remove worktrees whose work is merged; 0: never
     backups_keep: int = 10  # the newest this many database backups are kept, older ones go
@@ -134,6 +138,8 @@ class Settings:
             found.append("backups_keep must be between 1 and 1000 backups")
         if not (self.backups_every_h == 0 or 1 <= self.backups_every_h <= 24 * 365):
             found.append("backups_every_h must be 0 (off) or between 1 and 8760 hours")
+        if self.command_shell not in SHELL_KEYS:
+            found.append("command_shell must be one of " + ", ".join(sorted(SHELL_KEYS)))
         if self.theme not in THEMES:
             found.append("theme must be one of system, light, dark")
         return found

@@ -52,6 +52,7 @@ from app.ui.recovery_report import TaskLine
 from app.ui.task_list import TaskList
 from app.ui.task_model import NEEDS_ATTENTION, TaskTableModel
 from app.ui.task_tabs import TaskTabs
+from app.ui.ui_state import ui_state
 from app.ui.welcome import WelcomePage
 from app.ui.workflow_tabs import WorkflowTabs
 from app.ui.workflows_view import RunWorkflowDialog, WorkflowView
@@ -294,8 +295,9 @@ class MainWindow(QMainWindow):
 
     def show_new_task(self) -> NewTaskDialog:
         dialog = NewTaskDialog(
-            self.supervisor.settings, self._selected_cwd(), self.supervisor.agent_detections(),
+            self.supervisor.settings, self._selected_folder(), self.supervisor.agent_detections(),
             self, repository_of=self.supervisor.repository_of,
+            state=ui_state(self.supervisor.locations),
         )  # fmt: skip
         dialog.submitted.connect(self.submit)
         dialog.worktreeChosen.connect(self.remember_worktree_choice)

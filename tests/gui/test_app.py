@@ -54,10 +54,10 @@ def test_the_new_task_dialog_refuses_bad_input_with_a_message(
     app = driver.start()
     assert app.window is not None
     dialog = app.window.show_new_task()
-    dialog.command.setText("echo 'unclosed")
+    dialog.command.setText("   ")
     dialog.cwd.setText(str(tmp_path))
     dialog.try_accept()
-    assert dialog.isVisible() and "check the quotes" in dialog.error.text()
+    assert dialog.isVisible() and "Command: type the command" in dialog.error.text()
     dialog.command.setText("echo hi")
     dialog.cwd.setText(str(tmp_path / "missing"))
     dialog.try_accept()

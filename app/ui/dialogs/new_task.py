@@ -1,5 +1,11 @@
-"""The New task dialog and the spec it builds: every field checked, and a refusal that
-names the field to fix. The dialog sends no command itself; the window submits the spec.
+"""The New task dialog and the spec it builds: every field checked, and every problem
+said at once beside the field to fix. The dialog sends no command itself; the window
+submits the spec.
+
+A shell command is a command line for the person's shell (``app.core.command_shell``),
+never split into words here. The dialog remembers its last agent, folder, model and
+permission mode in the UI state file, and can be filled from an existing task's spec
+(Duplicate, Edit & rerun).
 
 Whether the working folder is in a git repository (and so may run in a worktree of its
 own) is asked of the supervisor off the UI thread, through the ``repository_of`` callable.
@@ -8,12 +14,11 @@ own) is asked of the supervisor off the UI thread, through the ``repository_of``
 from __future__ import annotations
 
 import html
-import shlex
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -29,11 +34,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import demo_agent
-from app.core.durations import DurationError, format_duration, parse_duration
+from app.core.durations import format_duration
 from app.core.models import TaskSpec
 from app.core.settings import Settings
 from app.supervisor.adapters import Detection, all_adapters, get_adapter
+from app.ui.dialogs.new_task_memory import NewTaskMemory
+from app.ui.dialogs.new_task_spec import InvalidInput, build_spec, typed_command
+from app.ui.dialogs.permission_modes import mode_text
 from app.ui.dialogs.worktree_choice import RepositoryOf, WorktreeChoice
 from app.ui.theme import error_style
 
@@ -50,75 +57,31 @@ def _install_html(hint: str) -> str:
     return text if "<a " in text else f"<nobr><code>{text}</code></nobr>"
 
 
-class InvalidInput(ValueError):
-    """What the person typed cannot be used; the message says which field and why."""
+SUBMIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
-def build_spec(
-    *,
-    agent: str,
-    command: str,
-    prompt: str,
-    cwd: str,
-    timeout: str,
-    title: str,
-    model: str = "",
-    permission_mode: str = "",
-    worktree: bool = False,
-    base: str = "",
-) -> TaskSpec:
-    """A TaskSpec from the New task form, or InvalidInput naming the field to fix."""
-    folder = Path(cwd.strip()).expanduser() if cwd.strip() else None
-    if folder is None or not folder.is_dir():
-        raise InvalidInput(
-            f"Working folder: {cwd.strip() or '(empty)'} is not a folder. "
-            "Choose an existing folder."
-        )
-    seconds = None
-    if timeout.strip():
-        try:
-            seconds = parse_duration(timeout)
-        except DurationError as exc:
-            raise InvalidInput(f"Timeout: {exc}") from None
-    options: dict[str, str] = {}
-    if agent == "demo":
-        argv = demo_agent.command()
-        title = title.strip() or "Demo task"
-    elif agent == "shell":
-        argv = _split_command(command)
-    else:
-        argv = []
-        if not prompt.strip():
-            raise InvalidInput("Prompt: say what the agent should do")
-        title = title.strip() or _first_line(prompt)
-        options = {
-            k: v for k, v in (("model", model.strip()), ("permission_mode", permission_mode)) if v
-        }
-    return TaskSpec(
-        argv=tuple(argv),
-        cwd=str(folder.resolve()),
-        title=title.strip(),
-        agent=agent,
-        prompt=prompt if prompt.strip() else None,
-        timeout=seconds,
-        options=options,
-        worktree=worktree,
-        base=(base.strip() or None) if worktree else None,
-    )
+class _CtrlEnter(QObject):
+    """Ctrl+Enter in the prompt or the command starts the task; plain Enter in the prompt
+    stays a new line."""
+
+    def __init__(self, dialog: NewTaskDialog) -> None:
+        super().__init__(dialog)
+        self.dialog = dialog
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in SUBMIT_KEYS
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self.dialog.try_accept()
+            return True
+        return False
 
 
-def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0]
-    return line if len(line) <= 80 else line[:79] + "…"
-
-
-def _split_command(command: str) -> list[str]:
-    if not command.strip():
-        raise InvalidInput("Command: type the command to run, e.g. make test")
-    try:
-        return shlex.split(command, posix=sys.platform != "win32")
-    except ValueError as exc:
-        raise InvalidInput(f"Command: {exc} (check the quotes)") from None
+FIELDS = ("command", "prompt", "cwd", "timeout")
+"""The fields a problem may name (InvalidInput.problems), in the order of the form."""
 
 
 class NewTaskDialog(QDialog):
@@ -128,27 +91,37 @@ class NewTaskDialog(QDialog):
     def __init__(
         self,
         settings: Settings,
-        cwd: str,
+        cwd: str | None,
         detections: Mapping[str, Detection],
         parent: QWidget | None = None,
         *,
         repository_of: RepositoryOf | None = None,
+        state: QSettings | None = None,
     ) -> None:
+        """``cwd`` is the folder to propose (the selected task's); None proposes the last
+        folder used (``state``), else the home folder."""
         super().__init__(parent)
         self.setWindowTitle("New task")
         self.setMinimumWidth(600)
         self.detections = detections  # which agent CLIs are installed (the supervisor's)
         self.approvals = settings.approvals
+        self.shell = settings.command_shell
+        self.memory = NewTaskMemory(state)
+        self._asks = False  # whether Agentry's approvals apply to the chosen agent
         self.agent = QComboBox(self)
         for adapter in all_adapters():
             found = self.detections[adapter.name].found
             self.agent.addItem(adapter.label + ("" if found else " — not installed"), adapter.name)
-        self.command = QLineEdit(self, placeholderText="e.g. make test")
+        self.command = QLineEdit(self, placeholderText="e.g. make test 2>&1 | tail -n 20")
+        self.command.setToolTip(_shell_tip(settings.command_shell))
         self.prompt = QPlainTextEdit(self)
         self.prompt.setFixedHeight(110)
         self.model = QLineEdit(self, placeholderText="the agent's default")
         self.permission = QComboBox(self)
-        self.cwd = QLineEdit(cwd, self)
+        self.permission_detail = QLabel(self, wordWrap=True)
+        self.permission_detail.setMinimumWidth(440)
+        folder = cwd or _existing(self.memory.folder) or str(Path.home())
+        self.cwd = QLineEdit(folder, self)
         browse = QPushButton("Browse…", self)
         # without a way to ask (a dialog built on its own), no worktree is offered
         self.worktree = WorktreeChoice(
@@ -175,6 +148,7 @@ class NewTaskDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.start_button = buttons.addButton("Start task", QDialogButtonBox.ButtonRole.AcceptRole)
         self.start_button.setDefault(True)
+        self.start_button.setToolTip("Start the task (Ctrl+Enter)")
 
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.cwd, 1)
@@ -186,16 +160,25 @@ class NewTaskDialog(QDialog):
         self.form.addRow("Prompt", self.prompt)
         self.form.addRow("Model", self.model)
         self.form.addRow("Permissions", self.permission)
+        self.form.addRow("", self.permission_detail)
         self.form.addRow("Working folder", folder_row)
         self.form.addRow("", self.worktree)
         self.form.addRow("Timeout", self.timeout)
         self.form.addRow("Title", self.title_edit)
+        self.field_rows: dict[str, QWidget] = {
+            "command": self.command, "prompt": self.prompt, "cwd": self.cwd,
+            "timeout": self.timeout,
+        }  # fmt: skip
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
 
+        ctrl_enter = _CtrlEnter(self)
+        self.prompt.installEventFilter(ctrl_enter)
+        self.command.installEventFilter(ctrl_enter)
         self.agent.currentIndexChanged.connect(self._agent_changed)
+        self.permission.currentIndexChanged.connect(self._permission_changed)
         browse.clicked.connect(self._browse)
         self.cwd.textChanged.connect(self.worktree.set_folder)
         self.worktree.known.connect(self._folder_known)
@@ -204,9 +187,11 @@ class NewTaskDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.form.setRowVisible(self.worktree, repository_of is not None)
         self._start_when_known = False
+        if self.agent.findData(self.memory.agent) >= 0:
+            self.agent.setCurrentIndex(self.agent.findData(self.memory.agent))
         self._agent_changed()
         if repository_of is not None:
-            self.worktree.set_folder(cwd, delay=False)
+            self.worktree.set_folder(folder, delay=False)
 
     def _agent_changed(self) -> None:
         name = self.agent.currentData()
@@ -217,23 +202,22 @@ class NewTaskDialog(QDialog):
             (self.prompt, name != "demo"),
             (self.model, is_agent),
             (self.permission, is_agent),
+            (self.permission_detail, is_agent),
         ):
             self.form.setRowVisible(widget, shown)
         self.prompt.setPlaceholderText(
             "Optional: text sent to the command's standard input"
             if is_shell
-            else "What should the agent do?"
+            else "What should the agent do? (Ctrl+Enter starts the task)"
         )
         prompt_label = self.form.labelForField(self.prompt)
         if isinstance(prompt_label, QLabel):
             prompt_label.setText("Standard input" if is_shell else "Prompt")
         asks = is_agent and self.approvals and adapter.hook_kind is not None
-        self.permission.clear()
-        self.permission.addItem(
-            "(you approve each tool call)" if asks else "(the agent's default)", ""
-        )
-        for mode in adapter.permission_modes:
-            self.permission.addItem(mode, mode)
+        self._fill_permissions(name, asks)
+        if is_agent:
+            self.model.setText(self.memory.model(name))
+            self.select_permission(self.memory.permission(name))
         detection = self.detections[name]
         missing = is_agent and not detection.found
         if missing:
@@ -262,6 +246,37 @@ class NewTaskDialog(QDialog):
         if self.isVisible():  # rows came and went: take the height they need, no blank bands
             self.adjustSize()
 
+    def _fill_permissions(self, agent: str, asks: bool) -> None:
+        """The agent's permission choices, each explained in its tooltip; the one chosen is
+        also explained beneath the list."""
+        self._asks = asks
+        self.permission.blockSignals(True)
+        self.permission.clear()
+        for mode in ("", *get_adapter(agent).permission_modes):
+            text = mode_text(agent, mode, agentry_asks=asks)
+            self.permission.addItem(text.label, mode)
+            self.permission.setItemData(
+                self.permission.count() - 1, text.detail, Qt.ItemDataRole.ToolTipRole
+            )
+        self.permission.blockSignals(False)
+        self._permission_changed()
+
+    def _permission_changed(self) -> None:
+        mode = self.permission.currentData() or ""
+        text = mode_text(self.agent.currentData(), mode, agentry_asks=self._asks)
+        self.permission_detail.setText(text.detail)
+        self.permission_detail.setStyleSheet(error_style() if text.bypasses_approvals else "")
+        self.permission.setToolTip(text.detail)
+
+    def select_permission(self, mode: str) -> None:
+        """Choose ``mode`` in the list; one the list does not offer (from an older task,
+        or a newer CLI) is added rather than silently replaced by the default."""
+        index = self.permission.findData(mode)
+        if index < 0:
+            self.permission.addItem(mode, mode)
+            index = self.permission.count() - 1
+        self.permission.setCurrentIndex(index)
+
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Working folder", self.cwd.text())
         if folder:
@@ -274,6 +289,39 @@ class NewTaskDialog(QDialog):
 
     def select_agent(self, key: str) -> None:
         self.agent.setCurrentIndex(max(0, self.agent.findData(key)))
+
+    def fill_from(self, spec: TaskSpec) -> None:
+        """Show ``spec``'s choices to change and start again (Duplicate, Edit & rerun): a
+        shell task's command as typed, not the shell's argv that runs it."""
+        self.select_agent(spec.agent)
+        if spec.agent == "shell":
+            self.command.setText(typed_command(spec))
+        self.prompt.setPlainText(spec.prompt or "")
+        self.model.setText(spec.model or "")
+        self.select_permission(str(spec.options.get("permission_mode") or ""))
+        self.cwd.setText(spec.cwd)
+        self.title_edit.setText(spec.title)
+        self.timeout.setText("" if spec.timeout is None else format_duration(spec.timeout))
+        self.worktree.choose(spec.worktree, spec.base or "")
+
+    def show_problems(self, problems: Mapping[str, str]) -> None:
+        """Every problem at once: listed under the form, and each field's label marked."""
+        for name, widget in self.field_rows.items():
+            label = self.form.labelForField(widget)
+            if isinstance(label, QLabel):
+                label.setStyleSheet(error_style() if name in problems else "")
+            widget.setToolTip(problems.get(name, ""))
+        self.command.setToolTip(problems.get("command") or _shell_tip(self.shell))
+        if not problems:
+            self.error.hide()
+            return
+        ordered = sorted(problems.items(), key=lambda p: _form_order(p[0]))
+        lines = [message for _name, message in ordered]
+        self.error.setText("\n".join(lines if len(lines) == 1 else [f"• {m}" for m in lines]))
+        self.error.show()
+        first = next((self.field_rows[n] for n, _m in ordered if n in self.field_rows), None)
+        if first is not None and first.isVisible():
+            first.setFocus()
 
     def try_accept(self) -> None:
         try:
@@ -288,21 +336,37 @@ class NewTaskDialog(QDialog):
                 permission_mode=self.permission.currentData() or "",
                 worktree=self.worktree.chosen,
                 base=self.worktree.base.text(),
+                shell=self.shell,
             )
         except InvalidInput as exc:
-            self.error.setText(str(exc))
-            self.error.show()
+            self.show_problems(exc.problems)
             return
-        self.error.hide()
+        self.show_problems({})
         if self.worktree.pending:  # e.g. a path pasted, then Enter: start as it will show
             self._start_when_known = True
             self.worktree.look_up_now()
             return
         remember = self.worktree.remember()
+        self.memory.keep(spec)
         self.submitted.emit(spec)
         if remember is not None:
             self.worktreeChosen.emit(*remember)
         self.accept()
+
+
+def _form_order(field: str) -> int:
+    return FIELDS.index(field) if field in FIELDS else len(FIELDS)
+
+
+def _existing(folder: str) -> str | None:
+    return folder if folder and Path(folder).is_dir() else None
+
+
+def _shell_tip(shell: str) -> str:
+    return (
+        "A command line for your shell: pipes, redirections, && and globs work "
+        f"(Settings → General → Shell for shell commands: {shell})"
+    )
 
 
 async def _no_repository(_folder: str) -> str | None:

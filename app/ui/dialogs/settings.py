@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.approvals import Decision, NewRule, Rule, RuleScope
+from app.core.command_shell import shell_choices
 from app.core.durations import DurationError, format_duration, parse_duration
 from app.core.settings import Settings
 from app.supervisor.adapters import Detection, all_adapters, get_adapter
@@ -86,6 +87,18 @@ class SettingsDialog(QDialog):
         for key, label in (("system", "Follow system"), ("light", "Light"), ("dark", "Dark")):
             self.theme.addItem(label, key)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.command_shell = QComboBox(self)
+        for choice in shell_choices():
+            self.command_shell.addItem(choice.label, choice.key)
+            self.command_shell.setItemData(
+                self.command_shell.count() - 1, choice.explanation, Qt.ItemDataRole.ToolTipRole
+            )
+        if self.command_shell.findData(settings.command_shell) < 0:  # the other platform's
+            self.command_shell.addItem(settings.command_shell, settings.command_shell)
+        self.command_shell.setCurrentIndex(self.command_shell.findData(settings.command_shell))
+        self.command_shell.setToolTip(
+            "What runs a task's shell command (New task → Shell command, agentry run --shell)"
+        )
         self.approvals = QCheckBox(
             "Ask before agents' tool calls (Claude Code, Codex, Gemini CLI)", self
         )
@@ -123,6 +136,7 @@ class SettingsDialog(QDialog):
         general.addRow("Grace before kill", self.grace)
         general.addRow("", self.notifications)
         general.addRow("Theme", self.theme)
+        general.addRow("Shell for shell commands", self.command_shell)
         approvals = QFormLayout()
         approvals.addRow("", self.approvals)
         approvals.addRow("Deny unanswered after", self.approval_timeout)
@@ -193,6 +207,7 @@ class SettingsDialog(QDialog):
             kill_grace_s=self.grace.value(),
             notifications=self.notifications.isChecked(),
             theme=self.theme.currentData(),
+            command_shell=self.command_shell.currentData(),
             agent_paths=paths,
             approvals=self.approvals.isChecked(),
             approval_timeout_s=approval_timeout,

@@ -102,6 +102,14 @@ class WorktreeChoice(QWidget):
         if self._choice is None and self.check.isEnabled():
             self.check.setChecked(self.proposal())
 
+    def choose(self, on: bool, base: str = "") -> None:
+        """Take ``on`` as the person's choice (a task's, filled in to run again): it holds
+        once the folder is known to be in a repository, as a click would."""
+        self._choice = on
+        self.base.setText(base)
+        if self.check.isEnabled():
+            self.check.setChecked(on)
+
     def set_folder(self, text: str, *, delay: bool = True) -> None:
         """Look the folder up again, after a pause in typing unless ``delay`` is off."""
         self._folder = str(Path(text.strip()).expanduser()) if text.strip() else ""
