@@ -165,10 +165,11 @@ class NewTaskDialog(QDialog):
         self.form.addRow("", self.worktree)
         self.form.addRow("Timeout", self.timeout)
         self.form.addRow("Title", self.title_edit)
-        self.field_rows: dict[str, QWidget] = {
+        self.fields: dict[str, QWidget] = {
             "command": self.command, "prompt": self.prompt, "cwd": self.cwd,
             "timeout": self.timeout,
         }  # fmt: skip
+        self._rows: dict[str, QWidget | QHBoxLayout] = {**self.fields, "cwd": folder_row}
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(self.error)
@@ -180,7 +181,6 @@ class NewTaskDialog(QDialog):
         self.agent.currentIndexChanged.connect(self._agent_changed)
         self.permission.currentIndexChanged.connect(self._permission_changed)
         browse.clicked.connect(self._browse)
-        self.cwd.textChanged.connect(self.worktree.set_folder)
         self.worktree.known.connect(self._folder_known)
         self.finished.connect(lambda _result: self.worktree.stop())
         buttons.accepted.connect(self.try_accept)
@@ -190,7 +190,8 @@ class NewTaskDialog(QDialog):
         if self.agent.findData(self.memory.agent) >= 0:
             self.agent.setCurrentIndex(self.agent.findData(self.memory.agent))
         self._agent_changed()
-        if repository_of is not None:
+        if repository_of is not None:  # else no worktree is offered: nothing to look up
+            self.cwd.textChanged.connect(self.worktree.set_folder)
             self.worktree.set_folder(folder, delay=False)
 
     def _agent_changed(self) -> None:
@@ -306,9 +307,9 @@ class NewTaskDialog(QDialog):
 
     def show_problems(self, problems: Mapping[str, str]) -> None:
         """Every problem at once: listed under the form, and each field's label marked."""
-        for name, widget in self.field_rows.items():
-            label = self.form.labelForField(widget)
-            if isinstance(label, QLabel):
+        for name, widget in self.fields.items():
+            label = self.label_of(name)
+            if label is not None:
                 label.setStyleSheet(error_style() if name in problems else "")
             widget.setToolTip(problems.get(name, ""))
         self.command.setToolTip(problems.get("command") or _shell_tip(self.shell))
@@ -319,9 +320,14 @@ class NewTaskDialog(QDialog):
         lines = [message for _name, message in ordered]
         self.error.setText("\n".join(lines if len(lines) == 1 else [f"• {m}" for m in lines]))
         self.error.show()
-        first = next((self.field_rows[n] for n, _m in ordered if n in self.field_rows), None)
+        first = next((self.fields[n] for n, _m in ordered if n in self.fields), None)
         if first is not None and first.isVisible():
             first.setFocus()
+
+    def label_of(self, field: str) -> QLabel | None:
+        """The form's label of a field a problem may name (see FIELDS)."""
+        label = self.form.labelForField(self._rows[field])
+        return label if isinstance(label, QLabel) else None
 
     def try_accept(self) -> None:
         try:

@@ -93,7 +93,7 @@ def test_a_choice_of_the_other_platform_means_system() -> None:
 def test_each_platform_offers_its_own_choices_system_first() -> None:
     assert [c.key for c in shell_choices(windows=False)] == ["system", "sh"]
     assert [c.key for c in shell_choices(windows=True)] == ["system", "powershell"]
-    assert SHELL_KEYS == {"system", "sh", "powershell"}
+    assert {"system", "sh", "powershell"} == SHELL_KEYS
 
 
 def test_a_shell_task_keeps_the_typed_line_its_argv_and_a_title() -> None:
