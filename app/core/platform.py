@@ -166,3 +166,20 @@ def shell_argv(command: str, *, windows: bool = IS_WINDOWS) -> list[str]:
     if windows:
         return [os.environ.get("COMSPEC") or "cmd.exe", "/d", "/s", "/c", command]
     return ["/bin/sh", "-c", command]
+
+
+CMD_SWITCHES = ["/d", "/s", "/c"]
+
+
+def popen_command(argv: list[str], *, windows: bool = IS_WINDOWS) -> list[str] | str:
+    """What to hand Popen for ``argv``: the argv itself, except a ``cmd /d /s /c LINE`` on
+    Windows, which becomes the command line cmd.exe reads. Popen would quote LINE by the C
+    runtime's rules (``"`` as ``\\"``), which cmd does not know; with ``/s`` cmd takes the
+    text between the first and the last quote as it is, so LINE goes there verbatim."""
+    if not (windows and len(argv) == 5 and argv[1:4] == CMD_SWITCHES):
+        return argv
+    if ntpath.basename(argv[0]).lower() not in ("cmd", "cmd.exe"):
+        return argv
+    import subprocess
+
+    return f'{subprocess.list2cmdline(argv[:4])} "{argv[4]}"'

@@ -24,7 +24,7 @@ from typing import IO, Any, NamedTuple
 
 import psutil
 
-from app.core.platform import agent_popen_kwargs
+from app.core.platform import agent_popen_kwargs, popen_command
 from app.core.states import ExitReason
 from app.runner import procs, protocol
 from app.runner.protocol import ExitInfo, RunnerInfo, RunSpec, SetupInfo
@@ -177,7 +177,7 @@ class Runner:
             source = open(self.run_dir / stdin, "rb")  # noqa: SIM115 - closed below
         try:
             return subprocess.Popen(
-                argv,
+                popen_command(argv),  # a cmd line on Windows: LINE as cmd.exe reads it
                 cwd=spec.cwd,
                 env=env,
                 stdin=source,

@@ -16,6 +16,7 @@ from app.core.command_shell import (
     shell_task,
 )
 from app.core.models import TaskSpec
+from app.core.platform import popen_command
 from app.core.settings import Settings
 
 LINE = 'echo "a b" | tr a-z A-Z && ls *.sh'
@@ -122,3 +123,21 @@ def test_the_posix_argv_really_runs_pipes_and_exit_codes(tmp_path: Path) -> None
     argv = command_argv("echo hi | tr a-z A-Z && exit 3", windows=False, env={})
     done = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path)
     assert done.stdout == "HI\n" and done.returncode == 3
+
+
+def test_windows_cmd_gets_the_line_verbatim_not_c_runtime_quoted() -> None:
+    line = 'echo "a b" | findstr a && dir *.txt'
+    argv = command_argv(line, windows=True, env={"COMSPEC": r"C:\Windows\System32\cmd.exe"})
+    assert popen_command(argv, windows=True) == (
+        r'C:\Windows\System32\cmd.exe /d /s /c "echo "a b" | findstr a && dir *.txt"'
+    )
+    spaced = command_argv("ver", windows=True, env={"COMSPEC": r"C:\Program Files\cmd.exe"})
+    assert popen_command(spaced, windows=True) == r'"C:\Program Files\cmd.exe" /d /s /c "ver"'
+
+
+def test_other_argvs_go_to_popen_as_they_are() -> None:
+    powershell = command_argv('echo "a b"', "powershell", windows=True, env={})
+    assert popen_command(powershell, windows=True) == powershell
+    words = ["cmd.exe", "/d", "/s", "/c", "x"]
+    assert popen_command(words, windows=False) == words
+    assert popen_command(["python", "/d", "/s", "/c", "x"], windows=True)[0] == "python"
