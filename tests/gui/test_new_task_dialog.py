@@ -107,6 +107,14 @@ def test_the_command_field_holds_a_shell_line_and_the_spec_records_the_shells_ar
     assert list(spec.argv) == argv and spec.shell_command == line and spec.title == line
 
 
+def test_the_dialog_says_which_shell_runs_the_command(qtbot: Any, tmp_path: Path) -> None:
+    dialog = dialog_of(qtbot, str(tmp_path), settings=Settings(command_shell="sh"))
+    dialog.select_agent("shell")
+    runs = " ".join(command_argv("COMMAND", "sh"))
+    assert f"Runs as <code>{runs}</code>" in dialog.hint.text()
+    assert dialog.form.isRowVisible(dialog.hint)
+
+
 def test_settings_offer_the_shell_for_shell_commands(qtbot: Any) -> None:
     dialog = SettingsDialog(Settings(), installed())
     qtbot.addWidget(dialog)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.command_shell import command_argv
 from app.core.durations import format_duration
 from app.core.models import TaskSpec
 from app.core.settings import Settings
@@ -238,6 +239,8 @@ class NewTaskDialog(QDialog):
                 f"Agentry cannot ask you about {adapter.label}'s tool calls (it has no hook "
                 "for them); it follows its own permission settings."
             )
+        elif is_shell:
+            hint = _shell_hint(self.shell)
         else:
             hint = ""
         self.hint.setText(hint)
@@ -366,6 +369,11 @@ def _form_order(field: str) -> int:
 
 def _existing(folder: str) -> str | None:
     return folder if folder and Path(folder).is_dir() else None
+
+
+def _shell_hint(shell: str) -> str:
+    runs = " ".join(command_argv("COMMAND", shell)[:-1])
+    return f"Runs as <code>{html.escape(runs)} COMMAND</code>: pipes, &amp;&amp; and globs work."
 
 
 def _shell_tip(shell: str) -> str:
