@@ -46,6 +46,9 @@ class ToolResult:
     call_id: str = ""
     ok: bool = True
     output: str = ""
+    # Agentry's approval hook blocked the call: ``output`` is then only the reason the
+    # agent was given (never the hook's command line the agent wraps it in).
+    denied: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+RULE_REASON_PREFIX = "Agentry rule: "  # how the hook tells the agent a rule decided
+
 
 class ApprovalState(enum.StrEnum):
     PENDING = "pending"

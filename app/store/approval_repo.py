@@ -149,6 +149,12 @@ def pending_for_run(conn: sqlite3.Connection, run_id: int) -> list[Approval]:
     return [_approval(row) for row in rows]
 
 
+def for_task(conn: sqlite3.Connection, task_id: int) -> list[Approval]:
+    """Every request a task's runs made, in order (its transcript shows who decided)."""
+    rows = conn.execute("SELECT * FROM approvals WHERE task_id = ? ORDER BY created_at", (task_id,))
+    return [_approval(row) for row in rows]
+
+
 def recent(conn: sqlite3.Connection, limit: int = 200) -> list[Approval]:
     rows = conn.execute("SELECT * FROM approvals ORDER BY created_at DESC LIMIT ?", (limit,))
     return [_approval(row) for row in rows]

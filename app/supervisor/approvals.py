@@ -145,6 +145,10 @@ class ApprovalWatcher:
         """Tool calls waiting for a person, oldest first."""
         return approval_repo.pending(self.supervisor.conn)
 
+    def for_task(self, task_id: int) -> list[Approval]:
+        """Every tool call of the task Agentry was asked about, decided or not."""
+        return approval_repo.for_task(self.supervisor.conn, task_id)
+
     def recent(self, limit: int = 200) -> list[Approval]:
         return approval_repo.recent(self.supervisor.conn, limit)
 

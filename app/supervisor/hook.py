@@ -29,6 +29,7 @@ from typing import Any, TextIO
 import psutil
 
 from app.core.approvals import (
+    RULE_REASON_PREFIX,
     Approval,
     ApprovalState,
     Decision,
@@ -256,7 +257,7 @@ class _Call:
 
 def _by_rule(conn: Connection, call: _Call, rule: Rule) -> tuple[str, str]:
     allowed = rule.decision is Decision.ALLOW
-    reason = f"Agentry rule: {rule.describe()}" if rule.id > 0 else "read-only tool"
+    reason = f"{RULE_REASON_PREFIX}{rule.describe()}" if rule.id > 0 else "read-only tool"
     with transaction(conn):
         call.record(
             conn,

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from app.core import ansi
 from app.core.models import Task
-from app.core.render import Renderer, footer_text
+from app.core.render import Renderer, footer_text, run_end, you_turn
 from app.core.states import RunState
 from app.ui.labels import waiting_label
 from app.ui.output_tools import FindBar, PaneHeader
@@ -49,8 +49,11 @@ SLICE_LINES = 60  # at most this many lines per draw, then back to the event loo
 SLICE_PAUSE_MS = 10
 
 
-RAW_HISTORY = 5_000  # raw lines kept to redraw when switching between readable and raw
-RUN_MARK = "\x00run\x00"  # a separator in the history (agents never print NUL lines)
+RAW_HISTORY = 5_000  # raw lines kept to redraw when the look changes (theme, expanded)
+# Entries of the history that are not output (agents never print NUL lines)
+RUN_MARK = "\x00run\x00"  # a separator: a new run begins
+YOU_MARK = "\x00you\x00"  # a message the person sent
+END_MARK = "\x00end\x00"  # how the run ended
 
 
 class OutputPane(QWidget):
@@ -70,7 +73,7 @@ class OutputPane(QWidget):
         self.task_id = task_id
         self.log_path = log_path
         self.max_blocks = max_blocks
-        self._pending: collections.deque[str] = collections.deque(maxlen=max_blocks)
+        self._pending: collections.deque[str] = collections.deque(maxlen=self.max_blocks)
         self._style = ansi.PLAIN
         self._formats: dict[ansi.Style, QTextCharFormat] = {}
         self._following = True
@@ -81,6 +84,7 @@ class OutputPane(QWidget):
         # so ten busy panes do not make every full collection scan 50,000 containers.
         self._history: collections.deque[str] = collections.deque(maxlen=RAW_HISTORY)
         self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
+        self.ended_runs: set[int] = set()  # runs whose exit line is shown
         self._build()
         self._connect_signals()
 
@@ -88,8 +92,7 @@ class OutputPane(QWidget):
 
     def _build(self) -> None:
         self.header = PaneHeader(self)
-        # The header shows these two switches; what they switch is the pane's drawing.
-        self.raw_button = self.header.raw_button
+        # The header shows this switch; what it switches is the pane's drawing.
         self.expand_button = self.header.expand_button
         self.footer = QLabel(self)
         self.footer.setStyleSheet("color: gray")
@@ -116,8 +119,15 @@ class OutputPane(QWidget):
         self.find_bar = FindBar(self.find_text, self)
         self.find_bar.hide()
 
-        # The output, and beside it whatever else the task has (a worktree's Changes tab);
-        # with the output alone, no tab bar.
+        self.raw_view = QPlainTextEdit(self, readOnly=True)
+        self.raw_view.setMaximumBlockCount(self.max_blocks)
+        self.raw_view.setUndoRedoEnabled(False)
+        self.raw_view.setFont(self.view.font())
+        self.raw_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self._raw_pending: collections.deque[str] = collections.deque(maxlen=self.max_blocks)
+
+        # The transcript (the output made readable), the log as the agent wrote it, and
+        # whatever else the task has (Details, a worktree's Changes tab).
         output = QWidget(self)
         output_layout = QVBoxLayout(output)
         output_layout.setContentsMargins(0, 0, 0, 0)
@@ -125,8 +135,9 @@ class OutputPane(QWidget):
         output_layout.addWidget(self.find_bar)
         output_layout.addWidget(self.footer)
         self.sections = QTabWidget(self, documentMode=True)
-        self.sections.setTabBarAutoHide(True)
-        self.sections.addTab(output, "Output")
+        self.sections.addTab(output, "Transcript")
+        self.sections.addTab(self.raw_view, "Raw log")
+        self.sections.setTabToolTip(1, "The run's log file as the agent wrote it (colours off)")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -149,7 +160,6 @@ class OutputPane(QWidget):
             self.show_find,
             context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
         )
-        self.raw_button.toggled.connect(self._redraw)
         self.expand_button.toggled.connect(self._redraw)
         # follow-ups
         self.follow_up.returnPressed.connect(self._send_follow_up)
@@ -195,7 +205,8 @@ class OutputPane(QWidget):
         """Raw output lines of the current run (decided raw or readable once per batch)."""
         batch = list(lines)
         self._history.extend(batch)
-        renderer = self._renderer if not self.raw_button.isChecked() else None
+        self._raw_pending.extend(ansi.strip(line) for line in batch)
+        renderer = self._renderer
         if renderer is None:
             self._pending.extend(batch)
         else:
@@ -210,10 +221,26 @@ class OutputPane(QWidget):
         if self._make_renderer is not None:
             self._renderer = self._new_renderer()
         self._pending.append(f"\x1b[2m──── {text} ────\x1b[0m")
+        self._raw_pending.append(f"──── {text} ────")
+        self._schedule()
+
+    def add_you_turn(self, text: str) -> None:
+        """A message the person sent: the prompt, a follow-up, an edited checkpoint text."""
+        if not text.strip():
+            return
+        self._history.append(YOU_MARK + text)
+        self._pending.extend(you_turn(text))
+        self._schedule()
+
+    def add_run_end(self, text: str) -> None:
+        """How the run ended ("exited 3 after 0:02"), below its output."""
+        self._history.append(END_MARK + text)
+        self._pending.append(run_end(text))
+        self._raw_pending.append(f"■ {text}")
         self._schedule()
 
     def _show(self, line: str) -> None:
-        renderer = self._renderer if not self.raw_button.isChecked() else None
+        renderer = self._renderer
         if renderer is None:
             self._pending.append(line)
             return
@@ -238,12 +265,18 @@ class OutputPane(QWidget):
         self.view.clear()
         self._style = ansi.PLAIN
         self._renderer = self._new_renderer()
+        raw = list(self._raw_pending)
         for entry in history:
             if entry.startswith(RUN_MARK):
                 self.add_separator(entry[len(RUN_MARK) :])
+            elif entry.startswith(YOU_MARK):
+                self.add_you_turn(entry[len(YOU_MARK) :])
+            elif entry.startswith(END_MARK):
+                self.add_run_end(entry[len(END_MARK) :])
             else:
                 self._history.append(entry)
                 self._show(entry)
+        self._raw_pending = collections.deque(raw, maxlen=self.max_blocks)  # drawn already
         self._schedule()
 
     def _send_follow_up(self) -> None:
@@ -259,18 +292,32 @@ class OutputPane(QWidget):
         line costs Qt tens of microseconds once the block limit makes it drop old ones); a
         backlog as large as the whole limit replaces the view instead of scrolling through.
         """
+        self._flush_raw()
         if not self._pending:
             return
         if len(self._pending) >= self.max_blocks:
             self.view.clear()
         lines = [self._pending.popleft() for _ in range(min(SLICE_LINES, len(self._pending)))]
         self._draw(lines)
-        if self._pending:
+        if self._pending or self._raw_pending:
             self._flush_timer.start(SLICE_PAUSE_MS)
+
+    def _flush_raw(self) -> None:
+        """The Raw log tab: plain text, so one insert per slice is cheap."""
+        if not self._raw_pending:
+            return
+        if len(self._raw_pending) >= self.max_blocks:
+            self.raw_view.clear()
+        count = min(SLICE_LINES * 4, len(self._raw_pending))
+        bar = self.raw_view.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum() - 1
+        self.raw_view.appendPlainText("\n".join(self._raw_pending.popleft() for _ in range(count)))
+        if at_end:  # follows the end while the person has not scrolled up
+            bar.setValue(bar.maximum())
 
     def flush_all(self) -> None:
         """Draw everything buffered now (tests, and a pane about to be read)."""
-        while self._pending:
+        while self._pending or self._raw_pending:
             self.flush()
         self._flush_timer.stop()
 
@@ -363,7 +410,7 @@ class OutputPane(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._pending:
+        if self._pending or self._raw_pending:
             self._flush_timer.start(0)
 
     # ------------------------------------------------------------------ tools
@@ -415,6 +462,10 @@ class OutputPane(QWidget):
 
     def plain_text(self) -> str:
         return self.view.toPlainText()
+
+    def raw_text(self) -> str:
+        """What the Raw log tab shows."""
+        return self.raw_view.toPlainText()
 
 
 def _empty_text(task: Task) -> str:

@@ -7,15 +7,18 @@ asks of its task: follow-up messages and resuming the agent's session.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
 
+from app.core.approvals import Approval, ApprovalState
 from app.core.models import Run, Task
 from app.core.render import Renderer
 from app.core.states import RunState
+from app.core.transcript import exit_line, sent_message
 from app.supervisor.adapters import get_adapter_or_none, session_ability
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
@@ -24,6 +27,7 @@ from app.supervisor.tail import OutputTail
 from app.ui.changes_view import ChangesView
 from app.ui.icons import state_icon
 from app.ui.output_pane import OutputPane
+from app.ui.task_details import TaskDetails
 
 EARLIER_RUN_BYTES = 64 * 1024
 RUN_KINDS = {"start": "started", "retry": "retried", "resume": "resumed session",
@@ -57,6 +61,7 @@ class TaskTabs(QObject):
         self._max_blocks = max_blocks
         self.panes: dict[int, OutputPane] = {}
         self.changes: dict[int, ChangesView] = {}  # task id -> its worktree's Changes tab
+        self.details: dict[int, TaskDetails] = {}  # task id -> its Details tab
         self._watched: dict[int, int] = {}  # task id -> run id whose output its pane shows
         self._preview: int | None = None  # the task whose pane is the reused preview tab
 
@@ -81,6 +86,7 @@ class TaskTabs(QObject):
         if run_id is not None:
             self.supervisor.unwatch_output(run_id)
         self.panes.pop(pane.task_id, None)
+        self.details.pop(pane.task_id, None)
         changes = self.changes.pop(pane.task_id, None)
         if changes is not None:
             changes.close_view()
@@ -100,10 +106,12 @@ class TaskTabs(QObject):
         pane = self.panes.get(task.id)
         if pane is not None:
             pane.set_task(task, self._log_path(task))
+            self._show_details(task)
 
     def task_updated(self, task: Task) -> None:
         if task.id in self.panes:
             self._update_follow_up(task)
+            self._show_details(task)
         if task.id in self.changes:
             self.changes[task.id].set_task(task)
 
@@ -116,8 +124,13 @@ class TaskTabs(QObject):
         pane.set_task(task, self._log_path(task))
         self._set_tab_look(task)
         self._update_follow_up(task)
+        self._show_details(task)
         if task.id in self.changes:
             self.changes[task.id].set_task(task)
+        if event.new.is_terminal and self._watched.get(task.id) == event.run_id:
+            # The supervisor delivers the run's last output right after this change, in the
+            # same turn of the loop: the exit line goes below it, on the next turn.
+            QTimer.singleShot(0, lambda: self._show_run_end(task.id, event.run_id))
 
     def output(self, task_id: int, run_id: int, lines: tuple[str, ...]) -> None:
         pane = self.panes.get(task_id)
@@ -167,10 +180,14 @@ class TaskTabs(QObject):
         pane = OutputPane(task.id, self._log_path(task), parent=self.tabs, **kwargs)
         adapter = get_adapter_or_none(task.agent)
         if adapter is not None and adapter.structured:
-            pane.set_renderer(lambda: Renderer(adapter.parser()))
+            decisions = DecisionLookup(self.supervisor, task.id)
+            pane.set_renderer(lambda: Renderer(adapter.parser(), decisions=decisions))
         pane.set_task(task, self._log_path(task))
         pane.followUpRequested.connect(self.send_follow_up)
         pane.resumeRequested.connect(self.resume_task)
+        details = TaskDetails(parent=pane)
+        pane.add_section(details, "Details")
+        self.details[task.id] = details
         if task.spec.worktree:
             changes = ChangesView(self.supervisor, task, self.send_follow_up, parent=pane)
             pane.add_section(changes, "Changes")
@@ -180,25 +197,65 @@ class TaskTabs(QObject):
         self.tabs.addTab(pane, "")
         self._set_tab_look(task)
         self._update_follow_up(task)
-        self._show_earlier_runs(task, pane)
+        runs = self.supervisor.runs(task.id)
+        self._show_earlier_runs(task, pane, runs)
+        self._show_details(task, runs)
         if task.latest_run is not None:
             self._watched[task.id] = task.latest_run.id
+            # A finished run's output is all delivered before this returns (see
+            # Supervisor.watch_output), so its exit line can follow at once.
             self.supervisor.watch_output(task.latest_run.id, from_end=True)
+            self._show_run_end(task.id, task.latest_run.id, runs[-1] if runs else None)
         return pane
 
-    def _show_earlier_runs(self, task: Task, pane: OutputPane) -> None:
-        """The task is a conversation: every run in order, then the live one."""
-        runs = self.supervisor.runs(task.id)
-        if len(runs) < 2:
-            return
+    def _show_earlier_runs(self, task: Task, pane: OutputPane, runs: list[Run]) -> None:
+        """The task is a conversation: every run in order (what the person said, what the
+        agent did, how it ended), then the live one."""
         for run in runs[:-1]:
             pane.add_separator(run_caption(run))
+            self._show_message(task, run, pane)
             tail = OutputTail.from_end(self.supervisor.output_log(run),
                                        EARLIER_RUN_BYTES)  # fmt: skip
             while lines := tail.read_lines():
                 pane.append_lines(lines)
             pane.append_lines(tail.flush())
-        pane.add_separator(run_caption(runs[-1]))
+            self._show_run_end(task.id, run.id, run)
+        if len(runs) >= 2:
+            pane.add_separator(run_caption(runs[-1]))
+        if runs:
+            self._show_message(task, runs[-1], pane)
+
+    def _show_message(self, task: Task, run: Run, pane: OutputPane) -> None:
+        message = sent_message(task, run)
+        if message is not None:
+            pane.add_you_turn(message)
+
+    def _show_run_end(self, task_id: int, run_id: int, run: Run | None = None) -> None:
+        """A shell task's run ends with "exited 3 after 0:02" below its output (agents end
+        with their own summary line)."""
+        pane = self.panes.get(task_id)
+        if pane is None or run_id in pane.ended_runs:
+            return
+        if run is None:
+            run = next((r for r in self.supervisor.runs(task_id) if r.id == run_id), None)
+        task = self._task_of(task_id)
+        if run is None or task is None or task.agent != "shell":
+            return
+        line = exit_line(run)
+        if line is not None:
+            pane.ended_runs.add(run_id)
+            pane.add_run_end(line)
+
+    def _task_of(self, task_id: int) -> Task | None:
+        try:
+            return self.supervisor.task(task_id)
+        except LookupError:
+            return None
+
+    def _show_details(self, task: Task, runs: list[Run] | None = None) -> None:
+        details = self.details.get(task.id)
+        if details is not None:
+            details.show_task(task, runs if runs is not None else self.supervisor.runs(task.id))
 
     def _follow_new_run(self, task: Task, run_id: int) -> None:
         old = self._watched.get(task.id)
@@ -208,6 +265,7 @@ class TaskTabs(QObject):
         run = task.latest_run
         if run is not None:
             self.panes[task.id].add_separator(run_caption(run))
+            self._show_message(task, run, self.panes[task.id])
         self.supervisor.watch_output(run_id)
 
     def _update_follow_up(self, task: Task) -> None:
@@ -241,3 +299,37 @@ class TaskTabs(QObject):
         if task.latest_run is None:
             return None
         return self.supervisor.output_log(task.latest_run)
+
+
+class DecisionLookup:
+    """The approval recorded for a tool call id, for a task's transcript.
+
+    Rows are read per task and cached; a call not known yet (or still pending) reads them
+    again, at most every ``REFRESH_S`` for ids Agentry was never asked about, so a flood of
+    tool calls costs a few small queries, not one each. A call the agent was told no
+    (``settled``) is always read: who said no must never be missing.
+    """
+
+    REFRESH_S = 1.0
+
+    def __init__(self, supervisor: Supervisor, task_id: int) -> None:
+        self.supervisor = supervisor
+        self.task_id = task_id
+        self._known: dict[str, Approval] = {}
+        self._read_at = float("-inf")
+
+    def __call__(self, call_id: str, settled: bool = False) -> Approval | None:
+        known = self._known.get(call_id)
+        stale = known is not None and known.state is ApprovalState.PENDING
+        if known is None:
+            stale = settled or time.monotonic() - self._read_at >= self.REFRESH_S
+        if stale:
+            self._read()
+            known = self._known.get(call_id)
+        return known
+
+    def _read(self) -> None:
+        self._read_at = time.monotonic()
+        for approval in self.supervisor.approvals.for_task(self.task_id):
+            if approval.tool_use_id:
+                self._known[approval.tool_use_id] = approval

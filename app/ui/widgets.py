@@ -11,9 +11,12 @@ class ElidedLabel(QLabel):
     """Plain text cut in the middle to the width it has (its start and its end stay: a
     command and its folder, a path's root and its last part)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle
+    ) -> None:
         super().__init__(parent, textFormat=Qt.TextFormat.PlainText)
         self._full = ""
+        self._mode = mode  # ElideRight for a title: its start is what people recognise
 
     def set_full_text(self, text: str) -> None:
         self._full = text
@@ -35,4 +38,4 @@ class ElidedLabel(QLabel):
             self.setText(self._full)
             return
         width = max(40, self.width())
-        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width))
+        self.setText(self.fontMetrics().elidedText(self._full, self._mode, width))

@@ -1,4 +1,4 @@
-"""A real Claude Code task in the app: readable pane, totals footer, raw toggle, follow-up."""
+"""A real Claude Code task in the app: readable pane, totals footer, raw log, follow-up."""
 
 from __future__ import annotations
 
@@ -48,20 +48,22 @@ def test_a_claude_task_reads_as_a_conversation_and_takes_a_follow_up(
     driver.wait(lambda: "$" in pane.footer.text())
     driver.wait(lambda: pane.send_button.isEnabled())  # the session id is known
 
-    assert pane.expand_button.isVisible()
+    assert pane.header.offers(pane.expand_button)  # beside the title, or in its "⋯" menu
     pane.expand_button.setChecked(True)  # tool output in full (this run has none)
     driver.wait(lambda: "I read the code." in pane.plain_text())
     pane.expand_button.setChecked(False)
-    pane.raw_button.setChecked(True)
-    driver.wait(lambda: '"type":"result"' in pane.plain_text())
-    pane.raw_button.setChecked(False)
-    driver.wait(lambda: '{"type"' not in pane.plain_text())
+    pane.sections.setCurrentIndex(pane.sections.indexOf(pane.raw_view))  # the Raw log tab
+    driver.wait(lambda: '"type":"result"' in pane.raw_text())
+    assert '{"type"' not in pane.plain_text()
+    pane.sections.setCurrentIndex(0)
+    driver.wait(lambda: "▌ Read the code" in pane.plain_text())  # the prompt: a You turn
 
     pane.follow_up.setText("Update the docs")
     pane.send_button.click()
     driver.wait(lambda: len(home.runs(task.id)) == 2)
     driver.wait(lambda: "Docs updated too." in pane.plain_text(), timeout_ms=60_000)
     assert "run 2 · follow-up: Update the docs" in pane.plain_text()
+    driver.wait(lambda: "▌ Update the docs" in pane.plain_text())
     runs = home.runs(task.id)
     assert runs[1].resume_session and runs[1].resume_session == runs[0].session_id
     driver.wait(lambda: (t := window.model.task(task.id)) and t.total_cost_usd)

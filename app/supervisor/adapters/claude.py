@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +114,7 @@ class ClaudeParser(JsonLineParser):
                 events.append(ToolCall(str(block.get("name", "?")), dict(block.get("input") or {}),
                                        str(block.get("id", ""))))  # fmt: skip
             elif kind == "tool_result":
-                events.append(ToolResult(str(block.get("tool_use_id", "")),
-                                         not block.get("is_error", False),
-                                         _result_text(block.get("content"))))  # fmt: skip
+                events.append(_tool_result(block))
         return events
 
     def _result(self, data: dict[str, Any]) -> list[AgentEvent]:
@@ -137,6 +136,25 @@ class ClaudeParser(JsonLineParser):
             duration_ms=as_float(data.get("duration_ms")),
         ))  # fmt: skip
         return events
+
+
+# Claude Code's tool_result for a call its PreToolUse hook blocked (exit 2), as seen with
+# 2.1.197: "PreToolUse:Bash hook error: [<the hook's command line>]: <the hook's stderr>".
+HOOK_BLOCK = re.compile(
+    r"^(?:Error: )?PreToolUse:(?P<tool>\S+) hook error: \[(?P<command>.*?)\]: (?P<reason>.*)\Z",
+    re.DOTALL,
+)
+
+
+def _tool_result(block: dict[str, Any]) -> ToolResult:
+    call_id = str(block.get("tool_use_id", ""))
+    output = _result_text(block.get("content"))
+    if block.get("is_error", False):
+        blocked = HOOK_BLOCK.match(output.strip())
+        if blocked is not None:  # the command line is ours, not something to show anyone
+            return ToolResult(call_id, False, blocked["reason"].strip(), denied=True)
+        return ToolResult(call_id, False, output)
+    return ToolResult(call_id, True, output)
 
 
 def _result_text(content: Any) -> str:
