@@ -58,7 +58,9 @@ def test_the_output_pane_header_says_which_task_and_folder_it_waits_for(
     assert second is not None
     pane = window.open_task(second)
     assert pane is not None
-    driver.wait(lambda: f"waiting for #{first} on {work_dir.name}" in pane.header.state_label.text())
+    driver.wait(
+        lambda: f"waiting for #{first} on {work_dir.name}" in pane.header.state_label.text()
+    )
     assert f"Waiting for #{first} on {work_dir.resolve()}" in pane.header.state_label.toolTip()
     assert f"in {work_dir}" in pane.header.command_label.full_text()  # the folder, in full
     assert f"Queued, waiting for #{first} on" in pane.view.placeholderText()

@@ -70,7 +70,9 @@ def test_a_denied_call_reads_denied_by_you_and_both_decisions_stay_in_place_on_r
     def check(lines: list[str]) -> None:
         text = "\n".join(lines)
         assert "hook error" not in text and "-m app hook" not in text, text
-        denied = next(i for i, line in enumerate(lines) if "Denied by you: use the Makefile" in line)
+        denied = next(
+            i for i, line in enumerate(lines) if "Denied by you: use the Makefile" in line
+        )
         allowed = next(i for i, line in enumerate(lines) if "Allowed by you" in line)
         first = next(i for i, line in enumerate(lines) if ALLOWED["command"] in line)
         second = next(i for i, line in enumerate(lines) if DENIED["command"] in line)

@@ -16,7 +16,9 @@ from app.core.agent_events import (
     ToolCall,
     ToolResult,
 )
-from app.core.render import Renderer
+from app.core.approvals import Approval, ApprovalState
+from app.core.platform import current_user
+from app.core.render import Decisions, Renderer
 from app.supervisor.adapters import AgentOptions, get_adapter
 
 
@@ -92,3 +94,54 @@ def test_tool_output_is_one_line_compact_and_in_full_when_expanded() -> None:
     assert render(result) == ["  \x1b[2m✓ line one (+2 more lines)\x1b[0m"]
     expanded = render(result, expanded=True)
     assert len(expanded) == 4 and expanded[-1].endswith("line three")
+
+
+def _plain(lines: list[str]) -> list[str]:
+    from app.core import ansi
+
+    return [ansi.strip(line) for line in lines]
+
+
+def _rendered(name: str, decisions: Decisions | None = None) -> list[str]:
+    renderer = Renderer(get_adapter("claude").parser(), decisions=decisions)
+    return _plain([out for line in fixture_lines("claude", name) for out in renderer.feed(line)])
+
+
+def _approval(state: ApprovalState, by: str, reason: str | None) -> Approval:
+    return Approval(id="a1", run_id=1, task_id=1, agent="claude", tool="Bash", input={},
+                    cwd=None, state=state, created_at=1000.0, expires_at=1900.0, reason=reason,
+                    decided_at=1010.0, decided_by=by, tool_use_id="toolu_fake000002")  # fmt: skip
+
+
+def test_agentrys_hook_deny_is_a_denied_result_with_only_the_reason() -> None:
+    (denied,) = [e for e in _events("agentry_hook_deny.jsonl") if isinstance(e, ToolResult)]
+    assert denied.denied and not denied.ok and denied.output == "not on a Friday"
+    other = [e for e in _events("hook_deny.jsonl") if isinstance(e, ToolResult)]
+    assert not other[0].denied  # a JSON deny of another hook: the agent's text as it is
+
+
+def test_a_denied_call_never_shows_the_hook_command_line() -> None:
+    text = "\n".join(_rendered("agentry_hook_deny.jsonl"))
+    assert "hook error" not in text and "-m app hook" not in text
+    assert "✗ Denied: not on a Friday" in text
+
+
+def test_the_approval_on_record_says_who_denied_and_when() -> None:
+    person = _approval(ApprovalState.DENIED, current_user(), "not on a Friday")
+    lines = _rendered("agentry_hook_deny.jsonl", lambda call_id, settled=False: person)
+    denied = next(line for line in lines if "Denied" in line)
+    assert denied.strip().startswith("✗ Denied by you: not on a Friday · ")
+    assert lines.index(denied) == 1 + next(i for i, x in enumerate(lines) if x.startswith("▸ Bash"))
+
+
+def test_an_expired_request_reads_no_answer_in_its_wait() -> None:
+    expired = _approval(ApprovalState.EXPIRED, "agentry", "No one answered …")
+    lines = _rendered("agentry_hook_expired.jsonl", lambda call_id, settled=False: expired)
+    assert any("✗ Denied: no answer in 15 min" in line for line in lines)
+    assert not any("hook error" in line for line in lines)
+
+
+def test_the_session_line_is_printed_once_with_its_model_explained() -> None:
+    lines = _rendered("text_only.jsonl")
+    sessions = [line for line in lines if line.startswith("session ")]
+    assert len(sessions) == 1 and sessions[0].endswith("claude-opus-4-8[1m] (1M context)")
