@@ -123,7 +123,7 @@ class OutputPane(QWidget):
         self.raw_view.setMaximumBlockCount(self.max_blocks)
         self.raw_view.setUndoRedoEnabled(False)
         self.raw_view.setFont(self.view.font())
-        self.raw_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.raw_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self._raw_pending: collections.deque[str] = collections.deque(maxlen=self.max_blocks)
 
         # The transcript (the output made readable), the log as the agent wrote it, and

@@ -103,7 +103,7 @@ def _run_html(run: Run) -> str:
 
 def _table(rows: list[tuple[str, str]]) -> str:
     cells = "".join(
-        f"<tr><td style='color:gray; padding-right:12px' valign='top'>{html.escape(name)}</td>"
+        f"<tr><td width='120' style='color:gray' valign='top'>{html.escape(name)}</td>"
         f"<td style='white-space:pre-wrap'>{html.escape(value)}</td></tr>"
         for name, value in rows
     )
