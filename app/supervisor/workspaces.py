@@ -71,6 +71,22 @@ def repository_of(git: Git, folder: str) -> str | None:
         return None
 
 
+def project_of(git: Git, folder: str) -> str:
+    """The project a task in ``folder`` belongs to, as the task list groups them: the
+    repository's main checkout (also for a linked worktree of it), else the folder itself.
+    A convenience for display: when git cannot say (missing, not a repository, a folder
+    gone), the folder stands for itself."""
+    path = Path(folder)
+    if not path.is_dir():
+        return folder
+    try:
+        top = git.toplevel(path).resolve()
+        common = git.common_dir(path)
+    except GitError:  # NotARepository included
+        return folder
+    return str(common.parent if common.name == ".git" else top)
+
+
 def exists(git: Git, workspace: Workspace) -> bool:
     """Git knows the worktree and its folder is there."""
     path = Path(workspace.path)

@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
 from app.core.models import Task
+from app.ui.task_model import STATE_FILTERS
 
 
 class ActionSet:
@@ -46,6 +47,17 @@ class ActionSet:
         self.approvals_action = action(
             "&Approvals…", "Ctrl+Shift+A", tip="Tool calls waiting for your yes or no"
         )
+        # Moving around: Ctrl+1 and Ctrl+2 pick the left side's page, Ctrl+3…9 the task
+        # filters; the tabs on the right are walked with Ctrl+Tab and closed with Ctrl+W.
+        self.close_tab_action = action("&Close tab", QKeySequence.StandardKey.Close)
+        self.next_tab_action = action("&Next tab", "Ctrl+Tab", "Ctrl+PgDown")
+        self.previous_tab_action = action("P&revious tab", "Ctrl+Shift+Tab", "Ctrl+PgUp")
+        self.tasks_view_action = action("&Tasks", "Ctrl+1", tip="The task list")
+        self.workflows_view_action = action("W&orkflows", "Ctrl+2", tip="The workflow list")
+        self.filter_actions = {
+            name: action(name, *([f"Ctrl+{n}"] if n <= 9 else []), tip=f"Show {name.lower()}")
+            for n, name in enumerate(STATE_FILTERS, start=3)
+        }
         self.about_action = action("&About Agentry")
         self.project_settings_action = action(
             "&Project settings…",
@@ -95,6 +107,15 @@ class ActionSet:
         task_menu.addSeparator()
         task_menu.addAction(self.approvals_action)
         view_menu = bar.addMenu("&View")
+        for act in (self.tasks_view_action, self.workflows_view_action):
+            view_menu.addAction(act)
+        filters = view_menu.addMenu("&Show tasks")
+        for act in self.filter_actions.values():
+            filters.addAction(act)
+        view_menu.addSeparator()
+        for act in (self.next_tab_action, self.previous_tab_action, self.close_tab_action):
+            view_menu.addAction(act)
+        view_menu.addSeparator()
         for act in (self.pause_action, self.jump_action, self.find_action):
             view_menu.addAction(act)
         tools_menu = bar.addMenu("T&ools")
@@ -112,6 +133,8 @@ class ActionSet:
         for act in (self.open_folder_action, self.reveal_run_action):
             act.setEnabled(task is not None)
         self.open_log_action.setEnabled(pane_open)
+        for act in (self.jump_action, self.find_action):
+            act.setEnabled(pane_open)
 
     def show_waiting_approvals(self, count: int) -> None:
         """The badge: how many tool calls wait for a person."""

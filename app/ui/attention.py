@@ -190,7 +190,7 @@ class Attention(QObject):
                 f"{checkpoint.workflow_name} · {checkpoint.step_name}: review its result",
                 level="warning",
                 force=True,
-                action=functools.partial(self.open_checkpoint, checkpoint.id),
+                action=functools.partial(self.show_checkpoint, checkpoint),
             )
         self.on_workflow_changed(workflow_id)
 
@@ -215,7 +215,7 @@ class Attention(QObject):
         if len(waiting) == 1:
             only = waiting[0]
             text = f"{only.workflow_name} · {only.step_name}: review its result"
-            action = functools.partial(self.open_checkpoint, only.id)
+            action = functools.partial(self.show_checkpoint, only)
         else:
             text = f"{len(waiting)} workflow steps wait for your review"
             action = self.show_inbox
@@ -225,6 +225,11 @@ class Attention(QObject):
         return next(
             (c for c in self.workflows.pending_checkpoints() if c.id == checkpoint_id), None
         )
+
+    def show_checkpoint(self, checkpoint: Checkpoint) -> CheckpointDialog | None:
+        """A notification's "Show": the workflow in the window behind its review dialog."""
+        self.window.reveal_workflow(checkpoint.workflow_id)
+        return self.open_checkpoint(checkpoint.id)
 
     def open_checkpoint(self, checkpoint_id: int) -> CheckpointDialog | None:
         dialog = self.checkpoint_dialogs.get(checkpoint_id)

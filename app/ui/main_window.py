@@ -9,10 +9,12 @@ menus and toolbar in :mod:`app.ui.action_set`.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QItemSelection, QModelIndex, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QHideEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -20,8 +22,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTabWidget,
-    QVBoxLayout,
-    QWidget,
 )
 
 from app import __version__, demo_agent
@@ -57,6 +57,11 @@ from app.ui.welcome import WelcomePage
 from app.ui.workflow_tabs import WorkflowTabs
 from app.ui.workflows_view import RunWorkflowDialog, WorkflowView
 
+log = logging.getLogger(__name__)
+
+DEFAULT_SIZE = (1280, 780)
+SIDEBAR_WIDTH = 330  # the task sidebar beside the task view, at any window width
+
 _HELD_BY = {"disk": "disk full", "memory": "memory low", "CPU": "CPU busy"}
 """The status bar's word for what the resource gate holds queued tasks for."""
 
@@ -84,12 +89,14 @@ class MainWindow(QMainWindow):
         self._waiting = 0  # tool calls and checkpoints waiting for a person
         self.setWindowTitle("Agentry")
         self.setWindowIcon(app_icon())
-        self.resize(1280, 780)
+        self.resize(*DEFAULT_SIZE)
+        self._projects_lookup: asyncio.Future[dict[str, str]] | None = None
         self.action_set = ActionSet(self)
         self._build_widgets(max_blocks, workflows)
         self.action_set.add_menus()
         self._connect_signals()
         self.reload()
+        self.restore_layout()
 
     @property
     def panes(self) -> dict[int, OutputPane]:
@@ -119,18 +126,20 @@ class MainWindow(QMainWindow):
         self.left_tabs.addTab(self.workflow_tabs.panel, "Workflows")
         self.left_tabs.setTabVisible(1, workflows is not None)
         self.splitter = QSplitter(self)
+        self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.left_tabs)
         self.splitter.addWidget(self.right)
-        self.splitter.setSizes([680, 600])
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        self.splitter.setStretchFactor(0, 0)  # a wider window widens the task view
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setSizes([SIDEBAR_WIDTH, DEFAULT_SIZE[0] - SIDEBAR_WIDTH])
+        self.setCentralWidget(self.splitter)
+        self.banner.raise_()  # floats over the window: it never moves what is below it
         self.action_set.add_toolbar()
         self.counts_label = QLabel(self)
+        self.counts_label.setObjectName("statusCounts")
+        self.counts_label.setTextFormat(Qt.TextFormat.RichText)
+        self.counts_label.setToolTip("")
         self.statusBar().addPermanentWidget(self.counts_label)
         self._clock = QTimer(self, interval=1000)
         self.project_settings = ProjectSettingsOpener(self, self.supervisor, self.apply_settings)
@@ -147,10 +156,19 @@ class MainWindow(QMainWindow):
         self.bridge.workflowChanged.connect(lambda _w: workflow_tabs.refresh())
         self.bridge.checkpointRequested.connect(lambda _c, _w: workflow_tabs.refresh())
         # task list
-        self.task_list.table.selectionModel().selectionChanged.connect(self._on_selection)
-        self.task_list.table.doubleClicked.connect(self._on_double_click)
+        self.task_list.view.selectionModel().selectionChanged.connect(self._on_selection)
+        self.task_list.view.doubleClicked.connect(self._on_double_click)
+        self.task_list.view.openRequested.connect(self.open_task)
+        self.counts_label.linkActivated.connect(self.show_filter)
         # panes
         self.tabs.tabCloseRequested.connect(self._close_tab)
+        actions.close_tab_action.triggered.connect(self.close_current_tab)
+        actions.next_tab_action.triggered.connect(lambda: self._step_tab(1))
+        actions.previous_tab_action.triggered.connect(lambda: self._step_tab(-1))
+        actions.tasks_view_action.triggered.connect(self.show_tasks)
+        actions.workflows_view_action.triggered.connect(self.reveal_workflow)
+        for name, act in actions.filter_actions.items():
+            act.triggered.connect(lambda _checked=False, name=name: self.show_filter(name))
         self.tabs.currentChanged.connect(lambda _i: self._update_actions())
         task_tabs.followedUp.connect(self.open_task)  # a conversation in progress keeps its tab
         # actions
@@ -191,6 +209,7 @@ class MainWindow(QMainWindow):
 
     def reload(self) -> None:
         self.model.reload(self.supervisor.tasks())
+        self._look_up_projects()
         self.workflow_tabs.refresh()
         for task_id in list(self.panes):
             task = self.model.task(task_id)
@@ -205,7 +224,32 @@ class MainWindow(QMainWindow):
 
     def _on_task_added(self, task_id: int, _run_id: int) -> None:
         self.model.upsert(self.supervisor.task(task_id))
+        self._look_up_projects()
         self._refresh()
+
+    def _look_up_projects(self) -> None:
+        """Group new working folders under their repository: git is asked off the UI
+        thread; until it answers, a folder is shown as a project of its own."""
+        folders = self.task_list.sidebar.unknown_folders()
+        if not folders or self._projects_lookup is not None:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a window built for a picture): by folder
+            return
+        lookup = asyncio.ensure_future(self.supervisor.projects_of(folders))
+        self._projects_lookup = lookup
+        lookup.add_done_callback(self._projects_found)
+
+    def _projects_found(self, lookup: asyncio.Future[dict[str, str]]) -> None:
+        self._projects_lookup = None
+        if lookup.cancelled():
+            return
+        if lookup.exception() is not None:
+            log.warning("could not group tasks by project", exc_info=lookup.exception())
+            return
+        self.task_list.sidebar.set_projects(lookup.result())
+        self._look_up_projects()  # folders that came while git was asked
 
     def _on_run_state(self, event: RunStateChanged) -> None:
         task = self.supervisor.task(event.task_id)
@@ -253,8 +297,35 @@ class MainWindow(QMainWindow):
         return view
 
     def _workflow_started(self, workflow_id: int) -> None:
+        self.reveal_workflow(workflow_id)
+
+    def reveal_workflow(self, workflow_id: int | None = None) -> None:
+        """The left side's Workflows page, and the workflow's tab when one is named."""
+        if not self.left_tabs.isTabVisible(1):
+            return
         self.left_tabs.setCurrentWidget(self.workflow_tabs.panel)
-        self.open_workflow(workflow_id)
+        if isinstance(workflow_id, int):
+            self.open_workflow(workflow_id)
+
+    def show_tasks(self) -> None:
+        self.left_tabs.setCurrentWidget(self.task_list)
+        self.task_list.view.setFocus()
+
+    def show_filter(self, name: str) -> None:
+        """Show the Tasks page filtered to one of STATE_FILTERS (a View action or a
+        count in the status bar: "filter:Running")."""
+        self.show_tasks()
+        self.task_list.set_filter(name.removeprefix("filter:"))
+
+    def close_current_tab(self) -> None:
+        index = self.tabs.currentIndex()
+        if index >= 0:
+            self._close_tab(index)
+
+    def _step_tab(self, step: int) -> None:
+        count = self.tabs.count()
+        if count > 1:
+            self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % count)
 
     def _close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)
@@ -478,11 +549,16 @@ class MainWindow(QMainWindow):
         return running, queued, attention
 
     def _refresh(self) -> None:
-        self.task_list.fit_columns()
         running, queued, attention = self.counts()
-        text = f"{running} running · {queued} queued"
+        color = self.palette().color(self.foregroundRole()).name()
+
+        def link(text: str, name: str) -> str:
+            return (f'<a href="filter:{name}" style="color: {color}; text-decoration: none">'
+                    f"{text}</a>")  # fmt: skip
+
+        text = f"{link(f'{running} running', 'Running')} · {link(f'{queued} queued', 'Queued')}"
         if attention:
-            text += f" · {attention} need attention"
+            text += f" · {link(f'{attention} need attention', 'Needs attention')}"
         if self.supervisor.paused:
             text += " · queue paused"
         hold = self.supervisor.holding
@@ -504,6 +580,68 @@ class MainWindow(QMainWindow):
         pane_open = self.task_tabs.current_pane() is not None
         self.action_set.update_enabled(self.selected_task(), pane_open=pane_open)
 
+    # ------------------------------------------------------------------ remembered layout
+
+    def restore_layout(self) -> None:
+        """The size, place, splitter and collapsed projects of the last launch; a place
+        on no screen that is here now (a monitor unplugged) falls back to the default."""
+        state = ui_state(self.supervisor.locations)
+        geometry = state.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+            if not _on_some_screen(self.frameGeometry()):
+                self.setGeometry(_default_geometry())
+        window_state = state.value("window/state")
+        if window_state is not None:
+            self.restoreState(window_state)
+        splitter = state.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        collapsed = state.value("sidebar/collapsed")
+        if isinstance(collapsed, str):
+            collapsed = [collapsed]
+        for key in collapsed or []:
+            self.task_list.sidebar.set_collapsed(str(key), True)
+
+    def save_layout(self) -> None:
+        state = ui_state(self.supervisor.locations)
+        state.setValue("window/geometry", self.saveGeometry())
+        state.setValue("window/state", self.saveState())
+        state.setValue("window/splitter", self.splitter.saveState())
+        state.setValue("sidebar/collapsed", sorted(self.task_list.sidebar.collapsed))
+        state.sync()
+        if state.status() is not state.Status.NoError:
+            log.warning("could not remember the window's layout in %s", state.fileName())
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Hidden to the tray or quitting: the layout is kept now, whichever comes next."""
+        if not event.spontaneous():
+            self.save_layout()
+        super().hideEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.banner.place()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         event.ignore()
         self.closeRequested.emit()
+
+
+def _on_some_screen(frame: QRect) -> bool:
+    """Enough of the window's title bar on a screen to grab it and drag it back."""
+    title_bar = QRect(frame.left(), frame.top(), frame.width(), 30)
+    return any(
+        screen.availableGeometry().intersected(title_bar).width() >= 100
+        for screen in QGuiApplication.screens()
+    )
+
+
+def _default_geometry() -> QRect:
+    screen = QGuiApplication.primaryScreen()
+    available = screen.availableGeometry() if screen is not None else QRect(0, 0, *DEFAULT_SIZE)
+    width = min(DEFAULT_SIZE[0], available.width())
+    height = min(DEFAULT_SIZE[1], available.height())
+    rect = QRect(0, 0, width, height)
+    rect.moveCenter(available.center())
+    return rect

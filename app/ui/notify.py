@@ -1,5 +1,9 @@
 """Notifications: the system tray where there is one, an in-window banner where there is not.
 
+The banner floats over the bottom-right corner of the window, above the status bar, like
+a toast: it is in no layout, so showing or hiding it never moves what the person was about
+to click.
+
 Every notification is also kept in :attr:`Notifier.history`, which is what tests observe
 (offscreen, a tray message leaves no trace) and what a future "recent notifications"
 view would show.
@@ -19,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
+    QStatusBar,
     QStyle,
     QSystemTrayIcon,
     QToolButton,
@@ -42,7 +47,10 @@ class Notification:
 
 
 class Banner(QFrame):
-    """A dismissible strip at the top of the main window."""
+    """A dismissible toast over the bottom-right corner of its parent window."""
+
+    MARGIN = 12  # from the window's edges
+    MAX_WIDTH = 460
 
     showTask = Signal(object)  # task id
 
@@ -81,8 +89,8 @@ class Banner(QFrame):
         color = colors.get(level, "#2f81f7")
         # The whole frame is drawn by the style sheet (a styled panel would hide the bar).
         self.setStyleSheet(
-            f"#notificationBanner {{ border: none; border-left: 4px solid {color};"
-            " background: palette(base); }"
+            f"#notificationBanner {{ border: 1px solid palette(mid); border-left: 4px solid"
+            f" {color}; border-radius: 4px; background: palette(base); }}"
         )
         icons = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
                  "warning": QStyle.StandardPixmap.SP_MessageBoxWarning}  # fmt: skip
@@ -95,7 +103,24 @@ class Banner(QFrame):
         self._action = action
         self.show_button.setVisible(task_id is not None or action is not None)
         self.show()
+        self.place()
+        self.raise_()
         self._timer.start()
+
+    def place(self) -> None:
+        """Over the parent's bottom-right corner, clear of its status bar; as wide as the
+        text needs up to MAX_WIDTH (narrower windows: their width less the margins)."""
+        parent = self.parentWidget()
+        if parent is None or not self.isVisible():
+            return
+        bottom = parent.height() - self.MARGIN
+        status = parent.findChild(QStatusBar)
+        if status is not None and status.isVisible():
+            bottom = status.geometry().top() - self.MARGIN
+        width = min(self.MAX_WIDTH, parent.width() - 2 * self.MARGIN)
+        height = self.heightForWidth(width) if self.hasHeightForWidth() else 0
+        height = max(height, self.sizeHint().height())
+        self.setGeometry(parent.width() - self.MARGIN - width, bottom - height, width, height)
 
     def _show_task(self) -> None:
         if self._action is not None:

@@ -17,8 +17,6 @@ from PySide6.QtGui import (
     QDesktopServices,
     QFont,
     QFontDatabase,
-    QKeySequence,
-    QShortcut,
     QShowEvent,
     QTextCharFormat,
     QTextCursor,
@@ -154,12 +152,8 @@ class OutputPane(QWidget):
         self.header.open_log_button.clicked.connect(self.open_log_file)
         self.header.copy_button.clicked.connect(self.copy)
         self.header.find_button.clicked.connect(self.show_find)
-        QShortcut(
-            QKeySequence.StandardKey.Find,
-            self,
-            self.show_find,
-            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
-        )
+        # Ctrl+F is the window's Find action (a shortcut of the pane's own would make the
+        # key ambiguous, and then neither fires).
         self.expand_button.toggled.connect(self._redraw)
         # follow-ups
         self.follow_up.returnPressed.connect(self._send_follow_up)

@@ -1,4 +1,5 @@
-"""The task list: a table model of tasks, a search/state filter, and the state badge."""
+"""The window's cache of tasks as a table model (one row per task, newest first), the
+state filters, and the labels the task sidebar shows (elapsed, cost, exit)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,15 @@ import signal
 import time
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QRectF,
-    QSize,
-    QSortFilterProxyModel,
-    Qt,
-)
-from PySide6.QtGui import QColor, QIcon, QPainter
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QWidget
 
 from app.core.durations import format_elapsed
 from app.core.models import Task
 from app.core.states import ACTIVE, RunState
-from app.ui.icons import state_color, state_icon
+from app.ui.icons import state_icon
 from app.ui.labels import capitalized, state_label, waiting_label
 
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 TASK_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 STATE_ROLE = Qt.ItemDataRole.UserRole + 3
 
@@ -35,6 +26,8 @@ NEEDS_ATTENTION = frozenset({RunState.FAILED, RunState.TIMED_OUT, RunState.INTER
 STATE_FILTERS: dict[str, frozenset[RunState] | None] = {
     "All tasks": None,
     "Active": frozenset({RunState.QUEUED, *ACTIVE}),
+    "Running": ACTIVE,
+    "Queued": frozenset({RunState.QUEUED}),
     "Needs attention": NEEDS_ATTENTION,
     "Succeeded": frozenset({RunState.SUCCEEDED}),
     "Failed": frozenset({RunState.FAILED, RunState.TIMED_OUT}),
@@ -122,14 +115,12 @@ class TaskTableModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return _display(task, column)
-        if role == SORT_ROLE:
-            return _sort_key(task, column)
         if role == TASK_ID_ROLE:
             return task.id
         if role == STATE_ROLE:
             return task.state
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _tooltip(task)
+            return tooltip(task)
         if role == Qt.ItemDataRole.DecorationRole and column == self.STATE and task.state:
             return state_icon(task.state.value)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (self.ID, self.EXIT, self.COST):
@@ -137,7 +128,15 @@ class TaskTableModel(QAbstractTableModel):
         return None
 
 
-def _duration(task: Task) -> float | None:
+def cost_label(cost: float | None) -> str:
+    """Dollars as people read them: "$1.25"; a cost under a cent is not "$0.00"."""
+    if cost is None:
+        return ""
+    return "<$0.01" if 0 < cost < 0.005 else f"${cost:.2f}"
+
+
+def duration(task: Task) -> float | None:
+    """Seconds its latest run has taken so far (None before it starts)."""
     run = task.latest_run
     if run is None or run.started_at is None:
         return None
@@ -156,7 +155,7 @@ def _display(task: Task, column: int) -> str:
     if column == TaskTableModel.MODEL:
         return task.model or ""
     if column == TaskTableModel.COST:
-        return "" if task.total_cost_usd is None else f"${task.total_cost_usd:.2f}"
+        return cost_label(task.total_cost_usd)
     if column == TaskTableModel.STATE:
         return state_label(task.state)
     if column == TaskTableModel.STARTED:
@@ -165,7 +164,7 @@ def _display(task: Task, column: int) -> str:
         started = run.started_at if run else None
         return _short_time(started) if started else ""
     if column == TaskTableModel.DURATION:
-        elapsed = _duration(task)
+        elapsed = duration(task)
         return "" if elapsed is None else format_elapsed(elapsed)
     if column == TaskTableModel.EXIT:
         return "" if run is None or run.exit_code is None else exit_label(run.exit_code)
@@ -189,24 +188,7 @@ def _short_time(at: float) -> str:
     return time.strftime("%b %d", time.localtime(at))
 
 
-def _sort_key(task: Task, column: int) -> Any:
-    run = task.latest_run
-    if column == TaskTableModel.STARTED:
-        return run.started_at or 0.0 if run else 0.0
-    if column == TaskTableModel.DURATION:
-        return _duration(task) or 0.0
-    if column == TaskTableModel.EXIT:
-        return -1_000_000 if run is None or run.exit_code is None else run.exit_code
-    if column == TaskTableModel.COST:
-        return task.total_cost_usd or 0.0
-    if column == TaskTableModel.ID:
-        return task.id
-    if column == TaskTableModel.STATE:
-        return list(RunState).index(task.state) if task.state else -1
-    return _display(task, column).lower()
-
-
-def _tooltip(task: Task) -> str:
+def tooltip(task: Task) -> str:
     run = task.latest_run
     lines = [
         f"Task {task.id}: {task.title}",
@@ -221,81 +203,3 @@ def _tooltip(task: Task) -> str:
         if run.message:
             lines.append(run.message)
     return "\n".join(lines)
-
-
-class TaskFilterProxy(QSortFilterProxyModel):
-    """Search (title, agent, command, id) and a state filter over the task model."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._search = ""
-        self._states: frozenset[RunState] | None = None
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(True)
-
-    def set_search(self, text: str) -> None:
-        self.beginFilterChange()
-        self._search = text.strip().lower()
-        self.endFilterChange()
-
-    def set_state_filter(self, name: str) -> None:
-        self.beginFilterChange()
-        self._states = STATE_FILTERS.get(name)
-        self.endFilterChange()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        model = self.sourceModel()
-        assert isinstance(model, TaskTableModel)
-        task = model.task_at(source_row)
-        if task is None:
-            return False
-        if self._states is not None and task.state not in self._states:
-            return False
-        if not self._search:
-            return True
-        haystack = (
-            f"{task.id} #{task.id} {task.title} {task.agent} {task.model or ''} "
-            f"{' '.join(task.spec.argv)}"
-        )
-        return self._search in haystack.lower()
-
-
-class StateBadgeDelegate(QStyledItemDelegate):
-    """Draws the state as a rounded, coloured badge (readable on light and dark themes)."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        value = index.data(STATE_ROLE)
-        if value is None:
-            super().paint(painter, option, index)
-            return
-        state = RunState(value)  # the enum arrives as its string value through QVariant
-        style = option.widget.style() if option.widget else None
-        if style is not None:
-            opt = QStyleOptionViewItem(option)
-            self.initStyleOption(opt, index)
-            opt.text = ""
-            opt.icon = QIcon()
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, option.widget)
-        text = state_label(state)
-        color = state_color(state.value)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        metrics = option.fontMetrics
-        rect = option.rect
-        width = metrics.horizontalAdvance(text) + 16
-        height = metrics.height() + 4
-        badge = QRectF(rect.x() + 4, rect.y() + (rect.height() - height) / 2, width, height)
-        fill = QColor(color)
-        fill.setAlpha(40)
-        pen = QColor(color)
-        if option.state & QStyle.StateFlag.State_Selected:  # on the highlight: a solid badge
-            fill, pen = QColor(color), QColor("#ffffff")
-        painter.setPen(pen)
-        painter.setBrush(fill)
-        painter.drawRoundedRect(badge, height / 2, height / 2)
-        painter.drawText(badge, int(Qt.AlignmentFlag.AlignCenter), text)
-        painter.restore()
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        hint = super().sizeHint(option, index)
-        return QSize(max(hint.width(), 110), hint.height() + 4)

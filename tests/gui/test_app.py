@@ -375,17 +375,17 @@ def test_selecting_tasks_in_the_list_reuses_one_preview_tab_and_double_click_kee
     assert window.right.currentWidget() is window.pick_hint, "not an empty area"
 
     def index(task_id: int) -> QModelIndex:
-        row = window.model.row_of(task_id)
-        assert row is not None
-        return window.task_list.proxy.mapFromSource(window.model.index(row, 0))
+        found = window.task_list.index_of(task_id)
+        assert found.isValid()
+        return found
 
     def select(task_id: int) -> None:
-        window.task_list.table.selectRow(index(task_id).row())
+        window.task_list.view.setCurrentIndex(index(task_id))
 
     select(ids[0])
     select(ids[1])
     assert list(window.panes) == [ids[1]], "selecting replaces the preview tab"
-    window.task_list.table.doubleClicked.emit(index(ids[1]))
+    window.task_list.view.doubleClicked.emit(index(ids[1]))
     select(ids[2])
     assert sorted(window.panes) == sorted([ids[1], ids[2]]), "the double-clicked tab stays"
     assert "Preview" in window.tabs.tabToolTip(window.tabs.indexOf(window.panes[ids[2]]))
