@@ -49,7 +49,7 @@ class ActionSet:
         )
         # Moving around: Ctrl+1 and Ctrl+2 pick the left side's page, Ctrl+3…9 the task
         # filters; the tabs on the right are walked with Ctrl+Tab and closed with Ctrl+W.
-        self.close_tab_action = action("&Close tab", QKeySequence.StandardKey.Close)
+        self.close_tab_action = action("&Close tab", "Ctrl+W")
         self.next_tab_action = action("&Next tab", "Ctrl+Tab", "Ctrl+PgDown")
         self.previous_tab_action = action("P&revious tab", "Ctrl+Shift+Tab", "Ctrl+PgUp")
         self.tasks_view_action = action("&Tasks", "Ctrl+1", tip="The task list")

@@ -352,7 +352,7 @@ class MainWindow(QMainWindow):
         return self._selected_folder() or str(Path.home())
 
     def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
-        task = self.selected_task()
+        task = self.task_list.selected_task()  # None on a project's header
         if task is not None and selected.indexes():
             self.open_task(task.id, preview=True)
         self._update_actions()

@@ -64,11 +64,10 @@ def matches(task: Task, search: str, states: frozenset[RunState] | None) -> bool
 
 
 def activity(task: Task) -> float:
-    """When the task last did something: created, started or ended."""
+    """When the task was last asked to run: created, retried or followed up. Not when it
+    started or ended, so that projects do not trade places as their tasks finish."""
     run = task.latest_run
-    if run is None:
-        return task.created_at
-    return max(task.created_at, run.started_at or 0.0, run.ended_at or 0.0)
+    return max(task.created_at, run.created_at if run else 0.0)
 
 
 class SidebarModel(QAbstractListModel):
@@ -85,6 +84,7 @@ class SidebarModel(QAbstractListModel):
         tasks.rowsInserted.connect(self.rebuild)
         tasks.rowsRemoved.connect(self.rebuild)
         tasks.dataChanged.connect(self._on_tasks_changed)
+        self.rebuild()
 
     # ------------------------------------------------------------------ what is shown
 

@@ -90,9 +90,14 @@ def test_the_checkpoint_notice_opens_it_and_a_decision_made_elsewhere_closes_the
     driver.wait(lambda: any(n.title == "Checkpoint waiting" for n in notifier.history))
     banner = notifier.banner
     assert banner.show_button.isVisibleTo(banner), "the notice leads somewhere"
+    for view in list(window.workflow_tabs.views.values()):  # the person looked elsewhere
+        window.workflow_tabs.close(view)
+    window.show_tasks()
     banner.show_button.click()
     dialog = attention.checkpoint_dialogs.get(checkpoint.id)
     assert dialog is not None and dialog.isVisible() and window.isVisible()
+    assert window.left_tabs.currentWidget() is window.workflow_tabs.panel, "Show goes there"
+    assert checkpoint.workflow_id in window.workflow_tabs.views
 
     dialog.text.setPlainText("my careful edit")
     done = home.cli("checkpoint", "approve", str(checkpoint.id))  # someone else decides first
