@@ -13,7 +13,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QHideEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self.supervisor = supervisor
         self.bridge = bridge
         self._waiting = 0  # tool calls and checkpoints waiting for a person
+        self._built = False
         self.setWindowTitle("Agentry")
         self.setWindowIcon(app_icon())
         self.resize(*DEFAULT_SIZE)
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self._build_widgets(max_blocks, workflows)
         self.action_set.add_menus()
         self._connect_signals()
+        self._built = True
         self.reload()
         self.restore_layout()
 
@@ -618,6 +620,11 @@ class MainWindow(QMainWindow):
         if not event.spontaneous():
             self.save_layout()
         super().hideEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._built:  # the counts' colour
+            self._refresh()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
