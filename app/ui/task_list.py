@@ -28,13 +28,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.costs import format_cost
 from app.core.durations import format_elapsed
 from app.core.models import Task
 from app.core.states import ACTIVE
 from app.ui.icons import state_color, state_icon
 from app.ui.labels import state_label, waiting_label
 from app.ui.sidebar_model import GroupHeader, SidebarModel
-from app.ui.task_model import STATE_FILTERS, TaskTableModel, cost_label, duration, exit_label
+from app.ui.task_model import STATE_FILTERS, TaskTableModel, duration, exit_label
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -55,7 +56,7 @@ def meta_line(task: Task) -> str:
         if elapsed is not None:
             parts.append(format_elapsed(elapsed))
     if task.total_cost_usd is not None:
-        parts.append(cost_label(task.total_cost_usd))
+        parts.append(format_cost(task.total_cost_usd))
     if run is not None and run.exit_code:
         parts.append(f"exit {exit_label(run.exit_code)}")
     elif task.state is not None and task.state.is_terminal and task.state.value != "succeeded":

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QWidget
 
+from app.core.costs import format_cost
 from app.core.durations import format_elapsed
 from app.core.models import Task
 from app.core.states import ACTIVE, RunState
@@ -128,13 +129,6 @@ class TaskTableModel(QAbstractTableModel):
         return None
 
 
-def cost_label(cost: float | None) -> str:
-    """Dollars as people read them: "$1.25"; a cost under a cent is not "$0.00"."""
-    if cost is None:
-        return ""
-    return "<$0.01" if 0 < cost < 0.005 else f"${cost:.2f}"
-
-
 def duration(task: Task) -> float | None:
     """Seconds its latest run has taken so far (None before it starts)."""
     run = task.latest_run
@@ -155,7 +149,7 @@ def _display(task: Task, column: int) -> str:
     if column == TaskTableModel.MODEL:
         return task.model or ""
     if column == TaskTableModel.COST:
-        return cost_label(task.total_cost_usd)
+        return format_cost(task.total_cost_usd)
     if column == TaskTableModel.STATE:
         return state_label(task.state)
     if column == TaskTableModel.STARTED:
