@@ -67,7 +67,8 @@ def changes_tab(driver: AppDriver, app: AgentryApp, task_id: int) -> ChangesView
     window.panes[task_id].sections.setCurrentWidget(view)
     actions = view.worktree
     driver.wait(lambda: actions.status is not None and actions.status.state is not None
-                and not actions.busy and view.changes is not None)  # fmt: skip
+                and not actions.busy and not actions.reading
+                and view.changes is not None)  # fmt: skip
     return view
 
 
