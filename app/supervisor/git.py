@@ -117,12 +117,6 @@ class Git:
         out = self._output(folder, "rev-parse", "--show-toplevel", doing="find the repository")
         return Path(out.removesuffix("\n"))
 
-    def common_dir(self, folder: Path) -> Path:
-        """The git folder every worktree of ``folder``'s repository shares (the main
-        checkout's ``.git`` for a linked worktree); raises NotARepository."""
-        out = self._output(folder, "rev-parse", "--git-common-dir", doing="find the repository")
-        return (folder / out.removesuffix("\n")).resolve()  # relative to folder when inside
-
     def current_branch(self, repo: Path) -> str | None:
         """The checked-out branch ("main"), None when HEAD is detached."""
         done = self._run(repo, "symbolic-ref", "--quiet", "HEAD")

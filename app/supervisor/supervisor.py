@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -309,15 +309,6 @@ class Supervisor:
 
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, workspaces.repository_of, self.git, folder)
-
-    async def projects_of(self, folders: Iterable[str]) -> dict[str, str]:
-        """Each folder's project (``workspaces.project_of``: its repository's main
-        checkout, else itself), asked off the event loop: the task list groups by it."""
-        wanted = list(folders)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            None, lambda: {f: workspaces.project_of(self.git, f) for f in wanted}
-        )
 
     def agent_detections(self, *, refresh: bool = False) -> dict[str, Detection]:
         """Which agent CLIs are installed: looked up once (it runs `--version`), again on

@@ -71,20 +71,41 @@ def repository_of(git: Git, folder: str) -> str | None:
         return None
 
 
-def project_of(git: Git, folder: str) -> str:
+def project_of(folder: str) -> str:
     """The project a task in ``folder`` belongs to, as the task list groups them: the
     repository's main checkout (also for a linked worktree of it), else the folder itself.
-    A convenience for display: when git cannot say (missing, not a repository, a folder
-    gone), the folder stands for itself."""
+
+    Read from the ``.git`` entries on the way up, not by running git: a few stat calls
+    and at most two small reads, cheap enough for the task list to ask as it draws (it
+    caches the answer per folder). A linked worktree's ``.git`` file names its git folder
+    (``<main>/.git/worktrees/<name>``), whose ``commondir`` leads to the main checkout's
+    ``.git``; anything unexpected (a submodule, a folder gone, an unreadable file) makes
+    the nearest checkout, or the folder itself, the project."""
     path = Path(folder)
-    if not path.is_dir():
-        return folder
-    try:
-        top = git.toplevel(path).resolve()
-        common = git.common_dir(path)
-    except GitError:  # NotARepository included
-        return folder
-    return str(common.parent if common.name == ".git" else top)
+    for top in (path, *path.parents):
+        dotgit = top / ".git"
+        try:
+            if dotgit.is_dir():
+                return str(top)
+            if dotgit.is_file():
+                return str(_main_checkout(top, dotgit) or top)
+        except OSError:
+            return folder
+    return folder
+
+
+def _main_checkout(top: Path, dotgit: Path) -> Path | None:
+    text = dotgit.read_text(encoding="utf-8", errors="replace").strip()
+    if not text.startswith("gitdir:"):
+        return None
+    gitdir = Path(text.removeprefix("gitdir:").strip())
+    gitdir = gitdir if gitdir.is_absolute() else top / gitdir
+    commondir = gitdir / "commondir"
+    if not commondir.is_file():  # a submodule: a project of its own
+        return None
+    common = Path(commondir.read_text(encoding="utf-8", errors="replace").strip())
+    common = (common if common.is_absolute() else gitdir / common).resolve()
+    return common.parent if common.name == ".git" else None
 
 
 def exists(git: Git, workspace: Workspace) -> bool:

@@ -9,7 +9,6 @@ menus and toolbar in :mod:`app.ui.action_set`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
@@ -91,7 +90,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Agentry")
         self.setWindowIcon(app_icon())
         self.resize(*DEFAULT_SIZE)
-        self._projects_lookup: asyncio.Future[dict[str, str]] | None = None
         self.action_set = ActionSet(self)
         self._build_widgets(max_blocks, workflows)
         self.action_set.add_menus()
@@ -211,7 +209,6 @@ class MainWindow(QMainWindow):
 
     def reload(self) -> None:
         self.model.reload(self.supervisor.tasks())
-        self._look_up_projects()
         self.workflow_tabs.refresh()
         for task_id in list(self.panes):
             task = self.model.task(task_id)
@@ -226,32 +223,7 @@ class MainWindow(QMainWindow):
 
     def _on_task_added(self, task_id: int, _run_id: int) -> None:
         self.model.upsert(self.supervisor.task(task_id))
-        self._look_up_projects()
         self._refresh()
-
-    def _look_up_projects(self) -> None:
-        """Group new working folders under their repository: git is asked off the UI
-        thread; until it answers, a folder is shown as a project of its own."""
-        folders = self.task_list.sidebar.unknown_folders()
-        if not folders or self._projects_lookup is not None:
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # no event loop (a window built for a picture): by folder
-            return
-        lookup = asyncio.ensure_future(self.supervisor.projects_of(folders))
-        self._projects_lookup = lookup
-        lookup.add_done_callback(self._projects_found)
-
-    def _projects_found(self, lookup: asyncio.Future[dict[str, str]]) -> None:
-        self._projects_lookup = None
-        if lookup.cancelled():
-            return
-        if lookup.exception() is not None:
-            log.warning("could not group tasks by project", exc_info=lookup.exception())
-            return
-        self.task_list.sidebar.set_projects(lookup.result())
-        self._look_up_projects()  # folders that came while git was asked
 
     def _on_run_state(self, event: RunStateChanged) -> None:
         task = self.supervisor.task(event.task_id)

@@ -17,7 +17,6 @@ whose place stayed.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.core.models import Task
 from app.core.states import ACTIVE, RunState
+from app.supervisor.workspaces import project_of
 from app.ui.labels import short_path
 from app.ui.task_model import NEEDS_ATTENTION, STATE_FILTERS, TaskTableModel, tooltip
 
@@ -96,17 +96,14 @@ class SidebarModel(QAbstractListModel):
         self._states = STATE_FILTERS.get(name)
         self.rebuild()
 
-    def set_projects(self, projects: Mapping[str, str]) -> None:
-        """Which project each working folder belongs to (asked of the supervisor off the UI
-        thread); until a folder is known, it is a project of its own."""
-        self._projects.update(projects)
-        self.rebuild()
-
-    def unknown_folders(self) -> set[str]:
-        return {t.spec.cwd for t in self.tasks.tasks()} - self._projects.keys()
-
     def project_of(self, task: Task) -> str:
-        return self._projects.get(task.spec.cwd, task.spec.cwd)
+        """The task's project (the repository's main checkout, else its folder), found
+        once per working folder."""
+        folder = task.spec.cwd
+        project = self._projects.get(folder)
+        if project is None:
+            project = self._projects[folder] = project_of(folder)
+        return project
 
     def toggle(self, key: str) -> None:
         self.set_collapsed(key, key not in self._collapsed)
