@@ -136,6 +136,17 @@ class ActionSet:
         for act in (self.jump_action, self.find_action):
             act.setEnabled(pane_open)
 
+    def show_paused(self, paused: bool) -> None:
+        """The Pause button shows the queue's state: pressed and "Resume queue" while
+        paused, so a paused queue is seen where it is undone."""
+        self.pause_action.setText("&Resume queue" if paused else "&Pause queue")
+        self.pause_action.setStatusTip(
+            "New tasks wait until you resume the queue" if paused else "Start no new tasks"
+        )
+        self.pause_action.setToolTip(
+            "Queue paused: click to start queued tasks again" if paused else "Start no new tasks"
+        )
+
     def show_waiting_approvals(self, count: int) -> None:
         """The badge: how many tool calls wait for a person."""
         self.approvals_action.setText(f"&Approvals ({count})…" if count else "&Approvals…")

@@ -176,6 +176,8 @@ class Attention(QObject):
         pending = self.supervisor.approvals.waiting()
         checkpoints = self.workflows.pending_checkpoints()
         self.window.set_waiting_approvals(len(pending) + len(checkpoints))
+        waiting = {a.task_id for a in pending} | {c.task_id for c in checkpoints if c.task_id}
+        self.window.set_needs_you(frozenset(waiting))
         self.update_tray()
         if self.inbox is not None:
             self.inbox.show_approvals(pending, self.supervisor.approvals.recent(), checkpoints)

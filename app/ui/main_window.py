@@ -49,7 +49,7 @@ from app.ui.output_pane import OutputPane
 from app.ui.recovery_history import RecoveryHistoryDialog
 from app.ui.recovery_report import TaskLine
 from app.ui.task_list import TaskList
-from app.ui.task_model import NEEDS_ATTENTION, TaskTableModel
+from app.ui.task_model import NEEDS_ATTENTION, QueueState, TaskTableModel
 from app.ui.task_tabs import TaskTabs
 from app.ui.ui_state import ui_state
 from app.ui.welcome import WelcomePage
@@ -408,6 +408,7 @@ class MainWindow(QMainWindow):
         self.supervisor.set_paused(paused)
         if self.action_set.pause_action.isChecked() != paused:
             self.action_set.pause_action.setChecked(paused)
+        self.action_set.show_paused(paused)
         self._refresh()
 
     def open_working_folder(self) -> None:
@@ -501,6 +502,12 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ state of the window
 
+    def set_needs_you(self, task_ids: frozenset[int]) -> None:
+        """The tasks a tool call or checkpoint of which waits for the person: their rows
+        and tabs say "needs you"."""
+        self.model.set_needs_you(task_ids)
+        self.task_tabs.set_needs_you(task_ids)
+
     def set_waiting_approvals(self, count: int) -> None:
         """The badge: how many tool calls wait for a person."""
         self.action_set.show_waiting_approvals(count)
@@ -542,6 +549,11 @@ class MainWindow(QMainWindow):
         if self._waiting:
             text += f" · {self._waiting} waiting for your answer"
         self.counts_label.setText(text)
+        self.model.set_queue(QueueState(
+            paused=self.supervisor.paused, running=running,
+            limit=self.supervisor.settings.max_concurrency,
+            hold=hold.brief if hold is not None else None,
+        ))  # fmt: skip
         has_tasks = (self.model.rowCount() > 0 or bool(self.panes)
                      or bool(self.workflow_tabs.views))  # fmt: skip
         if self.tabs.count():

@@ -32,7 +32,7 @@ from app.core.costs import format_cost
 from app.core.durations import format_elapsed
 from app.core.models import Task
 from app.core.states import ACTIVE
-from app.ui.icons import state_color, state_icon
+from app.ui.icons import NEEDS_YOU, state_color, state_icon
 from app.ui.labels import state_label, waiting_label
 from app.ui.sidebar_model import GroupHeader, SidebarModel
 from app.ui.task_model import STATE_FILTERS, TaskTableModel, duration, exit_label
@@ -43,11 +43,17 @@ PAD = 4  # pixels around a row's text
 ICON = 16
 
 
-def meta_line(task: Task) -> str:
-    """The small line under a title: agent, elapsed, and the cost and exit where they matter."""
+def meta_line(task: Task, *, needs_you: bool = False, queue: str = "") -> str:
+    """The small line under a title: agent, elapsed, and the cost and exit where they
+    matter; "needs you" first while it waits for an answer; a queued task says what it
+    waits for (``queue``: "waiting: queue paused", "waiting for #7 on api")."""
     parts = [task.agent]
+    if needs_you:
+        parts.append("needs you")
     run = task.latest_run
-    if task.waiting_for is not None:
+    if queue:
+        parts.append(queue)
+    elif task.waiting_for is not None:
         parts.append(waiting_label(task, where="name"))
     elif run is None or run.started_at is None:
         parts.append(state_label(task.state).lower())
@@ -104,10 +110,10 @@ class TaskRowDelegate(QStyledItemDelegate):
         painter.save()
         if isinstance(entry, GroupHeader):
             self._paint_header(painter, option, entry, text_color)
-        else:
-            task = model.tasks.task(entry) if isinstance(model, SidebarModel) else None
+        elif isinstance(model, SidebarModel):
+            task = model.tasks.task(entry)
             if task is not None:
-                self._paint_task(painter, option, task, text_color, selected)
+                self._paint_task(painter, option, task, text_color, selected, model.tasks)
         painter.restore()
 
     def _paint_header(self, painter: QPainter, option: QStyleOptionViewItem,
@@ -128,14 +134,16 @@ class TaskRowDelegate(QStyledItemDelegate):
         painter.drawText(name_rect, int(Qt.AlignmentFlag.AlignVCenter), name)
 
     def _paint_task(self, painter: QPainter, option: QStyleOptionViewItem, task: Task,
-                    color: QColor, selected: bool) -> None:  # fmt: skip
+                    color: QColor, selected: bool, model: TaskTableModel) -> None:  # fmt: skip
         title_font, small, _bold = self._fonts(option)
         rect = option.rect.adjusted(PAD + 10, PAD, -PAD - 2, -PAD)
         title_metrics, small_metrics = QFontMetrics(title_font), QFontMetrics(small)
         title_height = title_metrics.height()
         icon_top = rect.top() + (title_height - ICON) // 2
-        if task.state is not None:
-            state_icon(task.state.value).paint(painter, QRect(rect.left(), icon_top, ICON, ICON))
+        needs_you = model.needs_you(task.id)
+        if needs_you or task.state is not None:
+            state = NEEDS_YOU if needs_you else str(task.state and task.state.value)
+            state_icon(state).paint(painter, QRect(rect.left(), icon_top, ICON, ICON))
         text_left = rect.left() + ICON + PAD + 2
         title_rect = QRect(text_left, rect.top(), rect.right() - text_left, title_height)
         painter.setFont(title_font)
@@ -157,9 +165,11 @@ class TaskRowDelegate(QStyledItemDelegate):
             )
         ):
             meta_color = state_color(task.state.value)
+        if needs_you and not selected:
+            meta_color = state_color(NEEDS_YOU)
         painter.setPen(meta_color)
-        meta = small_metrics.elidedText(meta_line(task), Qt.TextElideMode.ElideRight,
-                                        meta_rect.width())  # fmt: skip
+        line = meta_line(task, needs_you=needs_you, queue=model.queue_note(task))
+        meta = small_metrics.elidedText(line, Qt.TextElideMode.ElideRight, meta_rect.width())
         painter.drawText(meta_rect, int(Qt.AlignmentFlag.AlignVCenter), meta)
 
 

@@ -1,10 +1,17 @@
 """The window's cache of tasks as a table model (one row per task, newest first), the
-state filters, and the labels the task sidebar shows (elapsed, cost, exit)."""
+state filters, and the labels the task sidebar shows (elapsed, cost, exit).
+
+Besides the tasks it keeps two facts the rows show that are not in a Task: which tasks
+need the person (a tool call or checkpoint of theirs waits for an answer) and what the
+queue is held by (paused, every slot busy, the resource gate), so a queued task can say
+what it waits for."""
 
 from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -15,7 +22,7 @@ from app.core.durations import format_elapsed
 from app.core.models import Task
 from app.core.states import ACTIVE, RunState
 from app.ui.icons import state_icon
-from app.ui.labels import capitalized, state_label, waiting_label
+from app.ui.labels import capitalized, queue_label, state_label, waiting_label
 
 TASK_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 STATE_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -37,6 +44,16 @@ STATE_FILTERS: dict[str, frozenset[RunState] | None] = {
 }
 
 
+@dataclass(frozen=True)
+class QueueState:
+    """What holds queued tasks back, as the window last heard it."""
+
+    paused: bool = False
+    running: int = 0
+    limit: int = 1
+    hold: str | None = None  # the resource gate's short figure ("memory 93%")
+
+
 class TaskTableModel(QAbstractTableModel):
     ID, TITLE, AGENT, MODEL, STATE, STARTED, DURATION, COST, EXIT = range(9)
     HEADERS = ("#", "Title", "Agent", "Model", "State", "Started", "Duration", "Cost", "Exit")
@@ -45,6 +62,8 @@ class TaskTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._tasks: list[Task] = []
         self._rows: dict[int, int] = {}  # task id -> row
+        self._needs_you: frozenset[int] = frozenset()
+        self._queue = QueueState()
 
     # ------------------------------------------------------------------ updates
 
@@ -75,6 +94,33 @@ class TaskTableModel(QAbstractTableModel):
         if rows:
             first, last = self.index(rows[0], self.DURATION), self.index(rows[-1], self.DURATION)
             self.dataChanged.emit(first, last, [Qt.ItemDataRole.DisplayRole])
+
+    def set_needs_you(self, task_ids: frozenset[int]) -> None:
+        """The tasks a tool call or checkpoint of which waits for the person."""
+        changed, self._needs_you = self._needs_you ^ task_ids, task_ids
+        self._changed(row for task_id in changed if (row := self._rows.get(task_id)) is not None)
+
+    def needs_you(self, task_id: int) -> bool:
+        return task_id in self._needs_you
+
+    def set_queue(self, queue: QueueState) -> None:
+        """What holds the queue; queued rows redraw only when it changed."""
+        if queue == self._queue:
+            return
+        self._queue = queue
+        self._changed(row for row, t in enumerate(self._tasks) if t.state is RunState.QUEUED)
+
+    def queue_note(self, task: Task) -> str:
+        """Why this queued task has not started ("waiting: queue paused"), else ""."""
+        q = self._queue
+        return queue_label(task, paused=q.paused, running=q.running, limit=q.limit, hold=q.hold)
+
+    def _changed(self, rows: Iterable[int]) -> None:
+        """One change over the span of the rows (see :meth:`tick`)."""
+        rows = sorted(rows)
+        if rows:
+            last = len(self.HEADERS) - 1
+            self.dataChanged.emit(self.index(rows[0], 0), self.index(rows[-1], last))
 
     def _reindex(self) -> None:
         self._rows = {task.id: row for row, task in enumerate(self._tasks)}

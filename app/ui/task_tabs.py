@@ -25,7 +25,7 @@ from app.supervisor.events import RunStateChanged
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.tail import OutputTail
 from app.ui.changes_view import ChangesView
-from app.ui.icons import state_icon
+from app.ui.icons import NEEDS_YOU, state_icon
 from app.ui.output_pane import OutputPane
 from app.ui.task_details import TaskDetails
 
@@ -64,6 +64,7 @@ class TaskTabs(QObject):
         self.details: dict[int, TaskDetails] = {}  # task id -> its Details tab
         self._watched: dict[int, int] = {}  # task id -> run id whose output its pane shows
         self._preview: int | None = None  # the task whose pane is the reused preview tab
+        self._needs_you: frozenset[int] = frozenset()  # tasks waiting for the person
 
     def show(self, task: Task, *, preview: bool) -> OutputPane:
         """The task's pane in front, opened if needed (see ``MainWindow.open_task``)."""
@@ -280,14 +281,26 @@ class TaskTabs(QObject):
             can_resume=ended and ability.can_continue and task.state is RunState.INTERRUPTED,
         )
 
+    def set_needs_you(self, task_ids: frozenset[int]) -> None:
+        """Tabs of tasks a tool call or checkpoint of which waits show the "needs you" icon."""
+        changed, self._needs_you = self._needs_you ^ task_ids, task_ids
+        for task_id in changed:
+            if task_id in self.panes and self.supervisor.running:
+                self._set_tab_look(self.supervisor.task(task_id))
+
     def _set_tab_look(self, task: Task) -> None:
         index = self.tabs.indexOf(self.panes[task.id])
         title = task.title if len(task.title) <= 28 else task.title[:27] + "…"
         self.tabs.setTabText(index, f"#{task.id} {title}")
-        if task.state is not None:
+        needs_you = task.id in self._needs_you
+        if needs_you:
+            self.tabs.setTabIcon(index, state_icon(NEEDS_YOU))
+        elif task.state is not None:
             self.tabs.setTabIcon(index, state_icon(task.state.value))
         preview = task.id == self._preview
-        self.tabs.setTabToolTip(index, task.title + (PREVIEW_TIP if preview else ""))
+        tip = ("Needs you: a tool call or checkpoint waits for your answer\n" if needs_you
+               else "") + task.title + (PREVIEW_TIP if preview else "")  # fmt: skip
+        self.tabs.setTabToolTip(index, tip)
         color = (
             self._parent.palette().color(QPalette.ColorRole.PlaceholderText)
             if preview

@@ -14,8 +14,9 @@ from app.core.models import TaskSpec
 from app.store import approval_repo
 from app.ui.approvals_view import ApprovalDialog
 from app.ui.attention import Attention
-from app.ui.icons import NEEDS_YOU, STATE_COLORS
+from app.ui.icons import NEEDS_YOU, STATE_COLORS, state_icon
 from app.ui.notify import TrayIcon
+from app.ui.task_list import meta_line
 
 
 def _start(driver: AppDriver, home: Home, work_dir: Path) -> tuple[Attention, int]:
@@ -85,3 +86,26 @@ def test_the_tray_counts_what_waits_for_you_and_badges_its_icon(qapp: object) ->
     assert image.pixelColor(52, 8).name() == STATE_COLORS[NEEDS_YOU]
     tray.set_counts(2, 1, 0, needs_you=0)
     assert tray.toolTip() == "Agentry — 2 running, 1 queued"
+
+
+def test_a_task_whose_call_waits_shows_it_needs_you_in_its_row_and_tab(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    attention, task_id = _start(driver, home, work_dir)
+    window = attention.window
+    model = window.model
+    assert not model.needs_you(task_id)
+    approval = _ask(attention, home, task_id, "make deploy")
+    driver.wait(lambda: model.needs_you(task_id))
+    task = model.task(task_id)
+    assert task is not None
+    line = meta_line(task, needs_you=True)
+    assert line.startswith(f"{task.agent} · needs you")
+    tab = window.tabs.indexOf(window.panes[task_id])
+    needs_you_icon = state_icon(NEEDS_YOU).pixmap(16, 16).toImage()
+    assert window.tabs.tabIcon(tab).pixmap(16, 16).toImage() == needs_you_icon
+    assert window.tabs.tabToolTip(tab).startswith("Needs you")
+
+    attention.supervisor.approvals.decide(approval.id, allow=False)
+    driver.wait(lambda: not model.needs_you(task_id))
+    assert window.tabs.tabIcon(tab).pixmap(16, 16).toImage() != needs_you_icon
