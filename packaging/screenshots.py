@@ -5,8 +5,10 @@
 Needs Debian's xvfb (and the xcb libraries Qt wants: libxcb-cursor0 libxcb-icccm4
 libxcb-keysyms1 libxkbcommon-x11-0). Prepares throwaway data folders, starts real tasks,
 then runs `agentry --screenshot` on a virtual display:
-  main-window.png      tasks running, one pane streaming
-  recovery-screen.png  the screen after a SIGKILLed Agentry: reattached, finished, interrupted
+  main-window.png       1024x640, light: 14 tasks in two projects, agents running, one
+                        pane streaming, queued tasks saying what they wait for
+  main-window-dark.png  the same data at 1920x1080, dark
+  recovery-screen.png   the screen after a SIGKILLed Agentry: reattached, finished, interrupted
 """
 
 from __future__ import annotations
@@ -68,49 +70,76 @@ def wait_for(home: Path, task_id: int, wanted: str, timeout: float = 30) -> None
         time.sleep(0.2)
 
 
-def screenshot(home: Path, out: Path, delay: float) -> None:
+def screenshot(home: Path, out: Path, delay: float, size: str | None = None) -> None:
     env = {**os.environ, "AGENTRY_HOME": str(home), "QT_QPA_PLATFORM": "xcb"}
-    subprocess.run(["xvfb-run", "-a", "-s", f"-screen 0 {SCREEN}", sys.executable, "-m", "app",
-                    "--screenshot", str(out), "--screenshot-delay", str(delay)],
+    screen = f"{size}x24" if size else SCREEN
+    extra = ["--screenshot-size", size] if size else []
+    subprocess.run(["xvfb-run", "-a", "-s", f"-screen 0 {screen}", sys.executable, "-m", "app",
+                    "--screenshot", str(out), "--screenshot-delay", str(delay), *extra],
                    env=env, cwd=ROOT, check=True, timeout=120)  # fmt: skip
     print(f"wrote {out}")
 
 
-def main_window(home: Path, work: Path, out: Path) -> None:
-    agentry(home, "run", "--title", "Fix flaky signup tests", "--cwd", str(work), "--", "true")
+def set_theme(home: Path, theme: str) -> None:
+    settings = home / "settings.json"
+    data = json.loads(settings.read_text()) if settings.exists() else {}
+    settings.write_text(json.dumps({**data, "theme": theme}))
+
+
+def git_repo(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.com",
+           "GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@example.com"}  # fmt: skip
+    for argv in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "start"]):
+        subprocess.run(["git", *argv], cwd=folder, env=env, check=True)
+    return folder
+
+
+PROJECTS = {  # title, what it runs: "ok", "fail" (exit 2), "agent" (the demo agent)
+    "api": [
+        ("Fix flaky signup tests", "ok"),
+        ("Add rate limiting to the public endpoints", "ok"),
+        ("Nightly build and integration suite", "fail"),
+        ("Refactor the billing module into services", "agent"),
+        ("Write API docs for the v2 endpoints", "agent"),
+        ("Upgrade dependencies and fix deprecations", "agent"),
+        ("Profile the slow report queries", "ok"),
+    ],
+    "web": [
+        ("Migrate the settings page to the new form kit", "ok"),
+        ("Dark mode for the dashboard charts", "ok"),
+        ("Lint and format the whole front end", "fail"),
+        ("Cache the search results in the browser", "agent"),
+        ("Accessibility pass over the checkout flow", "agent"),
+        ("Replace moment.js with the Intl API", "agent"),
+        ("Split the admin bundle for faster loads", "agent"),
+    ],
+}
+COMMANDS = {
+    "ok": ["true"],
+    "fail": ["sh", "-c", "echo compiling; exit 2"],
+    "agent": [sys.executable, "-m", "app.demo_agent"],
+}
+
+
+def main_window(home: Path, work: Path, outs: dict[str, Path]) -> None:
+    """Two projects, fourteen tasks: finished, failed, agents running, some queued."""
     server = serve(home)
-    wait_for(home, 1, "succeeded")
-    agentry(
-        home,
-        "run",
-        "--title",
-        "Nightly build",
-        "--cwd",
-        str(work),
-        "--",
-        "sh",
-        "-c",
-        "echo compiling; exit 2",
-    )
-    wait_for(home, 2, "failed")
-    for title in ("Refactor the billing module", "Write API docs", "Upgrade dependencies"):
-        agentry(
-            home,
-            "run",
-            "--title",
-            title,
-            "--cwd",
-            str(work),
-            "--",
-            sys.executable,
-            "-m",
-            "app.demo_agent",
-        )
-    wait_for(home, 5, "running")
+    task_id = 0
+    for name, tasks in PROJECTS.items():
+        repo = git_repo(work / name)
+        for title, kind in tasks:
+            agentry(home, "run", "--title", title, "--cwd", str(repo), "--", *COMMANDS[kind])
+            task_id += 1
+            if kind != "agent":
+                wait_for(home, task_id, "succeeded" if kind == "ok" else "failed")
+    wait_for(home, 4, "running")
     server.send_signal(signal.SIGTERM)
     server.wait()
     time.sleep(4)  # let the demo agents print a good part of their story
-    screenshot(home, out, delay=3)
+    screenshot(home, outs["light"], delay=3, size="1024x640")
+    set_theme(home, "dark")
+    screenshot(home, outs["dark"], delay=3, size="1920x1080")
 
 
 def recovery_screen(home: Path, work: Path, out: Path) -> None:
@@ -167,7 +196,8 @@ def main() -> int:
         work.mkdir()
         homes = [Path(tmp) / "main", Path(tmp) / "recovery"]
         try:
-            main_window(homes[0], work, out_dir / "main-window.png")
+            shots = {"light": out_dir / "main-window.png", "dark": out_dir / "main-window-dark.png"}
+            main_window(homes[0], work, shots)
             recovery_screen(homes[1], work, out_dir / "recovery-screen.png")
         finally:
             for home in homes:

@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
     parser.add_argument("--screenshot-delay", type=float, default=3.0, help=argparse.SUPPRESS)
+    parser.add_argument("--screenshot-size", metavar="WxH", help=argparse.SUPPRESS)
     parser.set_defaults(handler=None)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     # Registration order is the order `agentry --help` lists the commands in.

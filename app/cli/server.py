@@ -55,6 +55,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         smoke_test=args.smoke_test,
         screenshot=args.screenshot,
         screenshot_delay=args.screenshot_delay,
+        screenshot_size=args.screenshot_size,
     )
 
 

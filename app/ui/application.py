@@ -265,6 +265,7 @@ def run_gui(
     smoke_test: bool = False,
     screenshot: str | None = None,
     screenshot_delay: float = 3.0,
+    screenshot_size: str | None = None,
 ) -> int:
     """``agentry`` with no command: the desktop app. Returns the process exit status."""
     import qasync
@@ -290,6 +291,10 @@ def run_gui(
             # collection. Once, here, where the process's one app started (not in
             # AgentryApp, of which tests make many in one process).
             gc.freeze()
+        if started and screenshot_size and controller.window is not None:
+            width, height = (int(n) for n in screenshot_size.lower().split("x"))
+            # the README's pictures: the whole screen of that size
+            controller.window.setGeometry(0, 0, width, height)
         if started and (smoke_test or screenshot):
             QTimer.singleShot(
                 int(screenshot_delay * 1000), lambda: _finish_check(controller, screenshot)

@@ -575,8 +575,8 @@ class MainWindow(QMainWindow):
         geometry = state.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-            if not _on_some_screen(self.frameGeometry()):
-                self.setGeometry(_default_geometry())
+        if geometry is None or not _on_some_screen(self.frameGeometry()):
+            self.setGeometry(_default_geometry())  # within the screen, on a small one too
         window_state = state.value("window/state")
         if window_state is not None:
             self.restoreState(window_state)
@@ -631,8 +631,9 @@ def _on_some_screen(frame: QRect) -> bool:
 def _default_geometry() -> QRect:
     screen = QGuiApplication.primaryScreen()
     available = screen.availableGeometry() if screen is not None else QRect(0, 0, *DEFAULT_SIZE)
-    width = min(DEFAULT_SIZE[0], available.width())
-    height = min(DEFAULT_SIZE[1], available.height())
+    # on a screen smaller than the default, most of it, with room for the frame
+    width = min(DEFAULT_SIZE[0], int(available.width() * 0.96))
+    height = min(DEFAULT_SIZE[1], int(available.height() * 0.92))
     rect = QRect(0, 0, width, height)
     rect.moveCenter(available.center())
     return rect
