@@ -122,7 +122,10 @@ class OutputPane(QWidget):
         self.raw_view.setUndoRedoEnabled(False)
         self.raw_view.setFont(self.view.font())
         self.raw_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        # History entries for the Raw log tab, kept only while it is the tab in front: a
+        # hidden Raw log costs nothing, and is filled from the history when it is shown.
         self._raw_pending: collections.deque[str] = collections.deque(maxlen=self.max_blocks)
+        self._raw_stale = False
 
         # The transcript (the output made readable), the log as the agent wrote it, and
         # whatever else the task has (Details, a worktree's Changes tab).
@@ -161,6 +164,7 @@ class OutputPane(QWidget):
         self.resume_button.clicked.connect(lambda: self.resumeRequested.emit(self.task_id))
         # drawing
         self._flush_timer.timeout.connect(self.flush)
+        self.sections.currentChanged.connect(self._on_section_shown)
 
     # ------------------------------------------------------------------ content
 
@@ -199,7 +203,7 @@ class OutputPane(QWidget):
         """Raw output lines of the current run (decided raw or readable once per batch)."""
         batch = list(lines)
         self._history.extend(batch)
-        self._raw_pending.extend(ansi.strip(line) for line in batch)
+        self._to_raw(batch)
         renderer = self._renderer
         if renderer is None:
             self._pending.extend(batch)
@@ -215,7 +219,7 @@ class OutputPane(QWidget):
         if self._make_renderer is not None:
             self._renderer = self._new_renderer()
         self._pending.append(f"\x1b[2m──── {text} ────\x1b[0m")
-        self._raw_pending.append(f"──── {text} ────")
+        self._to_raw([RUN_MARK + text])
         self._schedule()
 
     def add_you_turn(self, text: str) -> None:
@@ -230,7 +234,7 @@ class OutputPane(QWidget):
         """How the run ended ("exited 3 after 0:02"), below its output."""
         self._history.append(END_MARK + text)
         self._pending.append(run_end(text))
-        self._raw_pending.append(f"■ {text}")
+        self._to_raw([END_MARK + text])
         self._schedule()
 
     def _show(self, line: str) -> None:
@@ -259,7 +263,7 @@ class OutputPane(QWidget):
         self.view.clear()
         self._style = ansi.PLAIN
         self._renderer = self._new_renderer()
-        raw = list(self._raw_pending)
+        raw, stale = list(self._raw_pending), self._raw_stale
         for entry in history:
             if entry.startswith(RUN_MARK):
                 self.add_separator(entry[len(RUN_MARK) :])
@@ -271,6 +275,7 @@ class OutputPane(QWidget):
                 self._history.append(entry)
                 self._show(entry)
         self._raw_pending = collections.deque(raw, maxlen=self.max_blocks)  # drawn already
+        self._raw_stale = stale
         self._schedule()
 
     def _send_follow_up(self) -> None:
@@ -296,6 +301,27 @@ class OutputPane(QWidget):
         if self._pending or self._raw_pending:
             self._flush_timer.start(SLICE_PAUSE_MS)
 
+    def _raw_shown(self) -> bool:
+        return self.sections.currentWidget() is self.raw_view
+
+    def _to_raw(self, entries: list[str]) -> None:
+        """History entries for the Raw log: drawn if it is in front, else drawn from the
+        history when it comes to the front (stripping colours off every line of ten
+        panes that nobody looks at was most of a tab switch's cost)."""
+        if self._raw_shown():
+            self._raw_pending.extend(entries)
+        else:
+            self._raw_stale = True
+
+    def _on_section_shown(self, _index: int) -> None:
+        if self._raw_shown() and self._raw_stale:
+            self._raw_stale = False
+            self.raw_view.clear()
+            self._raw_pending = collections.deque(
+                (e for e in self._history if not e.startswith(YOU_MARK)), maxlen=self.max_blocks
+            )
+            self._schedule()
+
     def _flush_raw(self) -> None:
         """The Raw log tab: plain text, so one insert per slice is cheap."""
         if not self._raw_pending:
@@ -305,7 +331,8 @@ class OutputPane(QWidget):
         count = min(SLICE_LINES * 4, len(self._raw_pending))
         bar = self.raw_view.verticalScrollBar()
         at_end = bar.value() >= bar.maximum() - 1
-        self.raw_view.appendPlainText("\n".join(self._raw_pending.popleft() for _ in range(count)))
+        lines = (_raw_line(self._raw_pending.popleft()) for _ in range(count))
+        self.raw_view.appendPlainText("\n".join(lines))
         if at_end:  # follows the end while the person has not scrolled up
             bar.setValue(bar.maximum())
 
@@ -460,6 +487,16 @@ class OutputPane(QWidget):
     def raw_text(self) -> str:
         """What the Raw log tab shows."""
         return self.raw_view.toPlainText()
+
+
+def _raw_line(entry: str) -> str:
+    """A history entry as the Raw log shows it: the line without colours, or the run's
+    separator and end line in plain text."""
+    if entry.startswith(RUN_MARK):
+        return f"──── {entry[len(RUN_MARK) :]} ────"
+    if entry.startswith(END_MARK):
+        return f"■ {entry[len(END_MARK) :]}"
+    return ansi.strip(entry)
 
 
 def _empty_text(task: Task) -> str:
