@@ -43,7 +43,9 @@ class PaneHeader(QWidget):
         super().__init__(parent)
         self.state_label = QLabel(self, textFormat=Qt.TextFormat.RichText)
         self.title = ElidedLabel(self, Qt.TextElideMode.ElideRight)
-        self.title.setStyleSheet("font-weight: bold")
+        bold = self.title.font()  # a font, not a style sheet: a sheet would keep the text
+        bold.setBold(True)  # colour of the theme it was polished in after a theme change
+        self.title.setFont(bold)
         self.meta_label = QLabel(self)
         self.meta_label.setStyleSheet("color: gray")
         self.command_label = ElidedLabel(self)
