@@ -168,3 +168,30 @@ def test_an_empty_workflows_tab_says_what_a_workflow_is_and_starts_the_demo(
     assert panel.pages.currentWidget() is panel.list and panel.list.count() == 1
     assert window.tabs.currentWidget() is window.workflow_tabs.views[workflow_id]
     driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)
+
+
+def test_an_edited_checkpoint_text_is_a_you_turn_of_the_step_it_goes_to(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app = driver.start()
+    window = app.window
+    assert window is not None
+    workflow_id = window.workflow_tabs.start("demo", "the signup form", str(work_dir))
+    assert workflow_id is not None
+    driver.wait(lambda: app.workflows.pending_checkpoints(), timeout_ms=30_000)
+    (checkpoint,) = app.workflows.pending_checkpoints()
+    attention = app.attention
+    assert attention is not None
+    dialog = attention.open_checkpoint(checkpoint.id)
+    assert dialog is not None
+    dialog.text.setPlainText("Only validate the email field, nothing else.")
+    dialog.approve_button.click()
+    driver.wait(lambda: app.workflows.workflow(workflow_id).workflow.state
+                is WorkflowState.COMPLETED, timeout_ms=30_000)  # fmt: skip
+    second = next(s for s in app.workflows.workflow(workflow_id).steps if s.name == "second")
+    pane = window.open_task(second.task_id)
+    assert pane is not None
+    pane.flush_all()
+    text = pane.plain_text()
+    you = text.index("▌ You")
+    assert text.index("Only validate the email field, nothing else.") > you
