@@ -27,7 +27,13 @@ from app.core.models import Task
 from app.core.states import ACTIVE, RunState
 from app.supervisor.workspaces import project_of
 from app.ui.labels import short_path
-from app.ui.task_model import NEEDS_ATTENTION, STATE_FILTERS, TaskTableModel, tooltip
+from app.ui.task_model import (
+    ARCHIVED,
+    NEEDS_ATTENTION,
+    STATE_FILTERS,
+    TaskTableModel,
+    tooltip,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -78,6 +84,7 @@ class SidebarModel(QAbstractListModel):
         self._row_of: dict[int, int] = {}  # task id -> row
         self._search = ""
         self._states: frozenset[RunState] | None = None
+        self._archived = False  # the "Archived" filter: only archived tasks, else none
         self._collapsed: set[str] = set()
         self._projects: dict[str, str] = {}  # working folder -> project folder
         tasks.modelReset.connect(self.rebuild)
@@ -94,6 +101,7 @@ class SidebarModel(QAbstractListModel):
 
     def set_state_filter(self, name: str) -> None:
         self._states = STATE_FILTERS.get(name)
+        self._archived = name == ARCHIVED
         self.rebuild()
 
     def project_of(self, task: Task) -> str:
@@ -151,7 +159,7 @@ class SidebarModel(QAbstractListModel):
         groups: dict[str, list[Task]] = {}
         latest: dict[str, float] = {}
         for task in self.tasks.tasks():
-            if not matches(task, self._search, self._states):
+            if task.archived != self._archived or not matches(task, self._search, self._states):
                 continue
             key = self.project_of(task)
             groups.setdefault(key, []).append(task)
@@ -160,7 +168,7 @@ class SidebarModel(QAbstractListModel):
         for key in sorted(groups, key=lambda k: (-latest[k], k)):
             members = sorted(groups[key], key=lambda t: -t.id)
             collapsed = key in self._collapsed
-            attention = sum(t.state in NEEDS_ATTENTION for t in members)
+            attention = sum(t.state in NEEDS_ATTENTION and not t.dismissed for t in members)
             rows.append(GroupHeader(key, len(members), collapsed, attention))
             if not collapsed:
                 rows.extend(t.id for t in members)

@@ -29,8 +29,11 @@ STATE_ROLE = Qt.ItemDataRole.UserRole + 3
 
 Index = QModelIndex | QPersistentModelIndex
 
+ARCHIVED = "Archived"
 NEEDS_ATTENTION = frozenset({RunState.FAILED, RunState.TIMED_OUT, RunState.INTERRUPTED})
-# What the state filter offers, and the states each choice shows.
+# What the state filter offers, and the states each choice shows. "Archived" (the last,
+# so that Ctrl+3…9 keep naming the same filters) shows the archived tasks, which every
+# other choice leaves out (see SidebarModel).
 STATE_FILTERS: dict[str, frozenset[RunState] | None] = {
     "All tasks": None,
     "Active": frozenset({RunState.QUEUED, *ACTIVE}),
@@ -41,6 +44,7 @@ STATE_FILTERS: dict[str, frozenset[RunState] | None] = {
     "Failed": frozenset({RunState.FAILED, RunState.TIMED_OUT}),
     "Interrupted": frozenset({RunState.INTERRUPTED}),
     "Cancelled": frozenset({RunState.CANCELLED}),
+    ARCHIVED: None,
 }
 
 
