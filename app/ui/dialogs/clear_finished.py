@@ -2,6 +2,9 @@
 cancelled ones; failed ones when ticked; only the older ones when asked) and a choice to
 archive them (they leave the default view) or delete them with their run folders.
 
+Built for one project (a sidebar header's "Clear finished in this project…"), it previews
+and clears only that project's tasks.
+
 Self-contained: built with the supervisor; archiving or deleting runs in its executor,
 and :attr:`ClearFinishedDialog.cleared` carries the ids of the tasks it cleared.
 """
@@ -11,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -53,10 +58,21 @@ class ClearFinishedDialog(QDialog):
     TASK, STATE, ENDED = range(3)
     cleared = Signal(list)  # ids of the tasks archived or deleted
 
-    def __init__(self, supervisor: Supervisor, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        supervisor: Supervisor,
+        parent: QWidget | None = None,
+        *,
+        project: str | None = None,
+        project_of: Callable[[Task], str] | None = None,
+    ) -> None:
+        """``project``: only the tasks whose ``project_of`` is that folder."""
         super().__init__(parent)
-        self.setWindowTitle("Clear finished tasks")
+        name = Path(project).name or project if project else None
+        self.setWindowTitle(f"Clear finished tasks in {name}" if name else "Clear finished tasks")
         self.supervisor = supervisor
+        self.project = project
+        self.project_of = project_of
         self.tasks: list[Task] = []
         self.result_: Cleared | None = None
         self._job: asyncio.Future[Cleared] | None = None
@@ -132,7 +148,10 @@ class ClearFinishedDialog(QDialog):
 
     def refresh(self) -> None:
         """The preview: one quick query on the supervisor's connection."""
-        self.tasks = self.supervisor.clearable(self.which())
+        tasks = self.supervisor.clearable(self.which())
+        if self.project is not None and self.project_of is not None:
+            tasks = [t for t in tasks if self.project_of(t) == self.project]
+        self.tasks = tasks
         self.table.clear()
         for task in self.tasks:
             state = task.state.value if task.state else ""
