@@ -8,7 +8,7 @@ does (in ``MainWindow._connect_signals``).
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QMenu
 
 from app.core.models import Task
 from app.ui.task_model import STATE_FILTERS
@@ -24,6 +24,24 @@ class ActionSet:
         self.demo_action = action("Try a &demo task", tip="A built-in agent that needs nothing")
         self.cancel_action = action("&Cancel task", "Ctrl+.", tip="Stop the selected task")
         self.retry_action = action("&Retry task", "F5", "Ctrl+R", tip="Run the task again")
+        self.open_task_action = action("&Open", tip="Open the task's output in a tab")
+        self.duplicate_action = action(
+            "D&uplicate…", tip="A new task with the same choices, to change before it starts"
+        )
+        self.edit_rerun_action = action(
+            "&Edit && rerun…", tip="Change the task's choices, start it again and archive this one"
+        )
+        self.archive_action = action(
+            "Arc&hive",
+            "Shift+Del",
+            tip="Move the ended task out of the list (View ▸ Show tasks ▸ Archived)",
+        )
+        self.delete_action = action(
+            "&Delete…", "Del", tip="Delete the ended task with its output, after asking"
+        )
+        self.clear_finished_action = action(
+            "Clear &finished…", tip="Archive or delete ended tasks, after a preview"
+        )
         self.open_folder_action = action("Open &working folder", "Ctrl+Shift+O")
         self.reveal_run_action = action("Reveal &run folder", "Ctrl+Shift+R")
         self.open_log_action = action("Open &log file", "Ctrl+L")
@@ -73,6 +91,23 @@ class ActionSet:
         act.setStatusTip(tip)
         return act
 
+    def task_menu_actions(self) -> list[QAction | None]:
+        """What can be done to one task, in the Task menu and a task's right-click menu
+        (None: a separator)."""
+        return [
+            self.open_task_action, self.cancel_action, self.retry_action,
+            self.duplicate_action, self.edit_rerun_action, None,
+            self.archive_action, self.delete_action, None,
+            self.open_folder_action, self.reveal_run_action,
+        ]  # fmt: skip
+
+    def fill_task_menu(self, menu: QMenu) -> None:
+        for act in self.task_menu_actions():
+            if act is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(act)
+
     def add_toolbar(self) -> None:
         toolbar = self._window.addToolBar("Tasks")
         toolbar.setObjectName("tasksToolbar")
@@ -96,14 +131,8 @@ class ActionSet:
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         task_menu = bar.addMenu("&Task")
-        for act in (
-            self.cancel_action,
-            self.retry_action,
-            self.open_folder_action,
-            self.reveal_run_action,
-            self.open_log_action,
-        ):
-            task_menu.addAction(act)
+        self.fill_task_menu(task_menu)
+        task_menu.addAction(self.open_log_action)
         task_menu.addSeparator()
         task_menu.addAction(self.approvals_action)
         view_menu = bar.addMenu("&View")
@@ -120,6 +149,7 @@ class ActionSet:
             view_menu.addAction(act)
         tools_menu = bar.addMenu("T&ools")
         tools_menu.addAction(self.project_settings_action)
+        tools_menu.addAction(self.clear_finished_action)
         tools_menu.addAction(self.cleanup_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.history_action)
@@ -130,6 +160,14 @@ class ActionSet:
         state = task.state if task else None
         self.cancel_action.setEnabled(state is not None and not state.is_terminal)
         self.retry_action.setEnabled(state is not None and state.is_terminal)
+        ended = task is not None and (state is None or state.is_terminal)
+        for act in (self.open_task_action, self.duplicate_action):
+            act.setEnabled(task is not None)
+        self.edit_rerun_action.setEnabled(ended)
+        self.delete_action.setEnabled(ended)
+        archived = task is not None and task.archived
+        self.archive_action.setText("Unarc&hive" if archived else "Arc&hive")
+        self.archive_action.setEnabled(ended or archived)
         for act in (self.open_folder_action, self.reveal_run_action):
             act.setEnabled(task is not None)
         self.open_log_action.setEnabled(pane_open)

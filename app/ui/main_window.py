@@ -10,6 +10,7 @@ menus and toolbar in :mod:`app.ui.action_set`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QRect, Qt, QTimer, Signal
@@ -50,6 +51,7 @@ from app.ui.recovery_history import RecoveryHistoryDialog
 from app.ui.recovery_report import TaskLine
 from app.ui.task_list import TaskList
 from app.ui.task_model import NEEDS_ATTENTION, QueueState, TaskTableModel
+from app.ui.task_organiser import TaskOrganiser
 from app.ui.task_tabs import TaskTabs
 from app.ui.ui_state import ui_state
 from app.ui.welcome import WelcomePage
@@ -143,6 +145,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.counts_label)
         self._clock = QTimer(self, interval=1000)
         self.project_settings = ProjectSettingsOpener(self, self.supervisor, self.apply_settings)
+        self.organiser = TaskOrganiser(self)
 
     def _connect_signals(self) -> None:
         actions, task_tabs, workflow_tabs = self.action_set, self.task_tabs, self.workflow_tabs
@@ -159,6 +162,16 @@ class MainWindow(QMainWindow):
         self.task_list.view.selectionModel().selectionChanged.connect(self._on_selection)
         self.task_list.view.doubleClicked.connect(self._on_double_click)
         self.task_list.view.openRequested.connect(self.open_task)
+        organiser = self.organiser
+        self.task_list.view.deleteRequested.connect(organiser.key_pressed)
+        self.task_list.taskMenuRequested.connect(organiser.task_menu)
+        self.task_list.projectMenuRequested.connect(organiser.project_menu)
+        actions.open_task_action.triggered.connect(organiser.open_selected)
+        actions.duplicate_action.triggered.connect(lambda: organiser.duplicate())
+        actions.edit_rerun_action.triggered.connect(lambda: organiser.edit_and_rerun())
+        actions.archive_action.triggered.connect(lambda: organiser.toggle_archive())
+        actions.delete_action.triggered.connect(lambda: organiser.delete())
+        actions.clear_finished_action.triggered.connect(lambda: organiser.clear_finished())
         self.counts_label.linkActivated.connect(self.show_filter)
         # panes
         self.tabs.tabCloseRequested.connect(self._close_tab)
@@ -338,13 +351,14 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ commands
 
-    def show_new_task(self) -> NewTaskDialog:
+    def show_new_task(self, *, submit: Callable[[TaskSpec], object] | None = None) -> NewTaskDialog:
+        """``submit``: what starting does instead of :meth:`submit` (Edit & rerun)."""
         dialog = NewTaskDialog(
             self.supervisor.settings, self._selected_folder(), self.supervisor.agent_detections(),
             self, repository_of=self.supervisor.repository_of,
             state=ui_state(self.supervisor.locations),
         )  # fmt: skip
-        dialog.submitted.connect(self.submit)
+        dialog.submitted.connect(submit or self.submit)
         dialog.worktreeChosen.connect(self.remember_worktree_choice)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

@@ -7,12 +7,15 @@ known and the exit code when it is not 0. The page says so when a filter hides e
 which task is selected is read here, what selecting or opening it does is the window's.
 
 Keys: ↑/↓ move, ← on a task goes to its project's header, ← / → on a header collapse and
-expand it, Enter opens a task (as a double-click does) or toggles a header.
+expand it, Enter opens a task (as a double-click does) or toggles a header. Delete and
+Shift+Delete reach the view only when the window's Delete… and Archive actions are off
+(the task still runs): the view passes them on so that the window can say why.
+A right click on a row asks the window for that task's or that project's menu.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -177,6 +180,7 @@ class SidebarView(QListView):
     """The list with the keys a grouped list needs (see the module's docstring)."""
 
     openRequested = Signal(int)  # task id: Enter on a task
+    deleteRequested = Signal(int, bool)  # task id, archive (Shift+Delete) rather than delete
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         model = self.model()
@@ -203,10 +207,17 @@ class SidebarView(QListView):
         if isinstance(entry, int) and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.openRequested.emit(entry)
             return
+        if isinstance(entry, int) and key == Qt.Key.Key_Delete:
+            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self.deleteRequested.emit(entry, shift)
+            return
         super().keyPressEvent(event)
 
 
 class TaskList(QWidget):
+    taskMenuRequested = Signal(int, QPoint)  # task id, where (global): a right click on it
+    projectMenuRequested = Signal(str, QPoint)  # a project's key, where: on its header
+
     def __init__(self, model: TaskTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
@@ -240,12 +251,14 @@ class TaskList(QWidget):
         view.setUniformItemSizes(False)
         view.setMouseTracking(True)
         view.setFrameShape(QListView.Shape.NoFrame)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         return view
 
     def _connect_signals(self) -> None:
         self.search.textChanged.connect(self.sidebar.set_search)
         self.state_filter.currentTextChanged.connect(self.sidebar.set_state_filter)
         self.view.clicked.connect(self._on_clicked)
+        self.view.customContextMenuRequested.connect(self._on_context_menu)
         for signal in (self.sidebar.rowsInserted, self.sidebar.rowsRemoved,
                        self.sidebar.modelReset, self.sidebar.layoutChanged):  # fmt: skip
             signal.connect(self._show_no_match)
@@ -258,6 +271,18 @@ class TaskList(QWidget):
         entry = self.sidebar.entry(index.row())
         if isinstance(entry, GroupHeader):
             self.sidebar.toggle(entry.key)
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        """The menu is for the row under the pointer, which becomes the selected one (the
+        Task menu's actions act on the selection)."""
+        index = self.view.indexAt(pos)
+        entry = self.sidebar.entry(index.row()) if index.isValid() else None
+        where = self.view.viewport().mapToGlobal(pos)
+        if isinstance(entry, GroupHeader):
+            self.projectMenuRequested.emit(entry.key, where)
+        elif isinstance(entry, int):
+            self.view.setCurrentIndex(index)
+            self.taskMenuRequested.emit(entry, where)
 
     def selected_task(self) -> Task | None:
         rows = self.view.selectionModel().selectedRows()
