@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QHideEvent, QResizeEvent
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QHideEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -24,17 +24,16 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
-from app import __version__, demo_agent
-from app.core.approvals import NewRule
+from app import demo_agent
 from app.core.models import Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import ACTIVE, RunState
 from app.supervisor.adapters import session_ability
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
-from app.supervisor.restore import list_backups
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.workflows import WorkflowEngine
+from app.ui import window_layout, window_tools
 from app.ui.action_set import ActionSet
 from app.ui.bridge import Bridge
 from app.ui.dialogs.cancel_task import CancelTaskBox
@@ -60,7 +59,6 @@ from app.ui.workflows_view import RunWorkflowDialog, WorkflowView
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SIZE = (1280, 780)
 SIDEBAR_WIDTH = 330  # the task sidebar beside the task view, at any window width
 
 _HELD_BY = {"disk": "disk full", "memory": "memory low", "CPU": "CPU busy"}
@@ -91,7 +89,7 @@ class MainWindow(QMainWindow):
         self._built = False
         self.setWindowTitle("Agentry")
         self.setWindowIcon(app_icon())
-        self.resize(*DEFAULT_SIZE)
+        self.resize(*window_layout.DEFAULT_SIZE)
         self.action_set = ActionSet(self)
         self._build_widgets(max_blocks, workflows)
         self.action_set.add_menus()
@@ -134,7 +132,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)  # a wider window widens the task view
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(0, False)
-        self.splitter.setSizes([SIDEBAR_WIDTH, DEFAULT_SIZE[0] - SIDEBAR_WIDTH])
+        self.splitter.setSizes([SIDEBAR_WIDTH, window_layout.DEFAULT_SIZE[0] - SIDEBAR_WIDTH])
         self.setCentralWidget(self.splitter)
         self.banner.raise_()  # floats over the window: it never moves what is below it
         self.action_set.add_toolbar()
@@ -438,26 +436,7 @@ class MainWindow(QMainWindow):
             open_folder_from(self, str(shown), "run folder")
 
     def show_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(
-            self.supervisor.settings,
-            self.supervisor.agent_detections(),
-            self,
-            self.supervisor.approvals.rules(),
-        )
-        dialog.applied.connect(self.apply_settings)
-        dialog.ruleAdded.connect(lambda rule: self._rules_changed(dialog, add=rule))
-        dialog.ruleRemoved.connect(lambda rule_id: self._rules_changed(dialog, remove=rule_id))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
-
-    def _rules_changed(self, dialog: SettingsDialog, *, add: NewRule | None = None,
-                       remove: int | None = None) -> None:  # fmt: skip
-        if add is not None:
-            self.supervisor.approvals.add_rule(add)
-        if remove is not None:
-            self.supervisor.approvals.remove_rule(remove)
-        dialog.rules.show_rules(self.supervisor.approvals.rules())
+        return window_tools.settings_dialog(self, self.supervisor, self.apply_settings)
 
     def apply_settings(self, settings: Settings) -> None:
         self.supervisor.apply_settings(settings)
@@ -476,21 +455,9 @@ class MainWindow(QMainWindow):
         return dialog
 
     def show_restore(self) -> RestoreDialog:
-        """Choose a backup; restoring needs the data folder to itself, so the app quits
-        first (agents keep running), restores and opens again: what the person asked for
-        happens now, not at some later start."""
-        locations = self.supervisor.locations
-        backups = list_backups(locations)  # a folder of a few files: quick
-        note = (
-            "Agentry quits to do it (running agents keep running), then opens again and "
-            "takes them over."
-            if backups
-            else f"There are no backups in {locations.backups} yet."
-        )
-        dialog = RestoreDialog(backups, locations.database, note, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        """Choose a backup; the app quits, restores it and opens again."""
+        dialog = window_tools.restore_dialog(self, self.supervisor.locations)
         dialog.chosen.connect(self.restoreRequested)
-        dialog.open()
         return dialog
 
     def describe(self, task_id: int) -> TaskLine | None:
@@ -506,13 +473,7 @@ class MainWindow(QMainWindow):
         return self.workflow_tabs.show_run_dialog(self._selected_cwd())
 
     def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Agentry",
-            f"<h3>Agentry {__version__}</h3><p>Run and supervise local AI coding "
-            "agents — and never lose them.</p>"
-            f"<p>Data folder: {self.supervisor.locations.data}</p>",
-        )
+        window_tools.about(self, self.supervisor.locations)
 
     # ------------------------------------------------------------------ state of the window
 
@@ -583,35 +544,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ remembered layout
 
     def restore_layout(self) -> None:
-        """The size, place, splitter and collapsed projects of the last launch; a place
-        on no screen that is here now (a monitor unplugged) falls back to the default."""
-        state = ui_state(self.supervisor.locations)
-        geometry = state.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if geometry is None or not _on_some_screen(self.frameGeometry()):
-            self.setGeometry(_default_geometry())  # within the screen, on a small one too
-        window_state = state.value("window/state")
-        if window_state is not None:
-            self.restoreState(window_state)
-        splitter = state.value("window/splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-        collapsed = state.value("sidebar/collapsed")
-        if isinstance(collapsed, str):
-            collapsed = [collapsed]
-        for key in collapsed or []:
-            self.task_list.sidebar.set_collapsed(str(key), True)
+        """The size, place, splitter and collapsed projects of the last launch."""
+        window_layout.restore(self, self.splitter, self.task_list.sidebar,
+                              ui_state(self.supervisor.locations))  # fmt: skip
 
     def save_layout(self) -> None:
-        state = ui_state(self.supervisor.locations)
-        state.setValue("window/geometry", self.saveGeometry())
-        state.setValue("window/state", self.saveState())
-        state.setValue("window/splitter", self.splitter.saveState())
-        state.setValue("sidebar/collapsed", sorted(self.task_list.sidebar.collapsed))
-        state.sync()
-        if state.status() is not state.Status.NoError:
-            log.warning("could not remember the window's layout in %s", state.fileName())
+        window_layout.save(self, self.splitter, self.task_list.sidebar,
+                           ui_state(self.supervisor.locations))  # fmt: skip
 
     def hideEvent(self, event: QHideEvent) -> None:
         """Hidden to the tray or quitting: the layout is kept now, whichever comes next."""
@@ -631,23 +570,3 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         event.ignore()
         self.closeRequested.emit()
-
-
-def _on_some_screen(frame: QRect) -> bool:
-    """Enough of the window's title bar on a screen to grab it and drag it back."""
-    title_bar = QRect(frame.left(), frame.top(), frame.width(), 30)
-    return any(
-        screen.availableGeometry().intersected(title_bar).width() >= 100
-        for screen in QGuiApplication.screens()
-    )
-
-
-def _default_geometry() -> QRect:
-    screen = QGuiApplication.primaryScreen()
-    available = screen.availableGeometry() if screen is not None else QRect(0, 0, *DEFAULT_SIZE)
-    # on a screen smaller than the default, most of it, with room for the frame
-    width = min(DEFAULT_SIZE[0], int(available.width() * 0.96))
-    height = min(DEFAULT_SIZE[1], int(available.height() * 0.92))
-    rect = QRect(0, 0, width, height)
-    rect.moveCenter(available.center())
-    return rect

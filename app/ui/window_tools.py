@@ -1,0 +1,66 @@
+"""The main window's tool dialogs that only need the supervisor: Settings (with its
+approval rules), Restore a backup, About."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from app import __version__
+from app.core.approvals import NewRule
+from app.core.locations import Locations
+from app.core.settings import Settings
+from app.supervisor.restore import list_backups
+from app.supervisor.supervisor import Supervisor
+from app.ui.dialogs.restore import RestoreDialog
+from app.ui.dialogs.settings import SettingsDialog
+
+
+def settings_dialog(parent: QWidget, supervisor: Supervisor,
+                    apply: Callable[[Settings], None]) -> SettingsDialog:  # fmt: skip
+    """Settings, with the approval rules changed as soon as they are added or removed."""
+    dialog = SettingsDialog(supervisor.settings, supervisor.agent_detections(), parent,
+                            supervisor.approvals.rules())  # fmt: skip
+
+    def rules_changed(*, add: NewRule | None = None, remove: int | None = None) -> None:
+        if add is not None:
+            supervisor.approvals.add_rule(add)
+        if remove is not None:
+            supervisor.approvals.remove_rule(remove)
+        dialog.rules.show_rules(supervisor.approvals.rules())
+
+    dialog.applied.connect(apply)
+    dialog.ruleAdded.connect(lambda rule: rules_changed(add=rule))
+    dialog.ruleRemoved.connect(lambda rule_id: rules_changed(remove=rule_id))
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
+
+
+def restore_dialog(parent: QWidget, locations: Locations) -> RestoreDialog:
+    """Choose a backup; restoring needs the data folder to itself, so the app quits
+    first (agents keep running), restores and opens again: what the person asked for
+    happens now, not at some later start."""
+    backups = list_backups(locations)  # a folder of a few files: quick
+    note = (
+        "Agentry quits to do it (running agents keep running), then opens again and "
+        "takes them over."
+        if backups
+        else f"There are no backups in {locations.backups} yet."
+    )
+    dialog = RestoreDialog(backups, locations.database, note, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
+
+
+def about(parent: QWidget, locations: Locations) -> None:
+    QMessageBox.about(
+        parent,
+        "About Agentry",
+        f"<h3>Agentry {__version__}</h3><p>Run and supervise local AI coding "
+        "agents — and never lose them.</p>"
+        f"<p>Data folder: {locations.data}</p>",
+    )
