@@ -64,6 +64,11 @@ def queue_label(
     return ""
 
 
+def plural(n: int, one: str) -> str:
+    """ "1 task", "3 tasks" (regular nouns only)."""
+    return f"{n} {one}{'' if n == 1 else 's'}"
+
+
 def capitalized(text: str) -> str:
     """A message that may start a sentence or follow a colon, as a sentence's start."""
     return text[:1].upper() + text[1:]

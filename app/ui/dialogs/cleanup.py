@@ -8,9 +8,7 @@ that holds work is asked once more, naming it.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -33,13 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import AgentryError
 from app.supervisor.cleanup import Candidate, Kind, Outcome
 from app.supervisor.housekeeping import Housekeeping
+from app.ui.dialog_job import DialogJob
 from app.ui.recovery_report import TaskLine, standard_icon
 from app.ui.theme import WARNING_COLORS, error_style, is_dark
-
-log = logging.getLogger(__name__)
 
 KIND_LABELS: dict[Kind, str] = {
     "merged worktree": "Worktree, merged",
@@ -80,8 +76,7 @@ class CleanupDialog(QDialog):
         self.describe = describe
         self.candidates: dict[str, Candidate] = {}
         self.confirm_box: QMessageBox | None = None
-        self._job: asyncio.Future[Any] | None = None
-        self._closed = False
+        self._job = DialogJob("clean-up", self._failed)
         self.intro = QLabel(INTRO, self, wordWrap=True)
         self.pages = QStackedWidget(self)
         self.busy = QWidget(self)
@@ -226,7 +221,7 @@ class CleanupDialog(QDialog):
         if risky:
             text += f", {len(risky)} of them holding work"
         self.total.setText(text if self.candidates else "")
-        self.remove_button.setEnabled(bool(chosen) and self._job is None)
+        self.remove_button.setEnabled(bool(chosen) and not self._job.running)
 
     # ------------------------------------------------------------------ removing
 
@@ -281,20 +276,10 @@ class CleanupDialog(QDialog):
 
     # ------------------------------------------------------------------ jobs
 
-    def _start(self, coro: Any, then: Callable[[Any], None]) -> None:
-        self._job = asyncio.ensure_future(coro)
-        self._job.add_done_callback(lambda job: self._done(job, then))
+    def _start(self, coro: Coroutine[Any, Any, Any], then: Callable[[Any], None]) -> None:
+        self._job.start(coro, then)
 
-    def _done(self, job: asyncio.Future[Any], then: Callable[[Any], None]) -> None:
-        self._job = None
-        if self._closed or job.cancelled():
-            return
-        exc = job.exception()
-        if exc is None:
-            then(job.result())
-            return
-        if not isinstance(exc, AgentryError):  # a bug: to the log as well as to the person
-            log.error("clean-up failed", exc_info=exc)
+    def _failed(self, exc: BaseException) -> None:
         self._say(f"Clean-up failed: {exc}", error=True)
         self.close_button.setEnabled(True)
         self._listed(list(self.candidates.values()))
@@ -311,14 +296,14 @@ class CleanupDialog(QDialog):
 
     @property
     def working(self) -> bool:
-        return self._job is not None
+        return self._job.running
 
     def reject(self) -> None:
         if self.close_button.isEnabled():  # not while removing: it finishes first
             super().reject()
 
     def _on_finished(self, _result: int) -> None:
-        self._closed = True
+        self._job.close()
 
 
 def _sentence(text: str) -> str:

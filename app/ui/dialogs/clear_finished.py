@@ -11,8 +11,6 @@ and :attr:`ClearFinishedDialog.cleared` carries the ids of the tasks it cleared.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,15 +35,10 @@ from PySide6.QtWidgets import (
 from app.core.models import Task
 from app.supervisor.organise import Cleared, ClearFilter
 from app.supervisor.supervisor import Supervisor
+from app.ui.dialog_job import DialogJob
 from app.ui.icons import state_icon
-from app.ui.labels import state_label
+from app.ui.labels import plural, state_label
 from app.ui.theme import error_style
-
-log = logging.getLogger(__name__)
-
-
-def _plural(n: int, one: str) -> str:
-    return f"{n} {one}{'' if n == 1 else 's'}"
 
 
 def _ended(task: Task) -> str:
@@ -75,7 +68,7 @@ class ClearFinishedDialog(QDialog):
         self.project_of = project_of
         self.tasks: list[Task] = []
         self.result_: Cleared | None = None
-        self._job: asyncio.Future[Cleared] | None = None
+        self._job = DialogJob("clearing finished tasks", self._failed)
         intro = QLabel(
             "Ended tasks that no longer need to be in the list. Archived tasks leave the "
             "default view and can be brought back; deleted ones are gone with their output.",
@@ -140,7 +133,7 @@ class ClearFinishedDialog(QDialog):
 
     @property
     def working(self) -> bool:
-        return self._job is not None
+        return self._job.running
 
     def which(self) -> ClearFilter:
         days = float(self.days.value()) if self.older_box.isChecked() else None
@@ -168,7 +161,7 @@ class ClearFinishedDialog(QDialog):
 
     def _update_button(self) -> None:
         verb = "Delete" if self.delete_choice.isChecked() else "Archive"
-        self.go_button.setText(f"{verb} {_plural(len(self.tasks), 'task')}")
+        self.go_button.setText(f"{verb} {plural(len(self.tasks), 'task')}")
         self.go_button.setEnabled(bool(self.tasks) and not self.working)
 
     def task_ids(self) -> list[int]:
@@ -180,20 +173,15 @@ class ClearFinishedDialog(QDialog):
         self.go_button.setEnabled(False)
         self.cancel_button.setEnabled(False)
         delete = self.delete_choice.isChecked()
-        self._job = asyncio.ensure_future(self.supervisor.clear(self.task_ids(), delete=delete))
-        self._job.add_done_callback(self._done)
+        self._job.start(self.supervisor.clear(self.task_ids(), delete=delete), self._cleared)
 
-    def _done(self, job: asyncio.Future[Cleared]) -> None:
-        self._job = None
+    def _failed(self, exc: BaseException) -> None:
         self.cancel_button.setEnabled(True)
-        if job.cancelled():
-            return
-        exc = job.exception()
-        if exc is not None:
-            log.warning("clearing finished tasks failed: %s", exc)
-            self._said(f"Clearing stopped: {exc}")
-            return
-        self.result_ = cleared = job.result()
+        self._said(f"Clearing stopped: {exc}")
+
+    def _cleared(self, cleared: Cleared) -> None:
+        self.cancel_button.setEnabled(True)
+        self.result_ = cleared
         done = [*cleared.archived, *(d.task_id for d in cleared.deleted)]
         self.cleared.emit(done)
         problems = [why for _task, why in cleared.refused]
@@ -203,6 +191,10 @@ class ClearFinishedDialog(QDialog):
             return
         self.refresh()
         self._said("\n".join(problems))
+
+    def done(self, result: int) -> None:
+        self._job.close()
+        super().done(result)
 
     def _said(self, text: str) -> None:
         self.report.setText(text)

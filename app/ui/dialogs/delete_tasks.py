@@ -8,9 +8,7 @@ dialog is self-contained: built with the supervisor and the chosen task ids, it 
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -29,14 +27,10 @@ from PySide6.QtWidgets import (
 from app.core.errors import AgentryError
 from app.supervisor.organise import Deleted, DeletePlan
 from app.supervisor.supervisor import Supervisor
+from app.ui.dialog_job import DialogJob
 from app.ui.dialogs.cleanup import size_text
+from app.ui.labels import plural
 from app.ui.theme import error_style
-
-log = logging.getLogger(__name__)
-
-
-def _plural(n: int, one: str) -> str:
-    return f"{n} {one}{'' if n == 1 else 's'}"
 
 
 class DeleteTasksDialog(QDialog):
@@ -55,8 +49,7 @@ class DeleteTasksDialog(QDialog):
         self.task_ids = list(task_ids)
         self.plans: list[DeletePlan] = []
         self.results: list[Deleted] = []
-        self._job: asyncio.Future[Any] | None = None
-        self._closed = False
+        self._job = DialogJob("deleting tasks", self._failed)
         self.title = QLabel("<b>Looking at what deleting would remove…</b>", self, wordWrap=True)
         self.table = QTreeWidget(self)
         self.table.setColumnCount(3)
@@ -92,7 +85,7 @@ class DeleteTasksDialog(QDialog):
 
     @property
     def working(self) -> bool:
-        return self._job is not None
+        return self._job.running
 
     def deletable(self) -> list[DeletePlan]:
         return [plan for plan in self.plans if plan.refused is None]
@@ -101,7 +94,7 @@ class DeleteTasksDialog(QDialog):
         self.plans = plans
         self.table.clear()
         for plan in plans:
-            folders = _plural(len(plan.folders), "folder")
+            folders = plural(len(plan.folders), "folder")
             size = size_text(plan.size) if plan.size is not None else ""
             item = QTreeWidgetItem(self.table, [f"#{plan.task_id}  {plan.title}", folders, size])
             item.setData(self.TASK, Qt.ItemDataRole.UserRole, plan.task_id)
@@ -115,7 +108,7 @@ class DeleteTasksDialog(QDialog):
         count = sum(len(plan.folders) for plan in go)
         if go:
             self.title.setText(
-                f"<b>Delete {_plural(len(go), 'task')} and {_plural(count, 'run folder')} "
+                f"<b>Delete {plural(len(go), 'task')} and {plural(count, 'run folder')} "
                 f"({size_text(total)})?</b> Their output and history are removed for good; "
                 "the audit trail keeps that they were deleted."
             )
@@ -124,7 +117,7 @@ class DeleteTasksDialog(QDialog):
         kept = [plan.refused for plan in plans if plan.refused]
         self.note.setText("\n".join(f"Kept: {why}." for why in kept if why))
         self.note.setVisible(bool(kept))
-        self.delete_button.setText(f"Delete {_plural(len(go), 'task')}" if go else "Delete")
+        self.delete_button.setText(f"Delete {plural(len(go), 'task')}" if go else "Delete")
         self.delete_button.setEnabled(bool(go))
 
     def delete(self) -> None:
@@ -133,7 +126,7 @@ class DeleteTasksDialog(QDialog):
             return
         self.delete_button.setEnabled(False)
         self.cancel_button.setEnabled(False)
-        self.title.setText(f"<b>Deleting {_plural(len(go), 'task')}…</b>")
+        self.title.setText(f"<b>Deleting {plural(len(go), 'task')}…</b>")
         self._start(self._delete_all(go), self._finished)
 
     async def _delete_all(self, task_ids: list[int]) -> list[Deleted | str]:
@@ -154,28 +147,19 @@ class DeleteTasksDialog(QDialog):
         if not problems:
             self.accept()
             return
-        self.title.setText(f"<b>Deleted {_plural(len(self.results), 'task')}.</b>")
+        self.title.setText(f"<b>Deleted {plural(len(self.results), 'task')}.</b>")
         self.report.setText("\n".join(problems))
         self.report.show()
         self.cancel_button.setText("Close")
 
-    def _start(self, coro: Any, then: Callable[[Any], None]) -> None:
-        self._job = asyncio.ensure_future(coro)
-        self._job.add_done_callback(lambda job: self._done(job, then))
+    def _start(self, coro: Coroutine[Any, Any, Any], then: Callable[[Any], None]) -> None:
+        self._job.start(coro, then)
 
-    def _done(self, job: asyncio.Future[Any], then: Callable[[Any], None]) -> None:
-        self._job = None
-        if self._closed or job.cancelled():
-            return
-        exc = job.exception()
-        if exc is None:
-            then(job.result())
-            return
-        log.warning("deleting tasks failed: %s", exc, exc_info=not isinstance(exc, AgentryError))
+    def _failed(self, exc: BaseException) -> None:
         self.report.setText(f"Nothing more was deleted: {exc}")
         self.report.show()
         self.cancel_button.setEnabled(True)
 
     def done(self, result: int) -> None:
-        self._closed = True
+        self._job.close()
         super().done(result)
