@@ -10,11 +10,29 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from pathlib import Path
+from sqlite3 import Connection
 from typing import Any, TypeVar
+
+from app.store.db import open_database
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+async def on_own_connection(database: Path, job: Callable[[Connection], T]) -> T:
+    """Blocking database work (and the file work that goes with it) in the executor, on a
+    connection of its own: the loop's connection is never used from another thread."""
+
+    def run() -> T:
+        conn = open_database(database)
+        try:
+            return job(conn)
+        finally:
+            conn.close()
+
+    return await asyncio.get_running_loop().run_in_executor(None, run)
 
 
 class BackgroundJobs:

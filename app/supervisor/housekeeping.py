@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from app.store.db import Connection, open_database
+from app.store.db import Connection
 from app.supervisor import cleanup
+from app.supervisor.background import on_own_connection
 from app.supervisor.cleanup import Candidate, Outcome
 from app.supervisor.events import Notice
 from app.supervisor.git import Git
@@ -86,14 +87,7 @@ class Housekeeping:
         return cleanup.remove(conn, self._host.locations, self._git, old, by=by)
 
     async def _off_loop(self, job: Callable[[Connection], T]) -> T:
-        def run() -> T:
-            conn = open_database(self._host.locations.database)
-            try:
-                return job(conn)
-            finally:
-                conn.close()
-
-        return await asyncio.get_running_loop().run_in_executor(None, run)
+        return await on_own_connection(self._host.locations.database, job)
 
     async def drain(self) -> None:
         """Let a prune under way finish (its failure was already reported)."""

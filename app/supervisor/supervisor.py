@@ -39,7 +39,7 @@ from app.supervisor import changes as task_changes
 from app.supervisor import commands, organise, rebuild, workspaces
 from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher
-from app.supervisor.background import BackgroundJobs
+from app.supervisor.background import BackgroundJobs, on_own_connection
 from app.supervisor.backups import Backups
 from app.supervisor.events import (
     AgentsDetected,
@@ -391,17 +391,7 @@ class Supervisor:
             log.warning("could not note what the app has shown: %s", exc)
 
     async def _off_loop(self, job: Callable[[Connection], T]) -> T:
-        """Blocking work on a connection of its own in the executor (as housekeeping)."""
-        database = self.locations.database
-
-        def run() -> T:
-            conn = open_database(database)
-            try:
-                return job(conn)
-            finally:
-                conn.close()
-
-        return await asyncio.get_running_loop().run_in_executor(None, run)
+        return await on_own_connection(self.locations.database, job)
 
     async def stop_agents(self, timeout: float = 30.0) -> list[int]:
         """Cancel every active run and wait until each has ended; returns their task ids.
