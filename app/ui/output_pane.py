@@ -40,6 +40,7 @@ from app.core.render import Renderer, footer_text, run_end, you_turn
 from app.core.states import RunState
 from app.ui.labels import waiting_label
 from app.ui.output_tools import FindBar, PaneHeader
+from app.ui.raw_log import END_MARK, RUN_MARK, YOU_MARK, RawLog
 
 DEFAULT_MAX_BLOCKS = 10_000
 FLUSH_MS = 40
@@ -48,10 +49,6 @@ SLICE_PAUSE_MS = 10
 
 
 RAW_HISTORY = 5_000  # raw lines kept to redraw when the look changes (theme, expanded)
-# Entries of the history that are not output (agents never print NUL lines)
-RUN_MARK = "\x00run\x00"  # a separator: a new run begins
-YOU_MARK = "\x00you\x00"  # a message the person sent
-END_MARK = "\x00end\x00"  # how the run ended
 
 
 class OutputPane(QWidget):
@@ -117,15 +114,7 @@ class OutputPane(QWidget):
         self.find_bar = FindBar(self.find_text, self)
         self.find_bar.hide()
 
-        self.raw_view = QPlainTextEdit(self, readOnly=True)
-        self.raw_view.setMaximumBlockCount(self.max_blocks)
-        self.raw_view.setUndoRedoEnabled(False)
-        self.raw_view.setFont(self.view.font())
-        self.raw_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        # History entries for the Raw log tab, kept only while it is the tab in front: a
-        # hidden Raw log costs nothing, and is filled from the history when it is shown.
-        self._raw_pending: collections.deque[str] = collections.deque(maxlen=self.max_blocks)
-        self._raw_stale = False
+        self.raw_view = RawLog(self, self.max_blocks, self.view.font(), self._raw_shown)
 
         # The transcript (the output made readable), the log as the agent wrote it, and
         # whatever else the task has (Details, a worktree's Changes tab).
@@ -203,7 +192,7 @@ class OutputPane(QWidget):
         """Raw output lines of the current run (decided raw or readable once per batch)."""
         batch = list(lines)
         self._history.extend(batch)
-        self._to_raw(batch)
+        self.raw_view.add(batch)
         renderer = self._renderer
         if renderer is None:
             self._pending.extend(batch)
@@ -219,7 +208,7 @@ class OutputPane(QWidget):
         if self._make_renderer is not None:
             self._renderer = self._new_renderer()
         self._pending.append(f"\x1b[2m──── {text} ────\x1b[0m")
-        self._to_raw([RUN_MARK + text])
+        self.raw_view.add([RUN_MARK + text])
         self._schedule()
 
     def add_you_turn(self, text: str) -> None:
@@ -234,7 +223,7 @@ class OutputPane(QWidget):
         """How the run ended ("exited 3 after 0:02"), below its output."""
         self._history.append(END_MARK + text)
         self._pending.append(run_end(text))
-        self._to_raw([END_MARK + text])
+        self.raw_view.add([END_MARK + text])
         self._schedule()
 
     def _show(self, line: str) -> None:
@@ -263,7 +252,7 @@ class OutputPane(QWidget):
         self.view.clear()
         self._style = ansi.PLAIN
         self._renderer = self._new_renderer()
-        raw, stale = list(self._raw_pending), self._raw_stale
+        raw = self.raw_view.keep()  # drawn already, or to be filled when shown
         for entry in history:
             if entry.startswith(RUN_MARK):
                 self.add_separator(entry[len(RUN_MARK) :])
@@ -274,8 +263,7 @@ class OutputPane(QWidget):
             else:
                 self._history.append(entry)
                 self._show(entry)
-        self._raw_pending = collections.deque(raw, maxlen=self.max_blocks)  # drawn already
-        self._raw_stale = stale
+        self.raw_view.restore(raw)
         self._schedule()
 
     def _send_follow_up(self) -> None:
@@ -291,54 +279,26 @@ class OutputPane(QWidget):
         line costs Qt tens of microseconds once the block limit makes it drop old ones); a
         backlog as large as the whole limit replaces the view instead of scrolling through.
         """
-        self._flush_raw()
+        self.raw_view.flush(SLICE_LINES * 4)
         if not self._pending:
             return
         if len(self._pending) >= self.max_blocks:
             self.view.clear()
         lines = [self._pending.popleft() for _ in range(min(SLICE_LINES, len(self._pending)))]
         self._draw(lines)
-        if self._pending or self._raw_pending:
+        if self._pending or self.raw_view.pending:
             self._flush_timer.start(SLICE_PAUSE_MS)
 
     def _raw_shown(self) -> bool:
         return self.sections.currentWidget() is self.raw_view
 
-    def _to_raw(self, entries: list[str]) -> None:
-        """History entries for the Raw log: drawn if it is in front, else drawn from the
-        history when it comes to the front (stripping colours off every line of ten
-        panes that nobody looks at was most of a tab switch's cost)."""
-        if self._raw_shown():
-            self._raw_pending.extend(entries)
-        else:
-            self._raw_stale = True
-
     def _on_section_shown(self, _index: int) -> None:
-        if self._raw_shown() and self._raw_stale:
-            self._raw_stale = False
-            self.raw_view.clear()
-            self._raw_pending = collections.deque(
-                (e for e in self._history if not e.startswith(YOU_MARK)), maxlen=self.max_blocks
-            )
+        if self.raw_view.came_to_front(self._history):
             self._schedule()
-
-    def _flush_raw(self) -> None:
-        """The Raw log tab: plain text, so one insert per slice is cheap."""
-        if not self._raw_pending:
-            return
-        if len(self._raw_pending) >= self.max_blocks:
-            self.raw_view.clear()
-        count = min(SLICE_LINES * 4, len(self._raw_pending))
-        bar = self.raw_view.verticalScrollBar()
-        at_end = bar.value() >= bar.maximum() - 1
-        lines = (_raw_line(self._raw_pending.popleft()) for _ in range(count))
-        self.raw_view.appendPlainText("\n".join(lines))
-        if at_end:  # follows the end while the person has not scrolled up
-            bar.setValue(bar.maximum())
 
     def flush_all(self) -> None:
         """Draw everything buffered now (tests, and a pane about to be read)."""
-        while self._pending or self._raw_pending:
+        while self._pending or self.raw_view.pending:
             self.flush()
         self._flush_timer.stop()
 
@@ -431,7 +391,7 @@ class OutputPane(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._pending or self._raw_pending:
+        if self._pending or self.raw_view.pending:
             self._flush_timer.start(0)
 
     # ------------------------------------------------------------------ tools
@@ -487,16 +447,6 @@ class OutputPane(QWidget):
     def raw_text(self) -> str:
         """What the Raw log tab shows."""
         return self.raw_view.toPlainText()
-
-
-def _raw_line(entry: str) -> str:
-    """A history entry as the Raw log shows it: the line without colours, or the run's
-    separator and end line in plain text."""
-    if entry.startswith(RUN_MARK):
-        return f"──── {entry[len(RUN_MARK) :]} ────"
-    if entry.startswith(END_MARK):
-        return f"■ {entry[len(END_MARK) :]}"
-    return ansi.strip(entry)
 
 
 def _empty_text(task: Task) -> str:
