@@ -6,10 +6,16 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cli.common import EXIT_OK, Subparsers, open_store, print_json, usage_error
-from app.core.approvals import RuleScope
-from app.supervisor.commands import CommandRefused
+
+if TYPE_CHECKING:
+    from app.core.approvals import RuleScope
+
+REMEMBER_SCOPES = ("task", "project")
+"""The values of app.core.approvals.RuleScope that --remember offers, spelt out so that
+building the parser imports no approval machinery (a unit test keeps them equal)."""
 
 
 def add_commands(sub: Subparsers) -> None:
@@ -51,12 +57,14 @@ def add_commands(sub: Subparsers) -> None:
 def _add_remember(parser: argparse.ArgumentParser, decision: str) -> None:
     parser.add_argument(
         "--remember",
-        choices=(RuleScope.TASK.value, RuleScope.PROJECT.value),
+        choices=REMEMBER_SCOPES,
         help=f"also {decision} this tool from now on for the task or its folder",
     )
 
 
 def _scope(remember: str | None) -> RuleScope | None:
+    from app.core.approvals import RuleScope
+
     return RuleScope(remember) if remember else None
 
 
@@ -103,6 +111,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from app.core.approvals import Decision, NewRule, RuleScope
     from app.store import approval_repo
     from app.store.db import transaction
+    from app.supervisor.commands import CommandRefused
 
     _, conn = open_store()
     if args.action == "add":

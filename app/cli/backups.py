@@ -10,9 +10,6 @@ import argparse
 import sys
 
 from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, print_json
-from app.store import backup as store_backup
-from app.store.locations import ensure_folders, locations_from_env
-from app.supervisor import restore
 
 
 def add_commands(sub: Subparsers) -> None:
@@ -37,7 +34,10 @@ def add_commands(sub: Subparsers) -> None:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from app.store import backup as store_backup
+    from app.store.locations import locations_from_env
     from app.store.settings import load_settings
+    from app.supervisor import restore
 
     locations = locations_from_env()
     if args.list:
@@ -56,6 +56,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from app.store.locations import ensure_folders, locations_from_env
+    from app.supervisor import restore
+
     locations = locations_from_env()
     ensure_folders(locations)
     chosen = restore.choose(locations, args.file)

@@ -1,7 +1,8 @@
 """What every group of ``agentry`` subcommands shares: the exit statuses, opening the
 data folder's database, printing JSON and reporting a usage error.
 
-Kept light on purpose: every command imports it, `agentry list` included.
+Kept light on purpose: every command imports it, `agentry --help` included, so the store
+is imported inside `open_store` (see app.cli.program on why the CLI imports lazily).
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from app.core.locations import Locations
-from app.store.db import Connection, open_database
-from app.store.locations import ensure_folders, locations_from_env
+if TYPE_CHECKING:
+    from app.core.locations import Locations
+    from app.store.db import Connection
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -30,6 +31,9 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def open_store(*, read_only: bool = False) -> tuple[Locations, Connection]:
     """The data folder (made if missing) and a connection to its database. ``read_only``
     commands create and migrate nothing: NoDatabase or DatabaseNeedsUpgrade instead."""
+    from app.store.db import open_database
+    from app.store.locations import ensure_folders, locations_from_env
+
     locations = locations_from_env()
     if read_only:
         conn = open_database(locations.database, create=False)

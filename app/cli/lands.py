@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store
-from app.core.lands import Land, LandState
-from app.core.locations import Locations
-from app.store import land_repo
-from app.store.db import Connection
-from app.store.settings import load_settings
+
+if TYPE_CHECKING:
+    from app.core.lands import Land
+    from app.core.locations import Locations
+    from app.store.db import Connection
 
 
 def add_commands(sub: Subparsers) -> None:
@@ -32,6 +33,9 @@ def add_commands(sub: Subparsers) -> None:
 
 
 def cmd_land(args: argparse.Namespace) -> int:
+    from app.core.lands import LandState
+    from app.store import land_repo
+    from app.store.settings import load_settings
     from app.supervisor import lander
     from app.supervisor.git import Git
 
@@ -63,6 +67,8 @@ async def _follow_land(locations: Locations, conn: Connection, land_id: int) -> 
     import asyncio
 
     from app.cli.tasks import follow, hosting
+    from app.core.lands import LandState
+    from app.store import land_repo
 
     async with hosting(locations):
         said: LandState | None = None

@@ -2,7 +2,7 @@
 
 A supervisor in trouble (a full disk, a database that refuses writes) meets the same
 error on every tick: logged as is, that is a hundred tracebacks a second, and the log
-fills the very disk that is full. :class:`RepeatFilter` lets the first of a run of
+fills the very disk that is full. :class:`~app.cli.repeats.RepeatFilter` lets the first of a run of
 identical records through and says how many followed; :class:`LogFile` rotates by size and,
 when it cannot write, says so once on stderr instead of a traceback per record.
 """
@@ -13,92 +13,14 @@ import contextlib
 import io
 import logging
 import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from app.cli.repeats import REPEAT_WINDOW_S, RepeatFilter, collapse_repeats
 from app.store import fsops
 
-REPEAT_WINDOW_S = 10.0
 MAX_LOG_BYTES = 5_000_000
 LOG_BACKUPS = 3
-
-_Key = tuple[str, int, str, str]
-
-
-@dataclass
-class _Seen:
-    since: float
-    record: logging.LogRecord
-    repeats: int = 0
-
-
-class RepeatFilter(logging.Filter):
-    """Collapse identical records (same logger, level, message and exception) that come
-    within ``window_s`` of the first: only the first is kept, and once the window is over
-    a line says how many more there were."""
-
-    def __init__(
-        self,
-        emit: Callable[[logging.LogRecord], object],
-        window_s: float = REPEAT_WINDOW_S,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__()
-        self._emit = emit  # how the "repeated" lines reach the handler
-        self._window = window_s
-        self._clock = clock
-        self._seen: dict[_Key, _Seen] = {}
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "agentry_repeats", False):
-            return True  # our own summary line
-        now = self._clock()
-        self._flush(now)
-        key = _key(record)
-        seen = self._seen.get(key)
-        if seen is not None:
-            seen.repeats += 1
-            return False
-        self._seen[key] = _Seen(now, record)
-        return True
-
-    def flush(self) -> None:
-        """Say what was held back, now (at shutdown)."""
-        self._flush(float("inf"))
-
-    def _flush(self, now: float) -> None:
-        for key, seen in list(self._seen.items()):
-            if now - seen.since < self._window:
-                continue
-            del self._seen[key]
-            if seen.repeats:
-                self._emit(_summary(seen, now if now != float("inf") else self._clock()))
-
-
-def _key(record: logging.LogRecord) -> _Key:
-    error = ""
-    if record.exc_info and record.exc_info[1] is not None:
-        error = f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
-    return record.name, record.levelno, record.getMessage(), error
-
-
-def _summary(seen: _Seen, now: float) -> logging.LogRecord:
-    first = seen.record
-    took = max(0.0, now - seen.since)
-    record = logging.LogRecord(
-        first.name,
-        first.levelno,
-        first.pathname,
-        first.lineno,
-        "%s (repeated %d more times in %.0f s)",
-        (first.getMessage(), seen.repeats, took),
-        None,
-    )
-    record.agentry_repeats = True
-    return record
 
 
 class LogFile(RotatingFileHandler):
@@ -144,8 +66,11 @@ class LogFile(RotatingFileHandler):
             )
 
 
-def collapse_repeats(handler: logging.Handler, window_s: float = REPEAT_WINDOW_S) -> RepeatFilter:
-    """Attach a RepeatFilter to ``handler`` (its summaries go through the handler too)."""
-    repeats = RepeatFilter(handler.handle, window_s)
-    handler.addFilter(repeats)
-    return repeats
+__all__ = [
+    "LOG_BACKUPS",
+    "MAX_LOG_BYTES",
+    "REPEAT_WINDOW_S",
+    "LogFile",
+    "RepeatFilter",
+    "collapse_repeats",
+]

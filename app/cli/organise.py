@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store, usage_error
 from app.core.errors import AgentryError
-from app.supervisor import organise
+
+if TYPE_CHECKING:
+    from app.supervisor import organise
 
 
 def add_commands(sub: Subparsers) -> None:
@@ -35,16 +38,22 @@ def add_commands(sub: Subparsers) -> None:
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
+    from app.supervisor import organise
+
     _, conn = open_store()
     return _each(args.tasks, lambda ref: f"Task {organise.archive(conn, ref).id}: archived.")
 
 
 def cmd_unarchive(args: argparse.Namespace) -> int:
+    from app.supervisor import organise
+
     _, conn = open_store()
     return _each(args.tasks, lambda ref: f"Task {organise.unarchive(conn, ref).id}: unarchived.")
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
+    from app.supervisor import organise
+
     locations, conn = open_store()
     plans = organise.plan(conn, locations, [_task_id(t) for t in args.tasks])
     for plan in plans:
@@ -59,6 +68,8 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def cmd_clear(args: argparse.Namespace) -> int:
+    from app.supervisor import organise
+
     try:
         days = None if args.older_than is None else _days(args.older_than)
     except ValueError as exc:

@@ -5,6 +5,12 @@ errors to exit statuses.
 Known problems (a folder held by another supervisor, a database that is not ours, a task
 that cannot be cancelled) are `AgentryError`s: printed as one clear line on stderr, exit
 with the error's `exit_code`. Bugs keep their traceback.
+
+Every `agentry` command is a new process, so what it imports is most of what it costs
+(`agentry run -- true` should return in about the time Python takes to start). The groups
+of subcommands import only argparse and app.cli.common at their top; each command imports
+what it uses when it runs, and nothing here imports the store, the supervisor, the adapters
+or Qt until a command or an error needs it. tests/unit/test_cli_imports.py holds that line.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from app import __version__
 from app.cli import (
@@ -27,12 +35,12 @@ from app.cli import (
     workflows,
     worktrees,
 )
-from app.cli.common import EXIT_ERROR, EXIT_OK
-from app.cli.logfiles import LogFile, RepeatFilter, collapse_repeats
+from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers
+from app.cli.repeats import RepeatFilter, collapse_repeats
 from app.core.errors import AgentryError
-from app.store import diskspace, fsops
-from app.store.db import DatabaseError, describe_sqlite_error
-from app.store.locations import locations_from_env
+
+if TYPE_CHECKING:
+    from app.core.locations import Locations
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         from app.demo_agent import main as demo_main
 
         return demo_main()
-    parser = build_parser()
+    parser = build_parser(_command_word(args_list))
     args = parser.parse_args(args_list)
     if args.handler is None:
         args.handler = server.cmd_gui
@@ -57,20 +65,17 @@ def main(argv: list[str] | None = None) -> int:
     except AgentryError as exc:
         print(f"agentry: {exc}", file=sys.stderr)
         return exc.exit_code
-    except DatabaseError as exc:
-        path = locations_from_env().database
-        print(f"agentry: {describe_sqlite_error(exc, path)}", file=sys.stderr)
-        return EXIT_ERROR
     except BrokenPipeError:
         # `agentry list | head`: the reader has all it wanted. Point stdout at devnull so
         # the interpreter's final flush does not fail again on the closed pipe.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except OSError as exc:
-        if not diskspace.is_disk_trouble(exc):  # a bug, or something we do not know yet
+    except Exception as exc:
+        problem = _known_problem(exc)
+        if problem is None:  # a bug, or something we do not know yet
             raise
-        print(f"agentry: {diskspace.describe(exc, locations_from_env().data)}", file=sys.stderr)
+        print(f"agentry: {problem}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
@@ -79,7 +84,68 @@ def main(argv: list[str] | None = None) -> int:
             held.flush()  # say how often the last errors repeated
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _known_problem(exc: Exception) -> str | None:
+    """What to tell the user about a database error or a full, read-only or failing disk;
+    None for anything else. Imported here, when it happens, not by every command."""
+    import sqlite3
+
+    from app.store import diskspace
+    from app.store.db import describe_sqlite_error
+
+    if isinstance(exc, sqlite3.Error):
+        return describe_sqlite_error(exc, _locations().database)
+    if isinstance(exc, OSError) and diskspace.is_disk_trouble(exc):
+        return diskspace.describe(exc, _locations().data)
+    return None
+
+
+def _locations() -> Locations:
+    from app.store.locations import locations_from_env
+
+    return locations_from_env()
+
+
+GROUPS: tuple[tuple[Callable[[Subparsers], None], tuple[str, ...]], ...] = (
+    (server.add_serve, ("serve",)),
+    (
+        tasks.add_commands,
+        ("run", "follow-up", "resume", "agents", "list", "logs", "cancel", "retry"),
+    ),
+    (organise.add_commands, ("archive", "unarchive", "rm", "clear")),
+    (worktrees.add_commands, ("diff", "merge", "push", "cleanup", "discard")),
+    (lands.add_commands, ("land",)),
+    (projects.add_commands, ("project",)),
+    (server.add_recovery, ("recovery",)),
+    (recover.add_commands, ("recover",)),
+    (backups.add_commands, ("backup", "restore")),
+    (approvals.add_commands, ("approvals", "approve", "deny", "rules", "hook")),
+    (server.add_quit, ("quit",)),
+    (workflows.add_commands, ("workflow", "checkpoint", "checkpoints")),
+    (server.add_doctor, ("doctor",)),
+)
+"""Each group's registration and the commands it registers, in the order `agentry --help`
+lists them. A command line builds only the group that holds its command: an ArgumentParser
+costs about 0.1 ms and there are over 40, a tenth of what `agentry run` may take."""
+
+_FLAGS = frozenset({"-h", "--help", "--version", "-v", "--verbose", "--smoke-test"})
+_VALUED = frozenset({"--screenshot", "--screenshot-delay", "--screenshot-size"})
+
+
+def _command_word(args: list[str]) -> str | None:
+    """The command a command line names, when that is certain without parsing it; None
+    otherwise (no command, or an option this does not know: argparse decides then)."""
+    words = iter(args)
+    for word in words:
+        if word in _VALUED:
+            next(words, None)
+        elif word.split("=", 1)[0] not in _VALUED and word not in _FLAGS:
+            return None if word.startswith("-") else word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with ``command`` (when a group registers it) only that group's
+    commands: parsing that command line, and its errors and help, are the same."""
     parser = argparse.ArgumentParser(
         prog="agentry",
         description="Run and supervise local AI coding agents, and never lose them. "
@@ -97,20 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot-size", metavar="WxH", help=argparse.SUPPRESS)
     parser.set_defaults(handler=None)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    # Registration order is the order `agentry --help` lists the commands in.
-    server.add_serve(sub)
-    tasks.add_commands(sub)
-    organise.add_commands(sub)
-    worktrees.add_commands(sub)
-    lands.add_commands(sub)
-    projects.add_commands(sub)
-    server.add_recovery(sub)
-    recover.add_commands(sub)
-    backups.add_commands(sub)
-    approvals.add_commands(sub)
-    server.add_quit(sub)
-    workflows.add_commands(sub)
-    server.add_doctor(sub)
+    chosen = [add for add, names in GROUPS if command in names]
+    for add in chosen or [add for add, _ in GROUPS]:
+        add(sub)
     return parser
 
 
@@ -148,7 +203,10 @@ def _setup_logging(args: argparse.Namespace) -> list[RepeatFilter]:
 
 
 def _log_file() -> logging.Handler:
-    locations = locations_from_env()
+    from app.cli.logfiles import LogFile
+    from app.store import fsops
+
+    locations = _locations()
     fsops.make_private_dir(locations.logs)
     handler = LogFile(locations.logs / "agentry.log")
     handler.setFormatter(
@@ -160,7 +218,9 @@ def _log_file() -> logging.Handler:
 def _no_log_file(exc: OSError) -> None:
     """Go on without a log file. A full or read-only data folder is said once, by the
     supervisor that cannot start there; anything else is said here."""
-    locations = locations_from_env()
+    from app.store import diskspace
+
+    locations = _locations()
     if diskspace.is_disk_trouble(exc) and locations.logs.is_relative_to(locations.data):
         return
     logging.getLogger("agentry").warning("no log file: %s", diskspace.describe(exc, locations.logs))

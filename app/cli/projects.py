@@ -7,13 +7,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli.common import EXIT_OK, Subparsers, print_json
-from app.core.settings import ProjectSettings, SettingsError
-from app.store.locations import ensure_folders, locations_from_env
-from app.store.settings import load_settings, save_settings
-from app.supervisor.commands import CommandRefused
+
+if TYPE_CHECKING:
+    from app.core.settings import ProjectSettings
 
 
 def add_commands(sub: Subparsers) -> None:
@@ -43,6 +42,10 @@ def add_commands(sub: Subparsers) -> None:
 
 
 def cmd_project(args: argparse.Namespace) -> int:
+    from app.core.settings import SettingsError
+    from app.store.locations import ensure_folders, locations_from_env
+    from app.store.settings import load_settings, save_settings
+
     top = _repository(Path(args.path))
     locations = locations_from_env()
     ensure_folders(locations)
@@ -64,6 +67,7 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 
 def _repository(path: Path) -> str:
+    from app.supervisor.commands import CommandRefused
     from app.supervisor.git import Git
     from app.supervisor.workspaces import repository_of
 

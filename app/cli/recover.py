@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 
 from app.cli.common import EXIT_OK, Subparsers, print_json
-from app.store.locations import locations_from_env
 
 
 def add_commands(sub: Subparsers) -> None:
@@ -21,6 +20,7 @@ def add_commands(sub: Subparsers) -> None:
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
+    from app.store.locations import locations_from_env
     from app.supervisor.rebuild import rebuild_data_folder
 
     locations = locations_from_env()

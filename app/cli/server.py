@@ -10,12 +10,13 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store, print_json
-from app.core.locations import Locations
-from app.store import recovery_repo
-from app.store.locations import locations_from_env
-from app.supervisor.events import Event, Notice, RunStateChanged
+
+if TYPE_CHECKING:
+    from app.core.locations import Locations
+    from app.supervisor.events import Event
 
 log = logging.getLogger("agentry")
 
@@ -48,6 +49,7 @@ def add_doctor(sub: Subparsers) -> None:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    from app.store.locations import locations_from_env
     from app.ui.application import run_gui
 
     return run_gui(
@@ -61,6 +63,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import asyncio
+
+    from app.store.locations import locations_from_env
 
     return asyncio.run(_serve(locations_from_env()))
 
@@ -97,6 +101,8 @@ def _on_stop_signals(callback: Callable[[], None]) -> None:
 
 
 def _log_event(event: Event) -> None:
+    from app.supervisor.events import Notice, RunStateChanged
+
     if isinstance(event, RunStateChanged):
         extra = f" (exit code {event.exit_code})" if event.exit_code is not None else ""
         why = f": {event.message}" if event.message and event.new.is_terminal else ""
@@ -109,6 +115,8 @@ def _log_event(event: Event) -> None:
 
 
 def cmd_recovery(args: argparse.Namespace) -> int:
+    from app.store import recovery_repo
+
     _, conn = open_store()
     reports = recovery_repo.recovery_reports(conn, args.limit)
     if args.json:
@@ -127,6 +135,7 @@ def cmd_recovery(args: argparse.Namespace) -> int:
 def cmd_quit(args: argparse.Namespace) -> int:
     """Used by installers before an upgrade: the app quits, its agents keep running and the
     new version reattaches them."""
+    from app.store.locations import locations_from_env
     from app.supervisor.lock import is_locked
 
     locations = locations_from_env()
@@ -152,6 +161,7 @@ def cmd_quit(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from app.store.locations import locations_from_env
     from app.supervisor.doctor import run_checks
 
     problems = run_checks(locations_from_env(), sys.stdout)

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app.cli.common import (
     EXIT_ERROR,
@@ -22,18 +22,20 @@ from app.cli.common import (
     usage_error,
 )
 from app.core import durations
-from app.core.command_shell import shell_task
-from app.core.locations import Locations
-from app.core.models import Run, RunKind, Task, TaskSpec
+from app.core.models import RunKind, TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, ExitReason, RunState
 from app.runner import protocol
 from app.store import repo
-from app.store.db import Connection
-from app.store.locations import locations_from_env
-from app.store.settings import load_settings
-from app.supervisor import commands
-from app.supervisor.lock import AlreadyRunning
 from app.supervisor.tail import OutputTail
+
+if TYPE_CHECKING:
+    from app.core.locations import Locations
+    from app.core.models import Run, Task
+    from app.store.db import Connection
+
+# The supervisor's commands, settings and adapters are imported inside the commands that
+# use them (app.cli.program says why); what stays above is what `run`, `list` and `logs`
+# all need, and what `follow` uses.
 
 
 def add_commands(sub: Subparsers) -> None:
@@ -145,6 +147,10 @@ def parse_duration(text: str) -> float:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from app.store.locations import locations_from_env
+    from app.store.settings import load_settings
+    from app.supervisor import commands
+
     words = list(args.command)
     if words[:1] == ["--"]:
         words = words[1:]
@@ -161,6 +167,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.shell is not None:
         if not args.shell.strip():
             return usage_error('--shell needs a command line, e.g. --shell "make test | tee log"')
+        from app.core.command_shell import shell_task
+
         spec = shell_task(args.shell, str(cwd), shell=settings.command_shell, title=args.title,
                           timeout=args.timeout, priority=args.priority)  # fmt: skip
     elif args.agent == "shell":
@@ -200,6 +208,7 @@ def _read_store() -> Connection | None:
     none). Runs in the run folders that the database does not know are said, never hidden:
     with no database at all that is an error (DatabaseLost)."""
     from app.store.db import NoDatabase
+    from app.store.locations import locations_from_env
     from app.supervisor import rebuild
 
     locations = locations_from_env()
@@ -241,6 +250,9 @@ def _queued(
 
 
 def cmd_follow_up(args: argparse.Namespace) -> int:
+    from app.store.settings import load_settings
+    from app.supervisor import commands
+
     locations, conn = open_store()
     message = " ".join(args.message)
     if message == "-":
@@ -255,6 +267,9 @@ def cmd_follow_up(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from app.store.settings import load_settings
+    from app.supervisor import commands
+
     locations, conn = open_store()
     task_id, run_id = commands.resume(conn, args.task, load_settings(locations.settings))
     if not args.wait:
@@ -264,6 +279,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_agents(args: argparse.Namespace) -> int:
+    from app.store.locations import locations_from_env
+    from app.store.settings import load_settings
     from app.supervisor.adapters import detect_all
 
     paths = load_settings(locations_from_env().settings).agent_paths
@@ -282,6 +299,7 @@ def cmd_agents(args: argparse.Namespace) -> int:
 async def hosting(locations: Locations) -> AsyncIterator[None]:
     """A supervisor of this command's own for as long as it follows work, unless one runs
     already (the app, `serve`): that one carries the work through."""
+    from app.supervisor.lock import AlreadyRunning
     from app.supervisor.supervisor import Supervisor
 
     supervisor: Supervisor | None = Supervisor(locations, mode="cli")
@@ -464,6 +482,8 @@ def _waiting(task: Task) -> dict[str, object]:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
+    from app.supervisor import commands
+
     locations, conn = open_store()
     result = commands.cancel(conn, locations, args.task)
     if result.requested:
@@ -474,6 +494,9 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
+    from app.store.settings import load_settings
+    from app.supervisor import commands
+
     locations, conn = open_store()
     task_id, run_id = commands.retry(conn, args.task, load_settings(locations.settings))
     print(f"Task {task_id}: queued again (run {run_id}).")

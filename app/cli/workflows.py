@@ -11,18 +11,17 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cli.common import EXIT_OK, EXIT_USAGE, Handler, Subparsers, open_store, print_json
-from app.core.platform import current_user
-from app.core.workflow_models import Checkpoint, Step, Workflow
-from app.core.workflow_states import Resolution
-from app.store import workflow_repo as wrepo
-from app.store.settings import load_settings
-from app.supervisor.commands import CommandRefused
-from app.supervisor.lock import running_holder
+
+if TYPE_CHECKING:
+    from app.core.workflow_models import Checkpoint, Step, Workflow
+    from app.core.workflow_states import Resolution
 
 # The workflow engine's modules (app.supervisor.workflow_catalog, .workflow_transitions,
-# .workflows) are imported inside the commands: `agentry list` must not pay for them.
+# .workflows), the workflow store and the supervisor's lock are imported inside the
+# commands: `agentry run` and `agentry list` must not pay for them (app.cli.program).
 
 PREVIEW_LINES = 12
 
@@ -104,6 +103,8 @@ def _usage_of(parser: argparse.ArgumentParser) -> Handler:
 
 
 def _read(path: Path) -> str:
+    from app.supervisor.commands import CommandRefused
+
     if str(path) == "-":
         return sys.stdin.read()
     try:
@@ -116,6 +117,9 @@ def _read(path: Path) -> str:
 
 
 def cmd_workflow_run(args: argparse.Namespace) -> int:
+    from app.store.settings import load_settings
+    from app.supervisor.commands import CommandRefused
+    from app.supervisor.lock import running_holder
     from app.supervisor.workflow_catalog import load_catalog
     from app.supervisor.workflow_transitions import start_workflow
 
@@ -138,6 +142,7 @@ def cmd_workflow_run(args: argparse.Namespace) -> int:
 
 
 def cmd_workflow_list(args: argparse.Namespace) -> int:
+    from app.store import workflow_repo as wrepo
     from app.supervisor.workflow_catalog import load_catalog, user_folder
 
     locations, conn = open_store()
@@ -184,6 +189,8 @@ def _print_workflow_line(workflow: Workflow) -> None:
 
 
 def cmd_workflow_show(args: argparse.Namespace) -> int:
+    from app.store import workflow_repo as wrepo
+    from app.supervisor.commands import CommandRefused
     from app.supervisor.workflow_transitions import retryable_step
     from app.supervisor.workflows import workflow_detail
 
@@ -229,6 +236,7 @@ def _print_step(step: Step, checkpoint: Checkpoint | None) -> None:
 
 
 def cmd_workflow_retry(args: argparse.Namespace) -> int:
+    from app.store.settings import load_settings
     from app.supervisor.workflow_transitions import retry_transition, retryable_step
 
     locations, conn = open_store()
@@ -242,6 +250,7 @@ def cmd_workflow_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_workflow_cancel(args: argparse.Namespace) -> int:
+    from app.core.platform import current_user
     from app.supervisor.workflow_transitions import cancel_workflow
 
     locations, conn = open_store()
@@ -255,19 +264,26 @@ def cmd_workflow_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_checkpoint_approve(args: argparse.Namespace) -> int:
+    from app.core.workflow_states import Resolution
+
     return _resolve(args.id, Resolution.APPROVE)
 
 
 def cmd_checkpoint_edit(args: argparse.Namespace) -> int:
+    from app.core.workflow_states import Resolution
+
     text = args.text if args.text is not None else _read(args.file)
     return _resolve(args.id, Resolution.EDIT, edited_text=text)
 
 
 def cmd_checkpoint_reject(args: argparse.Namespace) -> int:
+    from app.core.workflow_states import Resolution
+
     return _resolve(args.id, Resolution.REJECT, notes=args.notes, rerun=args.rerun)
 
 
-_DONE = {Resolution.APPROVE: "approved", Resolution.EDIT: "edited", Resolution.REJECT: "rejected"}
+_DONE = {"approve": "approved", "edit": "edited", "reject": "rejected"}
+"""What a resolution did, by Resolution value."""
 
 
 def _resolve(
@@ -278,6 +294,9 @@ def _resolve(
     notes: str | None = None,
     rerun: bool = False,
 ) -> int:
+    from app.core.platform import current_user
+    from app.store import workflow_repo as wrepo
+    from app.store.settings import load_settings
     from app.supervisor.workflow_transitions import resolve_checkpoint
 
     locations, conn = open_store()
@@ -296,11 +315,13 @@ def _resolve(
     what = f"step {workflow.definition.steps[workflow.current_step].name!r} queued"
     if not outcome.queued:
         what = workflow.state.value
-    print(f"Checkpoint {checkpoint_id}: {_DONE[action]}; workflow {workflow.id} {what}.")
+    print(f"Checkpoint {checkpoint_id}: {_DONE[action.value]}; workflow {workflow.id} {what}.")
     return EXIT_OK
 
 
 def cmd_checkpoints(args: argparse.Namespace) -> int:
+    from app.store import workflow_repo as wrepo
+
     _, conn = open_store()
     pending = wrepo.pending_checkpoints(conn)
     if args.json:

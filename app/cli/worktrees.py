@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store, print_json
-from app.core.models import Task
-from app.core.workspaces import Workspace, WorkspaceState
-from app.store import workspace_repo
-from app.store.db import Connection, transaction
-from app.supervisor.commands import CommandRefused
 
 if TYPE_CHECKING:  # git and the worktree work load only for the commands that use them
+    from app.core.models import Task
+    from app.core.workspaces import Workspace
+    from app.store.db import Connection
     from app.supervisor.git import MergeHow
     from app.supervisor.workspaces import AtRisk
 
@@ -133,6 +131,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     """Lists candidates; removes the safe ones (merged, empty) and those named with
     --include; never anything that may hold work unless it is named."""
     from app.supervisor import cleanup
+    from app.supervisor.commands import CommandRefused
     from app.supervisor.git import Git
 
     locations, conn = open_store()
@@ -177,6 +176,9 @@ def _ended(conn: Connection, workspace: Workspace, doing: str) -> Task:
 
 
 def cmd_discard(args: argparse.Namespace) -> int:
+    from app.core.workspaces import WorkspaceState
+    from app.store import workspace_repo
+    from app.store.db import transaction
     from app.supervisor import workspaces
     from app.supervisor.git import Git
 
@@ -199,6 +201,8 @@ def cmd_discard(args: argparse.Namespace) -> int:
 
 def _confirmed(workspace: Workspace, risk: AtRisk) -> bool:
     """Name what would be lost; ask when a person is at the terminal, else refuse."""
+    from app.supervisor.commands import CommandRefused
+
     lines = [f"Discarding the worktree of task {workspace.task_id} loses:"]
     lines += [f"  uncommitted  {change.status:<9} {change.path}" for change in risk.uncommitted]
     lines += [f"  commit       {sha[:10]}  {subject}" for sha, subject in risk.commits]

@@ -2,33 +2,38 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.core.errors import AgentryError
 from app.core.models import Task
-from app.supervisor.adapters.aider import AiderAdapter
-from app.supervisor.adapters.amazonq import AmazonQAdapter
 from app.supervisor.adapters.base import Adapter, AgentOptions, Detection, Invocation, LineParser
-from app.supervisor.adapters.claude import ClaudeAdapter
-from app.supervisor.adapters.codex import CodexAdapter
-from app.supervisor.adapters.gemini import GeminiAdapter
-from app.supervisor.adapters.opencode import OpencodeAdapter
-from app.supervisor.adapters.simple import DemoAdapter, ShellAdapter
 
-_ADAPTERS: dict[str, Adapter] = {
-    adapter.name: adapter
-    for adapter in (
-        ShellAdapter(),
-        DemoAdapter(),
-        ClaudeAdapter(),
-        CodexAdapter(),
-        GeminiAdapter(),
-        AiderAdapter(),
-        OpencodeAdapter(),
-        AmazonQAdapter(),
-    )
+# Where each built-in adapter lives, in the order they are listed. A module is imported the
+# first time its adapter is asked for: `agentry run -- CMD` needs only the shell adapter, and
+# every process that submits a task should not pay for the parsers of every coding agent.
+_BUILT_IN: dict[str, tuple[str, str]] = {
+    "shell": ("simple", "ShellAdapter"),
+    "demo": ("simple", "DemoAdapter"),
+    "claude": ("claude", "ClaudeAdapter"),
+    "codex": ("codex", "CodexAdapter"),
+    "gemini": ("gemini", "GeminiAdapter"),
+    "aider": ("aider", "AiderAdapter"),
+    "opencode": ("opencode", "OpencodeAdapter"),
+    "q": ("amazonq", "AmazonQAdapter"),
 }
+_ADAPTERS: dict[str, Adapter | None] = dict.fromkeys(_BUILT_IN)
+"""Every adapter by name, in listing order; None for a built-in one not made yet."""
+
+
+def _adapter(name: str) -> Adapter | None:
+    adapter = _ADAPTERS.get(name)
+    if adapter is None and name in _BUILT_IN:
+        module, cls = _BUILT_IN[name]
+        made: Adapter = getattr(importlib.import_module(f"{__name__}.{module}"), cls)()
+        adapter = _ADAPTERS[name] = made
+    return adapter
 
 
 class UnknownAgent(AgentryError, LookupError):
@@ -37,14 +42,14 @@ class UnknownAgent(AgentryError, LookupError):
 
 
 def get_adapter(name: str) -> Adapter:
-    try:
-        return _ADAPTERS[name]
-    except KeyError:
-        raise UnknownAgent(name) from None
+    adapter = _adapter(name)
+    if adapter is None:
+        raise UnknownAgent(name)
+    return adapter
 
 
 def get_adapter_or_none(name: str) -> Adapter | None:
-    return _ADAPTERS.get(name)
+    return _adapter(name)
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ class SessionAbility:
 
 def session_ability(task: Task) -> SessionAbility:
     """The one answer to "can this task resume its session" (commands, panes, recovery)."""
-    adapter = _ADAPTERS.get(task.agent)
+    adapter = _adapter(task.agent)
     if adapter is None or not adapter.supports_resume:
         return SessionAbility(supported=False, session=None)
     return SessionAbility(True, task.session_id or adapter.default_session(task.id))
@@ -69,11 +74,11 @@ def session_ability(task: Task) -> SessionAbility:
 
 def detect_all(agent_paths: Mapping[str, str]) -> dict[str, Detection]:
     """Which agent CLIs are installed, by agent name (runs each one's ``--version``)."""
-    return {a.name: a.detect(agent_paths.get(a.name)) for a in _ADAPTERS.values()}
+    return {a.name: a.detect(agent_paths.get(a.name)) for a in all_adapters()}
 
 
 def all_adapters() -> list[Adapter]:
-    return list(_ADAPTERS.values())
+    return [get_adapter(name) for name in _ADAPTERS]
 
 
 def register(adapter: Adapter) -> None:

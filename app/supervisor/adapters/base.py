@@ -11,15 +11,19 @@ import json
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from app.core.agent_events import AgentEvent, Raw, Text
 from app.core.errors import AgentryError
+
+if TYPE_CHECKING:
+    from app.core.agent_events import AgentEvent
+
+# The agent events (app.core.agent_events) are imported where lines are parsed: a process
+# that only submits a task (`agentry run`) asks an adapter for its facts, never parses.
 
 # Windows' CreateProcess limit is 32,767 characters for the whole command line; stay well
 # below it for the prompt so options and paths always fit.
@@ -65,6 +69,8 @@ class HookConfig:
     def shell_command(self) -> str:
         """The command as one string: agents run their hooks through the shell."""
         if sys.platform == "win32":
+            import subprocess
+
             return subprocess.list2cmdline(self.command)
         return shlex.join(self.command)
 
@@ -105,6 +111,8 @@ class LineParser:
     """Stateful per run; the default shows every line as text."""
 
     def feed(self, line: str) -> list[AgentEvent]:
+        from app.core.agent_events import Raw
+
         return [Raw(line)] if line.strip() else []
 
 
@@ -112,6 +120,8 @@ class JsonLineParser(LineParser):
     """For CLIs that print one JSON object a line; anything else is shown raw."""
 
     def feed(self, line: str) -> list[AgentEvent]:
+        from app.core.agent_events import Raw
+
         stripped = line.strip()
         if not stripped.startswith("{"):
             return [Raw(line)] if stripped else []
@@ -172,6 +182,8 @@ class Adapter:
         return None
 
     def version(self, path: str) -> str | None:
+        import subprocess  # here: submitting a task (`agentry run`) never starts one
+
         try:
             done = subprocess.run([path, "--version"], capture_output=True, text=True,
                                   timeout=VERSION_TIMEOUT_S, stdin=subprocess.DEVNULL)  # fmt: skip
@@ -242,4 +254,6 @@ def prompt_in_argv(prompt: str) -> bool:
 
 
 def text_event(text: str) -> list[AgentEvent]:
+    from app.core.agent_events import Text
+
     return [Text(text)] if text else []
