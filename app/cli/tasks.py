@@ -209,17 +209,17 @@ def _read_store() -> Connection | None:
     with no database at all that is an error (DatabaseLost)."""
     from app.store.db import NoDatabase
     from app.store.locations import locations_from_env
-    from app.supervisor import rebuild
+    from app.supervisor import lost_runs
 
     locations = locations_from_env()
     try:
         _, conn = open_store(read_only=True)
     except NoDatabase:
-        rebuild.check_nothing_lost(None, locations)
+        lost_runs.check_nothing_lost(None, locations)
         return None
     try:
-        rebuild.check_nothing_lost(conn, locations)
-    except rebuild.DatabaseLost as lost:
+        lost_runs.check_nothing_lost(conn, locations)
+    except lost_runs.DatabaseLost as lost:
         print(f"agentry: warning: {lost}", file=sys.stderr)
     return conn
 

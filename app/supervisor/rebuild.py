@@ -13,11 +13,9 @@ states, exit codes, times and, where the log says, session and cost.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core.errors import AgentryError
 from app.core.locations import Locations
 from app.core.models import TaskSpec
 from app.core.states import ExitReason, RunState, state_for_exit
@@ -27,21 +25,15 @@ from app.store import rebuild_repo, repo
 from app.store.db import Connection, transaction
 from app.store.rebuild_repo import RecoveredRun
 from app.supervisor.adapters import get_adapter_or_none
+from app.supervisor.lost_runs import (
+    EXIT_DATABASE_LOST,
+    DatabaseLost,
+    check_nothing_lost,
+    unknown_run_folders,
+)
 from app.supervisor.summary import summarize
 
 log = logging.getLogger(__name__)
-
-EXIT_DATABASE_LOST = 3  # the CLI's status when it refuses to start over lost runs
-
-
-class DatabaseLost(AgentryError, RuntimeError):
-    """Run folders hold runs the database does not know: it was lost or replaced."""
-
-    exit_code = EXIT_DATABASE_LOST
-
-    def __init__(self, message: str, folders: list[Path]) -> None:
-        super().__init__(message)
-        self.folders = folders
 
 
 @dataclass
@@ -62,42 +54,6 @@ class RebuildReport:
         if self.skipped:
             parts.append(f"{len(self.skipped)} folder(s) could not be read")
         return "; ".join(parts)
-
-
-# ---------------------------------------------------------------- finding them
-
-
-def unknown_run_folders(conn: Connection | None, locations: Locations) -> list[Path]:
-    """Run folders with a ``spec.json`` that no run of the database names (every one
-    when there is no database), oldest first."""
-    try:
-        names = os.listdir(locations.runs)
-    except FileNotFoundError:
-        return []
-    known = rebuild_repo.known_run_folders(conn) if conn is not None else set()
-    found = [locations.runs / n for n in names if n not in known]
-    return sorted(p for p in found if (p / protocol.SPEC).is_file())
-
-
-def check_nothing_lost(conn: Connection | None, locations: Locations) -> None:
-    """Raise DatabaseLost when run folders hold runs the database does not know, so an
-    emptied, deleted or replaced database never becomes a silent fresh start (``conn``
-    None: there is no database file at all)."""
-    unknown = unknown_run_folders(conn, locations)
-    if not unknown:
-        return
-    tasks = rebuild_repo.count_tasks(conn) if conn is not None else 0
-    if conn is None:
-        what = "is missing or empty"
-    else:
-        what = "is empty" if tasks == 0 else f"knows {tasks} task(s) but not these runs"
-    raise DatabaseLost(
-        f"{len(unknown)} run folder(s) in {locations.runs} hold runs that the database "
-        f"{locations.database} does not know: it {what}, so it was lost, emptied or "
-        "replaced. Nothing was started. Bring them back with `agentry recover --rebuild` "
-        "(or Rebuild in the app), or restore a backup with `agentry restore`.",
-        unknown,
-    )
 
 
 # ---------------------------------------------------------------- reading one
@@ -268,3 +224,16 @@ def rebuild_data_folder(locations: Locations) -> tuple[RebuildReport, Path | Non
             conn.close()
     finally:
         lock.release()
+
+
+__all__ = [  # check_nothing_lost and its kin live in app.supervisor.lost_runs, named here too
+    "EXIT_DATABASE_LOST",
+    "DatabaseLost",
+    "FoundRun",
+    "RebuildReport",
+    "check_nothing_lost",
+    "ingest_unknown_runs",
+    "read_run_folder",
+    "rebuild_data_folder",
+    "unknown_run_folders",
+]
