@@ -8,10 +8,11 @@ is imported inside `open_store` (see app.cli.program on why the CLI imports lazi
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
+
+from app.core.json_text import dumps_indented
 
 if TYPE_CHECKING:
     from app.core.locations import Locations
@@ -65,6 +66,6 @@ def usage_error(message: str) -> int:
 
 
 def print_json(data: Any) -> None:
-    """The machine-readable output of ``--json``: indented, one trailing newline."""
-    json.dump(data, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    """The machine-readable output of ``--json``: indented, one trailing newline, written
+    in one call (``json.dump`` writes token by token: slow when stdout is unbuffered)."""
+    sys.stdout.write(dumps_indented(data) + "\n")
