@@ -213,4 +213,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE tasks ADD COLUMN archived_at REAL;
     ALTER TABLE tasks ADD COLUMN dismissed_at REAL
     """,
+    # 10: at scale (issue #14), no scan of every task or run: a run's task row by index (a
+    # deleted run's foreign key is checked; the tasks whose latest run ended lately are
+    # joined from it), and runs by when they ended (what ended since the app last showed it)
+    """
+    CREATE INDEX tasks_by_latest_run ON tasks(latest_run_id);
+    CREATE INDEX runs_by_end ON runs(coalesce(ended_at, created_at))
+    """,
 ]

@@ -41,7 +41,8 @@ def ended_since(conn: sqlite3.Connection, since: float) -> list[Task]:
     marks = ", ".join("?" for _ in terminal)
     rows = conn.execute(
         f"SELECT {_TASK_COLUMNS} FROM tasks t JOIN runs r ON r.id = t.latest_run_id "
-        f"WHERE t.archived_at IS NULL AND r.state IN ({marks}) "
+        # "+r.state": by runs_by_end, the few that ended lately, not every ended run by state
+        f"WHERE t.archived_at IS NULL AND +r.state IN ({marks}) "
         "AND coalesce(r.ended_at, r.created_at) > ? ORDER BY coalesce(r.ended_at, r.created_at)",
         (*terminal, since),
     )

@@ -39,7 +39,9 @@ class RecoveredRun:
 
 
 def known_run_folders(conn: sqlite3.Connection) -> set[str]:
-    return {row[0] for row in conn.execute("SELECT dir FROM runs")}
+    cursor = conn.execute("SELECT dir FROM runs")
+    cursor.row_factory = None  # plain tuples: no sqlite3.Row for each of 100,000 runs
+    return {row[0] for row in cursor}
 
 
 def task_exists(conn: sqlite3.Connection, task_id: int) -> bool:
