@@ -87,14 +87,23 @@ class TaskRowDelegate(QStyledItemDelegate):
         bold.setBold(True)
         return title, small, bold
 
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._sizes: dict[str, tuple[QSize, QSize]] = {}  # font key -> (header, task) sizes
+
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        title, small, bold = self._fonts(option)
+        """Asked for every row whenever the view lays them out (10,000 times with 10,000
+        tasks): the two sizes are measured once per font."""
+        font = option.font
+        sizes = self._sizes.get(font.key())
+        if sizes is None:
+            title, small, bold = self._fonts(option)
+            header = QSize(100, QFontMetrics(bold).height() + 2 * PAD + 2)
+            task = QSize(100, QFontMetrics(title).height() + QFontMetrics(small).height() + 2 * PAD)
+            sizes = self._sizes[font.key()] = (header, task)
         model = index.model()
         entry = model.entry(index.row()) if isinstance(model, SidebarModel) else None
-        if isinstance(entry, GroupHeader):
-            return QSize(100, QFontMetrics(bold).height() + 2 * PAD + 2)
-        height = QFontMetrics(title).height() + QFontMetrics(small).height() + 2 * PAD
-        return QSize(100, height)
+        return sizes[0] if isinstance(entry, GroupHeader) else sizes[1]
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         model = index.model()

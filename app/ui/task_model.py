@@ -66,6 +66,7 @@ class TaskTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._tasks: list[Task] = []
         self._rows: dict[int, int] = {}  # task id -> row
+        self._active: set[int] = set()  # ids of the tasks whose run is active (the clock's)
         self._needs_you: frozenset[int] = frozenset()
         self._queue = QueueState()
 
@@ -75,9 +76,14 @@ class TaskTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._tasks = list(tasks)
         self._reindex()
+        self._active = {task.id for task in self._tasks if task.state in ACTIVE}
         self.endResetModel()
 
     def upsert(self, task: Task) -> None:
+        if task.state in ACTIVE:
+            self._active.add(task.id)
+        else:
+            self._active.discard(task.id)
         row = self._rows.get(task.id)
         if row is None:
             self.beginInsertRows(QModelIndex(), 0, 0)
@@ -89,14 +95,15 @@ class TaskTableModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.HEADERS) - 1))
 
     def tick(self) -> None:
-        """Refresh the Duration of running tasks (called once a second).
+        """Refresh the Duration of running tasks (called once a second), from the set of
+        active ones rather than a pass over every task.
 
         One change for the span of active rows, not one per row: every change costs the
         proxy and the view Python calls, each of which waits for the interpreter lock
         while workers run git (the lag twenty refreshing Changes tabs showed)."""
-        rows = [row for row, task in enumerate(self._tasks) if task.state in ACTIVE]
+        rows = [self._rows[task_id] for task_id in self._active]
         if rows:
-            first, last = self.index(rows[0], self.DURATION), self.index(rows[-1], self.DURATION)
+            first, last = self.index(min(rows), self.DURATION), self.index(max(rows), self.DURATION)
             self.dataChanged.emit(first, last, [Qt.ItemDataRole.DisplayRole])
 
     def set_needs_you(self, task_ids: frozenset[int]) -> None:
@@ -143,6 +150,11 @@ class TaskTableModel(QAbstractTableModel):
 
     def tasks(self) -> list[Task]:
         return list(self._tasks)
+
+    def active_ids(self) -> frozenset[int]:
+        """The tasks whose run is starting or running: what the clock redraws, found
+        without a pass over every task (10,000 of them, once a second)."""
+        return frozenset(self._active)
 
     # ------------------------------------------------------------------ Qt model API
 

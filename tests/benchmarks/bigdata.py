@@ -61,13 +61,14 @@ def build_database(
     states = [s for s, *_ in ENDINGS]
     weights = [w for *_, w in ENDINGS]
     by_state = {s: (reason, code) for s, reason, code, _ in ENDINGS}
+    shape = TaskSpec(argv=(), cwd="").to_json()  # every field a spec has, as stored
     for n in range(1, tasks + 1):
         argv = ["sh", "-c", f"make test-{n % 37} && echo task {n}"]
         cwd = str(folders[n % len(folders)])
-        spec = TaskSpec(argv=tuple(argv), cwd=cwd, title=f"task {n}: check module {n % 211}")
+        title = f"task {n}: check module {n % 211}"
+        spec = json.dumps({**shape, "argv": argv, "cwd": cwd, "title": title})
         created = now - (tasks - n) * 5.0
-        title = spec.title
-        task_rows.append((n, title, "shell", json.dumps(spec.to_json()), 0, created, n))
+        task_rows.append((n, title, "shell", spec, 0, created, n))
         events.append((created, "task_created", n, None, None, None, json.dumps({"title": title})))
         events.append((created, "run_state", n, n, None, "queued", None))
         run_dir = f"{n:06d}-{n:06x}"
