@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from app import demo_agent
 from app.core.models import Task, TaskSpec
 from app.core.settings import Settings
-from app.core.states import ACTIVE, RunState
+from app.core.states import ACTIVE
 from app.supervisor.adapters import session_ability
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
@@ -49,7 +49,7 @@ from app.ui.output_pane import OutputPane
 from app.ui.recovery_history import RecoveryHistoryDialog
 from app.ui.recovery_report import TaskLine
 from app.ui.task_list import TaskList
-from app.ui.task_model import NEEDS_ATTENTION, QueueState, TaskTableModel
+from app.ui.task_model import QueueState, TaskTableModel
 from app.ui.task_organiser import TaskOrganiser
 from app.ui.task_tabs import TaskTabs
 from app.ui.ui_state import ui_state
@@ -496,13 +496,7 @@ class MainWindow(QMainWindow):
 
     def counts(self) -> tuple[int, int, int]:
         """(running, queued, needing attention) among the tasks shown."""
-        tasks = self.model.tasks()
-        running = sum(t.state in ACTIVE for t in tasks)
-        queued = sum(t.state is RunState.QUEUED for t in tasks)
-        attention = sum(
-            t.state in NEEDS_ATTENTION and not (t.archived or t.dismissed) for t in tasks
-        )
-        return running, queued, attention
+        return self.model.counts()
 
     def _refresh(self) -> None:
         running, queued, attention = self.counts()

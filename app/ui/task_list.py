@@ -15,7 +15,16 @@ A right click on a row asks the window for that task's or that project's menu.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -89,18 +98,21 @@ class TaskRowDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._sizes: dict[str, tuple[QSize, QSize]] = {}  # font key -> (header, task) sizes
+        self._sizes: tuple[QSize, QSize] | None = None  # (header, task) in the view's font
+
+    def forget_sizes(self) -> None:
+        """The view's font or style changed: measure the rows again."""
+        self._sizes = None
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         """Asked for every row whenever the view lays them out (10,000 times with 10,000
-        tasks): the two sizes are measured once per font."""
-        font = option.font
-        sizes = self._sizes.get(font.key())
+        tasks): the two sizes are measured once, until the font changes."""
+        sizes = self._sizes
         if sizes is None:
             title, small, bold = self._fonts(option)
             header = QSize(100, QFontMetrics(bold).height() + 2 * PAD + 2)
             task = QSize(100, QFontMetrics(title).height() + QFontMetrics(small).height() + 2 * PAD)
-            sizes = self._sizes[font.key()] = (header, task)
+            sizes = self._sizes = (header, task)
         model = index.model()
         entry = model.entry(index.row()) if isinstance(model, SidebarModel) else None
         return sizes[0] if isinstance(entry, GroupHeader) else sizes[1]
@@ -190,6 +202,13 @@ class SidebarView(QListView):
 
     openRequested = Signal(int)  # task id: Enter on a task
     deleteRequested = Signal(int, bool)  # task id, archive (Shift+Delete) rather than delete
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            delegate = self.itemDelegate()
+            if isinstance(delegate, TaskRowDelegate):
+                delegate.forget_sizes()
+        super().changeEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         model = self.model()

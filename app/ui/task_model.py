@@ -67,6 +67,8 @@ class TaskTableModel(QAbstractTableModel):
         self._tasks: list[Task] = []
         self._rows: dict[int, int] = {}  # task id -> row
         self._active: set[int] = set()  # ids of the tasks whose run is active (the clock's)
+        self._queued: set[int] = set()
+        self._attention: set[int] = set()  # failed, timed out or interrupted, and not put away
         self._needs_you: frozenset[int] = frozenset()
         self._queue = QueueState()
 
@@ -76,14 +78,13 @@ class TaskTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._tasks = list(tasks)
         self._reindex()
-        self._active = {task.id for task in self._tasks if task.state in ACTIVE}
+        self._active, self._queued, self._attention = set(), set(), set()
+        for task in self._tasks:
+            self._count(task)
         self.endResetModel()
 
     def upsert(self, task: Task) -> None:
-        if task.state in ACTIVE:
-            self._active.add(task.id)
-        else:
-            self._active.discard(task.id)
+        self._count(task)
         row = self._rows.get(task.id)
         if row is None:
             self.beginInsertRows(QModelIndex(), 0, 0)
@@ -106,6 +107,24 @@ class TaskTableModel(QAbstractTableModel):
             first, last = self.index(min(rows), self.DURATION), self.index(max(rows), self.DURATION)
             self.dataChanged.emit(first, last, [Qt.ItemDataRole.DisplayRole])
 
+    def _count(self, task: Task) -> None:
+        """File the task under what :meth:`counts` counts (and the clock redraws)."""
+        state = task.state
+        for ids, member in (
+            (self._active, state in ACTIVE),
+            (self._queued, state is RunState.QUEUED),
+            (self._attention, state in NEEDS_ATTENTION and not (task.archived or task.dismissed)),
+        ):
+            if member:
+                ids.add(task.id)
+            else:
+                ids.discard(task.id)
+
+    def counts(self) -> tuple[int, int, int]:
+        """(running, queued, needing attention): kept as tasks change, not counted anew
+        over every task at each run's change."""
+        return len(self._active), len(self._queued), len(self._attention)
+
     def set_needs_you(self, task_ids: frozenset[int]) -> None:
         """The tasks a tool call or checkpoint of which waits for the person."""
         changed, self._needs_you = self._needs_you ^ task_ids, task_ids
@@ -119,7 +138,7 @@ class TaskTableModel(QAbstractTableModel):
         if queue == self._queue:
             return
         self._queue = queue
-        self._changed(row for row, t in enumerate(self._tasks) if t.state is RunState.QUEUED)
+        self._changed(self._rows[task_id] for task_id in self._queued)
 
     def queue_note(self, task: Task) -> str:
         """Why this queued task has not started ("waiting: queue paused"), else ""."""

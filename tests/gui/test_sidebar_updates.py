@@ -1,7 +1,7 @@
 """The sidebar at a few hundred tasks: a changed task redraws its own row (and its group's
 header), never a regrouping of every task, and keeps the selection, the scroll position
 and the folded groups; a new task appears in its group; after any mix of changes the rows
-are those a sidebar built afresh would show."""
+are those a sidebar built afresh would show, and the counts those of a count afresh."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from app.core.models import Run, Task, TaskSpec
-from app.core.states import RunState
+from app.core.states import ACTIVE, RunState
 from app.ui.sidebar_model import GroupHeader, Row, SidebarModel
 from app.ui.task_list import TaskList
-from app.ui.task_model import STATE_FILTERS, TaskTableModel
+from app.ui.task_model import NEEDS_ATTENTION, STATE_FILTERS, TaskTableModel
 
 TASKS = 300
 PROJECTS = 3
@@ -217,3 +217,10 @@ def test_after_any_changes_the_rows_are_those_of_a_fresh_sidebar(
         assert _rows(sidebar) == _rows(fresh), f"step {step}"
         assert all(sidebar.row_of(e) == r for r, e in enumerate(_rows(sidebar))
                    if isinstance(e, int))  # fmt: skip
+        everyone = model.tasks()
+        assert model.counts() == (
+            sum(t.state in ACTIVE for t in everyone),
+            sum(t.state is RunState.QUEUED for t in everyone),
+            sum(t.state in NEEDS_ATTENTION and not (t.archived or t.dismissed) for t in everyone),
+        ), f"step {step}"
+        assert model.active_ids() == {t.id for t in everyone if t.state in ACTIVE}
