@@ -539,6 +539,7 @@ def _last_json(out: str) -> dict[str, Any] | None:
 
 SCALE_TASKS = 10_000
 SCALE_PROJECTS = 5
+SCALE_RUNNING = 50
 SCROLL_STEPS = 200
 UPDATES = 500
 TARGET_SCROLL_P99_MS = 50.0
@@ -546,13 +547,14 @@ TARGET_UPDATE_P99_MS = 5.0
 TARGET_TICK_MS = 2.0
 
 
-def _scale_home(home: Path, cwd: Path) -> None:
-    """10,000 tasks over five projects, all ended (nothing queued: the app would run them)."""
+def _scale_home(home: Path, cwd: Path, stand_ins: list[subprocess.Popen[bytes]]) -> None:
+    """10,000 tasks over five projects: one running per stand-in, the rest ended (nothing
+    queued: the app would run them)."""
     folders = [cwd / f"project-{i}" for i in range(SCALE_PROJECTS)]
     for folder in folders:
         folder.mkdir(parents=True)
     locations = Home(home).locations
-    build_database(locations, tasks=SCALE_TASKS, queued=0, stand_ins=[], folders=folders)
+    build_database(locations, tasks=SCALE_TASKS, queued=0, stand_ins=stand_ins, folders=folders)
     with contextlib.closing(open_database(locations.database)) as conn, transaction(conn):
         conn.execute("UPDATE meta SET value = 'clean' WHERE key = 'session'")
 
@@ -560,7 +562,7 @@ def _scale_home(home: Path, cwd: Path) -> None:
 @pytest.mark.benchmark
 def test_cold_start_with_10k_tasks(tmp_path: Path, processes: Processes, bench: Bench) -> None:
     home = tmp_path / "home"
-    _scale_home(home, tmp_path)
+    _scale_home(home, tmp_path, [])
     first_shown, _ = _smoke_start(home, processes)
     shown = [_smoke_start(home, processes)[0] for _ in range(START_RUNS)]
     med = statistics.median(shown)
@@ -588,14 +590,20 @@ def test_cold_start_with_10k_tasks(tmp_path: Path, processes: Processes, bench: 
 
 @pytest.mark.benchmark
 def test_sidebar_scrolls_and_updates_at_10k_tasks(
-    driver: AppDriver, home: Home, tmp_path: Path, bench: Bench
+    driver: AppDriver, home: Home, tmp_path: Path, processes: Processes, bench: Bench
 ) -> None:
-    _scale_home(home.path, tmp_path)
+    # Running tasks for the clock: live stand-ins (recovery checks only pid and create time).
+    stand_ins = [
+        processes.start(["sleep", "120"], stdin=subprocess.DEVNULL, start_new_session=True)
+        for _ in range(SCALE_RUNNING)
+    ]
+    _scale_home(home.path, tmp_path, stand_ins)
     started = time.perf_counter()
     app = driver.start()
     start_s = time.perf_counter() - started
     window = app.window
     assert window is not None and window.model.rowCount() == SCALE_TASKS
+    assert len(window.model.active_ids()) == SCALE_RUNNING
     window.resize(1024, 640)
     window.show()
     QApplication.processEvents()
@@ -617,7 +625,7 @@ def test_sidebar_scrolls_and_updates_at_10k_tasks(
     assert view.visualRect(sidebar.index(last_row, 0)).bottom() <= view.viewport().height()
 
     # A burst of task updates (each a state change, as a run ending brings), then a tick.
-    tasks = window.model.tasks()[:UPDATES]
+    tasks = window.model.tasks()[SCALE_RUNNING : SCALE_RUNNING + UPDATES]  # ended ones
     states = (RunState.FAILED, RunState.SUCCEEDED)
     updates = []
     for i, task in enumerate(tasks):
@@ -646,9 +654,10 @@ def test_sidebar_scrolls_and_updates_at_10k_tasks(
     bench.report(
         "gui_sidebar_10k_tasks",
         measured=(
-            f"app in-process (offscreen, 1024x640) on {SCALE_TASKS} ended tasks over "
-            f"{SCALE_PROJECTS} projects: the task list scrolled from top to end in "
-            f"{SCROLL_STEPS} even steps, each painted and its events processed (ms per step); "
+            f"app in-process (offscreen, 1024x640) on {SCALE_TASKS} tasks over "
+            f"{SCALE_PROJECTS} projects ({SCALE_RUNNING} running, the rest ended): the task "
+            f"list scrolled from top to end in {SCROLL_STEPS} even steps, each painted and its "
+            "events processed (ms per step); "
             f"{UPDATES} task updates in a burst (a changed state each: TaskTableModel.upsert, "
             "the sidebar's update included; ms per update), then the events they queued; the "
             "once-a-second clock (TaskTableModel.tick, the sidebar's redraw included)"
