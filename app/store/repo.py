@@ -201,6 +201,21 @@ def add_event(
     )
 
 
+def last_event_id(conn: sqlite3.Connection) -> int:
+    """The newest event's id (0 with none): a mark for :func:`tasks_named_since`."""
+    return int(conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+
+
+def tasks_named_since(conn: sqlite3.Connection, event_id: int) -> tuple[int, list[int]]:
+    """(the newest event's id, the tasks that the events after ``event_id`` name): what
+    another process changed since, read from the events every change commits with."""
+    rows = conn.execute(
+        "SELECT id, task_id FROM events WHERE id > ? ORDER BY id", (event_id,)
+    ).fetchall()
+    named = dict.fromkeys(row[1] for row in rows if row[1] is not None)
+    return (rows[-1][0] if rows else event_id), list(named)
+
+
 def events_for_task(conn: sqlite3.Connection, task_id: int) -> list[dict[str, Any]]:
     rows = conn.execute("SELECT * FROM events WHERE task_id = ? ORDER BY id", (task_id,)).fetchall()
     return [dict(row) for row in rows]

@@ -426,6 +426,22 @@ class Supervisor:
     def task(self, task_id: int) -> Task:
         return repo.get_task(self.conn, task_id)
 
+    def event_mark(self) -> int:
+        """Where the audit trail stands: what :meth:`tasks_changed_since` counts from."""
+        return repo.last_event_id(self.conn)
+
+    def tasks_changed_since(self, mark: int) -> tuple[int, dict[int, Task | None]]:
+        """(the new mark, each task an event after ``mark`` names: as it is now, None when
+        it is gone), so a view re-reads what another process changed, not every task."""
+        new_mark, task_ids = repo.tasks_named_since(self.conn, mark)
+        changed: dict[int, Task | None] = {}
+        for task_id in task_ids:
+            try:
+                changed[task_id] = repo.get_task(self.conn, task_id)
+            except repo.UnknownTask:
+                changed[task_id] = None
+        return new_mark, changed
+
     def runs(self, task_id: int) -> list[Run]:
         return repo.runs_for_task(self.conn, task_id)
 

@@ -60,6 +60,7 @@ from app.ui.workflows_view import RunWorkflowDialog, WorkflowView
 log = logging.getLogger(__name__)
 
 SIDEBAR_WIDTH = 330  # the task sidebar beside the task view, at any window width
+STORE_CHANGES_ONE_BY_ONE = 100  # more tasks changed elsewhere at once: read them all again
 
 _HELD_BY = {"disk": "disk full", "memory": "memory low", "CPU": "CPU busy"}
 """The status bar's word for what the resource gate holds queued tasks for."""
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         self.bridge = bridge
         self._waiting = 0  # tool calls and checkpoints waiting for a person
         self._built = False
+        self._event_mark = 0  # the audit trail's newest event when the tasks were last read
         self.setWindowTitle("Agentry")
         self.setWindowIcon(app_icon())
         self.resize(*window_layout.DEFAULT_SIZE)
@@ -152,7 +154,7 @@ class MainWindow(QMainWindow):
         self.bridge.outputLines.connect(task_tabs.output)
         self.bridge.taskAdded.connect(self._on_task_added)
         self.bridge.taskUpdated.connect(self._on_task_updated)
-        self.bridge.storeChanged.connect(self.reload)
+        self.bridge.storeChanged.connect(self._on_store_changed)
         self.bridge.notice.connect(self._on_notice)
         self.bridge.workflowChanged.connect(lambda _w: workflow_tabs.refresh())
         self.bridge.checkpointRequested.connect(lambda _c, _w: workflow_tabs.refresh())
@@ -219,12 +221,30 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ events from the supervisor
 
     def reload(self) -> None:
+        self._event_mark = self.supervisor.event_mark()  # first: a change meanwhile is read again
         self.model.reload(self.supervisor.tasks())
         self.workflow_tabs.refresh()
         for task_id in list(self.panes):
             task = self.model.task(task_id)
             if task is not None:
                 self.task_tabs.task_changed(task)
+        self._refresh()
+
+    def _on_store_changed(self) -> None:
+        """Another process wrote (``agentry run``, an agent's approval hook): re-read the
+        tasks its events name rather than all 10,000 for one new task; a deleted task or
+        many changes at once (a clear-up) read them all again."""
+        mark, changed = self.supervisor.tasks_changed_since(self._event_mark)
+        if len(changed) > STORE_CHANGES_ONE_BY_ONE or None in changed.values():
+            self.reload()
+            return
+        self._event_mark = mark
+        for task in changed.values():
+            if task is not None:
+                self.model.upsert(task)
+                if task.id in self.panes:
+                    self.task_tabs.task_changed(task)
+        self.workflow_tabs.refresh()
         self._refresh()
 
     def _on_task_updated(self, task_id: int) -> None:

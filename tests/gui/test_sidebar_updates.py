@@ -1,7 +1,8 @@
 """The sidebar at a few hundred tasks: a changed task redraws its own row (and its group's
 header), never a regrouping of every task, and keeps the selection, the scroll position
 and the folded groups; a new task appears in its group; after any mix of changes the rows
-are those a sidebar built afresh would show, and the counts those of a count afresh."""
+are those a sidebar built afresh would show, and the counts those of a count afresh. In the
+app, what another process changed is read task by task from the audit trail's events."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.agentry import Home
+from helpers.gui import AppDriver
 from PySide6.QtWidgets import QApplication
 
 from app.core.models import Run, Task, TaskSpec
 from app.core.states import ACTIVE, RunState
+from app.store import organise_repo, repo
+from app.store.db import transaction
 from app.ui.sidebar_model import GroupHeader, Row, SidebarModel
 from app.ui.task_list import TaskList
 from app.ui.task_model import NEEDS_ATTENTION, STATE_FILTERS, TaskTableModel
@@ -224,3 +229,50 @@ def test_after_any_changes_the_rows_are_those_of_a_fresh_sidebar(
             sum(t.state in NEEDS_ATTENTION and not (t.archived or t.dismissed) for t in everyone),
         ), f"step {step}"
         assert model.active_ids() == {t.id for t in everyone if t.state in ACTIVE}
+
+
+# ---------------------------------------------------------------------- changes made elsewhere
+
+
+def _ended_tasks(home: Home, folders: list[Path], count: int) -> None:
+    """``count`` finished tasks, written as earlier sessions would have left them."""
+    with home.db() as conn, transaction(conn):
+        for n in range(count):
+            spec = TaskSpec(argv=("true",), cwd=str(folders[n % len(folders)]), title=f"old {n}")
+            _, run_id = repo.create_task(conn, spec, None)
+            for state in (RunState.STARTING, RunState.RUNNING, RunState.SUCCEEDED):
+                repo.transition(conn, run_id, state)
+
+
+def test_a_task_added_or_archived_elsewhere_changes_its_row_not_the_whole_list(
+    driver: AppDriver, home: Home, folders: list[Path]
+) -> None:
+    _ended_tasks(home, folders, TASKS)
+    app = driver.start()
+    window = app.window
+    assert window is not None and window.model.rowCount() == TASKS
+    window.task_list.select(150)
+    sidebar = window.task_list.sidebar
+    resets: list[int] = []
+    window.model.modelReset.connect(lambda: resets.append(1))
+    recorder = Recorder(sidebar)
+
+    new_id = home.submit(["true"], folders[1], title="from the command line")  # agentry run
+    driver.wait(lambda: sidebar.row_of(new_id) is not None)
+    assert sidebar.group_of(new_id) == str(folders[1])
+    header = sidebar.header_row(str(folders[1]))
+    assert header is not None and sidebar.row_of(new_id) == header + 1, "on top of its group"
+    with home.db() as conn, transaction(conn):  # agentry archive, say
+        organise_repo.set_archived(conn, 140, True)
+    driver.wait(lambda: sidebar.row_of(140) is None)
+    task = window.model.task(140)
+    assert task is not None and task.archived
+    assert resets == [] and recorder.resets == 0, "the list was not read again as a whole"
+    selected = window.task_list.selected_task()
+    assert selected is not None and selected.id == 150
+    assert window.counts()[1] <= 1  # the new task: queued, or running, or done by now
+
+    with home.db() as conn, transaction(conn):  # deleted elsewhere: the whole list again
+        organise_repo.delete_task(conn, 130, detail={})
+    driver.wait(lambda: window.model.task(130) is None)
+    assert resets == [1]

@@ -116,3 +116,18 @@ def test_list_tasks_builds_what_get_task_builds(conn: sqlite3.Connection, tmp_pa
     assert [t.id for t in listed] == sorted(ids.values(), reverse=True)
     assert listed == [repo.get_task(conn, t.id) for t in listed]
     assert repo.list_tasks(conn, 2, archived=False) == [t for t in listed if not t.archived][:2]
+
+
+def test_the_events_since_a_mark_name_the_tasks_changed(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    ids = _varied(conn, tmp_path)
+    mark = repo.last_event_id(conn)
+    assert repo.tasks_named_since(conn, mark) == (mark, [])
+    with transaction(conn):
+        organise_repo.set_dismissed(conn, ids["plain"])
+        new_id, _ = repo.create_task(conn, TaskSpec(argv=("x",), cwd="/"), None)
+        organise_repo.set_archived(conn, ids["plain"], True)
+    newest, named = repo.tasks_named_since(conn, mark)
+    assert named == [ids["plain"], new_id]  # each once, in the order they changed
+    assert newest == repo.last_event_id(conn) > mark
