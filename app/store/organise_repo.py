@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from app.core.models import Task
 from app.core.states import TERMINAL, RunState
-from app.store.repo import _TASK_COLUMNS, _task, add_event
+from app.store.repo import _TASK_COLUMNS, _tasks, add_event
 
 SEEN_KEY = "seen_up_to"  # meta: when the app last showed the person the task list
 
@@ -46,7 +46,7 @@ def ended_since(conn: sqlite3.Connection, since: float) -> list[Task]:
         "AND coalesce(r.ended_at, r.created_at) > ? ORDER BY coalesce(r.ended_at, r.created_at)",
         (*terminal, since),
     )
-    return [_task(row) for row in rows]
+    return _tasks(rows)
 
 
 def finished(
@@ -69,7 +69,7 @@ def finished(
         params.append(ended_before)
     if not include_archived:
         sql += " AND t.archived_at IS NULL"
-    return [_task(row) for row in conn.execute(sql + " ORDER BY t.id DESC", params)]
+    return _tasks(conn.execute(sql + " ORDER BY t.id DESC", params))
 
 
 def workflow_of(conn: sqlite3.Connection, task_id: int) -> int | None:
