@@ -235,6 +235,10 @@ class MainWindow(QMainWindow):
         tasks its events name rather than all 10,000 for one new task; a deleted task or
         many changes at once (a clear-up) read them all again."""
         mark, changed = self.supervisor.tasks_changed_since(self._event_mark)
+        for task_id in (t for t, task in changed.items() if task is None):
+            pane = self.panes.get(task_id)  # deleted: its tab closes, as the window's own do
+            if pane is not None:
+                self.task_tabs.close(pane)
         if len(changed) > STORE_CHANGES_ONE_BY_ONE or None in changed.values():
             self.reload()
             return

@@ -272,7 +272,10 @@ def test_a_task_added_or_archived_elsewhere_changes_its_row_not_the_whole_list(
     assert selected is not None and selected.id == 150
     assert window.counts()[1] <= 1  # the new task: queued, or running, or done by now
 
+    window.open_task(130)
+    assert 130 in window.panes
     with home.db() as conn, transaction(conn):  # deleted elsewhere: the whole list again
         organise_repo.delete_task(conn, 130, detail={})
     driver.wait(lambda: window.model.task(130) is None)
     assert resets == [1]
+    assert 130 not in window.panes, "a deleted task's tab closes"
