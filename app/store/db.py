@@ -192,6 +192,23 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def cache_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """:func:`transaction` for writes that only cache a fact a file owns (which pid a
+    runner has: runner.json), committed without waiting for the disk.
+
+    In WAL mode ``synchronous=NORMAL`` keeps the commit through an application crash and
+    only a power loss can take it back, and then only until the next ``FULL`` commit,
+    whose sync carries it too. What it caches is read again from its file when missing,
+    so a state change never waits on its fsync (a launch then costs one, not two)."""
+    conn.execute("PRAGMA synchronous=NORMAL")
+    try:
+        with transaction(conn):
+            yield conn
+    finally:
+        conn.execute("PRAGMA synchronous=FULL")
+
+
 def data_version(conn: sqlite3.Connection) -> int:
     """Changes whenever another connection commits: a cheap "did anyone write?" poll."""
     return int(conn.execute("PRAGMA data_version").fetchone()[0])

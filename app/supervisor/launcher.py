@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -129,6 +130,10 @@ class HookProber:
 
     def __init__(self) -> None:
         self._passed: set[tuple[str, ...]] = set()
+        # Launches prepare their folders side by side, in threads: two runs of a new
+        # folder wait for one probe instead of each running their own.
+        self._guard = threading.Lock()
+        self._probing: dict[tuple[str, ...], threading.Lock] = {}
 
     @property
     def passed(self) -> frozenset[tuple[str, ...]]:
@@ -142,8 +147,13 @@ class HookProber:
         key = (adapter.name, *shell, cwd, *_without_run_id(hook.command))
         if key in self._passed:
             return
-        _probe(adapter, shell, adapter.hook_line(hook) + " --probe", cwd, env)
-        self._passed.add(key)
+        with self._guard:
+            probing = self._probing.setdefault(key, threading.Lock())
+        with probing:
+            if key in self._passed:  # another launch probed it while we waited
+                return
+            _probe(adapter, shell, adapter.hook_line(hook) + " --probe", cwd, env)
+            self._passed.add(key)
 
 
 def _probe(adapter: Adapter, shell: list[str], line: str, cwd: str, env: dict[str, str]) -> None:

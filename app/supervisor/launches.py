@@ -1,10 +1,17 @@
 """Starting queued runs (DESIGN §3, step 1) for the supervisor.
 
-One at a time, in queue order, with the file and process work off the event loop, so
-output keeps flowing to the panes while twenty tasks start. The supervisor decides what
-to start (:meth:`Launches.request`); this module prepares each run folder, moves the run
-to ``starting``, starts its detached runner and records who it is, or fails the run with
+In queue order, with the file and process work off the event loop, so output keeps
+flowing to the panes while twenty tasks start. The supervisor decides what to start
+(:meth:`Launches.request`); this module prepares each run folder, moves the run to
+``starting``, starts its detached runner and records who it is, or fails the run with
 the reason. How a run folder is prepared is :mod:`app.supervisor.launcher`'s job.
+
+What is requested while a batch is in flight forms the next batch. Within one, the run
+folders are prepared and the runners started side by side (a drain of short tasks would
+otherwise wait on each launch's disk syncs and fork in turn), while what the one-at-a-
+time launcher guaranteed stays: runs move to ``starting`` in the order requested, in one
+commit, and only after their folders are written; worktrees are made one at a time; a
+hook is probed once (:class:`launcher.HookProber`).
 """
 
 from __future__ import annotations
@@ -12,17 +19,20 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from app.core.errors import AgentryError
 from app.core.models import Run, Task
 from app.core.states import ExitReason, RunState
 from app.core.workspaces import Workspace, WorkspaceState
 from app.store import diskspace, repo, workspace_repo
-from app.store.db import transaction
+from app.store.db import DatabaseError, cache_transaction, transaction
 from app.supervisor import launcher, workspaces
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import Notice
@@ -30,6 +40,8 @@ from app.supervisor.git import Git
 from app.supervisor.host import ExtensionHost
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Launches:
@@ -55,6 +67,8 @@ class Launches:
         self._pending: set[int] = set()  # run ids requested, not yet done
         self._popens: dict[int, subprocess.Popen[bytes]] = {}
         self._prober = launcher.HookProber()  # hooks that started, while we live
+        self._worktree_lock = asyncio.Lock()
+        self._exit_watches: dict[int, tuple[asyncio.AbstractEventLoop, int]] = {}  # pidfds
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -73,6 +87,8 @@ class Launches:
             await self._task
             self._task = None
         self.reap()
+        for run_id in list(self._exit_watches):
+            self._unwatch_exit(run_id)
 
     def request(self, run_id: int) -> None:
         self._pending.add(run_id)
@@ -83,69 +99,165 @@ class Launches:
         for run_id, popen in list(self._popens.items()):
             if popen.poll() is not None:
                 del self._popens[run_id]
+                self._unwatch_exit(run_id)
+
+    def _watch_exit(self, run_id: int, popen: subprocess.Popen[bytes]) -> None:
+        """Wake the loop the moment a runner we started exits: it writes exit.json just
+        before, so the run's end (and the next queued run's start) need not wait for a
+        tick. Where the OS has no process handle to wait on without a thread (pidfd,
+        Linux), the tick and the run folder's watch notice it."""
+        pidfd_open = getattr(os, "pidfd_open", None)
+        if pidfd_open is None:
+            return
+        try:
+            fd = pidfd_open(popen.pid)
+        except OSError:  # an old kernel (ENOSYS), or no such process any more
+            return
+        loop = asyncio.get_running_loop()
+        self._exit_watches[run_id] = (loop, fd)
+
+        def exited() -> None:
+            self._unwatch_exit(run_id)
+            if popen.poll() is not None:
+                self._popens.pop(run_id, None)
+            self._wake()
+
+        loop.add_reader(fd, exited)
+
+    def _unwatch_exit(self, run_id: int) -> None:
+        watch = self._exit_watches.pop(run_id, None)
+        if watch is not None:
+            loop, fd = watch
+            loop.remove_reader(fd)
+            os.close(fd)
 
     async def _work(self) -> None:
-        while (run_id := await self._queue.get()) is not None:
+        stopping = False
+        while not stopping:
+            batch = [await self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            stopping = None in batch
+            run_ids = [run_id for run_id in batch if run_id is not None]
             try:
-                if self._accepting():
-                    await self._launch(run_id)
-            except Exception as exc:
-                log.exception("launching run %s failed", run_id)
-                # Left queued, it would be tried again every tick, ahead of everything else.
-                try:
-                    run = repo.get_run(self._host.conn, run_id)
-                    self._fail(run, f"could not be launched ({type(exc).__name__}: {exc})")
-                except Exception:
-                    log.exception("could not mark run %s failed", run_id)
-                    self._host.bus.publish(Notice("error", f"Could not launch run {run_id}: {exc}"))
+                if run_ids and self._accepting():
+                    await self._launch_all(run_ids)
             finally:
-                self._pending.discard(run_id)
+                self._pending.difference_update(run_ids)
 
-    async def _launch(self, run_id: int) -> None:
+    async def _launch_all(self, run_ids: list[int]) -> None:
+        """Launch what was requested meanwhile, together: the folders are prepared and the
+        runners started side by side, the runs move to ``starting`` in the order they were
+        requested (the queue's) in one transaction, before any of their runners starts."""
+        prepared = await asyncio.gather(*(self._guarded(i, self._prepare(i)) for i in run_ids))
+        ready = [each for each in prepared if each is not None]
+        moved = self._mark_starting(ready)
+        started = await asyncio.gather(*(self._guarded(r.id, self._start(r, d)) for r, d in moved))
+        self._record_runners([each for each in started if each is not None])
+        if moved:
+            self._wake()  # look for their runner.json soon
+
+    async def _guarded(self, run_id: int, step: Awaitable[T]) -> T | None:
+        """One run's step; a bug in it fails that run (with the reason), not its batch."""
+        try:
+            return await step
+        except Exception as exc:
+            self._failed_by_bug(run_id, exc)
+            return None
+
+    def _failed_by_bug(self, run_id: int, exc: Exception) -> None:
+        log.exception("launching run %s failed", run_id, exc_info=exc)
+        # Left queued, it would be tried again every tick, ahead of everything else.
+        try:
+            run = repo.get_run(self._host.conn, run_id)
+            self._fail(run, f"could not be launched ({type(exc).__name__}: {exc})")
+        except Exception:
+            log.exception("could not mark run %s failed", run_id)
+            self._host.bus.publish(Notice("error", f"Could not launch run {run_id}: {exc}"))
+
+    async def _prepare(self, run_id: int) -> _Prepared | None:
+        """Its worktree made and its run folder written; None when it is not to start."""
         conn = self._host.conn
         run = repo.get_run(conn, run_id)
         if run.state is not RunState.QUEUED:
-            return  # cancelled by someone else a moment ago
+            return None  # cancelled by someone else a moment ago
         run_dir = self._host.locations.run_dir(run.dir)
         loop = asyncio.get_running_loop()
         task = repo.get_task(conn, run.task_id)
         cwd, setup = None, ""
         if task.spec.worktree:
             try:
-                workspace = await self._worktree(task)
+                async with self._worktree_lock:  # git's records of a repository: one writer
+                    workspace = await self._worktree(task)
             except AgentryError as exc:  # git missing, not a repository, an unknown base
                 self._fail(run, str(exc))
-                return
+                return None
             except OSError as exc:
                 self._fail(run, _write_failure("create its worktree", exc, run_dir))
-                return
+                return None
             cwd = workspace.cwd
             if workspace.setup_done_at is None:  # a new worktree, or its setup never passed
                 setup = self._host.settings.project(workspace.repo).setup
         try:
-            argv = await loop.run_in_executor(None, self._preparation(run, cwd, setup))
+            argv = await loop.run_in_executor(None, self._preparation(task, run, cwd, setup))
         except launcher.LaunchError as exc:
             self._fail(run, str(exc))
-            return
+            return None
         except OSError as exc:
             self._fail(run, _write_failure(f"prepare its run folder {run_dir}", exc, run_dir))
-            return
-        with transaction(conn):
-            moved = repo.transition(conn, run.id, RunState.STARTING, only_from={RunState.QUEUED})
-            repo.record_argv(conn, run.id, argv)
-        if moved is None:
-            return
-        self._changed(moved, RunState.QUEUED)
+            return None
+        return _Prepared(run, run_dir, argv)
+
+    def _mark_starting(self, ready: list[_Prepared]) -> list[tuple[Run, Path]]:
+        """Move the prepared runs to ``starting`` with one commit, in the queue's order."""
+        if not ready:
+            return []
+        conn = self._host.conn
+        moved: list[tuple[Run, Path]] = []
         try:
-            popen = await loop.run_in_executor(None, launcher.launch, run_dir)
+            with transaction(conn):
+                for each in ready:
+                    run = repo.transition(
+                        conn, each.run.id, RunState.STARTING, only_from={RunState.QUEUED}
+                    )
+                    if run is not None:
+                        repo.record_argv(conn, run.id, each.argv)
+                        moved.append((run, each.run_dir))
+        except Exception as exc:  # nothing was committed: each run says why
+            for each in ready:
+                self._failed_by_bug(each.run.id, exc)
+            return []
+        for run, _ in moved:
+            self._changed(run, RunState.QUEUED)
+        return moved
+
+    async def _start(self, run: Run, run_dir: Path) -> _Started | None:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(None, _start_runner, run, run_dir)
         except OSError as exc:
-            self._fail(moved, _write_failure("start its runner", exc, run_dir))
+            self._fail(run, _write_failure("start its runner", exc, run_dir))
+            return None
+
+    def _record_runners(self, started: list[_Started]) -> None:
+        """Note who the runners are. A cache of their runner.json, so its commit does not
+        wait for the disk: a run whose pid is missing after a crash is found by its folder
+        (reconcile), and a power loss ends the runners anyway."""
+        for each in started:
+            self._popens[each.run_id] = each.popen
+            self._watch_exit(each.run_id, each.popen)
+        if not started:
             return
-        self._popens[run.id] = popen
-        pid, create_time = launcher.identity_of(popen)
-        with transaction(conn):
-            repo.update_run_processes(conn, run.id, runner_pid=pid, runner_create_time=create_time)
-        self._wake()  # look for its runner.json soon
+        conn = self._host.conn
+        try:
+            with cache_transaction(conn):
+                for each in started:
+                    repo.update_run_processes(
+                        conn, each.run_id, runner_pid=each.pid, runner_create_time=each.stamp
+                    )
+        except DatabaseError as exc:
+            ids = [each.run_id for each in started]
+            log.warning("could not note the runners of runs %s: %s", ids, exc)
 
     async def _worktree(self, task: Task) -> Workspace:
         """The task's own worktree, made if need be (with the project's files to copy).
@@ -177,12 +289,11 @@ class Launches:
         return workspace
 
     def _preparation(
-        self, run: Run, cwd: str | None = None, setup: str = ""
+        self, task: Task, run: Run, cwd: str | None = None, setup: str = ""
     ) -> Callable[[], list[str]]:
         """launcher.prepare with everything it needs read now, on the loop. ``setup`` is
         the command line to run before the agent ("" for none)."""
         settings = self._host.settings
-        task = repo.get_task(self._host.conn, run.task_id)
         return functools.partial(
             launcher.prepare,
             self._host.locations.run_dir(run.dir),
@@ -222,6 +333,30 @@ class Launches:
         self._host.bus.publish(
             Notice("error", f"Task {run.task_id}: {message}", task_id=run.task_id)
         )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A run whose folder is written, ready to move to ``starting``."""
+
+    run: Run
+    run_dir: Path
+    argv: list[str]
+
+
+@dataclass(frozen=True)
+class _Started:
+    run_id: int
+    popen: subprocess.Popen[bytes]
+    pid: int
+    stamp: float | None
+
+
+def _start_runner(run: Run, run_dir: Path) -> _Started:
+    """Start the runner and read who it is (a /proc read), both off the loop."""
+    popen = launcher.launch(run_dir)
+    pid, stamp = launcher.identity_of(popen)
+    return _Started(run.id, popen, pid, stamp)
 
 
 def _write_failure(what: str, exc: OSError, folder: Path) -> str:
