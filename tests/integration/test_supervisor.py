@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -234,3 +236,73 @@ def test_stopping_agents_to_quit_starts_nothing_new_and_leaves_the_queue_for_nex
     assert stopped == [first]
     assert home.run(first).state.value == "cancelled"
     assert home.run(second).state.value == "queued", "it waits for the next start"
+
+
+def test_runs_started_together_are_launched_side_by_side_in_queue_order(
+    home: Home, work_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four free slots start four runners at once (each launch waits here until all four
+    are being started), and the runs still move to `starting` in the queue's order."""
+    from app.supervisor import launcher
+
+    home.write_settings(max_concurrency=4)
+    together = threading.Barrier(4, timeout=20)
+    real = launcher.launch
+
+    def launch(run_dir: Path):
+        together.wait()
+        return real(run_dir)
+
+    monkeypatch.setattr(launcher, "launch", launch)
+
+    async def scenario() -> list[int]:
+        sup = Supervisor(home.locations)
+        sup.set_paused(True)
+        await sup.start()
+        try:
+            ids = [
+                sup.submit(TaskSpec(argv=("true",), cwd=str(work_dir), priority=p))
+                for p in (0, 5, 1, 3)
+            ]
+            sup.set_paused(False)
+            await async_wait_until(lambda: all(home.run(t).state.value == "succeeded" for t in ids))
+        finally:
+            await sup.stop()
+        return ids
+
+    low, high, one, three = run_async(scenario())
+    with home.db() as conn:
+        order = [
+            row[0]
+            for row in conn.execute(
+                "SELECT task_id FROM events WHERE new_state = 'starting' ORDER BY id"
+            )
+        ]
+    assert order == [high, three, one, low]
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="exits are noticed on the tick here")
+def test_a_drain_moves_on_as_runners_exit_without_waiting_for_a_tick(
+    home: Home, work_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no tick at all, each runner's exit is what ends its run and starts the next."""
+    from app.supervisor import supervisor
+
+    monkeypatch.setattr(supervisor, "TICK_S", 3600.0)
+    home.write_settings(max_concurrency=2)
+
+    async def scenario() -> list[str]:
+        sup = Supervisor(home.locations)
+        sup.set_paused(True)
+        await sup.start()
+        try:
+            ids = [sup.submit(TaskSpec(argv=("true",), cwd=str(work_dir))) for _ in range(6)]
+            sup.set_paused(False)
+            await async_wait_until(
+                lambda: all(home.run(t).state.is_terminal for t in ids), timeout=30
+            )
+        finally:
+            await sup.stop()
+        return [home.run(t).state.value for t in ids]
+
+    assert run_async(scenario()) == ["succeeded"] * 6

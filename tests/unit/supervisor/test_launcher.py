@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -177,3 +179,36 @@ def test_a_hook_that_does_not_start_refuses_the_launch_and_says_why(tmp_path: Pa
     assert "approval hook does not start for Codex CLI" in message and str(project) in message
     assert "the projects own app" in message and "turn off approvals" in message
     assert not prober.passed, "a failed probe is not remembered as passed"
+
+
+def test_launches_preparing_side_by_side_probe_a_new_hook_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Launches prepare their folders in threads at once: the first probe is waited for."""
+    from app.supervisor import launcher
+
+    probes: list[str] = []
+    entered = threading.Event()
+
+    def probe(adapter, shell, line, cwd, env) -> None:  # slow enough for both to arrive
+        probes.append(line)
+        entered.set()
+        time.sleep(0.2)
+
+    monkeypatch.setattr(launcher, "_probe", probe)
+    prober = HookProber()
+    env = {**os.environ, "SHELL": "/bin/sh"}
+    threads = [
+        threading.Thread(
+            target=prober.check,
+            args=(CodexAdapter(), hook_for(_run(), 900.0, "codex-pretool"), str(tmp_path), env),
+        )
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+        entered.wait(5)  # the others start while the first probes
+    for thread in threads:
+        thread.join(10)
+    assert len(probes) == 1, probes
+    assert prober.passed
