@@ -255,9 +255,11 @@ class Launches:
                     repo.update_run_processes(
                         conn, each.run_id, runner_pid=each.pid, runner_create_time=each.stamp
                     )
-        except DatabaseError as exc:
+        except DatabaseError as exc:  # a full disk: reconcile finds them by their folders
             ids = [each.run_id for each in started]
             log.warning("could not note the runners of runs %s: %s", ids, exc)
+        except Exception:  # a bug; their runners run, and are found the same way
+            log.exception("could not note the runners of runs %s", [s.run_id for s in started])
 
     async def _worktree(self, task: Task) -> Workspace:
         """The task's own worktree, made if need be (with the project's files to copy).
