@@ -32,7 +32,7 @@ from app.core.models import Run, Task
 from app.core.states import ExitReason, RunState
 from app.core.workspaces import Workspace, WorkspaceState
 from app.store import diskspace, repo, workspace_repo
-from app.store.db import DatabaseError, cache_transaction, transaction
+from app.store.db import DatabaseError, abandon_transaction, cache_transaction, transaction
 from app.supervisor import launcher, workspaces
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import Notice
@@ -224,6 +224,7 @@ class Launches:
                         repo.record_argv(conn, run.id, each.argv)
                         moved.append((run, each.run_dir))
         except Exception as exc:  # nothing was committed: each run says why
+            abandon_transaction(conn)  # a failed COMMIT leaves its transaction open
             for each in ready:
                 self._failed_by_bug(each.run.id, exc)
             return []

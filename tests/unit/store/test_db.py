@@ -15,6 +15,7 @@ from app.store.db import (
     SCHEMA_VERSION,
     DatabaseTooNew,
     NotAnAgentryDatabase,
+    cache_transaction,
     data_version,
     open_database,
     transaction,
@@ -70,6 +71,19 @@ def test_new_database_uses_wal_journal(conn: sqlite3.Connection) -> None:
 
 def test_new_database_connection_syncs_fully(conn: sqlite3.Connection) -> None:
     assert _pragma(conn, "synchronous") == 2
+
+
+def test_a_cache_commit_skips_the_sync_and_leaves_the_connection_syncing_fully(
+    conn: sqlite3.Connection,
+) -> None:
+    """Only what a file owns (a runner's pid) is committed so; state changes still sync."""
+    with cache_transaction(conn):
+        during = _pragma(conn, "synchronous")
+        conn.execute("UPDATE runs SET runner_pid = 1")  # inside: a transaction is open
+    assert during == 1 and _pragma(conn, "synchronous") == 2
+    with pytest.raises(RuntimeError), cache_transaction(conn):
+        raise RuntimeError("a failed write")
+    assert _pragma(conn, "synchronous") == 2 and not conn.in_transaction
 
 
 def test_new_database_connection_enforces_foreign_keys(conn: sqlite3.Connection) -> None:
