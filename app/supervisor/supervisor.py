@@ -477,8 +477,11 @@ class Supervisor:
                 self._tick_failed(exc)
             else:
                 self._tick_error = None
+            # Not wait_for: on Python 3.11 it swallows a cancel (stop) that comes as the
+            # wake does, and the loop would run on while stop() waits for it forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), TICK_S)
+                async with asyncio.timeout(TICK_S):
+                    await self._wake.wait()
             self._wake.clear()
 
     def _tick_failed(self, exc: Exception) -> None:

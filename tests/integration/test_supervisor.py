@@ -306,3 +306,23 @@ def test_a_drain_moves_on_as_runners_exit_without_waiting_for_a_tick(
         return [home.run(t).state.value for t in ids]
 
     assert run_async(scenario()) == ["succeeded"] * 6
+
+
+def test_stop_ends_the_loop_even_when_a_wake_comes_with_it(home: Home) -> None:
+    """A wake (a runner exiting, a submit) just before stop() must not swallow the stop:
+    asyncio.wait_for on Python 3.11 returns the wake instead, and the loop ran on."""
+
+    async def scenario() -> bool:
+        sup = Supervisor(home.locations)
+        await sup.start()
+        await asyncio.sleep(0.1)  # the loop waits for a wake or its tick
+        sup.set_paused(False)  # a wake: its waiter is done, not yet told
+        await asyncio.sleep(0)
+        stopping = asyncio.create_task(sup.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=10)
+        if not done:  # the loop ran on: cancel it again, so the test ends
+            sup._loop_task.cancel()  # type: ignore[union-attr]
+            await stopping
+        return bool(done)
+
+    assert run_async(scenario()), "stop() waited for a loop that ran on"
