@@ -9,13 +9,13 @@ import contextlib
 import logging
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
 import psutil
 
 from app.core.platform import IS_WINDOWS
+from app.runner import procinfo
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,6 @@ _SIGKILL = getattr(signal, "SIGKILL", 9)
 # Stamps above this are seconds since the epoch (psutil's create_time, as stored by
 # earlier versions and on every platform but Linux); below it, seconds since boot.
 _EPOCH_STAMP = 1e9
-_LINUX = sys.platform.startswith("linux")
 
 
 def start_stamp(proc: psutil.Process) -> float:
@@ -36,25 +35,11 @@ def start_stamp(proc: psutil.Process) -> float:
     every live process would then look like a different one. There the stamp is the
     start in seconds since boot, which no clock change touches.
     """
-    if _LINUX:
-        since_boot = _since_boot(proc.pid)
+    if procinfo.LINUX:
+        since_boot = procinfo.since_boot(proc.pid)
         if since_boot is not None:
             return since_boot
     return proc.create_time()
-
-
-def _since_boot(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-        # the command name (field 2) may hold spaces and parentheses: split after the last ')'
-        fields = stat[stat.rindex(b")") + 2 :].split()
-        return int(fields[19]) / _CLOCK_TICKS  # field 22, starttime, in clock ticks
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") and _LINUX else 100
 
 
 def identity(proc: psutil.Process) -> tuple[int, float]:
@@ -151,19 +136,8 @@ def stop_group(pgid: int, grace: float, *, windows: bool = IS_WINDOWS) -> int:
     The agent leads its own group (start_new_session), so its leftovers keep its pgid even
     after they are re-parented. Windows has no process groups to find them by: 0 there.
     """
-    if windows:
+    if windows or not procinfo.group_may_remain(pgid):
         return 0
-    try:
-        os.killpg(pgid, 0)  # is anyone left in the group? (the usual answer: no)
-    except ProcessLookupError:
-        return 0
-    except OSError:
-        pass
-    with contextlib.suppress(OSError):
-        if os.getpgid(pgid) == pgid:
-            # The agent was reaped, so a process with its pid now is a new one; if it leads
-            # a group of that id, the group is someone else's.
-            return 0
     left = []
     for proc in psutil.process_iter():
         with contextlib.suppress(psutil.Error, OSError):
@@ -183,11 +157,39 @@ def stop_group(pgid: int, grace: float, *, windows: bool = IS_WINDOWS) -> int:
 
 
 def find_runner(run_dir: Path) -> psutil.Process | None:
-    """A live runner started on ``run_dir`` (``app.runner DIR`` or the frozen ``--runner DIR``)."""
-    target = str(run_dir)
+    """A live runner started on ``run_dir`` (``app.runner DIR`` or ``--runner DIR``)."""
     for proc in psutil.process_iter(["cmdline"]):
-        cmdline = proc.info.get("cmdline") or []
-        is_runner = "app.runner" in cmdline or "--runner" in cmdline
-        if target in cmdline and is_runner and _running(proc):
+        if _runs(proc.info.get("cmdline") or [], run_dir) and _running(proc):
             return proc
     return None
+
+
+def _runs(cmdline: list[str], run_dir: Path) -> bool:
+    """Whether a command line is that of a runner on ``run_dir``."""
+    is_runner = "app.runner" in cmdline or "--runner" in cmdline
+    return is_runner and str(run_dir) in cmdline
+
+
+def runner_parent(pid: int, create_time: float, run_dir: Path) -> psutil.Process | None:
+    """The runner on ``run_dir`` whose child is the live process (pid, create_time), e.g.
+    its setup command; None when that process is gone or its parent is not that runner
+    (the runner died and the child was adopted)."""
+    child = find_process(pid, create_time)
+    if child is None:
+        return None
+    try:
+        parent = child.parent()
+        if parent is not None and _runs(parent.cmdline(), run_dir) and _running(parent):
+            return parent
+    except psutil.Error:
+        pass
+    return None
+
+
+def send(proc: psutil.Process, sig: int) -> bool:
+    """Send ``sig`` to ``proc`` (found by identity just before); False if it is gone."""
+    try:
+        proc.send_signal(sig)
+    except psutil.Error:
+        return False
+    return True

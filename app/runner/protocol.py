@@ -16,24 +16,29 @@ deadline count from the setup's start.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.core.platform import frozen_cli_executable
+from app.core.platform import IS_WINDOWS, frozen_cli_executable
 from app.core.states import ExitReason
+from app.runner.records import (
+    CANCEL,
+    EXIT,
+    OUTPUT,
+    RUNNER,
+    SETUP,
+    SPEC,
+    check_number,
+    check_pid,
+    check_spec,
+)
+from app.runner.records import HEARTBEAT as HEARTBEAT  # the file names, for the supervisor
+from app.runner.records import PROMPT as PROMPT
+from app.runner.records import RUNNER_LOG as RUNNER_LOG
 from app.store import fsops
-
-SPEC = "spec.json"
-PROMPT = "prompt.txt"
-RUNNER = "runner.json"
-EXIT = "exit.json"
-CANCEL = "cancel"
-HEARTBEAT = "heartbeat"
-SETUP = "setup.json"
-OUTPUT = "output.log"
-RUNNER_LOG = "runner.log"
 
 PROTOCOL_VERSION = 1
 
@@ -59,30 +64,7 @@ class RunSpec:
     version: int = PROTOCOL_VERSION
 
     def __post_init__(self) -> None:
-        if not isinstance(self.argv, list) or not self.argv:
-            raise ValueError("argv must be a non-empty list of strings")
-        if not all(isinstance(a, str) for a in self.argv):
-            raise ValueError("argv must be a non-empty list of strings")
-        if not isinstance(self.cwd, str) or not self.cwd:
-            raise ValueError("cwd must be a folder path")
-        if not isinstance(self.env, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in self.env.items()
-        ):
-            raise ValueError("env must map names to string values")
-        if self.stdin is not None and not isinstance(self.stdin, str):
-            raise ValueError("stdin must be a file name or null")
-        if self.setup is not None and (
-            not isinstance(self.setup, list)
-            or not self.setup
-            or not all(isinstance(a, str) for a in self.setup)
-        ):
-            raise ValueError("setup must be null or a non-empty list of strings")
-        if not isinstance(self.setup_command, str):
-            raise ValueError("setup_command must be text")
-        if not isinstance(self.title, str):
-            raise ValueError("title must be text")
-        _check_number("timeout", self.timeout, optional=True)
-        _check_number("grace", self.grace)
+        check_spec(self.__dict__)  # the runner checks a spec it reads by the same rules
 
 
 @dataclass(frozen=True)
@@ -97,11 +79,11 @@ class RunnerInfo:
 
     def __post_init__(self) -> None:
         for name in ("runner_pid", "agent_pid"):
-            _check_pid(name, getattr(self, name))
+            check_pid(name, getattr(self, name))
         for name in ("runner_create_time", "agent_create_time", "started_at"):
-            _check_number(name, getattr(self, name))
-        _check_number("deadline", self.deadline, optional=True)
-        _check_number("setup_s", self.setup_s, optional=True)
+            check_number(name, getattr(self, name))
+        check_number("deadline", self.deadline, optional=True)
+        check_number("setup_s", self.setup_s, optional=True)
 
 
 @dataclass(frozen=True)
@@ -113,21 +95,9 @@ class SetupInfo:
     started_at: float
 
     def __post_init__(self) -> None:
-        _check_pid("pid", self.pid)
-        _check_number("create_time", self.create_time)
-        _check_number("started_at", self.started_at)
-
-
-def _check_pid(name: str, value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, not {value!r}")
-
-
-def _check_number(name: str, value: object, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number, not {value!r}")
+        check_pid("pid", self.pid)
+        check_number("create_time", self.create_time)
+        check_number("started_at", self.started_at)
 
 
 @dataclass(frozen=True)
@@ -139,10 +109,18 @@ class ExitInfo:
 
 
 def runner_command(run_dir: Path) -> list[str]:
-    """How to start a runner; the frozen app runs it itself (there is no Python beside it)."""
+    """How to start a runner: its script under ``python -I -S`` (isolated, no site: a
+    runner waits for hours beside its agent and holds nothing it does not use), told
+    where psutil is for the rare paths that need it. The frozen app runs it itself
+    (there is no Python beside it), ``--runner`` being the first thing it looks at.
+    The run folder comes last: cleanup and recovery read it from there."""
     if getattr(sys, "frozen", False):
         return [frozen_cli_executable(), "--runner", str(run_dir)]
-    return [sys.executable, "-m", "app.runner", str(run_dir)]
+    import psutil  # the supervisor has it loaded already; this only asks where it is
+
+    script = Path(__file__).with_name("__main__.py")
+    lib = Path(psutil.__file__).parent.parent
+    return [sys.executable, "-I", "-S", str(script), "--lib", str(lib), "--runner", str(run_dir)]
 
 
 def write_spec(run_dir: Path, spec: RunSpec) -> None:
@@ -215,7 +193,37 @@ def output_log(run_dir: Path) -> Path:
 
 
 def request_cancel(run_dir: Path) -> None:
+    """Ask the run's runner to stop its agent: the ``cancel`` file is the durable record
+    (the runner looks at it when it starts, once it has recorded what it started, and
+    with every heartbeat), and a signal to the live runner makes it act at once."""
     fsops.atomic_write(run_dir / CANCEL, b"")
+    signal_runner(run_dir)
+
+
+def signal_runner(run_dir: Path) -> bool:
+    """Wake the run's live runner to read its ``cancel`` file (SIGUSR1); True if one was
+    signalled. It is found by identity: the pid and start stamp in ``runner.json``, or,
+    while the setup runs, the parent of the setup process in ``setup.json`` if that
+    parent is the runner of this folder. Never a guess: a runner not found is still told
+    by the file. Windows has no such signal; its runner polls the file."""
+    if IS_WINDOWS:
+        return False
+    import signal
+
+    from app.runner import procs
+
+    runner = None
+    with contextlib.suppress(ProtocolError, OSError):
+        info = read_runner_info(run_dir)
+        if info is not None:
+            runner = procs.find_process(info.runner_pid, info.runner_create_time)
+        else:
+            setup = read_setup_info(run_dir)
+            if setup is not None:
+                runner = procs.runner_parent(setup.pid, setup.create_time, run_dir)
+    if runner is None:
+        return False
+    return procs.send(runner, signal.SIGUSR1)
 
 
 def cancel_requested(run_dir: Path) -> bool:

@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from app.core import atomicfile
+from app.core.atomicfile import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, private_opener
 from app.core.platform import (
     IS_WINDOWS,
     can_fsync_directory,
@@ -46,12 +48,6 @@ _TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<token>[0-9a-f]+)\.t
 # this old: no atomic write takes an hour.
 UNSURE_TEMP_MAX_AGE_SECONDS = 3600.0
 
-# Filesystems that cannot fsync a directory say so with these; durability is then the
-# filesystem's business and there is nothing useful we can do.
-_DIR_FSYNC_REFUSED = frozenset(
-    {errno.EINVAL, errno.EBADF, getattr(errno, "ENOTSUP", -1), getattr(errno, "EOPNOTSUPP", -1)}
-)
-
 _RETRY_ADVICE = (
     "Another program (antivirus, search indexer, backup tool or an editor) is probably "
     "holding the file open; close it or wait a moment and try again."
@@ -68,12 +64,6 @@ _ERRNO_ADVICE = {
     "data folder still exists.",
 }
 _DEFAULT_ADVICE = "Check that the folder exists, is writable and that the disk is healthy."
-
-# Private by default (POSIX): what Agentry keeps (prompts, output, settings, the database)
-# is readable by its user alone, whatever the umask. Modes are set on each file and folder
-# as it is made, never through the process umask, which the agents would inherit.
-PRIVATE_FILE_MODE = 0o600
-PRIVATE_DIR_MODE = 0o700
 
 
 class FileOperationError(OSError):
@@ -162,22 +152,6 @@ def _as_file_error(path: StrPath, operation: str, source: StrPath | None = None)
         raise FileOperationError(path, operation, 1, exc, source=source) from exc
 
 
-def private_opener(path: str, flags: int) -> int:
-    """An ``opener`` for :func:`open` that makes a new file 0600 whatever the umask, and
-    tightens an existing one of ours that an older Agentry left readable to others.
-
-    Never logs: the log file handler opens its files through it.
-    """
-    fd = os.open(path, flags, PRIVATE_FILE_MODE)
-    if not IS_WINDOWS:
-        try:
-            if stat.S_IMODE(os.fstat(fd).st_mode) != PRIVATE_FILE_MODE:
-                os.fchmod(fd, PRIVATE_FILE_MODE)
-        except PermissionError:
-            pass  # another user's file we may write to: its mode is theirs to set
-    return fd
-
-
 def touch_private(path: StrPath) -> None:
     """Create ``path`` empty and 0600 if it is missing (never truncating it), e.g. so a
     program that copies the mode of a file it finds (SQLite's WAL) copies a private one."""
@@ -235,8 +209,7 @@ def make_private(path: StrPath) -> bool:
 def temp_path_for(path: Path) -> Path:
     """A fresh temp path beside ``path``: same folder (so the rename stays on one device),
     hidden, and carrying this process's pid so cleanup can tell if the writer is alive."""
-    path = Path(path)
-    return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    return Path(atomicfile.temp_name(os.fspath(path)))
 
 
 def _device_of(path: StrPath) -> int:
@@ -409,16 +382,8 @@ def fsync_dir(path: StrPath) -> None:
     """
     if not can_fsync_directory():
         return
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
     with _as_file_error(path, "fsync"):
-        fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        if exc.errno not in _DIR_FSYNC_REFUSED:
-            raise FileOperationError(path, "fsync", 1, exc) from exc
-    finally:
-        os.close(fd)
+        atomicfile.fsync_dir(os.fspath(path))
 
 
 WriterCheck = Callable[[int], bool | None]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,16 @@ class RunFolder:
         protocol.write_spec(self.path, spec)
         return spec
 
-    def start(self) -> subprocess.Popen[bytes]:
+    def start(self, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start a runner as Agentry does (protocol.runner_command), with ``env`` added."""
         with open(self.path.parent / "runner-stderr.log", "ab") as log:
             runner = subprocess.Popen(
-                [sys.executable, "-m", "app.runner", str(self.path)],
+                protocol.runner_command(self.path),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
+                env={**os.environ, **(env or {})},
             )
         self.runners.append(runner)
         return runner

@@ -273,11 +273,17 @@ def test_request_cancel_is_seen(run_dir: Path) -> None:
 # --- runner_command --------------------------------------------------------------------
 
 
-def test_runner_command_runs_the_module_with_this_python(
+def test_runner_command_runs_the_script_isolated_without_site_and_names_psutil_folder(
     run_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import psutil
+
     monkeypatch.delattr(sys, "frozen", raising=False)
-    assert protocol.runner_command(run_dir) == [sys.executable, "-m", "app.runner", str(run_dir)]
+    command = protocol.runner_command(run_dir)
+    script = Path(protocol.__file__).with_name("__main__.py")
+    assert command[:4] == [sys.executable, "-I", "-S", str(script)]
+    assert command[4:6] == ["--lib", str(Path(psutil.__file__).parent.parent)]
+    assert command[6:] == ["--runner", str(run_dir)], "the run folder last, as cleanup reads it"
 
 
 def test_frozen_runner_command_runs_the_app_itself(

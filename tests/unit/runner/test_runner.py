@@ -339,19 +339,20 @@ def test_exit_json_that_cannot_be_written_yet_is_retried_not_lost(
 ) -> None:
     """A full disk when the agent ends: the runner stays, beating, until it can write."""
     from app.runner import main as runner_main
+    from app.runner.posix import PosixWaiter
 
-    real = protocol.write_exit
+    real = runner_main.records.write_record
     failures = iter([OSError(28, "No space left on device")] * 3)
 
-    def flaky(run_dir: Path, info: ExitInfo) -> None:
-        error = next(failures, None)
+    def flaky(run_dir: str, name: str, record: dict[str, object]) -> None:
+        error = next(failures, None) if name == protocol.EXIT else None
         if error is not None:
             raise error
-        real(run_dir, info)
+        real(run_dir, name, record)
 
-    monkeypatch.setattr(runner_main.protocol, "write_exit", flaky)
+    monkeypatch.setattr(runner_main.records, "write_record", flaky)
     monkeypatch.setattr(runner_main.time, "sleep", lambda _s: None)
-    runner = runner_main.Runner(folder.path)
-    assert runner._finish(0, ExitReason.EXIT, "") == 0
+    runner = runner_main.Runner(str(folder.path), PosixWaiter())
+    assert runner._finish(0, "exit", "") == 0
     assert folder.exit_info().returncode == 0
     assert (folder.path / protocol.HEARTBEAT).exists(), "it kept beating while it waited"

@@ -48,7 +48,7 @@ def test_a_runner_that_cannot_record_its_agent_stops_it_and_ends_saying_disk_ful
             grace=1.0,
         )
         runner = subprocess.Popen(
-            [sys.executable, "-m", "app.runner", str(folder.path)],
+            protocol.runner_command(folder.path),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
