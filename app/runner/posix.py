@@ -146,7 +146,7 @@ class PosixWaiter(Waiter):
 
 
 def _read_all(fd: int) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         chunk = os.read(fd, 64)
         if not chunk:

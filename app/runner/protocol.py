@@ -208,9 +208,8 @@ def signal_runner(run_dir: Path) -> bool:
     by the file. Windows has no such signal; its runner polls the file."""
     if IS_WINDOWS:
         return False
-    import signal
-
     from app.runner import procs
+    from app.runner.posix import CANCEL_SIGNAL
 
     runner = None
     with contextlib.suppress(ProtocolError, OSError):
@@ -223,7 +222,7 @@ def signal_runner(run_dir: Path) -> bool:
                 runner = procs.runner_parent(setup.pid, setup.create_time, run_dir)
     if runner is None:
         return False
-    return procs.send(runner, signal.SIGUSR1)
+    return procs.send(runner, CANCEL_SIGNAL)
 
 
 def cancel_requested(run_dir: Path) -> bool:

@@ -144,15 +144,15 @@ def loads(text: str) -> object:
     itself. Anything else goes to ``json.loads`` after all, for its error (the scanner
     needs ``json.decoder`` loaded to raise one): only a broken file pays for it."""
     try:
-        import _json
+        from _json import make_scanner
     except ImportError:  # not CPython
-        _json = None
-    if _json is not None:
+        pass
+    else:
         context = _Context()
         context.parse_constant = _Context.parse_constant.__getitem__  # type: ignore[assignment]
         start = len(text) - len(text.lstrip(" \t\n\r"))
         try:
-            value, end = _json.make_scanner(context)(text, start)
+            value, end = make_scanner(context)(text, start)  # type: ignore[arg-type]
         except (StopIteration, SystemError, ValueError):
             pass
         else:
