@@ -10,8 +10,10 @@ written files open for a while, so sharing violations are retried with a capped
 exponential backoff. Renames across devices are refused rather than emulated by a copy,
 because a copy is not atomic.
 
-This module is imported by the runner, which must start fast: it uses only the stdlib and
-:mod:`app.core.platform`.
+The core of a write (temp file, fsync, rename, folder fsync) is :mod:`app.core.atomicfile`,
+which the runner uses bare while it waits small beside its agent; this module wraps it
+with retries and errors that say what to do. It uses only the stdlib and
+:mod:`app.core` (the Windows runner writes its records through it).
 """
 
 from __future__ import annotations
