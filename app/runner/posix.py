@@ -76,14 +76,9 @@ class PosixWaiter(Waiter):
     def stamp(self, pid: int) -> float | None:
         if procinfo.LINUX:
             return procinfo.since_boot(pid)
-        import psutil  # macOS: no /proc to read it from
+        from app.runner import procs  # macOS: no /proc to read it from, psutil does
 
-        from app.runner import procs
-
-        try:
-            return procs.start_stamp(psutil.Process(pid))
-        except psutil.NoSuchProcess:
-            return None
+        return procs.stamp_of(pid)
 
     # ------------------------------------------------------------------ waiting
 
@@ -127,15 +122,9 @@ class PosixWaiter(Waiter):
     # ------------------------------------------------------------------ stopping
 
     def stop_tree(self, pid: int, grace: float) -> None:
-        import psutil  # a rare path (cancel, timeout): psutil is worth its memory here
+        from app.runner import procs  # a rare path (cancel, timeout): psutil is worth it here
 
-        from app.runner import procs
-
-        try:
-            root = psutil.Process(pid)
-        except psutil.NoSuchProcess:
-            return
-        procs.kill_tree(root, grace)
+        procs.kill_tree_of(pid, grace)
 
     def stop_leftovers(self, pgid: int, grace: float) -> int:
         if not procinfo.group_may_remain(pgid):

@@ -42,6 +42,14 @@ def start_stamp(proc: psutil.Process) -> float:
     return proc.create_time()
 
 
+def stamp_of(pid: int) -> float | None:
+    """:func:`start_stamp` of the process ``pid``, or None if it is gone."""
+    try:
+        return start_stamp(psutil.Process(pid))
+    except psutil.NoSuchProcess:
+        return None
+
+
 def identity(proc: psutil.Process) -> tuple[int, float]:
     return proc.pid, start_stamp(proc)
 
@@ -92,6 +100,15 @@ def kill_tree(root: psutil.Process, grace: float, *, windows: bool = IS_WINDOWS)
     if alive or not windows:
         _signal_all(root, alive, _SIGKILL, windows)
         _wait_gone(alive, 5.0)
+
+
+def kill_tree_of(pid: int, grace: float) -> None:
+    """:func:`kill_tree` from the process ``pid`` (the runner's own child), if it is there."""
+    try:
+        root = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    kill_tree(root, grace)
 
 
 def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:

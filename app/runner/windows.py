@@ -12,8 +12,6 @@ import signal
 import subprocess
 import threading
 
-import psutil
-
 from app.core.platform import agent_popen_kwargs, popen_command
 from app.runner import procs
 from app.runner.waiter import Waiter
@@ -58,10 +56,7 @@ class WindowsWaiter(Waiter):
         done.set()
 
     def stamp(self, pid: int) -> float | None:
-        try:
-            return procs.start_stamp(psutil.Process(pid))
-        except psutil.NoSuchProcess:
-            return None
+        return procs.stamp_of(pid)
 
     def sleep(self, pid: int, timeout: float) -> int | None:
         child, done = self._children[pid]
@@ -77,11 +72,7 @@ class WindowsWaiter(Waiter):
         return int(child.returncode)
 
     def stop_tree(self, pid: int, grace: float) -> None:
-        try:
-            root = psutil.Process(pid)
-        except psutil.NoSuchProcess:
-            return
-        procs.kill_tree(root, grace)
+        procs.kill_tree_of(pid, grace)
 
     def stop_leftovers(self, pgid: int, grace: float) -> int:
         return 0  # no process groups to find them by (see procs.stop_group)

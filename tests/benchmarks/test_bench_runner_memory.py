@@ -41,9 +41,11 @@ TARGET_CPU_PERCENT = 0.02
 def _cpu_seconds(proc: psutil.Process) -> float:
     """CPU time used so far; the scheduler's nanoseconds where there are any, since 0.02 %
     of a minute (12 ms) is close to one 10 ms tick of ``cpu_times``."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        with open(f"/proc/{proc.pid}/schedstat") as f:
-            return int(f.read().split()[0]) / 1e9
+    with (
+        contextlib.suppress(OSError, ValueError, IndexError),
+        open(f"/proc/{proc.pid}/schedstat") as f,
+    ):
+        return int(f.read().split()[0]) / 1e9
     times = proc.cpu_times()
     return times.user + times.system
 
