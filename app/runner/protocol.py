@@ -192,37 +192,39 @@ def output_log(run_dir: Path) -> Path:
     return run_dir / OUTPUT
 
 
-def request_cancel(run_dir: Path) -> None:
+def request_cancel(run_dir: Path, runner: tuple[int | None, float | None] = (None, None)) -> None:
     """Ask the run's runner to stop its agent: the ``cancel`` file is the durable record
     (the runner looks at it when it starts, once it has recorded what it started, and
-    with every heartbeat), and a signal to the live runner makes it act at once."""
+    with every heartbeat), and a signal to the live runner makes it act at once.
+    ``runner``: its identity as the launcher recorded it, when the caller has the row."""
     fsops.atomic_write(run_dir / CANCEL, b"")
-    signal_runner(run_dir)
+    signal_runner(run_dir, runner)
 
 
-def signal_runner(run_dir: Path) -> bool:
+def signal_runner(run_dir: Path, runner: tuple[int | None, float | None] = (None, None)) -> bool:
     """Wake the run's live runner to read its ``cancel`` file (SIGUSR1); True if one was
-    signalled. It is found by identity: the pid and start stamp in ``runner.json``, or,
-    while the setup runs, the parent of the setup process in ``setup.json`` if that
-    parent is the runner of this folder. Never a guess: a runner not found is still told
-    by the file. Windows has no such signal; its runner polls the file."""
+    signalled. It is found by identity, never guessed: the pid and start stamp in
+    ``runner.json``, else those the caller knows (``runner``), else the parent of the
+    setup process in ``setup.json`` if that parent is the runner of this folder. A runner
+    not found is still told by the file. Windows has no such signal; its runner polls."""
     if IS_WINDOWS:
         return False
     from app.runner import procs
     from app.runner.posix import CANCEL_SIGNAL
 
-    runner = None
+    found = None
     with contextlib.suppress(ProtocolError, OSError):
         info = read_runner_info(run_dir)
         if info is not None:
-            runner = procs.find_process(info.runner_pid, info.runner_create_time)
-        else:
+            found = procs.find_process(info.runner_pid, info.runner_create_time)
+    if found is None:
+        found = procs.find_process(*runner)
+    if found is None:
+        with contextlib.suppress(ProtocolError, OSError):
             setup = read_setup_info(run_dir)
             if setup is not None:
-                runner = procs.runner_parent(setup.pid, setup.create_time, run_dir)
-    if runner is None:
-        return False
-    return procs.send(runner, CANCEL_SIGNAL)
+                found = procs.runner_parent(setup.pid, setup.create_time, run_dir)
+    return found is not None and procs.send(found, CANCEL_SIGNAL)
 
 
 def cancel_requested(run_dir: Path) -> bool:

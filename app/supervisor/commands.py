@@ -106,7 +106,7 @@ def cancel(conn: Connection, locations: Locations, task_ref: str | int) -> Cance
             assert moved is not None
             return CancelResult(task.id, moved, requested=False)
     # Active: the runner owns the ending; it sees the request within a fraction of a second.
-    protocol.request_cancel(locations.run_dir(run.dir))
+    protocol.request_cancel(locations.run_dir(run.dir), (run.runner_pid, run.runner_create_time))
     return CancelResult(task.id, run, requested=True)
 
 

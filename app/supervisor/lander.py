@@ -112,7 +112,9 @@ def cancel(conn: Connection, locations: Locations, task_ref: str | int) -> Land:
         with transaction(conn):
             commands.cancel_queued(conn, check.id, "the land was cancelled")
     elif not check.state.is_terminal:
-        protocol.request_cancel(locations.run_dir(check.dir))
+        protocol.request_cancel(
+            locations.run_dir(check.dir), (check.runner_pid, check.runner_create_time)
+        )
     return land
 
 

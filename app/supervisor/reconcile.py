@@ -57,7 +57,8 @@ def reconcile(
         if bad_spec:
             cause = RecoveryCause.CORRUPT_FILE
             if procs.is_alive(*_runner_identity(run, run_dir)):
-                protocol.request_cancel(run_dir)  # we cannot vouch for what it runs: stop it
+                # we cannot vouch for what it runs: stop it
+                protocol.request_cancel(run_dir, _runner_identity(run, run_dir))
                 bad_spec += "; its runner was asked to stop"
                 cause = RecoveryCause.CORRUPT_FILE_STOPPED
             return _interrupt(conn, run, bad_spec, cause)
@@ -71,7 +72,7 @@ def reconcile(
         info = protocol.read_runner_info(run_dir)
     except protocol.ProtocolError as exc:
         if procs.is_alive(run.runner_pid, run.runner_create_time):
-            protocol.request_cancel(run_dir)
+            protocol.request_cancel(run_dir, (run.runner_pid, run.runner_create_time))
         return _interrupt(conn, run, str(exc), RecoveryCause.CORRUPT_FILE)
     if info is None:
         return _not_started(conn, run, run_dir, requeue)

@@ -407,7 +407,9 @@ class Supervisor:
             for run in active:
                 if run.id not in stopped:
                     try:
-                        protocol.request_cancel(self.run_dir(run))
+                        protocol.request_cancel(
+                            self.run_dir(run), (run.runner_pid, run.runner_create_time)
+                        )
                     except OSError as exc:  # its folder is not there yet: try next pass
                         log.warning("could not ask run %s to stop yet: %s", run.id, exc)
                         continue

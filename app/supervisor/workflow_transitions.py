@@ -188,7 +188,9 @@ def cancel_workflow(
         )
         wrepo.clear_error(conn, workflow_id)
     for run in outcome.stopping_runs:
-        protocol.request_cancel(locations.run_dir(run.dir))
+        protocol.request_cancel(
+            locations.run_dir(run.dir), (run.runner_pid, run.runner_create_time)
+        )
     return outcome
 
 

@@ -94,6 +94,23 @@ def test_a_cancel_signal_reaches_a_runner_during_its_setup(folder: RunFolder) ->
     assert not marker.exists()
 
 
+def test_a_cancel_signal_finds_the_runner_by_the_identity_the_caller_knows(
+    folder: RunFolder,
+) -> None:
+    """runner.json unreadable (recovery found it corrupt): the launcher's record of the
+    runner, which the caller has from the run's row, still finds it."""
+    folder.write_spec(SLEEPER, grace=1.0)
+    runner = folder.start()
+    info = folder.runner_info()
+    (folder.path / protocol.RUNNER).write_text("{ not json")
+    _write_cancel_file_only(folder)
+    assert not protocol.signal_runner(folder.path)
+    assert protocol.signal_runner(folder.path, (info.runner_pid, info.runner_create_time))
+    runner.wait(timeout=RUNNER_TIMEOUT_S)
+    assert folder.exit_info().reason is ExitReason.CANCELLED
+    protocol.write_runner_info(folder.path, info)  # for the teardown, which reads it
+
+
 def test_a_stray_cancel_signal_without_the_file_changes_nothing(folder: RunFolder) -> None:
     folder.write_spec(py("import time; time.sleep(1); print('done')"))
     runner = folder.start()
