@@ -44,6 +44,25 @@ def private_opener(path: str, flags: int) -> int:
     return fd
 
 
+def make_private_dirs(path: str) -> None:
+    """``mkdir -p`` where every folder made is 0700 whatever the umask; folders that exist
+    are left as they are. Raises ``NotADirectoryError`` when ``path`` is something else."""
+    missing = []
+    walk = os.path.abspath(path)
+    while not os.path.exists(walk) and os.path.dirname(walk) != walk:
+        missing.append(walk)
+        walk = os.path.dirname(walk)
+    for made in reversed(missing):
+        try:
+            os.mkdir(made, PRIVATE_DIR_MODE)  # the umask may still take bits away ...
+        except FileExistsError:
+            continue  # ... made meanwhile by another process of ours, which sets its mode
+        if not IS_WINDOWS:
+            os.chmod(made, PRIVATE_DIR_MODE)  # ... so the mode is set exactly
+    if not os.path.isdir(path):
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", path)
+
+
 def temp_name(path: str) -> str:
     """A fresh temp path beside ``path``: same folder (so the rename stays on one device),
     hidden, and carrying this process's pid so cleanup can tell if the writer is alive."""
@@ -84,8 +103,10 @@ def fsync_dir(path: str) -> None:
 
 def replace(path: str, payload: bytes) -> None:
     """Replace ``path`` with ``payload`` so that readers and crashes see old or new, never
-    half; on failure the temp file is removed and the target keeps its old content. The
-    folder must exist. No retries: a caller that may meet a locked file retries itself."""
+    half; on failure the temp file is removed and the target keeps its old content.
+    Missing folders are made, private. No retries: a caller that may meet a locked file
+    retries itself."""
+    make_private_dirs(os.path.dirname(path) or ".")
     tmp = temp_name(path)
     try:
         write_temp(tmp, payload)

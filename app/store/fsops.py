@@ -164,22 +164,8 @@ def make_private_dir(path: StrPath) -> Path:
     """``mkdir -p`` where every folder made is 0700 whatever the umask; folders that exist
     are left as they are (see :func:`make_private`). Raises ``NotADirectoryError`` when
     ``path`` is something else."""
-    folder = Path(path)
-    missing: list[Path] = []
-    walk = folder
-    while not walk.exists() and walk.parent != walk:
-        missing.append(walk)
-        walk = walk.parent
-    for made in reversed(missing):
-        try:
-            made.mkdir(mode=PRIVATE_DIR_MODE)  # the umask may still take bits away ...
-        except FileExistsError:
-            continue  # ... made meanwhile by another process of ours, which sets its mode
-        if not IS_WINDOWS:
-            os.chmod(made, PRIVATE_DIR_MODE)  # ... so the mode is set exactly
-    if not folder.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder))
-    return folder
+    atomicfile.make_private_dirs(os.fspath(path))
+    return Path(path)
 
 
 def make_private(path: StrPath) -> bool:
