@@ -27,8 +27,16 @@ def test_subscribers_see_every_state_change_and_every_output_line(
         sup.bus.subscribe(events.append)
         await sup.start()
         try:
-            task_id = sup.submit(TaskSpec(argv=tuple(counting_agent(20, 0.01)), cwd=str(work_dir)))
+            # The agent counts once the test has seen it running: a run that ends before
+            # the supervisor's first look goes from starting straight to its end.
+            go = work_dir / "go"
+            waits = f"import os, time\nwhile not os.path.exists({str(go)!r}): time.sleep(0.01)\n"
+            agent = [*counting_agent(20, 0.01)]
+            agent[-1] = waits + agent[-1]
+            task_id = sup.submit(TaskSpec(argv=tuple(agent), cwd=str(work_dir)))
             sup.watch_output(home.run(task_id).id)
+            await async_wait_until(lambda: home.run(task_id).state.value == "running")
+            go.touch()
             await async_wait_until(lambda: home.run(task_id).state.value == "succeeded")
             await async_wait_until(
                 lambda: sum(len(e.lines) for e in events if isinstance(e, OutputLines)) >= 20
