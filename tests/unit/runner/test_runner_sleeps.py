@@ -82,6 +82,24 @@ def test_a_cancel_whose_signal_was_lost_is_honoured_by_the_periodic_check(
     assert folder.exit_info().reason is ExitReason.CANCELLED
 
 
+def test_a_cancel_written_before_the_agent_was_recorded_is_seen_once_it_is(
+    folder: RunFolder,
+) -> None:
+    """A cancel that came while the runner was between its start check and runner.json
+    had no runner to signal (none was recorded): the runner looks right after recording.
+    Here the setup writes it once the runner has looked and gone to sleep (it lists its
+    modules just before), so no signal is ever sent; the heartbeat is a minute."""
+    cancel = folder.path / protocol.CANCEL
+    asleep = folder.path.parent / "modules.txt"
+    wait_then_cancel = f"while [ ! -e {asleep} ]; do sleep 0.01; done; touch {cancel}"
+    folder.write_spec(SLEEPER, setup=["sh", "-c", wait_then_cancel], grace=1.0)
+    runner = folder.start({runner_main.MODULES_ENV: str(asleep)})
+    runner.wait(timeout=RUNNER_TIMEOUT_S)
+    ended = folder.exit_info()
+    assert ended.reason is ExitReason.CANCELLED
+    assert ended.message == "cancelled by the user; stopped the agent"
+
+
 def test_a_cancel_signal_reaches_a_runner_during_its_setup(folder: RunFolder) -> None:
     marker = folder.cwd / "agent-ran"
     folder.write_spec(py(f"open({str(marker)!r}, 'w')"), setup=["sleep", "300"], grace=1.0)
