@@ -245,10 +245,11 @@ class Runner:
 
     def _beat(self) -> None:
         path = self._path(records.HEARTBEAT)
+        text = records.heartbeat_text(time.time(), self.waiter.cancel_signal)
         try:
             fd = atomicfile.private_opener(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
             try:
-                os.write(fd, f"{time.time():.3f}\n".encode())
+                os.write(fd, text.encode())
             finally:
                 os.close(fd)
         except OSError as exc:  # a full disk must not stop the supervision itself

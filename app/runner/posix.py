@@ -28,6 +28,8 @@ CANCEL_SIGNAL = _signal.SIGUSR1
 
 
 class PosixWaiter(Waiter):
+    cancel_signal = CANCEL_SIGNAL
+
     def __init__(self) -> None:
         self._wake_r = -1
         self._cancel_hint = False

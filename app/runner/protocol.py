@@ -22,20 +22,21 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.core.platform import IS_WINDOWS, frozen_cli_executable
+from app.core.platform import frozen_cli_executable
 from app.core.states import ExitReason
 from app.runner.records import (
     CANCEL,
     EXIT,
+    HEARTBEAT,
     OUTPUT,
     RUNNER,
     SETUP,
     SPEC,
+    cancel_signal_in,
     check_number,
     check_pid,
     check_spec,
 )
-from app.runner.records import HEARTBEAT as HEARTBEAT  # the file names, for the supervisor
 from app.runner.records import PROMPT as PROMPT
 from app.runner.records import RUNNER_LOG as RUNNER_LOG
 from app.store import fsops
@@ -202,15 +203,23 @@ def request_cancel(run_dir: Path, runner: tuple[int | None, float | None] = (Non
 
 
 def signal_runner(run_dir: Path, runner: tuple[int | None, float | None] = (None, None)) -> bool:
-    """Wake the run's live runner to read its ``cancel`` file (SIGUSR1); True if one was
-    signalled. It is found by identity, never guessed: the pid and start stamp in
-    ``runner.json``, else those the caller knows (``runner``), else the parent of the
-    setup process in ``setup.json`` if that parent is the runner of this folder. A runner
-    not found is still told by the file. Windows has no such signal; its runner polls."""
-    if IS_WINDOWS:
+    """Wake the run's live runner to read its ``cancel`` file; True if one was signalled.
+
+    It is found by identity, never guessed: the pid and start stamp in ``runner.json``,
+    else those the caller knows (``runner``), else the parent of the setup process in
+    ``setup.json`` if that parent is the runner of this folder. It is signalled only if
+    its heartbeat names the signal it takes for a cancel: a runner of an earlier Agentry
+    (which SIGUSR1 would kill) or one not yet beating is told by the file alone, which a
+    runner reads at its first beat, after writing it (so neither side can miss the other).
+    Windows runners name no signal; they poll the file."""
+    try:
+        heartbeat = (run_dir / HEARTBEAT).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    signum = cancel_signal_in(heartbeat)
+    if signum is None:
         return False
     from app.runner import procs
-    from app.runner.posix import CANCEL_SIGNAL
 
     found = None
     with contextlib.suppress(ProtocolError, OSError):
@@ -224,7 +233,7 @@ def signal_runner(run_dir: Path, runner: tuple[int | None, float | None] = (None
             setup = read_setup_info(run_dir)
             if setup is not None:
                 found = procs.runner_parent(setup.pid, setup.create_time, run_dir)
-    return found is not None and procs.send(found, CANCEL_SIGNAL)
+    return found is not None and procs.send(found, signum)
 
 
 def cancel_requested(run_dir: Path) -> bool:

@@ -53,6 +53,26 @@ SPEC_DEFAULTS: dict[str, object] = {
 SPEC_REQUIRED = ("run_id", "task_id", "argv", "cwd")
 _KEPT = "; the file was kept for inspection"
 
+# The heartbeat's second line, when the runner takes a cancel as a signal: which one. A
+# runner of an earlier Agentry has none (it would die of SIGUSR1, not cancel); it polls
+# the cancel file, so it is left to that.
+CANCEL_SIGNAL_NOTE = "cancel-signal"
+
+
+def heartbeat_text(now: float, cancel_signal: int | None) -> str:
+    """What the heartbeat file holds: the time, then the signal that tells of a cancel."""
+    text = f"{now:.3f}\n"
+    return text if cancel_signal is None else f"{text}{CANCEL_SIGNAL_NOTE} {cancel_signal}\n"
+
+
+def cancel_signal_in(heartbeat: str) -> int | None:
+    """The cancel signal a heartbeat names, if any."""
+    for line in heartbeat.splitlines()[1:]:
+        name, _, number = line.partition(" ")
+        if name == CANCEL_SIGNAL_NOTE and number.strip().isdigit():
+            return int(number)
+    return None
+
 
 class RecordError(ValueError):
     """A run-folder file exists but does not hold what the protocol says; names the file."""

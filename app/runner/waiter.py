@@ -20,6 +20,9 @@ class Waiter(ABC):
     stop_signal: int | None = None
     """A signal that told the runner itself to stop (SIGTERM at logout), once received."""
 
+    cancel_signal: int | None = None
+    """The signal that tells of a cancel, named in the heartbeat; None: the file is polled."""
+
     @abstractmethod
     def install(self) -> None:
         """Take the signals the runner listens to (before anything is started)."""

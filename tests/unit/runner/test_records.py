@@ -65,6 +65,19 @@ def test_loads_refuses_what_json_refuses_with_its_message(text: str) -> None:
     assert str(got.value) == str(expected.value)
 
 
+@pytest.mark.parametrize("signum", [None, 10, 30])
+def test_the_heartbeat_names_the_cancel_signal_it_takes(signum: int | None) -> None:
+    text = records.heartbeat_text(1796420569.0457, signum)
+    assert float(text.splitlines()[0]) == pytest.approx(1796420569.046)
+    assert records.cancel_signal_in(text) == signum
+
+
+def test_an_earlier_runner_s_heartbeat_names_no_cancel_signal() -> None:
+    assert records.cancel_signal_in("1796420569.046\n") is None
+    assert records.cancel_signal_in("") is None
+    assert records.cancel_signal_in("1.0\ncancel-signal USR1\n") is None
+
+
 def test_the_exit_reasons_are_exit_json_s_values() -> None:
     ours = {
         records.EXIT_REASON,

@@ -20,7 +20,7 @@ from helpers.wait import wait_until
 
 from app.core.states import ExitReason
 from app.runner import main as runner_main
-from app.runner import protocol
+from app.runner import procs, protocol, records
 from app.runner.posix import CANCEL_SIGNAL
 from app.store import fsops
 
@@ -36,6 +36,21 @@ def folder(tmp_path: Path) -> Iterator[RunFolder]:
     run_folder.stop_all()
 
 
+def _wait_for_the_first_beat(folder: RunFolder) -> None:
+    """Until then a runner has not said it takes a cancel signal, and is not sent one."""
+    wait_until(
+        lambda: records.CANCEL_SIGNAL_NOTE in _heartbeat(folder.path),
+        message="the runner's first heartbeat",
+    )
+
+
+def _heartbeat(run_dir: Path) -> str:
+    try:
+        return (run_dir / protocol.HEARTBEAT).read_text()
+    except FileNotFoundError:
+        return ""
+
+
 def _write_cancel_file_only(folder: RunFolder) -> None:
     """A cancel whose signal was lost: the file alone, as a writer that died before it
     could signal (or a supervisor that could not find the runner) leaves it."""
@@ -47,7 +62,7 @@ def test_an_idle_runner_does_not_wake_up_between_heartbeats(folder: RunFolder) -
     folder.write_spec(SLEEPER)
     runner = folder.start()
     folder.runner_info()
-    wait_until(lambda: (folder.path / protocol.HEARTBEAT).exists(), message="the first beat")
+    _wait_for_the_first_beat(folder)
     time.sleep(0.3)  # past writing runner.json and the first beat: it is waiting now
     process = psutil.Process(runner.pid)
     before = process.num_ctx_switches().voluntary
@@ -63,6 +78,7 @@ def test_a_cancel_signal_ends_the_run_as_cancelled_long_before_the_next_heartbea
     folder.write_spec(SLEEPER, grace=1.0)
     runner = folder.start()  # heartbeat (and cancel re-check) once a minute
     info = folder.runner_info()
+    _wait_for_the_first_beat(folder)  # from now on only the signal can tell it in time
     protocol.request_cancel(folder.path)  # the file, and a signal to the runner
     runner.wait(timeout=RUNNER_TIMEOUT_S)  # well inside the minute: the signal did it
     ended = folder.exit_info()
@@ -105,6 +121,7 @@ def test_a_cancel_signal_reaches_a_runner_during_its_setup(folder: RunFolder) ->
     folder.write_spec(py(f"open({str(marker)!r}, 'w')"), setup=["sleep", "300"], grace=1.0)
     runner = folder.start()
     wait_until(lambda: protocol.read_setup_info(folder.path), message="setup.json")
+    _wait_for_the_first_beat(folder)
     _write_cancel_file_only(folder)
     assert protocol.signal_runner(folder.path), "found through the setup process's parent"
     runner.wait(timeout=RUNNER_TIMEOUT_S)
@@ -120,6 +137,7 @@ def test_a_cancel_signal_finds_the_runner_by_the_identity_the_caller_knows(
     folder.write_spec(SLEEPER, grace=1.0)
     runner = folder.start()
     info = folder.runner_info()
+    _wait_for_the_first_beat(folder)
     (folder.path / protocol.RUNNER).write_text("{ not json")
     _write_cancel_file_only(folder)
     assert not protocol.signal_runner(folder.path)
@@ -147,12 +165,31 @@ def test_a_cancel_is_signalled_only_to_the_process_runner_json_names(tmp_path: P
     try:
         info = protocol.RunnerInfo(bystander.pid, 12.5, bystander.pid, 12.5, 1.0, None)
         protocol.write_runner_info(tmp_path, info)
+        (tmp_path / protocol.HEARTBEAT).write_text(records.heartbeat_text(1.0, CANCEL_SIGNAL))
         protocol.request_cancel(tmp_path)
         assert not protocol.signal_runner(tmp_path)
         assert bystander.poll() is None, "the bystander was left alone"
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_a_runner_whose_heartbeat_names_no_cancel_signal_is_not_sent_one(tmp_path: Path) -> None:
+    """A runner of an earlier Agentry (no handler: SIGUSR1 would kill it, not cancel) beats
+    the time alone; it polls the cancel file. Stood in for by a `sleep`, which SIGUSR1 kills."""
+    earlier = subprocess.Popen(SLEEPER, start_new_session=True)
+    try:
+        pid, stamp = procs.identity(psutil.Process(earlier.pid))
+        protocol.write_runner_info(tmp_path, protocol.RunnerInfo(pid, stamp, pid, stamp, 1.0, None))
+        (tmp_path / protocol.HEARTBEAT).write_text("1796420569.046\n")  # as it beats
+        protocol.request_cancel(tmp_path)
+        assert earlier.poll() is None, "left to find the cancel file itself"
+        (tmp_path / protocol.HEARTBEAT).write_text(records.heartbeat_text(1.0, CANCEL_SIGNAL))
+        assert protocol.signal_runner(tmp_path), "the same process, naming the signal, gets it"
+        assert earlier.wait(timeout=RUNNER_TIMEOUT_S) == -CANCEL_SIGNAL
+    finally:
+        earlier.kill()
+        earlier.wait()
 
 
 def test_a_waiting_runner_holds_no_big_module(folder: RunFolder, tmp_path: Path) -> None:
