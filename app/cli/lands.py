@@ -75,16 +75,17 @@ async def _follow_land(locations: Locations, conn: Connection, land_id: int) -> 
         followed: set[int] = set()
         while True:
             land = land_repo.get(conn, land_id)
-            if land.state.is_terminal:
-                return land
-            if land.state is not said:
+            if land.state is not said and not land.state.is_terminal:
                 said = land.state
                 _say(land.progress)
-            if land.state is LandState.CHECKING and land.run_id not in followed:
-                assert land.run_id is not None
+            # A quick check can pass, and the land end, between two looks: its output is
+            # shown all the same, whatever state the land has moved on to.
+            if land.run_id is not None and land.run_id not in followed:
                 followed.add(land.run_id)
                 await follow(conn, locations, land.run_id, sys.stdout)
                 continue
+            if land.state.is_terminal:
+                return land
             await asyncio.sleep(0.1)
 
 
