@@ -4,6 +4,7 @@ free disk space in the data folder (an agent's output and run folder would not f
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -80,21 +81,27 @@ class GateReading:
 
 class ResourceGate:
     """Samples memory and free disk space each time, and CPU as the busy share over the
-    last full window."""
+    last full window.
+
+    The CPU that work already ended spent in the window does not count: the runners this
+    process started and reaped (with their agents, whom they waited for) no longer load
+    the machine. Otherwise a queue of quick tasks would hold itself back by its own past
+    load, and drain at half the pace on a small machine (issue #14)."""
 
     def __init__(self, folders: Sequence[Path] = ()) -> None:
         self._folders = tuple(folders)  # whose disks must have room: data, runs
         self._holding: Hold | None = None  # why queued work is held back now, if it is
         self._mark_time = time.monotonic()
         self._mark_cpu = psutil.cpu_times()
+        self._mark_ended = ended_work_cpu()
         self._cpu_percent = 0.0  # unknown until a window has passed: do not hold work back
 
     def read(self) -> GateReading:
         now = time.monotonic()
         if now - self._mark_time >= CPU_WINDOW_S:
-            current = psutil.cpu_times()
-            self._cpu_percent = _busy_percent(self._mark_cpu, current)
-            self._mark_time, self._mark_cpu = now, current
+            current, ended = psutil.cpu_times(), ended_work_cpu()
+            self._cpu_percent = _busy_percent(self._mark_cpu, current, ended - self._mark_ended)
+            self._mark_time, self._mark_cpu, self._mark_ended = now, current, ended
         return GateReading(psutil.virtual_memory().percent, self._cpu_percent, self._fullest())
 
     def _fullest(self) -> diskspace.DiskState | None:
@@ -129,13 +136,23 @@ def _resource(hold: Hold | None) -> str | None:
     return hold.resource if hold else None
 
 
-def _busy_percent(before: object, after: object) -> float:
+def ended_work_cpu() -> float:
+    """CPU seconds of this process's children that have ended and been reaped (0 where
+    the platform does not count them: Windows)."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def _busy_percent(before: object, after: object, ended: float = 0.0) -> float:
+    """The busy share of the CPU time between two samples, less ``ended`` CPU seconds
+    spent by work that has finished since."""
     total_before, idle_before = _totals(before)
     total_after, idle_after = _totals(after)
     total = total_after - total_before
     if total <= 0:
         return 0.0
-    return max(0.0, min(100.0, 100.0 * (1 - (idle_after - idle_before) / total)))
+    busy = total - (idle_after - idle_before) - max(ended, 0.0)
+    return max(0.0, min(100.0, 100.0 * busy / total))
 
 
 def _totals(times: object) -> tuple[float, float]:

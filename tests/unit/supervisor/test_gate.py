@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import namedtuple
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 from app.core.settings import Settings
 from app.store.diskspace import DiskState
 from app.supervisor.events import Notice
-from app.supervisor.gate import GateReading, ResourceGate, _busy_percent
+from app.supervisor.gate import GateReading, ResourceGate, _busy_percent, ended_work_cpu
 
 SETTINGS = Settings(gate_max_memory_percent=80.0, gate_max_cpu_percent=90.0)
 
@@ -77,6 +79,21 @@ def test_busy_percent_is_the_non_idle_share_of_the_elapsed_time() -> None:
     before = _linux(user=10.0, system=10.0, idle=80.0)
     after = _linux(user=40.0, system=20.0, idle=140.0)  # +100 total, +60 idle
     assert _busy_percent(before, after) == pytest.approx(40.0)
+
+
+def test_busy_percent_leaves_out_the_cpu_of_work_that_has_ended() -> None:
+    before = _linux(user=10.0, system=10.0, idle=80.0)
+    after = _linux(user=70.0, system=20.0, idle=110.0)  # +100 total, +30 idle: 70 % busy
+    assert _busy_percent(before, after, ended=50.0) == pytest.approx(20.0)
+    assert _busy_percent(before, after, ended=90.0) == 0.0  # never below nothing
+
+
+def test_ended_work_counts_the_cpu_of_children_once_they_are_reaped() -> None:
+    """A quick task's runner burnt CPU and ended: the gate must not take that for load."""
+    before = ended_work_cpu()
+    burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    subprocess.run([sys.executable, "-c", burn], check=True)  # waited for: reaped
+    assert ended_work_cpu() - before >= 0.25
 
 
 def test_busy_percent_counts_iowait_as_idle() -> None:
