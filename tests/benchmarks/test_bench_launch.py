@@ -100,7 +100,7 @@ def test_submit_to_agent_started(home: Home, tmp_path: Path, bench: Bench) -> No
         measured=(
             f"{N} sequential submits to an idle in-process Supervisor; latency = agent's own "
             "`date +%s.%N` minus time.time() just before sup.submit(); includes supervisor "
-            "wake-up, spec.json write, runner (python -m app.runner) start-up and agent spawn"
+            "wake-up, spec.json write, runner (`python -I -S`) start-up and agent spawn"
         ),
         target=f"median < {TARGET_MEDIAN_MS:.0f} ms",
         passed=passed,
