@@ -6,12 +6,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import os
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from app.cli.common import (
     EXIT_ERROR,
@@ -21,12 +20,12 @@ from app.cli.common import (
     print_json,
     usage_error,
 )
+from app.cli.follow import follow
 from app.core import durations
-from app.core.models import RunKind, TaskSpec
+from app.core.models import TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, ExitReason, RunState
 from app.runner import protocol
 from app.store import repo
-from app.supervisor.tail import OutputTail
 
 if TYPE_CHECKING:
     from app.core.locations import Locations
@@ -320,99 +319,6 @@ async def _wait_for_run(
 ) -> Run:
     async with hosting(locations):
         return await follow(conn, locations, run_id, sys.stdout, raw=raw)
-
-
-async def follow(
-    conn: Connection, locations: Locations, run_id: int, out: TextIO, *, raw: bool = False
-) -> Run:
-    """Print a run's output as it grows until the run has ended; returns the final run.
-
-    A structured agent's JSON lines are shown as readable text unless ``raw``; anything else
-    (a command's output, or ``raw``) is copied byte for byte, so it can be piped on.
-    """
-    run = repo.get_run(conn, run_id)
-    agent = "shell" if run.kind is RunKind.CHECK else repo.get_task(conn, run.task_id).agent
-    path = protocol.output_log(locations.run_dir(run.dir))
-    show = _display(agent, out, raw)
-    if show is None:
-        return await _copy(conn, run_id, path, out)
-    import asyncio
-
-    tail = OutputTail(path)
-    while True:
-        lines = tail.read_lines()
-        _write(out, show(lines))
-        run = repo.get_run(conn, run_id)
-        if run.state.is_terminal:
-            while chunk := tail.read_lines():
-                _write(out, show(chunk))
-            _write(out, show(tail.flush()))
-            return run
-        await asyncio.sleep(0.02 if lines else 0.1)
-
-
-COPY_CHUNK = 1024 * 1024
-
-
-async def _copy(conn: Connection, run_id: int, path: Path, out: TextIO) -> Run:
-    """Copy ``path`` to ``out`` as it grows, unchanged: invalid UTF-8, CR LF and endless
-    lines included (a text stream without bytes underneath gets it decoded)."""
-    import asyncio
-
-    out.flush()
-    sink = getattr(out, "buffer", None)
-    offset = 0
-    while True:
-        run = repo.get_run(conn, run_id)  # read before the file: its end is all there then
-        data = _read_from(path, offset, COPY_CHUNK)
-        while data:
-            offset += len(data)
-            if sink is not None:
-                sink.write(data)
-                sink.flush()
-            else:
-                out.write(data.decode("utf-8", "replace"))
-                out.flush()
-            if len(data) < COPY_CHUNK:
-                break
-            data = _read_from(path, offset, COPY_CHUNK)
-        if run.state.is_terminal:
-            return run
-        await asyncio.sleep(0.1)
-
-
-def _read_from(path: Path, offset: int, size: int) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            return f.read(size)
-    except FileNotFoundError:
-        return b""  # the runner has not made it yet
-
-
-def _display(agent: str, out: TextIO, raw: bool) -> Callable[[list[str]], list[str]] | None:
-    """How a structured agent's lines are shown; None when its bytes are copied as they are."""
-    from app.core import ansi
-    from app.core.render import Renderer
-    from app.supervisor.adapters import get_adapter_or_none
-
-    adapter = get_adapter_or_none(agent)
-    if raw or adapter is None or not adapter.structured:
-        return None
-    renderer = Renderer(adapter.parser())
-    colour = out.isatty() and not os.environ.get("NO_COLOR")
-
-    def show(lines: list[str]) -> list[str]:
-        shown = [d for line in lines for d in renderer.feed(line)]
-        return shown if colour else [ansi.strip(line) for line in shown]
-
-    return show
-
-
-def _write(out: TextIO, lines: list[str]) -> None:
-    if lines:
-        out.write("".join(f"{line}\n" for line in lines))
-        out.flush()
 
 
 def exit_status(run: Run) -> int:

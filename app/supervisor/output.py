@@ -1,7 +1,8 @@
-"""Live output for subscribers: one polling loop for every watched run (DESIGN §5).
+"""Live output for subscribers: one loop for every watched run (DESIGN §5).
 
-Polls fast while output flows and slows down when every watched log is idle, so 20 busy
-streams arrive within milliseconds while 60 quiet ones cost next to nothing.
+Woken when a watched ``output.log`` is written to (:mod:`app.supervisor.filewatch`), so a
+line reaches its pane within milliseconds and 60 quiet logs cost nothing between writes. A
+slow poll stays as the safety net for a notification that never comes.
 """
 
 from __future__ import annotations
@@ -9,35 +10,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.supervisor.events import EventBus, OutputLines
+from app.supervisor.filewatch import FolderWatcher, Subscription, on_loop
 from app.supervisor.tail import OutputTail
 
 log = logging.getLogger(__name__)
 
-FAST_S = 0.005
 PASS_BYTES = 32 * 1024  # per log per pass: a backlog never holds the loop for long
-IDLE_S = 0.05
-STAY_FAST_S = 1.0
+SAFETY_S = 1.0  # the poll behind the notifications
 
 
 @dataclass
 class _Watch:
     task_id: int
     tail: OutputTail
+    subscription: Subscription | None
     watchers: int = 1
 
 
 class TailHub:
-    def __init__(self, bus: EventBus) -> None:
+    def __init__(self, bus: EventBus, files: FolderWatcher) -> None:
         self._bus = bus
+        self._files = files
         self._watches: dict[int, _Watch] = {}
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        self._last_data = 0.0
+        self._written: Callable[[Path, str], None] | None = None
+        self.safety_s = SAFETY_S
 
     def watch(self, run_id: int, task_id: int, path: Path, *, from_end: bool = False) -> None:
         """Publish this run's new output lines as :class:`OutputLines` until :meth:`unwatch`."""
@@ -46,8 +49,11 @@ class TailHub:
             existing.watchers += 1
             return
         tail = OutputTail.from_end(path) if from_end else OutputTail(path)
-        self._watches[run_id] = _Watch(task_id, tail)
-        self._last_data = time.monotonic()
+        sub = None
+        if self._written is not None:
+            names = frozenset({path.name})
+            sub = self._files.watch(path.parent, names, self._written, modified=True)
+        self._watches[run_id] = _Watch(task_id, tail, sub)
         self._wake.set()
 
     def unwatch(self, run_id: int) -> None:
@@ -56,13 +62,18 @@ class TailHub:
             return
         watch.watchers -= 1
         if watch.watchers <= 0:
-            del self._watches[run_id]
+            self._forget(self._watches.pop(run_id))
+
+    def _forget(self, watch: _Watch) -> None:
+        if watch.subscription is not None:
+            self._files.unwatch(watch.subscription)
 
     def finish(self, run_id: int) -> None:
         """The run ended: deliver everything left, including an unterminated last line."""
         watch = self._watches.pop(run_id, None)
         if watch is None:
             return
+        self._forget(watch)
         lines = []
         while chunk := watch.tail.read_lines():
             lines.extend(chunk)
@@ -81,6 +92,7 @@ class TailHub:
         return delivered
 
     def start(self) -> None:
+        self._written = on_loop(asyncio.get_running_loop(), self._wake.set)
         self._task = asyncio.create_task(self._run(), name="output-tails")
 
     async def stop(self) -> None:
@@ -89,17 +101,22 @@ class TailHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for watch in self._watches.values():
+            self._forget(watch)
+        self._watches.clear()
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()  # a write from here on wakes the next pass
             try:
-                if self.poll():
-                    self._last_data = time.monotonic()
+                delivered = self.poll()
             except Exception:
                 log.exception("reading output failed")
-            if not self._watches:
-                self._wake.clear()
+                delivered = False
+            if delivered:  # more may have come meanwhile, or be left past PASS_BYTES
+                await asyncio.sleep(0)
+            elif not self._watches:
                 await self._wake.wait()
-                continue
-            busy = time.monotonic() - self._last_data < STAY_FAST_S
-            await asyncio.sleep(FAST_S if busy else IDLE_S)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.safety_s)

@@ -51,6 +51,7 @@ from app.supervisor.events import (
     TaskAdded,
     TaskUpdated,
 )
+from app.supervisor.filewatch import FolderWatcher, RunFolders
 from app.supervisor.gate import Hold, ResourceGate
 from app.supervisor.git import Git
 from app.supervisor.host import Extension
@@ -110,7 +111,9 @@ class Supervisor:
             ended=self._run_ended,
             wake=self._wake.set,
         )
-        self.tails = TailHub(self.bus)
+        self.files = FolderWatcher()  # woken by run folders' changes, not only by the tick
+        self.tails = TailHub(self.bus, self.files)
+        self._exits = RunFolders(self.files, self._wake.set)
         self._detections: dict[str, Detection] | None = None
         # Extensions are built here, so no host can forget one; the loop calls them
         # through their on_started / on_run_ended / on_tick hooks (app.supervisor.host).
@@ -162,6 +165,8 @@ class Supervisor:
         self._seen_version = data_version(self._conn)
         self._gate = ResourceGate((self.locations.data, self.locations.runs))
         self._accepting = True
+        self.files.start()
+        self._exits.start(asyncio.get_running_loop())
         self._loop_task = asyncio.create_task(self._run(), name="supervisor")
         self._loop_task.add_done_callback(self._loop_ended)
         self._launches.start(self._loop_ended)
@@ -192,6 +197,8 @@ class Supervisor:
         await self._launches.stop()
         await self.lander.stop()
         await self.tails.stop()
+        self._exits.stop()
+        self.files.stop()
         await self._jobs.drain()
         await self.housekeeping.drain()
         try:
@@ -535,10 +542,14 @@ class Supervisor:
         are still active."""
         runs = repo.active_runs(self.conn)
         launching = self._launches.pending
+        settled = {run.id: self.run_dir(run) for run in runs if run.id not in launching}
+        stirred = self._exits.track(settled)  # told of a change, or new to us
         look = [
             run
             for run in runs
-            if run.id not in launching and self._worth_a_look(run, self.run_dir(run), full)
+            if run.id in settled
+            and (full or run.id in stirred)
+            and self._worth_a_look(run, settled[run.id], full)
         ]
         if not look:
             return len(runs)

@@ -1,0 +1,332 @@
+"""Woken by file changes in run folders (issue #14), with a bounded poll where they fail.
+
+One watchdog observer (inotify, FSEvents/kqueue, ReadDirectoryChangesW) watches a set of
+*individual* run folders, never the whole ``runs/`` tree: 100,000 run folders would exhaust
+the kernel's watches, and only live or followed runs have news. Each folder gets one watch
+whose events are the union of what its subscribers asked for (two watches on one folder
+would replace each other's inotify mask). A folder appearing-only watch never hears the
+agent's writes, so sixty quiet agents cost no wake-ups.
+
+Callbacks run on the observer's thread (or the poll thread): a consumer on an event loop
+hops to it with ``loop.call_soon_threadsafe`` (:func:`on_loop`) and nothing else, which is
+also the one way qasync delivers reliably. If the observer cannot start or a folder cannot
+be watched (the inotify limit, a network file system, an unsupported platform), that
+folder is polled every :data:`POLL_S` instead and the log says so once, as a warning. A
+folder that does not exist yet (a queued run's) is polled until it does, then watched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from watchdog.events import (
+    EventsLostEvent,
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+
+from app.runner import protocol
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.1
+ANYTHING = ""  # the name a callback gets when anything in the folder may have changed
+
+Callback = Callable[[Path, str], None]  # (folder, file name or ANYTHING)
+ObserverFactory = Callable[[], Any]  # a started-later watchdog BaseObserver
+
+APPEAR: list[type[FileSystemEvent]] = [FileCreatedEvent, FileMovedEvent]
+CHANGE: list[type[FileSystemEvent]] = [*APPEAR, FileModifiedEvent]
+
+_Stamp = tuple[int, int, int] | None
+
+
+def default_observer() -> Any:
+    from watchdog.observers import Observer  # the platform's own, chosen at import
+
+    return Observer()
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One consumer's interest in some files of one folder; give it back to ``unwatch``."""
+
+    folder: Path
+    names: frozenset[str]
+    on_change: Callback
+    modified: bool  # False: only files appearing (created, or moved into place)
+
+
+@dataclass
+class _Folder:
+    subs: list[Subscription] = field(default_factory=list)
+    watch: Any = None  # the observer's ObservedWatch, when notifications work here
+    modified: bool = False  # what the watch asks for
+    stamps: dict[str, _Stamp] | None = None  # polled: the files' last (ino, size, mtime)
+    missing: bool = False  # polled because the folder is not there yet
+
+
+class FolderWatcher:
+    """Calls back when a named file in a watched folder changes or appears."""
+
+    def __init__(self, observer: ObserverFactory = default_observer, poll_s: float = POLL_S):
+        self._factory = observer
+        self._poll_s = poll_s
+        self._observer: Any = None
+        self._folders: dict[str, _Folder] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._poller: threading.Thread | None = None
+        self._warned = False
+        self._started = False
+
+    def start(self) -> None:
+        self._started = True
+        self._stopping.clear()
+        try:
+            observer = self._factory()
+            observer.start()
+        except Exception as exc:  # no watchdog, or its observer cannot run here
+            self._fall_back(f"file-change notifications are unavailable ({exc})")
+            return
+        self._observer = observer
+
+    def stop(self) -> None:
+        """Stop the observer and the poll threads; callbacks no longer come. Idempotent."""
+        self._stopping.set()
+        with self._lock:
+            self._folders.clear()
+            observer, self._observer = self._observer, None
+            poller, self._poller = self._poller, None
+        if observer is not None:
+            observer.stop()
+            observer.join()
+        if poller is not None:
+            poller.join()
+        self._started = False
+
+    @property
+    def polled(self) -> frozenset[Path]:
+        """Folders watched by polling now (missing ones included)."""
+        with self._lock:
+            return frozenset(Path(k) for k, f in self._folders.items() if f.stamps is not None)
+
+    def watch(
+        self, folder: Path, names: frozenset[str], on_change: Callback, *, modified: bool = False
+    ) -> Subscription:
+        """Call ``on_change(folder, name)`` when one of ``names`` appears there (or, with
+        ``modified``, is written to); from another thread."""
+        sub = Subscription(folder, names, on_change, modified)
+        key = os.path.normpath(folder)
+        with self._lock:
+            entry = self._folders.setdefault(key, _Folder())
+            entry.subs.append(sub)
+            recheck = self._arrange(key, entry)
+        self._notify(recheck, ANYTHING)
+        return sub
+
+    def unwatch(self, sub: Subscription) -> None:
+        key = os.path.normpath(sub.folder)
+        recheck: list[Subscription] = []
+        with self._lock:
+            entry = self._folders.get(key)
+            if entry is None or sub not in entry.subs:
+                return
+            entry.subs.remove(sub)
+            if entry.subs:
+                recheck = self._arrange(key, entry)
+            else:
+                del self._folders[key]
+                self._drop_watch(entry)
+        self._notify(recheck, ANYTHING)
+
+    # ------------------------------------------------------------------ notifications
+
+    def _arrange(self, key: str, entry: _Folder) -> list[Subscription]:
+        """Give the folder the watch its subscribers need (under the lock); returns who
+        must look again because an event may have slipped between two watches."""
+        modified = any(sub.modified for sub in entry.subs)
+        if entry.watch is not None and entry.modified == modified:
+            return []
+        rewatched = entry.watch is not None
+        self._drop_watch(entry)
+        entry.missing = not os.path.isdir(key)
+        if self._observer is not None and not entry.missing:
+            try:
+                entry.watch = self._observer.schedule(
+                    _Handler(self),
+                    key,
+                    recursive=False,
+                    event_filter=CHANGE if modified else APPEAR,
+                )
+            except OSError as exc:  # the watch limit, a file system without notifications
+                self._fall_back(f"cannot watch {key} for changes ({exc})")
+        if entry.watch is not None:
+            entry.modified, entry.stamps = modified, None
+        else:
+            old = entry.stamps or {}
+            names = {name for sub in entry.subs for name in sub.names}
+            entry.stamps = {n: old[n] if n in old else _stamp(key, n) for n in names}
+            self._ensure_poller()
+        return list(entry.subs) if rewatched else []
+
+    def _drop_watch(self, entry: _Folder) -> None:
+        watch, entry.watch = entry.watch, None
+        if watch is not None and self._observer is not None:
+            with contextlib.suppress(KeyError):  # the folder was deleted: already gone
+                self._observer.unschedule(watch)
+
+    def _event(self, event: FileSystemEvent) -> None:
+        if isinstance(event, EventsLostEvent):  # an overflow: anything may have changed
+            with self._lock:
+                subs = [sub for entry in self._folders.values() for sub in entry.subs]
+            self._notify(subs, ANYTHING)
+            return
+        if event.is_directory:
+            return
+        path = os.fsdecode(event.dest_path if isinstance(event, FileMovedEvent) else event.src_path)
+        key, name = os.path.split(path)
+        with self._lock:
+            entry = self._folders.get(key)
+            subs = [s for s in entry.subs if name in s.names] if entry is not None else []
+        modify = isinstance(event, FileModifiedEvent)
+        self._notify([s for s in subs if s.modified or not modify], name)
+
+    def _notify(self, subs: list[Subscription], name: str) -> None:
+        for sub in subs:
+            try:
+                sub.on_change(sub.folder, name)
+            except Exception:  # a consumer's bug must not stop the others' notifications
+                log.exception("file-change callback %r failed", sub.on_change)
+
+    # ------------------------------------------------------------------ the fallback poll
+
+    def _fall_back(self, why: str) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning("%s; polling every %.2f s instead", why, self._poll_s)
+
+    def _ensure_poller(self) -> None:
+        if self._poller is None and self._started and not self._stopping.is_set():
+            self._poller = threading.Thread(target=self._poll_loop, name="filewatch-poll")
+            self._poller.start()
+
+    def _poll_loop(self) -> None:
+        while not self._stopping.wait(self._poll_s):
+            try:
+                self._poll_once()
+            except Exception:
+                log.exception("polling watched folders failed")
+
+    def _poll_once(self) -> None:
+        calls: list[tuple[list[Subscription], str]] = []
+        with self._lock:
+            for key, entry in list(self._folders.items()):
+                if entry.stamps is None:
+                    continue
+                if entry.missing and os.path.isdir(key):  # made at last: watch it, look once
+                    self._arrange(key, entry)
+                    calls.append((list(entry.subs), ANYTHING))
+                    continue
+                for name, old in list(entry.stamps.items()):
+                    new = _stamp(key, name)
+                    if new != old:
+                        entry.stamps[name] = new
+                        calls.append(([s for s in entry.subs if name in s.names], name))
+        for subs, name in calls:
+            self._notify(subs, name)
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, watcher: FolderWatcher) -> None:
+        self._watcher = watcher
+
+    def dispatch(self, event: FileSystemEvent) -> None:
+        self._watcher._event(event)
+
+
+def _stamp(folder: str, name: str) -> _Stamp:
+    try:
+        found = os.stat(os.path.join(folder, name))
+    except OSError:
+        return None
+    return found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def on_loop(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> Callback:
+    """A file-change callback that runs ``callback`` on ``loop``, at most once per turn:
+    a burst of writes costs one wake-up of the loop, not one per write."""
+    pending = threading.Event()
+
+    def run() -> None:
+        pending.clear()
+        callback()
+
+    def changed(folder: Path, name: str) -> None:
+        if pending.is_set():
+            return
+        pending.set()
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody listens
+            loop.call_soon_threadsafe(run)
+
+    return changed
+
+
+class RunFolders:
+    """The live runs' folders, watched for the runner's records appearing (``runner.json``
+    at start, ``exit.json`` at the end), so the supervisor ingests an exit as it happens
+    instead of at its next tick. Only appearances are asked for: the agents' writes to
+    ``output.log`` and the heartbeats never wake anyone."""
+
+    NAMES = frozenset({protocol.RUNNER, protocol.EXIT})
+
+    def __init__(self, watcher: FolderWatcher, wake: Callable[[], None]) -> None:
+        self._watcher = watcher
+        self._wake = wake
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._subs: dict[int, Subscription] = {}
+        self._stirred: set[int] = set()
+        self._lock = threading.Lock()
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def stop(self) -> None:
+        for sub in self._subs.values():
+            self._watcher.unwatch(sub)
+        self._subs.clear()
+
+    def track(self, runs: dict[int, Path]) -> frozenset[int]:
+        """Watch exactly these runs' folders (run id -> folder). Returns the runs whose
+        folders may have news since the last call, the newly watched included, and forgets
+        that news: the caller looks at those now."""
+        for run_id in self._subs.keys() - runs.keys():
+            self._watcher.unwatch(self._subs.pop(run_id))
+        new = runs.keys() - self._subs.keys()
+        for run_id in new:
+            self._subs[run_id] = self._watcher.watch(runs[run_id], self.NAMES, self._stir(run_id))
+        with self._lock:
+            stirred, self._stirred = self._stirred, set()
+        return frozenset(new | (stirred & runs.keys()))
+
+    def _stir(self, run_id: int) -> Callback:
+        wake = on_loop(self._loop, self._wake) if self._loop is not None else None
+
+        def changed(folder: Path, name: str) -> None:
+            with self._lock:
+                self._stirred.add(run_id)
+            if wake is not None:
+                wake(folder, name)
+
+        return changed
