@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from app.core.models import Run, RunKind
 from app.runner import protocol
@@ -23,12 +23,16 @@ from app.store import repo
 from app.store.db import Connection
 
 if TYPE_CHECKING:
+    import asyncio
+
     from app.core.locations import Locations
+    from app.supervisor.filewatch import FolderWatcher, Subscription
 
 SAFETY_S = 1.0  # the database and the file are looked at this often when nothing is heard
 ENDING_S = 0.02  # exit.json is there: how often to ask the database until it says so too
 ENDING_FOR_S = 2.0  # ... for this long; with no supervisor to record it, back to SAFETY_S
 COPY_CHUNK = 1024 * 1024
+ANY_NAME = ""  # a change heard without a name: look at everything
 
 
 async def follow(
@@ -58,37 +62,76 @@ async def follow(
 
 
 class _Changes:
-    """Wakes the follower when the run folder's output.log or exit.json changes."""
+    """Wakes the follower when the run folder's output.log or exit.json changes; while the
+    folder is not there yet (a queued run), when it appears in ``runs/``."""
 
     def __init__(self, folder: Path) -> None:
         self._folder = folder
         self._maybe_ended = True  # look once at the start
         self._ended_at: float | None = None  # when we saw exit.json (monotonic)
+        self._heard = False
+        self._waiter: asyncio.Future[bool] | None = None
+        self._sub: Subscription | None = None
+        self._made = False  # the run folder exists and is watched
 
     async def __aenter__(self) -> _Changes:
         import asyncio
 
-        from app.supervisor.filewatch import ANYTHING, FolderWatcher, on_loop
+        from app.supervisor.filewatch import InotifyOnLoop
 
-        self._event = asyncio.Event()
-        self._watcher = FolderWatcher()
-        self._watcher.start()
-        wake = on_loop(asyncio.get_running_loop(), self._event.set)
-
-        def changed(folder: Path, name: str) -> None:
-            if name in (protocol.EXIT, ANYTHING):
-                self._maybe_ended = True
-            wake(folder, name)
-
-        names = frozenset({protocol.OUTPUT, protocol.EXIT})
-        self._watcher.watch(self._folder, names, changed, modified=True)
+        self._loop = asyncio.get_running_loop()
+        self._native = InotifyOnLoop.open(self._loop)
+        self._watcher: FolderWatcher | None = None
+        self._watch_folder()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self._watcher.stop()
+        if self._native is not None:
+            self._native.close()
+        if self._watcher is not None:
+            self._watcher.stop()
+
+    def _watch_folder(self) -> None:
+        """Watch the run folder once it exists, and its parent for its appearance until then
+        (inotify on the loop); or hand it to watchdog's observer, which polls where it must."""
+        names = frozenset({protocol.OUTPUT, protocol.EXIT})
+        if self._native is not None:
+            if self._sub is not None:
+                self._native.unwatch(self._sub)
+            if self._folder.is_dir():
+                self._sub = self._native.watch(self._folder, names, self._heard_of, modified=True)
+                self._made = self._sub is not None
+                if self._made:
+                    return
+                self._native.close()  # no watch to be had here (the limit, a network disk)
+                self._native = None
+            else:
+                parent, own = self._folder.parent, frozenset({self._folder.name})
+                self._sub = self._native.watch(parent, own, self._heard_of)
+                return
+        from app.supervisor.filewatch import FolderWatcher, on_loop
+
+        self._watcher = FolderWatcher()
+        self._watcher.start()
+        wake = on_loop(self._loop, lambda: self._changed(ANY_NAME))
+        self._sub = self._watcher.watch(self._folder, names, wake, modified=True)
+        self._made = True
+
+    def _heard_of(self, folder: Path, name: str) -> None:
+        self._changed(name)
+
+    def _changed(self, name: str) -> None:
+        if name != protocol.OUTPUT:  # exit.json, or anything (the folder, an overflow)
+            self._maybe_ended = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(True)
+        else:
+            self._heard = True
 
     def ending(self) -> bool:
         """Whether the runner wrote exit.json a moment ago: its end is about to be recorded."""
+        if not self._made:
+            self._watch_folder()
         if self._maybe_ended and self._ended_at is None:
             self._maybe_ended = False
             if (self._folder / protocol.EXIT).exists():
@@ -96,15 +139,23 @@ class _Changes:
         return self._ended_at is not None and time.monotonic() - self._ended_at < ENDING_FOR_S
 
     async def wait(self, timeout: float) -> bool:
-        """Sleep until something changes (True) or ``timeout`` passes (False)."""
-        import asyncio
-        import contextlib
+        """Sleep until something changes (True) or ``timeout`` passes (False). A future and
+        a timer, not ``wait_for``: this runs for every line written."""
+        if self._heard:
+            self._heard = False
+            return True
+        waiter = self._waiter = self._loop.create_future()
+        timer = self._loop.call_later(timeout, _settle, waiter)
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
 
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
-        heard = self._event.is_set()
-        self._event.clear()
-        return heard
+
+def _settle(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
 
 
 class _Copy:
@@ -116,11 +167,15 @@ class _Copy:
         self._path = path
         self._out = out
         self._sink = getattr(out, "buffer", None)
-        self._offset = 0
+        self._file: BinaryIO | None = None  # kept open: one read per wake-up, not an open
 
     def drain(self) -> None:
-        while data := _read_from(self._path, self._offset, COPY_CHUNK):
-            self._offset += len(data)
+        if self._file is None:
+            try:
+                self._file = open(self._path, "rb")  # noqa: SIM115 - closed in finish()
+            except FileNotFoundError:
+                return  # the runner has not made it yet
+        while data := self._file.read(COPY_CHUNK):
             if self._sink is not None:
                 self._sink.write(data)
                 self._sink.flush()
@@ -131,7 +186,8 @@ class _Copy:
                 break
 
     def finish(self) -> None:
-        pass
+        if self._file is not None:
+            self._file.close()
 
 
 class _Lines:
@@ -151,15 +207,6 @@ class _Lines:
     def finish(self) -> None:
         self.drain()
         _write(self._out, self._show(self._tail.flush()))
-
-
-def _read_from(path: Path, offset: int, size: int) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            return f.read(size)
-    except FileNotFoundError:
-        return b""  # the runner has not made it yet
 
 
 def _display(agent: str, out: TextIO, raw: bool) -> Callable[[list[str]], list[str]] | None:
