@@ -20,7 +20,7 @@ from app.cli.common import (
     print_json,
     usage_error,
 )
-from app.cli.follow import follow
+from app.cli.follow import follow, follow_blocking
 from app.core import durations
 from app.core.models import TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, ExitReason, RunState
@@ -337,9 +337,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
     if task.latest_run is None:
         return EXIT_OK
     if args.follow:
-        import asyncio
-
-        asyncio.run(follow(conn, locations, task.latest_run.id, sys.stdout, raw=True))
+        follow_blocking(conn, locations, task.latest_run.id, sys.stdout, raw=True)
         return EXIT_OK
     path = protocol.output_log(locations.run_dir(task.latest_run.dir))
     try:

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import select
 import sys
 import threading
 from collections.abc import Callable
@@ -333,9 +334,10 @@ class RunFolders:
         return changed
 
 
-class InotifyOnLoop:
-    """Linux only: one inotify descriptor read by the event loop itself (``add_reader``),
-    through watchdog's own bindings, for a process that follows one run (``logs -f``).
+class InotifyReader:
+    """Linux only: one inotify descriptor read by the event loop itself (``add_reader``)
+    or by a blocking :meth:`wait`, through watchdog's own bindings, for a process that
+    follows one run (``logs -f``, ``run --wait``).
 
     watchdog's observer hands each event through four threads before a consumer's loop
     hears of it: measured at 20 writes a second that alone is 0.5-0.75 % of a core, where
@@ -345,15 +347,18 @@ class InotifyOnLoop:
     app keeps watchdog's thread and ``call_soon_threadsafe``.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, fd: int, bindings: Any) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop | None, fd: int, bindings: Any) -> None:
         self._loop = loop
         self._fd = fd
         self._c = bindings
         self._watches: dict[int, Subscription] = {}  # watch descriptor -> its one subscriber
-        loop.add_reader(fd, self._readable)
+        self._poller = select.poll()  # for wait(), without a loop
+        self._poller.register(fd, select.POLLIN)
+        if loop is not None:
+            loop.add_reader(fd, self._readable)
 
     @classmethod
-    def open(cls, loop: asyncio.AbstractEventLoop) -> InotifyOnLoop | None:
+    def open(cls, loop: asyncio.AbstractEventLoop | None) -> InotifyReader | None:
         if not sys.platform.startswith("linux"):
             return None
         try:
@@ -389,9 +394,18 @@ class InotifyOnLoop:
                 self._c.inotify_rm_watch(self._fd, wd)
 
     def close(self) -> None:
-        self._loop.remove_reader(self._fd)
+        if self._fd < 0:
+            return
+        if self._loop is not None:
+            self._loop.remove_reader(self._fd)
         os.close(self._fd)
+        self._fd = -1
         self._watches.clear()
+
+    def wait(self, timeout: float) -> None:
+        """Without a loop: block until events come (their callbacks run) or ``timeout``."""
+        if self._poller.poll(timeout * 1000):
+            self._readable()
 
     def _readable(self) -> None:
         try:

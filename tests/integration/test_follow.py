@@ -12,8 +12,8 @@ import pytest
 from helpers.agentry import ROOT, Home, py, run_async
 from helpers.wait import async_wait_until
 
-from app.cli.follow import follow
-from app.core.models import TaskSpec
+from app.cli.follow import follow, follow_blocking
+from app.core.models import Run, TaskSpec
 from app.supervisor.supervisor import Supervisor
 
 # Prints a line, a second once `more` exists, and ends (code 3) once `stop` exists.
@@ -63,8 +63,9 @@ def test_logs_follow_prints_lines_as_written_and_ends_with_the_run(
     assert code == 0
 
 
+@pytest.mark.parametrize("blocking", [False, True], ids=["on-the-loop", "blocking"])
 def test_follow_without_file_notifications_polls_to_the_end(
-    home: Home, work_dir: Path, monkeypatch: pytest.MonkeyPatch
+    home: Home, work_dir: Path, monkeypatch: pytest.MonkeyPatch, blocking: bool
 ) -> None:
     monkeypatch.setitem(sys.modules, "watchdog.observers", None)  # notifications unavailable
     out = io.StringIO()
@@ -75,7 +76,15 @@ def test_follow_without_file_notifications_polls_to_the_end(
         try:
             task_id = sup.submit(TaskSpec(argv=tuple(AGENT), cwd=str(work_dir)))
             run_id = home.run(task_id).id
-            following = asyncio.create_task(follow(sup.conn, home.locations, run_id, out))
+            if blocking:  # its own connection, in a thread: as `logs --follow` in a process
+
+                def job() -> Run:
+                    with home.db() as conn:
+                        return follow_blocking(conn, home.locations, run_id, out)
+
+                following = asyncio.get_running_loop().run_in_executor(None, job)
+            else:
+                following = asyncio.ensure_future(follow(sup.conn, home.locations, run_id, out))
             await async_wait_until(lambda: out.getvalue() == "first\n", message=out.getvalue)
             (work_dir / "more").touch()
             await async_wait_until(lambda: "second" in out.getvalue(), message=out.getvalue)
