@@ -181,16 +181,17 @@ class _Changes:
         heard, self._heard = self._heard, False
         if self._flag.is_set():
             self._flag.clear()
-        if not self._made:
+        if not self._made:  # the folder may be there now (heard of, or missed)
             self._watch_folder()
-            return "exit"
+            if self._made:
+                return "exit"  # look at what it holds already
         return heard
 
     async def wait(self, timeout: float) -> bool | str:
         """Sleep until something changes or ``timeout`` passes. A future and a timer, not
         ``wait_for``: this runs for every line written."""
         assert self._loop is not None
-        if self._heard or not self._made:
+        if self._heard:
             return self._take()
         waiter = self._waiter = self._loop.create_future()
         timer = self._loop.call_later(timeout, _settle, waiter)
@@ -202,7 +203,7 @@ class _Changes:
         return self._take()
 
     def wait_blocking(self, timeout: float) -> bool | str:
-        if not self._heard and self._made:
+        if not self._heard:
             if self._native is None:
                 self._flag.wait(timeout)
                 return self._take()

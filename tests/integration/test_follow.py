@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,34 @@ def test_follow_without_file_notifications_polls_to_the_end(
 
     assert run_async(scenario()) == "failed"
     assert out.getvalue() == "first\nsecond\n"
+
+
+def test_following_a_run_still_queued_lets_the_loop_supervise_meanwhile(
+    home: Home, work_dir: Path
+) -> None:
+    """`run --wait` follows on the loop that hosts the supervisor: until the run folder
+    exists the follower must sleep (on runs/), not spin, or nothing ever launches it."""
+    out = io.StringIO()
+    result: list[str] = []
+
+    async def scenario() -> None:
+        sup = Supervisor(home.locations)
+        sup.set_paused(True)
+        await sup.start()
+        try:
+            task_id = sup.submit(TaskSpec(argv=("echo", "late"), cwd=str(work_dir)))
+            following = asyncio.ensure_future(
+                follow(sup.conn, home.locations, home.run(task_id).id, out)
+            )
+            for _ in range(3):
+                await asyncio.sleep(0.05)  # never resumed if the follower spins
+            sup.set_paused(False)
+            result.append((await asyncio.wait_for(following, 30)).state.value)
+        finally:
+            await sup.stop()
+
+    thread = threading.Thread(target=run_async, args=(scenario(),), daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "the follower held the event loop"
+    assert result == ["succeeded"] and out.getvalue() == "late\n"

@@ -112,6 +112,17 @@ def test_frozen_run_wait_prints_the_agents_output_and_exits_with_its_code(
 
 
 @POSIX_ONLY
+def test_frozen_supervisor_watches_run_folders_without_falling_back_to_polling(
+    frozen: FrozenHome, work_dir: Path
+) -> None:
+    """watchdog chooses its platform observer inside a function: the spec must bundle it."""
+    result = frozen.cli("run", "--wait", "--cwd", str(work_dir), "--", "echo", "hi")
+    assert result.returncode == 0, result.stderr
+    logged = "".join(p.read_text() for p in (frozen.path / "logs").glob("*.log"))
+    assert "polling every" not in logged + result.stderr
+
+
+@POSIX_ONLY
 def test_agents_get_the_users_environment_not_the_bundles(
     frozen: FrozenHome, work_dir: Path
 ) -> None:
