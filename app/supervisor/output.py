@@ -118,5 +118,8 @@ class TailHub:
             elif not self._watches:
                 await self._wake.wait()
             else:
+                # Not wait_for: on Python 3.11 it swallows a cancel (stop) that comes as
+                # a wake does, and stop() would wait for this loop forever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.safety_s)
+                    async with asyncio.timeout(self.safety_s):
+                        await self._wake.wait()
