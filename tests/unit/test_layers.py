@@ -40,8 +40,9 @@ LAYERS: dict[str, Layer] = {
         app=("app.core", "app.store", "app.supervisor", *RUNNER_API, *ROOT_LEAVES),
         # filelock: one supervisor per data folder (DESIGN §9) is the supervisor's own fact;
         # its lock also reads the holder's liveness through runner.procs, which the store
-        # may not import. (DESIGN §1's table should list it.)
-        third_party=("psutil", "filelock"),
+        # may not import. (DESIGN §1's table should list it.) watchdog: run folders' changes
+        # wake the tails and the loop (filewatch.py).
+        third_party=("psutil", "filelock", "watchdog"),
     ),
     "ui": Layer(
         app=("app.core", "app.supervisor", "app.ui", *ROOT_LEAVES),
