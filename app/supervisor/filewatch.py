@@ -322,6 +322,13 @@ class RunFolders:
             stirred, self._stirred = self._stirred, set()
         return frozenset(new | (stirred & runs.keys()))
 
+    def keep(self, run_ids: set[int] | frozenset[int]) -> None:
+        """The news of these runs was not taken in (the transaction failed: a full disk):
+        the next :meth:`track` returns them again, so they are looked at on every tick
+        until it is, not only at the next full one."""
+        with self._lock:
+            self._stirred |= run_ids
+
     def _stir(self, run_id: int) -> Callback:
         wake = on_loop(self._loop, self._wake) if self._loop is not None else None
 

@@ -553,10 +553,14 @@ class Supervisor:
         ]
         if not look:
             return len(runs)
-        with transaction(self.conn):
-            observations = [
-                reconcile(self.conn, run, self.run_dir(run), check_spec=False) for run in look
-            ]
+        try:
+            with transaction(self.conn):
+                observations = [
+                    reconcile(self.conn, run, self.run_dir(run), check_spec=False) for run in look
+                ]
+        except BaseException:
+            self._exits.keep(stirred)  # not taken in: looked at again next tick
+            raise
         for obs in observations:
             self._observed(obs)
         return len(runs) - sum(1 for obs in observations if not obs.run.state.is_active)
