@@ -87,12 +87,10 @@ def main(argv: list[str] | None = None) -> int:
 def _known_problem(exc: Exception) -> str | None:
     """What to tell the user about a database error or a full, read-only or failing disk;
     None for anything else. Imported here, when it happens, not by every command."""
-    import sqlite3
-
     from app.store import diskspace
-    from app.store.db import describe_sqlite_error
+    from app.store.db import DatabaseError, describe_sqlite_error
 
-    if isinstance(exc, sqlite3.Error):
+    if isinstance(exc, DatabaseError):
         return describe_sqlite_error(exc, _locations().database)
     if isinstance(exc, OSError) and diskspace.is_disk_trouble(exc):
         return diskspace.describe(exc, _locations().data)

@@ -11,10 +11,9 @@ import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from sqlite3 import Connection
 from typing import Any, TypeVar
 
-from app.store.db import open_database
+from app.store.db import Connection, open_database
 
 log = logging.getLogger(__name__)
 
