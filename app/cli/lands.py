@@ -66,7 +66,8 @@ def cmd_land(args: argparse.Namespace) -> int:
 async def _follow_land(locations: Locations, conn: Connection, land_id: int) -> Land:
     import asyncio
 
-    from app.cli.tasks import follow, hosting
+    from app.cli.follow import follow
+    from app.cli.tasks import hosting
     from app.core.lands import LandState
     from app.store import land_repo
 

@@ -16,30 +16,22 @@ or Qt until a command or an error needs it. tests/unit/test_cli_imports.py holds
 from __future__ import annotations
 
 import argparse
-import logging
+import gc
+import importlib
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app import __version__
-from app.cli import (
-    approvals,
-    backups,
-    lands,
-    organise,
-    projects,
-    recover,
-    server,
-    tasks,
-    workflows,
-    worktrees,
-)
-from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers
-from app.cli.repeats import RepeatFilter, collapse_repeats
+from app.cli.common import EXIT_ERROR, EXIT_OK
+from app.core import log
 from app.core.errors import AgentryError
 
 if TYPE_CHECKING:
+    import logging
+
+    from app.cli.repeats import RepeatFilter
     from app.core.locations import Locations
 
 
@@ -56,8 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(_command_word(args_list))
     args = parser.parse_args(args_list)
     if args.handler is None:
-        args.handler = server.cmd_gui
-    repeats = _setup_logging(args)
+        args.handler = _registration("server.cmd_gui")
+    repeats: list[RepeatFilter] = []
+
+    def setup_logging() -> None:
+        repeats.extend(_setup_logging(args))
+
+    log.on_first_use(setup_logging)  # most commands log nothing: they need not pay for it
     try:
         code = int(args.handler(args))
         sys.stdout.flush()  # here, where a closed pipe is handled, not at interpreter exit
@@ -80,8 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     finally:
+        log.forget(setup_logging)
         for held in repeats:
             held.flush()  # say how often the last errors repeated
+        if argv is None:
+            # The process's own command, and the process ends now. What it made lives until
+            # then, so the collections the interpreter makes on its way out would only walk
+            # it again: about a tenth of what `agentry run` takes.
+            gc.freeze()
 
 
 def _known_problem(exc: Exception) -> str | None:
@@ -103,27 +106,43 @@ def _locations() -> Locations:
     return locations_from_env()
 
 
-GROUPS: tuple[tuple[Callable[[Subparsers], None], tuple[str, ...]], ...] = (
-    (server.add_serve, ("serve",)),
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("server.add_serve", ("serve",)),
     (
-        tasks.add_commands,
+        "tasks.add_commands",
         ("run", "follow-up", "resume", "agents", "list", "logs", "cancel", "retry"),
     ),
-    (organise.add_commands, ("archive", "unarchive", "rm", "clear")),
-    (worktrees.add_commands, ("diff", "merge", "push", "cleanup", "discard")),
-    (lands.add_commands, ("land",)),
-    (projects.add_commands, ("project",)),
-    (server.add_recovery, ("recovery",)),
-    (recover.add_commands, ("recover",)),
-    (backups.add_commands, ("backup", "restore")),
-    (approvals.add_commands, ("approvals", "approve", "deny", "rules", "hook")),
-    (server.add_quit, ("quit",)),
-    (workflows.add_commands, ("workflow", "checkpoint", "checkpoints")),
-    (server.add_doctor, ("doctor",)),
+    ("organise.add_commands", ("archive", "unarchive", "rm", "clear")),
+    ("worktrees.add_commands", ("diff", "merge", "push", "cleanup", "discard")),
+    ("lands.add_commands", ("land",)),
+    ("projects.add_commands", ("project",)),
+    ("server.add_recovery", ("recovery",)),
+    ("recover.add_commands", ("recover",)),
+    ("backups.add_commands", ("backup", "restore")),
+    ("approvals.add_commands", ("approvals", "approve", "deny", "rules", "hook")),
+    ("server.add_quit", ("quit",)),
+    ("workflows.add_commands", ("workflow", "checkpoint", "checkpoints")),
+    ("server.add_doctor", ("doctor",)),
 )
-"""Each group's registration and the commands it registers, in the order `agentry --help`
-lists them. A command line builds only the group that holds its command: an ArgumentParser
-costs about 0.1 ms and there are over 40, a tenth of what `agentry run` may take."""
+"""Each group's registration (``module.function`` in app.cli) and the commands it registers,
+in the order `agentry --help` lists them. A command line imports and builds only the group
+that holds its command: an ArgumentParser costs about 0.1 ms and there are over 40, and each
+group's module what it imports, a tenth of what `agentry run` may take."""
+
+SERVING = frozenset({"server.cmd_serve", "server.cmd_gui"})
+"""The handlers that host a supervisor: they log progress and keep a log file."""
+HOOK = "approvals.cmd_hook"
+
+
+def _registration(name: str) -> Any:
+    """``module.attribute`` of app.cli, imported when it is first needed."""
+    module, attribute = name.rsplit(".", 1)
+    return getattr(importlib.import_module(f"app.cli.{module}"), attribute)
+
+
+def _handler_name(handler: Callable[..., object]) -> str:
+    return f"{handler.__module__.removeprefix('app.cli.')}.{handler.__name__}"
+
 
 _FLAGS = frozenset({"-h", "--help", "--version", "-v", "--verbose", "--smoke-test"})
 _VALUED = frozenset({"--screenshot", "--screenshot-delay", "--screenshot-size"})
@@ -163,16 +182,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     chosen = [add for add, names in GROUPS if command in names]
     for add in chosen or [add for add, _ in GROUPS]:
-        add(sub)
+        _registration(add)(sub)
     return parser
 
 
 def _setup_logging(args: argparse.Namespace) -> list[RepeatFilter]:
     """Warnings on stderr (everything with -v, progress too for serve); a log file for
     every command that hosts a supervisor. Returns the filters that collapse repeats."""
-    serving = args.handler in (server.cmd_serve, server.cmd_gui) or getattr(args, "wait", False)
+    import logging
+
+    from app.cli.repeats import collapse_repeats
+
+    handler = _handler_name(args.handler)
+    serving = handler in SERVING or getattr(args, "wait", False)
     root = logging.getLogger()
-    if args.handler is approvals.cmd_hook:
+    if handler == HOOK:
         # The agent reads the hook's stderr as the reason for a deny: one plain line, never
         # a traceback. What went wrong goes to the log file.
         root.setLevel(logging.INFO)
@@ -183,7 +207,7 @@ def _setup_logging(args: argparse.Namespace) -> list[RepeatFilter]:
         return []
     console = logging.StreamHandler()
     console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    verbose = args.verbose or args.handler is server.cmd_serve
+    verbose = args.verbose or handler == "server.cmd_serve"
     console.setLevel(
         logging.DEBUG if args.verbose else logging.INFO if verbose else logging.WARNING
     )
@@ -201,6 +225,8 @@ def _setup_logging(args: argparse.Namespace) -> list[RepeatFilter]:
 
 
 def _log_file() -> logging.Handler:
+    import logging
+
     from app.cli.logfiles import LogFile
     from app.store import fsops
 
@@ -216,6 +242,8 @@ def _log_file() -> logging.Handler:
 def _no_log_file(exc: OSError) -> None:
     """Go on without a log file. A full or read-only data folder is said once, by the
     supervisor that cannot start there; anything else is said here."""
+    import logging
+
     from app.store import diskspace
 
     locations = _locations()

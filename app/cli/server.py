@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import sys
@@ -13,12 +12,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store, print_json
+from app.core.log import get_logger
 
 if TYPE_CHECKING:
     from app.core.locations import Locations
     from app.supervisor.events import Event
 
-log = logging.getLogger("agentry")
+log = get_logger("agentry")
 
 
 def add_serve(sub: Subparsers) -> None:
@@ -108,6 +108,8 @@ def _log_event(event: Event) -> None:
         why = f": {event.message}" if event.message and event.new.is_terminal else ""
         log.info("task %s run %s: %s%s%s", event.task_id, event.run_id, event.new.value, extra, why)
     elif isinstance(event, Notice):
+        import logging
+
         log.log(logging.getLevelName(event.level.upper()), "%s", event.text)
 
 

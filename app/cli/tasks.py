@@ -20,11 +20,9 @@ from app.cli.common import (
     print_json,
     usage_error,
 )
-from app.cli.follow import follow, follow_blocking
 from app.core import durations
 from app.core.models import TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, ExitReason, RunState
-from app.runner import protocol
 from app.store import repo
 
 if TYPE_CHECKING:
@@ -317,6 +315,8 @@ async def hosting(locations: Locations) -> AsyncIterator[None]:
 async def _wait_for_run(
     locations: Locations, conn: Connection, run_id: int, *, raw: bool = False
 ) -> Run:
+    from app.cli.follow import follow
+
     async with hosting(locations):
         return await follow(conn, locations, run_id, sys.stdout, raw=raw)
 
@@ -337,8 +337,12 @@ def cmd_logs(args: argparse.Namespace) -> int:
     if task.latest_run is None:
         return EXIT_OK
     if args.follow:
+        from app.cli.follow import follow_blocking
+
         follow_blocking(conn, locations, task.latest_run.id, sys.stdout, raw=True)
         return EXIT_OK
+    from app.runner import protocol
+
     path = protocol.output_log(locations.run_dir(task.latest_run.dir))
     try:
         with open(path, "rb") as f:

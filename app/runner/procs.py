@@ -6,7 +6,6 @@ Shared by the runner (timeout, cancel) and the supervisor (orphaned agents, doct
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import signal
 import time
@@ -14,10 +13,11 @@ from pathlib import Path
 
 import psutil
 
+from app.core.log import get_logger
 from app.core.platform import IS_WINDOWS
 from app.runner import procinfo
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # A start stamp is a float; allow rounding through JSON and SQLite.
 _CREATE_TIME_TOLERANCE = 0.01

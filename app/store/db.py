@@ -8,17 +8,17 @@ that are not ours.
 from __future__ import annotations
 
 import contextlib
-import logging
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
 from app.core.errors import AgentryError
+from app.core.log import get_logger
 from app.store import diskspace, fsops
 from app.store.migrations import MIGRATIONS
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 APPLICATION_ID = 0x41475452  # "AGTR": marks a SQLite file as an Agentry database
 SCHEMA_VERSION = len(MIGRATIONS)

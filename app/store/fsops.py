@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import errno
 import json
-import logging
 import os
 import re
 import stat
@@ -32,6 +31,7 @@ from typing import Any
 
 from app.core import atomicfile
 from app.core.atomicfile import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, private_opener
+from app.core.log import get_logger
 from app.core.platform import (
     IS_WINDOWS,
     can_fsync_directory,
@@ -39,7 +39,7 @@ from app.core.platform import (
     os_error_code,
 )
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 StrPath = str | os.PathLike[str]
 

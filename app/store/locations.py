@@ -7,15 +7,15 @@ themselves are a core value, :class:`app.core.locations.Locations`.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.store import fsops
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 APP_NAME = "Agentry"
 HOME_ENV = "AGENTRY_HOME"

@@ -8,16 +8,16 @@ with a warning that names the kept copy.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import math
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from app.core.log import get_logger
 from app.core.settings import THEMES, Settings, SettingsError
 from app.store import fsops
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def load_settings(path: Path) -> Settings:

@@ -7,10 +7,10 @@ about new and resolved requests, and abandons requests nobody can answer any mor
 
 from __future__ import annotations
 
-import logging
 import time
 
 from app.core.approvals import Approval, ApprovalState, Decision, NewRule, Rule, RuleScope
+from app.core.log import get_logger
 from app.core.models import Run
 from app.core.platform import current_user
 from app.runner import procs
@@ -20,7 +20,7 @@ from app.supervisor.commands import CommandRefused
 from app.supervisor.events import ApprovalRequested, ApprovalResolved
 from app.supervisor.host import ExtensionHost
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def decide(

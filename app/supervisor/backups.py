@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.core.log import get_logger
 from app.store import backup as store_backup
 from app.supervisor.events import Notice
 from app.supervisor.host import ExtensionHost
@@ -22,7 +22,7 @@ from app.supervisor.host import ExtensionHost
 if TYPE_CHECKING:
     from app.core.models import Run
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 HOUR_S = 3600.0
 FIRST_BACKUP_S = 60.0  # a backup that is due at start waits for recovery and first launches

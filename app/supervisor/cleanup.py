@@ -10,7 +10,6 @@ Blocking: run it off the UI thread and off the supervisor's loop (:mod:`housekee
 from __future__ import annotations
 
 import contextlib
-import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Literal
 import psutil
 
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.core.workspaces import Workspace, WorkspaceState
 from app.runner import procs
 from app.store import land_repo, repo, workspace_repo
@@ -27,7 +27,7 @@ from app.supervisor import workspaces
 from app.supervisor.disk_use import disk_use
 from app.supervisor.git import Git, GitError
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 Kind = Literal[
     "merged worktree", "unmerged worktree", "unknown worktree", "unknown run folder",

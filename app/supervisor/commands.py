@@ -15,7 +15,6 @@ from app.core.locations import Locations
 from app.core.models import NO_TIMEOUT, Run, RunKind, Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import ExitReason, RunState
-from app.runner import protocol
 from app.store import repo
 from app.store.db import Connection, transaction
 from app.supervisor.adapters import UnknownAgent, get_adapter, session_ability
@@ -106,6 +105,8 @@ def cancel(conn: Connection, locations: Locations, task_ref: str | int) -> Cance
             assert moved is not None
             return CancelResult(task.id, moved, requested=False)
     # Active: the runner owns the ending; it sees the request within a fraction of a second.
+    from app.runner import protocol  # here: submitting, the commands' common case, needs none
+
     protocol.request_cancel(locations.run_dir(run.dir), (run.runner_pid, run.runner_create_time))
     return CancelResult(task.id, run, requested=True)
 

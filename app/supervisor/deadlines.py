@@ -10,18 +10,18 @@ out. The agent's life is never tied to the runner's: an agent within its limit r
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.core.states import ExitReason, RunState
 from app.runner import procs, protocol
 from app.store import repo
 from app.store.db import Connection, transaction
 from app.supervisor.lock import is_locked
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 GRACE_S = 5.0
 

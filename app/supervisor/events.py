@@ -6,17 +6,17 @@ logged and never stops delivery to the others.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from app.core.approvals import Approval
+from app.core.log import get_logger
 from app.core.models import RecoveryReport
 from app.core.states import ExitReason, RunState
 from app.supervisor.adapters.base import Detection
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)

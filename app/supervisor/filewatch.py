@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import select
 import sys
@@ -38,9 +37,10 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 
+from app.core.log import get_logger
 from app.runner import protocol
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 POLL_S = 0.1
 ANYTHING = ""  # the name a callback gets when anything in the folder may have changed

@@ -3,7 +3,6 @@ free disk space in the data folder (an agent's output and run folder would not f
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -13,11 +12,12 @@ from typing import Literal
 
 import psutil
 
+from app.core.log import get_logger
 from app.core.settings import Settings
 from app.store import diskspace
 from app.supervisor.events import Notice
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 CPU_WINDOW_S = 2.0  # CPU load is judged over at least this long, never one noisy instant
 

@@ -18,7 +18,6 @@ returns it); paths in the results are relative to it, as git prints them.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import subprocess
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
+from app.core.log import get_logger
 from app.supervisor.git_output import (
     DiffStat,
     FileChange,
@@ -55,7 +55,7 @@ from app.supervisor.git_process import (
     unknown_ref,
 )
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 WORKTREE_LIST_Z = (2, 36)  # `git worktree list -z` is newer than MIN_VERSION
 

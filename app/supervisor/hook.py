@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import signal
 import sys
 import time
@@ -38,6 +37,7 @@ from app.core.approvals import (
     first_match,
     main_argument,
 )
+from app.core.log import get_logger
 from app.core.settings import Settings
 from app.runner import procs
 from app.store import approval_repo, repo
@@ -45,7 +45,7 @@ from app.store.db import Connection, StoreError, open_database, transaction
 from app.store.locations import locations_from_env
 from app.store.settings import load_settings
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # Hook kind -> the agent whose answer format it speaks. The agents send the same input
 # fields we need (tool_name, tool_input, cwd); only the answer differs.

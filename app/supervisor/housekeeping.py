@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from app.core.log import get_logger
 from app.store.db import Connection
 from app.supervisor import cleanup
 from app.supervisor.background import on_own_connection
@@ -26,7 +26,7 @@ from app.supervisor.host import ExtensionHost
 if TYPE_CHECKING:
     from app.core.models import Run
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 T = TypeVar("T")
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 from app.core.errors import AgentryError
 from app.core.lands import Land, LandState
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.core.models import Run, RunKind
 from app.core.settings import Settings
 from app.core.states import RunState
@@ -34,7 +34,7 @@ from app.supervisor.events import Notice, RunStateChanged, TaskUpdated
 from app.supervisor.git import Git
 from app.supervisor.host import ExtensionHost
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 LOOK_S = 1.0  # how often the queue is looked at when nothing told us to look sooner
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from typing import IO
 
 import psutil
 
+from app.core.log import get_logger
 from app.core.models import Run, RunKind, Task
 from app.core.platform import (
     detached_popen_kwargs,
@@ -27,7 +27,7 @@ from app.supervisor.adapters import AgentOptions, get_adapter
 from app.supervisor.adapters.base import Adapter, HookConfig, LaunchError
 from app.supervisor.hook import PROBE_ANSWER
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 __all__ = [
     "HookProber",

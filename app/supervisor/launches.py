@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 import os
 import subprocess
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from app.core.errors import AgentryError
+from app.core.log import get_logger
 from app.core.models import Run, Task
 from app.core.states import ExitReason, RunState
 from app.core.workspaces import Workspace, WorkspaceState
@@ -39,7 +39,7 @@ from app.supervisor.events import Notice
 from app.supervisor.git import Git
 from app.supervisor.host import ExtensionHost
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 T = TypeVar("T")
 

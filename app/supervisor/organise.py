@@ -10,7 +10,6 @@ database lost (DESIGN §3), then its rows, then the folders themselves.
 
 from __future__ import annotations
 
-import logging
 import shutil
 import time
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.core.models import Task
 from app.core.states import RunState
 from app.core.workspaces import WorkspaceState
@@ -27,7 +27,7 @@ from app.store.db import Connection, transaction
 from app.supervisor.commands import CommandRefused
 from app.supervisor.disk_use import disk_use
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 DAY_S = 86400.0
 FINISHED = frozenset({RunState.SUCCEEDED, RunState.CANCELLED})

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.log import get_logger
 from app.supervisor.events import EventBus, OutputLines
 from app.supervisor.filewatch import FolderWatcher, Subscription, on_loop
 from app.supervisor.tail import OutputTail
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 PASS_BYTES = 32 * 1024  # per log per pass: a backlog never holds the loop for long
 SAFETY_S = 1.0  # the poll behind the notifications

@@ -12,11 +12,11 @@ states, exit codes, times and, where the log says, session and cost.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.core.models import TaskSpec
 from app.core.states import ExitReason, RunState, state_for_exit
 from app.runner import procs, protocol
@@ -33,7 +33,7 @@ from app.supervisor.lost_runs import (
 )
 from app.supervisor.summary import summarize
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
+from app.core.log import get_logger
 from app.core.models import RecoveryCause, Run
 from app.core.states import ExitReason, RunState, state_for_exit
 from app.runner import procs, protocol
 from app.store import diskspace, repo, workspace_repo
 from app.store.db import Connection
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class Outcome(enum.Enum):

@@ -6,12 +6,12 @@ run that is still alive is reattached and never launched a second time.
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 
 from app.core.errors import AgentryError
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.core.models import RecoveryCause, RecoveryReport, WorktreeRepair
 from app.core.states import RunState
 from app.runner import procs
@@ -19,7 +19,7 @@ from app.store import approval_repo, fsops, organise_repo, recovery_repo, repo
 from app.store.db import Connection, transaction
 from app.supervisor.reconcile import Observation, Outcome, reconcile, stop_orphans
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SESSION_KEY = "session"  # "running" while a supervisor runs, "clean" after a graceful stop
 

@@ -7,18 +7,18 @@ last line), so only those are read, however large the log has grown.
 from __future__ import annotations
 
 import codecs
-import logging
 from pathlib import Path
 
 from app.core.agent_events import RunSummary
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.core.models import RecoveryReport
 from app.runner import protocol
 from app.store import repo
 from app.store.db import Connection, transaction
 from app.supervisor.adapters import Adapter, get_adapter_or_none
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 256 * 1024

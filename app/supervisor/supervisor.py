@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import TypeVar
 
 from app.core.agent_events import RunSummary
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.core.models import RecoveryReport, Run, RunKind, Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import RunState
@@ -66,7 +66,7 @@ from app.supervisor.summary import summarize, summarize_recovered
 from app.supervisor.workflows import WorkflowEngine
 from app.supervisor.worktree_ops import WorktreeOps
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 T = TypeVar("T")
 

@@ -7,18 +7,18 @@ left out, so one typo cannot take every other workflow down with it.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.core.workflow_defs import WorkflowDef, WorkflowError, parse_workflow
 from app.supervisor.adapters import all_adapters
 from app.supervisor.commands import CommandRefused
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SUFFIX = ".toml"
 

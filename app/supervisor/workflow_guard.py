@@ -5,15 +5,15 @@ transaction, and the caller gets a :class:`TransitionFailed` saying so.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from app.core.log import get_logger
 from app.store import workflow_repo as wrepo
 from app.store.db import Connection, DatabaseError, abandon_transaction, transaction
 from app.supervisor.commands import CommandRefused
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 T = TypeVar("T")
 

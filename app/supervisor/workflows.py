@@ -10,10 +10,10 @@ transition for the step that owns the run, ``on_tick`` catches up when another p
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
+from app.core.log import get_logger
 from app.core.models import Run
 from app.core.states import RunState
 from app.core.workflow_models import Checkpoint, Workflow, WorkflowDetail
@@ -33,7 +33,7 @@ from app.supervisor.workflow_attempts import Outcome
 from app.supervisor.workflow_catalog import Catalog, load_catalog
 from app.supervisor.workflow_guard import TransitionFailed
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def workflow_detail(conn: Connection, workflow_id: int) -> WorkflowDetail:

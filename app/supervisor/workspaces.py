@@ -9,13 +9,13 @@ or ``removing`` that :func:`repair` (at start-up) or the next launch completes.
 from __future__ import annotations
 
 import asyncio
-import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import AgentryError
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.core.models import Task, WorktreeRepair
 from app.core.settings import DEFAULT_COPY_FILES
 from app.core.workspaces import Workspace, WorkspaceState, branch_name, folder_name, subdir_of
@@ -25,7 +25,7 @@ from app.supervisor.commands import CommandRefused
 from app.supervisor.git import Git, GitError, MergeHow, NotARepository
 from app.supervisor.git_output import FileChange
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)

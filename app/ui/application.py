@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.core.errors import AgentryError
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.core.models import RecoveryReport
 from app.core.settings import Settings
 from app.supervisor.lock import AlreadyRunning
@@ -39,7 +39,7 @@ from app.ui.single_instance import InstanceServer, server_name
 from app.ui.startup_error import StartupErrorScreen, relaunch
 from app.ui.theme import apply_theme
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class AgentryApp(QObject):

@@ -6,10 +6,9 @@ signals are emitted directly and every slot runs on the GUI thread.
 
 from __future__ import annotations
 
-import logging
-
 from PySide6.QtCore import QObject, Signal
 
+from app.core.log import get_logger
 from app.supervisor.events import (
     AgentsDetected,
     ApprovalRequested,
@@ -27,7 +26,7 @@ from app.supervisor.events import (
     WorkflowChanged,
 )
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class Bridge(QObject):

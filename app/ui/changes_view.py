@@ -12,7 +12,6 @@ when it did not change.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import AgentryError
+from app.core.log import get_logger
 from app.core.models import Task
 from app.core.workspaces import WorkspaceState
 from app.supervisor.adapters import session_ability
@@ -42,7 +42,7 @@ from app.ui.review_comments import Comment, CommentEditor, PendingComments
 from app.ui.theme import WARNING_COLORS, error_style, palette_is_dark
 from app.ui.worktree_actions import WorktreeActions
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 REFRESH_MS = 2_000
 LETTERS = {"added": "A", "modified": "M", "deleted": "D", "renamed": "R", "untracked": "?",

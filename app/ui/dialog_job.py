@@ -9,13 +9,13 @@ AgentryError (a message meant for the person) is a bug, logged with its tracebac
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from app.core.errors import AgentryError
+from app.core.log import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class DialogJob:

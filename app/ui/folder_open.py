@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from app.core.log import get_logger
 from app.supervisor.opener import CannotOpen, open_folder
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def open_folder_from(parent: QWidget, folder: str, what: str) -> asyncio.Future[None]:

@@ -8,7 +8,6 @@ not crash the UI because a newer runner wrote a state this build does not know.
 
 from __future__ import annotations
 
-import logging
 import sys
 from functools import cache
 from pathlib import Path
@@ -16,7 +15,9 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPen, QPixmap
 
-log = logging.getLogger(__name__)
+from app.core.log import get_logger
+
+log = get_logger(__name__)
 
 NEEDS_YOU = "needs_you"
 """Not a run state but what a task shows while a tool call or checkpoint of it waits for a

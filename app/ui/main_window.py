@@ -9,7 +9,6 @@ menus and toolbar in :mod:`app.ui.action_set`.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import demo_agent
+from app.core.log import get_logger
 from app.core.models import Task, TaskSpec
 from app.core.settings import Settings
 from app.core.states import ACTIVE
@@ -57,7 +57,7 @@ from app.ui.welcome import WelcomePage
 from app.ui.workflow_tabs import WorkflowTabs
 from app.ui.workflows_view import RunWorkflowDialog, WorkflowView
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SIDEBAR_WIDTH = 330  # the task sidebar beside the task view, at any window width
 STORE_CHANGES_ONE_BY_ONE = 100  # more tasks changed elsewhere at once: read them all again

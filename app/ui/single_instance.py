@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import signal
 
@@ -16,9 +15,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.core.platform import current_user
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 CONNECT_TIMEOUT_MS = 500
 
 

@@ -10,7 +10,6 @@ back, not a dead end).
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import AgentryError
 from app.core.locations import Locations
+from app.core.log import get_logger
 from app.supervisor.lock import is_locked
 from app.supervisor.rebuild import rebuild_data_folder
 from app.supervisor.restore import list_backups, restore_backup
@@ -40,7 +40,7 @@ from app.ui.icons import app_icon
 from app.ui.single_instance import ask_running_to_quit
 from app.ui.widgets import ElidedLabel
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 STOP_TIMEOUT_S = 15.0
 

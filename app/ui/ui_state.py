@@ -9,15 +9,15 @@ parse is kept aside under a dated name and the window opens with its defaults.
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
 from app.core.locations import Locations
+from app.core.log import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 FILE_NAME = "ui-state.ini"
 

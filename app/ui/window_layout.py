@@ -8,15 +8,14 @@ of a screen smaller than it, centred.
 
 from __future__ import annotations
 
-import logging
-
 from PySide6.QtCore import QRect, QSettings
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
+from app.core.log import get_logger
 from app.ui.sidebar_model import SidebarModel
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 DEFAULT_SIZE = (1280, 780)
 

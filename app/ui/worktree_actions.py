@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import logging
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import AgentryError
+from app.core.log import get_logger
 from app.core.models import Task
 from app.core.workspaces import WorkspaceState
 from app.supervisor.adapters import session_ability
@@ -45,7 +45,7 @@ from app.ui.widgets import ElidedLabel
 from app.ui.worktree_state import availability, land_availability, size_text
 from app.ui.worktree_strips import ConflictBanner, ResultNote, tool_button
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 STATUS_MS = 60_000  # the size on disk is a walk of the whole worktree: read it rarely
 SendFollowUp = Callable[[int, str], bool]  # task id, message -> sent

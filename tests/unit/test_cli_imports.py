@@ -52,7 +52,7 @@ EVERY_COMMAND_AVOIDS: tuple[str, ...] = (
     "app.store.workflow_repo",
     "app.store.approval_repo",
     "app.store.backup",
-    "logging.handlers",  # the log file: only for commands that host a supervisor
+    "logging",  # loaded when something is logged (app.core.log); these commands log nothing
     "asyncio",
     "psutil",
     "secrets",
@@ -81,9 +81,12 @@ def _heavy(modules: set[str], avoided: tuple[str, ...]) -> list[str]:
 
 
 def test_run_imports_only_the_shell_adapter_and_no_supervisor_machinery(home: Home) -> None:
+    home.cli("run", "--", "true", check=True)  # makes the database (and says so in the log)
     modules = _imported(home, "run", "--", "true")
     assert _heavy(modules, EVERY_COMMAND_AVOIDS) == []
     assert _heavy(modules, ("app.core.agent_events", "subprocess", "app.cli.logfiles")) == []
+    others = ("approvals", "projects", "server", "workflows", "worktrees", "lands", "follow")
+    assert sorted(modules & {f"app.cli.{m}" for m in others}) == []  # other groups' modules
     assert "app.supervisor.adapters.simple" in modules  # it asked the shell adapter
 
 
@@ -121,7 +124,7 @@ def _commands(parser: argparse.ArgumentParser) -> list[str]:
 def test_groups_name_exactly_the_commands_each_registration_adds() -> None:
     for add, names in program.GROUPS:
         parser = argparse.ArgumentParser()
-        add(parser.add_subparsers())
+        program._registration(add)(parser.add_subparsers())
         assert tuple(_commands(parser)) == names, add
     listed = [name for _, names in program.GROUPS for name in names]
     assert _commands(program.build_parser()) == listed

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,12 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.log import get_logger
 from app.core.settings import ProjectSettings, Settings
 from app.supervisor.git import GitError
 from app.supervisor.supervisor import Supervisor
 from app.ui.theme import error_style
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 CHECK_LABEL = "Check command (must pass before Land)"
 

@@ -7,16 +7,16 @@ the UI thread (the ``repository_of`` callable) a moment after the folder changes
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from app.core.log import get_logger
 from app.supervisor.git import GitError
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 RepositoryOf = Callable[[str], Awaitable[str | None]]
 """A folder's repository top folder, or None (``Supervisor.repository_of``)."""
