@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app.core.models import Run, RunKind
 from app.runner import protocol
@@ -25,6 +25,7 @@ from app.store.db import Connection
 
 if TYPE_CHECKING:
     import asyncio
+    from io import FileIO
 
     from app.core.locations import Locations
     from app.supervisor.filewatch import FolderWatcher, Subscription
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 SAFETY_S = 1.0  # the database and the file are looked at this often when nothing is heard
 ENDING_S = 0.02  # exit.json is there: how often to ask the database until it says so too
 ENDING_FOR_S = 2.0  # ... for this long; with no supervisor to record it, back to SAFETY_S
-COPY_CHUNK = 1024 * 1024
+COPY_CHUNK = 64 * 1024  # read into one buffer: a fresh 1 MiB bytes per line costs an mmap
 ANY_NAME = ""  # a change heard without a name: look at everything
 
 
@@ -96,6 +97,10 @@ class _Steps:
     def _steps(self) -> Generator[float, bool | str, Run]:
         heard: bool | str = False  # True: output.log was written; "exit": something else
         while True:
+            if heard is True and self._ended_at is None:  # a line: the common case, kept short
+                self._sink.drain()
+                heard = yield SAFETY_S
+                continue
             ending = self._ending(look=heard is not True)
             if ending or not heard:  # read before the file: its end is all there then
                 run = repo.get_run(self._conn, self._run_id)
@@ -175,7 +180,8 @@ class _Changes:
             self._waiter.set_result(said)
         elif self._heard is not True or said is not True:
             self._heard = said  # "exit" outranks a write: it makes the follower look
-        self._flag.set()
+        if self._native is None:  # the fallback's threads: wake wait_blocking
+            self._flag.set()
 
     def _take(self) -> bool | str:
         heard, self._heard = self._heard, False
@@ -227,7 +233,9 @@ class _Copy:
         self._path = path
         self._out = out
         self._sink = getattr(out, "buffer", None)
-        self._file: BinaryIO | None = None  # kept open: one read per wake-up, not an open
+        self._file: FileIO | None = None  # kept open: one read per wake-up, not an open
+        self._buffer = bytearray(COPY_CHUNK)  # read into, every time: no allocation per line
+        self._view = memoryview(self._buffer)
 
     def drain(self) -> None:
         if self._file is None:
@@ -236,19 +244,20 @@ class _Copy:
                 self._file = open(self._path, "rb", buffering=0)  # noqa: SIM115 - finish()
             except FileNotFoundError:
                 return  # the runner has not made it yet
-        while data := self._file.read(COPY_CHUNK):
+        while size := self._file.readinto(self._buffer) or 0:
             if self._sink is not None:
-                self._sink.write(data)
+                self._sink.write(self._view[:size])
                 self._sink.flush()
             else:
-                self._out.write(data.decode("utf-8", "replace"))
+                self._out.write(str(self._view[:size], "utf-8", "replace"))
                 self._out.flush()
-            if len(data) < COPY_CHUNK:
+            if size < COPY_CHUNK:
                 break
 
     def finish(self) -> None:
         if self._file is not None:
             self._file.close()
+        self._view.release()
 
 
 class _Lines:

@@ -81,18 +81,24 @@ class OutputTail:
         return [text[i : i + MAX_LINE_CHARS] for i in range(0, cut, MAX_LINE_CHARS)]
 
     def has_more(self) -> bool:
+        return self._unread() > 0
+
+    def _unread(self) -> int:
         try:
-            return os.stat(self.path).st_size > self.offset
+            return os.stat(self.path).st_size - self.offset
         except FileNotFoundError:
-            return False
+            return 0
 
     def _read(self, max_bytes: int) -> bytes:
-        if not self.has_more():  # one stat instead of open/seek/read/close when idle
+        unread = self._unread()  # one stat instead of open/seek/read/close when idle
+        if unread <= 0:
             return b""
         try:
             with open(self.path, "rb") as f:
                 f.seek(self.offset)
-                data = f.read(max_bytes)
+                # What is there, not max_bytes: a read of a 256 KiB buffer for one line
+                # costs an mmap and a page fault. A file that grew since is read next time.
+                data = f.read(min(unread, max_bytes))
         except FileNotFoundError:
             return b""
         self.offset += len(data)
