@@ -108,10 +108,8 @@ def _locations() -> Locations:
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("server.add_serve", ("serve",)),
-    (
-        "tasks.add_commands",
-        ("run", "follow-up", "resume", "agents", "list", "logs", "cancel", "retry"),
-    ),
+    ("tasks.add_run", ("run",)),
+    ("tasks.add_commands", ("follow-up", "resume", "agents", "list", "logs", "cancel", "retry")),
     ("organise.add_commands", ("archive", "unarchive", "rm", "clear")),
     ("worktrees.add_commands", ("diff", "merge", "push", "cleanup", "discard")),
     ("lands.add_commands", ("land",)),

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 # all need, and what `follow` uses.
 
 
-def add_commands(sub: Subparsers) -> None:
+def add_run(sub: Subparsers) -> None:
+    """`run` alone: the command most often typed (and scripted) builds only its own parser."""
     p = sub.add_parser(
         "run",
         help="enqueue a command as a task (argv after --, or a command line with --shell)",
@@ -88,6 +89,8 @@ def add_commands(sub: Subparsers) -> None:
     )
     p.set_defaults(handler=cmd_run)
 
+
+def add_commands(sub: Subparsers) -> None:
     p = sub.add_parser("follow-up", help="send the next message in a task's agent session")
     p.add_argument("task", help="task id")
     p.add_argument("message", nargs="+", help="the message (or - for stdin)")
