@@ -83,6 +83,28 @@ def add_run(sub: Subparsers) -> None:
         help="with --worktree: branch or commit to start from (default: the one checked out)",
     )
     p.add_argument(
+        "--restart",
+        choices=("never", "on-failure", "always"),
+        default="never",
+        help="start it again after a failure (or after any ending but a cancel or a "
+        "timeout, for always), resuming the agent's session where it can (default: never)",
+    )
+    p.add_argument(
+        "--max-restarts",
+        type=_positive_int,
+        default=3,
+        metavar="N",
+        help="with --restart: give up after N restarts (default 3)",
+    )
+    p.add_argument(
+        "--backoff",
+        type=_backoff,
+        default=(5.0, 300.0),
+        metavar="MIN..MAX",
+        help="with --restart: wait MIN before the first restart, twice as long before each "
+        "next one, at most MAX (default 5s..5m)",
+    )
+    p.add_argument(
         "command",
         nargs=argparse.REMAINDER,
         help="-- COMMAND [ARGS...] for shell; the PROMPT (or - for stdin) for agents",
@@ -133,6 +155,25 @@ def _add_wait(parser: argparse.ArgumentParser) -> None:
         "--wait", action="store_true", help="follow the new run; exit with its code"
     )
     parser.add_argument("--raw", action="store_true", help="with --wait: the agent's raw output")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
+
+
+def _backoff(text: str) -> tuple[float, float]:
+    from app.core.restarts import BackoffError, parse_backoff
+
+    try:
+        return parse_backoff(text)
+    except BackoffError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_duration(text: str) -> float:
@@ -189,6 +230,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                         priority=args.priority, options=options)  # fmt: skip
     if args.base and not args.worktree:
         return usage_error("--base goes with --worktree")
+    if args.restart != "never":
+        from app.core.restarts import RestartMode, RestartPolicy
+
+        low, high = args.backoff
+        policy = RestartPolicy(RestartMode(args.restart), args.max_restarts, low, high)
+        spec = dataclasses.replace(spec, restart=policy)
     if args.lock:
         if args.worktree:
             return usage_error("--lock is for tasks in place; a worktree is never shared")
@@ -381,6 +428,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(s["created_at"]))
         wait = s["waiting_for"]
         note = f"  (waiting for #{wait['task']} on {wait['folder']})" if wait else ""
+        if s["not_before"] is not None:
+            at = time.strftime("%H:%M:%S", time.localtime(s["not_before"]))
+            note += f"  ({s['wait_reason'] or 'waits'} at {at})"
         note += "  (archived)" if s["archived"] else ""
         lines.append(
             f"{s['id']:>5}  {s['state'] or '-':<11} {code:>4}  {s['agent']:<7} {created:<16}  "

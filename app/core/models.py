@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from app.core.restarts import RestartPolicy
 from app.core.states import ExitReason, RunState
 
 SHELL_COMMAND_OPTION = "shell_command"
@@ -32,10 +33,15 @@ class TaskSpec:
     worktree: bool = False  # run in a git worktree of its own (DESIGN §7a)
     base: str | None = None  # the worktree's base branch or commit; None: the checked-out one
     lock: bool | None = None  # hold its folder while it runs in place; None: coding agents do
+    restart: RestartPolicy = field(default_factory=RestartPolicy)  # after a run ends (never)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["argv"] = list(self.argv)
+        if self.restart.restarts:
+            data["restart"] = self.restart.to_json()
+        else:
+            del data["restart"]  # the default: specs without a policy read as before
         return data
 
     @property
@@ -65,6 +71,7 @@ class TaskSpec:
             worktree=bool(data.get("worktree", False)),
             base=str(data["base"]) if data.get("base") else None,
             lock=None if data.get("lock") is None else bool(data["lock"]),
+            restart=RestartPolicy.from_json(data.get("restart")),
         )
 
 
@@ -76,6 +83,7 @@ class RunKind(enum.StrEnum):
     RESUME = "resume"  # continue an interrupted run in the agent's own session
     FOLLOW_UP = "follow_up"  # the next message in the agent's session
     CHECK = "check"  # a land's check command (its argv is the run's own), not the agent
+    RESTART = "restart"  # queued by the task's restart policy after a run ended
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,8 @@ class Run:
     input_tokens: int | None = None
     output_tokens: int | None = None
     turns: int | None = None
+    not_before: float | None = None  # a queued run starts no earlier (a restart's backoff)
+    wait_reason: str | None = None  # why it waits for not_before: "restart" (WAIT_REASONS)
 
 
 @dataclass(frozen=True)
@@ -168,7 +178,15 @@ class Task:
             "cost_usd": self.total_cost_usd,
             "session_id": self.session_id,
             "archived": self.archived,
+            "not_before": self.waits_until,  # a queued run waits for it (a restart's backoff)
+            "wait_reason": run.wait_reason if self.waits_until is not None and run else None,
         }
+
+    @property
+    def waits_until(self) -> float | None:
+        """When its queued run may start, if it waits for a time (None: when its turn comes)."""
+        run = self.latest_run
+        return run.not_before if run is not None and run.state is RunState.QUEUED else None
 
 
 class RecoveryCause(enum.StrEnum):

@@ -220,4 +220,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX tasks_by_latest_run ON tasks(latest_run_id);
     CREATE INDEX runs_by_end ON runs(coalesce(ended_at, created_at))
     """,
+    # 11: when a queued run may start (DESIGN §2, §4): a restart's backoff waits as a row,
+    # so it survives a crash; the reason says what it waits for
+    """
+    ALTER TABLE runs ADD COLUMN not_before REAL;
+    ALTER TABLE runs ADD COLUMN wait_reason TEXT
+    """,
 ]

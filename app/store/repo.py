@@ -72,6 +72,8 @@ def _run(row: sqlite3.Row) -> Run:
         input_tokens=row["input_tokens"],
         output_tokens=row["output_tokens"],
         turns=row["turns"],
+        not_before=row["not_before"],
+        wait_reason=row["wait_reason"],
     )
 
 
@@ -274,8 +276,11 @@ def add_run(
     kind: RunKind = RunKind.RETRY,
     prompt: str | None = None,
     resume_session: str | None = None,
+    not_before: float | None = None,
+    wait_reason: str | None = None,
 ) -> int:
-    """A new queued run for an existing task (retry, resume, follow-up)."""
+    """A new queued run for an existing task (retry, resume, follow-up, restart); with
+    ``not_before``, it starts no earlier."""
     row = conn.execute(
         "SELECT t.priority, coalesce(max(r.attempt), 0) AS attempts FROM tasks t "
         "LEFT JOIN runs r ON r.task_id = t.id WHERE t.id = ? GROUP BY t.id",
@@ -285,7 +290,8 @@ def add_run(
         raise UnknownTask(str(task_id))
     return _insert_run(
         conn, task_id, row["attempts"] + 1, row["priority"], timeout,
-        kind=kind, prompt=prompt, resume_session=resume_session,
+        kind=kind, prompt=prompt, resume_session=resume_session, not_before=not_before,
+        wait_reason=wait_reason,
     )  # fmt: skip
 
 
@@ -299,10 +305,13 @@ def _insert_run(
     kind: RunKind = RunKind.START,
     prompt: str | None = None,
     resume_session: str | None = None,
+    not_before: float | None = None,
+    wait_reason: str | None = None,
 ) -> int:
     cur = conn.execute(
         "INSERT INTO runs (task_id, attempt, state, dir, priority, timeout, created_at, kind, "
-        "prompt, resume_session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "prompt, resume_session, not_before, wait_reason) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             task_id,
             attempt,
@@ -314,6 +323,8 @@ def _insert_run(
             kind.value,
             prompt,
             resume_session,
+            not_before,
+            wait_reason,
         ),
     )
     run_id = int(cur.lastrowid or 0)
@@ -394,6 +405,11 @@ def record_argv(conn: sqlite3.Connection, run_id: int, argv: list[str]) -> None:
     conn.execute("UPDATE runs SET argv_json = ? WHERE id = ?", (json.dumps(argv), run_id))
 
 
+def set_run_message(conn: sqlite3.Connection, run_id: int, message: str) -> None:
+    """Say more about how an ended run ended (e.g. that its restarts gave up)."""
+    conn.execute("UPDATE runs SET message = ? WHERE id = ?", (message, run_id))
+
+
 def update_run_summary(conn: sqlite3.Connection, run_id: int, summary: RunSummary) -> None:
     """Cache what the agent's output says (session, model, cost); output.log owns it."""
     conn.execute(
@@ -438,14 +454,28 @@ def queued_runs(conn: sqlite3.Connection, limit: int | None = None) -> list[Run]
     return [_run(row) for row in conn.execute(sql)]
 
 
-def startable_runs(conn: sqlite3.Connection, limit: int) -> list[Run]:
-    """:func:`queued_runs` without those waiting for another task's hold on their folder."""
+def startable_runs(conn: sqlite3.Connection, limit: int, now: float | None = None) -> list[Run]:
+    """:func:`queued_runs` without those waiting for another task's hold on their folder
+    or for their ``not_before`` (at ``now``, the wall clock by default)."""
     sql = (
         "SELECT r.* FROM runs r JOIN tasks t ON t.id = r.task_id WHERE r.state = 'queued' "
+        "AND (r.not_before IS NULL OR r.not_before <= ?) "
         f"AND (t.lock_key IS NULL OR NOT EXISTS ({_LOCK_HELD_BY})) "
         "ORDER BY r.priority DESC, r.id LIMIT ?"
     )
-    return [_run(row) for row in conn.execute(sql, (int(limit),))]
+    at = time.time() if now is None else now
+    return [_run(row) for row in conn.execute(sql, (at, int(limit)))]
+
+
+def start_now(conn: sqlite3.Connection, run_id: int) -> bool:
+    """A queued run waiting for its ``not_before`` may start at once (Resume now); False if
+    it is not queued and waiting."""
+    cur = conn.execute(
+        "UPDATE runs SET not_before = NULL WHERE id = ? AND state = 'queued' "
+        "AND not_before IS NOT NULL",
+        (run_id,),
+    )
+    return cur.rowcount == 1
 
 
 def run_folders(conn: sqlite3.Connection) -> list[str]:

@@ -30,6 +30,8 @@ _COLUMNS = (
     "(SELECT s.session_id FROM runs s WHERE s.task_id = t.id AND s.session_id IS NOT NULL "
     "ORDER BY s.id DESC LIMIT 1), "
     "t.archived_at IS NOT NULL, "
+    "CASE WHEN r.state = 'queued' THEN r.not_before END, "
+    "CASE WHEN r.state = 'queued' AND r.not_before IS NOT NULL THEN r.wait_reason END, "
     f"CASE WHEN r.state = 'queued' AND t.lock_key IS NOT NULL THEN ({_LOCK_HELD_BY}) END, "
     "t.lock_key"
 )
@@ -77,9 +79,12 @@ def task_summaries(
             "cost_usd": cost,
             "session_id": session,
             "archived": bool(archived_),
+            "not_before": not_before,
+            "wait_reason": wait_reason,
             "waiting_for": None if waiting is None else {"task": waiting, "folder": lock_key},
         }
         for (task_id, title, agent, state, exit_code, created_at, started_at, ended_at, attempt,
-             run_id, reason, message, cwd, _, model, cost, session, archived_, waiting, lock_key),
+             run_id, reason, message, cwd, _, model, cost, session, archived_, not_before,
+             wait_reason, waiting, lock_key),
         argv in zip(rows, argvs, strict=True)
     ]  # fmt: skip

@@ -17,6 +17,7 @@ from app.core.states import RunState
 from app.runner import procs
 from app.store import approval_repo, fsops, organise_repo, recovery_repo, repo
 from app.store.db import Connection, transaction
+from app.supervisor import restarts
 from app.supervisor.reconcile import Observation, Outcome, reconcile, stop_orphans
 
 log = get_logger(__name__)
@@ -67,6 +68,8 @@ def _reconcile_all(
             obs = reconcile(conn, run, run_dir, check_spec=True, requeue=True)
             _record(report, obs)
             observations.append(obs)
+            if obs.changed:  # ended while Agentry was away: its restart is due now or later
+                restarts.after_ending(conn, obs.run)
         if seen is not None:
             _add_unseen(conn, report, float(seen))
         report.queued = repo.queued_task_ids(conn)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from app.core.agent_events import RunSummary
+from app.core.durations import format_duration
 from app.core.locations import Locations
 from app.core.log import get_logger
 from app.core.models import RecoveryReport, Run, RunKind, Task, TaskSpec
@@ -36,7 +37,7 @@ from app.store.db import (
 from app.store.locations import ensure_folders
 from app.store.settings import load_settings, peek_theme, save_settings
 from app.supervisor import changes as task_changes
-from app.supervisor import commands, organise, rebuild, workspaces
+from app.supervisor import commands, organise, rebuild, restarts, workspaces
 from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher
 from app.supervisor.background import BackgroundJobs, on_own_connection
@@ -558,12 +559,29 @@ class Supervisor:
                 observations = [
                     reconcile(self.conn, run, self.run_dir(run), check_spec=False) for run in look
                 ]
+                followed = [  # a restart is committed with the ending it follows
+                    after
+                    for obs in observations
+                    if obs.changed and (after := restarts.after_ending(self.conn, obs.run))
+                ]
         except BaseException:
             self._exits.keep(stirred)  # not taken in: looked at again next tick
             raise
         for obs in observations:
             self._observed(obs)
+        self._followed(followed)
         return len(runs) - sum(1 for obs in observations if not obs.run.state.is_active)
+
+    def _followed(self, followed: list[restarts.Followed]) -> None:
+        for after in followed:
+            if isinstance(after, restarts.Restarted):
+                queued = RunStateChanged(after.task_id, after.run_id, None, RunState.QUEUED)
+                self.bus.publish(queued)
+                self.bus.publish(Notice("info", _restart_notice(after), after.task_id))
+            else:
+                said = f"Task {after.task_id}: {after.decision.message}"
+                self.bus.publish(TaskUpdated(after.task_id))
+                self.bus.publish(Notice("warning", said, after.task_id))
 
     def _worth_a_look(self, run: Run, run_dir: Path, full: bool) -> bool:
         if (run_dir / protocol.EXIT).exists():
@@ -637,6 +655,12 @@ class Supervisor:
 
         path = self.output_log(run)
         self._jobs.run(f"summarizing run {run.id}", summarize, path, adapter, then=record)
+
+
+def _restart_notice(after: restarts.Restarted) -> str:
+    wait = format_duration(after.decision.delay_s, none="at once")
+    when = wait if wait == "at once" else f"in {wait}"
+    return f"Task {after.task_id}: restart {after.decision.number} of {after.decision.of} {when}"
 
 
 def _has_database(locations: Locations) -> bool:

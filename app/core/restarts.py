@@ -1,0 +1,169 @@
+"""Restart policies: what happens when a task's run ends (supervisord's and pm2's
+semantics, for agents). Pure decisions over the task's runs; the supervisor acts on them
+in the transaction that records the ending, so a crash can neither lose a restart nor
+make two."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.durations import DurationError, parse_duration
+from app.core.states import ExitReason, RunState
+
+FLAP_RUNS = 5
+"""A task whose last FLAP_RUNS runs all ended within FLAP_WINDOW_S is flapping: stopped."""
+FLAP_WINDOW_S = 60.0
+
+
+class RestartMode(enum.StrEnum):
+    NEVER = "never"
+    ON_FAILURE = "on-failure"  # after a failure (an exit other than 0, a crash of its runner)
+    ALWAYS = "always"  # after any ending but a cancel or a timeout
+
+
+class BackoffError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """Up to ``max_restarts`` new runs, the n-th after ``backoff_min_s * 2**(n-1)`` seconds
+    (at most ``backoff_max_s``)."""
+
+    mode: RestartMode = RestartMode.NEVER
+    max_restarts: int = 3
+    backoff_min_s: float = 5.0
+    backoff_max_s: float = 300.0
+
+    @property
+    def restarts(self) -> bool:
+        return self.mode is not RestartMode.NEVER
+
+    def delay(self, restart: int) -> float:
+        """Seconds to wait before restart number ``restart`` (1 for the first)."""
+        return min(self.backoff_max_s, self.backoff_min_s * 2 ** max(0, restart - 1))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode.value,
+            "max_restarts": self.max_restarts,
+            "backoff_min_s": self.backoff_min_s,
+            "backoff_max_s": self.backoff_max_s,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> RestartPolicy:
+        if not isinstance(data, dict):
+            return cls()
+        try:
+            mode = RestartMode(str(data.get("mode", RestartMode.NEVER.value)))
+        except ValueError:
+            mode = RestartMode.NEVER  # a mode from a newer Agentry: do not restart
+        return cls(
+            mode=mode,
+            max_restarts=max(0, int(data.get("max_restarts", 3))),
+            backoff_min_s=max(0.0, float(data.get("backoff_min_s", 5.0))),
+            backoff_max_s=max(0.0, float(data.get("backoff_max_s", 300.0))),
+        )
+
+    def describe(self) -> str:
+        if not self.restarts:
+            return "never restarted"
+        return (
+            f"restarted {self.mode.value}, up to {self.max_restarts} times, "
+            f"after {_seconds(self.backoff_min_s)} to {_seconds(self.backoff_max_s)}"
+        )
+
+
+def parse_backoff(text: str) -> tuple[float, float]:
+    """``MIN..MAX`` as durations (``5s..5m``, ``0..10``) -> seconds; BackoffError if not."""
+    low, sep, high = text.partition("..")
+    if not sep:
+        raise BackoffError(f"backoff {text!r} is not MIN..MAX (e.g. 5s..5m)")
+    try:
+        bounds = parse_duration(low.strip() or "0"), parse_duration(high.strip())
+    except DurationError as exc:
+        raise BackoffError(f"backoff {text!r}: {exc}") from None
+    shortest, longest = (b or 0.0 for b in bounds)
+    if shortest > longest:
+        raise BackoffError(f"backoff {text!r}: the shortest wait is longer than the longest")
+    return shortest, longest
+
+
+@dataclass(frozen=True)
+class RunEnding:
+    """What the decision needs of one run of the task (oldest first)."""
+
+    state: RunState
+    reason: ExitReason | None
+    restart: bool  # queued by the policy (not by a person)
+    started_at: float | None
+    ended_at: float | None
+
+
+@dataclass(frozen=True)
+class Restart:
+    number: int  # 1 for the first restart since a person last started the task
+    of: int
+    delay_s: float
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    message: str
+
+
+Decision = Restart | GiveUp | None
+
+
+def decide(policy: RestartPolicy, runs: Sequence[RunEnding]) -> Decision:
+    """What follows the ending of the last of ``runs``: a restart, giving up (said to the
+    person), or nothing (no policy, an ending that never restarts, a run not ended)."""
+    if not runs or not policy.restarts:
+        return None
+    last = runs[-1]
+    if not last.state.is_terminal or not _calls_for_restart(policy, last):
+        return None
+    used = 0  # restarts since a person last started it (a start, retry, resume, follow-up)
+    for run in reversed(runs):
+        if not run.restart:
+            break
+        used += 1
+    if _flapping(runs[len(runs) - used - 1 :]):
+        return GiveUp(
+            f"flapping: it ended {FLAP_RUNS} times within {_seconds(FLAP_WINDOW_S)}; "
+            "stopped (retry it once it is fixed)"
+        )
+    if used >= policy.max_restarts:
+        times = "restart" if used == 1 else "restarts"
+        return GiveUp(f"gave up after {used} {times}")
+    return Restart(used + 1, policy.max_restarts, policy.delay(used + 1))
+
+
+def _calls_for_restart(policy: RestartPolicy, run: RunEnding) -> bool:
+    if run.state in (RunState.CANCELLED, RunState.TIMED_OUT):
+        return False  # the person's or the deadline's decision: never undone by a restart
+    if run.reason is ExitReason.SETUP_FAILED:
+        return False  # the worktree's setup failed: a restart would fail the same way
+    if run.state is RunState.SUCCEEDED:
+        return policy.mode is RestartMode.ALWAYS
+    return run.state in (RunState.FAILED, RunState.INTERRUPTED)
+
+
+def _flapping(episode: Sequence[RunEnding]) -> bool:
+    """The last FLAP_RUNS runs since a person started it all began and ended in one window."""
+    if len(episode) < FLAP_RUNS:
+        return False
+    recent = episode[-FLAP_RUNS:]
+    first = recent[0].started_at or recent[0].ended_at
+    last = recent[-1].ended_at
+    return first is not None and last is not None and last - first <= FLAP_WINDOW_S
+
+
+def _seconds(value: float) -> str:
+    if value >= 60 and value % 60 == 0:
+        return f"{value / 60:g} min"
+    return f"{value:g} s"
