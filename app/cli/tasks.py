@@ -119,7 +119,10 @@ def add_commands(sub: Subparsers) -> None:
     _add_wait(p)
     p.set_defaults(handler=cmd_follow_up)
 
-    p = sub.add_parser("resume", help="continue an interrupted task's agent session")
+    p = sub.add_parser(
+        "resume",
+        help="continue an interrupted task's agent session; start a waiting one now",
+    )
     p.add_argument("task", help="task id")
     _add_wait(p)
     p.set_defaults(handler=cmd_resume)
@@ -318,9 +321,17 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from app.supervisor import commands
 
     locations, conn = open_store()
-    task_id, run_id = commands.resume(conn, args.task, load_settings(locations.settings))
+    waited = commands.start_now(conn, args.task)
+    if waited is not None:
+        task_id, run = waited
+        at = time.strftime("%H:%M:%S", time.localtime(run.not_before))
+        said = f"Task {task_id}: starting now rather than at {at} (run {run.id})."
+        run_id = run.id
+    else:
+        task_id, run_id = commands.resume(conn, args.task, load_settings(locations.settings))
+        said = f"Task {task_id}: resuming its agent session (run {run_id})."
     if not args.wait:
-        print(f"Task {task_id}: resuming its agent session (run {run_id}).")
+        print(said)
         return EXIT_OK
     return _queued(locations, conn, task_id, run_id, args)
 

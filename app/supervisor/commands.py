@@ -168,6 +168,20 @@ def follow_up(
         return task.id, run_id
 
 
+def start_now(conn: Connection, task_ref: str | int) -> tuple[int, Run] | None:
+    """A task whose queued run waits for a time (a restart's backoff, a limit's reset) may
+    start at once: returns (task id, the run as it waited), or None if it waits for nothing."""
+    with transaction(conn):
+        task = repo.resolve_task(conn, str(task_ref))
+        run = task.latest_run
+        if run is None or run.state is not RunState.QUEUED or run.not_before is None:
+            return None
+        repo.start_now(conn, run.id)
+        waited = {"not_before": run.not_before, "wait_reason": run.wait_reason}
+        repo.add_event(conn, "started_now", task_id=task.id, run_id=run.id, detail=waited)
+        return task.id, run
+
+
 def resume(conn: Connection, task_ref: str | int, settings: Settings) -> tuple[int, int]:
     """Continue an interrupted (or failed) task in its agent's session instead of starting over."""
     return follow_up(conn, task_ref, RESUME_MESSAGE, settings, kind=RunKind.RESUME)

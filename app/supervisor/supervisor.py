@@ -255,7 +255,13 @@ class Supervisor:
         return run_id
 
     def resume(self, task_ref: str | int) -> int:
-        """Continue an interrupted task's agent session instead of starting over."""
+        """Continue an interrupted task's agent session instead of starting over; a task
+        whose run waits for a time (a restart's backoff, a limit) starts now."""
+        waited = commands.start_now(self.conn, task_ref)
+        if waited is not None:
+            self.bus.publish(TaskUpdated(waited[0]))
+            self._wake.set()
+            return waited[1].id
         task_id, run_id = commands.resume(self.conn, task_ref, self.settings)
         self.bus.publish(RunStateChanged(task_id, run_id, None, RunState.QUEUED))
         self._wake.set()

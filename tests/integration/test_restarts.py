@@ -149,3 +149,15 @@ def test_an_ending_taken_in_at_recovery_is_restarted(home: Home, work_dir: Path)
     _supervise_until(home, lambda: _ended(home, task_id, 2))
     ran = [(r.kind.value, r.exit_code) for r in home.runs(task_id)]
     assert ran == [("start", 3), ("restart", 3)]
+
+
+def test_a_waiting_restart_starts_at_once_when_resumed(home: Home, work_dir: Path) -> None:
+    task_id = _run(home, work_dir, "--restart", "on-failure", "--max-restarts", "1",
+                   "--backoff", "1h..1h")  # fmt: skip
+    _supervise_until(home, lambda: len(home.runs(task_id)) == 2)
+    said = home.cli("resume", str(task_id), check=True).stdout
+    assert said.startswith(f"Task {task_id}: starting now rather than at ")
+    _supervise_until(home, lambda: _ended(home, task_id, 2))
+    assert [r.state.value for r in home.runs(task_id)] == ["failed", "failed"]
+    ended = home.cli("resume", str(task_id))  # waits for nothing now: a session resume, as before
+    assert ended.returncode != 0 and "use Retry" in ended.stderr
