@@ -105,6 +105,19 @@ def add_run(sub: Subparsers) -> None:
         "next one, at most MAX (default 5s..5m)",
     )
     p.add_argument(
+        "--no-auto-resume",
+        action="store_true",
+        help="when its agent hits a usage limit, stop rather than resume after the reset "
+        "(default: as Settings say)",
+    )
+    p.add_argument(
+        "--max-resumes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="resume after a usage limit at most N times (default: as Settings say)",
+    )
+    p.add_argument(
         "command",
         nargs=argparse.REMAINDER,
         help="-- COMMAND [ARGS...] for shell; the PROMPT (or - for stdin) for agents",
@@ -233,6 +246,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                         priority=args.priority, options=options)  # fmt: skip
     if args.base and not args.worktree:
         return usage_error("--base goes with --worktree")
+    if args.max_resumes is not None and args.max_resumes < 0:
+        return usage_error("--max-resumes must be 0 (never resume) or more")
+    if args.no_auto_resume or args.max_resumes is not None:
+        from app.core.limits import LimitPolicy
+
+        auto = False if args.no_auto_resume else None
+        spec = dataclasses.replace(spec, limits=LimitPolicy(auto, args.max_resumes))
     if args.restart != "never":
         from app.core.restarts import RestartMode, RestartPolicy
 
@@ -441,7 +461,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         note = f"  (waiting for #{wait['task']} on {wait['folder']})" if wait else ""
         if s["not_before"] is not None:
             at = time.strftime("%H:%M:%S", time.localtime(s["not_before"]))
-            note += f"  ({s['wait_reason'] or 'waits'} at {at})"
+            if s["wait_reason"] == "limit":
+                note += f"  (waiting: {s['agent']} limit until {at})"
+            else:
+                note += f"  ({s['wait_reason'] or 'waits'} at {at})"
         note += "  (archived)" if s["archived"] else ""
         lines.append(
             f"{s['id']:>5}  {s['state'] or '-':<11} {code:>4}  {s['agent']:<7} {created:<16}  "

@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from app.core.limits import LimitPolicy
 from app.core.restarts import RestartPolicy
 from app.core.states import ExitReason, RunState
 
@@ -34,6 +35,7 @@ class TaskSpec:
     base: str | None = None  # the worktree's base branch or commit; None: the checked-out one
     lock: bool | None = None  # hold its folder while it runs in place; None: coding agents do
     restart: RestartPolicy = field(default_factory=RestartPolicy)  # after a run ends (never)
+    limits: LimitPolicy = field(default_factory=LimitPolicy)  # on its agent's usage limit
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -42,6 +44,10 @@ class TaskSpec:
             data["restart"] = self.restart.to_json()
         else:
             del data["restart"]  # the default: specs without a policy read as before
+        if self.limits.is_default:
+            del data["limits"]
+        else:
+            data["limits"] = self.limits.to_json()
         return data
 
     @property
@@ -72,6 +78,7 @@ class TaskSpec:
             base=str(data["base"]) if data.get("base") else None,
             lock=None if data.get("lock") is None else bool(data["lock"]),
             restart=RestartPolicy.from_json(data.get("restart")),
+            limits=LimitPolicy.from_json(data.get("limits")),
         )
 
 
@@ -84,6 +91,7 @@ class RunKind(enum.StrEnum):
     FOLLOW_UP = "follow_up"  # the next message in the agent's session
     CHECK = "check"  # a land's check command (its argv is the run's own), not the agent
     RESTART = "restart"  # queued by the task's restart policy after a run ended
+    AFTER_LIMIT = "after_limit"  # resumes the session once the agent's usage limit reset
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,7 @@ class Run:
     output_tokens: int | None = None
     turns: int | None = None
     not_before: float | None = None  # a queued run starts no earlier (a restart's backoff)
-    wait_reason: str | None = None  # why it waits for not_before: "restart" (WAIT_REASONS)
+    wait_reason: str | None = None  # why it waits for not_before: "restart" or "limit"
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,7 @@ class Task:
     waiting_for: int | None = None  # queued behind this task's hold on lock_key
     archived_at: float | None = None  # when the person archived it (out of the default view)
     dismissed_at: float | None = None  # when the person last dismissed how it ended
+    limit_until: float | None = None  # queued while its agent's usage limit holds: until then
 
     @property
     def archived(self) -> bool:
@@ -179,14 +188,35 @@ class Task:
             "session_id": self.session_id,
             "archived": self.archived,
             "not_before": self.waits_until,  # a queued run waits for it (a restart's backoff)
-            "wait_reason": run.wait_reason if self.waits_until is not None and run else None,
+            "wait_reason": self.wait_reason,
         }
 
     @property
     def waits_until(self) -> float | None:
-        """When its queued run may start, if it waits for a time (None: when its turn comes)."""
-        run = self.latest_run
-        return run.not_before if run is not None and run.state is RunState.QUEUED else None
+        """When its queued run may start, if it waits for a time (None: when its turn comes):
+        its own ``not_before`` or its agent's limit, whichever is later."""
+        return waits_until(self.latest_run, self.limit_until)[0]
+
+    @property
+    def wait_reason(self) -> str | None:
+        """What it waits for until :attr:`waits_until`: "restart", "limit"; None if nothing."""
+        return waits_until(self.latest_run, self.limit_until)[1]
+
+
+def waits_until(run: Run | None, limit_until: float | None) -> tuple[float | None, str | None]:
+    """A run's wait: (until when, why); (None, None) if it is not queued or waits for no time."""
+    if run is None or run.state is not RunState.QUEUED:
+        return None, None
+    return queued_wait(run.not_before, run.wait_reason, limit_until)
+
+
+def queued_wait(
+    not_before: float | None, reason: str | None, limit_until: float | None
+) -> tuple[float | None, str | None]:
+    """A queued run's wait from its own ``not_before`` and its agent's limit: the later."""
+    if limit_until is not None and (not_before is None or limit_until >= not_before):
+        return limit_until, "limit"
+    return (not_before, reason) if not_before is not None else (None, None)
 
 
 class RecoveryCause(enum.StrEnum):

@@ -99,9 +99,11 @@ class RunEnding:
 
     state: RunState
     reason: ExitReason | None
-    restart: bool  # queued by the policy (not by a person)
+    restart: bool  # queued by the policy: it used up a restart
     started_at: float | None
     ended_at: float | None
+    automatic: bool | None = None  # queued by Agentry (a restart, a resume after a limit);
+    # None: as ``restart`` says. A person's run starts the count again.
 
 
 @dataclass(frozen=True)
@@ -128,11 +130,11 @@ def decide(policy: RestartPolicy, runs: Sequence[RunEnding]) -> Decision:
     if not last.state.is_terminal or not _calls_for_restart(policy, last):
         return None
     used = 0  # restarts since a person last started it (a start, retry, resume, follow-up)
-    for run in reversed(runs):
-        if not run.restart:
-            break
-        used += 1
-    if _flapping(runs[len(runs) - used - 1 :]):
+    since = len(runs) - 1  # where that episode starts
+    while since > 0 and _automatic(runs[since]):
+        used += runs[since].restart
+        since -= 1
+    if _flapping(runs[since:]):
         return GiveUp(
             f"flapping: it ended {FLAP_RUNS} times within {_seconds(FLAP_WINDOW_S)}; "
             "stopped (retry it once it is fixed)"
@@ -141,6 +143,10 @@ def decide(policy: RestartPolicy, runs: Sequence[RunEnding]) -> Decision:
         times = "restart" if used == 1 else "restarts"
         return GiveUp(f"gave up after {used} {times}")
     return Restart(used + 1, policy.max_restarts, policy.delay(used + 1))
+
+
+def _automatic(run: RunEnding) -> bool:
+    return run.restart if run.automatic is None else run.automatic
 
 
 def _calls_for_restart(policy: RestartPolicy, run: RunEnding) -> bool:

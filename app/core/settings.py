@@ -80,6 +80,13 @@ class Settings:
     prune_merged_after_days: int = 0  # remove worktrees whose work is merged; 0: never
     backups_keep: int = 10  # the newest this many database backups are kept, older ones go
     backups_every_h: float = 24.0  # back up this often and at a clean shutdown; 0: neither
+    # A task stopped by its agent's usage or rate limit waits for the reset and resumes its
+    # session (issue #15); each task may say otherwise (TaskSpec.limits).
+    limit_auto_resume: bool = True
+    limit_max_resumes: int = 5  # per task, since a person last started it; then it stops
+    limit_resume_margin_s: float = 120.0  # after the reset time the agent gave
+    limit_quiet_hours: str = ""  # e.g. "23:00-07:00": nothing resumes by itself then
+    limit_resume_message: str = "The usage limit you hit has reset. Continue where you left off."
 
     def project(self, top: str) -> ProjectSettings:
         """The settings of the repository whose top folder is ``top``."""
@@ -142,6 +149,7 @@ class Settings:
             found.append("command_shell must be one of " + ", ".join(sorted(SHELL_KEYS)))
         if self.theme not in THEMES:
             found.append("theme must be one of system, light, dark")
+        found.extend(_limit_problems(self))
         return found
 
     def replace(self, **changes: Any) -> Settings:
@@ -163,6 +171,23 @@ def _project_problems(settings: Settings) -> list[str]:
     found: list[str] = []
     for top in {*settings.project_copy_files, *settings.project_setup, *settings.project_check}:
         found.extend(f"{top}: {p}" for p in settings.project(top).problems())
+    return found
+
+
+def _limit_problems(settings: Settings) -> list[str]:
+    from app.core.limits import LimitError, parse_quiet_hours
+
+    found = []
+    if not 0 <= settings.limit_max_resumes <= 1000:
+        found.append("limit_max_resumes must be between 0 (never resume) and 1000")
+    if not 0 <= settings.limit_resume_margin_s <= 24 * 3600:
+        found.append("limit_resume_margin_s must be between 0 and 86400 seconds")
+    try:
+        parse_quiet_hours(settings.limit_quiet_hours)
+    except LimitError as exc:
+        found.append(f"limit_quiet_hours: {exc}")
+    if not settings.limit_resume_message.strip():
+        found.append("limit_resume_message must say something to the agent")
     return found
 
 

@@ -226,4 +226,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN not_before REAL;
     ALTER TABLE runs ADD COLUMN wait_reason TEXT
     """,
+    # 12: an agent's usage or rate limit (issue #15): its queued tasks wait until it resets
+    """
+    CREATE TABLE agent_limits (
+        agent    TEXT PRIMARY KEY,
+        until    REAL NOT NULL,
+        kind     TEXT NOT NULL,
+        message  TEXT NOT NULL,
+        since    REAL NOT NULL,
+        run_id   INTEGER
+    )
+    """,
 ]

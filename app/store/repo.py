@@ -88,6 +88,13 @@ _LOCK_HELD_BY = (
 )
 
 
+# Until when the task's agent's usage limit holds, if it does now (SQLite's clock, so a
+# query needs no parameter for it).
+LIMIT_UNTIL = (
+    "SELECT l.until FROM agent_limits l WHERE l.agent = t.agent "
+    "AND l.until > (julianday('now') - 2440587.5) * 86400.0"
+)
+
 _TASK_COLUMNS = (
     "t.id AS t_id, t.title, t.agent, t.spec_json, t.priority AS t_priority, "
     "t.created_at AS t_created_at, t.lock_key AS t_lock_key, "
@@ -96,7 +103,7 @@ _TASK_COLUMNS = (
     "(SELECT s.session_id FROM runs s WHERE s.task_id = t.id AND s.session_id IS NOT NULL "
     "ORDER BY s.id DESC LIMIT 1) AS t_session, "
     f"CASE WHEN r.state = 'queued' AND t.lock_key IS NOT NULL THEN ({_LOCK_HELD_BY}) END "
-    "AS t_waiting, r.*"
+    f"AS t_waiting, CASE WHEN r.state = 'queued' THEN ({LIMIT_UNTIL}) END AS t_limit, r.*"
 )
 
 
@@ -115,6 +122,7 @@ def _task(row: sqlite3.Row) -> Task:
         waiting_for=row["t_waiting"],
         archived_at=row["t_archived_at"],
         dismissed_at=row["t_dismissed_at"],
+        limit_until=row["t_limit"],
     )
 
 
@@ -133,9 +141,9 @@ def _tasks(cursor: sqlite3.Cursor) -> list[Task]:
     rows = cursor.fetchall()
     specs = json.loads("[" + ",".join(row[at["spec_json"]] for row in rows) + "]")
     (t_id, title, agent, t_priority, t_created, t_lock, t_archived, t_dismissed, t_cost,
-     t_session, t_waiting) = (at[name] for name in (
+     t_session, t_waiting, t_limit) = (at[name] for name in (
         "t_id", "title", "agent", "t_priority", "t_created_at", "t_lock_key", "t_archived_at",
-        "t_dismissed_at", "t_cost", "t_session", "t_waiting"))  # fmt: skip
+        "t_dismissed_at", "t_cost", "t_session", "t_waiting", "t_limit"))  # fmt: skip
     run_at = tuple(at[name] for name in _RUN_COLUMNS)
     tasks = []
     for row, spec in zip(rows, specs, strict=True):
@@ -145,7 +153,7 @@ def _tasks(cursor: sqlite3.Cursor) -> list[Task]:
             priority=row[t_priority], created_at=row[t_created], latest_run=run,
             total_cost_usd=row[t_cost], session_id=row[t_session], lock_key=row[t_lock],
             waiting_for=row[t_waiting], archived_at=row[t_archived],
-            dismissed_at=row[t_dismissed],
+            dismissed_at=row[t_dismissed], limit_until=row[t_limit],
         ))  # fmt: skip
     return tasks
 
@@ -155,7 +163,7 @@ _RUN_COLUMNS = (
     "started_at", "ended_at", "exit_code", "reason", "message", "runner_pid",
     "runner_create_time", "agent_pid", "agent_create_time", "kind", "prompt",
     "resume_session", "argv_json", "session_id", "model", "cost_usd", "input_tokens",
-    "output_tokens", "turns",
+    "output_tokens", "turns", "not_before", "wait_reason",
 )  # fmt: skip
 
 
@@ -171,7 +179,7 @@ def _run_from(row: tuple[Any, ...], at: tuple[int, ...]) -> Run:
         agent_create_time=v[16], kind=_KINDS.get(kind) or RunKind(kind), prompt=v[18],
         resume_session=v[19], argv=tuple(json.loads(argv)) if argv else (),
         session_id=v[21], model=v[22], cost_usd=v[23], input_tokens=v[24],
-        output_tokens=v[25], turns=v[26],
+        output_tokens=v[25], turns=v[26], not_before=v[27], wait_reason=v[28],
     )  # fmt: skip
 
 
@@ -455,16 +463,18 @@ def queued_runs(conn: sqlite3.Connection, limit: int | None = None) -> list[Run]
 
 
 def startable_runs(conn: sqlite3.Connection, limit: int, now: float | None = None) -> list[Run]:
-    """:func:`queued_runs` without those waiting for another task's hold on their folder
-    or for their ``not_before`` (at ``now``, the wall clock by default)."""
+    """:func:`queued_runs` without those waiting for another task's hold on their folder,
+    for their ``not_before`` or for their agent's limit to reset (at ``now``, the wall
+    clock by default)."""
     sql = (
         "SELECT r.* FROM runs r JOIN tasks t ON t.id = r.task_id WHERE r.state = 'queued' "
         "AND (r.not_before IS NULL OR r.not_before <= ?) "
+        "AND NOT EXISTS (SELECT 1 FROM agent_limits l WHERE l.agent = t.agent AND l.until > ?) "
         f"AND (t.lock_key IS NULL OR NOT EXISTS ({_LOCK_HELD_BY})) "
         "ORDER BY r.priority DESC, r.id LIMIT ?"
     )
     at = time.time() if now is None else now
-    return [_run(row) for row in conn.execute(sql, (at, int(limit)))]
+    return [_run(row) for row in conn.execute(sql, (at, at, int(limit)))]
 
 
 def start_now(conn: sqlite3.Connection, run_id: int) -> bool:

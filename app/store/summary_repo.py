@@ -13,8 +13,9 @@ import json
 import sqlite3
 from typing import Any
 
+from app.core.models import queued_wait
 from app.core.states import ExitReason
-from app.store.repo import _LOCK_HELD_BY
+from app.store.repo import _LOCK_HELD_BY, LIMIT_UNTIL
 
 _REASONS = frozenset(r.value for r in ExitReason)
 
@@ -32,6 +33,7 @@ _COLUMNS = (
     "t.archived_at IS NOT NULL, "
     "CASE WHEN r.state = 'queued' THEN r.not_before END, "
     "CASE WHEN r.state = 'queued' AND r.not_before IS NOT NULL THEN r.wait_reason END, "
+    f"CASE WHEN r.state = 'queued' THEN ({LIMIT_UNTIL}) END, "
     f"CASE WHEN r.state = 'queued' AND t.lock_key IS NOT NULL THEN ({_LOCK_HELD_BY}) END, "
     "t.lock_key"
 )
@@ -79,12 +81,12 @@ def task_summaries(
             "cost_usd": cost,
             "session_id": session,
             "archived": bool(archived_),
-            "not_before": not_before,
-            "wait_reason": wait_reason,
+            **dict(zip(("not_before", "wait_reason"),
+                       queued_wait(not_before, wait_reason, limit_until), strict=True)),
             "waiting_for": None if waiting is None else {"task": waiting, "folder": lock_key},
         }
         for (task_id, title, agent, state, exit_code, created_at, started_at, ended_at, attempt,
              run_id, reason, message, cwd, _, model, cost, session, archived_, not_before,
-             wait_reason, waiting, lock_key),
+             wait_reason, limit_until, waiting, lock_key),
         argv in zip(rows, argvs, strict=True)
     ]  # fmt: skip

@@ -49,9 +49,10 @@ def after_ending(conn: Connection, run: Run, now: float | None = None) -> Follow
         return None  # a person queued another run meanwhile: theirs is what follows
     runs = [r for r in repo.runs_for_task(conn, task.id) if r.kind is not RunKind.CHECK]
     endings = [
-        RunEnding(r.state, r.reason, r.kind is RunKind.RESTART, r.started_at, r.ended_at)
+        RunEnding(r.state, r.reason, r.kind is RunKind.RESTART, r.started_at, r.ended_at,
+                  automatic=r.kind in (RunKind.RESTART, RunKind.AFTER_LIMIT))
         for r in runs
-    ]
+    ]  # fmt: skip
     decision = decide(task.spec.restart, endings)
     if isinstance(decision, GiveUp):
         message = f"{run.message}; {decision.message}" if run.message else decision.message
