@@ -121,6 +121,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("server.add_quit", ("quit",)),
     ("workflows.add_commands", ("workflow", "checkpoint", "checkpoints")),
     ("server.add_doctor", ("doctor",)),
+    ("usage.add_commands", ("usage",)),
 )
 """Each group's registration (``module.function`` in app.cli) and the commands it registers,
 in the order `agentry --help` lists them. A command line imports and builds only the group

@@ -156,6 +156,9 @@ class Adapter:
     permission_modes: ClassVar[tuple[str, ...]] = ()
     # The ``agentry hook KIND`` this agent's pre-tool hook calls; None: it has no usable hook.
     hook_kind: ClassVar[str | None] = None
+    # What its structured output says a run used (the usage view names the agents that do).
+    reports_cost: ClassVar[bool] = False
+    reports_tokens: ClassVar[bool] = False
 
     # ------------------------------------------------------------------ detection
 

@@ -31,6 +31,8 @@ from app.supervisor.adapters.base import (
 class ClaudeAdapter(Adapter):
     name = "claude"
     label = "Claude Code"
+    reports_cost = True
+    reports_tokens = True
     executables = ("claude",)
     install_hint = "npm install -g @anthropic-ai/claude-code"
     structured = True

@@ -57,6 +57,7 @@ WEB_SEARCH_TOOL = "web_search"
 class CodexAdapter(Adapter):
     name = "codex"
     label = "Codex CLI"
+    reports_tokens = True
     executables = ("codex",)
     install_hint = "npm install -g @openai/codex"
     structured = True

@@ -65,6 +65,7 @@ HOOK_NAME = "agentry-approvals"
 class GeminiAdapter(Adapter):
     name = "gemini"
     label = "Gemini CLI"
+    reports_tokens = True
     executables = ("gemini",)
     install_hint = "npm install -g @google/gemini-cli"
     structured = True

@@ -43,6 +43,8 @@ from app.supervisor.adapters.base import (
 class OpencodeAdapter(Adapter):
     name = "opencode"
     label = "opencode"
+    reports_cost = True
+    reports_tokens = True
     executables = ("opencode",)
     install_hint = "npm install -g opencode-ai"
     structured = True
