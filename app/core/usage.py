@@ -51,7 +51,7 @@ class Usage:
 
 @dataclass(frozen=True)
 class UsageRow:
-    """One local day × agent × project."""
+    """The runs of one local day, one agent and one project."""
 
     day: date
     agent: str
