@@ -43,10 +43,15 @@ def reporting_agents() -> tuple[list[str], list[str]]:
     return costs, tokens
 
 
-def nothing_recorded() -> str:
-    """The empty state: that nothing is wrong, and where figures come from."""
+def who_reports() -> str:
+    """Which agents' runs have a cost, and which only tokens: where the figures come from."""
     costs, tokens = reporting_agents()
-    line = f"No costs recorded yet. {' and '.join(costs)} report what each run cost"
+    line = f"{' and '.join(costs)} report what each run cost"
     if tokens:
         line += f"; {' and '.join(tokens)} report tokens only"
     return line + "."
+
+
+def nothing_recorded() -> str:
+    """The empty state: that nothing is wrong, and where figures come from."""
+    return f"No costs recorded yet. {who_reports()}"

@@ -56,6 +56,9 @@ class ActionSet:
         self.jump_action = action("&Jump to end", "End")
         self.find_action = action("&Find in output…", QKeySequence.StandardKey.Find)
         self.history_action = action("Recovery &history…")
+        self.usage_action = action(
+            "&Usage…", tip="Cost and tokens per day, agent and project, as the agents report them"
+        )
         self.cleanup_action = action(
             "&Clean up…", tip="Remove worktrees, folders and runners that no task needs"
         )
@@ -148,6 +151,7 @@ class ActionSet:
         for act in (self.pause_action, self.jump_action, self.find_action):
             view_menu.addAction(act)
         tools_menu = bar.addMenu("T&ools")
+        tools_menu.addAction(self.usage_action)
         tools_menu.addAction(self.project_settings_action)
         tools_menu.addAction(self.clear_finished_action)
         tools_menu.addAction(self.cleanup_action)

@@ -53,6 +53,7 @@ from app.ui.task_model import QueueState, TaskTableModel
 from app.ui.task_organiser import TaskOrganiser
 from app.ui.task_tabs import TaskTabs
 from app.ui.ui_state import ui_state
+from app.ui.usage_view import UsageDialog
 from app.ui.welcome import WelcomePage
 from app.ui.workflow_tabs import WorkflowTabs
 from app.ui.workflows_view import RunWorkflowDialog, WorkflowView
@@ -201,6 +202,7 @@ class MainWindow(QMainWindow):
         actions.find_action.triggered.connect(task_tabs.find)
         actions.history_action.triggered.connect(self.show_recovery_history)
         actions.cleanup_action.triggered.connect(self.show_cleanup)
+        actions.usage_action.triggered.connect(self.show_usage)
         actions.restore_action.triggered.connect(self.show_restore)
         actions.approvals_action.triggered.connect(self.approvalsRequested)
         actions.about_action.triggered.connect(self._about)
@@ -477,6 +479,9 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    def show_usage(self) -> UsageDialog:
+        return window_tools.usage_dialog(self, self.supervisor)
 
     def show_restore(self) -> RestoreDialog:
         """Choose a backup; the app quits, restores it and opens again."""

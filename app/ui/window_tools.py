@@ -1,5 +1,5 @@
 """The main window's tool dialogs that only need the supervisor: Settings (with its
-approval rules), Restore a backup, About."""
+approval rules), Usage, Restore a backup, About."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from app import __version__
 from app.core.approvals import NewRule
 from app.core.locations import Locations
 from app.core.settings import Settings
+from app.core.usage import UsageReport
 from app.supervisor.restore import list_backups
 from app.supervisor.supervisor import Supervisor
+from app.supervisor.usage import period, read_usage, who_reports
 from app.ui.dialogs.restore import RestoreDialog
 from app.ui.dialogs.settings import SettingsDialog
+from app.ui.usage_view import UsageDialog
 
 
 def settings_dialog(parent: QWidget, supervisor: Supervisor,
@@ -34,6 +37,19 @@ def settings_dialog(parent: QWidget, supervisor: Supervisor,
     dialog.applied.connect(apply)
     dialog.ruleAdded.connect(lambda rule: rules_changed(add=rule))
     dialog.ruleRemoved.connect(lambda rule_id: rules_changed(remove=rule_id))
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
+
+
+def usage_dialog(parent: QWidget, supervisor: Supervisor) -> UsageDialog:
+    """Cost and tokens of the last days, read off the event loop on each period chosen."""
+    database = supervisor.locations.database
+
+    async def load(days: int) -> UsageReport:
+        return await read_usage(database, *period(days))
+
+    dialog = UsageDialog(load, who_reports(), parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
     return dialog
