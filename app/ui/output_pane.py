@@ -41,6 +41,7 @@ from app.core.states import RunState
 from app.ui.labels import waiting_label
 from app.ui.output_tools import FindBar, PaneHeader
 from app.ui.raw_log import END_MARK, RUN_MARK, YOU_MARK, RawLog
+from app.ui.wait_bar import WaitBar
 
 DEFAULT_MAX_BLOCKS = 10_000
 FLUSH_MS = 40
@@ -55,6 +56,7 @@ class OutputPane(QWidget):
     closeRequested = Signal(int)  # task id
     followUpRequested = Signal(int, str)  # task id, message
     resumeRequested = Signal(int)  # task id
+    stopRequested = Signal(int)  # task id: end a wait (a pause for a limit, a restart's backoff)
 
     def __init__(
         self,
@@ -87,6 +89,7 @@ class OutputPane(QWidget):
 
     def _build(self) -> None:
         self.header = PaneHeader(self)
+        self.wait_bar = WaitBar(self)
         # The header shows this switch; what it switches is the pane's drawing.
         self.expand_button = self.header.expand_button
         self.footer = QLabel(self)
@@ -132,6 +135,7 @@ class OutputPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.header)
+        layout.addWidget(self.wait_bar)
         layout.addWidget(self.sections, 1)
         layout.addWidget(self.follow_up_bar)
 
@@ -151,6 +155,8 @@ class OutputPane(QWidget):
         self.follow_up.returnPressed.connect(self._send_follow_up)
         self.send_button.clicked.connect(self._send_follow_up)
         self.resume_button.clicked.connect(lambda: self.resumeRequested.emit(self.task_id))
+        self.wait_bar.resumeNowRequested.connect(lambda: self.resumeRequested.emit(self.task_id))
+        self.wait_bar.stopRequested.connect(lambda: self.stopRequested.emit(self.task_id))
         # drawing
         self._flush_timer.timeout.connect(self.flush)
         self.sections.currentChanged.connect(self._on_section_shown)
@@ -452,6 +458,8 @@ class OutputPane(QWidget):
 def _empty_text(task: Task) -> str:
     """What an empty pane says instead of being a blank box."""
     state = task.state
+    if task.waits_until is not None:
+        return "It starts by itself when its wait above is over."
     if state is RunState.QUEUED and task.waiting_for is not None:
         return f"Queued, {waiting_label(task)}: one task at a time in a folder."
     if state is RunState.QUEUED:

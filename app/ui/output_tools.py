@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.models import Task
-from app.ui.labels import capitalized, state_label, waiting_label
+from app.ui.labels import capitalized, task_state_label, waiting_label
 from app.ui.task_model import exit_label
 from app.ui.widgets import ElidedLabel
 
@@ -90,7 +90,7 @@ class PaneHeader(QWidget):
     def show_task(self, task: Task, log_path: Path | None) -> None:
         self.open_log_button.setEnabled(log_path is not None)
         run = task.latest_run
-        state = state_label(task.state)
+        state = task_state_label(task)
         extra = ""
         if run is not None and run.exit_code is not None:
             extra = f" · exit {exit_label(run.exit_code)}"

@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
 
 from app.core.approvals import Approval, ApprovalState
-from app.core.models import Run, Task
+from app.core.models import Run, RunKind, Task
 from app.core.render import Renderer
 from app.core.states import RunState
 from app.core.transcript import exit_line, sent_message
@@ -31,7 +31,8 @@ from app.ui.task_details import TaskDetails
 
 EARLIER_RUN_BYTES = 64 * 1024
 RUN_KINDS = {"start": "started", "retry": "retried", "resume": "resumed session",
-             "follow_up": "follow-up", "check": "land check"}  # fmt: skip
+             "follow_up": "follow-up", "check": "land check", "restart": "restarted",
+             "after_limit": "resumed after the limit"}  # fmt: skip
 PREVIEW_TIP = "\n\nPreview: the next task you select replaces it. Double-click to keep it."
 
 
@@ -107,6 +108,7 @@ class TaskTabs(QObject):
         pane = self.panes.get(task.id)
         if pane is not None:
             pane.set_task(task, self._log_path(task))
+            self._show_wait(task)
             self._show_details(task)
 
     def task_updated(self, task: Task) -> None:
@@ -186,6 +188,7 @@ class TaskTabs(QObject):
         pane.set_task(task, self._log_path(task))
         pane.followUpRequested.connect(self.send_follow_up)
         pane.resumeRequested.connect(self.resume_task)
+        pane.stopRequested.connect(self.stop_task)
         details = TaskDetails(parent=pane)
         pane.add_section(details, "Details")
         self.details[task.id] = details
@@ -262,6 +265,9 @@ class TaskTabs(QObject):
         old = self._watched.get(task.id)
         if old is not None:
             self.supervisor.unwatch_output(old)
+            # A restart is queued in the turn its run's end arrives: that end's line goes
+            # above the new run's separator, not below it on the next turn.
+            self._show_run_end(task.id, old)
         self._watched[task.id] = run_id
         run = task.latest_run
         if run is not None:
@@ -269,10 +275,35 @@ class TaskTabs(QObject):
             self._show_message(task, run, self.panes[task.id])
         self.supervisor.watch_output(run_id)
 
+    def stop_task(self, task_id: int) -> bool:
+        """End a wait (a pause for a limit, a restart's backoff): its queued run is cancelled."""
+        try:
+            self.supervisor.cancel(task_id)
+        except CommandRefused as exc:
+            QMessageBox.warning(self._parent, "Could not stop the task", str(exc))
+            return False
+        return True
+
+    def _show_wait(self, task: Task) -> None:
+        pane = self.panes.get(task.id)
+        if pane is None:
+            return
+        restart = None
+        if task.wait_reason == "restart":
+            runs = self.supervisor.runs(task.id)
+            number = 0
+            for run in reversed(runs):  # the restarts since a person last started it
+                if run.kind not in (RunKind.RESTART, RunKind.AFTER_LIMIT):
+                    break
+                number += run.kind is RunKind.RESTART
+            restart = (number, task.spec.restart.max_restarts)
+        pane.wait_bar.show_wait(task, restart)
+
     def _update_follow_up(self, task: Task) -> None:
         pane = self.panes.get(task.id)
         if pane is None:
             return
+        self._show_wait(task)
         ended = task.state is not None and task.state.is_terminal
         ability = session_ability(task)
         pane.set_follow_up(
