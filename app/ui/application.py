@@ -130,6 +130,7 @@ class AgentryApp(QObject):
         window.closeRequested.connect(quitter.close_window)
         window.quitRequested.connect(quitter.request_quit)
         window.runFinished.connect(attention.notify_finished)
+        window.runStarted.connect(attention.notify_started)
         window.runFinished.connect(lambda *_: self.supervisor.mark_seen())
         window.settingsApplied.connect(self._settings_applied)
         window.restoreRequested.connect(self.restore_and_restart)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from app.core.approvals import Approval, RuleScope
+from app.core.models import RunKind, Task
 from app.core.platform import current_user
 from app.core.states import RunState
 from app.core.workflow_models import Checkpoint
@@ -22,6 +23,7 @@ from app.supervisor.events import RunStateChanged
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.workflows import WorkflowEngine
 from app.ui.approvals_view import ApprovalDialog, ApprovalsInbox
+from app.ui.labels import clock
 from app.ui.main_window import MainWindow
 from app.ui.notify import Notifier, TrayIcon, tray_available
 from app.ui.workflows_view import CheckpointDialog
@@ -277,10 +279,22 @@ class Attention(QObject):
 
     # ------------------------------------------------------------------ notifications
 
+    def notify_started(self, event: RunStateChanged) -> None:
+        """Work that waited for an agent's usage limit has resumed: worth saying."""
+        task = self.window.model.task(event.task_id)
+        run = task.latest_run if task else None
+        if task is None or run is None or run.id != event.run_id:
+            return
+        if run.kind is RunKind.AFTER_LIMIT:
+            text = f"#{task.id} {task.title}: the {task.agent} limit has reset"
+            self.notifier.notify("Task resumed", text, task_id=task.id)
+
     def notify_finished(self, event: RunStateChanged) -> None:
         task = self.window.model.task(event.task_id)
         title = task.title if task else f"Task {event.task_id}"
-        if event.new is RunState.SUCCEEDED:
+        if task is not None and task.waits_until is not None and event.new.is_terminal:
+            self._notify_wait(task, event)  # its next run is queued already, with a wait
+        elif event.new is RunState.SUCCEEDED:
             self.notifier.notify(
                 "Task succeeded", f"#{event.task_id} {title}", task_id=event.task_id
             )
@@ -305,6 +319,18 @@ class Attention(QObject):
                 task_id=event.task_id,
             )
         self.update_tray()
+
+    def _notify_wait(self, task: Task, event: RunStateChanged) -> None:
+        """The run ended and what follows waits: a pause for the agent's limit (said as a
+        pause, not a failure) or a restart after its backoff."""
+        until = clock(task.waits_until or 0)
+        if task.wait_reason == "limit":
+            title = "Task paused"
+            text = f"#{task.id} {task.title}: {task.agent} limit; resumes at {until}"
+        else:
+            code = f" (exit code {event.exit_code})" if event.exit_code is not None else ""
+            title, text = f"Task failed{code}", f"#{task.id} {task.title}: restarts at {until}"
+        self.notifier.notify(title, text, level="warning", task_id=task.id)
 
     def on_notice(self, level: str, text: str, task_id: object) -> None:
         if level in ("warning", "error"):

@@ -27,7 +27,7 @@ from app import demo_agent
 from app.core.log import get_logger
 from app.core.models import Task, TaskSpec
 from app.core.settings import Settings
-from app.core.states import ACTIVE
+from app.core.states import ACTIVE, RunState
 from app.supervisor.adapters import session_ability
 from app.supervisor.commands import CommandRefused
 from app.supervisor.events import RunStateChanged
@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
     closeRequested = Signal()  # the window's close button: hide to tray or quit, the app decides
     quitRequested = Signal()
     runFinished = Signal(object)  # RunStateChanged to a terminal state, for notifications
+    runStarted = Signal(object)  # RunStateChanged to running
     settingsApplied = Signal(object)  # Settings
     approvalsRequested = Signal()
     checkpointReviewRequested = Signal(int)
@@ -274,6 +275,8 @@ class MainWindow(QMainWindow):
         self.task_tabs.run_state_changed(task, event)
         if event.new.is_terminal:
             self.runFinished.emit(event)
+        elif event.new is RunState.RUNNING:
+            self.runStarted.emit(event)
         self._refresh()
 
     def _on_notice(self, level: str, text: str, _task_id: object) -> None:

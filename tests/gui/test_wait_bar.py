@@ -52,6 +52,11 @@ def test_a_waiting_restart_counts_down_and_resume_now_starts_it(
     task = app.window.supervisor.task(task_id)
     assert "restart at " in meta_line(task, queue=app.window.model.queue_note(task))
 
+    assert app.attention is not None
+    notes = app.attention.notifier.history
+    failed = next(n for n in notes if n.title == "Task failed (exit code 1)")
+    assert failed.text.startswith(f"#{task_id} Flaky: restarts at ")  # not a plain failure
+
     pane.wait_bar.resume_button.click()
     driver.wait(lambda: home.runs(task_id)[1].state.is_terminal)  # it ran: failed again
     driver.wait(lambda: len(home.runs(task_id)) == 3)  # ... and waits for the next restart
