@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -81,7 +82,7 @@ class _CtrlEnter(QObject):
         return False
 
 
-FIELDS = ("command", "prompt", "cwd", "timeout")
+FIELDS = ("command", "prompt", "cwd", "timeout", "restart")
 """The fields a problem may name (InvalidInput.problems), in the order of the form."""
 
 
@@ -133,6 +134,24 @@ class NewTaskDialog(QDialog):
             f"default: {format_duration(settings.default_timeout_s, none='no limit')}"
             " — e.g. 30m, 2h, none"
         )
+        self.restart = QComboBox(self)
+        for text, mode in (("Never", "never"), ("On failure", "on-failure"), ("Always", "always")):
+            self.restart.addItem(text, mode)
+        self.restart.setToolTip(
+            "Start it again after it fails (or, Always, after any ending but a cancel or a "
+            "timeout), resuming the agent's session where it can"
+        )
+        self.max_restarts = QSpinBox(self, minimum=1, maximum=100, value=3, suffix=" times")
+        self.max_restarts.setPrefix("up to ")
+        self.backoff = QLineEdit(self, placeholderText="5s..5m")
+        self.backoff.setToolTip(
+            "Wait MIN before the first restart, twice as long before each next one, at most MAX"
+        )
+        restart_row = QHBoxLayout()
+        restart_row.addWidget(self.restart)
+        restart_row.addWidget(self.max_restarts)
+        restart_row.addWidget(QLabel("waiting", self))
+        restart_row.addWidget(self.backoff, 1)
         self.title_edit = QLineEdit(self, placeholderText="Optional: a name for the task")
         self.hint = QLabel(
             self,
@@ -165,12 +184,17 @@ class NewTaskDialog(QDialog):
         self.form.addRow("Working folder", folder_row)
         self.form.addRow("", self.worktree)
         self.form.addRow("Timeout", self.timeout)
+        self.form.addRow("Restart", restart_row)
         self.form.addRow("Title", self.title_edit)
         self.fields: dict[str, QWidget] = {
             "command": self.command, "prompt": self.prompt, "cwd": self.cwd,
-            "timeout": self.timeout,
+            "timeout": self.timeout, "restart": self.backoff,
         }  # fmt: skip
-        self._rows: dict[str, QWidget | QHBoxLayout] = {**self.fields, "cwd": folder_row}
+        self._rows: dict[str, QWidget | QHBoxLayout] = {
+            **self.fields,
+            "cwd": folder_row,
+            "restart": restart_row,
+        }
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(self.error)
@@ -180,6 +204,8 @@ class NewTaskDialog(QDialog):
         self.prompt.installEventFilter(ctrl_enter)
         self.command.installEventFilter(ctrl_enter)
         self.agent.currentIndexChanged.connect(self._agent_changed)
+        self.restart.currentIndexChanged.connect(self._restart_changed)
+        self._restart_changed()
         self.permission.currentIndexChanged.connect(self._permission_changed)
         browse.clicked.connect(self._browse)
         self.worktree.known.connect(self._folder_known)
@@ -194,6 +220,11 @@ class NewTaskDialog(QDialog):
         if repository_of is not None:  # else no worktree is offered: nothing to look up
             self.cwd.textChanged.connect(self.worktree.set_folder)
             self.worktree.set_folder(folder, delay=False)
+
+    def _restart_changed(self) -> None:
+        restarts = self.restart.currentData() != "never"
+        self.max_restarts.setEnabled(restarts)
+        self.backoff.setEnabled(restarts)
 
     def _agent_changed(self) -> None:
         name = self.agent.currentData()
@@ -307,6 +338,13 @@ class NewTaskDialog(QDialog):
         self.title_edit.setText(spec.title)
         self.timeout.setText("" if spec.timeout is None else format_duration(spec.timeout))
         self.worktree.choose(spec.worktree, spec.base or "")
+        policy = spec.restart
+        self.restart.setCurrentIndex(max(0, self.restart.findData(policy.mode.value)))
+        if policy.restarts:
+            self.max_restarts.setValue(policy.max_restarts)
+            low, high = (format_duration(v, none="0") for v in (policy.backoff_min_s,
+                                                                 policy.backoff_max_s))  # fmt: skip
+            self.backoff.setText(f"{low}..{high}")
 
     def show_problems(self, problems: Mapping[str, str]) -> None:
         """Every problem at once: listed under the form, and each field's label marked."""
@@ -346,6 +384,9 @@ class NewTaskDialog(QDialog):
                 worktree=self.worktree.chosen,
                 base=self.worktree.base.text(),
                 shell=self.shell,
+                restart=self.restart.currentData(),
+                max_restarts=self.max_restarts.value(),
+                backoff=self.backoff.text(),
             )
         except InvalidInput as exc:
             self.show_problems(exc.problems)

@@ -16,6 +16,7 @@ from app import demo_agent
 from app.core.command_shell import shell_task
 from app.core.durations import DurationError, parse_duration
 from app.core.models import TaskSpec
+from app.core.restarts import BackoffError, RestartMode, RestartPolicy, parse_backoff
 
 
 class InvalidInput(ValueError):
@@ -40,6 +41,9 @@ def build_spec(
     worktree: bool = False,
     base: str = "",
     shell: str = "system",
+    restart: str = "never",
+    max_restarts: int = 3,
+    backoff: str = "",
 ) -> TaskSpec:
     """A TaskSpec from the New task form, or InvalidInput naming every field to fix.
     ``shell`` is the "Shell for shell commands" setting."""
@@ -56,6 +60,14 @@ def build_spec(
             seconds = parse_duration(timeout)
         except DurationError as exc:
             problems["timeout"] = f"Timeout: {exc}"
+    policy = RestartPolicy()
+    if restart != RestartMode.NEVER.value:
+        try:
+            low, high = parse_backoff(backoff) if backoff.strip() else (5.0, 300.0)
+        except BackoffError as exc:
+            problems["restart"] = f"Restart: {exc}"
+        else:
+            policy = RestartPolicy(RestartMode(restart), max(1, max_restarts), low, high)
     if agent == "shell" and not command.strip():
         problems["command"] = "Command: type the command to run, e.g. make test"
     if agent not in ("shell", "demo") and not prompt.strip():
@@ -79,6 +91,7 @@ def build_spec(
         timeout=seconds,
         worktree=worktree,
         base=(base.strip() or None) if worktree else None,
+        restart=policy,
     )
 
 
