@@ -37,6 +37,7 @@ from app.core.durations import DurationError, format_duration, parse_duration
 from app.core.settings import Settings
 from app.supervisor.adapters import Detection, all_adapters, get_adapter
 from app.ui.dialogs.new_task import InvalidInput
+from app.ui.dialogs.settings_limits import LimitSettings
 from app.ui.dialogs.settings_worktrees import WorktreeSettings
 from app.ui.theme import error_style
 
@@ -162,6 +163,8 @@ class SettingsDialog(QDialog):
             self.pages.addTab(page, title)
         self.worktrees = WorktreeSettings(settings, self.pages)
         self.pages.addTab(self.worktrees, "Worktrees")
+        self.limits = LimitSettings(settings, self.pages)
+        self.pages.addTab(self.limits, "Limits")
         self.resize(640, 420)
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
@@ -212,6 +215,7 @@ class SettingsDialog(QDialog):
             approvals=self.approvals.isChecked(),
             approval_timeout_s=approval_timeout,
             **self.worktrees.values(),
+            **self.limits.values(),
         )
         problems = result.problems()
         if problems:
@@ -232,9 +236,11 @@ class SettingsDialog(QDialog):
 
 def _page_of(problem: str) -> int:
     """Which Settings tab holds the field a problem names (0 General, 1 Approvals, 2 Agents,
-    3 Worktrees)."""
+    3 Worktrees, 4 Limits)."""
     if problem.startswith("prune_merged_after_days"):
         return 3
+    if problem.startswith("limit_"):
+        return 4
     if problem.startswith("Deny unanswered after") or problem.startswith("approval_timeout"):
         return 1
     if " path: " in problem.split(";")[0] or problem.startswith("agent_paths"):
