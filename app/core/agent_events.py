@@ -8,7 +8,12 @@ is, never dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+# What kind of limit stopped an agent: "usage" — a plan's session/weekly/daily quota, over
+# until its reset; "rate" — too many requests (HTTP 429), over in seconds to minutes;
+# "overloaded" — the provider's own trouble (HTTP 529/503), over whenever it is.
+LimitKind = Literal["usage", "rate", "overloaded"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,21 @@ class Result:
     duration_ms: float | None = None
 
 
-AgentEvent = Raw | Text | ToolCall | ToolResult | Error | Session | Result
+@dataclass(frozen=True)
+class Limit:
+    """The agent stopped on a usage or rate limit, not on a bug of its own.
+
+    ``resets_at`` (epoch seconds) is when the agent says the limit ends; None when it did
+    not say. ``message`` is the agent's own words, one line. The agent's :class:`Error`
+    for the same line comes too (it is what a person reads); this says what it means.
+    """
+
+    kind: LimitKind
+    message: str
+    resets_at: float | None = None
+
+
+AgentEvent = Raw | Text | ToolCall | ToolResult | Error | Session | Result | Limit
 
 
 @dataclass
@@ -87,13 +106,20 @@ class RunSummary:
     input_tokens: int | None = None
     output_tokens: int | None = None
     ok: bool | None = None
+    # The last limit the run hit, while it still stands: a turn that then succeeds (the
+    # agent retried on its own) clears it, so a set ``limit`` means "ended on a limit".
+    limit: Limit | None = None
 
     def absorb(self, event: AgentEvent) -> None:
         if isinstance(event, Session):
             self.session_id = event.session_id or self.session_id
             self.model = event.model or self.model
+        elif isinstance(event, Limit):
+            self.limit = event
         elif isinstance(event, Result):
             self.ok = event.ok
+            if event.ok:
+                self.limit = None
             for name in ("turns", "cost_usd", "input_tokens", "output_tokens"):
                 value = getattr(event, name)
                 if value is not None:

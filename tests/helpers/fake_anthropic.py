@@ -21,6 +21,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,8 @@ class Reply:
     """One assistant message: optional text, then an optional tool call.
 
     `status` other than 200 makes the server answer with an API error of `error_type`
-    instead (e.g. 500 "api_error", 529 "overloaded_error", 401 "authentication_error").
+    instead (e.g. 500 "api_error", 529 "overloaded_error", 401 "authentication_error"),
+    with `error_message` (default "fake STATUS") and the extra response `headers`.
     """
 
     text: str = ""
@@ -55,6 +57,8 @@ class Reply:
     output_tokens: int = 5
     status: int = 200
     error_type: str = "api_error"
+    error_message: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def stop_reason(self) -> str:
@@ -71,6 +75,47 @@ def tool(name: str, input: dict[str, Any]) -> Reply:
 
 def error(status: int = 500, error_type: str = "api_error") -> Reply:
     return Reply(status=status, error_type=error_type)
+
+
+def rate_limited(
+    retry_after_s: int = 1, reset_at: int | None = None, claim: str = "five_hour"
+) -> Reply:
+    """HTTP 429 ``rate_limit_error`` with the headers the real API sends with one.
+
+    ``retry-after`` (seconds) is what the CLI waits before a retry; ``reset_at`` (epoch
+    seconds) fills the ``anthropic-ratelimit-unified-*`` headers a plan's limit carries
+    (``claim``: which window ran out, "five_hour" or "seven_day"), and the per-API-key
+    ``anthropic-ratelimit-requests-*`` ones.
+    """
+    headers = [("retry-after", str(retry_after_s))]
+    if reset_at is not None:
+        iso = datetime.fromtimestamp(reset_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        headers += [
+            ("anthropic-ratelimit-unified-status", "rejected"),
+            ("anthropic-ratelimit-unified-reset", str(reset_at)),
+            ("anthropic-ratelimit-unified-representative-claim", claim),
+            (
+                "anthropic-ratelimit-unified-5h-status",
+                "rejected" if claim == "five_hour" else "allowed",
+            ),
+            ("anthropic-ratelimit-unified-5h-reset", str(reset_at)),
+            (
+                "anthropic-ratelimit-unified-7d-status",
+                "rejected" if claim == "seven_day" else "allowed",
+            ),
+            ("anthropic-ratelimit-unified-7d-reset", str(reset_at)),
+            ("anthropic-ratelimit-requests-limit", "50"),
+            ("anthropic-ratelimit-requests-remaining", "0"),
+            ("anthropic-ratelimit-requests-reset", iso),
+        ]
+    message = "This request would exceed your account's rate limit. Please try again later."
+    return Reply(status=429, error_type="rate_limit_error", error_message=message,
+                 headers=tuple(headers))  # fmt: skip
+
+
+def overloaded() -> Reply:
+    """HTTP 529 ``overloaded_error``, as the real API answers when it is overloaded."""
+    return Reply(status=529, error_type="overloaded_error", error_message="Overloaded")
 
 
 Script = list[Reply] | Callable[[dict[str, Any]], Reply]
@@ -276,12 +321,19 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send_json(self, payload: dict[str, Any], status: int = 200) -> None:
+    def _send_json(
+        self,
+        payload: dict[str, Any],
+        status: int = 200,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("request-id", f"req_fake{next(_ids):06d}")
+        for name, value in headers:
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
@@ -316,8 +368,9 @@ class _Handler(BaseHTTPRequestHandler):
         reply = self.server_fake.reply_for(body)
         model = str(body.get("model", "claude-fake"))
         if reply.status != 200:
-            err = {"type": reply.error_type, "message": f"fake {reply.status}"}
-            self._send_json({"type": "error", "error": err}, status=reply.status)
+            message = reply.error_message or f"fake {reply.status}"
+            err = {"type": reply.error_type, "message": message}
+            self._send_json({"type": "error", "error": err}, reply.status, reply.headers)
         elif body.get("stream"):
             self._stream(reply, model)
         else:

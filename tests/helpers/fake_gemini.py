@@ -24,8 +24,13 @@ MODEL = "gemini-2.5-flash"  # a model the CLI knows, so it needs no model list f
 
 @dataclass(frozen=True)
 class Reply:
+    """A text or a function call; with ``status`` other than 200, that HTTP error instead,
+    with ``error`` as the JSON body."""
+
     text: str = ""
     call: tuple[str, dict[str, Any]] | None = None
+    status: int = 200
+    error: dict[str, Any] | None = None
 
     def chunk(self) -> dict[str, Any]:
         part: dict[str, Any] = (
@@ -51,6 +56,43 @@ def text(s: str) -> Reply:
 
 def call(name: str, args: dict[str, Any]) -> Reply:
     return Reply(call=(name, args))
+
+
+QUOTA_DOCS = "https://ai.google.dev/gemini-api/docs/rate-limits"
+
+
+def quota_exceeded(*, per_day: bool = True, retry_s: int = 1) -> Reply:
+    """HTTP 429 RESOURCE_EXHAUSTED as the Gemini API answers a used-up quota.
+
+    ``per_day``: the free tier's requests-per-day quota (resets at midnight Pacific);
+    otherwise the per-minute one. ``retry_s`` fills the ``RetryInfo`` detail, which the
+    API sends with a per-minute quota.
+    """
+    metric = "generate_content_free_tier_requests"
+    quota_id = ("GenerateRequestsPerDayPerProjectPerModel-FreeTier" if per_day
+                else "GenerateRequestsPerMinutePerProjectPerModel-FreeTier")  # fmt: skip
+    limit = 250 if per_day else 10
+    message = (
+        "You exceeded your current quota, please check your plan and billing details. "
+        f"For more information on this error, head to: {QUOTA_DOCS}.\n"
+        f"* Quota exceeded for metric: generativelanguage.googleapis.com/{metric}, "
+        f"limit: {limit}, model: {MODEL}\nPlease retry in {retry_s}s."
+    )
+    details: list[dict[str, Any]] = [
+        {"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+         "violations": [{"quotaMetric": f"generativelanguage.googleapis.com/{metric}",
+                         "quotaId": quota_id,
+                         "quotaDimensions": {"location": "global", "model": MODEL},
+                         "quotaValue": str(limit)}]},
+        {"@type": "type.googleapis.com/google.rpc.Help",
+         "links": [{"description": "Learn more about Gemini API quotas", "url": QUOTA_DOCS}]},
+    ]  # fmt: skip
+    if not per_day:
+        details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                        "retryDelay": f"{retry_s}s"})  # fmt: skip
+    body = {"error": {"code": 429, "message": message, "status": "RESOURCE_EXHAUSTED",
+                      "details": details}}  # fmt: skip
+    return Reply(status=429, error=body)
 
 
 def function_responses(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -105,9 +147,9 @@ def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-        def _send_json(self, payload: dict[str, Any]) -> None:
+        def _send_json(self, payload: dict[str, Any], status: int = 200) -> None:
             data = json.dumps(payload).encode()
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -126,6 +168,9 @@ def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
                 self._send_json({})
                 return
             reply = fake.reply_for(json.loads(raw or b"{}"))
+            if reply.status != 200:
+                self._send_json(reply.error or {}, reply.status)
+                return
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")

@@ -27,8 +27,14 @@ _ids = itertools.count(1)
 
 @dataclass(frozen=True)
 class Reply:
+    """A message or a function call; with ``status`` other than 200, that HTTP error
+    instead, with ``error`` as the JSON body and ``headers`` added."""
+
     text: str = ""
     call: tuple[str, dict[str, Any]] | None = None
+    status: int = 200
+    error: dict[str, Any] | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
     def item(self) -> dict[str, Any]:
         n = next(_ids)
@@ -47,6 +53,22 @@ def text(s: str) -> Reply:
 
 def call(name: str, args: dict[str, Any]) -> Reply:
     return Reply(call=(name, args))
+
+
+def usage_limit(resets_at: int, resets_in_seconds: int, plan_type: str = "plus") -> Reply:
+    """HTTP 429 with the ChatGPT backend's ``usage_limit_reached`` body (AGENT-CLIS.md)."""
+    body = {"error": {"type": "usage_limit_reached", "message": "The usage limit has been reached",
+                      "plan_type": plan_type, "resets_at": resets_at,
+                      "resets_in_seconds": resets_in_seconds}}  # fmt: skip
+    return Reply(status=429, error=body)
+
+
+def rate_limited(retry_after_s: int = 1) -> Reply:
+    """HTTP 429 ``rate_limit_exceeded``, as the OpenAI API answers a too-fast client."""
+    message = "Rate limit reached for requests. Please try again in 1s."
+    body = {"error": {"type": "requests", "code": "rate_limit_exceeded", "param": None,
+                      "message": message}}  # fmt: skip
+    return Reply(status=429, error=body, headers=(("retry-after", str(retry_after_s)),))
 
 
 def tool_outputs(body: dict[str, Any]) -> list[str]:
@@ -111,10 +133,13 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-        def _send(self, status: int, data: bytes, content_type: str) -> None:
+        def _send(self, status: int, data: bytes, content_type: str,
+                  headers: tuple[tuple[str, str], ...] = ()) -> None:  # fmt: skip
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
+            for name, value in headers:
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
@@ -130,6 +155,10 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._send(404, b"{}", "application/json")
                 return
             reply = fake.reply_for(json.loads(raw or b"{}"))
+            if reply.status != 200:
+                self._send(reply.status, json.dumps(reply.error or {}).encode(),
+                           "application/json", reply.headers)  # fmt: skip
+                return
             self._send(200, fake.stream(reply), "text/event-stream")
 
     return Handler

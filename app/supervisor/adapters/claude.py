@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Callable
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
 from app.core.agent_events import (
     AgentEvent,
     Error,
+    Limit,
     Result,
     Session,
     Text,
@@ -26,6 +30,7 @@ from app.supervisor.adapters.base import (
     Invocation,
     JsonLineParser,
 )
+from app.supervisor.adapters.limits import limit, one_line, status_kind
 
 
 class ClaudeAdapter(Adapter):
@@ -85,12 +90,31 @@ def hook_settings(command: str, timeout_s: int) -> dict[str, Any]:
 
 
 class ClaudeParser(JsonLineParser):
+    """Claude Code's stream-json lines.
+
+    A limit (see :func:`claude_limit`) is read from the lines Claude Code itself writes
+    when a request fails for good — its synthetic assistant message and the ``result``
+    after it — never from the model's words or a tool's output, which may quote one.
+    ``clock`` gives "now" for a reset written as a wall time ("resets 8pm").
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time, tz: tzinfo | None = None) -> None:
+        self.clock = clock
+        self.tz = tz  # the zone of a reset time printed without one; None: this computer's
+
     def event(self, data: dict[str, Any]) -> list[AgentEvent] | None:
         kind = data.get("type")
         if kind == "system":
             return self._system(data)
         if kind == "assistant":
-            return self._blocks(data["message"]["content"], role="assistant")
+            events = self._blocks(data["message"]["content"], role="assistant")
+            if events is not None and _synthetic(data):
+                found = claude_limit(_result_text(data["message"]["content"]), None,
+                                     self.clock(), self.tz)  # fmt: skip
+                events += [found] if found is not None else []
+            return events
+        if kind == "rate_limit_event":
+            return self._rate_limit_event(data)
         if kind == "user":
             return self._blocks(data["message"]["content"], role="user")
         if kind == "result":
@@ -131,6 +155,10 @@ class ClaudeParser(JsonLineParser):
             events.append(Session(str(data["session_id"])))
         if not ok:
             events.append(Error(str(data.get("result") or data.get("subtype") or "error")))
+        text = str(data.get("result") or "")
+        found = claude_limit(text, as_int(data.get("api_error_status")), self.clock(), self.tz)
+        if found is not None and (not ok or OLD_USAGE_LIMIT.match(text.strip())):
+            events.append(found)
         events.append(Result(
             ok=ok, text=str(data.get("result") or ""), turns=as_int(data.get("num_turns")),
             cost_usd=as_float(data.get("total_cost_usd")), input_tokens=input_tokens or None,
@@ -138,6 +166,58 @@ class ClaudeParser(JsonLineParser):
             duration_ms=as_float(data.get("duration_ms")),
         ))  # fmt: skip
         return events
+
+    def _rate_limit_event(self, data: dict[str, Any]) -> list[AgentEvent] | None:
+        """``{"type":"rate_limit_event","rate_limit_info":{"status","resetsAt",
+        "rateLimitType",…}}``: a plan's limit changed. Shape read from Claude Code 2.1.197's
+        own code (it is sent only to subscription plans, which cannot be run offline);
+        "rejected" means the limit is reached. Other states stay visible as they are."""
+        info = data["rate_limit_info"]
+        if info.get("status") != "rejected":
+            return None
+        window = LIMIT_WINDOWS.get(str(info.get("rateLimitType") or ""), "usage limit")
+        return [Limit("usage", f"You've hit your {window}", as_float(info.get("resetsAt")))]
+
+
+# What Claude Code calls its plans' limit windows (``rateLimitType``), as it words them.
+LIMIT_WINDOWS = {"five_hour": "session limit", "seven_day": "weekly limit",
+                 "seven_day_opus": "Opus limit", "seven_day_sonnet": "Sonnet limit"}  # fmt: skip
+# "Claude AI usage limit reached|1751234567": Claude Code before mid-2025 (AGENT-CLIS.md).
+OLD_USAGE_LIMIT = re.compile(r"^Claude AI usage limit reached\|(?P<epoch>\d{9,11})\b")
+# A plan's limit, as Claude Code words it: "You've hit your session limit · resets 8pm
+# (America/New_York)", "You've hit your limit · resets at 4 a.m. (Asia/Tokyo)", "You've
+# reached your weekly limit".
+PLAN_LIMIT = re.compile(
+    r"\bYou['\u2019]ve (?:hit|reached) your (?:[\w-]+ )*?(?:limit|usage allocation)\b"
+    r"|\busage limit reached\b|\bout of (?:extra )?usage\b",
+    re.IGNORECASE,
+)
+API_ERROR = re.compile(r"\bAPI Error: (?:Request rejected \()?(?P<status>\d{3})\b")
+OVERLOADED = re.compile(r"\b(?:overloaded_error|Overloaded)\b")
+
+
+def claude_limit(
+    text: str, status: int | None, now: float, tz: tzinfo | None = None
+) -> Limit | None:
+    """The limit Claude Code's error text (and HTTP status, if given) reports, if any."""
+    stripped = text.strip()
+    old = OLD_USAGE_LIMIT.match(stripped)
+    if old is not None:
+        return Limit("usage", one_line(stripped), float(old["epoch"]))
+    if PLAN_LIMIT.search(stripped):
+        return limit("usage", stripped, now, tz)
+    if status is None:
+        api = API_ERROR.search(stripped)
+        status = int(api["status"]) if api is not None else None
+    kind = status_kind(status)
+    if kind is None and status is not None and status >= 500 and OVERLOADED.search(stripped):
+        kind = "overloaded"
+    return limit(kind, stripped, now, tz) if kind is not None else None
+
+
+def _synthetic(data: dict[str, Any]) -> bool:
+    """An assistant line Claude Code made up to report an API error (not the model's)."""
+    return bool(data.get("error")) or data["message"].get("model") == "<synthetic>"
 
 
 # Claude Code's tool_result for a call its PreToolUse hook blocked (exit 2), as seen with

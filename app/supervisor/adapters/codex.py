@@ -25,12 +25,17 @@ interactive session (``write_stdin``) does not go through the hook.
 from __future__ import annotations
 
 import json
+import re
+import time
+from collections.abc import Callable
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
 from app.core.agent_events import (
     AgentEvent,
     Error,
+    Limit,
     Result,
     Session,
     Text,
@@ -47,6 +52,7 @@ from app.supervisor.adapters.base import (
     JsonLineParser,
     LaunchError,
 )
+from app.supervisor.adapters.limits import limit, one_line
 
 # Codex calls the shell tool's item "command_execution"; panes know it as a shell call.
 SHELL_TOOL = "shell"
@@ -137,10 +143,15 @@ class CodexParser(JsonLineParser):
 
     A tool item usually arrives twice, ``item.started`` then ``item.completed``; the call
     is shown once, from whichever comes first, and the completion adds the result.
-    ``turn.completed.usage`` is reported as given (Codex prints no cost).
+    ``turn.completed.usage`` is reported as given (Codex prints no cost). A limit (see
+    :func:`codex_limit`) is read from ``turn.failed`` only: the top-level ``error`` before
+    it says the same, and also carries transient "Reconnecting…" notices. ``clock`` gives
+    "now" for a reset given as a span ("try again in 5 days 22 hours").
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, tz: tzinfo | None = None) -> None:
+        self.clock = clock
+        self.tz = tz  # the zone of a reset time printed without one; None: this computer's
         self._started: set[str] = set()  # ids of tool items already shown as a call
         self._todo_shown: dict[str, str] = {}
 
@@ -156,7 +167,8 @@ class CodexParser(JsonLineParser):
                            output_tokens=as_int(usage.get("output_tokens")))]  # fmt: skip
         if kind == "turn.failed":
             message = _message(data.get("error")) or "turn failed"
-            return [Error(message), Result(ok=False, text=message)]
+            found = codex_limit(message, self.clock(), self.tz)
+            return [Error(message), *([found] if found else []), Result(ok=False, text=message)]
         if kind == "error":
             # Also used for transient "Reconnecting... 2/5" notices: shown, not fatal.
             return [Error(str(data["message"]))]
@@ -243,6 +255,39 @@ def _tool_result(item_id: str, item: dict[str, Any], item_type: str) -> ToolResu
                  if isinstance(part, dict) and part.get("type") == "text"]  # fmt: skip
         return ToolResult(item_id, status == "completed", "\n".join(texts))
     return ToolResult(item_id, True, "")
+
+
+# "You've hit your usage limit. Upgrade to Pro (…) or try again at Dec 12th, 2026 12:32 AM."
+# (seen, 0.171.0, with a typographic apostrophe); older builds: "… try again in 5 days 22
+# hours 11 minutes." Its "at" time is in this computer's zone, as Codex prints it.
+USAGE_LIMIT = re.compile(r"\bYou['\u2019]ve hit your usage limit\b|\busage_limit_reached\b",
+                         re.IGNORECASE)  # fmt: skip
+# The backend's 429 body, when Codex quotes it: {"error":{"type":"usage_limit_reached",…,
+# "resets_at":1775317531,"resets_in_seconds":602705}}.
+RESETS_AT = re.compile(r'"resets_at"\s*:\s*(?P<epoch>\d{9,11})')
+RESETS_IN = re.compile(r'"resets_in_seconds"\s*:\s*(?P<seconds>\d+)')
+# "exceeded retry limit, last status: 429 Too Many Requests" (seen, 0.171.0), "unexpected
+# status 429 …", "Rate limit reached for requests" (the API's own words); 5xx alike.
+STATUS = re.compile(r"\b(?P<status>429|503|529)\b")
+RATE_WORDS = re.compile(r"\brate[ _]limit(?:ed|_exceeded| reached| exceeded)\b", re.IGNORECASE)
+OVERLOAD_WORDS = re.compile(r"\b(?:overloaded|server_is_overloaded|slow_down)\b", re.IGNORECASE)
+
+
+def codex_limit(message: str, now: float, tz: tzinfo | None = None) -> Limit | None:
+    """The limit a failed turn's message reports, if any."""
+    if USAGE_LIMIT.search(message):
+        epoch, seconds = RESETS_AT.search(message), RESETS_IN.search(message)
+        if epoch is not None:
+            return Limit("usage", one_line(message), float(epoch["epoch"]))
+        if seconds is not None:
+            return Limit("usage", one_line(message), now + int(seconds["seconds"]))
+        return limit("usage", message, now, tz)
+    status = STATUS.search(message)
+    if (status is not None and status["status"] == "429") or RATE_WORDS.search(message):
+        return limit("rate", message, now, tz)
+    if status is not None or OVERLOAD_WORDS.search(message):
+        return limit("overloaded", message, now, tz)
+    return None
 
 
 def _message(error: Any) -> str:

@@ -33,12 +33,15 @@ import re
 import secrets
 import shutil
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from app.core.agent_events import (
     AgentEvent,
     Error,
+    Limit,
     Result,
     Session,
     Text,
@@ -57,6 +60,7 @@ from app.supervisor.adapters.base import (
     LaunchError,
     prompt_in_argv,
 )
+from app.supervisor.adapters.limits import PACIFIC, next_midnight, one_line, parse_timestamp
 
 HOME_DIR = "gemini-home"  # in the run folder: GEMINI_CLI_HOME of a run with approvals
 HOOK_NAME = "agentry-approvals"
@@ -242,8 +246,14 @@ class GeminiParser(JsonLineParser):
     Assistant ``message`` events with ``delta: true`` are fragments of one reply; each is
     returned as its own :class:`Text` and the renderer concatenates adjacent assistant
     Text, so nothing is buffered here (a run that dies mid-reply still shows what came).
-    The user's own ``message`` (the prompt echoed back) is not shown.
+    The user's own ``message`` (the prompt echoed back) is not shown. A limit (see
+    :func:`gemini_limit`) is read from the failed ``result`` only, which carries the
+    error the CLI gave up on after its own retries; "now" is the line's ``timestamp``,
+    else ``clock``.
     """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
 
     def event(self, data: dict[str, Any]) -> list[AgentEvent] | None:
         kind = data.get("type")
@@ -282,12 +292,43 @@ class GeminiParser(JsonLineParser):
         message = _message(data.get("error"))
         if not ok:
             events.append(Error(message or str(data.get("status") or "error")))
+            now = parse_timestamp(data.get("timestamp")) or self.clock()
+            found = gemini_limit(message, now)
+            events += [found] if found is not None else []
         events.append(Result(
             ok=ok, text=message, input_tokens=as_int(stats.get("input_tokens")),
             output_tokens=as_int(stats.get("output_tokens")),
             duration_ms=as_float(stats.get("duration_ms")),
         ))  # fmt: skip
         return events
+
+
+# Gemini CLI 0.61.0 (seen) words a 429 it gave up on as "[API Error: You have exhausted
+# your daily quota on this model.]" (a per-day quota: it does not retry) or "[API Error: You
+# exceeded your current quota, … Quota exceeded for metric: …]" (per minute, after its
+# retries); older builds quote the API's JSON ("code":429, "RESOURCE_EXHAUSTED").
+QUOTA = re.compile(r"\bexhausted your \w+ quota\b|\bexceeded your current quota\b"
+                   r"|\bQuota exceeded\b|\bRESOURCE_EXHAUSTED\b|\b(?:code|status)\W+429\b"
+                   r"|\bAPI Error: 429\b|\bToo Many Requests\b", re.IGNORECASE)  # fmt: skip
+PER_DAY = re.compile(r"\bdaily quota\b|\bper day\b|PerDay", re.IGNORECASE)
+OVERLOADED = re.compile(r"\bmodel is overloaded\b|\bUNAVAILABLE\b|\b(?:code|status)\W+503\b"
+                        r"|\bAPI Error: 503\b", re.IGNORECASE)  # fmt: skip
+
+
+def gemini_limit(message: str, now: float) -> Limit | None:
+    """The limit a failed run's error reports, if any.
+
+    Gemini names no reset time; a per-day quota resets at midnight Pacific time (Google's
+    quota day), so that is its ``resets_at``; other quotas reset within the minute and
+    give none.
+    """
+    if QUOTA.search(message):
+        if PER_DAY.search(message):
+            return Limit("usage", one_line(message), next_midnight(PACIFIC, now))
+        return Limit("rate", one_line(message))
+    if OVERLOADED.search(message):
+        return Limit("overloaded", one_line(message))
+    return None
 
 
 def _message(error: Any) -> str:
