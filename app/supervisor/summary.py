@@ -1,7 +1,8 @@
-"""What a structured agent's output says about its run: session id, model, turns, cost.
+"""What a structured agent's output says about its run: session id, model, turns, cost,
+and the usage or rate limit it ended on.
 
-The head of the log carries the session (Claude's first line), the tail the totals (its
-last line), so only those are read, however large the log has grown.
+The head of the log carries the session (Claude's first line), the tail the totals and
+any limit (its last lines), so only those are read, however large the log has grown.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ TAIL_BYTES = 256 * 1024
 def summarize(path: Path, adapter: Adapter) -> RunSummary:
     summary = RunSummary()
     parser = adapter.parser()
+    # "Now" for a limit's reset written as a wall time ("resets 8pm") is when the log was
+    # last written, not when it is read (maybe hours later, after a restart).
+    written = _mtime(path)
+    if written is not None:
+        parser.clock = lambda: written
     for line in _head_and_tail_lines(path):
         for event in parser.feed(line):
             summary.absorb(event)
@@ -49,6 +55,13 @@ def summarize_recovered(conn: Connection, locations: Locations, report: Recovery
             continue
         with transaction(conn):
             repo.update_run_summary(conn, task.latest_run.id, summary)
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
 
 
 def _head_and_tail_lines(path: Path) -> list[str]:

@@ -12,8 +12,10 @@ import os
 import shlex
 import shutil
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -108,7 +110,17 @@ class Detection:
 
 
 class LineParser:
-    """Stateful per run; the default shows every line as text."""
+    """Stateful per run; the default shows every line as text.
+
+    ``clock`` is "now" for a limit's reset time written as a wall time ("resets 8pm": the
+    next 8pm after the line was printed): the time of reading while a run is live; who
+    reads a finished log sets it to when the log was written. ``tz`` is the zone of a reset
+    time printed without one (None: this computer's, where the agent printed it).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time, tz: tzinfo | None = None) -> None:
+        self.clock = clock
+        self.tz = tz
 
     def feed(self, line: str) -> list[AgentEvent]:
         from app.core.agent_events import Raw

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Callable
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -95,12 +93,7 @@ class ClaudeParser(JsonLineParser):
     A limit (see :func:`claude_limit`) is read from the lines Claude Code itself writes
     when a request fails for good — its synthetic assistant message and the ``result``
     after it — never from the model's words or a tool's output, which may quote one.
-    ``clock`` gives "now" for a reset written as a wall time ("resets 8pm").
     """
-
-    def __init__(self, clock: Callable[[], float] = time.time, tz: tzinfo | None = None) -> None:
-        self.clock = clock
-        self.tz = tz  # the zone of a reset time printed without one; None: this computer's
 
     def event(self, data: dict[str, Any]) -> list[AgentEvent] | None:
         kind = data.get("type")

@@ -150,8 +150,7 @@ class CodexParser(JsonLineParser):
     """
 
     def __init__(self, clock: Callable[[], float] = time.time, tz: tzinfo | None = None) -> None:
-        self.clock = clock
-        self.tz = tz  # the zone of a reset time printed without one; None: this computer's
+        super().__init__(clock, tz)
         self._started: set[str] = set()  # ids of tool items already shown as a call
         self._todo_shown: dict[str, str] = {}
 

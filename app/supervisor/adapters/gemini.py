@@ -33,8 +33,6 @@ import re
 import secrets
 import shutil
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -249,11 +247,9 @@ class GeminiParser(JsonLineParser):
     The user's own ``message`` (the prompt echoed back) is not shown. A limit (see
     :func:`gemini_limit`) is read from the failed ``result`` only, which carries the
     error the CLI gave up on after its own retries; "now" is the line's ``timestamp``,
-    else ``clock``.
+    else ``clock``
+    (:class:`LineParser`).
     """
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self.clock = clock
 
     def event(self, data: dict[str, Any]) -> list[AgentEvent] | None:
         kind = data.get("type")

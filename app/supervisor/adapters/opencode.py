@@ -87,6 +87,7 @@ class OpencodeParser(JsonLineParser):
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self._session: str | None = None
         self._line = ""
         self._cost: float | None = None  # None until a step reports a cost

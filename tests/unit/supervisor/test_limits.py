@@ -6,7 +6,9 @@ what a run's summary keeps."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +16,7 @@ import pytest
 from helpers.agent_cli import fixture_lines
 
 from app.core.agent_events import AgentEvent, Error, Limit, Result, RunSummary, Text, ToolResult
-from app.supervisor.adapters.claude import ClaudeParser, claude_limit
+from app.supervisor.adapters.claude import ClaudeAdapter, ClaudeParser, claude_limit
 from app.supervisor.adapters.codex import CodexParser, codex_limit
 from app.supervisor.adapters.gemini import GeminiParser, gemini_limit
 from app.supervisor.adapters.limits import (
@@ -25,6 +27,7 @@ from app.supervisor.adapters.limits import (
     span_seconds,
     status_kind,
 )
+from app.supervisor.summary import summarize
 
 # "Now" for every test: Wednesday 1 July 2026, 12:00 UTC (08:00 in New York, 21:00 in
 # Tokyo, 22:00 in Melbourne).
@@ -454,3 +457,14 @@ def test_summary_keeps_the_last_limit_and_a_later_success_clears_it() -> None:
     # The agent retried on its own and the turn then succeeded: not ended on a limit.
     assert summary_of([first, Result(ok=True)]).limit is None
     assert summary_of([Result(ok=True), first]).limit == first
+
+
+def test_a_finished_log_reads_wall_time_resets_from_when_it_was_written(tmp_path: Path) -> None:
+    # Read long after: the run ended at 12:00 UTC saying "resets 8pm"; that is 20:00 that
+    # day, even when Agentry reads the log the next morning (after a restart).
+    log = tmp_path / "output.log"
+    log.write_text(claude_result("You've hit your session limit · resets 8pm (UTC)") + "\n")
+    os.utime(log, (NOW, NOW))
+    summary = summarize(log, ClaudeAdapter())
+    assert summary.limit is not None and summary.limit.resets_at == at("2026-07-01T20:00")
+    assert summarize(tmp_path / "missing.log", ClaudeAdapter()).limit is None
