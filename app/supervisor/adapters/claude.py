@@ -93,7 +93,11 @@ class ClaudeParser(JsonLineParser):
     A limit (see :func:`claude_limit`) is read from the lines Claude Code itself writes
     when a request fails for good — its synthetic assistant message and the ``result``
     after it — never from the model's words or a tool's output, which may quote one.
+    A plan's ``rate_limit_event`` gives the reset to the second; the text after it, only
+    to the minute (and its day must be guessed), so the event's time is kept for it.
     """
+
+    _plan_reset: float | None = None  # resetsAt of the last rejected rate_limit_event
 
     def event(self, data: dict[str, Any]) -> list[AgentEvent] | None:
         kind = data.get("type")
@@ -102,8 +106,7 @@ class ClaudeParser(JsonLineParser):
         if kind == "assistant":
             events = self._blocks(data["message"]["content"], role="assistant")
             if events is not None and _synthetic(data):
-                found = claude_limit(_result_text(data["message"]["content"]), None,
-                                     self.clock(), self.tz)  # fmt: skip
+                found = self._limit(_result_text(data["message"]["content"]), None)
                 events += [found] if found is not None else []
             return events
         if kind == "rate_limit_event":
@@ -149,7 +152,7 @@ class ClaudeParser(JsonLineParser):
         if not ok:
             events.append(Error(str(data.get("result") or data.get("subtype") or "error")))
         text = str(data.get("result") or "")
-        found = claude_limit(text, as_int(data.get("api_error_status")), self.clock(), self.tz)
+        found = self._limit(text, as_int(data.get("api_error_status")))
         if found is not None and (not ok or OLD_USAGE_LIMIT.match(text.strip())):
             events.append(found)
         events.append(Result(
@@ -169,7 +172,14 @@ class ClaudeParser(JsonLineParser):
         if info.get("status") != "rejected":
             return None
         window = LIMIT_WINDOWS.get(str(info.get("rateLimitType") or ""), "usage limit")
-        return [Limit("usage", f"You've hit your {window}", as_float(info.get("resetsAt")))]
+        self._plan_reset = as_float(info.get("resetsAt"))
+        return [Limit("usage", f"You've hit your {window}", self._plan_reset)]
+
+    def _limit(self, text: str, status: int | None) -> Limit | None:
+        found = claude_limit(text, status, self.clock(), self.tz)
+        if found is not None and found.kind == "usage" and self._plan_reset is not None:
+            return Limit("usage", found.message, self._plan_reset)
+        return found
 
 
 # What Claude Code calls its plans' limit windows (``rateLimitType``), as it words them.

@@ -468,3 +468,13 @@ def test_a_finished_log_reads_wall_time_resets_from_when_it_was_written(tmp_path
     summary = summarize(log, ClaudeAdapter())
     assert summary.limit is not None and summary.limit.resets_at == at("2026-07-01T20:00")
     assert summarize(tmp_path / "missing.log", ClaudeAdapter()).limit is None
+
+
+def test_claude_plan_reset_from_the_event_wins_over_the_texts_minute() -> None:
+    exact = at("2026-07-01T20:00:37", "America/New_York")
+    info = {"status": "rejected", "resetsAt": exact, "rateLimitType": "five_hour"}
+    lines = [json.dumps({"type": "rate_limit_event", "rate_limit_info": info}),
+             claude_synthetic(QUOTED), claude_result(QUOTED)]  # fmt: skip
+    events = feed(claude_parser(), lines)
+    assert [limit.resets_at for limit in limits(events)] == [exact] * 3
+    assert summary_of(events).limit == Limit("usage", QUOTED, exact)
