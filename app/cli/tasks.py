@@ -105,6 +105,14 @@ def add_run(sub: Subparsers) -> None:
         "next one, at most MAX (default 5s..5m)",
     )
     p.add_argument(
+        "--memory-limit",
+        type=_size,
+        default=None,
+        metavar="SIZE",
+        help="stop its whole process tree when it uses more memory than SIZE, e.g. 4G "
+        "(default: as Settings say; none for no limit)",
+    )
+    p.add_argument(
         "--no-auto-resume",
         action="store_true",
         help="when its agent hits a usage limit, stop rather than resume after the reset "
@@ -183,6 +191,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _size(text: str) -> int:
+    from app.core.sizes import SizeError, parse_size
+
+    try:
+        return parse_size(text)
+    except SizeError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _backoff(text: str) -> tuple[float, float]:
     from app.core.restarts import BackoffError, parse_backoff
 
@@ -246,6 +263,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                         priority=args.priority, options=options)  # fmt: skip
     if args.base and not args.worktree:
         return usage_error("--base goes with --worktree")
+    if args.memory_limit is not None:  # 0: none, whatever Settings say
+        spec = dataclasses.replace(spec, memory_limit_mb=args.memory_limit / 1024**2)
     if args.max_resumes is not None and args.max_resumes < 0:
         return usage_error("--max-resumes must be 0 (never resume) or more")
     if args.no_auto_resume or args.max_resumes is not None:

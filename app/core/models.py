@@ -36,6 +36,7 @@ class TaskSpec:
     lock: bool | None = None  # hold its folder while it runs in place; None: coding agents do
     restart: RestartPolicy = field(default_factory=RestartPolicy)  # after a run ends (never)
     limits: LimitPolicy = field(default_factory=LimitPolicy)  # on its agent's usage limit
+    memory_limit_mb: float | None = None  # its tree is stopped above; 0: none; None: Settings
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -44,6 +45,8 @@ class TaskSpec:
             data["restart"] = self.restart.to_json()
         else:
             del data["restart"]  # the default: specs without a policy read as before
+        if self.memory_limit_mb is None:
+            del data["memory_limit_mb"]  # the default: specs without a limit read as before
         if self.limits.is_default:
             del data["limits"]
         else:
@@ -79,7 +82,14 @@ class TaskSpec:
             lock=None if data.get("lock") is None else bool(data["lock"]),
             restart=RestartPolicy.from_json(data.get("restart")),
             limits=LimitPolicy.from_json(data.get("limits")),
+            memory_limit_mb=_size_mb(data.get("memory_limit_mb")),
         )
+
+
+def _size_mb(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None  # absent or not a size: as Settings say
+    return float(value)
 
 
 class RunKind(enum.StrEnum):

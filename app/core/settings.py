@@ -80,6 +80,7 @@ class Settings:
     prune_merged_after_days: int = 0  # remove worktrees whose work is merged; 0: never
     backups_keep: int = 10  # the newest this many database backups are kept, older ones go
     backups_every_h: float = 24.0  # back up this often and at a clean shutdown; 0: neither
+    default_memory_limit_mb: int = 0  # an agent's process tree is stopped above it; 0: none
     # A task stopped by its agent's usage or rate limit waits for the reset and resumes its
     # session (issue #15); each task may say otherwise (TaskSpec.limits).
     limit_auto_resume: bool = True
@@ -178,6 +179,8 @@ def _limit_problems(settings: Settings) -> list[str]:
     from app.core.limits import LimitError, parse_quiet_hours
 
     found = []
+    if not 0 <= settings.default_memory_limit_mb <= 16 * 1024 * 1024:
+        found.append("default_memory_limit_mb must be 0 (no limit) or a number of MiB")
     if not 0 <= settings.limit_max_resumes <= 1000:
         found.append("limit_max_resumes must be between 0 (never resume) and 1000")
     if not 0 <= settings.limit_resume_margin_s <= 24 * 3600:

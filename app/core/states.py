@@ -86,6 +86,7 @@ class ExitReason(enum.StrEnum):
     SPAWN_ERROR = "spawn_error"
     INTERRUPTED = "interrupted"  # the runner itself was told to stop (e.g. SIGTERM at logout)
     SETUP_FAILED = "setup_failed"  # the worktree's setup command failed: the agent never ran
+    MEMORY_LIMIT = "memory_limit"  # its process tree used more memory than its limit: stopped
 
 
 def state_for_exit(reason: ExitReason, returncode: int | None) -> RunState:
@@ -97,6 +98,7 @@ def state_for_exit(reason: ExitReason, returncode: int | None) -> RunState:
         ExitReason.CANCELLED: RunState.CANCELLED,
         ExitReason.SPAWN_ERROR: RunState.FAILED,
         ExitReason.SETUP_FAILED: RunState.FAILED,
+        ExitReason.MEMORY_LIMIT: RunState.FAILED,
         ExitReason.INTERRUPTED: RunState.INTERRUPTED,
     }[reason]
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 HEARTBEAT_S = 60.0
+MEMORY_CHECK_S = 1.0  # how often a task's memory limit is measured (only when it has one)
 BEAT_ENV = "AGENTRY_RUNNER_BEAT_S"  # a shorter heartbeat (and cancel re-check), for tests
 MODULES_ENV = "AGENTRY_RUNNER_MODULES"  # a file to list the modules a waiting runner holds
 EXIT_WRITE_ATTEMPTS = 2000  # about three hours at the 5 s cap between attempts
@@ -46,6 +47,7 @@ class Runner:
         self.run_dir = run_dir
         self.waiter = waiter
         self.beat_s = beat_s
+        self.memory_limit: int | None = None  # bytes the agent's process tree may use
         self._listed_modules = False
 
     # ------------------------------------------------------------------ entry
@@ -104,7 +106,10 @@ class Runner:
             problem = f"[agentry] {self._unrecorded(records.RUNNER, exc)}; the agent was stopped"
             self._note(output, problem)
             return self._finish(None, records.SPAWN_ERROR, problem)
+        memory = _number(spec["memory_limit_mb"])
+        self.memory_limit = int(memory * 1024 * 1024) if memory else None
         reason, message = self._wait(agent, grace, limit, timeout, "the agent")
+        self.memory_limit = None
         returncode = self.waiter.reap(agent)
         if message:
             self._note(output, message)
@@ -210,6 +215,7 @@ class Runner:
         """Sleep until ``pid`` ends, or stop it for a cancel, the deadline or a signal."""
         check = True  # a cancel written before its pid was recorded had no one to signal
         next_beat = 0.0
+        next_measure = 0.0
         while True:
             now = time.monotonic()
             if now >= next_beat:
@@ -217,11 +223,16 @@ class Runner:
                 next_beat = now + self.beat_s
                 check = True  # a cancel whose signal was lost still counts
             stop = self._stop_reason(check, now, limit, timeout, what)
+            if stop is None and self.memory_limit is not None and now >= next_measure:
+                stop = self._over_memory(pid, what)
+                next_measure = now + MEMORY_CHECK_S
             if stop is not None:
                 self.waiter.stop_tree(pid, grace)
                 return stop
             self._list_modules()
             wake = next_beat if limit is None else min(next_beat, limit)
+            if self.memory_limit is not None:
+                wake = min(wake, next_measure)
             if self.waiter.sleep(pid, wake - now) is not None:
                 return records.EXIT_REASON, ""
             check = self.waiter.cancel_hinted()
@@ -239,6 +250,21 @@ class Runner:
                 f"[agentry] the runner received signal {self.waiter.stop_signal}; stopped {what}",
             )
         return None
+
+    def _over_memory(self, pid: int, what: str) -> tuple[str, str] | None:
+        """The memory limit's verdict on the process tree, measured now. psutil is loaded
+        only by a runner whose task has a limit: it is what measures a tree."""
+        from app.runner import procs
+
+        used = procs.tree_memory(pid)
+        if used is None or self.memory_limit is None or used <= self.memory_limit:
+            return None
+        from app.core.sizes import format_size
+
+        limit = format_size(self.memory_limit)
+        return records.MEMORY_LIMIT, (
+            f"[agentry] used {format_size(used)}, over its {limit} limit; stopped {what}"
+        )
 
     def _cancelled(self) -> bool:
         return os.path.exists(self._path(records.CANCEL))

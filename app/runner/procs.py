@@ -102,6 +102,21 @@ def kill_tree(root: psutil.Process, grace: float, *, windows: bool = IS_WINDOWS)
         _wait_gone(alive, 5.0)
 
 
+def tree_memory(pid: int) -> int | None:
+    """The resident memory of ``pid`` and its descendants, in bytes (what a memory limit
+    counts); None once ``pid`` is gone. A process that ends meanwhile counts nothing."""
+    try:
+        root = psutil.Process(pid)
+        members = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    total = 0
+    for proc in members:
+        with contextlib.suppress(psutil.Error):
+            total += proc.memory_info().rss
+    return total
+
+
 def kill_tree_of(pid: int, grace: float) -> None:
     """:func:`kill_tree` from the process ``pid`` (the runner's own child), if it is there."""
     try:

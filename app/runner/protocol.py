@@ -62,6 +62,7 @@ class RunSpec:
     setup: list[str] | None = None  # run before the agent, in cwd; the agent starts if it passes
     setup_command: str = ""  # the setup as the person wrote it, for the transcript and messages
     title: str = ""  # the task's title: a rebuild from run folders gives it back
+    memory_limit_mb: float | None = None  # the agent's process tree is stopped above it
     version: int = PROTOCOL_VERSION
 
     def __post_init__(self) -> None:

@@ -39,6 +39,7 @@ CANCELLED = "cancelled"
 SPAWN_ERROR = "spawn_error"
 INTERRUPTED = "interrupted"
 SETUP_FAILED = "setup_failed"
+MEMORY_LIMIT = "memory_limit"  # the agent's process tree used more memory than its limit
 
 SPEC_DEFAULTS: dict[str, object] = {
     "env": {},
@@ -49,6 +50,7 @@ SPEC_DEFAULTS: dict[str, object] = {
     "setup": None,
     "setup_command": "",
     "title": "",
+    "memory_limit_mb": None,
 }
 SPEC_REQUIRED = ("run_id", "task_id", "argv", "cwd")
 _KEPT = "; the file was kept for inspection"
@@ -108,6 +110,10 @@ def check_spec(values: dict[str, object]) -> None:
         raise ValueError("title must be text")
     check_number("timeout", values.get("timeout"), optional=True)
     check_number("grace", values.get("grace"))
+    limit = values.get("memory_limit_mb")
+    check_number("memory_limit_mb", limit, optional=True)
+    if isinstance(limit, int | float) and limit <= 0:
+        raise ValueError("memory_limit_mb must be a positive number of MiB, or null")
 
 
 def check_pid(name: str, value: object) -> None:

@@ -51,6 +51,7 @@ def prepare(
     prober: HookProber | None = None,
     cwd: str | None = None,
     setup: str = "",
+    memory_limit_mb: float | None = None,
 ) -> list[str]:
     """Write spec.json (and the prompt) atomically; they are immutable from here on.
 
@@ -60,7 +61,8 @@ def prepare(
     ``prober`` checks that hook starts; without one, every hook is probed afresh.
     ``cwd`` is where the run works when not in the task's folder (its own worktree).
     ``setup`` is a command line the runner runs there first, through the platform's shell;
-    the agent starts only if it passes ("" for none).
+    the agent starts only if it passes ("" for none). ``memory_limit_mb``: the runner stops
+    the agent's process tree above it (None: no limit).
     """
     if cwd is not None:
         task = dataclasses.replace(task, spec=dataclasses.replace(task.spec, cwd=cwd))
@@ -90,6 +92,7 @@ def prepare(
         setup=shell_argv(setup) if setup else None,
         setup_command=setup,
         title=task.title,
+        memory_limit_mb=memory_limit_mb,
     )
     protocol.write_spec(run_dir, spec)
     return argv

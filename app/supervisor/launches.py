@@ -308,6 +308,7 @@ class Launches:
             prober=self._prober,
             cwd=cwd,
             setup=setup,
+            memory_limit_mb=_memory_limit(task, settings.default_memory_limit_mb),
         )
 
     def _fail(self, run: Run, message: str) -> None:
@@ -353,6 +354,12 @@ class _Started:
     popen: subprocess.Popen[bytes]
     pid: int
     stamp: float | None
+
+
+def _memory_limit(task: Task, default_mb: float) -> float | None:
+    """The task's own memory limit (0: none), else Settings' (0: none); None for no limit."""
+    own = task.spec.memory_limit_mb
+    return (own if own is not None else default_mb) or None
 
 
 def _start_runner(run: Run, run_dir: Path) -> _Started:

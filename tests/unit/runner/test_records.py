@@ -86,6 +86,7 @@ def test_the_exit_reasons_are_exit_json_s_values() -> None:
         records.SPAWN_ERROR,
         records.INTERRUPTED,
         records.SETUP_FAILED,
+        records.MEMORY_LIMIT,
     }
     assert ours == {reason.value for reason in ExitReason}
 
