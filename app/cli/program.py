@@ -110,6 +110,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("server.add_serve", ("serve",)),
     ("tasks.add_run", ("run",)),
     ("tasks.add_commands", ("follow-up", "resume", "agents", "list", "logs", "cancel", "retry")),
+    ("schedules.add_commands", ("schedule",)),
     ("organise.add_commands", ("archive", "unarchive", "rm", "clear")),
     ("worktrees.add_commands", ("diff", "merge", "push", "cleanup", "discard")),
     ("lands.add_commands", ("land",)),

@@ -28,6 +28,7 @@ from app.store import repo
 if TYPE_CHECKING:
     from app.core.locations import Locations
     from app.core.models import Run
+    from app.core.settings import Settings
     from app.store.db import Connection
 
 # The supervisor's commands, settings and adapters are imported inside the commands that
@@ -41,6 +42,14 @@ def add_run(sub: Subparsers) -> None:
         "run",
         help="enqueue a command as a task (argv after --, or a command line with --shell)",
     )
+    add_task_options(p)
+    p.add_argument("--wait", action="store_true", help="follow its output; exit with its code")
+    p.add_argument("--raw", action="store_true", help="with --wait: the agent's raw output")
+    p.set_defaults(handler=cmd_run)
+
+
+def add_task_options(p: argparse.ArgumentParser) -> None:
+    """What a task is, as `run` takes it (and `schedule add` for the task it starts)."""
     p.add_argument("--cwd", type=Path, default=None, help="working folder (default: here)")
     p.add_argument(
         "--timeout",
@@ -57,7 +66,6 @@ def add_run(sub: Subparsers) -> None:
         "PowerShell as Settings say), pipes and globs included; instead of -- COMMAND ARGS",
     )
     p.add_argument("--priority", type=int, default=0, help="higher starts first (default 0)")
-    p.add_argument("--wait", action="store_true", help="follow its output; exit with its code")
     p.add_argument(
         "--agent",
         default="shell",
@@ -65,7 +73,6 @@ def add_run(sub: Subparsers) -> None:
     )
     p.add_argument("--model", default=None, help="the agent's model")
     p.add_argument("--permission-mode", default=None, help="the agent's permission mode")
-    p.add_argument("--raw", action="store_true", help="with --wait: the agent's raw output")
     p.add_argument(
         "--worktree",
         action="store_true",
@@ -130,7 +137,6 @@ def add_run(sub: Subparsers) -> None:
         nargs=argparse.REMAINDER,
         help="-- COMMAND [ARGS...] for shell; the PROMPT (or - for stdin) for agents",
     )
-    p.set_defaults(handler=cmd_run)
 
 
 def add_commands(sub: Subparsers) -> None:
@@ -225,13 +231,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     from app.store.settings import load_settings
     from app.supervisor import commands
 
+    settings = load_settings(locations_from_env().settings)
+    spec = task_spec(args, settings)
+    if isinstance(spec, int):
+        return spec
+    locations, conn = open_store()
+    task_id, run_id = commands.submit(conn, spec, settings)
+    return _queued(locations, conn, task_id, run_id, args)
+
+
+def task_spec(args: argparse.Namespace, settings: Settings) -> TaskSpec | int:
+    """The task the options of :func:`add_task_options` describe, or the exit status of a
+    usage error (said on stderr)."""
     words = list(args.command)
     if words[:1] == ["--"]:
         words = words[1:]
     cwd = (args.cwd or Path.cwd()).expanduser().resolve()
     if not cwd.is_dir():
         return usage_error(f"working folder {cwd} does not exist; create it or pass another --cwd")
-    settings = load_settings(locations_from_env().settings)
     if args.shell is not None and (args.agent != "shell" or words):
         return usage_error(
             "--shell COMMAND is the whole command: give it or an argv after --, not both"
@@ -287,9 +304,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         check_worktree_folder(cwd, args.base)  # refused here, before anything is queued
         spec = dataclasses.replace(spec, worktree=True, base=args.base)
-    locations, conn = open_store()
-    task_id, run_id = commands.submit(conn, spec, settings)
-    return _queued(locations, conn, task_id, run_id, args)
+    return spec
 
 
 def _read_store() -> Connection | None:

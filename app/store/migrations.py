@@ -237,4 +237,22 @@ MIGRATIONS: list[str] = [
         run_id   INTEGER
     )
     """,
+    # 13: schedules (issue #15): a task to start by cron, every so often, or once; the task's
+    # spec as TaskSpec.to_json, and when it runs next (NULL: nothing more to run)
+    """
+    CREATE TABLE schedules (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        spec_json    TEXT    NOT NULL,
+        kind         TEXT    NOT NULL,
+        expr         TEXT    NOT NULL,
+        catch_up     TEXT    NOT NULL DEFAULT 'once',
+        overlap      TEXT    NOT NULL DEFAULT 'skip',
+        paused       INTEGER NOT NULL DEFAULT 0,
+        next_run_at  REAL,
+        last_run_at  REAL,
+        last_task_id INTEGER REFERENCES tasks(id) ON DELETE SET NULL,
+        created_at   REAL    NOT NULL
+    );
+    CREATE INDEX schedules_by_next ON schedules(next_run_at) WHERE next_run_at IS NOT NULL
+    """,
 ]

@@ -58,6 +58,20 @@ def ensure_utf8(name: str, text: str) -> None:
 
 def submit(conn: Connection, spec: TaskSpec, settings: Settings) -> tuple[int, int]:
     """Enqueue a task; returns (task id, run id)."""
+    with transaction(conn):
+        return enqueue(conn, spec, settings)
+
+
+def enqueue(conn: Connection, spec: TaskSpec, settings: Settings) -> tuple[int, int]:
+    """:func:`submit` inside the caller's transaction (a schedule moves on in the same one,
+    so a crash can neither lose nor double its run)."""
+    timeout = check(spec, settings)
+    return repo.create_task(conn, spec, timeout, lock_key=lock_key(spec))
+
+
+def check(spec: TaskSpec, settings: Settings) -> float | None:
+    """CommandRefused for a task that cannot be submitted; its resolved timeout otherwise
+    (a schedule is checked when it is made, not when it comes due at night)."""
     try:
         adapter = get_adapter(spec.agent)
     except UnknownAgent as exc:
@@ -67,9 +81,7 @@ def submit(conn: Connection, spec: TaskSpec, settings: Settings) -> tuple[int, i
     if adapter.needs_prompt and not (spec.prompt or "").strip():
         raise CommandRefused(f"{adapter.label} needs a prompt: say what it should do")
     _check_text(spec)
-    timeout = resolve_timeout(spec.timeout, settings)
-    with transaction(conn):
-        return repo.create_task(conn, spec, timeout, lock_key=lock_key(spec))
+    return resolve_timeout(spec.timeout, settings)
 
 
 PLAIN_AGENTS = frozenset({"shell", "demo"})  # run commands, not coding agents: no lock unasked

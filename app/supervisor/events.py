@@ -106,6 +106,11 @@ class CheckpointRequested:
     workflow_id: int
 
 
+@dataclass(frozen=True)
+class SchedulesChanged:
+    """A schedule was added, changed, removed or started a task; views should refresh."""
+
+
 Event = (
     TaskAdded
     | TaskUpdated
@@ -119,6 +124,7 @@ Event = (
     | Notice
     | WorkflowChanged
     | CheckpointRequested
+    | SchedulesChanged
 )
 Subscriber = Callable[[Event], None]
 

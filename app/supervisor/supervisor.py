@@ -63,6 +63,7 @@ from app.supervisor.lock import InstanceLock, SupervisorMode
 from app.supervisor.output import TailHub
 from app.supervisor.reconcile import Observation, reconcile, stop_orphans
 from app.supervisor.recovery import mark_clean_shutdown, mark_seen, recover
+from app.supervisor.schedules import Scheduler
 from app.supervisor.summary import summarize, summarize_recovered
 from app.supervisor.workflows import WorkflowEngine
 from app.supervisor.worktree_ops import WorktreeOps
@@ -124,6 +125,7 @@ class Supervisor:
         self.housekeeping = Housekeeping(self, self.git)  # clean-up and pruning, off the loop
         self.worktrees = WorktreeOps(self)  # merge, push, discard, open: off the loop
         self.backups = Backups(self)  # of the database: scheduled and at a clean stop
+        self.schedules = Scheduler(self, wake=self._wake.set)  # starts scheduled tasks
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -190,6 +192,7 @@ class Supervisor:
         if self._conn is None:
             return
         self._accepting = False
+        self.schedules.stop()
         if self._loop_task is not None:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -633,7 +636,8 @@ class Supervisor:
 
     @property
     def _extensions(self) -> tuple[Extension, ...]:
-        return (self.approvals, self.workflows, self.lander, self.housekeeping, self.backups)
+        return (self.approvals, self.workflows, self.lander, self.housekeeping, self.backups,
+                self.schedules)  # fmt: skip
 
     def _run_ended(self, run: Run) -> None:
         self._call_hooks([ext.on_run_ended for ext in self._extensions], run)

@@ -29,7 +29,8 @@ ROOT_LEAVES = ("app", "app.demo_agent")
 RUNNER_API = ("app.runner.procs", "app.runner.protocol")
 
 LAYERS: dict[str, Layer] = {
-    "core": Layer(app=("app.core",)),
+    # cronsim: pure date arithmetic (when a cron expression is next due), no I/O
+    "core": Layer(app=("app.core",), third_party=("cronsim",)),
     "store": Layer(app=("app.core", "app.store"), third_party=("filelock", "platformdirs")),
     # fsops and diskspace are stdlib-only: the runner writes its state files through them.
     "runner": Layer(
