@@ -184,7 +184,7 @@ class Scheduler:
 
     def on_started(self) -> None:
         self._unsubscribe = self._host.bus.subscribe(self._on_event)
-        self.run_due()
+        self._fire()  # what came due while Agentry was closed
 
     def on_run_ended(self, run: Run) -> None:
         pass
