@@ -110,6 +110,7 @@ def parse_when(kind: ScheduleKind, text: str, now: float, zone: tzinfo) -> str:
     """The stored ``expr`` for what a person typed, or ScheduleError saying what is wrong:
     a cron expression cronsim reads, a positive interval, an ISO time in the future
     (a time without a zone is in ``zone``)."""
+    kind = ScheduleKind(kind)  # also from a plain "cron" (a combo box's data comes back so)
     text = text.strip()
     if kind is ScheduleKind.CRON:
         from cronsim import CronSim, CronSimError
@@ -126,9 +127,9 @@ def parse_when(kind: ScheduleKind, text: str, now: float, zone: tzinfo) -> str:
         try:
             seconds = parse_duration(text)
         except DurationError as exc:
-            raise ScheduleError(f"--every: {exc}") from None
+            raise ScheduleError(str(exc)) from None
         if seconds < 1:
-            raise ScheduleError(f"--every {text!r}: give how often, e.g. 30m, 1h or 1h30m")
+            raise ScheduleError(f"{text!r} is no interval; give how often, e.g. 30m, 1h or 1h30m")
         return _number(seconds)
     try:
         at = datetime.fromisoformat(text)
@@ -141,7 +142,7 @@ def parse_when(kind: ScheduleKind, text: str, now: float, zone: tzinfo) -> str:
     instant = at.timestamp()
     if instant <= now:
         shown = at.strftime("%Y-%m-%d %H:%M")
-        raise ScheduleError(f"--at {shown} is in the past; give a time still to come")
+        raise ScheduleError(f"{shown} is in the past; give a time still to come")
     return _number(instant)
 
 

@@ -59,6 +59,9 @@ class ActionSet:
         self.usage_action = action(
             "&Usage…", tip="Cost and tokens per day, agent and project, as the agents report them"
         )
+        self.schedules_action = action(
+            "&Schedules…", tip="Tasks started by cron, every so often, or once at a time"
+        )
         self.cleanup_action = action(
             "&Clean up…", tip="Remove worktrees, folders and runners that no task needs"
         )
@@ -153,6 +156,7 @@ class ActionSet:
         tools_menu = bar.addMenu("T&ools")
         tools_menu.addAction(self.usage_action)
         tools_menu.addAction(self.project_settings_action)
+        tools_menu.addAction(self.schedules_action)
         tools_menu.addAction(self.clear_finished_action)
         tools_menu.addAction(self.cleanup_action)
         help_menu = bar.addMenu("&Help")

@@ -20,6 +20,7 @@ from app.supervisor.events import (
     OutputLines,
     RecoveryFinished,
     RunStateChanged,
+    SchedulesChanged,
     StoreChanged,
     TaskAdded,
     TaskUpdated,
@@ -42,6 +43,7 @@ class Bridge(QObject):
     agentsDetected = Signal(object)  # Mapping[str, Detection]: agent name -> what was found
     workflowChanged = Signal(int)  # workflow id
     checkpointRequested = Signal(int, int)  # checkpoint id, workflow id
+    schedulesChanged = Signal()
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -75,5 +77,7 @@ class Bridge(QObject):
             self.workflowChanged.emit(event.workflow_id)
         elif isinstance(event, CheckpointRequested):
             self.checkpointRequested.emit(event.checkpoint_id, event.workflow_id)
+        elif isinstance(event, SchedulesChanged):
+            self.schedulesChanged.emit()
         else:  # an Event type added to the union before any view shows it
             log.debug("no signal for %r", event)

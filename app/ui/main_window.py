@@ -48,6 +48,7 @@ from app.ui.notify import Banner
 from app.ui.output_pane import OutputPane
 from app.ui.recovery_history import RecoveryHistoryDialog
 from app.ui.recovery_report import TaskLine
+from app.ui.schedules_view import NewScheduleDialog, SchedulesDialog
 from app.ui.task_list import TaskList
 from app.ui.task_model import QueueState, TaskTableModel
 from app.ui.task_organiser import TaskOrganiser
@@ -202,6 +203,7 @@ class MainWindow(QMainWindow):
         actions.jump_action.triggered.connect(task_tabs.jump_to_end)
         actions.find_action.triggered.connect(task_tabs.find)
         actions.history_action.triggered.connect(self.show_recovery_history)
+        actions.schedules_action.triggered.connect(self.show_schedules)
         actions.cleanup_action.triggered.connect(self.show_cleanup)
         actions.usage_action.triggered.connect(self.show_usage)
         actions.restore_action.triggered.connect(self.show_restore)
@@ -473,6 +475,29 @@ class MainWindow(QMainWindow):
 
     def show_recovery_history(self) -> RecoveryHistoryDialog:
         dialog = RecoveryHistoryDialog(self.supervisor.recovery_history(), self.describe, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_schedules(self) -> SchedulesDialog:
+        """Tools → Schedules…: one window, brought forward when it is open already."""
+        dialog = self.findChild(SchedulesDialog)
+        if dialog is None:
+            dialog = SchedulesDialog(self.supervisor.schedules, self.bridge, self.show_new_schedule,
+                                     self)  # fmt: skip
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def show_new_schedule(self) -> NewScheduleDialog:
+        dialog = NewScheduleDialog(
+            self.supervisor.schedules, self.supervisor.settings, self._selected_folder(),
+            self.supervisor.agent_detections(), self.findChild(SchedulesDialog) or self,
+            repository_of=self.supervisor.repository_of,
+            state=ui_state(self.supervisor.locations),
+        )  # fmt: skip
+        dialog.worktreeChosen.connect(self.remember_worktree_choice)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
