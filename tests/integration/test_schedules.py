@@ -96,6 +96,51 @@ def test_catch_up_skip_runs_nothing_missed_and_goes_on_with_the_next_time(
         assert schedule_repo.get_schedule(conn, schedule_id).next_run_at == T0 + 4 * HOUR
 
 
+def test_a_one_shot_runs_once_and_is_then_done(home: Home, work_dir: Path) -> None:
+    async def scenario() -> list[int]:
+        now = [T0]
+        sup = await _supervised(home, T0)
+        sup.schedules.clock = lambda: now[0]
+        try:
+            spec = TaskSpec(argv=("true",), cwd=str(work_dir))
+            schedule = sup.schedules.add(spec, ScheduleKind.AT, "2027-01-15T09:00")
+            assert schedule.next_run_at is not None and schedule.next_run_at > T0
+            now[0] = schedule.next_run_at
+            started = sup.schedules.run_due()
+            now[0] += 7 * 86400
+            return started + sup.schedules.run_due()
+        finally:
+            await sup.stop()
+
+    assert len(run_async(scenario())) == 1
+    with home.db() as conn:
+        (schedule,) = schedule_repo.list_schedules(conn)
+    assert schedule.next_run_at is None and schedule.last_task_id == _tasks(home)[0]
+
+
+def test_resume_goes_on_from_the_next_time_to_come_without_the_paused_ones(
+    home: Home, work_dir: Path
+) -> None:
+    schedule_id = _add_hourly(home, work_dir)
+
+    async def scenario() -> None:
+        now = [T0 + 0.5 * HOUR]
+        sup = await _supervised(home, now[0])
+        sup.schedules.clock = lambda: now[0]
+        try:
+            assert sup.schedules.pause(schedule_id).paused
+            now[0] = T0 + 4.5 * HOUR
+            assert sup.schedules.run_due() == []  # paused: due times pass by
+            resumed = sup.schedules.resume(schedule_id)
+            assert not resumed.paused and resumed.next_run_at == T0 + 5 * HOUR
+            assert sup.schedules.run_due() == []
+        finally:
+            await sup.stop()
+
+    run_async(scenario())
+    assert _tasks(home) == []
+
+
 def test_a_schedule_does_not_start_a_task_while_its_previous_one_is_still_queued(
     home: Home, work_dir: Path
 ) -> None:
