@@ -13,11 +13,12 @@ from app.core.errors import AgentryError
 from app.core.locations import Locations
 from app.core.log import get_logger
 from app.core.models import RecoveryCause, RecoveryReport, WorktreeRepair
+from app.core.settings import Settings
 from app.core.states import RunState
 from app.runner import procs
 from app.store import approval_repo, fsops, organise_repo, recovery_repo, repo
 from app.store.db import Connection, transaction
-from app.supervisor import restarts
+from app.supervisor import followups
 from app.supervisor.reconcile import Observation, Outcome, reconcile, stop_orphans
 
 log = get_logger(__name__)
@@ -36,6 +37,7 @@ def recover(
     grace: float,
     worktrees: dict[int, WorktreeRepair] | None = None,
     unseen: bool = False,
+    settings: Settings | None = None,
 ) -> RecoveryReport:
     """``worktrees``: what the caller completed of worktrees a crash left half done.
     ``unseen`` (the app): the report also lists the tasks that ended since the app last
@@ -43,7 +45,9 @@ def recover(
     started = time.perf_counter()
     report = RecoveryReport(started_at=time.time(), worktrees=dict(worktrees or {}))
     try:
-        observations = _reconcile_all(conn, locations, report, started, unseen)
+        observations = _reconcile_all(
+            conn, locations, report, started, unseen, settings or Settings()
+        )
     except Exception as exc:
         raise RecoveryFailed(
             f"recovery of {locations.data} failed: {exc}. Nothing was started. "
@@ -55,7 +59,12 @@ def recover(
 
 
 def _reconcile_all(
-    conn: Connection, locations: Locations, report: RecoveryReport, started: float, unseen: bool
+    conn: Connection,
+    locations: Locations,
+    report: RecoveryReport,
+    started: float,
+    unseen: bool,
+    settings: Settings,
 ) -> list[Observation]:
     with transaction(conn):
         report.previous_clean = recovery_repo.get_meta(conn, SESSION_KEY, "clean") == "clean"
@@ -68,8 +77,8 @@ def _reconcile_all(
             obs = reconcile(conn, run, run_dir, check_spec=True, requeue=True)
             _record(report, obs)
             observations.append(obs)
-            if obs.changed:  # ended while Agentry was away: its restart is due now or later
-                restarts.after_ending(conn, obs.run)
+            if obs.changed:  # ended while Agentry was away: a pause or restart follows it
+                followups.after_ending(conn, obs.run, run_dir, settings)
         if seen is not None:
             _add_unseen(conn, report, float(seen))
         report.queued = repo.queued_task_ids(conn)

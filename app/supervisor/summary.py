@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from app.core.agent_events import RunSummary
+from app.core.agent_events import Limit, RunSummary
 from app.core.locations import Locations
 from app.core.log import get_logger
 from app.core.models import RecoveryReport
@@ -23,6 +23,7 @@ log = get_logger(__name__)
 
 HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 256 * 1024
+LIMIT_TAIL_BYTES = 64 * 1024  # where an agent's last words are: its limit, when it hit one
 
 
 def summarize(path: Path, adapter: Adapter) -> RunSummary:
@@ -37,6 +38,30 @@ def summarize(path: Path, adapter: Adapter) -> RunSummary:
         for event in parser.feed(line):
             summary.absorb(event)
     return summary
+
+
+def limit_of(path: Path, adapter: Adapter) -> Limit | None:
+    """The usage or rate limit a structured agent's log ends on, if it does: only the tail
+    is read (the agent says so as it gives up), with "now" as when the log was written."""
+    summary = RunSummary()
+    parser = adapter.parser()
+    written = _mtime(path)
+    if written is not None:
+        parser.clock = lambda: written
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, 2)
+            f.seek(max(0, size - LIMIT_TAIL_BYTES))
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    lines = _lines(data)
+    if size > LIMIT_TAIL_BYTES and lines:
+        lines = lines[1:]  # the first is a piece of a line
+    for line in lines:
+        for event in parser.feed(line):
+            summary.absorb(event)
+    return summary.limit
 
 
 def summarize_recovered(conn: Connection, locations: Locations, report: RecoveryReport) -> None:

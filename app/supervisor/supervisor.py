@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from app.core import limits
 from app.core.agent_events import RunSummary
 from app.core.durations import format_duration
 from app.core.locations import Locations
@@ -37,7 +38,15 @@ from app.store.db import (
 from app.store.locations import ensure_folders
 from app.store.settings import load_settings, peek_theme, save_settings
 from app.supervisor import changes as task_changes
-from app.supervisor import commands, organise, rebuild, restarts, workspaces
+from app.supervisor import (
+    commands,
+    followups,
+    organise,
+    pauses,
+    rebuild,
+    restarts,
+    workspaces,
+)
 from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher
 from app.supervisor.background import BackgroundJobs, on_own_connection
@@ -85,9 +94,18 @@ class NotStarted(RuntimeError):
 
 
 class Supervisor:
-    def __init__(self, locations: Locations, *, mode: SupervisorMode = "headless") -> None:
+    def __init__(
+        self,
+        locations: Locations,
+        *,
+        mode: SupervisorMode = "headless",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``clock``: the wall clock that says when a waiting run may start (a restart's
+        backoff, a limit's reset); tests move it on instead of sleeping."""
         self.locations = locations
         self.mode = mode
+        self.clock = clock
         self.bus = EventBus()
         self.settings = Settings()
         self._settings_stamp: tuple[int, int, int] | None = None  # of the file we last read
@@ -151,6 +169,7 @@ class Supervisor:
                 self._conn,
                 self.locations,
                 grace=self.settings.kill_grace_s,
+                settings=self.settings,
                 worktrees=repaired,
                 unseen=self.mode == "gui",
             )
@@ -568,11 +587,13 @@ class Supervisor:
                 observations = [
                     reconcile(self.conn, run, self.run_dir(run), check_spec=False) for run in look
                 ]
-                followed = [  # a restart is committed with the ending it follows
+                followed = [  # a pause or a restart is committed with the ending
                     after
                     for obs in observations
-                    if obs.changed and (after := restarts.after_ending(self.conn, obs.run))
-                ]
+                    if obs.changed
+                    and (after := followups.after_ending(
+                        self.conn, obs.run, self.run_dir(obs.run), self.settings, self.clock()))
+                ]  # fmt: skip
         except BaseException:
             self._exits.keep(stirred)  # not taken in: looked at again next tick
             raise
@@ -581,16 +602,15 @@ class Supervisor:
         self._followed(followed)
         return len(runs) - sum(1 for obs in observations if not obs.run.state.is_active)
 
-    def _followed(self, followed: list[restarts.Followed]) -> None:
+    def _followed(self, followed: list[followups.Followed]) -> None:
         for after in followed:
-            if isinstance(after, restarts.Restarted):
+            if isinstance(after, restarts.Restarted | pauses.Paused):
                 queued = RunStateChanged(after.task_id, after.run_id, None, RunState.QUEUED)
                 self.bus.publish(queued)
-                self.bus.publish(Notice("info", _restart_notice(after), after.task_id))
+                self.bus.publish(Notice("info", _followed_notice(after), after.task_id))
             else:
-                said = f"Task {after.task_id}: {after.decision.message}"
                 self.bus.publish(TaskUpdated(after.task_id))
-                self.bus.publish(Notice("warning", said, after.task_id))
+                self.bus.publish(Notice("warning", _followed_notice(after), after.task_id))
 
     def _worth_a_look(self, run: Run, run_dir: Path, full: bool) -> bool:
         if (run_dir / protocol.EXIT).exists():
@@ -616,7 +636,7 @@ class Supervisor:
         capacity = self.settings.max_concurrency - active - len(launching)
         if capacity <= 0:
             return
-        queued = repo.startable_runs(self.conn, limit=capacity + len(launching))
+        queued = repo.startable_runs(self.conn, capacity + len(launching), now=self.clock())
         queued = [run for run in queued if run.id not in launching][:capacity]
         assert self._gate is not None
         if not queued:
@@ -667,10 +687,18 @@ class Supervisor:
         self._jobs.run(f"summarizing run {run.id}", summarize, path, adapter, then=record)
 
 
-def _restart_notice(after: restarts.Restarted) -> str:
-    wait = format_duration(after.decision.delay_s, none="at once")
-    when = wait if wait == "at once" else f"in {wait}"
-    return f"Task {after.task_id}: restart {after.decision.number} of {after.decision.of} {when}"
+def _followed_notice(after: followups.Followed) -> str:
+    task = f"Task {after.task_id}"
+    if isinstance(after, restarts.Restarted):
+        wait = format_duration(after.decision.delay_s, none="at once")
+        when = wait if wait == "at once" else f"in {wait}"
+        return f"{task}: restart {after.decision.number} of {after.decision.of} {when}"
+    if isinstance(after, pauses.Paused):
+        at = time.strftime("%H:%M", time.localtime(after.pause.resume_at))
+        return f"{task} paused: {after.agent} {limits.describe(after.hit)}; resumes at {at}"
+    if isinstance(after, pauses.Stayed):
+        return f"{task}: {after.agent} {after.stay.message}"
+    return f"{task}: {after.decision.message}"
 
 
 def _has_database(locations: Locations) -> bool:

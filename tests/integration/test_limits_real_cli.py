@@ -27,7 +27,8 @@ def run_and_summarize(home: Home, agent: str, work_dir: Path, env: dict[str, str
     done = home.cli("run", "--agent", agent, *model, "--wait", "--cwd", str(work_dir),
                     "say hello", env=env, timeout=120)  # fmt: skip
     assert done.returncode != 0, "a run that hit a limit did not succeed"
-    log = protocol.output_log(home.run_dir(1))
+    first = home.runs(1)[0]  # the run that hit it (a pause queues the next one)
+    log = protocol.output_log(home.locations.run_dir(first.dir))
     return summarize(log, get_adapter(agent))
 
 
