@@ -285,12 +285,12 @@ def task_spec(args: argparse.Namespace, settings: Settings) -> TaskSpec | int:
     if args.max_resumes is not None and args.max_resumes < 0:
         return usage_error("--max-resumes must be 0 (never resume) or more")
     if args.no_auto_resume or args.max_resumes is not None:
-        from app.core.limits import LimitPolicy
+        from app.core.policies import LimitPolicy
 
         auto = False if args.no_auto_resume else None
         spec = dataclasses.replace(spec, limits=LimitPolicy(auto, args.max_resumes))
     if args.restart != "never":
-        from app.core.restarts import RestartMode, RestartPolicy
+        from app.core.policies import RestartMode, RestartPolicy
 
         low, high = args.backoff
         policy = RestartPolicy(RestartMode(args.restart), args.max_restarts, low, high)

@@ -9,11 +9,10 @@ Times are epoch seconds; quiet hours are the person's local wall-clock times.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
-from typing import Any
 
 from app.core.errors import AgentryError
+from app.core.policies import clock_of, quiet_hours_problem
 
 LIMIT_KINDS = ("usage", "rate", "overloaded")
 """A plan's quota (session, weekly, daily), a rate limit (429), an overloaded service."""
@@ -21,37 +20,10 @@ BACKOFF_MIN_S = 60.0
 """With no reset time given, the first try again is after this, doubling each time..."""
 BACKOFF_MAX_S = 3600.0
 """... up to this."""
-WAIT_LIMIT = "limit"  # the wait_reason of a run that waits for its agent's limit to reset
-_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 
 
 class LimitError(AgentryError, ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class LimitPolicy:
-    """A task's own choice, where it differs from Settings (None: as Settings say)."""
-
-    auto_resume: bool | None = None
-    max_resumes: int | None = None
-
-    @property
-    def is_default(self) -> bool:
-        return self.auto_resume is None and self.max_resumes is None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"auto_resume": self.auto_resume, "max_resumes": self.max_resumes}
-
-    @classmethod
-    def from_json(cls, data: object) -> LimitPolicy:
-        if not isinstance(data, dict):
-            return cls()
-        auto, most = data.get("auto_resume"), data.get("max_resumes")
-        return cls(
-            auto_resume=auto if isinstance(auto, bool) else None,
-            max_resumes=most if isinstance(most, int) and most >= 0 else None,
-        )
 
 
 @dataclass(frozen=True)
@@ -83,24 +55,14 @@ class QuietHours:
 
 def parse_quiet_hours(text: str) -> QuietHours | None:
     """``"23:00-07:00"`` -> QuietHours; ``""`` -> None; LimitError for anything else."""
+    problem = quiet_hours_problem(text)
+    if problem is not None:
+        raise LimitError(problem)
     if not text.strip():
         return None
-    start, sep, end = text.partition("-")
-    clocks = [_clock(part) for part in (start, end)] if sep else [None]
-    if None in clocks or clocks[0] == clocks[1]:
-        raise LimitError(
-            f"quiet hours {text!r} are not two different times as HH:MM-HH:MM, e.g. 23:00-07:00"
-        )
-    first, last = clocks
-    assert first is not None and last is not None
-    return QuietHours(first, last)
-
-
-def _clock(text: str) -> dt.time | None:
-    found = _CLOCK.match(text)
-    if not found or int(found[1]) > 23 or int(found[2]) > 59:
-        return None
-    return dt.time(int(found[1]), int(found[2]))
+    start, _, end = text.partition("-")
+    (h1, m1), (h2, m2) = clock_of(start), clock_of(end)  # type: ignore[misc]
+    return QuietHours(dt.time(h1, m1), dt.time(h2, m2))
 
 
 @dataclass(frozen=True)

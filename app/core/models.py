@@ -7,8 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from app.core.limits import LimitPolicy
-from app.core.restarts import RestartPolicy
+from app.core.policies import LimitPolicy, RestartPolicy
 from app.core.states import ExitReason, RunState
 
 SHELL_COMMAND_OPTION = "shell_command"

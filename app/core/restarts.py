@@ -5,12 +5,11 @@ make two."""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from app.core.durations import DurationError, parse_duration
+from app.core.policies import RestartMode, RestartPolicy, seconds_text
 from app.core.states import ExitReason, RunState
 
 FLAP_RUNS = 5
@@ -18,64 +17,8 @@ FLAP_RUNS = 5
 FLAP_WINDOW_S = 60.0
 
 
-class RestartMode(enum.StrEnum):
-    NEVER = "never"
-    ON_FAILURE = "on-failure"  # after a failure (an exit other than 0, a crash of its runner)
-    ALWAYS = "always"  # after any ending but a cancel or a timeout
-
-
 class BackoffError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class RestartPolicy:
-    """Up to ``max_restarts`` new runs, the n-th after ``backoff_min_s * 2**(n-1)`` seconds
-    (at most ``backoff_max_s``)."""
-
-    mode: RestartMode = RestartMode.NEVER
-    max_restarts: int = 3
-    backoff_min_s: float = 5.0
-    backoff_max_s: float = 300.0
-
-    @property
-    def restarts(self) -> bool:
-        return self.mode is not RestartMode.NEVER
-
-    def delay(self, restart: int) -> float:
-        """Seconds to wait before restart number ``restart`` (1 for the first)."""
-        return min(self.backoff_max_s, self.backoff_min_s * 2 ** max(0, restart - 1))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode.value,
-            "max_restarts": self.max_restarts,
-            "backoff_min_s": self.backoff_min_s,
-            "backoff_max_s": self.backoff_max_s,
-        }
-
-    @classmethod
-    def from_json(cls, data: object) -> RestartPolicy:
-        if not isinstance(data, dict):
-            return cls()
-        try:
-            mode = RestartMode(str(data.get("mode", RestartMode.NEVER.value)))
-        except ValueError:
-            mode = RestartMode.NEVER  # a mode from a newer Agentry: do not restart
-        return cls(
-            mode=mode,
-            max_restarts=max(0, int(data.get("max_restarts", 3))),
-            backoff_min_s=max(0.0, float(data.get("backoff_min_s", 5.0))),
-            backoff_max_s=max(0.0, float(data.get("backoff_max_s", 300.0))),
-        )
-
-    def describe(self) -> str:
-        if not self.restarts:
-            return "never restarted"
-        return (
-            f"restarted {self.mode.value}, up to {self.max_restarts} times, "
-            f"after {_seconds(self.backoff_min_s)} to {_seconds(self.backoff_max_s)}"
-        )
 
 
 def parse_backoff(text: str) -> tuple[float, float]:
@@ -136,7 +79,7 @@ def decide(policy: RestartPolicy, runs: Sequence[RunEnding]) -> Decision:
         since -= 1
     if _flapping(runs[since:]):
         return GiveUp(
-            f"flapping: it ended {FLAP_RUNS} times within {_seconds(FLAP_WINDOW_S)}; "
+            f"flapping: it ended {FLAP_RUNS} times within {seconds_text(FLAP_WINDOW_S)}; "
             "stopped (retry it once it is fixed)"
         )
     if used >= policy.max_restarts:
@@ -167,9 +110,3 @@ def _flapping(episode: Sequence[RunEnding]) -> bool:
     first = recent[0].started_at or recent[0].ended_at
     last = recent[-1].ended_at
     return first is not None and last is not None and last - first <= FLAP_WINDOW_S
-
-
-def _seconds(value: float) -> str:
-    if value >= 60 and value % 60 == 0:
-        return f"{value / 60:g} min"
-    return f"{value:g} s"

@@ -176,7 +176,7 @@ def _project_problems(settings: Settings) -> list[str]:
 
 
 def _limit_problems(settings: Settings) -> list[str]:
-    from app.core.limits import LimitError, parse_quiet_hours
+    from app.core.policies import quiet_hours_problem
 
     found = []
     if not 0 <= settings.default_memory_limit_mb <= 16 * 1024 * 1024:
@@ -185,10 +185,9 @@ def _limit_problems(settings: Settings) -> list[str]:
         found.append("limit_max_resumes must be between 0 (never resume) and 1000")
     if not 0 <= settings.limit_resume_margin_s <= 24 * 3600:
         found.append("limit_resume_margin_s must be between 0 and 86400 seconds")
-    try:
-        parse_quiet_hours(settings.limit_quiet_hours)
-    except LimitError as exc:
-        found.append(f"limit_quiet_hours: {exc}")
+    problem = quiet_hours_problem(settings.limit_quiet_hours)
+    if problem:
+        found.append(f"limit_quiet_hours: {problem}")
     if not settings.limit_resume_message.strip():
         found.append("limit_resume_message must say something to the agent")
     return found

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from app.core.durations import duration_problem
 from app.core.errors import AgentryError
-from app.core.limits import WAIT_LIMIT
 from app.core.locations import Locations
 from app.core.models import NO_TIMEOUT, Run, RunKind, Task, TaskSpec
+from app.core.policies import WAIT_LIMIT
 from app.core.settings import Settings
 from app.core.states import ExitReason, RunState
-from app.store import limit_repo, repo
+from app.store import repo
 from app.store.db import Connection, transaction
 from app.supervisor.adapters import UnknownAgent, get_adapter, session_ability
 
@@ -191,6 +191,8 @@ def start_now(conn: Connection, task_ref: str | int) -> tuple[int, Run] | None:
             return None
         repo.start_now(conn, run.id)
         if run.wait_reason == WAIT_LIMIT:  # the person says the limit is over: for all its tasks
+            from app.store import limit_repo  # here: submitting, the common case, needs none
+
             limit_repo.clear_agent_limit(conn, task.agent)
         waited = {"not_before": run.not_before, "wait_reason": run.wait_reason}
         repo.add_event(conn, "started_now", task_id=task.id, run_id=run.id, detail=waited)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from app.core import limits
 from app.core.limits import AgentLimit, LimitHit, Pause, Stay
 from app.core.models import Run, RunKind
+from app.core.policies import WAIT_LIMIT
 from app.core.settings import Settings
 from app.core.states import RunState
 from app.store import limit_repo, repo
@@ -74,7 +75,7 @@ def after_limit(
     run_id = repo.add_run(
         conn, task.id, run.timeout, kind=RunKind.AFTER_LIMIT,
         prompt=settings.limit_resume_message if session else task.spec.prompt,
-        resume_session=session, not_before=decision.resume_at, wait_reason=limits.WAIT_LIMIT,
+        resume_session=session, not_before=decision.resume_at, wait_reason=WAIT_LIMIT,
     )  # fmt: skip
     _say(conn, run, f"{label(task.agent)} {limits.describe(hit)}; paused until the reset")
     detail |= {"resume_at": decision.resume_at, "resume": decision.resume, "after_run": run.id,

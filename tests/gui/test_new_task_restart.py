@@ -8,7 +8,7 @@ from typing import Any
 
 from test_new_task_dialog import dialog_of, submitted
 
-from app.core.restarts import RestartMode, RestartPolicy
+from app.core.policies import RestartMode, RestartPolicy
 
 
 def test_a_restart_policy_chosen_in_the_form_goes_into_the_task(qtbot: Any, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from helpers.gui import AppDriver
 
 from app.core.limits import LimitHit
 from app.core.models import TaskSpec
-from app.core.restarts import RestartMode, RestartPolicy
+from app.core.policies import RestartMode, RestartPolicy
 from app.core.settings import Settings
 from app.core.states import ExitReason, RunState
 from app.store import repo

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from helpers.agentry import Home
 
-from app.core.limits import LimitHit, LimitPolicy
+from app.core.limits import LimitHit
 from app.core.models import Run, RunKind
+from app.core.policies import LimitPolicy
 from app.core.settings import Settings
 from app.core.states import ExitReason, RunState
 from app.store import limit_repo, repo

@@ -16,7 +16,8 @@ from app import demo_agent
 from app.core.command_shell import shell_task
 from app.core.durations import DurationError, parse_duration
 from app.core.models import TaskSpec
-from app.core.restarts import BackoffError, RestartMode, RestartPolicy, parse_backoff
+from app.core.policies import RestartMode, RestartPolicy
+from app.core.restarts import BackoffError, parse_backoff
 
 
 class InvalidInput(ValueError):

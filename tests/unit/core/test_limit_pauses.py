@@ -14,12 +14,12 @@ from app.core.limits import (
     BACKOFF_MIN_S,
     LimitError,
     LimitHit,
-    LimitPolicy,
     Pause,
     Stay,
     decide,
     parse_quiet_hours,
 )
+from app.core.policies import LimitPolicy
 
 BERLIN = ZoneInfo("Europe/Berlin")
 T0 = 1_800_000_000.0

@@ -6,13 +6,12 @@ from __future__ import annotations
 import pytest
 
 from app.core.models import TaskSpec
+from app.core.policies import RestartMode, RestartPolicy
 from app.core.restarts import (
     FLAP_RUNS,
     BackoffError,
     GiveUp,
     Restart,
-    RestartMode,
-    RestartPolicy,
     RunEnding,
     decide,
     parse_backoff,
