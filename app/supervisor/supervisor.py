@@ -354,6 +354,15 @@ class Supervisor:
             self.bus.publish(AgentsDetected(dict(self._detections)))
         return dict(self._detections)
 
+    def memory_use(self, task: Task) -> int | None:
+        """What the task's running agent and its processes use now (bytes), if it runs."""
+        run = task.latest_run
+        if run is None or run.state is not RunState.RUNNING or run.agent_pid is None:
+            return None
+        if procs.find_process(run.agent_pid, run.agent_create_time) is None:
+            return None
+        return procs.tree_memory(run.agent_pid)
+
     def run_dir(self, run: Run) -> Path:
         return self.locations.run_dir(run.dir)
 

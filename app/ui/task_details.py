@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QTextBrowser, QVBoxLayo
 
 from app.core.durations import format_duration
 from app.core.models import Run, Task
+from app.core.sizes import format_size
 from app.core.transcript import describe_model, elapsed
 from app.ui.labels import state_label
 from app.ui.output_tools import tool_button
@@ -43,9 +44,9 @@ class TaskDetails(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.text, 1)
 
-    def show_task(self, task: Task, runs: list[Run]) -> None:
+    def show_task(self, task: Task, runs: list[Run], memory: int | None = None) -> None:
         scroll = self.text.verticalScrollBar().value()
-        self.text.setHtml(details_html(task, runs))
+        self.text.setHtml(details_html(task, runs, memory))
         self.text.verticalScrollBar().setValue(scroll)
 
     def copy(self) -> None:
@@ -55,7 +56,8 @@ class TaskDetails(QWidget):
         return self.text.toPlainText()
 
 
-def details_html(task: Task, runs: list[Run]) -> str:
+def details_html(task: Task, runs: list[Run], memory: int | None = None) -> str:
+    """``memory``: what the running agent's process tree uses now, in bytes, if known."""
     spec = task.spec
     options = spec.options
     rows = [
@@ -67,11 +69,33 @@ def details_html(task: Task, runs: list[Run]) -> str:
         ("Model", describe_model(str(options["model"])) if options.get("model") else NONE),
         ("Permission mode", str(options.get("permission_mode") or NONE)),
         ("Timeout", format_duration(spec.timeout, none="the default from Settings")),
+        ("Restart", spec.restart.describe()),
+        ("Memory limit", _memory_limit(spec.memory_limit_mb, memory)),
+        ("On a usage limit", _on_limit(task)),
         ("Prompt", spec.prompt or NONE),
     ]
     parts = [f"<h3>Task #{task.id}</h3>", _table(rows), "<h3>Runs</h3>"]
     parts += [_run_html(run) for run in reversed(runs)] or ["<p>No runs yet.</p>"]
     return "".join(parts)
+
+
+def _memory_limit(limit_mb: float | None, memory: int | None) -> str:
+    now = f" (using {format_size(memory)} now)" if memory is not None else ""
+    if limit_mb is None:
+        return f"the default from Settings{now}"
+    if not limit_mb:
+        return f"none{now}"
+    return f"{format_size(limit_mb * 1024 * 1024)}: its processes are stopped above it{now}"
+
+
+def _on_limit(task: Task) -> str:
+    own = task.spec.limits
+    if own.auto_resume is False:
+        return "stop (no auto-resume)"
+    if own.is_default:
+        return "as Settings say"
+    most = f"at most {own.max_resumes} times" if own.max_resumes is not None else ""
+    return f"resume after the reset {most}".strip()
 
 
 def _run_html(run: Run) -> str:

@@ -259,7 +259,8 @@ class TaskTabs(QObject):
     def _show_details(self, task: Task, runs: list[Run] | None = None) -> None:
         details = self.details.get(task.id)
         if details is not None:
-            details.show_task(task, runs if runs is not None else self.supervisor.runs(task.id))
+            runs = runs if runs is not None else self.supervisor.runs(task.id)
+            details.show_task(task, runs, self.supervisor.memory_use(task))
 
     def _follow_new_run(self, task: Task, run_id: int) -> None:
         old = self._watched.get(task.id)

@@ -82,3 +82,28 @@ def test_a_size_that_cannot_be_read_is_refused_before_anything_is_queued(
     done = home.cli("run", "--cwd", str(work_dir), "--memory-limit", "lots", "--", "true")
     assert done.returncode == 2
     assert "'lots' is not a size; use e.g. 4G, 512M or 'none'" in done.stderr
+
+
+def test_the_supervisor_says_how_much_memory_a_running_task_uses(
+    home: Home, work_dir: Path
+) -> None:
+    (work_dir / "hog.py").write_text(HOLD.format(mb=64, s=30))
+    task_id = int(home.cli("run", "--cwd", str(work_dir), "--memory-limit", "1G", "--",
+                           sys.executable, "hog.py", check=True).stdout)  # fmt: skip
+
+    async def scenario() -> tuple[int | None, int | None]:
+        sup = Supervisor(home.locations)
+        await sup.start()
+        try:
+            await async_wait_until(lambda: home.run(task_id).state is RunState.RUNNING)
+            await async_wait_until(lambda: (sup.memory_use(sup.task(task_id)) or 0) > 64 * 2**20)
+            running = sup.memory_use(sup.task(task_id))
+            sup.cancel(task_id)
+            await async_wait_until(lambda: home.run(task_id).state.is_terminal)
+            return running, sup.memory_use(sup.task(task_id))
+        finally:
+            await sup.stop()
+
+    running, ended = run_async(scenario())
+    assert running is not None and 64 * 2**20 < running < 1024 * 2**20
+    assert ended is None
