@@ -17,7 +17,7 @@ from app.core.models import RecoveryReport
 from app.runner import protocol
 from app.store import repo
 from app.store.db import Connection, transaction
-from app.supervisor.adapters import Adapter, get_adapter_or_none
+from app.supervisor.adapters import Adapter, LineParser, get_adapter_or_none
 
 log = get_logger(__name__)
 
@@ -28,12 +28,7 @@ LIMIT_TAIL_BYTES = 64 * 1024  # where an agent's last words are: its limit, when
 
 def summarize(path: Path, adapter: Adapter) -> RunSummary:
     summary = RunSummary()
-    parser = adapter.parser()
-    # "Now" for a limit's reset written as a wall time ("resets 8pm") is when the log was
-    # last written, not when it is read (maybe hours later, after a restart).
-    written = _mtime(path)
-    if written is not None:
-        parser.clock = lambda: written
+    parser = _parser_of(path, adapter)
     for line in _head_and_tail_lines(path):
         for event in parser.feed(line):
             summary.absorb(event)
@@ -44,10 +39,7 @@ def limit_of(path: Path, adapter: Adapter) -> Limit | None:
     """The usage or rate limit a structured agent's log ends on, if it does: only the tail
     is read (the agent says so as it gives up), with "now" as when the log was written."""
     summary = RunSummary()
-    parser = adapter.parser()
-    written = _mtime(path)
-    if written is not None:
-        parser.clock = lambda: written
+    parser = _parser_of(path, adapter)
     try:
         with open(path, "rb") as f:
             size = f.seek(0, 2)
@@ -80,6 +72,17 @@ def summarize_recovered(conn: Connection, locations: Locations, report: Recovery
             continue
         with transaction(conn):
             repo.update_run_summary(conn, task.latest_run.id, summary)
+
+
+def _parser_of(path: Path, adapter: Adapter) -> LineParser:
+    """The adapter's parser for a finished log. "Now", for a limit's reset written as a wall
+    time ("resets 8pm"), is when the log was last written, not when it is read (maybe
+    hours later, after a restart)."""
+    parser = adapter.parser()
+    written = _mtime(path)
+    if written is not None:
+        parser.clock = lambda: written
+    return parser
 
 
 def _mtime(path: Path) -> float | None:

@@ -8,6 +8,7 @@ asks of its task: follow-up messages and resuming the agent's session.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -169,10 +170,18 @@ class TaskTabs(QObject):
         return True
 
     def resume_task(self, task_id: int) -> bool:
+        return self._command(self.supervisor.resume, task_id, "Could not resume the session")
+
+    def stop_task(self, task_id: int) -> bool:
+        """End a wait (a pause for a limit, a restart's backoff): its queued run is cancelled."""
+        return self._command(self.supervisor.cancel, task_id, "Could not stop the task")
+
+    def _command(self, command: Callable[[int], object], task_id: int, refused: str) -> bool:
+        """Run a supervisor command on a task; a refusal is said in a box titled ``refused``."""
         try:
-            self.supervisor.resume(task_id)
+            command(task_id)
         except CommandRefused as exc:
-            QMessageBox.warning(self._parent, "Could not resume the session", str(exc))
+            QMessageBox.warning(self._parent, refused, str(exc))
             return False
         return True
 
@@ -275,15 +284,6 @@ class TaskTabs(QObject):
             self.panes[task.id].add_separator(run_caption(run))
             self._show_message(task, run, self.panes[task.id])
         self.supervisor.watch_output(run_id)
-
-    def stop_task(self, task_id: int) -> bool:
-        """End a wait (a pause for a limit, a restart's backoff): its queued run is cancelled."""
-        try:
-            self.supervisor.cancel(task_id)
-        except CommandRefused as exc:
-            QMessageBox.warning(self._parent, "Could not stop the task", str(exc))
-            return False
-        return True
 
     def _show_wait(self, task: Task) -> None:
         pane = self.panes.get(task.id)
