@@ -133,6 +133,13 @@ def add_task_options(p: argparse.ArgumentParser) -> None:
         help="resume after a usage limit at most N times (default: as Settings say)",
     )
     p.add_argument(
+        "--quiet-hours",
+        default=None,
+        metavar="HH:MM-HH:MM",
+        help="never resume after a usage limit in these hours of your day, e.g. 23:00-07:00 "
+        "(default: as Settings say; none for none)",
+    )
+    p.add_argument(
         "command",
         nargs=argparse.REMAINDER,
         help="-- COMMAND [ARGS...] for shell; the PROMPT (or - for stdin) for agents",
@@ -284,11 +291,19 @@ def task_spec(args: argparse.Namespace, settings: Settings) -> TaskSpec | int:
         spec = dataclasses.replace(spec, memory_limit_mb=args.memory_limit / 1024**2)
     if args.max_resumes is not None and args.max_resumes < 0:
         return usage_error("--max-resumes must be 0 (never resume) or more")
-    if args.no_auto_resume or args.max_resumes is not None:
+    quiet = None if args.quiet_hours is None else args.quiet_hours.strip()
+    if quiet is not None:
+        from app.core.policies import quiet_hours_problem
+
+        quiet = "" if quiet.lower() == "none" else quiet
+        problem = quiet_hours_problem(quiet)
+        if problem:
+            return usage_error(f"--quiet-hours: {problem}")
+    if args.no_auto_resume or args.max_resumes is not None or quiet is not None:
         from app.core.policies import LimitPolicy
 
         auto = False if args.no_auto_resume else None
-        spec = dataclasses.replace(spec, limits=LimitPolicy(auto, args.max_resumes))
+        spec = dataclasses.replace(spec, limits=LimitPolicy(auto, args.max_resumes, quiet))
     if args.restart != "never":
         from app.core.policies import RestartMode, RestartPolicy
 

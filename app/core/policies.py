@@ -75,22 +75,31 @@ class LimitPolicy:
 
     auto_resume: bool | None = None
     max_resumes: int | None = None
+    quiet_hours: str | None = None  # "23:00-07:00"; "" for none, whatever Settings say
 
     @property
     def is_default(self) -> bool:
-        return self.auto_resume is None and self.max_resumes is None
+        return self.auto_resume is None and self.max_resumes is None and self.quiet_hours is None
 
     def to_json(self) -> dict[str, Any]:
-        return {"auto_resume": self.auto_resume, "max_resumes": self.max_resumes}
+        return {"auto_resume": self.auto_resume, "max_resumes": self.max_resumes,
+                "quiet_hours": self.quiet_hours}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: object) -> LimitPolicy:
         if not isinstance(data, dict):
             return cls()
-        auto, most = data.get("auto_resume"), data.get("max_resumes")
+        auto, most, quiet = (
+            data.get("auto_resume"),
+            data.get("max_resumes"),
+            data.get("quiet_hours"),
+        )
         return cls(
             auto_resume=auto if isinstance(auto, bool) else None,
             max_resumes=most if isinstance(most, int) and most >= 0 else None,
+            quiet_hours=quiet
+            if isinstance(quiet, str) and not quiet_hours_problem(quiet)
+            else None,
         )
 
 

@@ -60,7 +60,9 @@ def after_limit(
         auto_resume=settings.limit_auto_resume if own.auto_resume is None else own.auto_resume,
         max_resumes=settings.limit_max_resumes if own.max_resumes is None else own.max_resumes,
         margin_s=settings.limit_resume_margin_s,
-        quiet=limits.parse_quiet_hours(settings.limit_quiet_hours),
+        quiet=limits.parse_quiet_hours(
+            settings.limit_quiet_hours if own.quiet_hours is None else own.quiet_hours
+        ),
     )
     limit = AgentLimit(task.agent, decision.until, hit.kind, hit.message, at, run.id)
     limit_repo.set_agent_limit(conn, limit)

@@ -8,7 +8,7 @@ from typing import Any
 
 from test_new_task_dialog import dialog_of, submitted
 
-from app.core.policies import RestartMode, RestartPolicy
+from app.core.policies import LimitPolicy, RestartMode, RestartPolicy
 
 
 def test_a_restart_policy_chosen_in_the_form_goes_into_the_task(qtbot: Any, tmp_path: Path) -> None:
@@ -61,3 +61,27 @@ def test_edit_and_rerun_shows_the_tasks_restart_policy(qtbot: Any, tmp_path: Pat
     refill.fill_from(specs[0])
     assert refill.restart.currentData() == "always"
     assert (refill.max_restarts.value(), refill.backoff.text()) == (7, "1m..1h")
+
+
+def test_a_memory_limit_and_the_choice_on_a_usage_limit_go_into_the_task(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    dialog = dialog_of(qtbot, str(tmp_path))
+    dialog.select_agent("claude")
+    dialog.prompt.setPlainText("fix the tests")
+    dialog.memory_limit.setText("4G")
+    dialog.on_limit.setCurrentIndex(dialog.on_limit.findData("stop"))
+    specs = submitted(dialog)
+    dialog.try_accept()
+    assert [(s.memory_limit_mb, s.limits) for s in specs] == [(4096.0, LimitPolicy(False))]
+    again = dialog_of(qtbot, str(tmp_path))
+    again.fill_from(specs[0])
+    assert (again.memory_limit.text(), again.on_limit.currentData()) == ("4 GB", "stop")
+
+    bad = dialog_of(qtbot, str(tmp_path))
+    bad.select_agent("shell")
+    bad.command.setText("make")
+    bad.memory_limit.setText("lots")
+    refused = submitted(bad)
+    bad.try_accept()
+    assert refused == [] and "Memory limit: 'lots' is not a size" in bad.error.text()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from helpers.agentry import Home
@@ -119,3 +120,18 @@ def test_a_cancelled_or_superseded_run_is_not_paused(home: Home, work_dir: Path)
     assert run is not None and _hit(home, run) is None
     with home.db() as conn:
         assert limit_repo.agent_limits(conn, NOW) == {}
+
+
+def test_a_tasks_own_quiet_hours_move_its_resume_out_of_them(home: Home, work_dir: Path) -> None:
+    start = datetime.fromtimestamp(RESET + 120).replace(minute=0, second=0, microsecond=0)
+    end = start + timedelta(hours=2)
+    quiet = f"{start:%H:%M}-{end:%H:%M}"
+    done = home.cli("run", "--agent", "demo", "--cwd", str(work_dir), "--quiet-hours", quiet,
+                    "work", check=True)  # fmt: skip
+    task_id = int(done.stdout)
+    paused = _hit(home, _ended(home, task_id))
+    assert isinstance(paused, Paused)
+    assert paused.pause.resume_at == end.timestamp()  # not at the reset: after the quiet hours
+    refused = home.cli("run", "--quiet-hours", "25:00-07:00", "--", "true")
+    assert refused.returncode == 2
+    assert "--quiet-hours: quiet hours '25:00-07:00' are not two different times" in refused.stderr

@@ -39,6 +39,7 @@ from app.core.command_shell import command_argv
 from app.core.durations import format_duration
 from app.core.models import TaskSpec
 from app.core.settings import Settings
+from app.core.sizes import format_size
 from app.supervisor.adapters import Detection, all_adapters, get_adapter
 from app.ui.dialogs.new_task_memory import NewTaskMemory
 from app.ui.dialogs.new_task_spec import InvalidInput, build_spec, typed_command
@@ -82,7 +83,7 @@ class _CtrlEnter(QObject):
         return False
 
 
-FIELDS = ("command", "prompt", "cwd", "timeout", "restart")
+FIELDS = ("command", "prompt", "cwd", "timeout", "restart", "memory")
 """The fields a problem may name (InvalidInput.problems), in the order of the form."""
 
 
@@ -152,6 +153,20 @@ class NewTaskDialog(QDialog):
         restart_row.addWidget(self.max_restarts)
         restart_row.addWidget(QLabel("waiting", self))
         restart_row.addWidget(self.backoff, 1)
+        default_memory = settings.default_memory_limit_mb
+        self.memory_limit = QLineEdit(self)
+        self.memory_limit.setPlaceholderText(
+            f"default: {format_size(default_memory * 1024**2) if default_memory else 'none'}"
+            " — e.g. 4G, 512M, none"
+        )
+        self.memory_limit.setToolTip("Stop the task's whole process tree above this much memory")
+        self.on_limit = QComboBox(self)
+        auto = "resume" if settings.limit_auto_resume else "stop"
+        for text, key in ((f"As Settings say ({auto})", "settings"),
+                          ("Resume its session after the reset", "resume"),
+                          ("Stop", "stop")):  # fmt: skip
+            self.on_limit.addItem(text, key)
+        self.on_limit.setToolTip("When its agent hits a usage or rate limit")
         self.title_edit = QLineEdit(self, placeholderText="Optional: a name for the task")
         self.hint = QLabel(
             self,
@@ -185,10 +200,12 @@ class NewTaskDialog(QDialog):
         self.form.addRow("", self.worktree)
         self.form.addRow("Timeout", self.timeout)
         self.form.addRow("Restart", restart_row)
+        self.form.addRow("Memory limit", self.memory_limit)
+        self.form.addRow("On a usage limit", self.on_limit)
         self.form.addRow("Title", self.title_edit)
         self.fields: dict[str, QWidget] = {
             "command": self.command, "prompt": self.prompt, "cwd": self.cwd,
-            "timeout": self.timeout, "restart": self.backoff,
+            "timeout": self.timeout, "restart": self.backoff, "memory": self.memory_limit,
         }  # fmt: skip
         self._rows: dict[str, QWidget | QHBoxLayout] = {
             **self.fields,
@@ -345,6 +362,12 @@ class NewTaskDialog(QDialog):
             low, high = (format_duration(v, none="0") for v in (policy.backoff_min_s,
                                                                  policy.backoff_max_s))  # fmt: skip
             self.backoff.setText(f"{low}..{high}")
+        limit = spec.memory_limit_mb
+        self.memory_limit.setText(
+            "" if limit is None else format_size(limit * 1024**2) if limit else "none"
+        )
+        choice = {True: "resume", False: "stop", None: "settings"}[spec.limits.auto_resume]
+        self.on_limit.setCurrentIndex(max(0, self.on_limit.findData(choice)))
 
     def show_problems(self, problems: Mapping[str, str]) -> None:
         """Every problem at once: listed under the form, and each field's label marked."""
@@ -387,6 +410,8 @@ class NewTaskDialog(QDialog):
                 restart=self.restart.currentData(),
                 max_restarts=self.max_restarts.value(),
                 backoff=self.backoff.text(),
+                memory_limit=self.memory_limit.text(),
+                on_limit=self.on_limit.currentData(),
             )
         except InvalidInput as exc:
             self.show_problems(exc.problems)

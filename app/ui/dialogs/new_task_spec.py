@@ -16,8 +16,9 @@ from app import demo_agent
 from app.core.command_shell import shell_task
 from app.core.durations import DurationError, parse_duration
 from app.core.models import TaskSpec
-from app.core.policies import RestartMode, RestartPolicy
+from app.core.policies import LimitPolicy, RestartMode, RestartPolicy
 from app.core.restarts import BackoffError, parse_backoff
+from app.core.sizes import SizeError, parse_size
 
 
 class InvalidInput(ValueError):
@@ -45,6 +46,8 @@ def build_spec(
     restart: str = "never",
     max_restarts: int = 3,
     backoff: str = "",
+    memory_limit: str = "",
+    on_limit: str = "settings",
 ) -> TaskSpec:
     """A TaskSpec from the New task form, or InvalidInput naming every field to fix.
     ``shell`` is the "Shell for shell commands" setting."""
@@ -69,6 +72,12 @@ def build_spec(
             problems["restart"] = f"Restart: {exc}"
         else:
             policy = RestartPolicy(RestartMode(restart), max(1, max_restarts), low, high)
+    memory_mb = None
+    if memory_limit.strip():
+        try:
+            memory_mb = parse_size(memory_limit) / 1024**2
+        except SizeError as exc:
+            problems["memory"] = f"Memory limit: {exc}"
     if agent == "shell" and not command.strip():
         problems["command"] = "Command: type the command to run, e.g. make test"
     if agent not in ("shell", "demo") and not prompt.strip():
@@ -93,6 +102,8 @@ def build_spec(
         worktree=worktree,
         base=(base.strip() or None) if worktree else None,
         restart=policy,
+        memory_limit_mb=memory_mb,
+        limits=LimitPolicy(auto_resume={"resume": True, "stop": False}.get(on_limit)),
     )
 
 
