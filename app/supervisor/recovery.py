@@ -18,7 +18,7 @@ from app.core.states import RunState
 from app.runner import procs
 from app.store import approval_repo, fsops, organise_repo, recovery_repo, repo
 from app.store.db import Connection, transaction
-from app.supervisor import followups
+from app.supervisor import followups, pauses, restarts
 from app.supervisor.reconcile import Observation, Outcome, reconcile, stop_orphans
 
 log = get_logger(__name__)
@@ -78,7 +78,9 @@ def _reconcile_all(
             _record(report, obs)
             observations.append(obs)
             if obs.changed:  # ended while Agentry was away: a pause or restart follows it
-                followups.after_ending(conn, obs.run, run_dir, settings)
+                after = followups.after_ending(conn, obs.run, run_dir, settings)
+                if after is not None:
+                    _note_followed(report, after)
         if seen is not None:
             _add_unseen(conn, report, float(seen))
         report.queued = repo.queued_task_ids(conn)
@@ -87,6 +89,22 @@ def _reconcile_all(
         report.duration_ms = (time.perf_counter() - started) * 1000
         recovery_repo.save_recovery_report(conn, report)
     return observations
+
+
+def _note_followed(report: RecoveryReport, after: followups.Followed) -> None:
+    """Say on the recovery screen what follows a run that ended while Agentry was away."""
+    if isinstance(after, pauses.Paused):
+        at = time.strftime("%H:%M", time.localtime(after.pause.resume_at))
+        said = f"its agent hit its limit: paused, resumes at {at}"
+    elif isinstance(after, restarts.Restarted):
+        at = time.strftime("%H:%M:%S", time.localtime(after.not_before))
+        said = f"restart {after.decision.number} of {after.decision.of} at {at}"
+    elif isinstance(after, pauses.Stayed):
+        said = after.stay.message
+    else:
+        said = after.decision.message
+    note = report.notes.get(after.task_id)
+    report.notes[after.task_id] = f"{note}; {said}" if note else said
 
 
 def _record(report: RecoveryReport, obs: Observation) -> None:

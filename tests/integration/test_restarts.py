@@ -146,9 +146,23 @@ def test_an_ending_taken_in_at_recovery_is_restarted(home: Home, work_dir: Path)
     first.wait()
     gate.touch()
     wait_until(lambda: (home.run_dir(task_id) / "exit.json").exists(), message="exit.json")
-    _supervise_until(home, lambda: _ended(home, task_id, 2))
+    notes: dict[int, str] = {}
+
+    async def scenario() -> None:
+        sup = Supervisor(home.locations)
+        report = await sup.start()
+        notes.update(report.notes)
+        try:
+            await async_wait_until(lambda: _ended(home, task_id, 2))
+        finally:
+            await sup.stop()
+
+    run_async(scenario())
     ran = [(r.kind.value, r.exit_code) for r in home.runs(task_id)]
     assert ran == [("start", 3), ("restart", 3)]
+    # The recovery screen says what followed the ending it found.
+    said = notes[task_id]
+    assert said.startswith("ended while Agentry was away — exit code 3; restart 1 of 1 at")
 
 
 def test_a_waiting_restart_starts_at_once_when_resumed(home: Home, work_dir: Path) -> None:
