@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from app.core import limits
 from app.core.limits import AgentLimit, LimitHit, Pause, Stay
-from app.core.models import Run, RunKind
+from app.core.models import Run, RunKind, Task
 from app.core.policies import WAIT_LIMIT
 from app.core.settings import Settings
 from app.core.states import RunState
@@ -72,8 +72,7 @@ def after_limit(
         repo.add_event(conn, "limit_stayed", task_id=task.id, run_id=run.id,
                        detail={**detail, "message": decision.message})  # fmt: skip
         return Stayed(task.id, repo.get_run(conn, run.id), task.agent, decision, hit)
-    ability = session_ability(task)
-    session = ability.session if ability.can_continue else None
+    session = _session_to_resume(conn, task, run)
     run_id = repo.add_run(
         conn, task.id, run.timeout, kind=RunKind.AFTER_LIMIT,
         prompt=settings.limit_resume_message if session else task.spec.prompt,
@@ -84,6 +83,19 @@ def after_limit(
                "resumes_session": session is not None}  # fmt: skip
     repo.add_event(conn, "limit_paused", task_id=task.id, run_id=run_id, detail=detail)
     return Paused(task.id, run_id, task.agent, decision, hit)
+
+
+def _session_to_resume(conn: Connection, task: Task, run: Run) -> str | None:
+    """The session the resume continues; None to start afresh with the task's prompt (an
+    agent that cannot resume a session its model never answered, and got no answer)."""
+    ability = session_ability(task)
+    if not ability.can_continue:
+        return None
+    adapter = get_adapter_or_none(task.agent)
+    answered = repo.get_run(conn, run.id).output_tokens  # its summary was just read
+    if adapter is not None and not adapter.keeps_unanswered_sessions and not answered:
+        return None
+    return ability.session
 
 
 def label(agent: str) -> str:

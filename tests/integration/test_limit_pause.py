@@ -10,9 +10,10 @@ import signal
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import fake_anthropic, fake_openai
+from helpers import fake_anthropic, fake_gemini, fake_openai
 from helpers.agentry import Home, run_async, tick
 from helpers.claude_cli import require_claude
 from helpers.real_cli import require_cli
@@ -135,3 +136,45 @@ def test_claude_rate_limited_waits_and_resumes_its_session_with_the_settings_mes
     assert second.resume_session == first.session_id is not None
     assert second.prompt == "The limit reset. Go on."
     assert "The limit reset. Go on." in str(resumed)
+
+
+def test_gemini_daily_quota_pauses_until_midnight_pacific_and_resumes_its_session(
+    home: Home, work_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = require_cli("gemini", "AGENTRY_GEMINI_BIN", "@google/gemini-cli")
+    home.write_settings(agent_paths={"gemini": str(path)}, limit_resume_margin_s=0)
+    user = fake_gemini.user_home(tmp_path / "user-home", trusted=[work_dir])
+    script = [fake_gemini.quota_exceeded(per_day=True), fake_gemini.text("Resumed: done.")]
+    fake = fake_gemini.FakeGemini(script).start()
+    now = [time.time()]
+    try:
+        for name, value in fake.child_env(user, base=home.env).items():
+            monkeypatch.setenv(name, value)
+        task_id = int(home.cli("run", "--agent", "gemini", "--model", fake_gemini.MODEL, "--cwd",
+                               str(work_dir), "triage", check=True).stdout)  # fmt: skip
+
+        async def scenario() -> None:
+            sup = Supervisor(home.locations, clock=lambda: now[0])
+            await sup.start()
+            try:
+                await async_wait_until(lambda: len(home.runs(task_id)) == 2, timeout=60)
+                waiting = home.run(task_id)
+                assert waiting.not_before is not None and waiting.wait_reason == "limit"
+                midnight = datetime.fromtimestamp(
+                    waiting.not_before, ZoneInfo("America/Los_Angeles")
+                )
+                assert (midnight.hour, midnight.minute) == (0, 0)  # the daily quota's reset
+                tick(sup)
+                now[0] = waiting.not_before + 1
+                await async_wait_until(lambda: home.run(task_id).state.is_terminal, timeout=60)
+            finally:
+                await sup.stop()
+
+        run_async(scenario(), timeout=120)
+    finally:
+        fake.stop()
+    _first, second = home.runs(task_id)
+    assert (second.kind, second.state) == (RunKind.AFTER_LIMIT, RunState.SUCCEEDED)
+    # Gemini CLI cannot resume a session its model never answered: the task starts afresh.
+    assert second.resume_session is None and second.prompt == "triage"
+    assert "Resumed: done." in home.output(task_id)

@@ -161,6 +161,9 @@ class Adapter:
     install_hint: ClassVar[str]
     structured: ClassVar[bool] = False
     supports_resume: ClassVar[bool] = False
+    keeps_unanswered_sessions: ClassVar[bool] = True
+    """Whether a session whose first request got no answer (a usage limit at once) can be
+    resumed; where it cannot, what follows starts afresh with the task's prompt."""
     needs_prompt: ClassVar[bool] = True
     # Aider keeps a conversation in a file: its "session id" is a per-task file the launcher
     # places under the data folder, the same for the first run and every follow-up.

@@ -72,6 +72,9 @@ class GeminiAdapter(Adapter):
     install_hint = "npm install -g @google/gemini-cli"
     structured = True
     supports_resume = True
+    # Gemini CLI saves a session only once the model answered: "--resume" of one whose
+    # first request hit the quota says "No previous sessions found for this project".
+    keeps_unanswered_sessions = False
     permission_modes = ("default", "auto_edit", "yolo", "plan")
     hook_kind = "gemini-pretool"
 
