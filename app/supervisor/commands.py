@@ -18,7 +18,6 @@ from app.core.settings import Settings
 from app.core.states import ExitReason, RunState
 from app.store import repo
 from app.store.db import Connection, transaction
-from app.supervisor.adapters import UnknownAgent, get_adapter, session_ability
 
 
 class CommandRefused(AgentryError, RuntimeError):
@@ -72,14 +71,18 @@ def enqueue(conn: Connection, spec: TaskSpec, settings: Settings) -> tuple[int, 
 def check(spec: TaskSpec, settings: Settings) -> float | None:
     """CommandRefused for a task that cannot be submitted; its resolved timeout otherwise
     (a schedule is checked when it is made, not when it comes due at night)."""
-    try:
-        adapter = get_adapter(spec.agent)
-    except UnknownAgent as exc:
-        raise CommandRefused(str(exc)) from None
-    if spec.agent == "shell" and (not spec.argv or not spec.argv[0].strip()):
-        raise CommandRefused("nothing to run: give a command (its name may not be empty)")
-    if adapter.needs_prompt and not (spec.prompt or "").strip():
-        raise CommandRefused(f"{adapter.label} needs a prompt: say what it should do")
+    if spec.agent == "shell":  # any command: its argv is all there is to check
+        if not spec.argv or not spec.argv[0].strip():
+            raise CommandRefused("nothing to run: give a command (its name may not be empty)")
+    else:  # an agent's adapter says what it needs (loaded here: `agentry run -- CMD` does not)
+        from app.supervisor.adapters import UnknownAgent, get_adapter
+
+        try:
+            adapter = get_adapter(spec.agent)
+        except UnknownAgent as exc:
+            raise CommandRefused(str(exc)) from None
+        if adapter.needs_prompt and not (spec.prompt or "").strip():
+            raise CommandRefused(f"{adapter.label} needs a prompt: say what it should do")
     _check_text(spec)
     return resolve_timeout(spec.timeout, settings)
 
@@ -205,6 +208,8 @@ def resume(conn: Connection, task_ref: str | int, settings: Settings) -> tuple[i
 
 
 def _session_to_continue(task: Task) -> str:
+    from app.supervisor.adapters import get_adapter, session_ability
+
     ability = session_ability(task)
     if not ability.supported:
         label = get_adapter(task.agent).label

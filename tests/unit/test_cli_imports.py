@@ -80,14 +80,14 @@ def _heavy(modules: set[str], avoided: tuple[str, ...]) -> list[str]:
     return sorted(m for m in modules if any(m == a or m.startswith(a + ".") for a in avoided))
 
 
-def test_run_imports_only_the_shell_adapter_and_no_supervisor_machinery(home: Home) -> None:
+def test_run_imports_no_adapter_and_no_supervisor_machinery(home: Home) -> None:
     home.cli("run", "--", "true", check=True)  # makes the database (and says so in the log)
     modules = _imported(home, "run", "--", "true")
     assert _heavy(modules, EVERY_COMMAND_AVOIDS) == []
     assert _heavy(modules, ("app.core.agent_events", "subprocess", "app.cli.logfiles")) == []
     others = ("approvals", "projects", "server", "workflows", "worktrees", "lands", "follow")
     assert sorted(modules & {f"app.cli.{m}" for m in others}) == []  # other groups' modules
-    assert "app.supervisor.adapters.simple" in modules  # it asked the shell adapter
+    assert "app.supervisor.adapters" not in modules  # a command needs no agent's adapter
 
 
 @pytest.mark.parametrize(
