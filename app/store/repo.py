@@ -413,9 +413,11 @@ def record_argv(conn: sqlite3.Connection, run_id: int, argv: list[str]) -> None:
     conn.execute("UPDATE runs SET argv_json = ? WHERE id = ?", (json.dumps(argv), run_id))
 
 
-def set_run_message(conn: sqlite3.Connection, run_id: int, message: str) -> None:
-    """Say more about how an ended run ended (e.g. that its restarts gave up)."""
-    conn.execute("UPDATE runs SET message = ? WHERE id = ?", (message, run_id))
+def add_to_run_message(conn: sqlite3.Connection, run: Run, words: str) -> None:
+    """Say more about how an ended run ended (its restarts gave up, it paused for a limit),
+    after what its message already says."""
+    message = f"{run.message}; {words}" if run.message else words
+    conn.execute("UPDATE runs SET message = ? WHERE id = ?", (message, run.id))
 
 
 def update_run_summary(conn: sqlite3.Connection, run_id: int, summary: RunSummary) -> None:

@@ -5,8 +5,11 @@ rate limit (:mod:`app.supervisor.pauses`), else the task's restart policy
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from app.core import limits
+from app.core.durations import format_duration
 from app.core.limits import LimitHit
 from app.core.log import get_logger
 from app.core.models import Run, RunKind
@@ -64,3 +67,18 @@ def limit_hit(conn: Connection, run: Run, run_dir: Path) -> LimitHit | None:
         log.warning("could not read how run %s ended: %s", run.id, exc)
         return None
     return None if limit is None else LimitHit(limit.kind, limit.resets_at, limit.message)
+
+
+def notice_of(after: Followed) -> str:
+    """What a person is told of what followed an ending (the supervisor's notice)."""
+    task = f"Task {after.task_id}"
+    if isinstance(after, restarts.Restarted):
+        wait = format_duration(after.decision.delay_s, none="at once")
+        when = wait if wait == "at once" else f"in {wait}"
+        return f"{task}: restart {after.decision.number} of {after.decision.of} {when}"
+    if isinstance(after, pauses.Paused):
+        at = time.strftime("%H:%M", time.localtime(after.pause.resume_at))
+        return f"{task} paused: {after.agent} {limits.describe(after.hit)}; resumes at {at}"
+    if isinstance(after, pauses.Stayed):
+        return f"{task}: {after.agent} {after.stay.message}"
+    return f"{task}: {after.decision.message}"

@@ -68,7 +68,7 @@ def after_limit(
     limit_repo.set_agent_limit(conn, limit)
     detail = {"kind": hit.kind, "until": decision.until, "said": hit.message}
     if isinstance(decision, Stay):
-        _say(conn, run, decision.message)
+        repo.add_to_run_message(conn, run, decision.message)
         repo.add_event(conn, "limit_stayed", task_id=task.id, run_id=run.id,
                        detail={**detail, "message": decision.message})  # fmt: skip
         return Stayed(task.id, repo.get_run(conn, run.id), task.agent, decision, hit)
@@ -78,7 +78,9 @@ def after_limit(
         prompt=settings.limit_resume_message if session else task.spec.prompt,
         resume_session=session, not_before=decision.resume_at, wait_reason=WAIT_LIMIT,
     )  # fmt: skip
-    _say(conn, run, f"{label(task.agent)} {limits.describe(hit)}; paused until the reset")
+    repo.add_to_run_message(
+        conn, run, f"{label(task.agent)} {limits.describe(hit)}; paused until the reset"
+    )
     detail |= {"resume_at": decision.resume_at, "resume": decision.resume, "after_run": run.id,
                "resumes_session": session is not None}  # fmt: skip
     repo.add_event(conn, "limit_paused", task_id=task.id, run_id=run_id, detail=detail)
@@ -101,10 +103,6 @@ def _session_to_resume(conn: Connection, task: Task, run: Run) -> str | None:
 def label(agent: str) -> str:
     adapter = get_adapter_or_none(agent)
     return adapter.label if adapter is not None else agent
-
-
-def _say(conn: Connection, run: Run, words: str) -> None:
-    repo.set_run_message(conn, run.id, f"{run.message}; {words}" if run.message else words)
 
 
 def _resumes_so_far(runs: list[Run]) -> int:

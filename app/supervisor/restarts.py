@@ -55,8 +55,7 @@ def after_ending(conn: Connection, run: Run, now: float | None = None) -> Follow
     ]  # fmt: skip
     decision = decide(task.spec.restart, endings)
     if isinstance(decision, GiveUp):
-        message = f"{run.message}; {decision.message}" if run.message else decision.message
-        repo.set_run_message(conn, run.id, message)
+        repo.add_to_run_message(conn, run, decision.message)
         repo.add_event(conn, "restart_gave_up", task_id=task.id, run_id=run.id,
                        detail={"message": decision.message})  # fmt: skip
         return GaveUp(task.id, repo.get_run(conn, run.id), decision)

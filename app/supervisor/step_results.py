@@ -7,12 +7,12 @@ summary there is. Only the tail of ``output.log`` is read, however large it grew
 
 from __future__ import annotations
 
-import codecs
 from pathlib import Path
 
 from app.core import ansi
 from app.core.agent_events import Result, Text, ToolCall, ToolResult
 from app.supervisor.adapters import Adapter
+from app.supervisor.tail import last_lines
 
 STRUCTURED_TAIL_BYTES = 256 * 1024
 PLAIN_TAIL_BYTES = 64 * 1024
@@ -21,10 +21,10 @@ PLAIN_TAIL_BYTES = 64 * 1024
 def step_result(path: Path, adapter: Adapter | None) -> str:
     """The result text of the run whose output is at ``path`` (empty if it printed nothing)."""
     if adapter is not None and adapter.structured:
-        answer = _structured_result(_tail_lines(path, STRUCTURED_TAIL_BYTES), adapter)
+        answer = _structured_result(last_lines(path, STRUCTURED_TAIL_BYTES), adapter)
         if answer:
             return answer
-    text = _plain_result(_tail_lines(path, PLAIN_TAIL_BYTES))
+    text = _plain_result(last_lines(path, PLAIN_TAIL_BYTES))
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -52,17 +52,3 @@ def _structured_result(lines: list[str], adapter: Adapter) -> str:
 
 def _plain_result(lines: list[str]) -> str:
     return "\n".join(ansi.strip(line) for line in lines).strip()
-
-
-def _tail_lines(path: Path, limit: int) -> list[str]:
-    """The last ``limit`` bytes as lines, starting at a line start when cut."""
-    try:
-        with open(path, "rb") as f:
-            size = f.seek(0, 2)
-            f.seek(max(0, size - limit))
-            data = f.read()
-    except FileNotFoundError:
-        return []
-    if size > limit:
-        data = data[data.find(b"\n") + 1 :] if b"\n" in data[:-1] else data
-    return codecs.decode(data, "utf-8", errors="replace").splitlines()

@@ -18,6 +18,7 @@ from app.runner import protocol
 from app.store import repo
 from app.store.db import Connection, transaction
 from app.supervisor.adapters import Adapter, LineParser, get_adapter_or_none
+from app.supervisor.tail import last_lines
 
 log = get_logger(__name__)
 
@@ -40,17 +41,7 @@ def limit_of(path: Path, adapter: Adapter) -> Limit | None:
     is read (the agent says so as it gives up), with "now" as when the log was written."""
     summary = RunSummary()
     parser = _parser_of(path, adapter)
-    try:
-        with open(path, "rb") as f:
-            size = f.seek(0, 2)
-            f.seek(max(0, size - LIMIT_TAIL_BYTES))
-            data = f.read()
-    except FileNotFoundError:
-        return None
-    lines = _lines(data)
-    if size > LIMIT_TAIL_BYTES and lines:
-        lines = lines[1:]  # the first is a piece of a line
-    for line in lines:
+    for line in last_lines(path, LIMIT_TAIL_BYTES):
         for event in parser.feed(line):
             summary.absorb(event)
     return summary.limit

@@ -14,9 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from app.core import limits
 from app.core.agent_events import RunSummary
-from app.core.durations import format_duration
 from app.core.locations import Locations
 from app.core.log import get_logger
 from app.core.models import RecoveryReport, Run, RunKind, Task, TaskSpec
@@ -616,10 +614,10 @@ class Supervisor:
             if isinstance(after, restarts.Restarted | pauses.Paused):
                 queued = RunStateChanged(after.task_id, after.run_id, None, RunState.QUEUED)
                 self.bus.publish(queued)
-                self.bus.publish(Notice("info", _followed_notice(after), after.task_id))
+                self.bus.publish(Notice("info", followups.notice_of(after), after.task_id))
             else:
                 self.bus.publish(TaskUpdated(after.task_id))
-                self.bus.publish(Notice("warning", _followed_notice(after), after.task_id))
+                self.bus.publish(Notice("warning", followups.notice_of(after), after.task_id))
 
     def _worth_a_look(self, run: Run, run_dir: Path, full: bool) -> bool:
         if (run_dir / protocol.EXIT).exists():
@@ -694,20 +692,6 @@ class Supervisor:
 
         path = self.output_log(run)
         self._jobs.run(f"summarizing run {run.id}", summarize, path, adapter, then=record)
-
-
-def _followed_notice(after: followups.Followed) -> str:
-    task = f"Task {after.task_id}"
-    if isinstance(after, restarts.Restarted):
-        wait = format_duration(after.decision.delay_s, none="at once")
-        when = wait if wait == "at once" else f"in {wait}"
-        return f"{task}: restart {after.decision.number} of {after.decision.of} {when}"
-    if isinstance(after, pauses.Paused):
-        at = time.strftime("%H:%M", time.localtime(after.pause.resume_at))
-        return f"{task} paused: {after.agent} {limits.describe(after.hit)}; resumes at {at}"
-    if isinstance(after, pauses.Stayed):
-        return f"{task}: {after.agent} {after.stay.message}"
-    return f"{task}: {after.decision.message}"
 
 
 def _has_database(locations: Locations) -> bool:

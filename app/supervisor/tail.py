@@ -103,3 +103,18 @@ class OutputTail:
             return b""
         self.offset += len(data)
         return data
+
+
+def last_lines(path: Path, limit: int) -> list[str]:
+    """The last ``limit`` bytes of a finished log as lines, from a line start when cut
+    (a step's result, the limit an agent stopped on)."""
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, 2)
+            f.seek(max(0, size - limit))
+            data = f.read()
+    except FileNotFoundError:
+        return []
+    if size > limit:
+        data = data[data.find(b"\n") + 1 :] if b"\n" in data[:-1] else data
+    return codecs.decode(data, "utf-8", errors="replace").splitlines()

@@ -27,7 +27,15 @@ from typing import IO, Any
 
 import psutil
 import pytest
-from benchlib import ROOT, Bench, Home, Processes, kill_run_processes, percentile
+from benchlib import (
+    ROOT,
+    Bench,
+    Home,
+    Processes,
+    cpu_seconds,
+    kill_run_processes,
+    percentile,
+)
 from helpers.wait import wait_until
 
 FOLLOWERS = 20
@@ -73,16 +81,11 @@ FLOOR_ID = 0  # not a task: the bare follower's key among the followers
 
 
 def _cpu(procs: list[psutil.Process]) -> float:
-    """Seconds on a CPU so far, summed: from /proc/PID/schedstat where there is one (in
-    nanoseconds; psutil's user + system time counts 10 ms ticks, coarse for one process)."""
+    """Seconds on a CPU so far, summed (a follower that ended counts nothing more)."""
     total = 0.0
     for proc in procs:
-        with contextlib.suppress(psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
-            try:
-                total += int(Path(f"/proc/{proc.pid}/schedstat").read_text().split()[0]) / 1e9
-            except FileNotFoundError:
-                times = proc.cpu_times()
-                total += times.user + times.system
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += cpu_seconds(proc)
     return total
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from benchlib import Bench, Home, kill_run_processes, task_state
+from benchlib import Bench, Home, cpu_seconds, kill_run_processes, task_state
 from helpers.wait import async_wait_until
 
 from app.core.models import TaskSpec
@@ -36,18 +36,6 @@ WINDOW_S = 60.0
 SETTLE_S = 3.0
 TARGET_USS_MIB = 4.0
 TARGET_CPU_PERCENT = 0.02
-
-
-def _cpu_seconds(proc: psutil.Process) -> float:
-    """CPU time used so far; the scheduler's nanoseconds where there are any, since 0.02 %
-    of a minute (12 ms) is close to one 10 ms tick of ``cpu_times``."""
-    with (
-        contextlib.suppress(OSError, ValueError, IndexError),
-        open(f"/proc/{proc.pid}/schedstat") as f,
-    ):
-        return int(f.read().split()[0]) / 1e9
-    times = proc.cpu_times()
-    return times.user + times.system
 
 
 @pytest.mark.benchmark
@@ -83,13 +71,13 @@ def test_idle_runners_memory_and_cpu(home: Home, tmp_path: Path, bench: Bench) -
                 found["rss"].append(runner.memory_info().rss / 2**20)
                 with contextlib.suppress(psutil.AccessDenied):
                     found["uss"].append(runner.memory_full_info().uss / 2**20)
-            cpu0 = [_cpu_seconds(r) for r in runners]
+            cpu0 = [cpu_seconds(r) for r in runners]
             woke0 = [r.num_ctx_switches().voluntary for r in runners]
             wall0 = time.monotonic()
             await asyncio.sleep(WINDOW_S)
             wall = time.monotonic() - wall0
             for runner, cpu, woke in zip(runners, cpu0, woke0, strict=True):
-                found["cpu"].append(100.0 * (_cpu_seconds(runner) - cpu) / wall)
+                found["cpu"].append(100.0 * (cpu_seconds(runner) - cpu) / wall)
                 found["wakeups"].append(runner.num_ctx_switches().voluntary - woke)
             for task_id in ids:
                 sup.cancel(task_id)

@@ -9,12 +9,19 @@ from typing import Any
 from test_new_task_dialog import dialog_of, submitted
 
 from app.core.policies import LimitPolicy, RestartMode, RestartPolicy
+from app.ui.dialogs.new_task import NewTaskDialog
+
+
+def _shell_task(qtbot: Any, folder: Path) -> NewTaskDialog:
+    """The New task dialog filled in for a shell command, its restart row left as it is."""
+    dialog = dialog_of(qtbot, str(folder))
+    dialog.select_agent("shell")
+    dialog.command.setText("make test")
+    return dialog
 
 
 def test_a_restart_policy_chosen_in_the_form_goes_into_the_task(qtbot: Any, tmp_path: Path) -> None:
-    dialog = dialog_of(qtbot, str(tmp_path))
-    dialog.select_agent("shell")
-    dialog.command.setText("make test")
+    dialog = _shell_task(qtbot, tmp_path)
     assert not dialog.max_restarts.isEnabled() and not dialog.backoff.isEnabled()
     dialog.restart.setCurrentIndex(dialog.restart.findData("on-failure"))
     assert dialog.max_restarts.isEnabled() and dialog.backoff.isEnabled()
@@ -28,16 +35,12 @@ def test_a_restart_policy_chosen_in_the_form_goes_into_the_task(qtbot: Any, tmp_
 def test_never_is_the_default_and_an_unreadable_backoff_is_said_on_its_row(
     qtbot: Any, tmp_path: Path
 ) -> None:
-    dialog = dialog_of(qtbot, str(tmp_path))
-    dialog.select_agent("shell")
-    dialog.command.setText("make test")
+    dialog = _shell_task(qtbot, tmp_path)
     specs = submitted(dialog)
     dialog.try_accept()
     assert [s.restart for s in specs] == [RestartPolicy()]
 
-    again = dialog_of(qtbot, str(tmp_path))
-    again.select_agent("shell")
-    again.command.setText("make test")
+    again = _shell_task(qtbot, tmp_path)
     again.restart.setCurrentIndex(again.restart.findData("always"))
     again.backoff.setText("5m..5s")
     refused = submitted(again)
@@ -49,9 +52,7 @@ def test_never_is_the_default_and_an_unreadable_backoff_is_said_on_its_row(
 
 
 def test_edit_and_rerun_shows_the_tasks_restart_policy(qtbot: Any, tmp_path: Path) -> None:
-    dialog = dialog_of(qtbot, str(tmp_path))
-    dialog.select_agent("shell")
-    dialog.command.setText("make test")
+    dialog = _shell_task(qtbot, tmp_path)
     dialog.restart.setCurrentIndex(dialog.restart.findData("always"))
     dialog.max_restarts.setValue(7)
     dialog.backoff.setText("1m..1h")

@@ -21,6 +21,7 @@ from app.store import repo
 from app.store.db import transaction
 from app.supervisor import pauses
 from app.ui.application import AgentryApp
+from app.ui.output_pane import OutputPane
 from app.ui.task_list import meta_line
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shells drive the tasks")
@@ -38,15 +39,24 @@ def _waiting_restart(driver: AppDriver, home: Home, app: AgentryApp, cwd: Path) 
     return task_id
 
 
-def test_a_waiting_restart_counts_down_and_resume_now_starts_it(
-    driver: AppDriver, home: Home, work_dir: Path
-) -> None:
+def _waiting_restart_shown(
+    driver: AppDriver, home: Home, cwd: Path
+) -> tuple[AgentryApp, int, OutputPane]:
+    """The app with a task waiting for its first restart, its pane open and counting down."""
     app = driver.start()
     assert app.window is not None
-    task_id = _waiting_restart(driver, home, app, work_dir)
+    task_id = _waiting_restart(driver, home, app, cwd)
     pane = app.window.open_task(task_id)
     assert pane is not None
     driver.wait(lambda: pane.wait_bar.isVisible())
+    return app, task_id, pane
+
+
+def test_a_waiting_restart_counts_down_and_resume_now_starts_it(
+    driver: AppDriver, home: Home, work_dir: Path
+) -> None:
+    app, task_id, pane = _waiting_restart_shown(driver, home, work_dir)
+    assert app.window is not None
     assert pane.wait_bar.text.startswith("Restart 1 of 3 at ")
     assert pane.wait_bar.text.endswith("(in 1 h)")
     task = app.window.supervisor.task(task_id)
@@ -64,12 +74,8 @@ def test_a_waiting_restart_counts_down_and_resume_now_starts_it(
 
 
 def test_stop_ends_the_wait_and_the_task(driver: AppDriver, home: Home, work_dir: Path) -> None:
-    app = driver.start()
+    app, task_id, pane = _waiting_restart_shown(driver, home, work_dir)
     assert app.window is not None
-    task_id = _waiting_restart(driver, home, app, work_dir)
-    pane = app.window.open_task(task_id)
-    assert pane is not None
-    driver.wait(lambda: pane.wait_bar.isVisible())
     pane.wait_bar.stop_button.click()
     driver.wait(lambda: home.run(task_id).state is RunState.CANCELLED)
     driver.wait(lambda: not pane.wait_bar.isVisible())
