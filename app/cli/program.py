@@ -122,6 +122,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("server.add_quit", ("quit",)),
     ("workflows.add_commands", ("workflow", "checkpoint", "checkpoints")),
     ("server.add_doctor", ("doctor",)),
+    ("audit.add_commands", ("audit",)),
     ("usage.add_commands", ("usage",)),
 )
 """Each group's registration (``module.function`` in app.cli) and the commands it registers,

@@ -148,8 +148,11 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             log.info("migrating %s to schema %d", path, number)
-            for statement in _statements(script):
-                conn.execute(statement)
+            if callable(script):
+                script(conn)
+            else:
+                for statement in _statements(script):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version={number}")
         conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
 

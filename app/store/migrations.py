@@ -1,11 +1,28 @@
 """Schema migrations, in order. Entry *n* takes the database from version n to n+1.
 
-Never edit a released entry; append a new one.
+Never edit a released entry; append a new one. An entry is SQL (statements split on ``;``)
+or, where SQL cannot do it, a function given the connection inside the migration's
+transaction.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: list[str] = [
+import sqlite3
+from collections.abc import Callable
+
+
+def _chain_events(conn: sqlite3.Connection) -> None:
+    """14: the audit trail's hash chain (issue #16, app.core.audit): each event stores the
+    hash of the one before and its own. The rows written before this are sealed now, in
+    id order; from here on every change is evident."""
+    from app.store import audit_repo  # imported here: the store's modules import this one
+
+    conn.execute("ALTER TABLE events ADD COLUMN prev_hash TEXT")
+    conn.execute("ALTER TABLE events ADD COLUMN hash TEXT")
+    audit_repo.seal_unsealed(conn)
+
+
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 1: tasks, runs, the audit log, recovery reports, small key/value facts
     """
     CREATE TABLE tasks (
@@ -255,4 +272,5 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX schedules_by_next ON schedules(next_run_at) WHERE next_run_at IS NOT NULL
     """,
+    _chain_events,
 ]

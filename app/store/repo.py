@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from app.core import audit
 from app.core.errors import AgentryError
 from app.core.models import Run, RunKind, Task, TaskSpec
 from app.core.states import ACTIVE, ExitReason, RunState, check_transition
@@ -195,19 +196,33 @@ def add_event(
     old_state: str | None = None,
     new_state: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> None:
-    conn.execute(
+) -> int:
+    """Record a change in the audit trail, sealed into its hash chain (app.core.audit) in
+    the caller's transaction; returns the new row's id."""
+    at, text = time.time(), json.dumps(detail, allow_nan=False) if detail else None
+    content = (at, kind, task_id, run_id, old_state, new_state, text)
+    cur = conn.execute(
         "INSERT INTO events (at, kind, task_id, run_id, old_state, new_state, detail) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            time.time(),
-            kind,
-            task_id,
-            run_id,
-            old_state,
-            new_state,
-            json.dumps(detail, allow_nan=False) if detail else None,
-        ),
+        content,
+    )
+    event_id = int(cur.lastrowid or 0)
+    _seal(conn, (event_id, *content))
+    return event_id
+
+
+def _seal(conn: sqlite3.Connection, content: tuple[Any, ...]) -> None:
+    """Chain the row just inserted, whose :data:`audit.ROW_COLUMNS` values are ``content``,
+    to the one before it. In the writer's ``BEGIN IMMEDIATE`` transaction: no other process
+    can add a row in between."""
+    event_id = content[0]
+    previous = conn.execute(
+        "SELECT hash FROM events WHERE id < ? ORDER BY id DESC LIMIT 1", (event_id,)
+    ).fetchone()
+    prev_hash = previous[0] if previous is not None and previous[0] else audit.GENESIS
+    conn.execute(
+        "UPDATE events SET prev_hash = ?, hash = ? WHERE id = ?",
+        (prev_hash, audit.row_hash(content, prev_hash), event_id),
     )
 
 

@@ -41,6 +41,9 @@ def _older_schema(path: Path, version: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
     for script in MIGRATIONS[:version]:
+        if callable(script):
+            script(conn)
+            continue
         for statement in (s.strip() for s in script.split(";")):
             if statement:
                 conn.execute(statement)
