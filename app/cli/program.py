@@ -124,6 +124,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("server.add_doctor", ("doctor",)),
     ("audit.add_commands", ("audit",)),
     ("usage.add_commands", ("usage",)),
+    ("mcp.add_commands", ("mcp",)),
 )
 """Each group's registration (``module.function`` in app.cli) and the commands it registers,
 in the order `agentry --help` lists them. A command line imports and builds only the group
@@ -132,6 +133,9 @@ group's module what it imports, a tenth of what `agentry run` may take."""
 
 SERVING = frozenset({"server.cmd_serve", "server.cmd_gui"})
 """The handlers that host a supervisor: they log progress and keep a log file."""
+LONG_LIVED = SERVING | {"mcp.cmd_mcp"}
+"""... and the handlers that keep a log file too: `agentry mcp` runs for as long as the
+agent that started it, and its stderr is that agent's to show or drop."""
 HOOK = "approvals.cmd_hook"
 
 
@@ -195,7 +199,7 @@ def _setup_logging(args: argparse.Namespace) -> list[RepeatFilter]:
     from app.cli.repeats import collapse_repeats
 
     handler = _handler_name(args.handler)
-    serving = handler in SERVING or getattr(args, "wait", False)
+    serving = handler in LONG_LIVED or getattr(args, "wait", False)
     root = logging.getLogger()
     if handler == HOOK:
         # The agent reads the hook's stderr as the reason for a deny: one plain line, never

@@ -21,7 +21,7 @@ from app.cli.common import (
     usage_error,
 )
 from app.core import durations
-from app.core.models import TaskSpec
+from app.core.models import TaskOrigin, TaskSpec
 from app.core.states import CLI_EXIT_FOR_STATE, SPAWN_ERROR_EXIT, ExitReason, RunState
 from app.store import repo
 
@@ -515,6 +515,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             else:
                 note += f"  ({s['wait_reason'] or 'waits'} at {at})"
         note += "  (archived)" if s["archived"] else ""
+        origin = TaskOrigin.from_json(s["origin"])
+        note += f"  ({origin.describe()})" if origin else ""
         lines.append(
             f"{s['id']:>5}  {s['state'] or '-':<11} {code:>4}  {s['agent']:<7} {created:<16}  "
             f"{s['title']}{note}"

@@ -16,6 +16,43 @@ SHELL_COMMAND_OPTION = "shell_command"
 NO_TIMEOUT = 0.0
 """A task timeout of 0 means the user explicitly chose to let it run without a limit."""
 
+ORIGIN_LABELS = {"mcp": "MCP"}
+"""How each way in is named to a person (an unknown one, from a newer version, as it is)."""
+
+
+@dataclass(frozen=True)
+class TaskOrigin:
+    """Where a task was asked for when it was not the person at Agentry itself: ``via``
+    "mcp" for `agentry mcp`, with the name the MCP client gave itself ("claude-code"). Kept
+    with the task so that someone looking at their list can tell which tasks another agent
+    started for them, and which tool that was."""
+
+    via: str
+    client: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        return {"via": self.via, **({"client": self.client} if self.client else {})}
+
+    @classmethod
+    def from_json(cls, data: object) -> TaskOrigin | None:
+        """None for no origin, or for one that is not an object naming its way in."""
+        if not isinstance(data, dict) or not isinstance(data.get("via"), str) or not data["via"]:
+            return None
+        client = data.get("client")
+        return cls(data["via"], client if isinstance(client, str) and client else None)
+
+    @property
+    def label(self) -> str:
+        return ORIGIN_LABELS.get(self.via, self.via)
+
+    def who(self) -> str:
+        """The way in, and the client when it named itself: "MCP (claude-code)" (Details)."""
+        return self.label + (f" ({self.client})" if self.client else "")
+
+    def describe(self) -> str:
+        """As `agentry list` says it within its parentheses: "started by MCP: claude-code"."""
+        return f"started by {self.label}" + (f": {self.client}" if self.client else "")
+
 
 @dataclass(frozen=True)
 class TaskSpec:
@@ -36,6 +73,7 @@ class TaskSpec:
     restart: RestartPolicy = field(default_factory=RestartPolicy)  # after a run ends (never)
     limits: LimitPolicy = field(default_factory=LimitPolicy)  # on its agent's usage limit
     memory_limit_mb: float | None = None  # its tree is stopped above; 0: none; None: Settings
+    origin: TaskOrigin | None = None  # who asked for it, when not the person (an MCP client)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -50,6 +88,10 @@ class TaskSpec:
             del data["limits"]
         else:
             data["limits"] = self.limits.to_json()
+        if self.origin is None:
+            del data["origin"]  # the usual case: specs without an origin read as before
+        else:
+            data["origin"] = self.origin.to_json()
         return data
 
     @property
@@ -82,6 +124,7 @@ class TaskSpec:
             restart=RestartPolicy.from_json(data.get("restart")),
             limits=LimitPolicy.from_json(data.get("limits")),
             memory_limit_mb=_size_mb(data.get("memory_limit_mb")),
+            origin=TaskOrigin.from_json(data.get("origin")),
         )
 
 
@@ -198,6 +241,7 @@ class Task:
             "archived": self.archived,
             "not_before": self.waits_until,  # a queued run waits for it (a restart's backoff)
             "wait_reason": self.wait_reason,
+            "origin": self.spec.origin.to_json() if self.spec.origin else None,
         }
 
     @property

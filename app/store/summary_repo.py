@@ -13,13 +13,14 @@ import json
 import sqlite3
 from typing import Any
 
-from app.core.models import queued_wait
+from app.core.models import TaskOrigin, queued_wait
 from app.core.states import ExitReason
 from app.store.repo import _LOCK_HELD_BY, LIMIT_UNTIL
 
 _REASONS = frozenset(r.value for r in ExitReason)
 
-# In the order of Task.summary() and its "waiting_for"; the task's lock_key comes last.
+# In the order of Task.summary() and its "waiting_for"; the task's lock_key and origin (a
+# JSON object, or NULL for the tasks the person started) come last.
 _COLUMNS = (
     "t.id, t.title, t.agent, r.state, r.exit_code, t.created_at, r.started_at, r.ended_at, "
     "coalesce(r.attempt, 0), r.id, r.reason, r.message, json_extract(t.spec_json, '$.cwd'), "
@@ -35,7 +36,7 @@ _COLUMNS = (
     "CASE WHEN r.state = 'queued' AND r.not_before IS NOT NULL THEN r.wait_reason END, "
     f"CASE WHEN r.state = 'queued' THEN ({LIMIT_UNTIL}) END, "
     f"CASE WHEN r.state = 'queued' AND t.lock_key IS NOT NULL THEN ({_LOCK_HELD_BY}) END, "
-    "t.lock_key"
+    "t.lock_key, json_extract(t.spec_json, '$.origin')"
 )
 
 
@@ -83,10 +84,20 @@ def task_summaries(
             "archived": bool(archived_),
             **dict(zip(("not_before", "wait_reason"),
                        queued_wait(not_before, wait_reason, limit_until), strict=True)),
+            "origin": None if origin is None else _origin(origin),
             "waiting_for": None if waiting is None else {"task": waiting, "folder": lock_key},
         }
         for (task_id, title, agent, state, exit_code, created_at, started_at, ended_at, attempt,
              run_id, reason, message, cwd, _, model, cost, session, archived_, not_before,
-             wait_reason, limit_until, waiting, lock_key),
+             wait_reason, limit_until, waiting, lock_key, origin),
         argv in zip(rows, argvs, strict=True)
     ]  # fmt: skip
+
+
+def _origin(value: object) -> dict[str, str] | None:
+    """A spec's origin as ``Task.summary()`` gives it (None for one that is not valid)."""
+    try:
+        origin = TaskOrigin.from_json(json.loads(value) if isinstance(value, str) else value)
+    except ValueError:  # a string where an object should be: not JSON text
+        return None
+    return None if origin is None else origin.to_json()

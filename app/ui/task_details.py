@@ -74,6 +74,8 @@ def details_html(task: Task, runs: list[Run], memory: int | None = None) -> str:
         ("On a usage limit", _on_limit(task)),
         ("Prompt", spec.prompt or NONE),
     ]
+    if spec.origin is not None:  # another agent asked for it (through `agentry mcp`)
+        rows.insert(2, ("Started by", spec.origin.who()))
     parts = [f"<h3>Task #{task.id}</h3>", _table(rows), "<h3>Runs</h3>"]
     parts += [_run_html(run) for run in reversed(runs)] or ["<p>No runs yet.</p>"]
     return "".join(parts)
