@@ -1,9 +1,11 @@
-"""The Details tab names a task's restart policy, memory limit (and use) and its choice on
-a usage limit."""
+"""The Details tab names a task's restart policy, memory limit (and use), its choice on
+a usage limit, and who started it when that was not the person (an agent over MCP)."""
 
 from __future__ import annotations
 
-from app.core.models import Task, TaskSpec
+import re
+
+from app.core.models import Task, TaskOrigin, TaskSpec
 from app.core.policies import LimitPolicy, RestartMode, RestartPolicy
 from app.ui.task_details import details_html
 
@@ -26,3 +28,10 @@ def test_details_say_what_follows_a_runs_end_and_the_memory_it_may_use() -> None
     assert "as Settings say" in plain
     off = TaskSpec(argv=(), cwd="/src", memory_limit_mb=0.0, limits=LimitPolicy(False))
     assert "stop (no auto-resume)" in details_html(_task(off), [])
+
+
+def test_details_say_a_task_was_started_over_mcp_and_by_which_client() -> None:
+    spec = TaskSpec(argv=("make",), cwd="/src", origin=TaskOrigin("mcp", "claude-code"))
+    shown = details_html(_task(spec), [])
+    assert re.search(r">Started by</td><td[^>]*>MCP \(claude-code\)</td>", shown)
+    assert "Started by" not in details_html(_task(TaskSpec(argv=("make",), cwd="/src")), [])

@@ -6,7 +6,15 @@ import json
 
 import pytest
 
-from app.core.models import RecoveryCause, RecoveryReport, Run, Task, TaskSpec, WorktreeRepair
+from app.core.models import (
+    RecoveryCause,
+    RecoveryReport,
+    Run,
+    Task,
+    TaskOrigin,
+    TaskSpec,
+    WorktreeRepair,
+)
 from app.core.states import RunState
 
 
@@ -100,6 +108,30 @@ def test_task_spec_round_trip_keeps_an_explicit_no_timeout_apart_from_default() 
     assert TaskSpec.from_json(default.to_json()).timeout is None
 
 
+def test_a_task_origin_survives_the_spec_json_and_specs_without_one_read_as_before() -> None:
+    spec = TaskSpec(argv=("make",), cwd="/src", origin=TaskOrigin("mcp", "claude-code"))
+    stored = json.loads(json.dumps(spec.to_json()))
+    assert stored["origin"] == {"via": "mcp", "client": "claude-code"}
+    assert TaskSpec.from_json(stored) == spec
+    assert "origin" not in TaskSpec(argv=("make",), cwd="/src").to_json()
+    anonymous = TaskSpec(argv=("make",), cwd="/src", origin=TaskOrigin("mcp"))
+    assert anonymous.to_json()["origin"] == {"via": "mcp"}
+    assert TaskSpec.from_json(anonymous.to_json()).origin == TaskOrigin("mcp")
+
+
+@pytest.mark.parametrize("stored", [None, "mcp", {}, {"via": ""}, {"via": 3}, ["mcp"]])
+def test_a_spec_whose_origin_is_not_an_object_naming_its_way_in_has_none(stored: object) -> None:
+    assert TaskSpec.from_json({"argv": ["x"], "cwd": "/", "origin": stored}).origin is None
+
+
+def test_an_origin_says_who_started_the_task() -> None:
+    assert TaskOrigin("mcp", "claude-code").describe() == "started by MCP: claude-code"
+    assert TaskOrigin("mcp", "claude-code").who() == "MCP (claude-code)"
+    assert TaskOrigin("mcp").describe() == "started by MCP"
+    assert TaskOrigin("carrier-pigeon").who() == "carrier-pigeon"  # a newer version's way in
+    assert TaskOrigin.from_json({"via": "mcp", "client": ""}) == TaskOrigin("mcp")
+
+
 # --- Task.summary ----------------------------------------------------------------------
 
 
@@ -123,6 +155,14 @@ def test_task_summary_reports_the_latest_run() -> None:
 def test_task_summary_is_json_serialisable() -> None:
     summary = _task(_run()).summary()
     assert json.loads(json.dumps(summary)) == summary
+
+
+def test_task_summary_says_where_the_task_came_from() -> None:
+    assert _task(_run()).summary()["origin"] is None
+    spec = TaskSpec(argv=("make",), cwd="/src", origin=TaskOrigin("mcp", "codex"))
+    task = Task(id=1, title="t", agent="shell", spec=spec, priority=0, created_at=0.0,
+                latest_run=None)  # fmt: skip
+    assert task.summary()["origin"] == {"via": "mcp", "client": "codex"}
 
 
 def test_task_summary_without_a_run_has_no_state_and_no_exit_code() -> None:

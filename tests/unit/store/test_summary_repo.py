@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app.core.agent_events import RunSummary
-from app.core.models import RunKind, TaskSpec
+from app.core.models import RunKind, TaskOrigin, TaskSpec
 from app.core.states import ExitReason, RunState
 from app.store import organise_repo, repo
 from app.store.db import open_database, transaction
@@ -83,6 +83,17 @@ def _varied(conn: sqlite3.Connection, tmp_path: Path) -> dict[str, int]:
         ids["newer reason"], run = repo.create_task(conn, TaskSpec(argv=("x",), cwd="/"), 1.0)
     _end(conn, run, RunState.FAILED, 1)
     conn.execute("UPDATE runs SET reason = 'from_a_newer_version' WHERE id = ?", (run,))
+    for name, origin in (("by mcp", TaskOrigin("mcp", "claude-code")), ("mcp", TaskOrigin("mcp"))):
+        with transaction(conn):
+            ids[name], _ = repo.create_task(
+                conn, TaskSpec(argv=("x",), cwd="/", origin=origin), None
+            )
+    with transaction(conn):
+        ids["odd origin"], _ = repo.create_task(conn, TaskSpec(argv=("x",), cwd="/"), None)
+    conn.execute(
+        "UPDATE tasks SET spec_json = json_set(spec_json, '$.origin', 'mcp') WHERE id = ?",
+        (ids["odd origin"],),
+    )  # not an object: no origin, in both readings
     return ids
 
 
@@ -104,6 +115,10 @@ def test_summaries_are_the_task_records_summaries(
     assert by_id[ids["run model"]]["model"] == "gpt-x"
     assert by_id[ids["newer reason"]]["reason"] is None
     assert by_id[ids["archived"]]["archived"] is True
+    assert by_id[ids["by mcp"]]["origin"] == {"via": "mcp", "client": "claude-code"}
+    assert by_id[ids["mcp"]]["origin"] == {"via": "mcp"}
+    assert by_id[ids["odd origin"]]["origin"] is None
+    assert by_id[ids["plain"]]["origin"] is None
 
 
 def test_an_empty_database_lists_nothing(conn: sqlite3.Connection) -> None:
