@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from helpers.agentry import Home, alive
+from helpers.agentry import Home, alive, run_async
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.append(str(ROOT / "packaging"))
@@ -164,6 +164,28 @@ def test_frozen_demo_agent_runs_from_the_bundle(frozen: FrozenHome, work_dir: Pa
     result = frozen.cli("run", "--wait", "--agent", "demo", "--cwd", str(work_dir), env=env)
     assert result.returncode == 0, result.stderr
     assert "Done" in result.stdout
+
+
+def test_frozen_mcp_server_answers_the_sdks_client_and_starts_a_task(
+    frozen: FrozenHome, work_dir: Path
+) -> None:
+    """`agentry mcp` needs the MCP SDK and pydantic's compiled core in the bundle."""
+    from mcp.client.session import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    async def main() -> tuple[set[str], bool]:
+        server = StdioServerParameters(command=str(frozen_cli()), args=["mcp"], env=frozen.env)
+        async with stdio_client(server) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            names = {t.name for t in (await session.list_tools()).tools}
+            started = await session.call_tool("start_task", {"folder": str(work_dir),
+                                                             "command": "true"})  # fmt: skip
+            return names, started.is_error
+
+    names, failed = run_async(main())
+    assert "start_task" in names and not failed
+    origin = frozen.task(1).spec.origin
+    assert origin is not None and origin.via == "mcp"
 
 
 def test_frozen_hook_denies_a_call_it_cannot_read(frozen: FrozenHome) -> None:
