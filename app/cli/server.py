@@ -15,6 +15,7 @@ from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store, print_js
 from app.core.log import get_logger
 
 if TYPE_CHECKING:
+    from app.core.health import HealthReport
     from app.core.locations import Locations
     from app.supervisor.events import Event
 
@@ -41,7 +42,21 @@ def add_quit(sub: Subparsers) -> None:
 
 
 def add_doctor(sub: Subparsers) -> None:
-    p = sub.add_parser("doctor", help="check the data folder, database, runners and disk")
+    p = sub.add_parser(
+        "doctor",
+        help="check the data folder, database, runners, disk and agents",
+        description="Each check is ok, WARN or FAIL with what to do; the exit status is "
+        "non-zero when any check fails.",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output (stable keys)")
+    p.add_argument(
+        "--export", metavar="PATH", help="write a diagnostics zip (logs, reports, settings)"
+    )
+    p.add_argument(
+        "--include-private",
+        action="store_true",
+        help="with --export: keep prompts, agents' output and secrets (redacted by default)",
+    )
     p.set_defaults(handler=cmd_doctor)
 
 
@@ -164,7 +179,32 @@ def cmd_quit(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from app.store.locations import locations_from_env
-    from app.supervisor.doctor import run_checks
+    from app.supervisor import doctor
 
-    problems = run_checks(locations_from_env(), sys.stdout)
-    return EXIT_ERROR if problems else EXIT_OK
+    locations = locations_from_env()
+    report = doctor.collect(locations)
+    if args.export:
+        return _export_diagnostics(locations, args, report)
+    if args.json:
+        print_json(doctor.to_json(report))
+    else:
+        doctor.render_text(report, sys.stdout)
+    return EXIT_ERROR if report.problems else EXIT_OK
+
+
+def _export_diagnostics(
+    locations: Locations, args: argparse.Namespace, report: HealthReport
+) -> int:
+    from pathlib import Path
+
+    from app.supervisor.diagnostics import DiagnosticsError, export
+
+    target = Path(args.export).expanduser().absolute()
+    try:
+        export(locations, target, include_private=args.include_private, report=report)
+    except DiagnosticsError as exc:
+        print(f"agentry: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    kept = "with prompts, output and secrets" if args.include_private else "redacted"
+    print(f"Wrote {target} ({kept})")
+    return EXIT_OK

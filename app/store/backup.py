@@ -25,6 +25,7 @@ from app.core.backups import BackupFile, Restored
 from app.core.locations import Locations
 from app.store import fsops
 from app.store.db import APPLICATION_ID, SCHEMA_VERSION, StoreError
+from app.store.health_repo import record_integrity
 
 _NAME = re.compile(r"^agentry-(?P<stamp>\d{8}-\d{6})-(?P<reason>[a-z0-9-]+?)(?:-(?P<n>\d+))?\.db$")
 _SIDECARS = ("-wal", "-shm")  # SQLite's own files beside a database, named after it
@@ -158,6 +159,7 @@ def check_sound(conn: sqlite3.Connection, locations: Locations) -> None:
     ``PRAGMA quick_check`` finds the database sound. Run at start: damage found before
     anything is scheduled is a choice for the person, not a crash in the middle of work."""
     verdict = quick_check(conn)
+    record_integrity(conn, verdict)
     if verdict == "ok":
         return
     newest = newest_backup(locations.backups)

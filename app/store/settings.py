@@ -36,6 +36,21 @@ def load_settings(path: Path) -> Settings:
     return settings
 
 
+def settings_problem(path: Path) -> tuple[Settings, str | None]:
+    """The settings in ``path`` and why they cannot be used (None when they can), read
+    without any side effect: a bad file stays where it is for the doctor to name."""
+    try:
+        data = fsops.read_json(path)
+    except FileNotFoundError:
+        return Settings(), None
+    except (OSError, fsops.CorruptFileError) as exc:
+        return Settings(), str(exc)
+    try:
+        return _from_mapping(data), None
+    except (TypeError, ValueError) as exc:
+        return Settings(), f"{path} has unusable values ({exc})"
+
+
 def peek_theme(path: Path) -> str:
     """The theme setting, read without any side effect (a bad file is left where it is for
     whoever holds the data folder): for screens shown before that is known."""

@@ -1,225 +1,107 @@
-"""``agentry doctor``: a health report a person can read, and act on line by line."""
+"""``agentry doctor`` and the Health view: every check, green, amber or red, with what to do.
+
+:func:`collect` computes the checks once (blocking reads of files, the database and the
+agents' ``--version``: run it off the UI thread); :func:`render_text` prints them for
+``agentry doctor`` and :func:`to_json` gives ``agentry doctor --json``, whose shape is a
+contract (pinned by tests/unit/supervisor/test_doctor_json.py)::
+
+    {
+      "version": 1,                    # of this shape; bumped only when a key changes meaning
+      "generated_at": "2026-12-05T03:04:05+00:00",   # UTC, ISO 8601
+      "agentry_version": "0.1.0",
+      "data_folder": "/home/me/.local/share/agentry",
+      "status": "ok" | "warn" | "fail",  # the worst of the checks
+      "checks": {
+        "<key>": {
+          "title": "Database",
+          "status": "ok" | "warn" | "fail",
+          "summary": "one line: what was found",
+          "action": "what to do about it (empty when nothing)",
+          "detail": ["further lines", ...],
+          "data": {...}                # the figures; keys per check, below
+        }, ...
+      }
+    }
+
+The keys of ``checks``, in order, always all present: ``data_folder`` (data, config, logs,
+writable), ``disk`` (free_bytes, total_bytes, read_only, min_free_mb, low_disk_bytes),
+``supervisor`` (running, pid, mode), ``database`` (path, exists, readable, schema,
+size_bytes, wal_bytes, tasks, integrity, integrity_checked_at, lost_run_folders),
+``backups`` (folder, every_h, newest, newest_at), ``runners`` (expected, alive, dead_runs),
+``heartbeats`` (stale_after_s, stale_runs), ``approvals`` (pending, oldest_age_s),
+``recovery`` (at, previous_clean, reattached, finished, interrupted, queued),
+``settings`` (path, exists, valid), ``agents`` (agents: name → found, path, version,
+problem). A check that could not read what it needs has an empty ``data``. Times are epoch
+seconds. New checks add keys; none is removed or renamed within a version.
+"""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import TextIO
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
+from app import __version__
+from app.core.health import HealthCheck, HealthReport
 from app.core.locations import Locations
-from app.runner import procs, protocol
-from app.store import diskspace, fsops, repo
-from app.store.db import (
-    SCHEMA_VERSION,
-    Connection,
-    DatabaseError,
-    NoDatabase,
-    StoreError,
-    check_integrity,
-    describe_sqlite_error,
-    open_database,
-)
-from app.store.locations import ensure_folders
-from app.store.settings import load_settings
-from app.supervisor import rebuild
-from app.supervisor.lock import is_locked, read_holder, running_holder
+from app.supervisor import health_checks, health_db
+from app.supervisor.adapters.base import Detection
+from app.supervisor.health_checks import Thresholds
 
-LOW_DISK_BYTES = 1 << 30
-MIB = 1 << 20
+JSON_VERSION = 1
+LABELS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 
 
-class _Report:
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.problems: list[str] = []
+def collect(
+    locations: Locations,
+    *,
+    detections: Mapping[str, Detection] | None = None,
+    run_integrity: bool = True,
+    thresholds: Thresholds | None = None,
+) -> HealthReport:
+    """Every check, in a fixed order. ``detections``: the agents as already detected (the
+    app's cached ones); None runs each CLI's ``--version`` now. ``run_integrity``: run
+    SQLite's quick check now, or show the last one recorded."""
+    limits = thresholds or Thresholds()
+    settings_check, settings = health_checks.settings_file(locations)
+    if detections is None:
+        from app.supervisor.adapters import detect_all
 
-    def ok(self, text: str) -> None:
-        self.out.write(f"  ok    {text}\n")
-
-    def warn(self, text: str) -> None:
-        self.out.write(f"  WARN  {text}\n")
-
-    def fail(self, text: str) -> None:
-        self.problems.append(text)
-        self.out.write(f"  FAIL  {text}\n")
-
-    def section(self, title: str) -> None:
-        self.out.write(f"{title}\n")
-
-
-def run_checks(locations: Locations, out: TextIO) -> list[str]:
-    """Print every check; return the problems found (empty when all is well)."""
-    report = _Report(out)
-    _check_folders(locations, report)
-    _check_disk(locations, report)
-    _check_supervisor(locations, report)
-    _check_database_and_runs(locations, report)
-    _check_settings(locations, report)
-    _check_agents(locations, report)
-    out.write(
-        "No problems found.\n"
-        if not report.problems
-        else f"{len(report.problems)} problem(s) found.\n"
-    )
-    return report.problems
+        detections = detect_all(settings.agent_paths)
+    checks = [
+        health_checks.data_folder(locations),
+        health_checks.disk(locations, settings, limits),
+        health_checks.supervisor(locations),
+        *health_db.database_checks(locations, settings, limits, run_integrity=run_integrity),
+        settings_check,
+        health_checks.agents(detections),
+    ]
+    return HealthReport(tuple(checks), time.time(), __version__, str(locations.data))
 
 
-def _check_folders(locations: Locations, report: _Report) -> None:
-    report.section("Data folder")
-    report.ok(f"data {locations.data}")
-    report.ok(f"config {locations.config}; logs {locations.logs}")
-    try:
-        ensure_folders(locations)
-        probe = locations.data / ".doctor-probe"
-        fsops.atomic_write(probe, b"ok")
-        probe.unlink()
-        report.ok("writable (atomic write and rename work)")
-    except OSError as exc:
-        report.fail(diskspace.describe(exc, locations.data))
+def to_json(report: HealthReport) -> dict[str, Any]:
+    return {
+        "version": JSON_VERSION,
+        "generated_at": datetime.fromtimestamp(report.generated_at, UTC).isoformat(),
+        "agentry_version": report.agentry_version,
+        "data_folder": report.data_folder,
+        "status": report.status,
+        "checks": {check.key: check.to_json() for check in report.checks},
+    }
 
 
-def _check_disk(locations: Locations, report: _Report) -> None:
-    report.section("Disk")
-    state = diskspace.disk_state(locations.data)
-    if state.free is None:
-        report.fail(f"cannot read the free space of {locations.data}")
-        return
-    minimum = load_settings(locations.settings).gate_min_free_disk_mb
-    line = f"{state.describe_free()} on the disk holding {locations.data}"
-    trouble = diskspace.trouble(locations.data)
-    if trouble is not None:
-        report.fail(f"{trouble}. {diskspace.advice(locations.data)}")
-    elif minimum and state.free < minimum * MIB:
-        report.warn(
-            f"{line}: below the {minimum} MiB minimum (gate_min_free_disk_mb), so queued "
-            "tasks wait until space is freed"
-        )
-    elif state.free < LOW_DISK_BYTES:
-        report.warn(f"{line}: agents' logs may soon fill the disk")
-    else:
-        report.ok(line)
-    if minimum:
-        report.ok(f"queued tasks wait while less than {minimum} MiB is free")
-    else:
-        report.ok("queued tasks never wait for disk space (gate_min_free_disk_mb is 0)")
+def render_text(report: HealthReport, out: TextIO) -> None:
+    """Each check under its title: the status and summary, its detail, then what to do."""
+    for check in report.checks:
+        _render_check(check, out)
+    problems = len(report.problems)
+    out.write("No problems found.\n" if not problems else f"{problems} problem(s) found.\n")
 
 
-def _check_supervisor(locations: Locations, report: _Report) -> None:
-    report.section("Supervisor")
-    try:
-        _report_supervisor(locations, report)
-    except OSError as exc:  # a read-only folder: the lock file cannot even be opened
-        problem = diskspace.describe(exc, locations.data)
-        report.fail(f"cannot tell whether a supervisor runs: {problem}")
-
-
-def _report_supervisor(locations: Locations, report: _Report) -> None:
-    holder = running_holder(locations)
-    if holder:
-        report.ok(f"running: pid {holder['pid']} ({holder.get('mode')})")
-    elif is_locked(locations.lock):
-        stale = read_holder(locations)
-        report.ok(f"running (lock held{'; pid ' + str(stale['pid']) if stale else ''})")
-    else:
-        report.ok("not running (queued tasks wait until `agentry serve --headless` or the app)")
-
-
-def _check_database_and_runs(locations: Locations, report: _Report) -> None:
-    report.section("Database")
-    try:
-        conn = open_database(locations.database, create=False)  # doctor only looks
-    except NoDatabase as exc:
-        lost = rebuild.unknown_run_folders(None, locations)
-        if lost:
-            report.fail(f"{exc}, but {len(lost)} run folder(s) hold runs: bring them back "
-                        "with `agentry recover --rebuild`")  # fmt: skip
-        else:
-            report.ok(str(exc))
-        return
-    except StoreError as exc:
-        report.fail(str(exc))
-        return
-    except DatabaseError as exc:  # a full disk, a read-only folder, an I/O error
-        report.fail(describe_sqlite_error(exc, locations.database))
-        return
-    except OSError as exc:
-        report.fail(diskspace.describe(exc, locations.data))
-        return
-    try:
-        integrity = check_integrity(conn)
-        if integrity == "ok":
-            report.ok(f"{locations.database} (schema {SCHEMA_VERSION}, integrity ok)")
-        else:
-            report.fail(f"{locations.database} integrity check says: {integrity}")
-        counts = repo.count_by_state(conn)
-        summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no tasks"
-        report.ok(f"tasks: {summary}")
-        lost = rebuild.unknown_run_folders(conn, locations)
-        if lost:
-            report.fail(f"{len(lost)} run folder(s) hold runs the database does not know "
-                        "(was it replaced or emptied?): `agentry recover --rebuild` brings "
-                        "them back")  # fmt: skip
-        _check_runs(locations, conn, report)
-    finally:
-        conn.close()
-
-
-def _check_runs(locations: Locations, conn: Connection, report: _Report) -> None:
-    report.section("Runners")
-    active = repo.active_runs(conn)
-    if not active:
-        report.ok("no active runs")
-    for run in active:
-        run_dir = locations.run_dir(run.dir)
-        try:
-            info = protocol.read_runner_info(run_dir)
-        except protocol.ProtocolError as exc:
-            report.fail(f"task {run.task_id}: {exc}")
-            continue
-        pid = info.runner_pid if info else run.runner_pid
-        created = info.runner_create_time if info else run.runner_create_time
-        beat = _heartbeat_age(run_dir)
-        if procs.is_alive(pid, created):
-            report.ok(f"task {run.task_id} run {run.id}: runner pid {pid} alive{beat}")
-        elif (run_dir / protocol.EXIT).exists():
-            report.ok(f"task {run.task_id} run {run.id}: ended; the supervisor will record it")
-        else:
-            report.warn(
-                f"task {run.task_id} run {run.id}: runner pid {pid} is gone{beat}; "
-                "the next start marks it interrupted"
-            )
-
-
-def _heartbeat_age(run_dir: Path) -> str:
-    try:
-        age = time.time() - (run_dir / protocol.HEARTBEAT).stat().st_mtime
-    except OSError:
-        return ""
-    return f", heartbeat {age:.0f} s ago"
-
-
-def _check_settings(locations: Locations, report: _Report) -> None:
-    report.section("Settings")
-    settings = load_settings(locations.settings)
-    problems = settings.problems()
-    for problem in problems:
-        report.fail(f"{locations.settings}: {problem}")
-    if not problems:
-        limit = settings.default_timeout_s
-        report.ok(
-            f"max {settings.max_concurrency} agents at once; default timeout "
-            f"{'none' if not limit else f'{limit:g} s'}"
-        )
-
-
-def _check_agents(locations: Locations, report: _Report) -> None:
-    from app.supervisor.adapters import detect_all
-
-    report.section("Agents")
-    for detection in detect_all(load_settings(locations.settings).agent_paths).values():
-        if detection.found:
-            report.ok(detection.describe())
-        elif detection.problem:
-            report.warn(detection.describe())
-        else:
-            report.ok(detection.describe())
+def _render_check(check: HealthCheck, out: TextIO) -> None:
+    out.write(f"{check.title}\n  {LABELS[check.status]}  {check.summary}\n")
+    for line in check.detail:
+        out.write(f"        {line}\n")
+    if check.action:
+        out.write(f"        → {check.action}\n")

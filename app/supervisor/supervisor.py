@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from app.core.agent_events import RunSummary
+from app.core.health import HealthReport
 from app.core.locations import Locations
 from app.core.log import get_logger
 from app.core.models import RecoveryReport, Run, RunKind, Task, TaskSpec
@@ -38,6 +39,8 @@ from app.store.settings import load_settings, peek_theme, save_settings
 from app.supervisor import changes as task_changes
 from app.supervisor import (
     commands,
+    diagnostics,
+    doctor,
     followups,
     organise,
     pauses,
@@ -511,6 +514,29 @@ class Supervisor:
 
     def recovery_history(self, limit: int = 50) -> list[RecoveryReport]:
         return recovery_repo.recovery_reports(self.conn, limit)
+
+    async def health(self) -> HealthReport:
+        """Every health check (Help → Health…), read in the executor: the files, the disk,
+        the database on a connection of its own. The agents are those already detected
+        (their ``--version`` is not run again); the integrity check shown is the last one
+        recorded (at start, or by ``agentry doctor``)."""
+        detections = self._detections
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            None, lambda: doctor.collect(self.locations, detections=detections, run_integrity=False)
+        )
+
+    async def export_diagnostics(self, target: Path, *, include_private: bool) -> Path:
+        """Help → Export diagnostics…: the zip of :mod:`app.supervisor.diagnostics`, written
+        in the executor; raises DiagnosticsError naming the path when it cannot be."""
+        detections = self._detections
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            None,
+            lambda: diagnostics.export(
+                self.locations, target, include_private=include_private, detections=detections
+            ),
+        )
 
     # ------------------------------------------------------------------ the loop
 
