@@ -30,7 +30,7 @@ TYPE_CHECKING = False  # typing itself is too big to import here; mypy reads thi
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-HEARTBEAT_S = 60.0
+HEARTBEAT_S = records.HEARTBEAT_S
 MEMORY_CHECK_S = 1.0  # how often a task's memory limit is measured (only when it has one)
 BEAT_ENV = "AGENTRY_RUNNER_BEAT_S"  # a shorter heartbeat (and cancel re-check), for tests
 MODULES_ENV = "AGENTRY_RUNNER_MODULES"  # a file to list the modules a waiting runner holds

@@ -37,6 +37,7 @@ from app.runner.records import (
     check_pid,
     check_spec,
 )
+from app.runner.records import HEARTBEAT_S as HEARTBEAT_S
 from app.runner.records import PROMPT as PROMPT
 from app.runner.records import RUNNER_LOG as RUNNER_LOG
 from app.store import fsops

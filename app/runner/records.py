@@ -27,6 +27,7 @@ RUNNER = "runner.json"
 EXIT = "exit.json"
 CANCEL = "cancel"
 HEARTBEAT = "heartbeat"
+HEARTBEAT_S = 60.0  # how often a runner touches its heartbeat (tests may shorten it)
 SETUP = "setup.json"
 OUTPUT = "output.log"
 RUNNER_LOG = "runner.log"

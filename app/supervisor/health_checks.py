@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from app.core.health import HealthCheck, Status
 from app.core.locations import Locations
 from app.core.settings import Settings
-from app.runner.main import HEARTBEAT_S
+from app.runner.protocol import HEARTBEAT_S
 from app.store import diskspace, fsops
 from app.store.locations import ensure_folders
 from app.store.settings import settings_problem

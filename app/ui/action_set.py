@@ -56,6 +56,12 @@ class ActionSet:
         self.jump_action = action("&Jump to end", "End")
         self.find_action = action("&Find in output…", QKeySequence.StandardKey.Find)
         self.history_action = action("Recovery &history…")
+        self.health_action = action(
+            "&Health…", tip="The database, disk, runners, approvals and agents: what to do"
+        )
+        self.export_diagnostics_action = action(
+            "&Export diagnostics…", tip="A zip of logs and reports for a bug report, redacted"
+        )
         self.usage_action = action(
             "&Usage…", tip="Cost and tokens per day, agent and project, as the agents report them"
         )
@@ -160,7 +166,10 @@ class ActionSet:
         tools_menu.addAction(self.clear_finished_action)
         tools_menu.addAction(self.cleanup_action)
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.health_action)
         help_menu.addAction(self.history_action)
+        help_menu.addAction(self.export_diagnostics_action)
+        help_menu.addSeparator()
         help_menu.addAction(self.about_action)
 
     def update_enabled(self, task: Task | None, *, pane_open: bool) -> None:

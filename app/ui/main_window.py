@@ -38,11 +38,13 @@ from app.ui.action_set import ActionSet
 from app.ui.bridge import Bridge
 from app.ui.dialogs.cancel_task import CancelTaskBox
 from app.ui.dialogs.cleanup import CleanupDialog
+from app.ui.dialogs.export_diagnostics import ExportDiagnosticsDialog
 from app.ui.dialogs.new_task import NewTaskDialog
 from app.ui.dialogs.project_settings import ProjectSettingsOpener
 from app.ui.dialogs.restore import RestoreDialog
 from app.ui.dialogs.settings import SettingsDialog
 from app.ui.folder_open import open_folder_from
+from app.ui.health_view import HealthDialog
 from app.ui.icons import app_icon
 from app.ui.notify import Banner
 from app.ui.output_pane import OutputPane
@@ -203,6 +205,8 @@ class MainWindow(QMainWindow):
         actions.jump_action.triggered.connect(task_tabs.jump_to_end)
         actions.find_action.triggered.connect(task_tabs.find)
         actions.history_action.triggered.connect(self.show_recovery_history)
+        actions.health_action.triggered.connect(self.show_health)
+        actions.export_diagnostics_action.triggered.connect(self.show_export_diagnostics)
         actions.schedules_action.triggered.connect(self.show_schedules)
         actions.cleanup_action.triggered.connect(self.show_cleanup)
         actions.usage_action.triggered.connect(self.show_usage)
@@ -510,6 +514,12 @@ class MainWindow(QMainWindow):
 
     def show_usage(self) -> UsageDialog:
         return window_tools.usage_dialog(self, self.supervisor)
+
+    def show_health(self) -> HealthDialog:
+        return window_tools.health_dialog(self, self.supervisor)
+
+    def show_export_diagnostics(self) -> ExportDiagnosticsDialog:
+        return window_tools.export_dialog(self, self.supervisor)
 
     def show_restore(self) -> RestoreDialog:
         """Choose a backup; the app quits, restores it and opens again."""

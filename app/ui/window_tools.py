@@ -1,12 +1,13 @@
 """The main window's tool dialogs that only need the supervisor: Settings (with its
-approval rules), Usage, Restore a backup, About."""
+approval rules), Usage, Health, Export diagnostics, Restore a backup, About."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app import __version__
 from app.core.approvals import NewRule
@@ -16,8 +17,11 @@ from app.core.usage import UsageReport
 from app.supervisor.restore import list_backups
 from app.supervisor.supervisor import Supervisor
 from app.supervisor.usage import period, read_usage, who_reports
+from app.ui.dialogs.export_diagnostics import ExportDiagnosticsDialog
 from app.ui.dialogs.restore import RestoreDialog
 from app.ui.dialogs.settings import SettingsDialog
+from app.ui.health_view import HealthDialog
+from app.ui.theme import is_dark
 from app.ui.usage_view import UsageDialog
 
 
@@ -50,6 +54,30 @@ def usage_dialog(parent: QWidget, supervisor: Supervisor) -> UsageDialog:
         return await read_usage(database, *period(days))
 
     dialog = UsageDialog(load, who_reports(), parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
+
+
+def health_dialog(parent: QWidget, supervisor: Supervisor) -> HealthDialog:
+    """Every health check, run by the supervisor off the UI thread; Refresh runs them again;
+    Export diagnostics… opens the export from there too."""
+    app = QApplication.instance()
+    dark = isinstance(app, QApplication) and is_dark(app)
+    dialog = HealthDialog(supervisor.health, dark=dark, parent=parent)
+    dialog.exportRequested.connect(lambda: export_dialog(dialog, supervisor))
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
+
+
+def export_dialog(parent: QWidget, supervisor: Supervisor) -> ExportDiagnosticsDialog:
+    """Where to write the diagnostics zip, and whether private texts go in."""
+
+    async def export(path: Path, include_private: bool) -> Path:
+        return await supervisor.export_diagnostics(path, include_private=include_private)
+
+    dialog = ExportDiagnosticsDialog(export, Path.home(), parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
     return dialog
