@@ -196,6 +196,8 @@ def _readme(
             f"names are kept."
         )
     files = "\n".join(f"  {name}" for name in sorted(members))
+    if not any(name.startswith("logs/") for name in members):
+        database_note += f" There were no log files in {locations.logs}."
     return (
         f"Agentry {__version__} diagnostics, made {made}\n"
         f"Data folder: {locations.data}\n\n{privacy}\n\n"
