@@ -53,5 +53,11 @@ class Locations:
     def settings(self) -> Path:
         return self.config / "settings.json"
 
+    @property
+    def notify_secrets(self) -> Path:
+        """The notification targets' signing secrets: kept out of the database (and so out
+        of its backups), in a file only the user may read."""
+        return self.config / "notify-secrets.json"
+
     def run_dir(self, name: str) -> Path:
         return self.runs / name

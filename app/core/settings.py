@@ -88,6 +88,10 @@ class Settings:
     limit_resume_margin_s: float = 120.0  # after the reset time the agent gave
     limit_quiet_hours: str = ""  # e.g. "23:00-07:00": nothing resumes by itself then
     limit_resume_message: str = "The usage limit you hit has reset. Continue where you left off."
+    # Durable notifications (issue #16): a failed delivery is tried again after each of these
+    # (seconds), then given up; each POST waits this long for an answer.
+    notify_retry_delays_s: tuple[float, ...] = (30.0, 120.0, 600.0)
+    notify_timeout_s: float = 10.0
 
     def project(self, top: str) -> ProjectSettings:
         """The settings of the repository whose top folder is ``top``."""
@@ -151,6 +155,7 @@ class Settings:
         if self.theme not in THEMES:
             found.append("theme must be one of system, light, dark")
         found.extend(_limit_problems(self))
+        found.extend(_notify_problems(self))
         return found
 
     def replace(self, **changes: Any) -> Settings:
@@ -190,6 +195,18 @@ def _limit_problems(settings: Settings) -> list[str]:
         found.append(f"limit_quiet_hours: {problem}")
     if not settings.limit_resume_message.strip():
         found.append("limit_resume_message must say something to the agent")
+    return found
+
+
+def _notify_problems(settings: Settings) -> list[str]:
+    from app.core.notifications import delays_problem
+
+    found = []
+    problem = delays_problem(settings.notify_retry_delays_s)
+    if problem:
+        found.append(f"notify_retry_delays_s {problem}")
+    if not 0.1 <= settings.notify_timeout_s <= 300:
+        found.append("notify_timeout_s must be between 0.1 and 300 seconds")
     return found
 
 

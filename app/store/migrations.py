@@ -273,4 +273,44 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     CREATE INDEX schedules_by_next ON schedules(next_run_at) WHERE next_run_at IS NOT NULL
     """,
     _chain_events,
+    # 15: durable notifications (issue #16): where to send them, and the outbox. A delivery
+    # is written in the transaction of the change it tells of; attempts keep each try.
+    # A target's secret is not here but in notify-secrets.json (see app.store.notify_secrets).
+    """
+    CREATE TABLE notify_targets (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind        TEXT    NOT NULL,
+        url         TEXT    NOT NULL,
+        events_json TEXT    NOT NULL,
+        secret_key  TEXT,
+        paused      INTEGER NOT NULL DEFAULT 0,
+        created_at  REAL    NOT NULL
+    );
+    CREATE TABLE deliveries (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        target_id       INTEGER NOT NULL REFERENCES notify_targets(id) ON DELETE CASCADE,
+        event_id        INTEGER,
+        event_kind      TEXT    NOT NULL,
+        payload_json    TEXT    NOT NULL,
+        idempotency_key TEXT    NOT NULL UNIQUE,
+        state           TEXT    NOT NULL DEFAULT 'pending',
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_at         REAL,
+        last_status     INTEGER,
+        last_error      TEXT,
+        created_at      REAL    NOT NULL,
+        delivered_at    REAL
+    );
+    CREATE INDEX deliveries_due ON deliveries(next_at) WHERE state = 'pending';
+    CREATE INDEX deliveries_by_target ON deliveries(target_id, id);
+    CREATE TABLE delivery_attempts (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+        at          REAL    NOT NULL,
+        status      INTEGER,
+        error       TEXT,
+        duration_ms INTEGER NOT NULL
+    );
+    CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts(delivery_id, id)
+    """,
 ]

@@ -17,6 +17,7 @@ from app.core import audit
 from app.core.errors import AgentryError
 from app.core.models import Run, RunKind, Task, TaskSpec
 from app.core.states import ACTIVE, ExitReason, RunState, check_transition
+from app.store import outbox_repo
 
 if TYPE_CHECKING:
     from app.core.agent_events import RunSummary
@@ -208,6 +209,11 @@ def add_event(
     )
     event_id = int(cur.lastrowid or 0)
     _seal(conn, (event_id, *content))
+    # A notification the event causes goes into the outbox in this same transaction.
+    outbox_repo.enqueue_for_event(
+        conn, event_id, kind, task_id=task_id, run_id=run_id,
+        old_state=old_state, new_state=new_state, detail=detail,
+    )  # fmt: skip
     return event_id
 
 

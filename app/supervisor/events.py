@@ -111,6 +111,11 @@ class SchedulesChanged:
     """A schedule was added, changed, removed or started a task; views should refresh."""
 
 
+@dataclass(frozen=True)
+class DeliveriesChanged:
+    """A notification target or delivery changed (an attempt was made); views refresh."""
+
+
 Event = (
     TaskAdded
     | TaskUpdated
@@ -125,6 +130,7 @@ Event = (
     | WorkflowChanged
     | CheckpointRequested
     | SchedulesChanged
+    | DeliveriesChanged
 )
 Subscriber = Callable[[Event], None]
 
