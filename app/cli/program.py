@@ -125,6 +125,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("audit.add_commands", ("audit",)),
     ("usage.add_commands", ("usage",)),
     ("mcp.add_commands", ("mcp",)),
+    ("notify.add_commands", ("notify",)),
 )
 """Each group's registration (``module.function`` in app.cli) and the commands it registers,
 in the order `agentry --help` lists them. A command line imports and builds only the group

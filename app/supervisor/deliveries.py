@@ -13,7 +13,6 @@ target by its id, kind and host only (a Slack or Discord URL is itself a credent
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -39,6 +38,8 @@ from app.store.db import Connection, transaction
 from app.supervisor.events import DeliveriesChanged, Notice
 
 if TYPE_CHECKING:
+    import asyncio
+
     from app.core.locations import Locations
     from app.core.models import Run
     from app.core.settings import Settings
@@ -223,11 +224,15 @@ class Deliverer:
     async def stop(self) -> None:
         """Stop sending; wait for the POSTs in flight and record what they came to (one
         cut short here is sent again at the next start, with the same key)."""
+        import asyncio
+
         self._stopped = True
         if self._futures:
             await asyncio.wait(set(self._futures), timeout=self._host.settings.notify_timeout_s)
 
     def _send(self, job: _Job) -> None:
+        import asyncio
+
         locations, settings = self._host.locations, self._host.settings
         self._in_flight.add(job.delivery.id)
 

@@ -1,0 +1,262 @@
+"""Durable notifications (issue #16) against a real HTTP server on 127.0.0.1: a signed
+webhook for a task that succeeded, retries with one idempotency key, a permanent refusal, a
+hang, a receiver that is down while `serve` is SIGKILLed, the outbox's atomicity with the
+change, and secrets that stay secret."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import signal
+import stat
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers.agentry import Home, run_async
+from helpers.wait import async_wait_until, wait_until
+from helpers.webhook_server import Reply, WebhookServer, free_port
+
+from app.core.models import TaskSpec
+from app.core.notifications import Delivery, DeliveryState, TargetKind
+from app.store import notify_repo, repo
+from app.store.db import transaction
+from app.supervisor import deliveries
+from app.supervisor.supervisor import Supervisor
+
+SECRET = "whsec-4f1b2c9d-do-not-log"
+FAST = [0.1, 0.2, 0.3]  # retry delays: never real minutes
+
+
+@pytest.fixture
+def server() -> Iterator[WebhookServer]:
+    srv = WebhookServer().start()
+    yield srv
+    srv.stop()
+
+
+def _add_webhook(home: Home, url: str, *, secret: str | None = SECRET, events: str = "all") -> int:
+    from app.core.notifications import parse_events
+
+    with home.db() as conn:
+        target = deliveries.add_target(conn, home.locations, TargetKind.WEBHOOK, url,
+                                       parse_events(events), secret=secret)  # fmt: skip
+    return target.id
+
+
+def _deliveries(home: Home) -> list[Delivery]:
+    with home.db() as conn:
+        return notify_repo.deliveries(conn)
+
+
+def _succeed_one(home: Home, work_dir: Path, server: WebhookServer, until: int = 1) -> int:
+    """A supervisor runs `true` to success and stays until ``until`` requests arrived."""
+
+    async def scenario() -> int:
+        sup = Supervisor(home.locations)
+        await sup.start()
+        try:
+            task_id = sup.submit(TaskSpec(argv=("true",), cwd=str(work_dir), title="build it"))
+            await async_wait_until(
+                lambda: len(server.requests()) >= until,
+                timeout=30,
+                message=lambda: f"{until} requests, got {server.requests()}",
+            )
+            await async_wait_until(
+                lambda: all(d.state is not DeliveryState.PENDING for d in _deliveries(home)),
+                message="every delivery settled",
+            )
+            return task_id
+        finally:
+            await sup.stop()
+
+    return int(run_async(scenario()))
+
+
+def test_a_task_that_succeeds_sends_a_signed_webhook_with_its_story(
+    home: Home, work_dir: Path, server: WebhookServer
+) -> None:
+    _add_webhook(home, server.url)
+    task_id = _succeed_one(home, work_dir, server)
+    [got] = server.requests()
+    expected = hmac.new(SECRET.encode(), got.body, hashlib.sha256).hexdigest()
+    assert got.headers["X-Agentry-Signature"] == f"sha256={expected}"
+    assert got.headers["Content-Type"] == "application/json"
+    assert got.headers["X-Agentry-Event"] == "succeeded"
+    assert got.headers["User-Agent"].startswith("Agentry/")
+    assert got.key.startswith("agentry-")
+    body = got.json
+    assert body["event"] == "succeeded"
+    assert body["task"] == {"id": task_id, "title": "build it", "agent": "shell"}
+    assert body["state"] == "succeeded" and body["exit_code"] == 0
+    assert body["run"]["ended_at"] >= body["run"]["started_at"]
+    [delivery] = _deliveries(home)
+    assert delivery.state is DeliveryState.DELIVERED and delivery.attempts == 1
+    assert [a.status for a in delivery.history] == [200]
+
+
+def test_a_server_error_is_retried_with_the_same_idempotency_key(
+    home: Home, work_dir: Path, server: WebhookServer
+) -> None:
+    home.write_settings(notify_retry_delays_s=FAST)
+    server.script = [Reply(500), Reply(503), Reply(200)]
+    _add_webhook(home, server.url)
+    _succeed_one(home, work_dir, server, until=3)
+    got = server.requests()
+    assert [r.answered for r in got] == [500, 503, 200]
+    assert len({r.key for r in got}) == 1
+    assert len({r.body for r in got}) == 1  # the same delivery, byte for byte
+    [delivery] = _deliveries(home)
+    assert delivery.state is DeliveryState.DELIVERED and delivery.attempts == 3
+    assert [a.status for a in delivery.history] == [500, 503, 200]
+
+
+def test_a_not_found_is_permanent_one_attempt_then_failed(
+    home: Home, work_dir: Path, server: WebhookServer
+) -> None:
+    home.write_settings(notify_retry_delays_s=FAST)
+    server.script = [Reply(404)]
+    _add_webhook(home, server.url)
+    _succeed_one(home, work_dir, server)
+    [delivery] = _deliveries(home)
+    assert delivery.state is DeliveryState.FAILED
+    assert delivery.attempts == 1 and delivery.last_status == 404
+    assert len(server.requests()) == 1
+
+
+def test_too_many_requests_waits_as_retry_after_says_then_delivers(
+    home: Home, work_dir: Path, server: WebhookServer
+) -> None:
+    home.write_settings(notify_retry_delays_s=[600.0])  # only Retry-After can make it soon
+    server.script = [Reply(429, retry_after="0")]
+    _add_webhook(home, server.url)
+    _succeed_one(home, work_dir, server, until=2)
+    [delivery] = _deliveries(home)
+    assert delivery.state is DeliveryState.DELIVERED
+    assert [a.status for a in delivery.history] == [429, 200]
+
+
+def test_a_server_that_hangs_times_out_and_is_tried_again(
+    home: Home, work_dir: Path, server: WebhookServer
+) -> None:
+    home.write_settings(notify_retry_delays_s=FAST, notify_timeout_s=0.5)
+    server.script = [Reply(200, hang_s=3.0)]
+    _add_webhook(home, server.url)
+    _succeed_one(home, work_dir, server, until=1)
+    [delivery] = _deliveries(home)
+    assert delivery.state is DeliveryState.DELIVERED
+    assert [a.status for a in delivery.history] == [None, 200]
+    assert "timed out" in (delivery.history[0].error or "")
+
+
+def test_enqueue_commits_and_rolls_back_with_the_change(home: Home, work_dir: Path) -> None:
+    _add_webhook(home, "http://127.0.0.1:9/hook")
+    task_id = home.submit(["true"], work_dir)
+    with home.db() as conn:
+        with pytest.raises(RuntimeError), transaction(conn):
+            repo.add_event(conn, "limit_paused", task_id=task_id, detail={"agent": "shell"})
+            assert notify_repo.count_pending(conn) == 1  # written in the change's transaction
+            raise RuntimeError("the change fails after its event")
+        assert notify_repo.count_pending(conn) == 0
+        with transaction(conn):
+            repo.add_event(conn, "limit_paused", task_id=task_id, detail={"agent": "shell"})
+            repo.add_event(conn, "task_created", task_id=task_id)  # not a notification
+        [delivery] = notify_repo.deliveries(conn)
+    assert delivery.event == "limit" and delivery.task_id == task_id
+
+
+def test_only_the_events_a_target_wants_reach_it(home: Home, work_dir: Path) -> None:
+    wants_failures = _add_webhook(home, "http://127.0.0.1:9/a", events="failed")
+    wants_all = _add_webhook(home, "http://127.0.0.1:9/b")
+    task_id = home.submit(["true"], work_dir)
+    with home.db() as conn, transaction(conn):
+        run_id = repo.get_task(conn, task_id).latest_run.id  # type: ignore[union-attr]
+        repo.add_event(conn, "run_state", task_id=task_id, run_id=run_id,
+                       old_state="running", new_state="succeeded")  # fmt: skip
+        repo.add_event(conn, "run_state", task_id=task_id, run_id=run_id,
+                       old_state="running", new_state="cancelled")  # fmt: skip
+    targets = [d.target_id for d in _deliveries(home)]
+    assert targets == [wants_all]
+    assert wants_failures not in targets
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes and SIGKILL")
+def test_secrets_are_private_and_never_logged_or_listed(
+    home: Home, work_dir: Path, server: WebhookServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    _add_webhook(home, server.url)
+    mode = stat.S_IMODE(home.locations.notify_secrets.stat().st_mode)
+    assert mode == 0o600
+    server.script = [Reply(500)]
+    home.write_settings(notify_retry_delays_s=FAST)
+    _succeed_one(home, work_dir, server, until=2)
+    assert caplog.records, "the supervisor logged nothing: this test would prove nothing"
+    assert SECRET not in caplog.text
+    listed = home.cli("notify", "list", check=True).stdout
+    as_json = home.cli("notify", "list", "--json", check=True).stdout
+    assert "secret: set" in listed
+    assert json.loads(as_json)[0]["secret"] == "set"
+    logged = home.cli("notify", "log", "--json", check=True).stdout
+    for text in (listed, as_json, logged):
+        assert SECRET not in text
+    for path in home.locations.logs.glob("*"):
+        assert SECRET not in path.read_text(errors="replace")
+    with home.db() as conn:
+        dumped = "\n".join(conn.iterdump())
+    assert SECRET not in dumped  # not in the database, nor so in its backups
+
+
+def test_a_corrupt_secrets_file_is_kept_aside_and_said(
+    home: Home, caplog: pytest.LogCaptureFixture
+) -> None:
+    _add_webhook(home, "http://127.0.0.1:9/hook")
+    home.locations.notify_secrets.write_text("{not json")
+    with home.db() as conn:
+        [target] = deliveries.targets(conn, home.locations)
+    assert not target.secret_set
+    kept = list(home.path.glob("notify-secrets.json.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_text() == "{not json"
+    assert "was kept as" in caplog.text and "secret is set again" in caplog.text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_pending_deliveries_survive_a_sigkilled_serve_and_each_arrives_with_one_key(
+    home: Home, work_dir: Path
+) -> None:
+    port = free_port()  # the receiver is down
+    home.write_settings(notify_retry_delays_s=[0.2] * 10)
+    _add_webhook(home, f"http://127.0.0.1:{port}/hook")
+    serve = home.serve()
+    for n in range(3):
+        home.cli("run", "--title", f"task {n}", "--", "true", check=True)
+    wait_until(
+        lambda: (d := _deliveries(home)) and len(d) == 3 and all(x.attempts >= 1 for x in d),
+        timeout=30,
+        message=lambda: f"three deliveries tried once: {_deliveries(home)}",
+    )
+    serve.send_signal(signal.SIGKILL)
+    serve.wait(timeout=10)
+    assert all(d.state is DeliveryState.PENDING for d in _deliveries(home))
+    server = WebhookServer(port=port).start()  # the receiver is back
+    try:
+        home.serve()
+        wait_until(
+            lambda: all(d.state is DeliveryState.DELIVERED for d in _deliveries(home)),
+            timeout=30,
+            message=lambda: f"every delivery delivered: {_deliveries(home)}",
+        )
+        got = server.requests()
+    finally:
+        server.stop()
+    keys_by_event: dict[int, set[str]] = {}
+    for request in got:
+        body = request.json
+        keys_by_event.setdefault(body["event_id"], set()).add(request.key)
+    assert len(keys_by_event) == 3, keys_by_event  # every event delivered
+    assert all(len(keys) == 1 for keys in keys_by_event.values())  # never with another key
+    titles = sorted(r.json["task"]["title"] for r in got)
+    assert titles == ["task 0", "task 1", "task 2"]
