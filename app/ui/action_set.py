@@ -68,6 +68,10 @@ class ActionSet:
         self.schedules_action = action(
             "&Schedules…", tip="Tasks started by cron, every so often, or once at a time"
         )
+        self.deliveries_action = action(
+            "&Deliveries…",
+            tip="Notifications sent to webhooks, ntfy, Slack and Discord, with each attempt",
+        )
         self.cleanup_action = action(
             "&Clean up…", tip="Remove worktrees, folders and runners that no task needs"
         )
@@ -163,6 +167,7 @@ class ActionSet:
         tools_menu.addAction(self.usage_action)
         tools_menu.addAction(self.project_settings_action)
         tools_menu.addAction(self.schedules_action)
+        tools_menu.addAction(self.deliveries_action)
         tools_menu.addAction(self.clear_finished_action)
         tools_menu.addAction(self.cleanup_action)
         help_menu = bar.addMenu("&Help")

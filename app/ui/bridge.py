@@ -14,6 +14,7 @@ from app.supervisor.events import (
     ApprovalRequested,
     ApprovalResolved,
     CheckpointRequested,
+    DeliveriesChanged,
     Event,
     EventBus,
     Notice,
@@ -44,6 +45,7 @@ class Bridge(QObject):
     workflowChanged = Signal(int)  # workflow id
     checkpointRequested = Signal(int, int)  # checkpoint id, workflow id
     schedulesChanged = Signal()
+    deliveriesChanged = Signal()
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -79,5 +81,7 @@ class Bridge(QObject):
             self.checkpointRequested.emit(event.checkpoint_id, event.workflow_id)
         elif isinstance(event, SchedulesChanged):
             self.schedulesChanged.emit()
+        elif isinstance(event, DeliveriesChanged):
+            self.deliveriesChanged.emit()
         else:  # an Event type added to the union before any view shows it
             log.debug("no signal for %r", event)

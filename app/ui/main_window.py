@@ -36,6 +36,7 @@ from app.supervisor.workflows import WorkflowEngine
 from app.ui import window_layout, window_tools
 from app.ui.action_set import ActionSet
 from app.ui.bridge import Bridge
+from app.ui.deliveries_view import DeliveriesDialog
 from app.ui.dialogs.cancel_task import CancelTaskBox
 from app.ui.dialogs.cleanup import CleanupDialog
 from app.ui.dialogs.export_diagnostics import ExportDiagnosticsDialog
@@ -208,6 +209,7 @@ class MainWindow(QMainWindow):
         actions.health_action.triggered.connect(self.show_health)
         actions.export_diagnostics_action.triggered.connect(self.show_export_diagnostics)
         actions.schedules_action.triggered.connect(self.show_schedules)
+        actions.deliveries_action.triggered.connect(self.show_deliveries)
         actions.cleanup_action.triggered.connect(self.show_cleanup)
         actions.usage_action.triggered.connect(self.show_usage)
         actions.restore_action.triggered.connect(self.show_restore)
@@ -489,6 +491,16 @@ class MainWindow(QMainWindow):
         if dialog is None:
             dialog = SchedulesDialog(self.supervisor.schedules, self.bridge, self.show_new_schedule,
                                      self)  # fmt: skip
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def show_deliveries(self) -> DeliveriesDialog:
+        """Tools → Deliveries…: one window, brought forward when it is open already."""
+        dialog = self.findChild(DeliveriesDialog)
+        if dialog is None:
+            dialog = DeliveriesDialog(self.supervisor, self.bridge, self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         dialog.raise_()

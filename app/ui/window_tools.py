@@ -29,7 +29,7 @@ def settings_dialog(parent: QWidget, supervisor: Supervisor,
                     apply: Callable[[Settings], None]) -> SettingsDialog:  # fmt: skip
     """Settings, with the approval rules changed as soon as they are added or removed."""
     dialog = SettingsDialog(supervisor.settings, supervisor.agent_detections(), parent,
-                            supervisor.approvals.rules())  # fmt: skip
+                            supervisor.approvals.rules(), notifier=supervisor)  # fmt: skip
 
     def rules_changed(*, add: NewRule | None = None, remove: int | None = None) -> None:
         if add is not None:

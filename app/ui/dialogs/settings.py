@@ -38,6 +38,7 @@ from app.core.settings import Settings
 from app.supervisor.adapters import Detection, all_adapters, get_adapter
 from app.ui.dialogs.new_task import InvalidInput
 from app.ui.dialogs.settings_limits import LimitSettings
+from app.ui.dialogs.settings_notify import Notifier, NotifySettings
 from app.ui.dialogs.settings_worktrees import WorktreeSettings
 from app.ui.theme import error_style
 
@@ -53,6 +54,7 @@ class SettingsDialog(QDialog):
         detections: Mapping[str, Detection],
         parent: QWidget | None = None,
         rules: list[Rule] | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -165,6 +167,10 @@ class SettingsDialog(QDialog):
         self.pages.addTab(self.worktrees, "Worktrees")
         self.limits = LimitSettings(settings, self.pages)
         self.pages.addTab(self.limits, "Limits")
+        self.notify: NotifySettings | None = None
+        if notifier is not None:  # targets change at once, through the supervisor
+            self.notify = NotifySettings(notifier, self.pages)
+            self.pages.addTab(self.notify, "Notifications")
         self.resize(640, 420)
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
@@ -236,7 +242,7 @@ class SettingsDialog(QDialog):
 
 def _page_of(problem: str) -> int:
     """Which Settings tab holds the field a problem names (0 General, 1 Approvals, 2 Agents,
-    3 Worktrees, 4 Limits)."""
+    3 Worktrees, 4 Limits; retry settings of notifications are only in the file)."""
     if problem.startswith("prune_merged_after_days"):
         return 3
     if problem.startswith("limit_"):
