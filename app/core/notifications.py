@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -268,7 +268,7 @@ class Outcome:
 
 
 def next_attempt_at(
-    outcome: Outcome, attempts: int, delays: tuple[float, ...], now: float
+    outcome: Outcome, attempts: int, delays: Sequence[float], now: float
 ) -> float | None:
     """When to try again after ``attempts`` attempts ending in ``outcome``; None: give up
     (delivered, permanently refused, or out of retries)."""

@@ -90,7 +90,7 @@ class Settings:
     limit_resume_message: str = "The usage limit you hit has reset. Continue where you left off."
     # Durable notifications (issue #16): a failed delivery is tried again after each of these
     # (seconds), then given up; each POST waits this long for an answer.
-    notify_retry_delays_s: tuple[float, ...] = (30.0, 120.0, 600.0)
+    notify_retry_delays_s: list[float] = field(default_factory=lambda: [30.0, 120.0, 600.0])
     notify_timeout_s: float = 10.0
 
     def project(self, top: str) -> ProjectSettings:

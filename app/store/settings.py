@@ -93,11 +93,6 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif isinstance(default, float):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
-    elif isinstance(default, tuple):  # JSON has lists; the settings keep them as tuples
-        ok = isinstance(value, list | tuple)
-        if ok:
-            value = tuple(float(v) if isinstance(v, int) and not isinstance(v, bool) else v
-                          for v in value)  # fmt: skip
     else:
         ok = isinstance(value, type(default))
     if ok and isinstance(value, float) and not math.isfinite(value):

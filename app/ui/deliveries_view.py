@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -71,10 +72,18 @@ def row_texts(delivery: Delivery) -> tuple[str, ...]:
     task_info = delivery.payload.get("task") or {}
     if task_info.get("title"):
         task += f": {task_info['title']}"
-    target = f"{delivery.target_id}: {delivery.target_url}"
-    event = EVENT_LABELS.get(delivery.event, delivery.event)
-    return (when_text(delivery.created_at), target, event, task, state_text(delivery),
+    host = urlsplit(delivery.target_url).hostname or delivery.target_url
+    target = f"{delivery.target_id}: {delivery.target_kind.value} at {host}"
+    return (when_text(delivery.created_at), target, delivery.event, task, state_text(delivery),
             str(delivery.attempts), last_answer(delivery))  # fmt: skip
+
+
+def row_tips(delivery: Delivery) -> tuple[str, ...]:
+    """The tooltips: the whole URL and what the event name means."""
+    texts = list(row_texts(delivery))
+    texts[1] = delivery.target_url
+    texts[2] = EVENT_LABELS.get(delivery.event, delivery.event)
+    return tuple(texts)
 
 
 class DeliveriesDialog(QDialog):
@@ -95,14 +104,15 @@ class DeliveriesDialog(QDialog):
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 3, 6):  # target, task, last answer: what may be long
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.attempts = QTreeWidget(self)
         self.attempts.setColumnCount(len(ATTEMPT_COLUMNS))
         self.attempts.setHeaderLabels(ATTEMPT_COLUMNS)
         self.attempts.setRootIsDecorated(False)
         self.attempts.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.attempts.header().setStretchLastSection(True)
+        self.attempts.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.empty = QLabel(
             "No notifications sent yet. Add a target in Settings → Notifications.",
             self, wordWrap=True, alignment=Qt.AlignmentFlag.AlignCenter,
@@ -159,9 +169,10 @@ class DeliveriesDialog(QDialog):
         self.deliveries = deliveries
         self.table.setRowCount(len(deliveries))
         for row, delivery in enumerate(deliveries):
-            for column, text in enumerate(row_texts(delivery)):
+            for column, (text, tip) in enumerate(zip(row_texts(delivery), row_tips(delivery),
+                                                     strict=True)):  # fmt: skip
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item.setToolTip(tip)
                 self.table.setItem(row, column, item)
             if selected is not None and delivery.id == selected.id:
                 self.table.selectRow(row)

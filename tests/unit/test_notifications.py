@@ -170,16 +170,16 @@ def test_only_http_urls_are_targets(url: str) -> None:
 
 
 def test_retry_settings_are_validated_and_read_from_json(tmp_path: Path) -> None:
-    assert Settings().notify_retry_delays_s == (30.0, 120.0, 600.0)
+    assert Settings().notify_retry_delays_s == [30.0, 120.0, 600.0]
     assert delays_problem((0.1, 0.2)) is None
     assert delays_problem([0, 1]) is not None
     assert delays_problem(["30"]) is not None
     assert delays_problem(tuple(range(1, 13))) is not None
     assert any(
-        "notify_retry_delays_s" in p for p in Settings(notify_retry_delays_s=(-1.0,)).problems()
+        "notify_retry_delays_s" in p for p in Settings(notify_retry_delays_s=[-1.0]).problems()
     )
     path = tmp_path / "settings.json"
     path.write_text(json.dumps({"notify_retry_delays_s": [1, 2.5], "notify_timeout_s": 3}))
     settings = load_settings(path)
-    assert settings.notify_retry_delays_s == (1.0, 2.5)
+    assert settings.notify_retry_delays_s == [1, 2.5]
     assert settings.notify_timeout_s == 3.0
