@@ -266,7 +266,9 @@ class Deliverer:
     def _announce(self, delivery: Delivery, outcome: Outcome, after: Delivery | None) -> None:
         bus = self._host.bus
         bus.publish(DeliveriesChanged())
-        if after is None or outcome.delivered:
+        if after is None:  # its target was removed while it was under way
+            return
+        if outcome.delivered:
             log.info("delivered %s notification %s to %s", delivery.event, delivery.id,
                      where(delivery))  # fmt: skip
             return

@@ -39,7 +39,8 @@ class Received:
 class WebhookServer:
     script: list[Reply] = field(default_factory=list)  # then 200 for everything
     port: int = 0
-    received: list[Received] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)  # answered (or given up on)
+    arrived: list[str] = field(default_factory=list)  # each request's key as it came in
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -54,6 +55,7 @@ class WebhookServer:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with server._lock:
+                    server.arrived.append(self.headers.get("Idempotency-Key", ""))
                     reply = server.script.pop(0) if server.script else Reply()
                 if reply.hang_s:
                     time.sleep(reply.hang_s)

@@ -260,3 +260,30 @@ def test_pending_deliveries_survive_a_sigkilled_serve_and_each_arrives_with_one_
     assert all(len(keys) == 1 for keys in keys_by_event.values())  # never with another key
     titles = sorted(r.json["task"]["title"] for r in got)
     assert titles == ["task 0", "task 1", "task 2"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_a_post_cut_short_by_a_sigkill_is_sent_again_with_the_same_key(home: Home) -> None:
+    """At least once: serve dies while the receiver holds the POST (sent, not committed);
+    the next serve sends it again, and the receiver can tell it is the same delivery."""
+    server = WebhookServer(script=[Reply(200, hang_s=4.0)]).start()
+    try:
+        home.write_settings(notify_retry_delays_s=FAST, notify_timeout_s=30.0)
+        _add_webhook(home, server.url)
+        serve = home.serve()
+        home.cli("run", "--", "true", check=True)
+        wait_until(lambda: server.arrived, timeout=30, message="the POST to arrive")
+        serve.send_signal(signal.SIGKILL)
+        serve.wait(timeout=10)
+        [cut] = _deliveries(home)
+        assert cut.state is DeliveryState.PENDING and cut.attempts == 0  # nothing committed
+        home.serve()
+        wait_until(
+            lambda: _deliveries(home)[0].state is DeliveryState.DELIVERED,
+            timeout=30,
+            message=lambda: f"the delivery delivered: {_deliveries(home)}",
+        )
+    finally:
+        server.stop()
+    assert len(server.arrived) == 2
+    assert set(server.arrived) == {cut.idempotency_key}
