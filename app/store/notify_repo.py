@@ -233,3 +233,19 @@ def count_pending(conn: sqlite3.Connection) -> int:
     return int(
         conn.execute("SELECT count(*) FROM deliveries WHERE state = 'pending'").fetchone()[0]
     )
+
+
+def pending_times(conn: sqlite3.Connection) -> list[float]:
+    """When each delivery not yet sent was made, oldest first (for the health check)."""
+    rows = conn.execute(
+        "SELECT created_at FROM deliveries WHERE state = 'pending' ORDER BY created_at"
+    )
+    return [float(row[0]) for row in rows]
+
+
+def failed_since(conn: sqlite3.Connection, since: float) -> int:
+    """How many deliveries made since ``since`` were given up."""
+    row = conn.execute(
+        "SELECT count(*) FROM deliveries WHERE state = 'failed' AND created_at >= ?", (since,)
+    ).fetchone()
+    return int(row[0])

@@ -29,6 +29,7 @@ writable), ``disk`` (free_bytes, total_bytes, read_only, min_free_mb, low_disk_b
 size_bytes, wal_bytes, tasks, integrity, integrity_checked_at, lost_run_folders),
 ``backups`` (folder, every_h, newest, newest_at), ``runners`` (expected, alive, dead_runs),
 ``heartbeats`` (stale_after_s, stale_runs), ``approvals`` (pending, oldest_age_s),
+``deliveries`` (pending, oldest_pending_age_s, failed_recently),
 ``recovery`` (at, previous_clean, reattached, finished, interrupted, queued),
 ``settings`` (path, exists, valid), ``agents`` (agents: name → found, path, version,
 problem). A check that could not read what it needs has an empty ``data``. Times are epoch

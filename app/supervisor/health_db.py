@@ -1,5 +1,6 @@
 """The health checks that read the database: the file itself, its backups, the runs that
-should have a live runner, their heartbeats, approvals waiting, and the last recovery.
+should have a live runner, their heartbeats, approvals waiting, notifications not yet
+delivered, and the last recovery.
 
 :func:`database_checks` opens the database read-only (never creating or migrating it)
 and gives every check of this module a row, even when the database cannot be read, so
@@ -17,7 +18,7 @@ from app.core.models import Run
 from app.core.settings import Settings
 from app.core.sizes import format_size
 from app.runner import procs, protocol
-from app.store import diskspace, health_repo, repo
+from app.store import diskspace, health_repo, notify_repo, repo
 from app.store.backup import newest_backup
 from app.store.db import (
     SCHEMA_VERSION,
@@ -32,13 +33,14 @@ from app.store.db import (
 from app.supervisor import lost_runs
 from app.supervisor.health_checks import Thresholds
 
-DB_KEYS = ("database", "backups", "runners", "heartbeats", "approvals", "recovery")
+DB_KEYS = ("database", "backups", "runners", "heartbeats", "approvals", "deliveries", "recovery")
 TITLES = {
     "database": "Database",
     "backups": "Backups",
     "runners": "Runners",
     "heartbeats": "Heartbeats",
     "approvals": "Approvals",
+    "deliveries": "Notifications",
     "recovery": "Last recovery",
 }
 REBUILD = "Bring them back with `agentry recover --rebuild`"
@@ -67,6 +69,7 @@ def database_checks(
             backups,
             *_runs(conn, locations, thresholds, now),
             _approvals(conn, now),
+            _deliveries(conn, now),
             _recovery(conn, now),
         ]
     except DatabaseError as exc:  # damage that only shows when a table is read
@@ -329,6 +332,37 @@ def _approvals(conn: Connection, now: float) -> HealthCheck:
         "Answer them in Task → Approvals… or with `agentry approvals`",
         data=data,
     )
+
+
+DELIVERY_LATE_S = 15 * 60  # a notification not out after this has a target in trouble
+DELIVERY_FAILED_DAYS = 7
+
+
+def _deliveries(conn: Connection, now: float) -> HealthCheck:
+    """Notifications (issue #16) that wait to be sent, or that were given up lately."""
+    pending = notify_repo.pending_times(conn)
+    failed = notify_repo.failed_since(conn, now - DELIVERY_FAILED_DAYS * 86400)
+    oldest = now - pending[0] if pending else None
+    data = {"pending": len(pending), "oldest_pending_age_s": round(oldest) if oldest else None,
+            "failed_recently": failed}  # fmt: skip
+    if failed:
+        return HealthCheck(
+            "deliveries", "Notifications", "warn",
+            f"{failed} notification(s) gave up in the last {DELIVERY_FAILED_DAYS} days",
+            "See why in Tools → Deliveries… (or `agentry notify log`), fix the target, then "
+            "Retry now (`agentry notify retry ID`)",
+            data=data,
+        )  # fmt: skip
+    if oldest is not None and oldest > DELIVERY_LATE_S:
+        return HealthCheck(
+            "deliveries", "Notifications", "warn",
+            f"{len(pending)} notification(s) not delivered yet; the oldest waits since "
+            f"{_ago(oldest)}",
+            "Agentry keeps retrying while it runs; Tools → Deliveries… shows each attempt",
+            data=data,
+        )  # fmt: skip
+    summary = f"{len(pending)} being sent" if pending else "nothing waiting to be sent"
+    return HealthCheck("deliveries", "Notifications", "ok", summary, data=data)
 
 
 def _recovery(conn: Connection, now: float) -> HealthCheck:

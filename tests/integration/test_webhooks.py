@@ -14,6 +14,7 @@ import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers.agentry import Home, run_async
@@ -287,3 +288,30 @@ def test_a_post_cut_short_by_a_sigkill_is_sent_again_with_the_same_key(home: Hom
         server.stop()
     assert len(server.arrived) == 2
     assert set(server.arrived) == {cut.idempotency_key}
+
+
+def test_the_health_check_is_amber_for_a_given_up_or_late_notification(
+    home: Home, work_dir: Path
+) -> None:
+    from app.supervisor.doctor import collect
+
+    def deliveries_check() -> Any:
+        return collect(home.locations, detections={}, run_integrity=False).check("deliveries")
+
+    _add_webhook(home, "http://127.0.0.1:9/hook")
+    task_id = home.submit(["true"], work_dir)
+    assert deliveries_check().status == "ok"
+    with home.db() as conn, transaction(conn):
+        repo.add_event(conn, "limit_paused", task_id=task_id, detail={"agent": "shell"})
+    fresh = deliveries_check()
+    assert fresh.status == "ok" and fresh.data["pending"] == 1 and "being sent" in fresh.summary
+    with home.db() as conn:
+        conn.execute("UPDATE deliveries SET created_at = created_at - 3600")
+    late = deliveries_check()
+    assert late.status == "warn" and "not delivered yet" in late.summary
+    assert late.data["oldest_pending_age_s"] >= 3600
+    with home.db() as conn:
+        conn.execute("UPDATE deliveries SET state = 'failed'")
+    failed = deliveries_check()
+    assert failed.status == "warn" and failed.data["failed_recently"] == 1
+    assert "agentry notify retry" in failed.action

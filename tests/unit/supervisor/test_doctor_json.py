@@ -14,7 +14,7 @@ from app.supervisor.doctor import JSON_VERSION, collect, to_json
 TOP = {"version", "generated_at", "agentry_version", "data_folder", "status", "checks"}
 CHECKS = [
     "data_folder", "disk", "supervisor", "database", "backups", "runners", "heartbeats",
-    "approvals", "recovery", "settings", "agents",
+    "approvals", "deliveries", "recovery", "settings", "agents",
 ]  # fmt: skip
 CHECK = {"title", "status", "summary", "action", "detail", "data"}
 DATA = {
@@ -30,6 +30,7 @@ IN_USE = {
     "runners": {"expected", "alive", "dead_runs"},
     "heartbeats": {"stale_after_s", "stale_runs"},
     "approvals": {"pending", "oldest_age_s"},
+    "deliveries": {"pending", "oldest_pending_age_s", "failed_recently"},
     "recovery": {"at"},
 }
 
