@@ -166,10 +166,44 @@ def _command_word(args: list[str]) -> str | None:
     return None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with the terminal's width measured once and without shutil.
+
+    argparse makes a help formatter for every ``add_argument`` (to check its metavar), and
+    each one asked ``shutil.get_terminal_size``: importing shutil (zlib, bz2, lzma) was 2 ms
+    of every command, `agentry run` included. The width is found as shutil finds it
+    (``COLUMNS``, then the terminal, then 80). Subcommands' parsers are of this class too
+    (``add_subparsers`` makes its parsers of its parser's class).
+    """
+
+    _columns: int | None = None
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        make: Any = self.formatter_class  # typeshed's protocol names only ``prog``
+        formatter: argparse.HelpFormatter = make(prog=self.prog, width=self._terminal_columns() - 2)
+        return formatter
+
+    @staticmethod
+    def _terminal_columns() -> int:
+        if _Parser._columns is None:
+            try:
+                columns = int(os.environ.get("COLUMNS", "0"))
+            except ValueError:
+                columns = 0
+            if columns <= 0:
+                stream = sys.__stdout__
+                try:
+                    columns = os.get_terminal_size(stream.fileno()).columns if stream else 0
+                except (AttributeError, ValueError, OSError):  # not a terminal, or no stdout
+                    columns = 0
+            _Parser._columns = columns or 80
+        return _Parser._columns
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole parser, or with ``command`` (when a group registers it) only that group's
     commands: parsing that command line, and its errors and help, are the same."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="agentry",
         description="Run and supervise local AI coding agents, and never lose them. "
         "Without a command, opens the desktop app.",

@@ -294,15 +294,3 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except (TypeError, ValueError, IndexError):
         return None
     return max(0.0, when - (time.time() if now is None else now))
-
-
-def delays_problem(delays: object) -> str | None:
-    """Why a retry schedule is unusable, or None."""
-    if not isinstance(delays, tuple | list) or not 0 <= len(delays) <= 10:
-        return "must be a list of at most 10 delays in seconds, e.g. [30, 120, 600]"
-    for delay in delays:
-        if isinstance(delay, bool) or not isinstance(delay, int | float):
-            return f"has {delay!r}, not a number of seconds"
-        if not 0 < delay <= 24 * 3600:
-            return f"has {delay!r}; each delay must be more than 0 and at most 86400 seconds"
-    return None

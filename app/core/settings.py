@@ -199,8 +199,6 @@ def _limit_problems(settings: Settings) -> list[str]:
 
 
 def _notify_problems(settings: Settings) -> list[str]:
-    from app.core.notifications import delays_problem
-
     found = []
     problem = delays_problem(settings.notify_retry_delays_s)
     if problem:
@@ -208,6 +206,19 @@ def _notify_problems(settings: Settings) -> list[str]:
     if not 0.1 <= settings.notify_timeout_s <= 300:
         found.append("notify_timeout_s must be between 0.1 and 300 seconds")
     return found
+
+
+def delays_problem(delays: object) -> str | None:
+    """Why a notification retry schedule (``notify_retry_delays_s``) is unusable, or None.
+    Here, not in app.core.notifications: every `agentry run` reads its settings."""
+    if not isinstance(delays, tuple | list) or not 0 <= len(delays) <= 10:
+        return "must be a list of at most 10 delays in seconds, e.g. [30, 120, 600]"
+    for delay in delays:
+        if isinstance(delay, bool) or not isinstance(delay, int | float):
+            return f"has {delay!r}, not a number of seconds"
+        if not 0 < delay <= 24 * 3600:
+            return f"has {delay!r}; each delay must be more than 0 and at most 86400 seconds"
+    return None
 
 
 class SettingsError(AgentryError, ValueError):

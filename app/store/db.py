@@ -15,7 +15,7 @@ from typing import Literal
 
 from app.core.errors import AgentryError
 from app.core.log import get_logger
-from app.store import diskspace, fsops
+from app.store import fsops
 from app.store.migrations import MIGRATIONS
 
 log = get_logger(__name__)
@@ -257,6 +257,8 @@ def sqlite_cause(exc: sqlite3.Error, path: Path) -> Cause:
     else:
         cause = next((c for key, c in _BY_TEXT if key in text), "other")
     if cause in ("io", "other", "read-only", "full"):
+        from app.store import diskspace  # only on an error: every `agentry run` opens the db
+
         trouble = diskspace.trouble(path.parent)
         if trouble is not None:
             return "read-only" if trouble.startswith("read-only") else "full"
@@ -295,6 +297,8 @@ def _message(cause: Cause, exc: sqlite3.Error, path: Path) -> str:
     folder = path.parent
     untouched = "It was left untouched; do not move it aside (that starts an empty database)."
     if cause == "full":
+        from app.store import diskspace
+
         state = diskspace.disk_state(folder)
         return (
             f"the database {path} cannot be used: the disk holding {folder} is full "

@@ -57,6 +57,8 @@ EVERY_COMMAND_AVOIDS: tuple[str, ...] = (
     "psutil",
     "secrets",
     "hashlib",  # OpenSSL, 3.8 ms: the audit chain hashes with the built-in SHA-256
+    "app.supervisor.deliveries",  # the deliverer lives in the supervisor's process
+    "app.store.notify_repo",
     # `agentry mcp` alone: the MCP SDK and what it brings (pydantic, anyio, starlette)
     "mcp",
     "mcp_types",
@@ -93,6 +95,9 @@ def test_run_imports_no_adapter_and_no_supervisor_machinery(home: Home) -> None:
     modules = _imported(home, "run", "--", "true")
     assert _heavy(modules, EVERY_COMMAND_AVOIDS) == []
     assert _heavy(modules, ("app.core.agent_events", "subprocess", "app.cli.logfiles")) == []
+    # 2 ms each: argparse's terminal width (shutil), a settings file's notification fields
+    off_the_path = ("shutil", "app.core.notifications", "app.store.diskspace")
+    assert _heavy(modules, off_the_path) == []
     others = ("approvals", "projects", "server", "workflows", "worktrees", "lands", "follow", "mcp")
     assert sorted(modules & {f"app.cli.{m}" for m in others}) == []  # other groups' modules
     assert "app.supervisor.adapters" not in modules  # a command needs no agent's adapter

@@ -20,14 +20,13 @@ from app.core.notifications import (
     TargetKind,
     build_request,
     check_url,
-    delays_problem,
     event_name,
     next_attempt_at,
     parse_events,
     parse_retry_after,
     signature,
 )
-from app.core.settings import Settings
+from app.core.settings import Settings, delays_problem
 from app.store.settings import load_settings
 
 DELAYS = (30.0, 120.0, 600.0)
