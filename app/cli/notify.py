@@ -1,5 +1,5 @@
-"""``agentry notify add|list|remove|test|log|retry``: durable notifications (issue #16) to
-a webhook, ntfy, Slack or Discord. Targets and deliveries are rows in the database; a
+"""``agentry notify add|list|remove|pause|resume|test|log|retry``: durable notifications
+(issue #16) to a webhook, ntfy, Slack or Discord. Targets and deliveries are rows in the database; a
 running supervisor (the app, ``serve``) sends what is due within a tick. ``test`` sends
 from this process and prints how it went."""
 
@@ -47,6 +47,18 @@ def add_commands(sub: Subparsers) -> None:
     remove = verbs.add_parser("remove", help="stop notifying a target (its log goes with it)")
     remove.add_argument("id", help="target id (see `agentry notify list`)")
     remove.set_defaults(handler=cmd_remove)
+
+    for verb, paused, what in (
+        (
+            "pause",
+            True,
+            "stop sending to a target for now (what happens meanwhile is not sent later)",
+        ),
+        ("resume", False, "send to a paused target again"),
+    ):
+        toggle = verbs.add_parser(verb, help=what)
+        toggle.add_argument("id", help="target id (see `agentry notify list`)")
+        toggle.set_defaults(handler=cmd_pause, paused=paused)
 
     test = verbs.add_parser("test", help="send a test notification now and say how it went")
     test.add_argument("id", help="target id (see `agentry notify list`)")
@@ -112,11 +124,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("No notification targets yet. Add one with: agentry notify add --ntfy "
               "https://ntfy.sh/YOUR-TOPIC")  # fmt: skip
         return EXIT_OK
-    lines = [f"{'ID':>4}  {'KIND':<8} {'SECRET':<12} {'EVENTS':<40} URL"]
+    lines = [f"{'ID':>4}  {'KIND':<8} {'SENDS':<6} {'SECRET':<12} {'EVENTS':<40} URL"]
     for t in found:
         secret = "secret: set" if t.secret_set else "no secret"
         events = ",".join(t.events)
-        lines.append(f"{t.id:>4}  {t.kind.value:<8} {secret:<12} {events:<40} {t.url}")
+        sends = "paused" if t.paused else "yes"
+        lines.append(f"{t.id:>4}  {t.kind.value:<8} {sends:<6} {secret:<12} {events:<40} {t.url}")
     print("\n".join(lines))
     return EXIT_OK
 
@@ -130,6 +143,22 @@ def cmd_remove(args: argparse.Namespace) -> int:
     locations, conn = open_store()
     target = deliveries.remove_target(conn, locations, target_id)
     print(f"Target {target.id} ({target.kind.value}) removed.")
+    return EXIT_OK
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    from app.supervisor import deliveries
+
+    target_id = _number(args.id)
+    if target_id is None:
+        return usage_error(f"{args.id!r} is not a target id; `agentry notify list` shows them")
+    locations, conn = open_store()
+    target = deliveries.set_paused(conn, locations, target_id, args.paused)
+    if target.paused:
+        print(f"Target {target.id} ({target.kind.value}) paused: nothing is sent to it, nor "
+              f"kept for later, until `agentry notify resume {target.id}`.")  # fmt: skip
+    else:
+        print(f"Target {target.id} ({target.kind.value}) sends again.")
     return EXIT_OK
 
 

@@ -82,6 +82,19 @@ def list_targets(conn: sqlite3.Connection) -> list[Target]:
     return [_target(row) for row in conn.execute("SELECT * FROM notify_targets ORDER BY id")]
 
 
+def set_paused(conn: sqlite3.Connection, target_id: int, paused: bool) -> Target:
+    """Pause a target (no new deliveries are queued for it: events while paused are not
+    kept for later; those already queued still go) or resume it."""
+    from app.store.repo import add_event
+
+    target = get_target(conn, target_id)
+    if target.paused != paused:
+        conn.execute("UPDATE notify_targets SET paused = ? WHERE id = ?", (int(paused), target_id))
+        add_event(conn, "notify_target_paused" if paused else "notify_target_resumed",
+                  detail={"target": target_id})  # fmt: skip
+    return get_target(conn, target_id)
+
+
 def remove_target(conn: sqlite3.Connection, target_id: int) -> Target:
     """The target and its deliveries (their log goes with it; the audit trail keeps that
     the target was removed)."""

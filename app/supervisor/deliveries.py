@@ -107,6 +107,13 @@ def remove_target(conn: Connection, locations: Locations, target_id: int) -> Tar
     return target
 
 
+def set_paused(conn: Connection, locations: Locations, target_id: int, paused: bool) -> Target:
+    """Pause or resume a target; it says whether its secret is set, as :func:`targets` does."""
+    with transaction(conn):
+        target = notify_repo.set_paused(conn, target_id, paused)
+    return next(t for t in targets(conn, locations) if t.id == target.id)
+
+
 def retry(conn: Connection, delivery_id: int) -> Delivery:
     """Due again now: a running supervisor sends it within a tick."""
     with transaction(conn):

@@ -469,6 +469,15 @@ class Supervisor:
         finally:
             self.bus.publish(DeliveriesChanged())
 
+    async def set_notify_target_paused(self, target_id: int, paused: bool) -> Target:
+        """Pause a target (events meanwhile are not sent, nor kept for later) or resume it."""
+        try:
+            return await self._off_loop(
+                lambda conn: notify.set_paused(conn, self.locations, target_id, paused)
+            )
+        finally:
+            self.bus.publish(DeliveriesChanged())
+
     async def test_notify_target(self, target_id: int) -> Delivery:
         """Send a test notification now; the delivery says how it went."""
         settings = self.settings

@@ -67,6 +67,18 @@ def test_a_target_is_added_tested_and_removed_from_settings(
     driver.wait(lambda: "Test delivered" in tab.status.text())
     assert server.requests()[0].headers["X-Agentry-Signature"].startswith("sha256=")
 
+    assert tab.pause_button.text() == "Pause" and tab.table.item(0, 4).text() == "yes"  # type: ignore[union-attr]
+    tab.pause_button.click()
+    driver.wait(lambda: "Paused" in tab.status.text() and not tab.busy)
+    assert tab.table.item(0, 4).text() == "paused"  # type: ignore[union-attr]
+    tab.table.selectRow(0)
+    assert tab.pause_button.text() == "Resume"
+    [listed] = json.loads(home.cli("notify", "list", "--json", check=True).stdout)
+    assert listed["paused"] is True
+    tab.pause_button.click()
+    driver.wait(lambda: "Resumed" in tab.status.text() and not tab.busy)
+    assert json.loads(home.cli("notify", "list", "--json", check=True).stdout)[0]["paused"] is False
+
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     tab.table.selectRow(0)
     tab.remove_button.click()

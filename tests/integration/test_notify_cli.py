@@ -101,3 +101,40 @@ def test_unknown_ids_are_said(home: Home) -> None:
 
 def test_notify_is_registered_lazily() -> None:
     assert ("notify.add_commands", ("notify",)) in program.GROUPS
+
+
+def _limit_hit(home: Home, task_id: int) -> None:
+    """What a usage limit commits (its audit row queues the deliveries), by the store."""
+    from app.store import repo
+    from app.store.db import transaction
+
+    with home.db() as conn, transaction(conn):
+        repo.add_event(conn, "limit_paused", task_id=task_id, detail={"agent": "claude"})
+
+
+def test_a_paused_target_gets_nothing_until_resumed_and_nothing_from_meanwhile(
+    home: Home, server: WebhookServer, work_dir: Path
+) -> None:
+    home.cli("notify", "add", "--slack", server.url, "--events", "limit", check=True)
+    home.cli("notify", "add", "--discord", server.url, "--events", "limit", check=True)
+    task_id = home.submit(["true"], work_dir)
+    paused = home.cli("notify", "pause", "1", check=True)
+    assert "Target 1 (slack) paused" in paused.stdout and "notify resume 1" in paused.stdout
+    listed = {t["id"]: t["paused"] for t in json.loads(home.cli("notify", "list", "--json",
+                                                                check=True).stdout)}  # fmt: skip
+    assert listed == {1: True, 2: False}
+    assert "paused" in home.cli("notify", "list", check=True).stdout.splitlines()[1]
+
+    _limit_hit(home, task_id)
+    log = json.loads(home.cli("notify", "log", "--json", check=True).stdout)
+    assert [d["target_id"] for d in log] == [2], "the paused target got no delivery"
+
+    assert "sends again" in home.cli("notify", "resume", "1", check=True).stdout
+    _limit_hit(home, task_id)
+    log = json.loads(home.cli("notify", "log", "--json", check=True).stdout)
+    assert sorted(d["target_id"] for d in log) == [1, 2, 2], "what came while paused is not sent"
+    with home.db() as conn:
+        kinds = [r[0] for r in conn.execute("SELECT kind FROM events WHERE kind LIKE 'notify%'")]
+    assert kinds[-2:] == ["notify_target_paused", "notify_target_resumed"]
+    wrong = home.cli("notify", "pause", "x")
+    assert wrong.returncode == 2 and "'x' is not a target id" in wrong.stderr

@@ -56,7 +56,7 @@ URL_HINTS = {
     TargetKind.SLACK: "https://hooks.slack.com/services/…",
     TargetKind.DISCORD: "https://discord.com/api/webhooks/…",
 }
-COLUMNS = ("Kind", "URL", "Events", "Secret")
+COLUMNS = ("Kind", "URL", "Events", "Secret", "Sends")
 
 
 class Notifier(Protocol):
@@ -69,6 +69,8 @@ class Notifier(Protocol):
     ) -> Target: ...
 
     async def remove_notify_target(self, target_id: int) -> Target: ...
+
+    async def set_notify_target_paused(self, target_id: int, paused: bool) -> Target: ...
 
     async def test_notify_target(self, target_id: int) -> Delivery: ...
 
@@ -174,6 +176,10 @@ class NotifySettings(QWidget):
         self.add_button = QPushButton("Add…", self)
         self.remove_button = QPushButton("Remove…", self)
         self.test_button = QPushButton("Send test", self)
+        self.pause_button = QPushButton("Pause", self)
+        self.pause_button.setToolTip(
+            "Stop sending to this target for now: what happens meanwhile is not sent later"
+        )
         self.status = QLabel(self, wordWrap=True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         note = QLabel(
@@ -184,7 +190,7 @@ class NotifySettings(QWidget):
         )  # fmt: skip
         note.setStyleSheet("color: gray")
         buttons = QHBoxLayout()
-        for button in (self.add_button, self.remove_button, self.test_button):
+        for button in (self.add_button, self.remove_button, self.test_button, self.pause_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -195,6 +201,7 @@ class NotifySettings(QWidget):
         self.add_button.clicked.connect(self.open_add)
         self.remove_button.clicked.connect(self.confirm_remove)
         self.test_button.clicked.connect(self.send_test)
+        self.pause_button.clicked.connect(self.toggle_paused)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.destroyed.connect(lambda: self._job.close())
         self._update_buttons()
@@ -212,8 +219,17 @@ class NotifySettings(QWidget):
         self.targets = targets
         self.table.setRowCount(len(targets))
         for row, target in enumerate(targets):
-            cells = (KIND_LABELS[target.kind], target.url, events_text(target.events),
-                     "set" if target.secret_set else "—")  # fmt: skip
+            secret, sends = (
+                "set" if target.secret_set else "—",
+                "paused" if target.paused else "yes",
+            )
+            cells = (
+                KIND_LABELS[target.kind],
+                target.url,
+                events_text(target.events),
+                secret,
+                sends,
+            )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
@@ -231,9 +247,12 @@ class NotifySettings(QWidget):
         return self.targets[rows[0].row()]
 
     def _update_buttons(self) -> None:
-        chosen = self.selected() is not None
+        target = self.selected()
+        chosen = target is not None
         self.remove_button.setEnabled(chosen)
         self.test_button.setEnabled(chosen)
+        self.pause_button.setEnabled(chosen)
+        self.pause_button.setText("Resume" if target is not None and target.paused else "Pause")
 
     def open_add(self) -> AddTargetDialog:
         dialog = AddTargetDialog(self)
@@ -263,6 +282,17 @@ class NotifySettings(QWidget):
     def remove(self, target_id: int) -> None:
         self._job.start(self.notifier.remove_notify_target(target_id),
                         lambda target: self._done(f"Removed {target.url}."))  # fmt: skip
+
+    def toggle_paused(self) -> None:
+        target = self.selected()
+        if target is None:
+            return
+        pause = not target.paused
+        self._job.start(
+            self.notifier.set_notify_target_paused(target.id, pause),
+            lambda t: self._done(f"Paused {t.url}: nothing is sent to it until you resume it."
+                                 if pause else f"Resumed {t.url}."),
+        )  # fmt: skip
 
     def send_test(self) -> None:
         target = self.selected()
