@@ -18,7 +18,7 @@ from app.core.models import Run
 from app.core.settings import Settings
 from app.core.sizes import format_size
 from app.runner import procs, protocol
-from app.store import diskspace, health_repo, notify_repo, repo
+from app.store import audit_repo, diskspace, health_repo, notify_repo, repo
 from app.store.backup import newest_backup
 from app.store.db import (
     SCHEMA_VERSION,
@@ -33,7 +33,10 @@ from app.store.db import (
 from app.supervisor import lost_runs
 from app.supervisor.health_checks import Thresholds
 
-DB_KEYS = ("database", "backups", "runners", "heartbeats", "approvals", "deliveries", "recovery")
+DB_KEYS = (
+    "database", "backups", "runners", "heartbeats", "approvals", "deliveries", "recovery",
+    "audit",
+)  # fmt: skip
 TITLES = {
     "database": "Database",
     "backups": "Backups",
@@ -42,6 +45,7 @@ TITLES = {
     "approvals": "Approvals",
     "deliveries": "Notifications",
     "recovery": "Last recovery",
+    "audit": "Audit trail",
 }
 REBUILD = "Bring them back with `agentry recover --rebuild`"
 
@@ -71,6 +75,7 @@ def database_checks(
             _approvals(conn, now),
             _deliveries(conn, now),
             _recovery(conn, now),
+            _audit(conn),
         ]
     except DatabaseError as exc:  # damage that only shows when a table is read
         return [
@@ -385,6 +390,23 @@ def _recovery(conn: Connection, now: float) -> HealthCheck:
             data=data,
         )
     return HealthCheck("recovery", "Last recovery", "ok", summary, data=data)
+
+
+def _audit(conn: Connection) -> HealthCheck:
+    """The hash chain of the audit trail (app.core.audit), checked from its first row: about
+    0.4 s for 100,000 rows, and only ever off the UI thread."""
+    verdict = audit_repo.verify(conn)
+    data = {key: value for key, value in verdict.to_json().items() if key != "message"}
+    if verdict.broken is None:
+        summary = f"intact: {verdict.rows} rows as they were written"
+        return HealthCheck("audit", "Audit trail", "ok", summary, data=data)
+    return HealthCheck(
+        "audit", "Audit trail", "fail",
+        f"altered outside Agentry: {verdict.broken.message}",
+        "Restore a backup (File → Restore a backup…, or `agentry restore`) to get the trail "
+        "as it was; `agentry audit export` keeps what is there now",
+        data=data,
+    )  # fmt: skip
 
 
 def _ago(seconds: float) -> str:

@@ -21,7 +21,7 @@ from app.ui.dialogs.export_diagnostics import ExportDiagnosticsDialog
 from app.ui.health_view import HealthDialog
 
 KEYS = ["data_folder", "disk", "supervisor", "database", "backups", "runners", "heartbeats",
-        "approvals", "deliveries", "recovery", "settings", "agents"]  # fmt: skip
+        "approvals", "deliveries", "recovery", "audit", "settings", "agents"]  # fmt: skip
 
 
 @pytest.fixture

@@ -277,3 +277,21 @@ def test_an_export_to_a_full_disk_says_where_and_leaves_nothing(
     assert done.returncode == 1
     assert "could not write the audit trail" in done.stderr and str(small) in done.stderr
     assert left == ["filler.bin"], "no half-written export, no temp file"
+
+
+def test_doctor_and_the_health_view_say_when_the_trail_was_altered(
+    home: Home, worked: list[int]
+) -> None:
+    done = home.cli("doctor", "--json")
+    check = json.loads(done.stdout)["checks"]["audit"]
+    assert check["status"] == "ok" and check["data"]["intact"] is True
+    assert check["summary"] == f"intact: {len(_ids(home))} rows as they were written"
+
+    target = _ids(home)[4]
+    _sql(home, "DELETE FROM events WHERE id = ?", target)
+    done = home.cli("doctor", "--json")
+    assert done.returncode == 1
+    check = json.loads(done.stdout)["checks"]["audit"]
+    assert check["status"] == "fail" and check["data"]["first_bad_id"] == target
+    assert check["summary"].startswith(f"altered outside Agentry: row #{target} was removed")
+    assert "agentry restore" in check["action"]

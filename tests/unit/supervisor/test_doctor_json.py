@@ -14,7 +14,7 @@ from app.supervisor.doctor import JSON_VERSION, collect, to_json
 TOP = {"version", "generated_at", "agentry_version", "data_folder", "status", "checks"}
 CHECKS = [
     "data_folder", "disk", "supervisor", "database", "backups", "runners", "heartbeats",
-    "approvals", "deliveries", "recovery", "settings", "agents",
+    "approvals", "deliveries", "recovery", "audit", "settings", "agents",
 ]  # fmt: skip
 CHECK = {"title", "status", "summary", "action", "detail", "data"}
 DATA = {
@@ -32,6 +32,7 @@ IN_USE = {
     "approvals": {"pending", "oldest_age_s"},
     "deliveries": {"pending", "oldest_pending_age_s", "failed_recently"},
     "recovery": {"at"},
+    "audit": {"intact", "rows", "last_id", "first_bad_id", "problem"},
 }
 
 
