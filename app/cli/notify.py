@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from app.cli.common import EXIT_ERROR, EXIT_OK, Subparsers, open_store, print_json, usage_error
 
@@ -45,7 +46,7 @@ def add_commands(sub: Subparsers) -> None:
     listing.set_defaults(handler=cmd_list)
 
     remove = verbs.add_parser("remove", help="stop notifying a target (its log goes with it)")
-    remove.add_argument("id", help="target id (see `agentry notify list`)")
+    remove.add_argument("id", type=TARGET_ID, help="target id (see `agentry notify list`)")
     remove.set_defaults(handler=cmd_remove)
 
     for verb, paused, what in (
@@ -57,27 +58,42 @@ def add_commands(sub: Subparsers) -> None:
         ("resume", False, "send to a paused target again"),
     ):
         toggle = verbs.add_parser(verb, help=what)
-        toggle.add_argument("id", help="target id (see `agentry notify list`)")
+        toggle.add_argument("id", type=TARGET_ID, help="target id (see `agentry notify list`)")
         toggle.set_defaults(handler=cmd_pause, paused=paused)
 
     test = verbs.add_parser("test", help="send a test notification now and say how it went")
-    test.add_argument("id", help="target id (see `agentry notify list`)")
+    test.add_argument("id", type=TARGET_ID, help="target id (see `agentry notify list`)")
     test.set_defaults(handler=cmd_test)
 
     logs = verbs.add_parser("log", help="each delivery and its attempts, newest first")
-    logs.add_argument("--target", metavar="ID", help="only this target's deliveries")
+    logs.add_argument("--target", metavar="ID", type=TARGET_ID,
+                      help="only this target's deliveries")  # fmt: skip
     logs.add_argument("--limit", type=int, default=50, metavar="N", help="at most N (50)")
     logs.add_argument("--json", action="store_true", help="machine-readable output")
     logs.set_defaults(handler=cmd_log)
 
     again = verbs.add_parser("retry", help="try a pending or failed delivery again now")
-    again.add_argument("id", help="delivery id (see `agentry notify log`)")
+    again.add_argument("id", type=DELIVERY_ID, help="delivery id (see `agentry notify log`)")
     again.set_defaults(handler=cmd_retry)
 
 
-def _number(text: str) -> int | None:
-    text = str(text).strip().lstrip("#")
-    return int(text) if text.isdigit() else None
+def _id_of(what: str, listed_by: str) -> Callable[[str], int]:
+    """An argparse ``type`` for a target's or delivery's id ("3" or "#3"): anything else is
+    a usage error that says where the ids are."""
+
+    def parse(text: str) -> int:
+        digits = str(text).strip().lstrip("#")
+        if not digits.isdigit():
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a {what} id; `agentry notify {listed_by}` shows them"
+            )
+        return int(digits)
+
+    return parse
+
+
+TARGET_ID = _id_of("target", "list")
+DELIVERY_ID = _id_of("delivery", "log")
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -137,11 +153,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     from app.supervisor import deliveries
 
-    target_id = _number(args.id)
-    if target_id is None:
-        return usage_error(f"{args.id!r} is not a target id; `agentry notify list` shows them")
     locations, conn = open_store()
-    target = deliveries.remove_target(conn, locations, target_id)
+    target = deliveries.remove_target(conn, locations, args.id)
     print(f"Target {target.id} ({target.kind.value}) removed.")
     return EXIT_OK
 
@@ -149,11 +162,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def cmd_pause(args: argparse.Namespace) -> int:
     from app.supervisor import deliveries
 
-    target_id = _number(args.id)
-    if target_id is None:
-        return usage_error(f"{args.id!r} is not a target id; `agentry notify list` shows them")
     locations, conn = open_store()
-    target = deliveries.set_paused(conn, locations, target_id, args.paused)
+    target = deliveries.set_paused(conn, locations, args.id, args.paused)
     if target.paused:
         print(f"Target {target.id} ({target.kind.value}) paused: nothing is sent to it, nor "
               f"kept for later, until `agentry notify resume {target.id}`.")  # fmt: skip
@@ -166,11 +176,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     from app.store.settings import load_settings
     from app.supervisor import deliveries
 
-    target_id = _number(args.id)
-    if target_id is None:
-        return usage_error(f"{args.id!r} is not a target id; `agentry notify list` shows them")
     locations, conn = open_store()
-    delivery = deliveries.send_test(conn, locations, load_settings(locations.settings), target_id)
+    delivery = deliveries.send_test(conn, locations, load_settings(locations.settings), args.id)
     if delivery.state.value == "delivered":
         print(f"Delivered: {deliveries.where(delivery)} answered {delivery.last_status}.")
         return EXIT_OK
@@ -189,11 +196,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     from app.store import notify_repo
     from app.store.db import NoDatabase
 
-    target_id = None
-    if args.target is not None:
-        target_id = _number(args.target)
-        if target_id is None:
-            return usage_error(f"{args.target!r} is not a target id")
+    target_id = args.target
     try:
         _, conn = open_store(read_only=True)
     except NoDatabase:
@@ -224,12 +227,9 @@ def cmd_log(args: argparse.Namespace) -> int:
 def cmd_retry(args: argparse.Namespace) -> int:
     from app.supervisor import deliveries
 
-    delivery_id = _number(args.id)
-    if delivery_id is None:
-        return usage_error(f"{args.id!r} is not a delivery id; `agentry notify log` shows them")
     _, conn = open_store()
-    deliveries.retry(conn, delivery_id)
-    print(f"Delivery {delivery_id} is due now; a running Agentry sends it within a second.")
+    deliveries.retry(conn, args.id)
+    print(f"Delivery {args.id} is due now; a running Agentry sends it within a second.")
     return EXIT_OK
 
 

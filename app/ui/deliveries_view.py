@@ -33,6 +33,7 @@ from app.core.notifications import EVENT_LABELS, Delivery, DeliveryState
 from app.ui.bridge import Bridge
 from app.ui.dialog_job import DialogJob
 from app.ui.theme import error_style
+from app.ui.widgets import selected_record
 
 COLUMNS = ("When", "Target", "Event", "Task", "State", "Attempts", "Last answer")
 ATTEMPT_COLUMNS = ("Attempt at", "Answer", "Took", "Error")
@@ -181,10 +182,7 @@ class DeliveriesDialog(QDialog):
         self._selection_changed()
 
     def selected(self) -> Delivery | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows or rows[0].row() >= len(self.deliveries):
-            return None
-        return self.deliveries[rows[0].row()]
+        return selected_record(self.table, self.deliveries)
 
     def _selection_changed(self) -> None:
         delivery = self.selected()

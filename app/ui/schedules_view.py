@@ -37,6 +37,7 @@ from app.ui.bridge import Bridge
 from app.ui.dialogs.new_task import NewTaskDialog
 from app.ui.dialogs.worktree_choice import RepositoryOf
 from app.ui.theme import error_style
+from app.ui.widgets import selected_record
 
 COLUMNS = ("When", "What", "Next run", "Last run", "State")
 
@@ -134,10 +135,7 @@ class SchedulesDialog(QDialog):
         self._update_buttons()
 
     def selected(self) -> Schedule | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows or rows[0].row() >= len(self.schedules):
-            return None
-        return self.schedules[rows[0].row()]
+        return selected_record(self.table, self.schedules)
 
     def _update_buttons(self) -> None:
         schedule = self.selected()

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QWidget
+
+T = TypeVar("T")
+
+
+def selected_record(table: QAbstractItemView, records: Sequence[T]) -> T | None:
+    """The record shown in a single-selection table's selected row (row n shows
+    ``records[n]``), or None when no row is selected."""
+    rows = table.selectionModel().selectedRows()
+    if not rows or rows[0].row() >= len(records):
+        return None
+    return records[rows[0].row()]
 
 
 class ElidedLabel(QLabel):

@@ -43,6 +43,7 @@ from app.core.notifications import (
 )
 from app.ui.dialog_job import DialogJob
 from app.ui.theme import error_style
+from app.ui.widgets import selected_record
 
 KIND_LABELS = {
     TargetKind.WEBHOOK: "Webhook (signed JSON)",
@@ -241,10 +242,7 @@ class NotifySettings(QWidget):
         self._update_buttons()
 
     def selected(self) -> Target | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows or rows[0].row() >= len(self.targets):
-            return None
-        return self.targets[rows[0].row()]
+        return selected_record(self.table, self.targets)
 
     def _update_buttons(self) -> None:
         target = self.selected()
