@@ -315,3 +315,45 @@ def test_the_health_check_is_amber_for_a_given_up_or_late_notification(
     failed = deliveries_check()
     assert failed.status == "warn" and failed.data["failed_recently"] == 1
     assert "agentry notify retry" in failed.action
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_every_event_of_the_vocabulary_arrives_from_the_real_flows(
+    home: Home, work_dir: Path, server: WebhookServer
+) -> None:
+    """succeeded, failed, needs-you, checkpoint, recovery and limit, each from what really
+    causes it: tasks through `serve`, an approval, a workflow's checkpoint, a recovery that
+    finds a task that ended while `serve` was SIGKILLed, and a usage limit's pause."""
+    home.write_settings(notify_retry_delays_s=FAST)
+    _add_webhook(home, server.url)
+    serve = home.serve()
+    home.cli("run", "--", "true", check=True)
+    home.cli("run", "--", "sh", "-c", "exit 3", check=True)
+    slow = int(home.cli("run", "--", "sleep", "3", check=True).stdout)
+    home.wait_state(slow, "running")
+    with home.db() as conn:
+        from app.store import approval_repo
+
+        approval_repo.create(conn, run_id=home.run(slow).id, task_id=slow, agent="claude",
+                             tool="Bash", tool_input={"command": "ls"}, cwd=str(work_dir),
+                             expires_in=600)  # fmt: skip
+    home.cli("workflow", "run", "shell-demo", "--input", "x", "--cwd", str(work_dir), check=True)
+    serve.send_signal(signal.SIGKILL)  # the sleep ends while no one watches
+    serve.wait(timeout=10)
+    home.wait_state(slow, "running", "succeeded")
+    wait_until(lambda: (home.run_dir(slow) / "exit.json").exists(), timeout=20)
+    home.serve()  # its recovery finds the sleep ended
+    with home.db() as conn, transaction(conn):
+        repo.add_event(conn, "limit_paused", task_id=slow, detail={"agent": "claude"})
+
+    want = {"succeeded", "failed", "needs-you", "checkpoint", "recovery", "limit"}
+
+    def events() -> list[str]:
+        return [r.json["event"] for r in server.requests()]
+
+    wait_until(lambda: want <= set(events()), timeout=40, message=lambda: f"each of {events()}")
+    by_event = {r.json["event"]: r.json for r in server.requests()}
+    assert by_event["failed"]["run"]["exit_code"] == 3
+    assert by_event["needs-you"]["task"]["id"] == slow
+    assert by_event["recovery"]["counts"]["finished"] >= 1
+    assert by_event["checkpoint"]["step"] == "plan"
