@@ -19,7 +19,6 @@ from app.core.health import HealthReport
 from app.core.locations import Locations
 from app.core.log import get_logger
 from app.core.models import RecoveryReport, Run, RunKind, Task, TaskSpec
-from app.core.notifications import Delivery, Target, TargetKind
 from app.core.settings import Settings
 from app.core.states import RunState
 from app.runner import procs, protocol
@@ -49,7 +48,6 @@ from app.supervisor import (
     restarts,
     workspaces,
 )
-from app.supervisor import deliveries as notify
 from app.supervisor.adapters import Detection, detect_all, get_adapter_or_none
 from app.supervisor.approvals import ApprovalWatcher
 from app.supervisor.background import BackgroundJobs, on_own_connection
@@ -57,7 +55,6 @@ from app.supervisor.backups import Backups
 from app.supervisor.deliveries import Deliverer
 from app.supervisor.events import (
     AgentsDetected,
-    DeliveriesChanged,
     EventBus,
     Notice,
     RecoveryFinished,
@@ -74,6 +71,7 @@ from app.supervisor.housekeeping import Housekeeping
 from app.supervisor.lander import Lander
 from app.supervisor.launches import Launches
 from app.supervisor.lock import InstanceLock, SupervisorMode
+from app.supervisor.notify_service import NotifyService
 from app.supervisor.output import TailHub
 from app.supervisor.reconcile import Observation, reconcile, stop_orphans
 from app.supervisor.recovery import mark_clean_shutdown, mark_seen, recover
@@ -150,6 +148,9 @@ class Supervisor:
         self.backups = Backups(self)  # of the database: scheduled and at a clean stop
         self.schedules = Scheduler(self, wake=self._wake.set)  # starts scheduled tasks
         self.deliveries = Deliverer(self)  # sends the outbox's notifications
+        self.notifications = NotifyService(  # their targets and log, for the app
+            self.locations, self.bus, lambda: self.settings, wake=self._wake.set
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -441,66 +442,6 @@ class Supervisor:
             mark_seen(self.conn, time.time() if at is None else at)
         except DatabaseError as exc:  # the next start shows more than needed, nothing less
             log.warning("could not note what the app has shown: %s", exc)
-
-    # ------------------------------------------------------------------ notifications
-
-    async def notify_targets(self) -> list[Target]:
-        """Where notifications go (Settings → Notifications); secrets only as set or not."""
-        return await self._off_loop(lambda conn: notify.targets(conn, self.locations))
-
-    async def add_notify_target(
-        self, kind: TargetKind, url: str, events: tuple[str, ...], secret: str | None
-    ) -> Target:
-        """NotifyError for a URL or events that cannot be used, said for the person."""
-        try:
-            return await self._off_loop(
-                lambda conn: notify.add_target(
-                    conn, self.locations, kind, url, events, secret=secret
-                )
-            )
-        finally:
-            self.bus.publish(DeliveriesChanged())
-
-    async def remove_notify_target(self, target_id: int) -> Target:
-        try:
-            return await self._off_loop(
-                lambda conn: notify.remove_target(conn, self.locations, target_id)
-            )
-        finally:
-            self.bus.publish(DeliveriesChanged())
-
-    async def set_notify_target_paused(self, target_id: int, paused: bool) -> Target:
-        """Pause a target (events meanwhile are not sent, nor kept for later) or resume it."""
-        try:
-            return await self._off_loop(
-                lambda conn: notify.set_paused(conn, self.locations, target_id, paused)
-            )
-        finally:
-            self.bus.publish(DeliveriesChanged())
-
-    async def test_notify_target(self, target_id: int) -> Delivery:
-        """Send a test notification now; the delivery says how it went."""
-        settings = self.settings
-        try:
-            return await self._off_loop(
-                lambda conn: notify.send_test(conn, self.locations, settings, target_id)
-            )
-        finally:
-            self.bus.publish(DeliveriesChanged())
-
-    async def delivery_log(self, limit: int = 200) -> list[Delivery]:
-        """The newest deliveries with their attempts (Tools → Deliveries)."""
-        from app.store import notify_repo
-
-        return await self._off_loop(lambda conn: notify_repo.deliveries(conn, limit=limit))
-
-    async def retry_delivery(self, delivery_id: int) -> Delivery:
-        """ "Retry now": due at once; the next tick sends it."""
-        try:
-            return await self._off_loop(lambda conn: notify.retry(conn, delivery_id))
-        finally:
-            self.bus.publish(DeliveriesChanged())
-            self._wake.set()
 
     async def _off_loop(self, job: Callable[[Connection], T]) -> T:
         return await on_own_connection(self.locations.database, job)

@@ -500,7 +500,7 @@ class MainWindow(QMainWindow):
         """Tools → Deliveries…: one window, brought forward when it is open already."""
         dialog = self.findChild(DeliveriesDialog)
         if dialog is None:
-            dialog = DeliveriesDialog(self.supervisor, self.bridge, self)
+            dialog = DeliveriesDialog(self.supervisor.notifications, self.bridge, self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         dialog.raise_()

@@ -28,8 +28,10 @@ from app.ui.usage_view import UsageDialog
 def settings_dialog(parent: QWidget, supervisor: Supervisor,
                     apply: Callable[[Settings], None]) -> SettingsDialog:  # fmt: skip
     """Settings, with the approval rules changed as soon as they are added or removed."""
-    dialog = SettingsDialog(supervisor.settings, supervisor.agent_detections(), parent,
-                            supervisor.approvals.rules(), notifier=supervisor)  # fmt: skip
+    dialog = SettingsDialog(
+        supervisor.settings, supervisor.agent_detections(), parent,
+        supervisor.approvals.rules(), notifier=supervisor.notifications,
+    )  # fmt: skip
 
     def rules_changed(*, add: NewRule | None = None, remove: int | None = None) -> None:
         if add is not None:
