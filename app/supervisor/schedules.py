@@ -284,6 +284,10 @@ class Scheduler:
         else:
             log.info("schedule %s (%s) skipped a run: %s", schedule.id, schedule.when,
                      detail["why"])  # fmt: skip
+            # said where the app says passing news (its status bar), never as a desktop
+            # notification: an hourly schedule behind a long task would say it every hour
+            bus.publish(Notice("info", f"Schedule {schedule.id} ({schedule.when}) skipped a "
+                                       f"run: {detail['why']}"))  # fmt: skip
         bus.publish(SchedulesChanged())
 
     def _arm(self) -> None:

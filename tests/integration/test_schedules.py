@@ -18,6 +18,7 @@ from helpers.wait import wait_until
 from app.core.models import TaskSpec
 from app.core.schedules import CatchUp, Overlap, ScheduleKind
 from app.store import schedule_repo
+from app.supervisor.events import Notice
 from app.supervisor.supervisor import Supervisor
 
 HOUR = 3600.0
@@ -151,12 +152,18 @@ def test_a_schedule_does_not_start_a_task_while_its_previous_one_is_still_queued
         now = [T0 + HOUR]
         sup = await _supervised(home, now[0])  # paused: what it queues stays queued
         sup.schedules.clock = lambda: now[0]
+        notices: list[Notice] = []
+        sup.bus.subscribe(lambda e: notices.append(e) if isinstance(e, Notice) else None)
         try:
             assert len(sup.schedules.run_due()) == 0  # on_started ran both already
             now[0] = T0 + 2 * HOUR
             assert len(sup.schedules.run_due()) == 1  # only the --overlap allow one
         finally:
             await sup.stop()
+        [notice] = notices
+        assert notice.level == "info"  # the status bar's, not a desktop notification
+        assert notice.text.startswith(f"Schedule {skip_id} (every 1h) skipped a run: its "
+                                      "previous task")  # fmt: skip
 
     run_async(scenario())
     ran = _events(home, "schedule_ran")
