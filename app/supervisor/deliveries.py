@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.core.log import get_logger
@@ -159,13 +159,17 @@ def post(request: Request, timeout: float) -> Outcome:
         request.url, data=request.body, headers=request.headers, method="POST"
     )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as answer:
+        with _opener().open(req, timeout=timeout) as answer:
             answer.read(64 * 1024)
             return Outcome(answer.status, duration_ms=took())
     except urllib.error.HTTPError as exc:
         with exc:
             retry_after = parse_retry_after(exc.headers.get("Retry-After"))
-            return Outcome(exc.code, f"HTTP {exc.code} {exc.reason}", retry_after, took())
+            text = f"HTTP {exc.code} {exc.reason}"
+            if 300 <= exc.code < 400:
+                moved = exc.headers.get("Location") or "another address"
+                text += f": the receiver moved to {moved}; change the target's URL to it"
+            return Outcome(exc.code, text, retry_after, took())
     except urllib.error.URLError as exc:
         reason = exc.reason
         text = "timed out" if isinstance(reason, TimeoutError) else f"could not connect: {reason}"
@@ -174,6 +178,20 @@ def post(request: Request, timeout: float) -> Outcome:
         return Outcome(None, f"timed out after {timeout:g} s", duration_ms=took())
     except (OSError, ValueError) as exc:  # a reset connection, a malformed answer
         return Outcome(None, f"{type(exc).__name__}: {exc}", duration_ms=took())
+
+
+def _opener() -> Any:
+    """urllib's opener, minus following redirects: it would turn the POST into a GET
+    without its body, which a receiver may well answer 200 (a notification lost while
+    recorded as delivered). A 3xx is then an HTTPError, a final failure that says where
+    the receiver went."""
+    import urllib.request
+
+    class NoRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    return urllib.request.build_opener(NoRedirects)
 
 
 def record(

@@ -17,6 +17,7 @@ class Reply:
     status: int = 200
     hang_s: float = 0.0  # wait this long before answering (longer than the timeout: a hang)
     retry_after: str | None = None
+    location: str | None = None  # a redirect's target
 
 
 @dataclass
@@ -63,6 +64,8 @@ class WebhookServer:
                     self.send_response(reply.status)
                     if reply.retry_after is not None:
                         self.send_header("Retry-After", reply.retry_after)
+                    if reply.location is not None:
+                        self.send_header("Location", reply.location)
                     self.send_header("Content-Length", "2")
                     self.end_headers()
                     self.wfile.write(b"ok")
@@ -72,6 +75,14 @@ class WebhookServer:
                     server.received.append(
                         Received(self.path, dict(self.headers.items()), body, reply.status)
                     )
+
+            def do_GET(self) -> None:  # what a POST that followed a redirect would become
+                with server._lock:
+                    server.received.append(Received(self.path, dict(self.headers.items()),
+                                                    b"", 200))  # fmt: skip
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -23,6 +23,7 @@ from helpers.webhook_server import Reply, WebhookServer, free_port
 
 from app.core.models import TaskSpec
 from app.core.notifications import Delivery, DeliveryState, TargetKind
+from app.core.settings import Settings
 from app.store import notify_repo, repo
 from app.store.db import transaction
 from app.supervisor import deliveries
@@ -357,3 +358,20 @@ def test_every_event_of_the_vocabulary_arrives_from_the_real_flows(
     assert by_event["needs-you"]["task"]["id"] == slow
     assert by_event["recovery"]["counts"]["finished"] >= 1
     assert by_event["checkpoint"]["step"] == "plan"
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_not_followed_as_a_get_and_says_where_to_point_the_target(
+    home: Home, server: WebhookServer, status: int
+) -> None:
+    """urllib would turn a redirected POST into a GET without its body, which a receiver
+    may answer 200: a notification lost while the log said delivered."""
+    moved = f"https://hooks.example.com/new-{status}"
+    server.script = [Reply(status, location=moved)]
+    target = _add_webhook(home, server.url)
+    with home.db() as conn:
+        delivery = deliveries.send_test(conn, home.locations, Settings(), target)
+    assert delivery.state is DeliveryState.FAILED and delivery.attempts == 1
+    assert [r.answered for r in server.requests()] == [status], "no GET after the POST"
+    assert delivery.last_error is not None and moved in delivery.last_error
+    assert "change the target's URL" in delivery.last_error
