@@ -315,6 +315,9 @@ class RecoveryReport:
     # tasks of finished / interrupted whose end another agentry command recorded (it
     # reconciled while the app was closed): news to the person, but not to the supervisor
     recorded_elsewhere: list[int] = field(default_factory=list)
+    # task id -> what already follows a run that ended while Agentry was away, decided in
+    # the transaction that took the ending in: a restart, a pause for a limit, giving up
+    next_steps: dict[int, str] = field(default_factory=dict)
 
     @property
     def needs_attention(self) -> bool:
@@ -338,6 +341,7 @@ class RecoveryReport:
         data["causes"] = {str(k): v.value for k, v in self.causes.items()}
         data["exit_codes"] = {str(k): v for k, v in self.exit_codes.items()}
         data["worktrees"] = {str(k): v.value for k, v in self.worktrees.items()}
+        data["next_steps"] = {str(k): v for k, v in self.next_steps.items()}
         data["counts"] = self.counts()
         return data
 
@@ -386,6 +390,7 @@ class RecoveryReport:
                 if v in {r.value for r in WorktreeRepair}
             },
             recorded_elsewhere=[int(t) for t in data.get("recorded_elsewhere", [])],
+            next_steps={int(k): str(v) for k, v in dict(data.get("next_steps", {})).items()},
         )
 
     def describe(self) -> str:

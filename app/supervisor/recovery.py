@@ -92,19 +92,23 @@ def _reconcile_all(
 
 
 def _note_followed(report: RecoveryReport, after: followups.Followed) -> None:
-    """Say on the recovery screen what follows a run that ended while Agentry was away."""
+    """Say on the recovery screen what follows a run that ended while Agentry was away: in
+    its row (``next_steps``) and, as before, in its note."""
     if isinstance(after, pauses.Paused):
         at = time.strftime("%H:%M", time.localtime(after.pause.resume_at))
-        said = f"its agent hit its limit: paused, resumes at {at}"
+        said, step = (f"its agent hit its limit: paused, resumes at {at}",
+                      f"paused for its agent's limit until {at}")  # fmt: skip
     elif isinstance(after, restarts.Restarted):
         at = time.strftime("%H:%M:%S", time.localtime(after.not_before))
         said = f"restart {after.decision.number} of {after.decision.of} at {at}"
+        step = said
     elif isinstance(after, pauses.Stayed):
-        said = after.stay.message
+        said = step = after.stay.message
     else:
-        said = after.decision.message
+        said = step = after.decision.message
     note = report.notes.get(after.task_id)
     report.notes[after.task_id] = f"{note}; {said}" if note else said
+    report.next_steps[after.task_id] = step
 
 
 def _record(report: RecoveryReport, obs: Observation) -> None:

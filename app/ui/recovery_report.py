@@ -190,7 +190,7 @@ class RecoveryReportView(QTreeWidget):
     """
 
     TITLE_COLUMN, STATE_COLUMN, WHAT_COLUMN, ACTIONS_COLUMN = range(4)
-    WHAT_MAX_WIDTH = 300  # so the title keeps its room; longer text elides (tooltip has it)
+    WHAT_MAX_WIDTH = 420  # so the title keeps its room; longer text elides (tooltip has it)
 
     def __init__(self, parent: QWidget | None = None, *, live: bool = True) -> None:
         super().__init__(parent)
@@ -258,6 +258,8 @@ class RecoveryReportView(QTreeWidget):
         happened = what_happened(
             report.cause(task_id), report.exit_codes.get(task_id), line, live=self.live
         )
+        if step := report.next_steps.get(task_id):  # a restart or a pause already queued
+            happened = f"{happened} → {step}"
         item = QTreeWidgetItem(group, [title, state_label(state) if state else "", happened])
         item.setData(0, Qt.ItemDataRole.UserRole, task_id)
         item.setToolTip(self.TITLE_COLUMN, title)

@@ -436,3 +436,29 @@ def test_the_real_app_shows_a_discard_a_crash_cut_short_as_completed(
     row = screen.view.worktree_rows[1]
     assert row.text(RecoveryReportView.TITLE_COLUMN) == "#1  Try a new parser"
     assert row.text(RecoveryReportView.WHAT_COLUMN) == "Half-removed worktree removed"
+
+
+def test_what_already_follows_an_ending_is_in_its_row_and_kept_in_the_history(
+    qtbot: Any,
+) -> None:
+    """A run that failed while Agentry was away was restarted (or paused for its agent's
+    limit) by the start's recovery: the row says so, not only its tooltip."""
+    report = _troubled()
+    report.next_steps = {
+        2: "restart 1 of 3 at 14:05:00",
+        3: "paused for its agent's limit until 20:02",
+    }
+    stored = RecoveryReport.from_json(report.to_json())
+    assert stored.next_steps == report.next_steps
+    screen = _screen(qtbot, stored)
+    what = RecoveryReportView.WHAT_COLUMN
+    rows = screen.view.rows
+    assert rows[2].text(what) == "Finished with exit code 1 → restart 1 of 3 at 14:05:00"
+    assert rows[3].text(what) == "Finished successfully → paused for its agent's limit until 20:02"
+    assert rows[5].text(what) == "Waiting in the queue"  # nothing follows: nothing added
+    assert screen.view.columnWidth(what) >= screen.view.sizeHintForColumn(what)  # not elided
+    history = RecoveryReportView(live=False)
+    qtbot.addWidget(history)
+    history.show_report(stored, describe)
+    assert history.rows[2].text(what).endswith("→ restart 1 of 3 at 14:05:00")
+    assert RecoveryReport.from_json({"started_at": 1.0}).next_steps == {}  # older reports

@@ -147,11 +147,13 @@ def test_an_ending_taken_in_at_recovery_is_restarted(home: Home, work_dir: Path)
     gate.touch()
     wait_until(lambda: (home.run_dir(task_id) / "exit.json").exists(), message="exit.json")
     notes: dict[int, str] = {}
+    steps: dict[int, str] = {}
 
     async def scenario() -> None:
         sup = Supervisor(home.locations)
         report = await sup.start()
         notes.update(report.notes)
+        steps.update(report.next_steps)
         try:
             await async_wait_until(lambda: _ended(home, task_id, 2))
         finally:
@@ -163,6 +165,7 @@ def test_an_ending_taken_in_at_recovery_is_restarted(home: Home, work_dir: Path)
     # The recovery screen says what followed the ending it found.
     said = notes[task_id]
     assert said.startswith("ended while Agentry was away — exit code 3; restart 1 of 1 at")
+    assert steps[task_id].startswith("restart 1 of 1 at")  # in the row, not only the tooltip
 
 
 def test_a_waiting_restart_starts_at_once_when_resumed(home: Home, work_dir: Path) -> None:
