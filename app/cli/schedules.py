@@ -129,6 +129,9 @@ def _change(args: argparse.Namespace, verb: str, done: str) -> int:
     schedule = getattr(schedules, verb)(conn, schedule_id)
     shown = verb == "remove" or schedule.paused
     note = "" if shown else f", next run {_time(schedule.next_run_at)}"
+    if not shown and schedule.next_run_at is None:  # a one-shot whose time went by paused
+        note = (", but it has nothing left to run: its time passed while it was paused "
+                "(what falls due then is skipped); add it again with a new --at")  # fmt: skip
     print(f"Schedule {schedule.id} ({schedule.when}): {done}{note}.")
     return EXIT_OK
 

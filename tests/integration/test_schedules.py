@@ -283,3 +283,21 @@ def test_cli_names_an_unknown_schedule(home: Home) -> None:
         result = home.cli("schedule", verb, "42")
         assert result.returncode == 1
         assert "no schedule 42; `agentry schedule list` shows" in result.stderr
+
+
+def test_resuming_a_one_shot_whose_time_passed_while_paused_says_it_has_nothing_left(
+    home: Home, work_dir: Path
+) -> None:
+    def cli(*args: str) -> str:
+        return home.cli("schedule", *args, check=True).stdout
+
+    cli("add", "--at", "2099-01-01T09:00", "--cwd", str(work_dir), "--", "./release.sh")
+    cli("pause", "1")
+    past = time.time() - 60
+    with home.db() as conn:  # its time goes by while it is paused
+        conn.execute("UPDATE schedules SET expr = ?, next_run_at = ? WHERE id = 1",
+                     (str(int(past)), past))  # fmt: skip
+    said = cli("resume", "1")
+    assert "resumed, but it has nothing left to run: its time passed while it was paused" in said
+    assert "add it again with a new --at" in said
+    assert _tasks(home) == []
