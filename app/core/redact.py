@@ -16,7 +16,9 @@ from typing import Any
 MARK = "[redacted]"
 SECRET_KEY = re.compile(r"secret|token|key|password|passwd|auth|credential", re.IGNORECASE)
 """A setting or field whose name says it holds a secret (``webhook_secret``, ``api_key``)."""
-PRIVATE_KEY = re.compile(r"^(prompt|message|input|env|argv|title|text|output)$", re.IGNORECASE)
+PRIVATE_KEY = re.compile(
+    r"^(prompt|message|input|env|argv|title|text|output|shell_command|notes|said)$", re.IGNORECASE
+)
 """A field that holds what a person or an agent wrote."""
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE)
 _URL_QUERY = re.compile(r"(?P<url>[a-z][a-z0-9+.-]*://[^\s?#\"']+)\?[^\s#\"']*", re.IGNORECASE)
@@ -44,6 +46,17 @@ class Redactor:
         if self._private is not None:
             text = self._private.sub(MARK, text)
         return secrets_out(text)
+
+    def strings(self, value: Any) -> Any:
+        """A JSON value with every string in it scrubbed as :meth:`text` does, whatever its
+        key (a report whose fields are ours, e.g. the health checks' titles)."""
+        if self.keep_private:
+            return value
+        if isinstance(value, dict):
+            return {k: self.strings(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.strings(v) for v in value]
+        return self.text(value) if isinstance(value, str) else value
 
     def value(self, value: Any, key: str = "") -> Any:
         """A JSON value with private fields and secrets replaced (recursively)."""

@@ -8,6 +8,7 @@ import json
 import sqlite3
 from typing import Any
 
+LONG_WORD = 16  # an argv word this long is likely a URL, a path or a token
 PRIVATE_LIMIT = 2000  # the newest runs whose prompts are scrubbed from the logs
 
 
@@ -42,7 +43,8 @@ def events_since(conn: sqlite3.Connection, since: float) -> list[dict[str, Any]]
 
 def private_texts(conn: sqlite3.Connection) -> set[str]:
     """What people and agents wrote, of the newest runs: prompts, follow-up messages,
-    titles, environment values, run messages, workflow inputs and tool-call inputs."""
+    titles, shell command lines, environment values, run messages, workflow inputs,
+    tool-call inputs, and the reasons and notes people gave for their decisions."""
     found: set[str] = set()
     runs = conn.execute(
         "SELECT r.prompt, r.message, t.title, t.spec_json FROM runs r JOIN tasks t "
@@ -60,6 +62,13 @@ def private_texts(conn: sqlite3.Connection) -> set[str]:
         "SELECT input_json FROM approvals ORDER BY created_at DESC LIMIT ?", (PRIVATE_LIMIT,)
     ):
         found.update(_strings(_loads(input_json)))
+    for query in (
+        "SELECT reason FROM approvals WHERE reason IS NOT NULL ORDER BY created_at DESC LIMIT ?",
+        "SELECT notes FROM checkpoints WHERE notes IS NOT NULL ORDER BY id DESC LIMIT ?",
+        "SELECT edited_text FROM checkpoints WHERE edited_text IS NOT NULL "
+        "ORDER BY id DESC LIMIT ?",
+    ):
+        found.update(text for (text,) in conn.execute(query, (PRIVATE_LIMIT,)))
     return {text for text in found if isinstance(text, str) and text.strip()}
 
 
@@ -67,7 +76,13 @@ def _spec_texts(spec_json: str | None) -> list[str]:
     spec = _loads(spec_json)
     if not isinstance(spec, dict):
         return []
-    texts = [spec.get("prompt"), *(spec.get("env") or {}).values()]
+    options = spec.get("options")
+    options = options if isinstance(options, dict) else {}
+    argv = [a for a in spec.get("argv") or () if isinstance(a, str)]
+    texts = [spec.get("prompt"), *(spec.get("env") or {}).values(), options.get("shell_command")]
+    # the command line as a whole, and the long words of it (URLs, paths, tokens); not its
+    # short words ("make", "true"), which would take the same words out of every log line
+    texts += [" ".join(argv), *(a for a in argv if len(a) >= LONG_WORD)]
     return [t for t in texts if isinstance(t, str)]
 
 

@@ -69,8 +69,9 @@ def _members(
     health = report or doctor.collect(locations, detections=detections, run_integrity=False)
     members: dict[str, bytes] = {}
     redactor, database_note = _from_database(locations, since, include_private, members)
-    health_json = redactor.text(json.dumps(doctor.to_json(health)))  # paths and summaries
-    members["doctor.json"] = _json_bytes(json.loads(health_json))
+    # each string scrubbed, never the JSON text: a private text such as "null" or "8080"
+    # would otherwise be replaced inside the JSON's own syntax
+    members["doctor.json"] = _json_bytes(redactor.strings(doctor.to_json(health)))
     members["settings.json"] = _json_bytes(redactor.value(_settings(locations)))
     for name, text in _logs(locations).items():
         members[f"logs/{name}"] = redactor.text(text).encode("utf-8")

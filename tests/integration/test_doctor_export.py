@@ -109,3 +109,44 @@ def test_an_export_that_cannot_be_written_names_the_path_and_leaves_nothing(
     result = home.cli("doctor", "--export", str(target))
     assert result.returncode == 1 and str(target) in result.stderr
     assert list(taken.iterdir()) == [target], "a temporary file was left behind"
+
+
+def test_texts_that_are_json_words_shell_commands_and_decisions_are_redacted_safely(
+    home: Home, work_dir: Path, tmp_path: Path
+) -> None:
+    """A title "null" (or "true", "8080") is redacted as a string, never inside the doctor
+    report's JSON syntax; a shell command line and a person's deny reason are private."""
+    from app.core.approvals import ApprovalState
+    from app.store import approval_repo
+
+    shell_token = "https://hooks.slack.com/services/T0/B0/SHELLTOKEN1"
+    reason = "REASON-SENTINEL not on the production database"
+    home.cli("run", "--title", "null", "--", "true", check=True)
+    home.cli("run", "--title", "8080", "--shell", f"curl -X POST {shell_token}", check=True)
+    task_id = home.submit(["sleep", "30"], work_dir, title="asks")
+    serve = home.serve()
+    home.wait_state(task_id, "running")
+    with home.db() as conn:
+        asked = approval_repo.create(conn, run_id=home.run(task_id).id, task_id=task_id,
+                                     agent="claude", tool="Bash", tool_input={"command": "x"},
+                                     cwd=str(work_dir), expires_in=600)  # fmt: skip
+    home.cli("deny", asked.id, "--reason", reason, check=True)
+    with home.db() as conn:
+        assert approval_repo.get(conn, asked.id).state is ApprovalState.DENIED
+    home.cli("cancel", str(task_id), check=True)
+    home.wait_state(task_id, "cancelled")
+    serve.terminate()
+    serve.wait(timeout=30)
+
+    target = tmp_path / "diag.zip"
+    done = home.cli("doctor", "--export", str(target))
+    assert done.returncode == 0, done.stderr
+    text = zip_text(target)[1]
+    with zipfile.ZipFile(target) as archive:
+        doctor = json.loads(archive.read("doctor.json"))  # still JSON, keys intact
+    assert {"version", "status", "checks"} <= set(doctor)
+    assert "SHELLTOKEN1" not in text and reason not in text
+    assert "REASON-SENTINEL" not in text
+    private = tmp_path / "private.zip"
+    home.cli("doctor", "--export", str(private), "--include-private", check=True)
+    assert "SHELLTOKEN1" in zip_text(private)[1] and reason in zip_text(private)[1]
