@@ -103,23 +103,21 @@ def _when(value: str | None, *, end_of_day: bool) -> float | None:
 
 
 def _plain_text(rows: list[dict[str, Any]]) -> str:
-    from datetime import datetime
 
     lines = []
     for row in rows:
-        at = datetime.fromtimestamp(row["at"]).isoformat(sep=" ", timespec="seconds")
+        at = _when_text(row["at"])
         who = " ".join(
             f"{name} {row[f'{name}_id']}" for name in ("task", "run") if row[f"{name}_id"]
         )
         change = (f"{row['old_state'] or '—'} → {row['new_state']}"
                   if row["new_state"] else "")  # fmt: skip
-        parts = [at, f"#{row['id']}", row["kind"], who, change, row["detail"] or ""]
+        parts = [at, f"#{row['id']}", str(row["kind"]), who, change, _shown(row["detail"])]
         lines.append("  ".join(part for part in parts if part))
     return "".join(f"{line}\n" for line in lines) or "No audit rows match.\n"
 
 
 def _json_text(rows: list[dict[str, Any]], verdict: Verdict, args: argparse.Namespace) -> str:
-    import json
     import time
 
     from app.core.json_text import dumps_indented
@@ -132,9 +130,40 @@ def _json_text(rows: list[dict[str, Any]], verdict: Verdict, args: argparse.Name
         "hash": "sha256 of the compact JSON array [id, at, kind, task_id, run_id, old_state, "
                 "new_state, detail, prev_hash]; see app/core/audit.py",
         "trail": verdict.to_json(),
-        "rows": [row | {"detail": json.loads(row["detail"]) if row["detail"] else None,
-                        "detail_text": row["detail"]} for row in rows],
+        "rows": [_json_row(row) for row in rows],
     }) + "\n"  # fmt: skip
+
+
+def _when_text(at: Any) -> str:
+    """A row's time as local date and time; a value that is not a time, as it is (a row
+    changed behind Agentry's back is exported as found)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromtimestamp(float(at)).isoformat(sep=" ", timespec="seconds")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return repr(at)
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else repr(value)
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its detail parsed, and as the text its hash covers; values that are not
+    what Agentry writes (bytes, say) are given as their repr."""
+    import json
+
+    plain = {key: _shown(value) if isinstance(value, bytes) else value
+             for key, value in row.items()}  # fmt: skip
+    text = plain["detail"]
+    try:
+        detail = json.loads(text) if isinstance(text, str) and text else None
+    except ValueError:
+        detail = None
+    return plain | {"detail": detail, "detail_text": text}
 
 
 def _write(output: str, text: str, count: int) -> int:

@@ -44,20 +44,24 @@ class Verdict:
 def verify(rows: Iterable[Sequence[Any]], highest_id_issued: int) -> Verdict:
     """Check rows of (*ROW_COLUMNS, prev_hash, hash) in id order, from the trail's first row.
 
-    ``highest_id_issued`` is the largest id ever given (SQLite's AUTOINCREMENT counter), so
-    that removing the newest rows shows too. Stops at the first row that is not as written.
+    Ids are checked to follow each other from 1: SQLite's AUTOINCREMENT leaves no gap (a
+    rolled-back insert rolls its counter back too), so a gap is rows removed even when a
+    later row was chained on to what was left. ``highest_id_issued`` is that counter, so
+    that removing the newest rows shows too. Stops at the first row not as written.
     """
-    expected_prev, expected_id, count, last_id = GENESIS, None, 0, 0
+    expected_prev, expected_id, count, last_id = GENESIS, 1, 0, 0
     for row in rows:
         content, prev_hash, stored = row[: len(ROW_COLUMNS)], row[-2], row[-1]
         event_id = int(content[0])
         if stored is None:
             return Verdict(count, last_id, Break("unsealed", event_id, _unsealed(event_id)))
-        sealed_as_written = row_hash(content, prev_hash) == stored
+        sealed_as_written = _sealed_as_written(content, prev_hash, stored)
         if prev_hash != expected_prev and sealed_as_written:
-            return Verdict(count, last_id, _broken_link(expected_id or 1, event_id))
+            return Verdict(count, last_id, _broken_link(expected_id, event_id))
         if not sealed_as_written:
             return Verdict(count, last_id, Break("changed", event_id, _changed(event_id)))
+        if event_id != expected_id:  # linked on to what was left after rows were removed
+            return Verdict(count, last_id, _gap(expected_id, event_id))
         expected_prev, expected_id, count, last_id = stored, event_id + 1, count + 1, event_id
     if highest_id_issued > last_id:
         first_missing = last_id + 1
@@ -66,6 +70,23 @@ def verify(rows: Iterable[Sequence[Any]], highest_id_issued: int) -> Verdict:
         message = f"the newest rows were removed: {span} were written and are gone"
         return Verdict(count, last_id, Break("removed_last", first_missing, message))
     return Verdict(count, last_id, None)
+
+
+def _sealed_as_written(content: Sequence[Any], prev_hash: Any, stored: Any) -> bool:
+    """Whether the row still matches its hash; a value no row of ours can hold (bytes, say)
+    cannot, and is a change like any other rather than a crash of the check."""
+    try:
+        return row_hash(content, prev_hash) == stored
+    except (TypeError, ValueError):
+        return False
+
+
+def _gap(first_missing: int, event_id: int) -> Break:
+    last_missing = event_id - 1
+    span = (f"row #{first_missing} was" if first_missing == last_missing
+            else f"rows #{first_missing} to #{last_missing} were")  # fmt: skip
+    return Break("removed", first_missing, f"{span} removed, and the trail went on without "
+                 "them: the rows after were chained to what was left")  # fmt: skip
 
 
 def _changed(event_id: int) -> str:

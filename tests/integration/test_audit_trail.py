@@ -295,3 +295,37 @@ def test_doctor_and_the_health_view_say_when_the_trail_was_altered(
     assert check["status"] == "fail" and check["data"]["first_bad_id"] == target
     assert check["summary"].startswith(f"altered outside Agentry: row #{target} was removed")
     assert "agentry restore" in check["action"]
+
+
+def test_rows_removed_before_agentry_writes_again_are_still_caught(
+    home: Home, worked: list[int]
+) -> None:
+    """The next change chains on to what was left; the gap in the ids still tells."""
+    ids = _ids(home)
+    _sql(home, "DELETE FROM events WHERE id >= ?", ids[-3])
+    home.cli("archive", str(worked[0]), check=True)  # Agentry writes the next row
+    code, verdict, _ = _verify(home)
+    assert (code, verdict["problem"], verdict["first_bad_id"]) == (1, "removed", ids[-3])
+    assert str(verdict["message"]).startswith(f"rows #{ids[-3]} to #{ids[-1]} were removed")
+
+
+def test_every_row_removed_and_the_trail_begun_again_is_caught(
+    home: Home, worked: list[int]
+) -> None:
+    last = _ids(home)[-1]
+    _sql(home, "DELETE FROM events")
+    home.cli("archive", str(worked[0]), check=True)  # a fresh chain from a genesis row
+    code, verdict, _ = _verify(home)
+    assert (code, verdict["problem"], verdict["first_bad_id"]) == (1, "removed", 1)
+    assert str(verdict["message"]).startswith(f"rows #1 to #{last} were removed")
+
+
+def test_a_value_no_row_can_hold_is_a_change_not_a_crash(home: Home, worked: list[int]) -> None:
+    target = _ids(home)[2]
+    _sql(home, "UPDATE events SET detail = X'7b7d', at = 'soon' WHERE id = ?", target)
+    code, verdict, _ = _verify(home)
+    assert (code, verdict["problem"], verdict["first_bad_id"]) == (1, "changed", target)
+    assert json.loads(home.cli("doctor", "--json").stdout)["checks"]["audit"]["status"] == "fail"
+    for fmt in ((), ("--json",)):  # the export still writes what is there
+        done = home.cli("audit", "export", *fmt)
+        assert done.returncode == 0, done.stderr
