@@ -285,7 +285,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²", which isdigit() also accepts
         return float(value)
     from email.utils import parsedate_to_datetime
 

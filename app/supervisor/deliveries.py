@@ -147,6 +147,7 @@ def request_for(locations: Locations, secret_key: str | None, delivery: Delivery
 
 def post(request: Request, timeout: float) -> Outcome:
     """POST ``request``; the answer's status, or what kept it from one. Blocking."""
+    import http.client
     import urllib.error
     import urllib.request
 
@@ -167,8 +168,7 @@ def post(request: Request, timeout: float) -> Outcome:
             retry_after = parse_retry_after(exc.headers.get("Retry-After"))
             text = f"HTTP {exc.code} {exc.reason}"
             if 300 <= exc.code < 400:
-                moved = exc.headers.get("Location") or "another address"
-                text += f": the receiver moved to {moved}; change the target's URL to it"
+                text += f": {_moved(request.url, exc.headers.get('Location'))}"
             return Outcome(exc.code, text, retry_after, took())
     except urllib.error.URLError as exc:
         reason = exc.reason
@@ -176,8 +176,20 @@ def post(request: Request, timeout: float) -> Outcome:
         return Outcome(None, text, duration_ms=took())
     except TimeoutError:
         return Outcome(None, f"timed out after {timeout:g} s", duration_ms=took())
-    except (OSError, ValueError) as exc:  # a reset connection, a malformed answer
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # a reset, a bad answer
         return Outcome(None, f"{type(exc).__name__}: {exc}", duration_ms=took())
+
+
+def _moved(url: str, location: str | None) -> str:
+    """What a redirect asks of the target, without the new address's path: a Slack or
+    Discord URL's path is its secret, and this text goes to the log."""
+    from urllib.parse import urljoin, urlsplit
+
+    old, new = urlsplit(url), urlsplit(urljoin(url, location or ""))
+    if location and (new.netloc, new.path) == (old.netloc, old.path) and new.scheme != old.scheme:
+        return f"the receiver wants {new.scheme}://; change the target's URL to start with it"
+    where = f"{new.scheme}://{new.hostname}/…" if location and new.hostname else "elsewhere"
+    return f"the receiver moved to {where}; change the target's URL to its new address"
 
 
 def _opener() -> Any:
@@ -225,6 +237,10 @@ class Deliverer:
         self.clock = clock
         self._in_flight: set[int] = set()
         self._futures: set[asyncio.Future[Outcome]] = set()
+        # answers received but not yet committed (a full disk, a locked database): committed
+        # at the next ticks, and never sent again meanwhile — ntfy, Slack and Discord do
+        # not read the Idempotency-Key, so a re-send every tick would be a message each
+        self._unrecorded: dict[int, tuple[Delivery, Outcome]] = {}
         self._stopped = False
 
     def on_started(self) -> None:
@@ -235,7 +251,12 @@ class Deliverer:
         pass
 
     def on_tick(self) -> None:
-        if self._stopped or len(self._in_flight) >= AT_ONCE:
+        if self._stopped:
+            return
+        for delivery, outcome in list(self._unrecorded.values()):
+            if not self._record(delivery, outcome):
+                return  # the database still takes nothing: nothing new is sent either
+        if len(self._in_flight) >= AT_ONCE:
             return
         conn = self._host.conn
         now = self.clock()
@@ -243,7 +264,10 @@ class Deliverer:
             return
         exclude = frozenset(self._in_flight)
         for delivery in notify_repo.due(conn, now, AT_ONCE - len(self._in_flight), exclude):
-            secret_key = notify_repo.get_target(conn, delivery.target_id).secret_key
+            try:
+                secret_key = notify_repo.get_target(conn, delivery.target_id).secret_key
+            except notify_repo.UnknownTarget:  # removed meanwhile: its deliveries went with it
+                continue
             self._send(_Job(delivery, secret_key))
 
     async def stop(self) -> None:
@@ -280,13 +304,23 @@ class Deliverer:
             outcome = Outcome(None, f"internal error: {exc}")
         else:
             outcome = fut.result()
+        self._record(delivery, outcome)
+
+    def _record(self, delivery: Delivery, outcome: Outcome) -> bool:
+        """Commit an attempt's outcome; False (kept for the next tick) when it cannot be."""
+        again = self._unrecorded.pop(delivery.id, None) is not None
         try:
             with transaction(self._host.conn):
                 after = record(self._host.conn, delivery, outcome, self._host.settings)
-        except Exception as err:  # stopped meanwhile, a full disk: it is sent again later
-            log.warning("could not record delivery %s's attempt: %s", delivery.id, err)
-            return
+        except Exception as err:  # a full disk, a locked database, the supervisor stopped
+            if not again:  # said once, not every tick
+                log.warning("could not record delivery %s's attempt: %s", delivery.id, err)
+            self._unrecorded[delivery.id] = (delivery, outcome)
+            self._in_flight.add(delivery.id)  # not picked as due until it is recorded
+            return False
+        self._in_flight.discard(delivery.id)
         self._announce(delivery, outcome, after)
+        return True
 
     def _announce(self, delivery: Delivery, outcome: Outcome, after: Delivery | None) -> None:
         bus = self._host.bus

@@ -366,12 +366,61 @@ def test_a_redirect_is_not_followed_as_a_get_and_says_where_to_point_the_target(
 ) -> None:
     """urllib would turn a redirected POST into a GET without its body, which a receiver
     may answer 200: a notification lost while the log said delivered."""
-    moved = f"https://hooks.example.com/new-{status}"
-    server.script = [Reply(status, location=moved)]
+    server.script = [Reply(status, location=f"https://hooks.example.com/new-{status}")]
     target = _add_webhook(home, server.url)
     with home.db() as conn:
         delivery = deliveries.send_test(conn, home.locations, Settings(), target)
     assert delivery.state is DeliveryState.FAILED and delivery.attempts == 1
     assert [r.answered for r in server.requests()] == [status], "no GET after the POST"
-    assert delivery.last_error is not None and moved in delivery.last_error
-    assert "change the target's URL" in delivery.last_error
+    error = delivery.last_error or ""
+    assert "moved to https://hooks.example.com/…" in error and f"new-{status}" not in error
+    assert "change the target's URL to its new address" in error
+
+
+def test_a_receiver_that_wants_https_says_so_without_the_path(
+    home: Home, server: WebhookServer
+) -> None:
+    """http:// typed for a Slack URL: the 301 names the same URL over https, token and
+    all; the error (which the log repeats) says what to change, not the token."""
+    server.script = [Reply(301, location=server.url.replace("http://", "https://"))]
+    target = _add_webhook(home, server.url)
+    with home.db() as conn:
+        delivery = deliveries.send_test(conn, home.locations, Settings(), target)
+    error = delivery.last_error or ""
+    assert "the receiver wants https://; change the target's URL to start with it" in error
+    assert "/hook" not in error
+
+
+def test_an_answer_that_cannot_be_recorded_is_recorded_later_never_posted_again(
+    home: Home, work_dir: Path, server: WebhookServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database refuses the attempt's record for a while (a full disk): the POST is not
+    repeated every tick meanwhile — chat presets ignore the Idempotency-Key."""
+    import sqlite3
+
+    real = deliveries.record
+    refusals = [sqlite3.OperationalError("database or disk is full")] * 6
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        if refusals:
+            raise refusals.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(deliveries, "record", flaky)
+    _add_webhook(home, server.url)
+    _succeed_one(home, work_dir, server)
+    assert refusals == [], "the record was retried until the database took it"
+    assert len(server.requests()) == 1
+    [delivery] = _deliveries(home)
+    assert delivery.state is DeliveryState.DELIVERED and delivery.attempts == 1
+
+
+def test_a_retry_after_that_is_not_a_number_does_not_break_the_sending(
+    home: Home, server: WebhookServer
+) -> None:
+    server.script = [Reply(503, retry_after="²")]
+    home.write_settings(notify_retry_delays_s=FAST)
+    target = _add_webhook(home, server.url)
+    with home.db() as conn:
+        delivery = deliveries.send_test(conn, home.locations, Settings(), target)
+    assert delivery.state is DeliveryState.PENDING and delivery.last_status == 503
