@@ -49,6 +49,7 @@ log = get_logger(__name__)
 
 AT_ONCE = 4  # deliveries in flight at a time: each may hold an executor thread to its timeout
 TEST_HOLD_S = 120.0  # a test the CLI sends itself is left to the supervisor only after this
+# (or after three of its timeouts, when longer: urllib's timeout is per socket operation)
 
 
 def where(target: Target | Delivery) -> str:
@@ -127,7 +128,8 @@ def send_test(
     went. It is in the outbox like any other, so the log shows it; a supervisor leaves it
     alone for TEST_HOLD_S, then delivers it if this process died before it could."""
     with transaction(conn):
-        delivery = notify_repo.enqueue_test(conn, target_id, next_at=time.time() + TEST_HOLD_S)
+        hold = max(TEST_HOLD_S, 3 * settings.notify_timeout_s)
+        delivery = notify_repo.enqueue_test(conn, target_id, next_at=time.time() + hold)
     target = notify_repo.get_target(conn, target_id)
     outcome = post(request_for(locations, target.secret_key, delivery), settings.notify_timeout_s)
     with transaction(conn):
