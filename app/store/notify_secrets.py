@@ -11,6 +11,8 @@ their secret is set again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from app.core.log import get_logger
@@ -40,17 +42,30 @@ def get(path: Path, key: str | None) -> str | None:
 
 
 def put(path: Path, key: str, secret: str) -> None:
-    secrets = load(path)
-    secrets[key] = secret
-    fsops.write_json(path, secrets)
+    with _changing(path):
+        secrets = load(path)
+        secrets[key] = secret
+        fsops.write_json(path, secrets)
 
 
 def drop(path: Path, key: str | None) -> None:
     if key is None:
         return
-    secrets = load(path)
-    if secrets.pop(key, None) is not None:
-        fsops.write_json(path, secrets)
+    with _changing(path):
+        secrets = load(path)
+        if secrets.pop(key, None) is not None:
+            fsops.write_json(path, secrets)
+
+
+@contextmanager
+def _changing(path: Path) -> Iterator[None]:
+    """One read-change-write at a time across processes (the app, `agentry notify add`):
+    two at once would each write back the file without the other's secret."""
+    from filelock import FileLock
+
+    fsops.make_private_dir(path.parent)
+    with FileLock(str(path.with_name(path.name + ".lock")), mode=0o600, timeout=30):
+        yield
 
 
 def _keep_aside(path: Path, why: str) -> None:
