@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QTreeWidget,
     QTreeWidgetItem,
@@ -33,7 +32,7 @@ from app.core.notifications import EVENT_LABELS, Delivery, DeliveryState
 from app.ui.bridge import Bridge
 from app.ui.dialog_job import DialogJob
 from app.ui.theme import error_style
-from app.ui.widgets import selected_record
+from app.ui.widgets import record_table, selected_record
 
 COLUMNS = ("When", "Target", "Event", "Task", "State", "Attempts", "Last answer")
 ATTEMPT_COLUMNS = ("Attempt at", "Answer", "Took", "Error")
@@ -95,16 +94,8 @@ class DeliveriesDialog(QDialog):
         self.log = log
         self.deliveries: list[Delivery] = []
         self._job = DialogJob("deliveries", self._failed)
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table = record_table(COLUMNS, self)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         for column in (1, 3, 6):  # target, task, last answer: what may be long
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.attempts = QTreeWidget(self)

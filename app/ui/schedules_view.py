@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QHBoxLayout,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -37,7 +35,7 @@ from app.ui.bridge import Bridge
 from app.ui.dialogs.new_task import NewTaskDialog
 from app.ui.dialogs.worktree_choice import RepositoryOf
 from app.ui.theme import error_style
-from app.ui.widgets import selected_record
+from app.ui.widgets import record_table, selected_record
 
 COLUMNS = ("When", "What", "Next run", "Last run", "State")
 
@@ -77,15 +75,8 @@ class SchedulesDialog(QDialog):
         self.scheduler = scheduler
         self._new_schedule = new_schedule
         self.schedules: list[Schedule] = []
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
+        self.table = record_table(COLUMNS, self, elide=False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.empty = QLabel(

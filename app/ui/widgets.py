@@ -7,9 +7,26 @@ from typing import TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QWidget
 
 T = TypeVar("T")
+
+
+def record_table(columns: Sequence[str], parent: QWidget, *, elide: bool = True) -> QTableWidget:
+    """A read-only table of records, one per row, selected a row at a time; columns fit
+    their contents (the caller stretches one), cells do not wrap (long ones elide in the
+    middle unless ``elide`` is off)."""
+    table = QTableWidget(0, len(columns), parent)
+    table.setHorizontalHeaderLabels(list(columns))
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()
+    table.setWordWrap(False)
+    if elide:
+        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    return table
 
 
 def selected_record(table: QAbstractItemView, records: Sequence[T]) -> T | None:

@@ -12,7 +12,6 @@ from typing import Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -43,7 +41,7 @@ from app.core.notifications import (
 )
 from app.ui.dialog_job import DialogJob
 from app.ui.theme import error_style
-from app.ui.widgets import selected_record
+from app.ui.widgets import record_table, selected_record
 
 KIND_LABELS = {
     TargetKind.WEBHOOK: "Webhook (signed JSON)",
@@ -163,16 +161,8 @@ class NotifySettings(QWidget):
         self.notifier = notifier
         self.targets: list[Target] = []
         self._job = DialogJob("notification targets", self._failed)
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table = record_table(COLUMNS, self)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.add_button = QPushButton("Add…", self)
         self.remove_button = QPushButton("Remove…", self)
