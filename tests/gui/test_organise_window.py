@@ -205,7 +205,9 @@ def test_clear_finished_from_the_tools_menu_and_from_a_projects_header(
     assert dialog.task_ids() == [b]
     dialog.go_button.click()
     # the list may show the change before the dialog hears its job is done and closes
-    driver.wait(lambda: listed(window) == [b_failed, a] and not dialog.isVisible())
+    driver.wait(
+        lambda: listed(window) == [b_failed, a] and not dialogs(window, ClearFinishedDialog)
+    )
     assert home.task(b).archived and not home.task(a).archived
 
     tools = next(a.menu() for a in window.menuBar().actions() if a.text() == "T&ools")
